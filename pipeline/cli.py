@@ -1,0 +1,203 @@
+"""The ``storywire`` command: ``run``, ``extract``, and the analyst tools.
+
+This module only parses arguments and reports; the graph is built by
+``pipeline.graph.build_pipeline``.
+
+Local:     storywire run --input 'seeds/*' --output out/
+Dataflow:  storywire run --input 'gs://B/dumps/*' --output gs://B/storywire/ \\
+             --runner DataflowRunner --project P --region R --temp_location gs://B/tmp \\
+             --setup_file ./setup.py
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import uuid
+from typing import List, Optional
+
+__all__ = ["main"]
+
+_LOG = logging.getLogger(__name__)
+
+_BEAM_EPILOG = (
+    "Standard Beam options pass through, e.g. --runner (default FnApiRunner locally; DataflowRunner), "
+    "--direct_num_workers, --direct_running_mode, --project, --region, --temp_location, --setup_file."
+)
+
+
+def _new_run_id(now: dt.datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _has_flag(argv: List[str], flag: str) -> bool:
+    return any(a == flag or a.startswith(flag + "=") for a in argv)
+
+
+def _expand_input(pattern: Optional[str]) -> Optional[str]:
+    """A bare directory means every file in it."""
+    from apache_beam.io.filesystems import FileSystems
+    if pattern and not any(ch in pattern for ch in "*?[") and (
+            pattern.endswith("/") or (FileSystems.exists(pattern) and "://" not in pattern and _is_dir(pattern))):
+        return FileSystems.join(pattern.rstrip("/"), "*")
+    return pattern
+
+
+def _is_dir(path: str) -> bool:
+    import os
+    return os.path.isdir(path)
+
+
+def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from pipeline import layout, publish
+    from pipeline.graph import RunContext, build_pipeline
+    from pipeline.options import StorywireOptions
+
+    if not args.input and not args.feeds:
+        print("storywire run: give --input and/or --feeds", file=sys.stderr)
+        return 2
+    if not args.output:
+        print("storywire run: --output is required", file=sys.stderr)
+        return 2
+    options = StorywireOptions(argv)
+    opts = options.view_as(StorywireOptions)
+    opts.input = _expand_input(opts.input)
+    if not _has_flag(argv, "--runner"):
+        # The default SwitchingDirectRunner tries to download Prism first; be explicit.
+        options.view_as(StandardOptions).runner = "FnApiRunner"
+    now = dt.datetime.now(dt.timezone.utc)
+    run_id = opts.run_id or _new_run_id(now)
+    ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id))
+
+    rolled = publish.recover(opts.output)
+    if rolled:
+        print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
+
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, opts, ctx)
+    result = p.run()
+    result.wait_until_finish()
+
+    counters = _counters(result)
+    staged = {t: publish.count_rows(publish.staged_files(ctx.staging, t)) for t in ("articles", "clusters", "errors")}
+    manifest = {"run_id": run_id, "ingest_date": ctx.ingest_date, "ingested_at": now.isoformat(),
+                "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged}}
+    publish.publish(opts.output, run_id, ctx.ingest_date, manifest)
+    _print_summary(run_id, opts.output, counters, staged)
+    return 0
+
+
+def _counters(result) -> dict:
+    from apache_beam.metrics.metric import MetricsFilter
+    out = {}
+    for c in result.metrics().query(MetricsFilter().with_namespace("storywire"))["counters"]:
+        out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
+    return out
+
+
+def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> None:
+    read = counters.get("documents_read", 0) + counters.get("feed_documents", 0)
+    rows = [
+        ("documents read", read),
+        ("articles written", staged["articles"]),
+        ("errors written", staged["errors"]),
+        ("story clusters", staged["clusters"]),
+        ("exact duplicates", counters.get("exact_duplicates", 0)),
+        ("candidate pairs verified", counters.get("candidate_pairs", 0)),
+        ("pairs linked", counters.get("verified_pairs", 0)),
+        ("capped LSH buckets", counters.get("capped_buckets", 0)),
+    ]
+    print(f"\nstorywire run {run_id} -> {output}")
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:>8}")
+    balance = "OK" if staged["articles"] + staged["errors"] == read else "MISMATCH"
+    print(f"  articles + errors = documents read: {staged['articles']} + {staged['errors']} = {read} [{balance}]")
+
+
+def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
+    from transforms.document import extract_document
+    from transforms.model import ExtractionError, Limits, RawDocument
+
+    limits = Limits()
+    status = 0
+    for target in args.targets:
+        try:
+            doc = _load_target(target, limits, args.allow_private_hosts)
+            ext = extract_document(doc, limits)
+            out = {"source": target, "title": ext.title,
+                   "published": ext.published.isoformat() if ext.published else None,
+                   "byline": ext.byline, "credited_source": ext.credited_source, "site": ext.site,
+                   "language": ext.language, "extractor": ext.extractor, "text": ext.text}
+        except ExtractionError as exc:
+            out, status = {"source": target, "error": {"stage": exc.stage, "reason": exc.reason,
+                                                        "detail": exc.detail}}, 1
+        print(json.dumps(out, ensure_ascii=False))
+    return status
+
+
+def _load_target(target: str, limits, allow_private: bool):
+    from transforms.model import ExtractionError, RawDocument
+    if target.startswith(("http://", "https://")):
+        from transforms.fetch import FetchConfig, Fetcher
+        res = Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)).fetch(target)
+        if res.error_reason:
+            raise ExtractionError("fetch", res.error_reason, res.detail)
+        return RawDocument(source=target, raw=res.body, url=res.final_url,
+                           content_type=(res.headers or {}).get("Content-Type"))
+    try:
+        with open(target, "rb") as fh:
+            raw = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise ExtractionError("read", "unreadable", str(exc)) from exc
+    return RawDocument(source=target, raw=raw[:limits.max_bytes], truncated=len(raw) > limits.max_bytes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipeline.options import StorywireOptions
+
+    parser = argparse.ArgumentParser(
+        prog="storywire",
+        description="Ingest news documents and feeds, find syndicated copies of the same story with MinHash LSH, "
+                    "and write one clean record per story as Parquet.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="Run the batch pipeline on files and/or feeds.",
+                         description="Run the batch pipeline: read, extract, cluster, write Parquet.",
+                         epilog=_BEAM_EPILOG)
+    StorywireOptions._add_argparse_args(run)
+    run.set_defaults(func=cmd_run)
+
+    ext = sub.add_parser("extract", help="Print the clean text and metadata of files or URLs as JSON lines.",
+                         description="Extract one JSON object per input: source, title, published, byline, "
+                                     "credited_source, site, language, extractor, text. Same code as the pipeline.")
+    ext.add_argument("targets", nargs="+", metavar="FILE_OR_URL")
+    ext.add_argument("--allow_private_hosts", action="store_true", help="Allow URLs on private/loopback addresses.")
+    ext.set_defaults(func=cmd_extract)
+
+    for name in ("stream", "report", "query"):
+        try:
+            module = __import__(f"pipeline.{name}", fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args, _unknown = parser.parse_known_args(argv)
+    # Everything after the sub-command (storywire's and Beam's own flags) goes to PipelineOptions.
+    return args.func(args, argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""``build_pipeline``: wires storywire's batch graph onto a Pipeline and returns it.
+
+    ReadDocuments ─┐                          ┌─ WriteArticles
+    ReadFeeds ─────┴─ ExtractArticles ─ ClusterStories ─┴─ WriteClusters
+       (errors of every step) ─────────── FlattenErrors ── WriteErrors
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import apache_beam as beam
+
+from pipeline import layout
+from pipeline.options import StorywireOptions, limits_from, minhash_config_from
+from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA
+from transforms.cluster import ClusterStories
+from transforms.extract import ExtractArticles
+from transforms.read_files import ReadDocuments
+from transforms.write import WriteTable
+
+__all__ = ["RunContext", "build_pipeline"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    run_id: str
+    ingested_at: dt.datetime
+    staging: str
+
+    @property
+    def ingest_date(self) -> str:
+        return self.ingested_at.strftime("%Y-%m-%d")
+
+
+def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits):
+    from transforms.fetch import FetchConfig
+    from transforms.read_feeds import ReadFeeds
+    fetch = FetchConfig(
+        connect_timeout=opts.connect_timeout, read_timeout=opts.read_timeout, total_timeout=opts.fetch_timeout,
+        max_bytes=opts.max_bytes, retries=opts.fetch_retries, per_host_concurrency=opts.per_host_concurrency,
+        allow_private_hosts=opts.allow_private_hosts,
+    )
+    state_dir = opts.state_dir or layout.join(opts.output, layout.STATE)
+    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir, fetch, limits)
+
+
+def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) -> beam.Pipeline:
+    """Add the batch graph to ``p``: read, extract, cluster, write to ``ctx.staging``."""
+    limits = limits_from(opts)
+    config = minhash_config_from(opts)
+    documents, errors = [], []
+    if opts.input:
+        files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits)
+        documents.append(files.documents)
+        errors.append(files.errors)
+    if opts.feeds:
+        feeds = _read_feeds(p, opts, limits)
+        documents.append(feeds["documents"])
+        errors.append(feeds["errors"])
+
+    extracted = (
+        documents | "FlattenDocuments" >> beam.Flatten()
+        | "ExtractArticles" >> ExtractArticles(limits)
+    )
+    errors.append(extracted.errors)
+    clustered = extracted.articles | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
+
+    partition = layout.partition(ctx.ingest_date)
+    tmp = layout.join(ctx.staging, "_tmp")
+    clustered.articles | "WriteArticles" >> WriteTable(
+        layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
+        temp_directory=tmp)
+    clustered.clusters | "WriteClusters" >> WriteTable(
+        layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
+        temp_directory=tmp)
+    (
+        errors | "FlattenErrors" >> beam.Flatten()
+        | "WriteErrors" >> WriteTable(layout.join(ctx.staging, "errors", partition), ERRORS_SCHEMA, ctx.run_id,
+                                      ctx.ingested_at, temp_directory=tmp)
+    )
+    return p

@@ -1,0 +1,33 @@
+"""Where things live under ``--output``; the one place that knows the dataset's folder layout.
+
+    OUTPUT/articles/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet   (append per run)
+    OUTPUT/errors/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet     (append per run)
+    OUTPUT/clusters/clusters.parquet                                   (current state, replaced)
+    OUTPUT/_staging/<run_id>/...       a run's files until it publishes
+    OUTPUT/_runs/<run_id>.json         manifest of each published run
+
+Folders starting with ``_`` are ignored by Hive-style readers (Spark, DuckDB globs
+of ``articles/**``), so staged files are never picked up.
+"""
+from __future__ import annotations
+
+from apache_beam.io.filesystems import FileSystems
+
+STAGING = "_staging"
+RUNS = "_runs"
+STATE = "_state"
+READY_MARKER = "_READY"
+APPEND_TABLES = ("articles", "errors")
+CLUSTERS_FILE = "clusters.parquet"
+
+
+def join(*parts: str) -> str:
+    return FileSystems.join(*parts)
+
+
+def staging_dir(output: str, run_id: str) -> str:
+    return join(output, STAGING, run_id)
+
+
+def partition(ingest_date: str) -> str:
+    return f"ingest_date={ingest_date}"

@@ -1,0 +1,87 @@
+"""``StorywireOptions``: every storywire knob, with help text, in one place.
+
+Standard Beam options (``--runner``, ``--direct_num_workers``, ``--project``,
+``--temp_location``, ``--setup_file`` ...) are parsed by Beam's own classes.
+"""
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.model import Limits
+from transforms.signing import MinHashConfig
+
+__all__ = ["StorywireOptions", "limits_from", "minhash_config_from"]
+
+_L = Limits()
+_M = MinHashConfig()
+
+
+class StorywireOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        g = parser.add_argument_group("input and output")
+        g.add_argument("--input", default=None,
+                       help="File pattern of documents to read, e.g. 'seeds/*' or 'gs://bucket/dumps/*.html'. "
+                            "A directory reads every file in it. Each file is one document (plain text or HTML).")
+        g.add_argument("--feeds", default=None,
+                       help="OPML file or text file of RSS/Atom feed URLs; each entry's article page is fetched.")
+        g.add_argument("--output", default=None,
+                       help="Dataset folder (local or gs://). Gets articles/, clusters/ and errors/ Parquet tables.")
+        g.add_argument("--state_dir", default=None,
+                       help="Where feed ETags and seen URLs are kept between runs (default: OUTPUT/_state).")
+        g.add_argument("--run_id", default=None, help="Identifier stamped on every row (default: UTC time + random).")
+
+        g = parser.add_argument_group("duplicate detection (MinHash LSH)")
+        g.add_argument("--num_perm", type=int, default=_M.num_perm, help="MinHash permutations per signature.")
+        g.add_argument("--shingle_size", type=int, default=_M.shingle_size, help="Words per shingle.")
+        g.add_argument("--threshold", type=float, default=_M.threshold,
+                       help="Estimated Jaccard similarity at or above which two articles are the same story.")
+        g.add_argument("--containment_threshold", type=float, default=_M.containment_threshold,
+                       help="Estimated share of the shorter article found in the longer one that also links them "
+                            "(catches truncated copies).")
+        g.add_argument("--bands", type=int, default=0,
+                       help="LSH bands; 0 picks bands x rows with datasketch's optimal-parameter helper.")
+        g.add_argument("--rows", type=int, default=0, help="Rows per LSH band; 0 = optimal for --threshold.")
+        g.add_argument("--minhash_seed", type=int, default=_M.seed, help="Seed of the MinHash permutations.")
+        g.add_argument("--bucket_cap", type=int, default=100,
+                       help="LSH buckets with more members than this link each member to one representative "
+                            "instead of forming all pairs.")
+
+        g = parser.add_argument_group("per-document limits")
+        g.add_argument("--min_words", type=int, default=_L.min_words,
+                       help="Articles with fewer words go to the errors table (reason too_short).")
+        g.add_argument("--max_bytes", type=int, default=_L.max_bytes, help="Bytes read per file or HTTP body.")
+        g.add_argument("--max_field_chars", type=int, default=_L.max_field_chars,
+                       help="Characters kept per metadata field (title, byline ...).")
+        g.add_argument("--max_text_chars", type=int, default=_L.max_text_chars, help="Characters of article text kept.")
+        g.add_argument("--max_html_depth", type=int, default=_L.max_html_depth,
+                       help="HTML nested deeper than this is flattened before extraction.")
+        g.add_argument("--extract_timeout", type=float, default=_L.extract_timeout_s,
+                       help="Seconds of wall time allowed to extract one HTML page.")
+        g.add_argument("--extract_memory_mb", type=int, default=_L.extract_memory_mb,
+                       help="Memory cap (MB) of the worker process that extracts large or deep pages.")
+
+        g = parser.add_argument_group("fetching feeds and pages")
+        g.add_argument("--connect_timeout", type=float, default=5.0, help="Seconds to connect to a host.")
+        g.add_argument("--read_timeout", type=float, default=15.0, help="Seconds between bytes from a host.")
+        g.add_argument("--fetch_timeout", type=float, default=30.0, help="Total seconds per fetch, retries excluded.")
+        g.add_argument("--fetch_retries", type=int, default=3,
+                       help="Retries on connection errors, 5xx and 429 (with backoff, honouring Retry-After).")
+        g.add_argument("--per_host_concurrency", type=int, default=2, help="Concurrent requests per host per worker.")
+        g.add_argument("--allow_private_hosts", action="store_true", default=False,
+                       help="Allow fetching from loopback/private/link-local addresses (tests, intranets).")
+
+
+def limits_from(opts: StorywireOptions) -> Limits:
+    return Limits(
+        max_bytes=opts.max_bytes, max_field_chars=opts.max_field_chars, max_text_chars=opts.max_text_chars,
+        max_html_depth=opts.max_html_depth, extract_timeout_s=opts.extract_timeout,
+        extract_memory_mb=opts.extract_memory_mb, min_words=opts.min_words,
+    )
+
+
+def minhash_config_from(opts: StorywireOptions) -> MinHashConfig:
+    return MinHashConfig(
+        num_perm=opts.num_perm, shingle_size=opts.shingle_size, seed=opts.minhash_seed, threshold=opts.threshold,
+        containment_threshold=opts.containment_threshold, bands=opts.bands, rows=opts.rows,
+    )

@@ -1,0 +1,131 @@
+"""Atomic publication of a run's staged files into the dataset.
+
+A run writes everything under ``OUTPUT/_staging/<run_id>/``. Only after the
+Beam pipeline has finished does ``publish`` mark the staging folder ready and
+move each file into place (a rename per file, atomic on local disks). A run
+killed before the marker leaves nothing a reader sees, and ``recover`` deletes
+its staging folder; a run killed after the marker is rolled forward by the next
+run's ``recover``, so no published run is ever half visible for long or lost.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+from typing import Dict, Optional
+
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline import layout
+from schemas import TABLES
+from transforms.write import write_parquet
+
+__all__ = ["recover", "publish", "staged_files", "count_rows", "table_files"]
+
+_LOG = logging.getLogger(__name__)
+
+
+def _match(pattern: str) -> list:
+    try:
+        return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # noqa: BLE001 - FileSystems raises BeamIOError/IOError subclasses per backend
+        return []
+
+
+def _ensure_dir(path: str) -> None:
+    if not FileSystems.exists(path):
+        try:
+            FileSystems.mkdirs(path)
+        except IOError:
+            pass  # created concurrently, or an object store without folders
+
+
+def staged_files(staging: str, table: str) -> list:
+    base = layout.join(staging, table)
+    return _match(layout.join(base, "*.parquet")) + _match(layout.join(base, "*", "*.parquet"))
+
+
+def table_files(output: str, table: str) -> list:
+    """Published Parquet files of a table (partition folders included)."""
+    base = layout.join(output, table)
+    return _match(layout.join(base, "*.parquet")) + _match(layout.join(base, "*", "*.parquet"))
+
+
+def count_rows(paths) -> int:
+    total = 0
+    for path in paths:
+        with FileSystems.open(path) as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
+def _write_empty(path: str, table: str) -> None:
+    _ensure_dir(posixpath.dirname(path) if "://" not in path else path.rsplit("/", 1)[0])
+    with FileSystems.create(path) as fh:
+        write_parquet(fh, [], TABLES[table])
+
+
+def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
+    """Move a finished run's staged files into the dataset; returns what moved per table."""
+    staging = layout.staging_dir(output, run_id)
+    marker = layout.join(staging, layout.READY_MARKER)
+    if not FileSystems.exists(marker):
+        with FileSystems.create(marker) as fh:
+            fh.write(json.dumps(manifest or {}).encode())
+    moved = {}
+    for table in TABLES:
+        files = staged_files(staging, table)
+        if not files and not table_files(output, table):
+            # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
+            empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \
+                if table in layout.APPEND_TABLES else layout.join(staging, table, f"part-{run_id}.parquet")
+            _write_empty(empty, table)
+            files = [empty]
+        moved[table] = files
+        for src in files:
+            rel = src[len(layout.join(staging, table)):].lstrip("/")
+            if table == "clusters":
+                dst = layout.join(output, table, layout.CLUSTERS_FILE)
+            else:
+                dst = layout.join(output, table, rel)
+            _ensure_dir(dst.rsplit("/", 1)[0])
+            if FileSystems.exists(dst) and table != "clusters":
+                continue  # already moved by an interrupted publish
+            if table == "clusters" and FileSystems.exists(dst):
+                FileSystems.delete([dst])
+            FileSystems.rename([src], [dst])
+    runs = layout.join(output, layout.RUNS)
+    _ensure_dir(runs)
+    with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
+        fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
+    FileSystems.delete([staging])
+    return moved
+
+
+def recover(output: str) -> list:
+    """Finish publishing runs that were ready, and drop runs that died before it. Returns run ids rolled forward."""
+    rolled = []
+    staging_root = layout.join(output, layout.STAGING)
+    if not FileSystems.exists(staging_root):
+        return rolled
+    for entry in _list_dirs(staging_root):
+        run_id = entry.rstrip("/").rsplit("/", 1)[-1]
+        marker = layout.join(entry, layout.READY_MARKER)
+        if FileSystems.exists(marker):
+            with FileSystems.open(marker) as fh:
+                manifest = json.loads(fh.read() or b"{}")
+            _LOG.warning("rolling forward run %s that stopped while publishing", run_id)
+            publish(output, run_id, manifest.get("ingest_date", "unknown"), manifest)
+            rolled.append(run_id)
+        else:
+            _LOG.warning("discarding unfinished run %s", run_id)
+            FileSystems.delete([entry])
+    return rolled
+
+
+def _list_dirs(root: str) -> list:
+    """Immediate sub-folders of ``root``; object stores have no folders, so derive them from object paths."""
+    prefix = root.rstrip("/") + "/"
+    runs = {p[len(prefix):].split("/", 1)[0] for p in _match(prefix + "**") + _match(prefix + "*")}
+    return sorted(prefix + r for r in runs if r)

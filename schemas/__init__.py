@@ -1,0 +1,76 @@
+"""Arrow schemas of storywire's outputs, defined once.
+
+Writers take these as arguments; ``to_row`` is the single place a record dict
+becomes a row that matches a schema (missing fields become nulls, datetimes are
+made UTC-aware), so every file of a table has the identical schema every run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import pyarrow as pa
+
+__all__ = ["ARTICLES_SCHEMA", "CLUSTERS_SCHEMA", "ERRORS_SCHEMA", "TABLES", "to_row"]
+
+_TS = pa.timestamp("us", tz="UTC")
+
+ARTICLES_SCHEMA = pa.schema([
+    pa.field("article_id", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("site", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("byline", pa.string()),
+    pa.field("credited_source", pa.string()),
+    pa.field("published", _TS),
+    pa.field("language", pa.string()),
+    pa.field("text", pa.string()),
+    pa.field("n_words", pa.int32()),
+    pa.field("content_hash", pa.string()),
+    pa.field("extractor", pa.string()),
+    pa.field("cluster_id", pa.string(), nullable=False),
+    pa.field("is_canonical", pa.bool_()),
+    pa.field("role", pa.string()),
+    pa.field("similarity", pa.float32()),
+    pa.field("run_id", pa.string()),
+    pa.field("ingested_at", _TS),
+])
+
+CLUSTERS_SCHEMA = pa.schema([
+    pa.field("cluster_id", pa.string(), nullable=False),
+    pa.field("canonical_article_id", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("text", pa.string()),
+    pa.field("size", pa.int32()),
+    pa.field("member_ids", pa.list_(pa.string())),
+    pa.field("sites", pa.list_(pa.string())),
+    pa.field("first_published", _TS),
+    pa.field("last_published", _TS),
+    pa.field("merged_into", pa.string()),
+    pa.field("run_id", pa.string()),
+    pa.field("updated_at", _TS),
+])
+
+ERRORS_SCHEMA = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("stage", pa.string(), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("excerpt", pa.string()),
+    pa.field("run_id", pa.string()),
+    pa.field("ingested_at", _TS),
+])
+
+#: Output table name -> schema; the table name is also its folder under --output.
+TABLES = {"articles": ARTICLES_SCHEMA, "clusters": CLUSTERS_SCHEMA, "errors": ERRORS_SCHEMA}
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+    return value
+
+
+def to_row(record: Mapping[str, Any], schema: pa.Schema) -> dict:
+    """Project ``record`` onto ``schema``: exactly its fields, UTC datetimes."""
+    return {name: _utc(record.get(name)) for name in schema.names}

@@ -1,0 +1,74 @@
+"""``ExtractArticles``: RawDocument -> article record, or an errors record.
+
+A thin DoFn around ``transforms.document.extract_document``; the HTML
+extraction sandbox (a killable worker process) is built once per DoFn
+instance in ``setup()`` and closed in ``teardown()``.
+"""
+from __future__ import annotations
+
+import logging
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.document import article_record, extract_document
+from transforms.model import ExtractionError, Limits, error_record
+
+__all__ = ["ExtractArticles", "ExtractFn"]
+
+_LOG = logging.getLogger(__name__)
+ERRORS = "errors"
+
+
+def _excerpt(raw: bytes) -> str:
+    return raw[:200].decode("utf-8", errors="replace")
+
+
+class ExtractFn(beam.DoFn):
+    def __init__(self, limits: Limits, use_sandbox: bool = True):
+        self._limits = limits
+        self._use_sandbox = use_sandbox
+        self._sandbox = None
+        self._ok = Metrics.counter("storywire", "documents_extracted")
+        self._failed = Metrics.counter("storywire", "extract_failed")
+
+    def setup(self):
+        if self._use_sandbox:
+            from transforms.sandbox import ExtractionSandbox
+            self._sandbox = ExtractionSandbox(self._limits)
+
+    def teardown(self):
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def process(self, doc):
+        try:
+            ext = extract_document(doc, self._limits, sandbox=self._sandbox)
+        except ExtractionError as exc:
+            self._failed.inc()
+            Metrics.counter("storywire", f"error_{exc.reason}").inc()
+            yield beam.pvalue.TaggedOutput(
+                ERRORS, error_record(doc.source, exc.stage, exc.reason, _excerpt(doc.raw), exc.detail))
+            return
+        except Exception as exc:  # noqa: BLE001 - a library bug on one page must not sink the run
+            _LOG.warning("extraction crashed on %s: %r", doc.source, exc)
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                ERRORS, error_record(doc.source, "extract", "extractor_crashed", _excerpt(doc.raw), repr(exc)))
+            return
+        self._ok.inc()
+        yield article_record(doc, ext)
+
+
+class ExtractArticles(beam.PTransform):
+    """Extract clean text and metadata from every document."""
+
+    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True):
+        super().__init__()
+        self._limits = limits
+        self._use_sandbox = use_sandbox
+
+    def expand(self, documents):
+        return documents | "ExtractText" >> beam.ParDo(
+            ExtractFn(self._limits, self._use_sandbox)).with_outputs(ERRORS, main="articles")

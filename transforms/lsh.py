@@ -1,0 +1,90 @@
+"""Banding, bucket pairing and connected components: the pure core of clustering.
+
+Band keys match datasketch's ``MinHashLSH``: two signatures share a key for
+band ``i`` exactly when ``hashvalues[i*r:(i+1)*r]`` are equal (we store a
+64-bit digest of those bytes instead of the bytes to keep shuffles small).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Hashable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+__all__ = ["band_keys", "bucket_pairs", "UnionFind", "connected_components"]
+
+
+def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
+    """One ``(band_index, digest)`` key per band of a signature."""
+    sig = np.ascontiguousarray(signature, dtype=np.uint32)
+    return [
+        (i, hashlib.blake2b(sig[i * rows:(i + 1) * rows].tobytes(), digest_size=8).hexdigest())
+        for i in range(bands)
+    ]
+
+
+def bucket_pairs(member_ids: Sequence[str], cap: int) -> tuple:
+    """Candidate pairs of one LSH bucket.
+
+    A bucket of at most ``cap`` members yields all its pairs. A larger bucket is a
+    story syndicated many times over (or shared boilerplate); all-pairs would be
+    quadratic, so each member is linked to the bucket's representative (the
+    smallest id) only: connected components still join them, in linear pairs.
+
+    Returns:
+        (pairs, capped): pairs as sorted ``(a, b)`` tuples, and whether the bucket was capped.
+    """
+    ids = sorted(set(member_ids))
+    if len(ids) <= cap:
+        return list(itertools.combinations(ids, 2)), False
+    rep = ids[0]
+    return [(rep, other) for other in ids[1:]], True
+
+
+class UnionFind:
+    """Disjoint sets with path halving and union by size; roots are the smallest member."""
+
+    def __init__(self):
+        self._parent: dict = {}
+        self._size: dict = {}
+
+    def find(self, x: Hashable) -> Hashable:
+        parent = self._parent
+        if x not in parent:
+            parent[x] = x
+            self._size[x] = 1
+            return x
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: Hashable, b: Hashable) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self._size[ra] < self._size[rb]:
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        self._size[ra] += self._size[rb]
+
+    def components(self) -> dict:
+        """Member -> component label, the label being the component's smallest member (deterministic)."""
+        groups: dict = {}
+        for x in self._parent:
+            groups.setdefault(self.find(x), []).append(x)
+        out = {}
+        for members in groups.values():
+            label = min(members)
+            for m in members:
+                out[m] = label
+        return out
+
+
+def connected_components(edges: Iterable[tuple]) -> dict:
+    """Node -> smallest node of its component, for the nodes that appear in ``edges``."""
+    uf = UnionFind()
+    for a, b in edges:
+        uf.union(a, b)
+    return uf.components()
