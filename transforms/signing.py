@@ -33,8 +33,11 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for 
 class MinHashConfig:
     """Parameters that make signatures comparable; written into the output's metadata.
 
-    ``bands`` x ``rows`` default to what datasketch's ``MinHashLSH`` picks for the
-    threshold (equal false-positive and false-negative weights).
+    ``bands`` x ``rows`` default to datasketch's optimal-parameter helper for the
+    threshold, weighting false negatives by ``fn_weight``: a false positive only
+    costs one verification, a false negative loses a copy for good, so the
+    default favours recall (at 0.3: 42x3 bands, 68% chance of a candidate at
+    Jaccard 0.3 and 94% at 0.4, against 37x3 and 64%/91% with equal weights).
     """
 
     num_perm: int = 128
@@ -42,6 +45,7 @@ class MinHashConfig:
     seed: int = 1
     threshold: float = 0.3
     containment_threshold: float = 0.7
+    fn_weight: float = 0.7
     bands: int = 0
     rows: int = 0
     scheme: str = "affine32"
@@ -53,7 +57,9 @@ class MinHashConfig:
             raise ValueError("num_perm must be >= 2 and shingle_size >= 1")
         if self.bands <= 0 or self.rows <= 0:
             from datasketch.lsh import _optimal_param  # private but the reference choice
-            b, r = _optimal_param(self.threshold, self.num_perm, 0.5, 0.5)
+            if not 0.0 < self.fn_weight < 1.0:
+                raise ValueError(f"fn_weight must be in (0, 1), got {self.fn_weight}")
+            b, r = _optimal_param(self.threshold, self.num_perm, 1.0 - self.fn_weight, self.fn_weight)
             object.__setattr__(self, "bands", b)
             object.__setattr__(self, "rows", r)
         if self.bands * self.rows > self.num_perm:

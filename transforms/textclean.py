@@ -257,9 +257,9 @@ def clean_text(
             break
 
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
-    title = _pick_title(lines, first_rest)
     _score(lines)
     start, end = _best_span(lines)
+    title = _pick_title(lines, first_rest, start)
     kept, seen = [], set()
     for ln in lines[start:end]:
         if ln.kind != "text":
@@ -286,8 +286,8 @@ def clean_text(
     )
 
 
-def _pick_title(lines: Sequence[_Line], first_rest: Optional[str]) -> Optional[str]:
-    """A headline: a repeated headline-shaped line, else the dump's first such line."""
+def _pick_title(lines: Sequence[_Line], first_rest: Optional[str], span_start: int) -> Optional[str]:
+    """A headline: a repeated headline-shaped line, else the one just above the article, else the first line."""
     def headline_shaped(ln: _Line) -> bool:
         return ln.kind == "text" and 4 <= len(ln.words) <= 30 and not ln.text.endswith(("...", "…", ":"))
 
@@ -298,6 +298,12 @@ def _pick_title(lines: Sequence[_Line], first_rest: Optional[str]) -> Optional[s
     repeated = [ln.text for ln in lines if headline_shaped(ln) and counts.get(_normalise(ln.text), 0) >= 2]
     if repeated:
         return repeated[0]
+    for ln in reversed(lines[:span_start]):
+        if ln.kind in ("cruft", "byline"):
+            continue
+        if headline_shaped(ln) and not ln.prose and len(ln.words) <= 20:
+            return ln.text
+        break
     if lines and headline_shaped(lines[0]) and (not lines[0].prose or (first_rest and lines[0].text == first_rest)):
         # The first line of a dump is its headline when a paragraph follows it.
         if len(lines) > 1 and lines[1].prose and len(lines[0].words) <= 25:

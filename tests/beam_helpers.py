@@ -1,0 +1,8 @@
+"""Helpers for running composites on the real local runner in tests."""
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+
+
+def local_pipeline() -> TestPipeline:
+    # Explicit runner: the default one tries to download Prism.
+    return TestPipeline(runner="FnApiRunner")
