@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 INPUT ?= seeds/*.txt
 OUTPUT ?= out/
 
-.PHONY: run test bench bench-extract soak clean
+.PHONY: run test bench bench-extract soak wheel flex-template clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ bench-extract: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m tests.bench.soak
+
+# The same distribution Dataflow's --setup_file builds for its workers.
+wheel: $(STAMP)
+	rm -rf dist/
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist/ .
+	$(BIN)/python -c "import sys, zipfile, glob; n = zipfile.ZipFile(glob.glob('dist/storywire-*.whl')[0]).namelist(); \
+	missing = [p for p in ('pipeline/cli.py', 'transforms/cluster.py', 'schemas/__init__.py') if p not in n]; \
+	sys.exit(f'wheel lacks {missing}' if missing else 0)"
+
+# Needs docker and gcloud: IMAGE=REGION-docker.pkg.dev/PROJECT/REPO/storywire TEMPLATE=gs://BUCKET/storywire.json
+flex-template:
+	docker build -f .dataflow/Dockerfile -t $(IMAGE) .
+	docker push $(IMAGE)
+	gcloud dataflow flex-template build $(TEMPLATE) --image $(IMAGE) --sdk-language PYTHON \
+	  --metadata-file .dataflow/metadata.json
 
 clean:
 	rm -rf out/ build/ *.egg-info

@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
 
     from pipeline import layout, publish
     from pipeline.graph import RunContext, build_pipeline
-    from pipeline.options import StorywireOptions
+    from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.input and not args.feeds:
         print("storywire run: give --input and/or --feeds", file=sys.stderr)
@@ -74,6 +74,11 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     run_id = opts.run_id or _new_run_id(now)
     ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id))
 
+    config = minhash_config_from(opts)
+    mismatch = publish.check_index_config(opts.output, config)
+    if mismatch:
+        print(f"storywire run: {mismatch}", file=sys.stderr)
+        return 2
     rolled = publish.recover(opts.output)
     if rolled:
         print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
@@ -82,11 +87,13 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     build_pipeline(p, opts, ctx)
     result = p.run()
     result.wait_until_finish()
+    publish.crash_point("pipeline")
 
     counters = _counters(result)
     staged = {t: publish.count_rows(publish.staged_files(ctx.staging, t)) for t in ("articles", "clusters", "errors")}
     manifest = {"run_id": run_id, "ingest_date": ctx.ingest_date, "ingested_at": now.isoformat(),
-                "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged}}
+                "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged},
+                "minhash": config.to_metadata()}
     publish.publish(opts.output, run_id, ctx.ingest_date, manifest)
     _print_summary(run_id, opts.output, counters, staged)
     return 0
@@ -102,11 +109,16 @@ def _counters(result) -> dict:
 
 def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> None:
     read = counters.get("documents_read", 0) + counters.get("feed_documents", 0)
+    skipped = counters.get("already_ingested", 0)
     rows = [
         ("documents read", read),
         ("articles written", staged["articles"]),
         ("errors written", staged["errors"]),
-        ("story clusters", staged["clusters"]),
+        ("already ingested (skipped)", skipped),
+        ("new story clusters", counters.get("new_clusters", 0)),
+        ("joined earlier stories", counters.get("joined_existing_clusters", 0)),
+        ("clusters merged", counters.get("merged_clusters", 0)),
+        ("story clusters in dataset", staged["clusters"]),
         ("exact duplicates", counters.get("exact_duplicates", 0)),
         ("candidate pairs verified", counters.get("candidate_pairs", 0)),
         ("pairs linked", counters.get("verified_pairs", 0)),
@@ -116,8 +128,9 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value:>8}")
-    balance = "OK" if staged["articles"] + staged["errors"] == read else "MISMATCH"
-    print(f"  articles + errors = documents read: {staged['articles']} + {staged['errors']} = {read} [{balance}]")
+    balance = "OK" if staged["articles"] + staged["errors"] + skipped == read else "MISMATCH"
+    print(f"  articles + errors + already ingested = documents read: "
+          f"{staged['articles']} + {staged['errors']} + {skipped} = {read} [{balance}]")
 
 
 def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:

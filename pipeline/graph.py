@@ -1,8 +1,12 @@
 """``build_pipeline``: wires storywire's batch graph onto a Pipeline and returns it.
 
-    ReadDocuments ─┐                          ┌─ WriteArticles
-    ReadFeeds ─────┴─ ExtractArticles ─ ClusterStories ─┴─ WriteClusters
+    ReadDocuments ─┐                                  ┌─ WriteArticles
+    ReadFeeds ─────┴─ ExtractArticles ─┐              ├─ WriteClusters (full current state)
+    ReadIndex, ReadClusterState ───────┴ ClusterStories ┴─ WriteIndex (appended)
        (errors of every step) ─────────── FlattenErrors ── WriteErrors
+
+Everything is written to a staging folder; ``pipeline.publish`` moves it into
+the dataset once the pipeline has succeeded.
 """
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ import apache_beam as beam
 
 from pipeline import layout
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
-from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA
+from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms.cluster import ClusterStories
 from transforms.extract import ExtractArticles
 from transforms.read_files import ReadDocuments
+from transforms.read_parquet import ReadParquetRows
 from transforms.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
@@ -64,14 +69,22 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "ExtractArticles" >> ExtractArticles(limits)
     )
     errors.append(extracted.errors)
-    clustered = extracted.articles | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
+    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
+    current = p | "ReadClusterState" >> ReadParquetRows(
+        layout.join(opts.output, "clusters", "*.parquet"))
+    clustered = (
+        {"articles": extracted.articles, "history": history, "clusters": current}
+        | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
+    )
 
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
-    clustered.articles | "WriteArticles" >> WriteTable(
+    clustered["articles"] | "WriteArticles" >> WriteTable(
         layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
         temp_directory=tmp)
-    clustered.clusters | "WriteClusters" >> WriteTable(
+    clustered["index"] | "WriteIndex" >> WriteTable(
+        layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp)
+    clustered["clusters"] | "WriteClusters" >> WriteTable(
         layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
         temp_directory=tmp)
     (

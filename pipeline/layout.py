@@ -3,6 +3,8 @@
     OUTPUT/articles/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet   (append per run)
     OUTPUT/errors/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet     (append per run)
     OUTPUT/clusters/clusters.parquet                                   (current state, replaced)
+    OUTPUT/_index/part-<run_id>-*.parquet   LSH index: signatures + cluster ids of past articles
+    OUTPUT/_index/config.json          MinHash parameters the index was built with
     OUTPUT/_staging/<run_id>/...       a run's files until it publishes
     OUTPUT/_runs/<run_id>.json         manifest of each published run
 
@@ -16,8 +18,12 @@ from apache_beam.io.filesystems import FileSystems
 STAGING = "_staging"
 RUNS = "_runs"
 STATE = "_state"
+INDEX = "_index"
+INDEX_CONFIG = "config.json"
 READY_MARKER = "_READY"
 APPEND_TABLES = ("articles", "errors")
+#: Staged table -> folder it is published to.
+DESTINATIONS = {"articles": "articles", "errors": "errors", "clusters": "clusters", "index": INDEX}
 CLUSTERS_FILE = "clusters.parquet"
 
 

@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import posixpath
+import signal
 from typing import Dict, Optional
 
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline import layout
-from schemas import TABLES
+from schemas import INDEX_SCHEMA, TABLES
 from transforms.write import write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files"]
 
 _LOG = logging.getLogger(__name__)
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the kill tests: SIGKILL this process at a named point when asked to."""
+    if os.environ.get("STORYWIRE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _match(pattern: str) -> list:
@@ -74,9 +82,9 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
         with FileSystems.create(marker) as fh:
             fh.write(json.dumps(manifest or {}).encode())
     moved = {}
-    for table in TABLES:
+    for table, folder in layout.DESTINATIONS.items():
         files = staged_files(staging, table)
-        if not files and not table_files(output, table):
+        if not files and table in TABLES and not table_files(output, table):
             # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
             empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \
                 if table in layout.APPEND_TABLES else layout.join(staging, table, f"part-{run_id}.parquet")
@@ -86,21 +94,51 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
         for src in files:
             rel = src[len(layout.join(staging, table)):].lstrip("/")
             if table == "clusters":
-                dst = layout.join(output, table, layout.CLUSTERS_FILE)
+                dst = layout.join(output, folder, layout.CLUSTERS_FILE)
             else:
-                dst = layout.join(output, table, rel)
+                dst = layout.join(output, folder, rel)
             _ensure_dir(dst.rsplit("/", 1)[0])
             if FileSystems.exists(dst) and table != "clusters":
                 continue  # already moved by an interrupted publish
             if table == "clusters" and FileSystems.exists(dst):
                 FileSystems.delete([dst])
             FileSystems.rename([src], [dst])
+            crash_point("publish")
+    _write_index_config(output, (manifest or {}).get("minhash"))
     runs = layout.join(output, layout.RUNS)
     _ensure_dir(runs)
     with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
         fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
     FileSystems.delete([staging])
     return moved
+
+
+#: MinHashConfig fields that change signatures: an index built with other values cannot be matched against.
+_SIGNATURE_FIELDS = ("num_perm", "shingle_size", "seed", "scheme", "datasketch")
+
+
+def check_index_config(output: str, config) -> Optional[str]:
+    """A message when the dataset's index was built with incompatible MinHash parameters, else None."""
+    path = layout.join(output, layout.INDEX, layout.INDEX_CONFIG)
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as fh:
+        stored = json.loads(fh.read())
+    current = config.to_metadata()
+    diff = {k: (stored.get(k), current.get(k)) for k in _SIGNATURE_FIELDS if stored.get(k) != current.get(k)}
+    if diff:
+        return ("the dataset's LSH index was built with different MinHash parameters "
+                + ", ".join(f"{k}: index {a} vs now {b}" for k, (a, b) in diff.items())
+                + "; use the same values or a new --output")
+    return None
+
+
+def _write_index_config(output: str, minhash: Optional[dict]) -> None:
+    path = layout.join(output, layout.INDEX, layout.INDEX_CONFIG)
+    if minhash and not FileSystems.exists(path):
+        _ensure_dir(layout.join(output, layout.INDEX))
+        with FileSystems.create(path) as fh:
+            fh.write(json.dumps(minhash, indent=2, sort_keys=True).encode())
 
 
 def recover(output: str) -> list:

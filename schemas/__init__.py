@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
-__all__ = ["ARTICLES_SCHEMA", "CLUSTERS_SCHEMA", "ERRORS_SCHEMA", "TABLES", "to_row"]
+__all__ = ["ARTICLES_SCHEMA", "CLUSTERS_SCHEMA", "ERRORS_SCHEMA", "INDEX_SCHEMA", "TABLES", "to_row"]
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -59,6 +59,21 @@ ERRORS_SCHEMA = pa.schema([
     pa.field("excerpt", pa.string()),
     pa.field("run_id", pa.string()),
     pa.field("ingested_at", _TS),
+])
+
+#: The LSH index of past articles (``OUTPUT/_index/``): what a later run needs to match new
+#: articles against old ones and to skip input it has already ingested. Internal, not for analysts.
+INDEX_SCHEMA = pa.schema([
+    pa.field("article_id", pa.string(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("content_hash", pa.string()),
+    pa.field("cluster_id", pa.string(), nullable=False),
+    pa.field("published", _TS),
+    pa.field("site", pa.string()),
+    pa.field("credited_source", pa.string()),
+    pa.field("sig", pa.binary()),
+    pa.field("n_shingles", pa.int32()),
+    pa.field("run_id", pa.string()),
 ])
 
 #: Output table name -> schema; the table name is also its folder under --output.

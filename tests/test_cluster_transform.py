@@ -29,6 +29,7 @@ def run(articles, check_groups=None, check_rows=None, check_clusters=None, cap=1
     """Run ClusterStories; each check_* callable asserts inside the pipeline (matchers run on the runner)."""
     with local_pipeline() as p:
         out = p | beam.Create(articles) | ClusterStories(cfg, bucket_cap=cap)
+        out = type("Out", (), out)
         groups = (out.articles
                   | beam.Map(lambda a: (a["cluster_id"], a["article_id"]))
                   | beam.GroupByKey()

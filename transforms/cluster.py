@@ -2,21 +2,25 @@
 
 Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflow):
 
+    SkipIngestedHashes, SkipIngestedUrls        input already in the index adds nothing
     KeyByContentHash -> GroupByContentHash -> SplitExactDuplicates
         exact duplicates skip MinHash and are linked to their first copy.
     BatchForSigning -> ComputeSignatures        vectorised MinHash per batch
-    EmitBandKeys -> GroupByBand -> VerifyBucketPairs
+    EmitBandKeys (+ EmitHistoryBandKeys) -> GroupByBand -> VerifyBucketPairs
         one key per band; candidate pairs inside each bucket are verified by
         estimated Jaccard (or containment, for truncated copies). A pair is verified
         only in the first band its two signatures share, so no pair is emitted twice.
+        Past articles (the index) take part in the buckets, so a new copy of an old
+        story finds it; pairs of two past articles are not re-verified.
     ComputeComponents                           union-find over verified edges
     KeyByComponent -> GroupByComponent -> BuildClusters
+    UpdateClusterState                          current state of every cluster
 
 Why a single union-find over edges scales: only articles with at least one
 verified edge reach it, and it holds two small dicts per such article
 (~200 bytes each), i.e. ~2 GB for 10 million linked articles on one worker;
-a Beam-rounds label propagation would need O(diameter) shuffles of the whole
-edge set instead. The bench (``make bench``) measures it.
+label propagation in Beam rounds would need O(diameter) shuffles of the whole
+edge set instead. ``make bench`` measures it.
 """
 from __future__ import annotations
 
@@ -29,9 +33,28 @@ from apache_beam.metrics import Metrics
 from transforms import lsh, roles
 from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard
 
-__all__ = ["ClusterStories", "SignBatchFn", "VerifyBucketFn", "ComponentsFn", "BuildClustersFn"]
+__all__ = ["ClusterStories", "SignBatchFn", "VerifyBucketFn", "ComponentsFn", "BuildClustersFn",
+           "merge_cluster_state"]
 
 _LOG = logging.getLogger(__name__)
+_NEW, _OLD = "n", "o"
+
+
+class _SkipIngestedFn(beam.DoFn):
+    """(key, {"new": articles, "old": markers}) -> the new articles, unless the key was ingested before."""
+
+    def __init__(self, what: str):
+        self._skipped = Metrics.counter("storywire", "already_ingested")
+        self._what = what
+
+    def process(self, element):
+        _, grouped = element
+        new = list(grouped["new"])
+        if any(True for _ in grouped["old"]):
+            self._skipped.inc(len(new))
+            Metrics.counter("storywire", f"already_ingested_{self._what}").inc(len(new))
+            return
+        yield from new
 
 
 class SplitExactDuplicatesFn(beam.DoFn):
@@ -72,15 +95,15 @@ class SignBatchFn(beam.DoFn):
             yield {**article, "sig": sig.tobytes(), "n_shingles": int(count)}
 
 
-def _emit_band_keys(article: dict, bands: int, rows: int):
-    sig = np.frombuffer(article["sig"], dtype=np.uint32)
-    value = (article["article_id"], article["sig"], article["n_shingles"])
+def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
+    sig = np.frombuffer(member["sig"], dtype=np.uint32)
+    value = (member["article_id"], member["sig"], member["n_shingles"], tag)
     for key in lsh.band_keys(sig, bands, rows):
         yield key, value
 
 
 class VerifyBucketFn(beam.DoFn):
-    """An LSH bucket -> verified edges ``(a, b)`` between its members."""
+    """An LSH bucket -> verified edges ``(a, b)`` between its members (at least one of them new)."""
 
     def __init__(self, config: MinHashConfig, bucket_cap: int):
         self._config = config
@@ -91,21 +114,25 @@ class VerifyBucketFn(beam.DoFn):
         self._capped_members = Metrics.counter("storywire", "capped_bucket_members")
 
     def _first_shared_band(self, a: np.ndarray, b: np.ndarray) -> int:
-        r = self._config.rows
-        eq = (a[: self._config.bands * r] == b[: self._config.bands * r]).reshape(self._config.bands, r).all(axis=1)
+        n = self._config.bands * self._config.rows
+        eq = (a[:n] == b[:n]).reshape(self._config.bands, self._config.rows).all(axis=1)
         return int(np.argmax(eq)) if eq.any() else -1
 
     def process(self, element):
         (band, _), members = element
         members = {m[0]: m for m in members}
-        if len(members) < 2:
+        if len(members) < 2 or all(m[3] == _OLD for m in members.values()):
             return
-        pairs, capped = lsh.bucket_pairs(list(members), self._cap)
+        # Past articles sort first, so a capped bucket's representative is an old one when there is one.
+        order = sorted(members, key=lambda k: (members[k][3] != _OLD, k))
+        pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
         if capped:
             self._capped.inc()
             self._capped_members.inc(len(members))
         sigs = {k: np.frombuffer(v[1], dtype=np.uint32) for k, v in members.items()}
         for a, b in pairs:
+            if members[a][3] == _OLD and members[b][3] == _OLD:
+                continue
             # Verify each pair once: in the first band the two share (all-pairs buckets only;
             # a capped bucket's star pairs may not have been formed in that earlier bucket).
             if not capped and self._first_shared_band(sigs[a], sigs[b]) != band:
@@ -141,50 +168,140 @@ class ComponentsFn(beam.CombineFn):
 
 
 class BuildClustersFn(beam.DoFn):
-    """(component, members) -> article rows with cluster fields, and one cluster row."""
+    """(component, members) -> article rows with cluster fields, a cluster update, index rows, merges.
 
-    CLUSTERS = "clusters"
+    A component with past articles in it joins their story: it keeps the cluster id
+    of the past articles' original, and any other past cluster it bridges is
+    recorded as merged into that one (ids never change once given).
+    """
+
+    UPDATES = "cluster_updates"
+    INDEX = "index"
 
     def __init__(self):
-        self._clusters = Metrics.counter("storywire", "clusters")
-        self._largest = Metrics.distribution("storywire", "cluster_size")
+        self._clusters = Metrics.counter("storywire", "new_clusters")
+        self._joined = Metrics.counter("storywire", "joined_existing_clusters")
+        self._merged = Metrics.counter("storywire", "merged_clusters")
+        self._size = Metrics.distribution("storywire", "cluster_size")
 
     def process(self, element):
         _, members = element
         members = list(members)
+        old = [m for m in members if m.get("_old")]
+        new = [m for m in members if not m.get("_old")]
+        if not new:
+            return
         by_id = {m["article_id"]: m for m in members}
-        for m in members:
+        for m in new:
             if m.get("dup_of") and m.get("sig") is None:
                 rep = by_id.get(m["dup_of"], {})
                 m["sig"], m["n_shingles"] = rep.get("sig"), rep.get("n_shingles", 0)
-        canonical = roles.pick_canonical(members)
-        cluster_id = roles.cluster_id_for(canonical["article_id"])
-        self._clusters.inc()
-        self._largest.update(len(members))
-        for m in sorted(members, key=lambda m: m["article_id"]):
+
+        merged_from = []
+        if old:
+            anchor = roles.pick_canonical(old)
+            cluster_id = anchor["cluster_id"]
+            merged_from = sorted({m["cluster_id"] for m in old} - {cluster_id})
+            canonical = None
+            self._joined.inc()
+            self._merged.inc(len(merged_from))
+        else:
+            canonical = roles.pick_canonical(new)
+            cluster_id = roles.cluster_id_for(canonical["article_id"])
+            self._clusters.inc()
+        self._size.update(len(members))
+
+        for m in sorted(new, key=lambda m: m["article_id"]):
             is_canonical = m is canonical
-            j, c = (1.0, 1.0) if is_canonical else roles.similarity(m, canonical)
+            if is_canonical:
+                j, c = 1.0, 1.0
+            elif canonical is not None:
+                j, c = roles.similarity(m, canonical)
+            else:
+                # Joining a past story: its similarity is to the closest past member it matched.
+                j, c = max(roles.similarity(m, o) for o in old)
             row = {k: v for k, v in m.items() if k not in ("sig", "n_shingles", "dup_of")}
             row.update(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
                        role=roles.assign_role(j, c, is_canonical))
             yield row
-        published = [m["published"] for m in members if m.get("published") is not None]
-        yield beam.pvalue.TaggedOutput(self.CLUSTERS, {
+            yield beam.pvalue.TaggedOutput(self.INDEX, {
+                "article_id": m["article_id"], "url": m.get("url"), "content_hash": m.get("content_hash"),
+                "cluster_id": cluster_id, "published": m.get("published"), "site": m.get("site"),
+                "credited_source": m.get("credited_source"), "sig": m.get("sig"),
+                "n_shingles": m.get("n_shingles"),
+            })
+
+        published = [m["published"] for m in new if m.get("published") is not None]
+        update = {
             "cluster_id": cluster_id,
-            "canonical_article_id": canonical["article_id"],
-            "title": canonical.get("title") or roles.headline_from_text(canonical.get("text") or ""),
-            "text": canonical.get("text"),
-            "size": len(members),
-            "member_ids": sorted(by_id),
-            "sites": sorted({m["site"] for m in members if m.get("site")}),
+            "size": len(new),
+            "member_ids": sorted(m["article_id"] for m in new),
+            "sites": sorted({m["site"] for m in new if m.get("site")}),
             "first_published": min(published) if published else None,
             "last_published": max(published) if published else None,
             "merged_into": None,
-        })
+            "merged_from": merged_from,
+        }
+        if canonical is not None:
+            update.update(canonical_article_id=canonical["article_id"],
+                          title=canonical.get("title") or roles.headline_from_text(canonical.get("text") or ""),
+                          text=canonical.get("text"))
+        yield beam.pvalue.TaggedOutput(self.UPDATES, update)
+
+
+def merge_cluster_state(cluster_id: str, existing: list, updates: list, merged_into: list) -> dict:
+    """Current state of one cluster from its stored row, this run's updates and merges.
+
+    Returns the row to write; an untouched row is returned as it was (its run_id
+    and updated_at too), a changed one without them so the writer stamps this run.
+    """
+    row = dict(existing[0]) if existing else None
+    changed = False
+    for upd in updates:
+        if row is None:
+            row = {k: v for k, v in upd.items() if k != "merged_from"}
+            changed = True
+            continue
+        row["size"] = (row.get("size") or 0) + upd["size"]
+        row["member_ids"] = sorted(set(row.get("member_ids") or []) | set(upd["member_ids"]))
+        row["sites"] = sorted(set(row.get("sites") or []) | set(upd["sites"]))
+        for field, pick in (("first_published", min), ("last_published", max)):
+            values = [v for v in (row.get(field), upd.get(field)) if v is not None]
+            row[field] = pick(values) if values else None
+        changed = True
+    if row is None:
+        return None
+    if merged_into and not row.get("merged_into"):
+        row["merged_into"] = sorted(merged_into)[0]
+        changed = True
+    if changed:
+        row.pop("run_id", None)
+        row.pop("updated_at", None)
+    return row
+
+
+class _UpdateClusterStateFn(beam.DoFn):
+    def process(self, element):
+        cluster_id, grouped = element
+        row = merge_cluster_state(cluster_id, list(grouped["existing"]), list(grouped["updates"]),
+                                  list(grouped["merged_into"]))
+        if row is not None:
+            yield row
+
+
+def _old_member(record: dict) -> dict:
+    return {**record, "_old": True}
 
 
 class ClusterStories(beam.PTransform):
-    """Articles -> (articles with ``cluster_id``/``role``/``similarity``, cluster rows).
+    """Articles (+ the index of past runs) -> clustered articles, cluster state, index rows.
+
+    Input: a PCollection of article dicts, or a dict ``{"articles": ..., "history": ...,
+    "clusters": ...}`` where ``history`` holds INDEX_SCHEMA rows of past runs and
+    ``clusters`` the current CLUSTERS_SCHEMA rows.
+
+    Output: a dict with ``articles`` (rows for this run's new articles), ``clusters``
+    (the full current state of every cluster) and ``index`` (index rows to append).
 
     Args:
         config: MinHash parameters.
@@ -200,10 +317,29 @@ class ClusterStories(beam.PTransform):
         self._cap = bucket_cap
         self._max_batch = max_batch
 
-    def expand(self, articles):
+    def expand(self, inputs):
+        if not isinstance(inputs, dict):
+            inputs = {"articles": inputs}
+        articles = inputs["articles"]
+        p = articles.pipeline
+        history = inputs.get("history") or (p | "NoHistory" >> beam.Create([]))
+        existing_clusters = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
         cfg = self._config
+
+        fresh = (
+            {"new": articles | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
+             "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
+            | "GroupHashes" >> beam.CoGroupByKey()
+            | "SkipIngestedHashes" >> beam.ParDo(_SkipIngestedFn("content"))
+        )
+        fresh = (
+            {"new": fresh | "KeyNewByUrl" >> beam.Map(lambda a: (("u", a["url"]) if a.get("url") else ("a", a["article_id"]), a)),
+             "old": history | "KeyOldByUrl" >> beam.FlatMap(lambda h: [(("u", h["url"]), True)] if h.get("url") else [])}
+            | "GroupUrls" >> beam.CoGroupByKey()
+            | "SkipIngestedUrls" >> beam.ParDo(_SkipIngestedFn("url"))
+        )
         split = (
-            articles
+            fresh
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
             | "GroupByContentHash" >> beam.GroupByKey()
             | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
@@ -215,23 +351,35 @@ class ClusterStories(beam.PTransform):
             | "ComputeSignatures" >> beam.ParDo(SignBatchFn(cfg))
         )
         lsh_edges = (
-            signed
-            | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows)
+            (signed | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
+             history | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
+            | "FlattenBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
             | "VerifyBucketPairs" >> beam.ParDo(VerifyBucketFn(cfg, self._cap))
         )
-        components = (
+        components = beam.pvalue.AsSingleton(
             (lsh_edges, split[SplitExactDuplicatesFn.EDGES])
             | "FlattenEdges" >> beam.Flatten()
             | "ComputeComponents" >> beam.CombineGlobally(ComponentsFn())
         )
+        linked_history = history | "KeepLinkedHistory" >> beam.FlatMap(
+            lambda h, comp: [_old_member(h)] if h["article_id"] in comp else [], comp=components)
         built = (
-            (signed, split[SplitExactDuplicatesFn.DUPLICATES])
+            (signed, split[SplitExactDuplicatesFn.DUPLICATES], linked_history)
             | "FlattenMembers" >> beam.Flatten()
             | "KeyByComponent" >> beam.Map(
-                lambda a, comp: (comp.get(a["article_id"], a["article_id"]), a),
-                comp=beam.pvalue.AsSingleton(components))
+                lambda a, comp: (comp.get(a["article_id"], a["article_id"]), a), comp=components)
             | "GroupByComponent" >> beam.GroupByKey()
-            | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(BuildClustersFn.CLUSTERS, main="articles")
+            | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(
+                BuildClustersFn.UPDATES, BuildClustersFn.INDEX, main="articles")
         )
-        return built
+        updates = built[BuildClustersFn.UPDATES]
+        merges = updates | "EmitMerges" >> beam.FlatMap(lambda u: [(m, u["cluster_id"]) for m in u["merged_from"]])
+        clusters = (
+            {"existing": existing_clusters | "KeyExistingClusters" >> beam.Map(lambda c: (c["cluster_id"], c)),
+             "updates": updates | "KeyClusterUpdates" >> beam.Map(lambda u: (u["cluster_id"], u)),
+             "merged_into": merges}
+            | "GroupClusterState" >> beam.CoGroupByKey()
+            | "UpdateClusterState" >> beam.ParDo(_UpdateClusterStateFn())
+        )
+        return {"articles": built.articles, "clusters": clusters, "index": built[BuildClustersFn.INDEX]}

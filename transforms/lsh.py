@@ -24,7 +24,7 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
     ]
 
 
-def bucket_pairs(member_ids: Sequence[str], cap: int) -> tuple:
+def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -> tuple:
     """Candidate pairs of one LSH bucket.
 
     A bucket of at most ``cap`` members yields all its pairs. A larger bucket is a
@@ -32,10 +32,16 @@ def bucket_pairs(member_ids: Sequence[str], cap: int) -> tuple:
     quadratic, so each member is linked to the bucket's representative (the
     smallest id) only: connected components still join them, in linear pairs.
 
+    Args:
+        member_ids: The bucket's members.
+        cap: Largest bucket that still forms all pairs.
+        presorted: ``member_ids`` are distinct and already in the caller's order of
+            preference; the first one is the representative of a capped bucket.
+
     Returns:
-        (pairs, capped): pairs as sorted ``(a, b)`` tuples, and whether the bucket was capped.
+        (pairs, capped): pairs as ``(a, b)`` tuples in member order, and whether the bucket was capped.
     """
-    ids = sorted(set(member_ids))
+    ids = list(member_ids) if presorted else sorted(set(member_ids))
     if len(ids) <= cap:
         return list(itertools.combinations(ids, 2)), False
     rep = ids[0]

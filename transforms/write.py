@@ -124,8 +124,9 @@ class WriteTable(beam.PTransform):
         rows_written = Metrics.counter("storywire", "rows_written")
 
         def _stamp(record):
+            # Rows carried over unchanged (a cluster no new article touched) keep their own stamp.
             rows_written.inc()
-            return {**record, **stamp}
+            return {**record, **{k: v for k, v in stamp.items() if record.get(k) is None}}
 
         return (
             records
