@@ -1,0 +1,67 @@
+"""Streaming matching with band state, driven by TestStream on the local runner."""
+import random
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import assert_that
+from apache_beam.transforms.window import TimestampedValue
+
+from tests.test_signing_lsh import WORDS
+from transforms.signing import MinHashConfig, Signer
+from transforms.stream_match import MatchStories, order_batch
+
+CFG = MinHashConfig(num_perm=128, threshold=0.5, fn_weight=0.9)
+
+
+def signed(aid, text):
+    sig, n = Signer(CFG).sign([text])
+    return {"article_id": aid, "text": text, "sig": sig[0].tobytes(), "n_shingles": int(n[0]), "published": None}
+
+
+def story(seed, n=200):
+    rng = random.Random(seed)
+    return [rng.choice(WORDS) + str(rng.randrange(60)) for _ in range(n)]
+
+
+def test_order_batch_puts_matched_articles_first():
+    arts = [{"article_id": x} for x in ("c", "a", "b")]
+    order = order_batch(arts, {"c": [("b", 0.9, 0.9)], "b": [("a", 0.8, 0.8)]})
+    assert [a["article_id"] for a in order] == ["a", "b", "c"]
+
+
+def test_copies_join_across_windows_and_within_one():
+    base, other = story(1), story(2)
+    copy1 = list(base)
+    copy1[10] = "edited"
+    copy2 = list(base)
+    copy2[50] = "changed"
+    elements = [
+        ("orig", " ".join(base), 1), ("indep", " ".join(other), 2),   # window [0, 10)
+        ("copy1", " ".join(copy1), 12),                               # window [10, 20): joins orig
+        ("copy2", " ".join(copy2), 13), ("copy2b", " ".join(copy2[:180]), 14),
+    ]
+    stream = TestStream().advance_watermark_to(0)
+    for aid, text, ts in elements[:2]:
+        stream = stream.add_elements([TimestampedValue(signed(aid, text), ts)])
+    stream = stream.advance_watermark_to(11)
+    for aid, text, ts in elements[2:]:
+        stream = stream.add_elements([TimestampedValue(signed(aid, text), ts)])
+    stream = stream.advance_watermark_to(30).advance_watermark_to_infinity()
+
+    def check(rows):
+        by_id = {r["article_id"]: r for r in rows}
+        assert set(by_id) == {"orig", "indep", "copy1", "copy2", "copy2b"}
+        story_id = by_id["orig"]["cluster_id"]
+        assert by_id["orig"]["role"] == "original" and by_id["orig"]["is_canonical"]
+        for aid in ("copy1", "copy2", "copy2b"):
+            assert by_id[aid]["cluster_id"] == story_id, aid
+            assert by_id[aid]["role"] == "copy" and not by_id[aid]["is_canonical"]
+        assert by_id["indep"]["cluster_id"] != story_id
+        assert "sig" not in by_id["copy1"]
+
+    options = PipelineOptions(runner="BundleBasedDirectRunner")
+    options.view_as(StandardOptions).streaming = True
+    with beam.Pipeline(options=options) as p:
+        rows = p | stream | MatchStories(CFG, window_s=10)
+        assert_that(rows, check)
