@@ -16,10 +16,17 @@ $(STAMP): setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The report tests load pages in headless Chromium (Debian's package).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null
+
 run: $(STAMP)
 	$(BIN)/storywire run --input '$(INPUT)' --output $(OUTPUT)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)

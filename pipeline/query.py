@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Iterable, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Iterable, List, Sequence, TextIO, Tuple
 
 import duckdb
 import pyarrow as pa
@@ -226,7 +226,7 @@ WITH story AS (
     SELECT cluster_id FROM story
     UNION SELECT cluster_id FROM clusters WHERE merged_into IN (SELECT cluster_id FROM story)
 )
-SELECT a.role, round(a.similarity, 3) AS similarity, a.published, a.site, a.credited_source, a.title, a.url
+SELECT a.role, round(a.similarity::DOUBLE, 3) AS similarity, a.published, a.site, a.credited_source, a.title, a.url
 FROM articles a
 WHERE a.cluster_id IN (SELECT cluster_id FROM story_ids)
 ORDER BY a.is_canonical DESC, a.published NULLS LAST, a.site;""",
@@ -275,11 +275,22 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(_json_value(value), ensure_ascii=False)
+    return _json_value(value)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
+    elif isinstance(value, float):
+        # float32 columns come back with binary noise (0.9700000286); a table is for reading.
+        text = f"{value:.6g}"
     elif isinstance(value, (list, tuple, dict)):
         text = json.dumps(_json_value(value), ensure_ascii=False)
     else:
@@ -299,7 +310,7 @@ def format_result(columns: Sequence[str], rows: Iterable[tuple], fmt: str, out: 
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if v is None else _json_value(v) if not isinstance(v, str) else v for v in row])
+            writer.writerow([_csv_value(v) for v in row])
         return
     if fmt == "json":
         for row in rows:
@@ -349,7 +360,7 @@ Statements end with ';' (they may span lines). Views: articles, clusters, errors
 """
 
 
-def _repl(con, fmt: str, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+def _repl(con, fmt: str, out: TextIO, err: TextIO) -> int:
     try:
         import readline  # noqa: F401 - enables line editing and history for input()
     except ImportError:
@@ -432,7 +443,7 @@ def cmd_query(args: argparse.Namespace, argv: List[str]) -> int:
         if args.command_sql is not None:
             return _execute(con, args.command_sql, args.format, sys.stdout, sys.stderr)
         if sys.stdin.isatty():
-            return _repl(con, args.format, sys.stdin, sys.stdout, sys.stderr)
+            return _repl(con, args.format, sys.stdout, sys.stderr)
         return _execute(con, sys.stdin.read(), args.format, sys.stdout, sys.stderr)
     finally:
         con.close()

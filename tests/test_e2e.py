@@ -71,7 +71,8 @@ def _words(rng, n):
     vocab = ("council budget school river bridge storm police court mayor election market hospital vaccine "
              "farm harbor festival museum rail airport strike union wages housing library park trial judge "
              "minister talks border troops rocket season coach league goal weather flood drought fire").split()
-    return " ".join(rng.choice(vocab) + str(rng.randrange(1000)) for _ in range(n))
+    words = [rng.choice(vocab) + str(rng.randrange(1000)) for _ in range(n)]
+    return " ".join(w + ("." if i % 12 == 11 else "") for i, w in enumerate(words)) + "."
 
 
 def test_bad_input_never_crashes_and_never_vanishes(tmp_path):

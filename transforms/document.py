@@ -112,7 +112,8 @@ def extract_document(
         setattr(ext, field, _cap(getattr(ext, field), limits.max_field_chars))
 
     n_words = len(normalise_words(ext.text))
-    if n_words == 0:
+    if n_words == 0 and len(normalise_words(text[:20_000])) >= limits.min_words:
+        # Plenty of words, none of them an article: a page of navigation or listings.
         raise ExtractionError("extract", "no_text", "no article text found")
     if n_words < limits.min_words:
         raise ExtractionError("filter", "too_short", f"{n_words} words < {limits.min_words}")

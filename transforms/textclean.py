@@ -247,6 +247,11 @@ def clean_text(
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
 
+    if not any(ln.prose for ln in lines):
+        # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
+        for ln in lines:
+            ln.prose = ln.kind == "text" and len(ln.words) >= 15
+
     # Everything from the first boundary that follows real article text is the page's tail.
     seen_prose = 0
     for i, ln in enumerate(lines):
