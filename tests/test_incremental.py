@@ -51,7 +51,7 @@ def test_new_copy_joins_existing_cluster_and_rerun_adds_nothing(tmp_path):
 def test_bridge_between_two_old_clusters_records_merge(tmp_path):
     words = [f"w{i}" for i in range(400)]
     left, right = " ".join(words[:200]), " ".join(words[200:])
-    bridge = " ".join(words[100:300])  # half of each
+    bridge = " ".join(words[50:350])  # three quarters of each
     a = tmp_path / "a"
     a.mkdir()
     (a / "left.txt").write_text(" date 2024-01-01\n\n" + left)
