@@ -38,16 +38,19 @@ class RunContext:
         return self.ingested_at.strftime("%Y-%m-%d")
 
 
-def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits):
+def fetch_config_from(opts: StorywireOptions):
     from transforms.fetch import FetchConfig
-    from transforms.read_feeds import ReadFeeds
-    fetch = FetchConfig(
+    return FetchConfig(
         connect_timeout=opts.connect_timeout, read_timeout=opts.read_timeout, total_timeout=opts.fetch_timeout,
         max_bytes=opts.max_bytes, retries=opts.fetch_retries, per_host_concurrency=opts.per_host_concurrency,
         allow_private_hosts=opts.allow_private_hosts,
     )
+
+
+def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits):
+    from transforms.read_feeds import ReadFeeds
     state_dir = opts.state_dir or layout.join(opts.output, layout.STATE)
-    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir, fetch, limits)
+    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir, fetch_config_from(opts), limits)
 
 
 def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) -> beam.Pipeline:

@@ -31,6 +31,13 @@ class StorywireOptions(PipelineOptions):
                        help="Where feed ETags and seen URLs are kept between runs (default: OUTPUT/_state).")
         g.add_argument("--run_id", default=None, help="Identifier stamped on every row (default: UTC time + random).")
 
+        g = parser.add_argument_group("streaming (storywire stream)")
+        g.add_argument("--poll_interval", type=float, default=300.0,
+                       help="Seconds between feed polls; also the window of the Parquet files written.")
+        g.add_argument("--max_polls", type=int, default=0,
+                       help="Stop after this many polls (0 = run until cancelled). The local runner writes "
+                            "windowed files only when the stream ends, so give a bound when running locally.")
+
         g = parser.add_argument_group("duplicate detection (MinHash LSH)")
         g.add_argument("--num_perm", type=int, default=_M.num_perm, help="MinHash permutations per signature.")
         g.add_argument("--shingle_size", type=int, default=_M.shingle_size, help="Words per shingle.")

@@ -20,7 +20,7 @@ import numpy as np
 from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
-from apache_beam.transforms.window import FixedWindows, GlobalWindows
+from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
 
 from transforms import lsh, roles
 from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard
@@ -87,7 +87,7 @@ class AssignClustersFn(beam.DoFn):
         self._joined = Metrics.counter("storywire", "joined_existing_clusters")
         self._new = Metrics.counter("storywire", "new_clusters")
 
-    def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED)):
+    def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED), timestamp=beam.DoFn.TimestampParam):
         _, batch = element
         clusters = assigned.read() or {}
         articles = [a for a, _ in batch]
@@ -107,7 +107,8 @@ class AssignClustersFn(beam.DoFn):
                 row.update(cluster_id=roles.cluster_id_for(aid), is_canonical=True, similarity=1.0, role="original")
                 self._new.inc()
             clusters[aid] = row["cluster_id"]
-            yield row
+            # Re-stamp explicitly: rows go back into the window their batch came from.
+            yield TimestampedValue(row, timestamp)
         assigned.write(clusters)
 
 

@@ -81,6 +81,24 @@ class ParquetSink(fileio.FileSink):
         self._writer = None
 
 
+def _file_naming(prefix: str, suffix: str):
+    """``prefix[-windowstart]-SSSSS-of-NNNNN.suffix``; tolerates windows at the ends of time."""
+    from apache_beam.transforms.window import GlobalWindow
+
+    def _inner(window, pane, shard_index, total_shards, compression, destination):
+        parts = [prefix]
+        if window is not None and window != GlobalWindow():
+            try:
+                parts.append(window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%S"))
+            except (OverflowError, ValueError):
+                parts.append(f"w{int(window.start.micros)}")
+        if shard_index is not None:
+            parts.append(f"{int(shard_index):05d}-of-{int(total_shards or 0):05d}")
+        return "-".join(parts) + suffix
+
+    return _inner
+
+
 class _SinkFactory:
     """Picklable ``sink_fn`` for WriteToFiles (it would rebuild a sink instance with no arguments)."""
 
@@ -133,7 +151,7 @@ class WriteTable(beam.PTransform):
             | "StampRun" >> beam.Map(_stamp)
             | "WriteParquet" >> fileio.WriteToFiles(
                 path=self._directory,
-                file_naming=fileio.default_file_naming(prefix=f"part-{run_id}", suffix=".parquet"),
+                file_naming=_file_naming(f"part-{run_id}", ".parquet"),
                 sink=_SinkFactory(schema),
                 shards=self._shards,
                 temp_directory=StaticValueProvider(str, self._temp) if self._temp else None,
