@@ -108,7 +108,8 @@ def _counters(result) -> dict:
 
 
 def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> None:
-    read = counters.get("documents_read", 0) + counters.get("feed_documents", 0)
+    # Feed-level failures (a feed that 404s) are error rows with no document behind them: count them as read.
+    read = counters.get("documents_read", 0) + counters.get("feed_documents", 0) + counters.get("feed_errors", 0)
     skipped = counters.get("already_ingested", 0)
     rows = [
         ("documents read", read),

@@ -82,5 +82,5 @@ class Limits:
 
 def error_record(source: str, stage: str, reason: str, excerpt: str = "", detail: str = "") -> dict:
     """The one shape of an errors-table record (see schemas.ERRORS_SCHEMA)."""
-    text = (detail + " | " if detail else "") + (excerpt or "")
+    text = " | ".join(part for part in (detail, excerpt) if part)
     return {"source": source, "stage": stage, "reason": reason, "excerpt": text[:300]}
