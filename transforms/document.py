@@ -89,6 +89,9 @@ def extract_document(
     else:
         ext = clean_text(text, doc.source, boilerplate)
     ext.notes = tuple(ext.notes) + tuple(notes) + (("truncated_bytes",) if doc.truncated else ())
+    if doc.feed and doc.feed.get("fallback") == "feed_content":
+        # The page could not be fetched; these bytes are the feed entry's own content.
+        ext.extractor = "feed_content"
 
     if doc.feed and len(normalise_words(ext.text)) < limits.min_words:
         fallback = _feed_fallback(doc, limits)
