@@ -18,6 +18,7 @@ import apache_beam as beam
 from pipeline import layout
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
+from transforms.boilerplate import FindRepeatedLines
 from transforms.cluster import ClusterStories
 from transforms.extract import ExtractArticles
 from transforms.read_files import ReadDocuments
@@ -67,10 +68,10 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         documents.append(feeds["documents"])
         errors.append(feeds["errors"])
 
-    extracted = (
-        documents | "FlattenDocuments" >> beam.Flatten()
-        | "ExtractArticles" >> ExtractArticles(limits)
-    )
+    documents = documents | "FlattenDocuments" >> beam.Flatten()
+    boilerplate = documents | "FindRepeatedLines" >> FindRepeatedLines()
+    extracted = documents | "ExtractArticles" >> ExtractArticles(
+        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate))
     errors.append(extracted.errors)
     history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
     current = p | "ReadClusterState" >> ReadParquetRows(

@@ -11,6 +11,7 @@ import logging
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.boilerplate import site_group
 from transforms.document import article_record, extract_document
 from transforms.model import ExtractionError, Limits, error_record
 
@@ -42,9 +43,10 @@ class ExtractFn(beam.DoFn):
             self._sandbox.close()
             self._sandbox = None
 
-    def process(self, doc):
+    def process(self, doc, boilerplate=None):
+        lines = (boilerplate or {}).get(site_group(doc), frozenset())
         try:
-            ext = extract_document(doc, self._limits, sandbox=self._sandbox)
+            ext = extract_document(doc, self._limits, sandbox=self._sandbox, boilerplate=lines)
         except ExtractionError as exc:
             self._failed.inc()
             Metrics.counter("storywire", f"error_{exc.reason}").inc()
@@ -64,11 +66,14 @@ class ExtractFn(beam.DoFn):
 class ExtractArticles(beam.PTransform):
     """Extract clean text and metadata from every document."""
 
-    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True):
+    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None):
+        """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``)."""
         super().__init__()
         self._limits = limits
         self._use_sandbox = use_sandbox
+        self._boilerplate = boilerplate
 
     def expand(self, documents):
+        kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
         return documents | "ExtractText" >> beam.ParDo(
-            ExtractFn(self._limits, self._use_sandbox)).with_outputs(ERRORS, main="articles")
+            ExtractFn(self._limits, self._use_sandbox), **kwargs).with_outputs(ERRORS, main="articles")
