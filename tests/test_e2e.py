@@ -45,6 +45,14 @@ def test_seeds_parquet_schemas_and_readers(seeds_run):
             got = pq.read_schema(f)
             assert got.remove_metadata().equals(schema.remove_metadata()), (table, got)
             assert pq.ParquetFile(f).metadata.row_group(0).column(0).compression == "ZSTD"
+    # Written for readers: statistics on the filter columns, dictionaries only for low-cardinality ones.
+    art_file = sorted((out / "articles").rglob("*.parquet"))[0]
+    rg = pq.ParquetFile(art_file).metadata.row_group(0)
+    cols = {rg.column(i).path_in_schema: rg.column(i) for i in range(rg.num_columns)}
+    for name in ("published", "cluster_id"):
+        assert cols[name].is_stats_set and cols[name].statistics.has_min_max, name
+    assert any("DICTIONARY" in e for e in cols["role"].encodings)
+    assert not any("DICTIONARY" in e for e in cols["text"].encodings)
     clusters = duckdb.sql(f"SELECT * FROM '{out}/clusters/*.parquet'").df()
     assert len(clusters) == 4
     big = clusters[clusters["size"] == 2].iloc[0]

@@ -144,3 +144,9 @@ def test_components_independent_of_edge_order():
     for _ in range(5):
         rng.shuffle(edges)
         assert lsh.connected_components([(b, a) for a, b in edges]) == ref
+
+
+def test_cjk_text_is_tokenised_per_character():
+    # Without spaces, a Chinese or Japanese article must not collapse into a handful of "words".
+    assert normalise_words("北京市政府宣布 budget 2025") == ["北", "京", "市", "政", "府", "宣", "布", "budget", "2025"]
+    assert len(normalise_words("東京都は月曜日に新しい予算を発表した。")) == 18

@@ -25,7 +25,10 @@ import numpy as np
 __all__ = ["MinHashConfig", "normalise_words", "shingle_hashes", "Signer", "content_hash",
            "estimate_jaccard", "estimate_containment"]
 
-_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# Chinese and Japanese are written without spaces: each ideograph or kana is a token of its own,
+# otherwise a whole sentence would be one "word" and a long article would look too short.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+", re.UNICODE)
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 
 

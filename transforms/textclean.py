@@ -38,8 +38,9 @@ STOPWORDS = frozenset(
     which while who whom why will with would you your yours said says told""".split()
 )
 
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_TERMINAL = tuple('.!?"”’\'»)')
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_RE = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*", re.UNICODE)
+_TERMINAL = tuple('.!?"”’\'»)。！？」』')
 
 # A boundary line ends the article: what follows is the page's rail or footer.
 _BOUNDARY_RE = re.compile(
@@ -184,8 +185,14 @@ def _content_words(words: Iterable[str]) -> set:
 
 def _score(lines: Sequence[_Line]) -> None:
     prose = [ln for ln in lines if ln.prose]
-    # The article's core vocabulary comes from its longest paragraphs: teasers are one-liners.
+    # The article's core vocabulary: its longest paragraphs (teasers are one-liners), plus every
+    # word the article's prose repeats across paragraphs (teasers about other stories do not).
     core: set = set()
+    seen_in: dict = {}
+    for ln in prose:
+        for w in _content_words(ln.words):
+            seen_in[w] = seen_in.get(w, 0) + 1
+    core = {w for w, n in seen_in.items() if n >= 3}
     for ln in sorted(prose, key=lambda ln: len(ln.words), reverse=True)[:4]:
         core |= _content_words(ln.words)
     for ln in lines:
@@ -195,7 +202,9 @@ def _score(lines: Sequence[_Line]) -> None:
             cw = _content_words(ln.words)
             overlap = len(cw & core) / len(cw) if cw else 0.0
             weight = min(len(ln.words), 60) / 10.0
-            ln.score = weight * (1.0 if overlap >= 0.25 else (0.3 if overlap >= 0.1 else -0.5))
+            # Off-topic prose is still prose: barely positive, so it joins the article only when it
+            # sits right beside it (a closing line) and never carries the span across a teaser rail.
+            ln.score = weight * (1.0 if overlap >= 0.25 else (0.3 if overlap >= 0.1 else 0.05))
         else:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
