@@ -27,8 +27,8 @@ __all__ = ["MinHashConfig", "normalise_words", "shingle_hashes", "Signer", "cont
 
 # Chinese and Japanese are written without spaces: each ideograph or kana is a token of its own,
 # otherwise a whole sentence would be one "word" and a long article would look too short.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+", re.UNICODE)
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+", re.UNICODE)
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 
 

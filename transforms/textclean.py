@@ -24,6 +24,7 @@ import re
 from typing import Iterable, Optional, Sequence
 
 from transforms.model import Extracted
+from transforms.signing import CJK
 
 __all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS"]
 
@@ -38,8 +39,7 @@ STOPWORDS = frozenset(
     which while who whom why will with would you your yours said says told""".split()
 )
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD_RE = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*", re.UNICODE)
+_WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*", re.UNICODE)
 _TERMINAL = tuple('.!?"”’\'»)。！？」』')
 
 # A boundary line ends the article: what follows is the page's rail or footer.
