@@ -83,10 +83,16 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     if rolled:
         print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
 
-    p = beam.Pipeline(options=options)
+    runner = None
+    if not _has_flag(argv, "--runner"):
+        from pipeline.progress import ProgressFnApiRunner
+        runner = ProgressFnApiRunner()
+    p = beam.Pipeline(runner=runner, options=options)
     build_pipeline(p, opts, ctx)
-    result = p.run()
-    result.wait_until_finish()
+    from pipeline.progress import ProgressPrinter
+    with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
+        result = p.run()
+        result.wait_until_finish()
     publish.crash_point("pipeline")
 
     counters = _counters(result)
@@ -125,6 +131,8 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("pairs linked", counters.get("verified_pairs", 0)),
         ("capped LSH buckets", counters.get("capped_buckets", 0)),
     ]
+    from pipeline.progress import stage_counts
+    rows += [(f"stage: {label}", value) for label, value in stage_counts(counters).items()]
     print(f"\nstorywire run {run_id} -> {output}")
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
@@ -204,9 +212,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _DropMessages(logging.Filter):
+    def __init__(self, fragments):
+        super().__init__()
+        self._fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(f in message for f in self._fragments)
+
+
+def _quiet_known_noise() -> None:
+    """Beam warnings that say nothing to a storywire user: the GCP client check on import, and
+    fileio's note about its temp folder, which lives in our staging folder and is removed on publish."""
+    drop = _DropMessages(("apitools not found", "may be left orphaned in the temporary folder"))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(drop)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_known_noise()
     parser = build_parser()
     args, _unknown = parser.parse_known_args(argv)
     # Everything after the sub-command (storywire's and Beam's own flags) goes to PipelineOptions.

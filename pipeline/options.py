@@ -30,6 +30,9 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--state_dir", default=None,
                        help="Where feed ETags and seen URLs are kept between runs (default: OUTPUT/_state).")
         g.add_argument("--run_id", default=None, help="Identifier stamped on every row (default: UTC time + random).")
+        g.add_argument("--progress_interval", type=float, default=10.0,
+                       help="Seconds between progress lines (documents read, extracted, signed, clustered, failed) "
+                            "on stderr during a local run; 0 turns them off.")
 
         g = parser.add_argument_group("streaming (storywire stream)")
         g.add_argument("--poll_interval", type=float, default=300.0,

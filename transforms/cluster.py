@@ -183,6 +183,7 @@ class BuildClustersFn(beam.DoFn):
         self._joined = Metrics.counter("storywire", "joined_existing_clusters")
         self._merged = Metrics.counter("storywire", "merged_clusters")
         self._size = Metrics.distribution("storywire", "cluster_size")
+        self._clustered = Metrics.counter("storywire", "documents_clustered")
 
     def process(self, element):
         _, members = element
@@ -223,6 +224,7 @@ class BuildClustersFn(beam.DoFn):
             row = {k: v for k, v in m.items() if k not in ("sig", "n_shingles", "dup_of")}
             row.update(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
                        role=roles.assign_role(j, c, is_canonical))
+            self._clustered.inc()
             yield row
             yield beam.pvalue.TaggedOutput(self.INDEX, {
                 "article_id": m["article_id"], "url": m.get("url"), "content_hash": m.get("content_hash"),
