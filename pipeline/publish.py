@@ -114,7 +114,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
 
 
 #: MinHashConfig fields that change signatures: an index built with other values cannot be matched against.
-_SIGNATURE_FIELDS = ("num_perm", "shingle_size", "seed", "scheme", "datasketch")
+_SIGNATURE_FIELDS = ("num_perm", "shingle_size", "seed", "scheme", "datasketch", "hash_version")
 
 
 def check_index_config(output: str, config) -> Optional[str]:

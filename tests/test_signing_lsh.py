@@ -10,6 +10,8 @@ from transforms import lsh
 from transforms.signing import (MinHashConfig, Signer, content_hash, estimate_containment, estimate_jaccard,
                                 normalise_words, shingle_hashes)
 
+PINNED_NEWS_HASH = 17805029377940072764  # hash_words(['news']) under fnv-u16-poly3-v1
+
 WORDS = ("minister council election troops border market shares storm flood court judge police budget school "
          "hospital vaccine trial rocket launch team coach season goal league strike union wages inflation bank "
          "rates housing prices drought wildfire bridge rail airport pilot crash ceasefire talks sanctions").split()
@@ -150,3 +152,12 @@ def test_cjk_text_is_tokenised_per_character():
     # Without spaces, a Chinese or Japanese article must not collapse into a handful of "words".
     assert normalise_words("北京市政府宣布 budget 2025") == ["北", "京", "市", "政", "府", "宣", "布", "budget", "2025"]
     assert len(normalise_words("東京都は月曜日に新しい予算を発表した。")) == 18
+
+
+def test_word_hashes_are_stable_and_length_aware():
+    from transforms.signing import HASH_VERSION, hash_words
+    h = hash_words(["storywire", "storywire", "internationalisation", "internationalisations"])
+    assert h[0] == h[1] and h[2] != h[3]  # long words that share 16 characters still differ by length
+    # Pinned: if this changes, stored signatures change too, and HASH_VERSION must change with it.
+    assert HASH_VERSION == "fnv-u16-poly3-v1"
+    assert int(hash_words(["news"])[0]) == PINNED_NEWS_HASH

@@ -1,12 +1,12 @@
 """Banding, bucket pairing and connected components: the pure core of clustering.
 
 Band keys match datasketch's ``MinHashLSH``: two signatures share a key for
-band ``i`` exactly when ``hashvalues[i*r:(i+1)*r]`` are equal (we store a
-64-bit digest of those bytes instead of the bytes to keep shuffles small).
+band ``i`` exactly when ``hashvalues[i*r:(i+1)*r]`` are equal (up to 64-bit
+digest collisions: we store a digest of the band instead of its bytes to keep
+shuffles small).
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 from typing import Hashable, Iterable, Iterator, Sequence
 
@@ -14,14 +14,27 @@ import numpy as np
 
 __all__ = ["band_keys", "bucket_pairs", "UnionFind", "connected_components"]
 
+_BAND_PRIME = np.uint64(0x100000001B3)
+_BAND_OFFSET = np.uint64(0xCBF29CE484222325)
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    # MurmurHash3's finaliser: every input bit reaches every output bit, so equal digests mean equal bands.
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
-    """One ``(band_index, digest)`` key per band of a signature."""
-    sig = np.ascontiguousarray(signature, dtype=np.uint32)
-    return [
-        (i, hashlib.blake2b(sig[i * rows:(i + 1) * rows].tobytes(), digest_size=8).hexdigest())
-        for i in range(bands)
-    ]
+    """One ``(band_index, 64-bit digest)`` key per band of a signature, computed for all bands at once."""
+    sig = np.ascontiguousarray(signature[: bands * rows], dtype=np.uint32).reshape(bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = np.full(bands, _BAND_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
+        for c in range(rows):
+            h = _mix64((h ^ sig[:, c]) * _BAND_PRIME)
+    return list(enumerate(h.tolist()))
 
 
 def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -> tuple:
