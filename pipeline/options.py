@@ -49,6 +49,9 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--containment_threshold", type=float, default=_M.containment_threshold,
                        help="Estimated share of the shorter article found in the longer one that also links them "
                             "(catches truncated copies).")
+        g.add_argument("--min_containment_shingles", type=int, default=_M.min_containment_shingles,
+                       help="Containment alone links two articles only when the shorter has at least this many "
+                            "shingles (short texts give noisy estimates).")
         g.add_argument("--fn_weight", type=float, default=_M.fn_weight,
                        help="Weight of false negatives (vs false positives, 1 - this) when picking bands x rows; "
                             "candidates are verified, so recall is favoured by default.")
@@ -96,5 +99,6 @@ def limits_from(opts: StorywireOptions) -> Limits:
 def minhash_config_from(opts: StorywireOptions) -> MinHashConfig:
     return MinHashConfig(
         num_perm=opts.num_perm, shingle_size=opts.shingle_size, seed=opts.minhash_seed, threshold=opts.threshold,
-        containment_threshold=opts.containment_threshold, fn_weight=opts.fn_weight, bands=opts.bands, rows=opts.rows,
+        containment_threshold=opts.containment_threshold,
+        min_containment_shingles=opts.min_containment_shingles, fn_weight=opts.fn_weight, bands=opts.bands, rows=opts.rows,
     )

@@ -72,6 +72,10 @@ def test_seed_000_credit_from_shared_with_partner():
     ("BY JANE DOE, Associated Press", "byline"),
     ("Soldiers receive Russian uniforms and equipment at the far east Ru...", "cruft"),
     ("The minister said the talks would resume next week.", "text"),
+    ("READ MORE: Council approves new budget after long debate", "cruft"),
+    ("Firefighters battle the blaze near the highway on Monday. (Jane Doe/Getty Images)", "cruft"),
+    ("Sign up for our free morning newsletter and get the news in your inbox.", "cruft"),
+    ("The agency said it would subscribe to the new rules, officials told reporters.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind

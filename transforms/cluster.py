@@ -31,7 +31,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from transforms import lsh, roles
-from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard
+from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match
 
 __all__ = ["ClusterStories", "SignBatchFn", "VerifyBucketFn", "ComponentsFn", "BuildClustersFn",
            "merge_cluster_state"]
@@ -140,7 +140,7 @@ class VerifyBucketFn(beam.DoFn):
             self._candidates.inc()
             j = estimate_jaccard(sigs[a], sigs[b])
             c = estimate_containment(j, members[a][2], members[b][2])
-            if j >= self._config.threshold or c >= self._config.containment_threshold:
+            if is_match(self._config, j, c, members[a][2], members[b][2]):
                 self._verified.inc()
                 yield a, b
 

@@ -35,8 +35,9 @@ def is_own_outlet(member: dict) -> bool:
 
 def _canonical_key(member: dict) -> tuple:
     published = member.get("published") or _FAR_FUTURE
-    # The outlet that wrote the story outranks its reposts; then the earliest; then the id, for determinism.
-    return (0 if is_own_outlet(member) else 1, published, member["article_id"])
+    # The outlet that wrote the story outranks its reposts; then the earliest; on a tie (same-day dates
+    # are common) the fullest text, since copies drop and truncate paragraphs; then the id, for determinism.
+    return (0 if is_own_outlet(member) else 1, published, -(member.get("n_shingles") or 0), member["article_id"])
 
 
 def pick_canonical(members: Sequence[dict]) -> dict:

@@ -23,7 +23,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 __all__ = ["MinHashConfig", "normalise_words", "shingle_hashes", "Signer", "content_hash",
-           "estimate_jaccard", "estimate_containment"]
+           "estimate_jaccard", "estimate_containment", "is_match"]
 
 # Chinese and Japanese are written without spaces: each ideograph or kana is a token of its own,
 # otherwise a whole sentence would be one "word" and a long article would look too short.
@@ -48,6 +48,7 @@ class MinHashConfig:
     seed: int = 1
     threshold: float = 0.3
     containment_threshold: float = 0.7
+    min_containment_shingles: int = 100
     fn_weight: float = 0.7
     bands: int = 0
     rows: int = 0
@@ -172,9 +173,10 @@ class Signer:
             if idx:
                 hv = _fmix32(np.concatenate([per_doc[d] for d in idx]))
                 with np.errstate(over="ignore"):
-                    phv = hv[:, None] * self._a[None, :] + self._b[None, :]
+                    # (permutations x shingles): the per-document reduction runs along contiguous memory.
+                    phv = self._a[:, None] * hv[None, :] + self._b[:, None]
                 offsets = np.cumsum([0] + [len(per_doc[d]) for d in idx[:-1]])
-                out[idx] = np.minimum.reduceat(phv, offsets, axis=0)
+                out[idx] = np.minimum.reduceat(phv, offsets, axis=1).T
             i = j
         return out
 
@@ -183,6 +185,19 @@ class Signer:
         per_doc = [self.hashes(t) for t in texts]
         counts = np.array([len(np.unique(h)) for h in per_doc], dtype=np.int64)
         return self.sign_hashes(per_doc), counts
+
+
+def is_match(config: MinHashConfig, jaccard: float, containment: float, size_a: int, size_b: int) -> bool:
+    """Whether a verified candidate pair is the same story.
+
+    Containment alone links only when the shorter text has at least
+    ``min_containment_shingles`` shingles: on 40-75 shingles the MinHash estimate is
+    too noisy, and the bench at 100k documents merged independent reports through
+    short texts (10 of 8,256 at no minimum, 0 at 100).
+    """
+    if jaccard >= config.threshold:
+        return True
+    return containment >= config.containment_threshold and min(size_a, size_b) >= config.min_containment_shingles
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

@@ -23,7 +23,7 @@ from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateS
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
 
 from transforms import lsh, roles
-from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard
+from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 
 __all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch"]
 
@@ -52,7 +52,7 @@ class MatchBandFn(beam.DoFn):
                 break
             j = estimate_jaccard(sig, np.frombuffer(other_sig, dtype=np.uint32))
             c = estimate_containment(j, n, other_n)
-            if j >= self._config.threshold or c >= self._config.containment_threshold:
+            if is_match(self._config, j, c, n, other_n):
                 yield article_id, (other_id, j, c)
         members.add((article_id, sig_bytes, n))
 

@@ -74,6 +74,11 @@ _CRUFT_RES = [
         r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$",
         r"\.\.\.$|…$",  # a truncated caption or teaser
         r"^(?:image|photo|picture) \d+ of \d+",
+        r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]",
+        # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
+        r"\((?:[^()]{0,80}/)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|bloomberg|alamy|pa images)"
+        r"[^()]{0,40}\)\.?$",
+        r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$",
         r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
     )
 ]
@@ -149,9 +154,11 @@ def find_credit(text: str, byline: Optional[str] = None) -> Optional[str]:
         m = _BYLINE_CREDIT_RE.search(byline.strip())
         if m:
             return _OUTLETS[m.group(1).lower()]
-    head = text[:4000]
+    # Credits sit in the dateline, the first paragraphs or the closing line: scan only those.
+    head = text[:2500]
+    tail = text[-1500:] if len(text) > 2500 else ""
     for pattern in _CREDIT_RES:
-        m = pattern.search(head) or (pattern.search(text[-3000:]) if len(text) > 4000 else None)
+        m = pattern.search(head) or (pattern.search(tail) if tail else None)
         if m:
             return _OUTLETS[re.sub(r"\s+", " ", m.group(1).lower())]
     return None

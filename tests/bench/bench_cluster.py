@@ -1,0 +1,770 @@
+"""``make bench``: clustering quality and speed on labelled corpora of 1k, 10k and 100k documents.
+
+For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
+
+1. ``tests.bench.corpus.generate`` writes a labelled corpus into a temporary folder.
+2. The real pipeline runs on it as a subprocess (``python -m pipeline run``); its
+   wall time and peak RSS (``os.wait4`` rusage: the child and the processes it
+   waited for) are recorded, and its articles Parquet is scored against the
+   truth: pair precision, recall, F1 and adjusted Rand index (from contingency
+   counts, never materialising pairs), F1 on syndicated copies, independent
+   reports merged into another story, rewrites found, roles, extraction fidelity.
+3. Every stage is timed again in this process, single-threaded, on the same
+   documents with the project's pure functions: extract (``extract_document``),
+   sign (``Signer.sign`` in batches, after the exact-duplicate split), LSH
+   (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), cluster
+   (``connected_components``) and write (``write_parquet``).
+4. The naive baseline a user would write runs on the same extracted texts:
+   datasketch ``MinHash(num_perm)`` with ``update(shingle.encode())`` per
+   shingle, ``MinHashLSH`` insert then query, verification with
+   ``MinHash.jaccard``, union-find. Single-threaded too, so the ratio is per core.
+
+Results are printed (one table per size, then a summary) and written as JSON to
+``BENCH_JSON`` (default ``tests/bench/results.json``).
+
+Environment:
+    BENCH_SIZES          comma-separated corpus sizes (default 1000,10000,100000)
+    BENCH_SEED           corpus seed (default 0)
+    BENCH_ARGS           extra ``storywire run`` flags, also applied in-process,
+                         e.g. ``"--threshold 0.25 --bucket_cap 200"``
+    BENCH_NAIVE_MAX      the naive baseline runs on at most this many documents
+                         (default 20000: it runs at a few hundred docs/s)
+    BENCH_PIPELINE=0     skip the pipeline subprocess (in-process stages only)
+    BENCH_MAX_RSS_MB     kill the pipeline when its process tree holds more than this
+                         (default 80% of MemAvailable at start); reported as such
+    BENCH_KEEP=1         keep the temporary corpora and outputs
+    BENCH_JSON           where to write the JSON results
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import glob
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Hashable, Iterable, List, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = ["PairScores", "contingency", "pair_scores", "adjusted_rand_index", "score_clustering", "main"]
+
+#: Targets from issue 5.
+TARGET_COPY_F1 = 0.95
+TARGET_SPEEDUP = 5.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Pair metrics from contingency counts
+# ---------------------------------------------------------------------------------------------
+
+def _comb2(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+@dataclasses.dataclass(frozen=True)
+class PairScores:
+    """Same-cluster pair counts and the scores derived from them.
+
+    ``true_pairs``: pairs together in the truth; ``pred_pairs``: together in the
+    prediction; ``both``: together in both. Precision is 1.0 when nothing was
+    predicted together, recall 1.0 when nothing is together in the truth.
+    """
+
+    n: int
+    true_pairs: int
+    pred_pairs: int
+    both: int
+    precision: float
+    recall: float
+    f1: float
+    ari: float
+
+
+def contingency(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> collections.Counter:
+    """Counts of (truth label, predicted label) over items, the basis of every pair metric."""
+    if len(truth) != len(pred):
+        raise ValueError(f"{len(truth)} truth labels but {len(pred)} predicted labels")
+    return collections.Counter(zip(truth, pred))
+
+
+def adjusted_rand_index(true_pairs: int, pred_pairs: int, both: int, n: int) -> float:
+    """Hubert-Arabie ARI from pair counts (1.0 when both clusterings are trivial and equal)."""
+    total = _comb2(n)
+    if total == 0:
+        return 1.0
+    expected = true_pairs * pred_pairs / total
+    max_index = (true_pairs + pred_pairs) / 2
+    if max_index == expected:
+        return 1.0
+    return (both - expected) / (max_index - expected)
+
+
+def pair_scores(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> PairScores:
+    """Pair precision, recall, F1 and ARI of ``pred`` against ``truth`` (labels per item, same order)."""
+    cells = contingency(truth, pred)
+    both = sum(_comb2(c) for c in cells.values())
+    true_pairs = sum(_comb2(c) for c in collections.Counter(truth).values())
+    pred_pairs = sum(_comb2(c) for c in collections.Counter(pred).values())
+    precision = both / pred_pairs if pred_pairs else 1.0
+    recall = both / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PairScores(len(truth), true_pairs, pred_pairs, both, precision, recall, f1,
+                      adjusted_rand_index(true_pairs, pred_pairs, both, len(truth)))
+
+
+def score_clustering(truth_rows: Sequence, cluster_of: Dict[str, str], role_of: Optional[Dict[str, str]] = None,
+                     hash_of: Optional[Dict[str, str]] = None, words_of: Optional[Dict[str, int]] = None) -> dict:
+    """Score predicted clusters (file -> cluster label) against the truth rows.
+
+    Documents without a prediction (refused by extraction) count as singletons.
+
+    Returns:
+        A dict of plain numbers: ``all`` and ``syndicated`` pair scores (the latter
+        over every document except rewrites), independent reports merged, rewrite
+        and copy recall (copy recall by kind of edit), role confusion, extraction
+        fidelity when ``hash_of``/``words_of`` are given.
+    """
+    pred = [cluster_of.get(r.file, "missing:" + r.file) for r in truth_rows]
+    story = [r.story for r in truth_rows]
+    out: dict = {"all": dataclasses.asdict(pair_scores(story, pred))}
+    keep = [i for i, r in enumerate(truth_rows) if r.kind != "rewrite"]
+    out["syndicated"] = dataclasses.asdict(pair_scores([story[i] for i in keep], [pred[i] for i in keep]))
+
+    stories_in = collections.defaultdict(set)
+    events_in = collections.defaultdict(set)
+    for r, p in zip(truth_rows, pred):
+        stories_in[p].add(r.story)
+        events_in[p].add(r.event)
+    impure = {p for p, s in stories_in.items() if len(s) > 1}
+    indep = [(r, p) for r, p in zip(truth_rows, pred) if r.kind == "independent"]
+    out["independent_total"] = len(indep)
+    out["independent_merged"] = sum(1 for _, p in indep if p in impure)
+    out["impure_clusters"] = len(impure)
+    out["impure_clusters_across_events"] = sum(1 for p in impure if len(events_in[p]) > 1)
+    out["missing"] = sum(1 for p in pred if p.startswith("missing:"))
+
+    by_file = {r.file: p for r, p in zip(truth_rows, pred)}
+    linked = collections.Counter()
+    seen = collections.Counter()
+    for r in truth_rows:
+        if r.kind in ("copy", "rewrite") and r.parent:
+            ok = by_file[r.file] == by_file.get(r.parent)
+            labels = ["rewrite"] if r.kind == "rewrite" else ["copy"] + [
+                "".join(ch for ch in e if not ch.isdigit()) for e in r.edits.split(",") if e]
+            for label in set(labels):
+                seen[label] += 1
+                linked[label] += ok
+    out["joined_to_parent"] = {k: {"n": seen[k], "rate": linked[k] / seen[k]} for k in sorted(seen)}
+
+    if role_of is not None:
+        conf: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for r in truth_rows:
+            conf[r.kind][role_of.get(r.file) or "missing"] += 1
+        out["roles"] = {k: dict(v) for k, v in conf.items()}
+        out["role_checks"] = _role_checks(truth_rows, by_file, role_of)
+    if hash_of is not None:
+        present = [r for r in truth_rows if r.file in hash_of]
+        out["extraction_exact"] = sum(hash_of[r.file] == r.body_hash for r in present) / max(1, len(present))
+    if words_of is not None:
+        ratios = sorted(words_of[r.file] / max(1, r.body_words) for r in truth_rows if r.file in words_of)
+        out["extraction_words_ratio"] = {f"p{q}": _percentile(ratios, q) for q in (1, 10, 50, 90, 99)}
+    return out
+
+
+def _role_checks(truth_rows: Sequence, cluster_of: Dict[str, str], role_of: Dict[str, str]) -> dict:
+    """Role accuracy where the truth decides it.
+
+    ``original``: a story's first publication is ``original`` when its header date is
+    strictly earlier than every other member's (same-day reposts are a tie that only
+    the credited source or the publication time could break). ``copy``/``rewrite``:
+    derived documents clustered with their parent carry that role.
+    """
+    members = collections.defaultdict(list)
+    for r in truth_rows:
+        members[r.story].append(r)
+    first_ok = first_n = 0
+    for rows in members.values():
+        firsts = [r for r in rows if r.kind in ("base", "independent")]
+        if len(rows) < 2 or len(firsts) != 1 or any(not r.published for r in rows):
+            continue
+        first = firsts[0]
+        others = [r for r in rows if r is not first]
+        if all(first.published < r.published for r in others) and \
+                all(cluster_of[r.file] == cluster_of[first.file] for r in others):
+            first_n += 1
+            first_ok += role_of.get(first.file) == "original"
+    out = {"original": {"n": first_n, "rate": first_ok / first_n if first_n else float("nan")}}
+    for kind in ("copy", "rewrite"):
+        joined = [r for r in truth_rows if r.kind == kind and r.parent and cluster_of[r.file] == cluster_of[r.parent]]
+        ok = sum(role_of.get(r.file) == kind for r in joined)
+        out[kind] = {"n": len(joined), "rate": ok / len(joined) if joined else float("nan")}
+    return out
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, int(round(q / 100 * (len(sorted_values) - 1)))))
+    return float(sorted_values[i])
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline as a subprocess
+# ---------------------------------------------------------------------------------------------
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants, from /proc (0 when gone)."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total / 2**20
+
+
+def _available_mb() -> float:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
+def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_rss_mb: float) -> dict:
+    """Run ``python -m pipeline run`` on ``docs_dir``: wall time, CPU, peak RSS, exit code.
+
+    Peak RSS is ``os.wait4``'s ``ru_maxrss``: the largest single process among the
+    child and the descendants it waited for (Linux reports RUSAGE_BOTH), this run
+    only. A watchdog also samples the whole process tree's resident memory and
+    kills the run (its own process group) above ``max_rss_mb``, so a 100k run on a
+    small machine fails with a number instead of taking the machine down.
+    """
+    cmd = [sys.executable, "-m", "pipeline", "run", "--input", f"{docs_dir}/*", "--output", str(out_dir),
+           *extra_args]
+    log = out_dir.parent / (out_dir.name + ".log")
+    killed = False
+    tree_peak = 0.0
+    with open(log, "w") as fh:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
+            if tree_peak > max_rss_mb and not killed:
+                killed = True
+                _log(f"pipeline tree RSS {tree_peak:,.0f} MB > BENCH_MAX_RSS_MB {max_rss_mb:,.0f}: killing it")
+                os.killpg(proc.pid, 9)  # the session this call started: our child and its workers only
+            time.sleep(0.25)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(errors="replace")
+    return {"cmd": " ".join(shlex.quote(c) for c in cmd), "returncode": proc.returncode, "wall_s": wall,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "tree_peak_rss_mb": tree_peak, "killed_for_memory": killed,
+            "summary": [ln for ln in text.splitlines() if ln.startswith("  ")][-20:],
+            "log_tail": text[-3000:] if proc.returncode else ""}
+
+
+def read_articles(out_dir: Path) -> dict:
+    """file name -> (cluster_id, role, content_hash, n_words) from the articles table."""
+    import pyarrow.parquet as pq
+    files = sorted(glob.glob(str(out_dir / "articles" / "**" / "*.parquet"), recursive=True))
+    rows = {}
+    for f in files:
+        t = pq.read_table(f, columns=["source", "cluster_id", "role", "content_hash", "n_words"]).to_pydict()
+        for s, c, r, h, n in zip(t["source"], t["cluster_id"], t["role"], t["content_hash"], t["n_words"]):
+            rows[os.path.basename(s)] = (c, r, h, n)
+    return rows
+
+
+def read_errors(out_dir: Path) -> dict:
+    import pyarrow.parquet as pq
+    files = sorted(glob.glob(str(out_dir / "errors" / "**" / "*.parquet"), recursive=True))
+    reasons = collections.Counter()
+    for f in files:
+        for reason in pq.read_table(f, columns=["reason"]).column("reason").to_pylist():
+            reasons[reason] += 1
+    return dict(reasons)
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process stages (single core) and the naive baseline
+# ---------------------------------------------------------------------------------------------
+
+def _config(extra_args: Sequence[str]):
+    """The MinHash config and bucket cap the pipeline would use with ``extra_args``."""
+    from pipeline.options import StorywireOptions, minhash_config_from
+    opts = StorywireOptions(list(extra_args)).view_as(StorywireOptions)
+    return minhash_config_from(opts), opts.bucket_cap
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def stage_read(docs_dir: Path) -> list:
+    from transforms.model import RawDocument
+    docs = []
+    for path in sorted(docs_dir.iterdir()):
+        docs.append(RawDocument(source=str(path), raw=path.read_bytes()))
+    return docs
+
+
+def stage_extract(docs: Sequence) -> tuple:
+    """(article records, refused count): ``extract_document`` + ``article_record`` per document."""
+    from transforms.document import article_record, extract_document
+    from transforms.model import ExtractionError, Limits
+    limits = Limits()
+    records, refused = [], 0
+    for doc in docs:
+        try:
+            records.append(article_record(doc, extract_document(doc, limits)))
+        except ExtractionError:
+            refused += 1
+    return records, refused
+
+
+def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
+    """Exact-duplicate split by content hash, then signatures of the unique texts in batches."""
+    import numpy as np
+    from transforms.signing import Signer
+    first_of: Dict[str, int] = {}
+    unique, dup_edges = [], []
+    for i, rec in enumerate(records):
+        j = first_of.setdefault(rec["content_hash"], i)
+        if j == i:
+            unique.append(i)
+        else:
+            dup_edges.append((j, i))
+    signer = Signer(config)
+    sigs, counts = [], []
+    for k in range(0, len(unique), batch):
+        s, c = signer.sign(records[i]["text"] for i in unique[k:k + batch])
+        sigs.append(s)
+        counts.append(c)
+    sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
+    counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+    return unique, sigs, counts, dup_edges
+
+
+def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
+    """Verified edges between unique documents, the way ``VerifyBucketFn`` does it.
+
+    Returns:
+        (edges, details, counters): edges as record-index pairs; per edge the
+        estimated (Jaccard, containment, shingles of a, shingles of b).
+    """
+    import numpy as np
+    from transforms import lsh
+    from transforms.signing import estimate_containment, estimate_jaccard
+    buckets: Dict[tuple, list] = collections.defaultdict(list)
+    for pos in range(len(unique)):
+        for key in lsh.band_keys(sigs[pos], config.bands, config.rows):
+            buckets[key].append(pos)
+    n_rows = config.bands * config.rows
+    stats = collections.Counter()
+    edges, details = [], []
+    for (band, _), members in buckets.items():
+        if len(members) < 2:
+            continue
+        pairs, capped = lsh.bucket_pairs(members, cap)
+        stats["capped_buckets"] += capped
+        for a, b in pairs:
+            sa, sb = sigs[a], sigs[b]
+            if not capped:
+                eq = (sa[:n_rows] == sb[:n_rows]).reshape(config.bands, config.rows).all(axis=1)
+                if int(np.argmax(eq)) != band:
+                    continue  # verified in the first band the pair shares
+            stats["candidate_pairs"] += 1
+            j = estimate_jaccard(sa, sb)
+            c = estimate_containment(j, int(counts[a]), int(counts[b]))
+            if j >= config.threshold or c >= config.containment_threshold:
+                edges.append((unique[a], unique[b]))
+                details.append((j, c, int(counts[a]), int(counts[b])))
+    stats["buckets"] = len(buckets)
+    stats["largest_bucket"] = max((len(m) for m in buckets.values()), default=0)
+    stats["verified_pairs"] = len(edges)
+    return edges, details, dict(stats)
+
+
+def false_links(truth_rows: Sequence, names: Sequence[str], edges: Sequence[tuple], details: Sequence[tuple],
+                config, examples: int = 8) -> dict:
+    """Verified edges between documents of different stories: how many, and which test let them through."""
+    story = {r.file: r.story for r in truth_rows}
+    event = {r.file: r.event for r in truth_rows}
+    out = {"total": 0, "same_event": 0, "by_jaccard": 0, "by_containment_only": 0, "examples": []}
+    for (a, b), (j, c, na, nb) in zip(edges, details):
+        fa, fb = names[a], names[b]
+        if story[fa] == story[fb]:
+            continue
+        out["total"] += 1
+        out["same_event"] += event[fa] == event[fb]
+        if j >= config.threshold:
+            out["by_jaccard"] += 1
+        else:
+            out["by_containment_only"] += 1
+        if len(out["examples"]) < examples:
+            out["examples"].append({"a": fa, "b": fb, "jaccard": j, "containment": round(c, 3),
+                                    "shingles": [na, nb]})
+    return out
+
+
+def stage_cluster(edges: Iterable[tuple], n: int) -> list:
+    """Component label per record index (isolated records are their own component)."""
+    from transforms import lsh
+    comp = lsh.connected_components(edges)
+    return [comp.get(i, i) for i in range(n)]
+
+
+def stage_write(records: Sequence[dict], labels: Sequence[int], where: Path) -> None:
+    from schemas import ARTICLES_SCHEMA, to_row
+    from transforms.write import write_parquet
+    rows = []
+    for i, (rec, label) in enumerate(zip(records, labels)):
+        canonical = label == i  # a component's label is its smallest member
+        rows.append(to_row({**rec, "cluster_id": f"c{label}", "is_canonical": canonical,
+                            "role": "original" if canonical else "copy", "similarity": 1.0}, ARTICLES_SCHEMA))
+    write_parquet(str(where), rows, ARTICLES_SCHEMA)
+
+
+def naive_baseline(texts: Sequence[str], config) -> tuple:
+    """What a user writes with datasketch: per-shingle ``update``, ``MinHashLSH`` insert + query, union-find.
+
+    Returns:
+        (labels, seconds for signatures, seconds for LSH + verification + union-find).
+    """
+    from datasketch import MinHash, MinHashLSH
+    from transforms import lsh
+    from transforms.signing import normalise_words
+    k = config.shingle_size
+    t0 = time.perf_counter()
+    minhashes = []
+    for text in texts:
+        words = normalise_words(text)
+        m = MinHash(num_perm=config.num_perm)
+        for i in range(max(1, len(words) - k + 1)):
+            m.update(" ".join(words[i:i + k]).encode("utf-8"))
+        minhashes.append(m)
+    t1 = time.perf_counter()
+    index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    for i, m in enumerate(minhashes):
+        index.insert(i, m)
+    uf = lsh.UnionFind()
+    for i, m in enumerate(minhashes):
+        uf.find(i)
+        for j in index.query(m):
+            if j != i and m.jaccard(minhashes[j]) >= config.threshold:
+                uf.union(i, j)
+    comps = uf.components()
+    t2 = time.perf_counter()
+    return [comps[i] for i in range(len(texts))], t1 - t0, t2 - t1
+
+
+# ---------------------------------------------------------------------------------------------
+# One size
+# ---------------------------------------------------------------------------------------------
+
+def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, naive_max: int,
+               run_the_pipeline: bool, max_rss_mb: float) -> dict:
+    from tests.bench.corpus import KINDS, generate
+    res: dict = {"n_docs": n_docs, "seed": seed, "args": list(extra_args)}
+    corpus = work / f"corpus_{n_docs}"
+    truth, res["generate_s"] = _timed(generate, corpus, n_docs, seed)
+    res["kinds"] = {k: sum(r.kind == k for r in truth) for k in KINDS}
+    res["stories"] = len({r.story for r in truth})
+    sizes = collections.Counter(r.story for r in truth)
+    res["largest_story"] = max(sizes.values())
+    docs_dir = corpus / "docs"
+    _log(f"[{n_docs}] corpus: {res['generate_s']:.1f} s, {res['stories']} stories, {res['kinds']}")
+
+    if run_the_pipeline:
+        out = work / f"out_{n_docs}"
+        _log(f"[{n_docs}] pipeline running ...")
+        pipe = run_pipeline(docs_dir, out, extra_args, max_rss_mb)
+        res["pipeline"] = pipe
+        _log(f"[{n_docs}] pipeline: exit {pipe['returncode']}, {pipe['wall_s']:.1f} s, "
+             f"peak RSS {pipe['peak_rss_mb']:.0f} MB (process tree {pipe['tree_peak_rss_mb']:.0f} MB)")
+        if pipe["returncode"] == 0:
+            arts = read_articles(out)
+            res["pipeline_quality"] = score_clustering(
+                truth, {f: v[0] for f, v in arts.items()}, role_of={f: v[1] for f, v in arts.items()},
+                hash_of={f: v[2] for f, v in arts.items()}, words_of={f: v[3] for f, v in arts.items()})
+            res["pipeline_errors"] = read_errors(out)
+
+    config, cap = _config(extra_args)
+    res["config"] = {**dataclasses.asdict(config), "bucket_cap": cap}
+    t: Dict[str, float] = {}
+    docs, t["read"] = _timed(stage_read, docs_dir)
+    (records, refused), t["extract"] = _timed(stage_extract, docs)
+    del docs
+    (unique, sigs, counts, dup_edges), t["sign"] = _timed(stage_sign, records, config)
+    (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
+    labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges, len(records))
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
+    n_rec = len(records)
+    res["inprocess"] = {
+        "seconds": t, "records": n_rec, "refused": refused, "unique_texts": len(unique),
+        "exact_duplicates": len(dup_edges), **lsh_stats,
+        "docs_per_s": {k: (n_docs if k in ("read", "extract") else n_rec) / v if v else float("inf")
+                       for k, v in t.items()},
+    }
+    core = t["sign"] + t["lsh"] + t["cluster"]
+    res["inprocess"]["core_s"] = core
+    res["inprocess"]["core_docs_per_s"] = n_rec / core if core else float("inf")
+    names = [os.path.basename(r["source"]) for r in records]
+    res["inprocess"]["false_links"] = false_links(truth, names, edges, details, config)
+    res["inprocess_quality"] = score_clustering(truth, {f: str(l) for f, l in zip(names, labels)})
+    _log(f"[{n_docs}] in-process stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()))
+
+    m = min(naive_max, n_rec)
+    if m:
+        sub = records[:m]
+        _log(f"[{n_docs}] naive datasketch baseline on {m} documents ...")
+        nl, sign_s, lsh_s = naive_baseline([r["text"] for r in sub], config)
+        # Ours on the very same subset, so the ratio compares equal work.
+        (u2, s2, c2, d2), ours_sign = _timed(stage_sign, sub, config)
+        (e2, _, _), ours_lsh = _timed(stage_lsh, u2, s2, c2, config, cap)
+        _, ours_cluster = _timed(stage_cluster, e2 + d2, m)
+        ours = ours_sign + ours_lsh + ours_cluster
+        res["naive"] = {
+            "docs": m, "sign_s": sign_s, "lsh_cluster_s": lsh_s, "docs_per_s": m / (sign_s + lsh_s),
+            "ours_same_docs_s": ours, "ours_same_docs_per_s": m / ours if ours else float("inf"),
+            "speedup_per_core": (sign_s + lsh_s) / ours if ours else float("inf"),
+            "quality": score_clustering(truth, {n: str(l) for n, l in zip(names[:m], nl)}) if m == n_rec else None,
+        }
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------------------------
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _ok(flag: bool) -> str:
+    return "PASS" if flag else "FAIL"
+
+
+def _fmt_scores(s: dict) -> str:
+    return f"P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}  ARI {s['ari']:.4f}"
+
+
+def _table(title: str, rows: List[tuple]) -> str:
+    width = max(len(r[0]) for r in rows)
+    lines = [title]
+    for r in rows:
+        lines.append(f"  {r[0]:<{width}}  " + "  ".join(str(x) for x in r[1:]))
+    return "\n".join(lines)
+
+
+def _quality_rows(q: dict, prefix: str) -> List[tuple]:
+    syn_ok = q["syndicated"]["f1"] >= TARGET_COPY_F1 and q["independent_merged"] == 0
+    rows = [
+        (f"{prefix} all documents", _fmt_scores(q["all"])),
+        (f"{prefix} syndicated copies (no rewrites)", _fmt_scores(q["syndicated"]),
+         f"[target F1 >= {TARGET_COPY_F1}, no independent merged: {_ok(syn_ok)}]"),
+        (f"{prefix} independent reports merged", f"{q['independent_merged']} of {q['independent_total']}"),
+        (f"{prefix} impure clusters (same event / any)",
+         f"{q['impure_clusters'] - q['impure_clusters_across_events']} / {q['impure_clusters']}"),
+        (f"{prefix} joined to parent",
+         ", ".join(f"{k} {v['rate']:.1%} (n={v['n']})" for k, v in q["joined_to_parent"].items())),
+    ]
+    if "roles" in q:
+        rows.append((f"{prefix} roles by true kind", "; ".join(
+            f"{k}: " + " ".join(f"{r}={c}" for r, c in sorted(v.items())) for k, v in sorted(q["roles"].items()))))
+        rc = q["role_checks"]
+        rows.append((f"{prefix} roles right", f"original (strictly earliest, whole story clustered) "
+                     f"{rc['original']['rate']:.1%} (n={rc['original']['n']}); copy {rc['copy']['rate']:.1%} "
+                     f"(n={rc['copy']['n']}); rewrite {rc['rewrite']['rate']:.1%} (n={rc['rewrite']['n']}) "
+                     f"[derived docs clustered with their parent]"))
+    if "extraction_exact" in q:
+        w = q["extraction_words_ratio"]
+        rows.append((f"{prefix} extraction", f"exact article text {q['extraction_exact']:.1%}; extracted/true words "
+                     f"p1 {w['p1']:.2f} p10 {w['p10']:.2f} p50 {w['p50']:.2f} p90 {w['p90']:.2f} p99 {w['p99']:.2f}; "
+                     f"refused {q['missing']}"))
+    return rows
+
+
+def report_size(res: dict) -> str:
+    n = res["n_docs"]
+    out = [f"\n=== {n:,} documents (seed {res['seed']}{', ' + ' '.join(res['args']) if res['args'] else ''}): "
+           f"{res['stories']:,} stories, largest {res['largest_story']:,}; " +
+           ", ".join(f"{k} {v:,}" for k, v in res["kinds"].items()) + f"; generated in {res['generate_s']:.1f} s"]
+    cfg = res["config"]
+    out.append(f"config: threshold {cfg['threshold']}, containment {cfg['containment_threshold']}, "
+               f"{cfg['num_perm']} perms, {cfg['bands']}x{cfg['rows']} bands, shingles of {cfg['shingle_size']}, "
+               f"bucket cap {cfg['bucket_cap']}")
+    rows: List[tuple] = []
+    pipe = res.get("pipeline")
+    if pipe:
+        if pipe["killed_for_memory"]:
+            rows.append(("pipeline", f"KILLED after {pipe['wall_s']:.0f} s: process tree reached "
+                         f"{pipe['tree_peak_rss_mb']:,.0f} MB (BENCH_MAX_RSS_MB)"))
+        elif pipe["returncode"] != 0:
+            rows.append(("pipeline", f"FAILED (exit {pipe['returncode']})", pipe["log_tail"][-1500:]))
+        else:
+            rows += _quality_rows(res["pipeline_quality"], "pipeline:")
+            rows.append(("pipeline: errors table", res.get("pipeline_errors") or {}))
+    rows += _quality_rows(res["inprocess_quality"], "in-process:")
+    out.append(_table("quality", rows))
+
+    ip = res["inprocess"]
+    dps = ip["docs_per_s"]
+    rows = [(k, f"{dps[k]:>10,.0f} docs/s", f"{ip['seconds'][k]:8.2f} s") for k in
+            ("read", "extract", "sign", "lsh", "cluster", "write")]
+    rows.append(("sign+LSH+cluster (ours)", f"{ip['core_docs_per_s']:>10,.0f} docs/s", f"{ip['core_s']:8.2f} s"))
+    rows.append(("  LSH detail", f"{ip['unique_texts']:,} unique texts, {ip['exact_duplicates']:,} exact dups, "
+                 f"{ip['candidate_pairs']:,} candidate pairs, {ip['verified_pairs']:,} verified, "
+                 f"{ip['capped_buckets']} capped buckets, largest bucket {ip['largest_bucket']:,}"))
+    fl = ip.get("false_links")
+    if fl:
+        rows.append(("  verified links across stories", f"{fl['total']} ({fl['same_event']} same event; "
+                     f"{fl['by_jaccard']} by Jaccard, {fl['by_containment_only']} by containment only)",
+                     "; ".join(f"{e['a']}~{e['b']} J={e['jaccard']:.3f} C={e['containment']:.2f} "
+                               f"shingles={e['shingles']}" for e in fl["examples"][:3])))
+    nv = res.get("naive")
+    if nv:
+        rows.append((f"naive datasketch on {nv['docs']:,} docs", f"{nv['docs_per_s']:>10,.0f} docs/s",
+                     f"{nv['sign_s'] + nv['lsh_cluster_s']:8.2f} s",
+                     f"(MinHash.update {nv['sign_s']:.1f} s, MinHashLSH+verify+union-find {nv['lsh_cluster_s']:.1f} s)"))
+        rows.append((f"ours on the same {nv['docs']:,} docs", f"{nv['ours_same_docs_per_s']:>10,.0f} docs/s",
+                     f"{nv['ours_same_docs_s']:8.2f} s"))
+        rows.append(("speed-up per core (ours/naive)", f"{nv['speedup_per_core']:>10.1f}x",
+                     f"[target >= {TARGET_SPEEDUP:.0f}x: {_ok(nv['speedup_per_core'] >= TARGET_SPEEDUP)}]"))
+        if nv.get("quality"):
+            rows.append(("naive quality (same docs)", _fmt_scores(nv["quality"]["all"]),
+                         "syndicated F1 {:.4f}".format(nv["quality"]["syndicated"]["f1"])))
+    if pipe and pipe["returncode"] == 0:
+        rows.append(("end to end (pipeline subprocess)", f"{n / pipe['wall_s']:>10,.0f} docs/s",
+                     f"{pipe['wall_s']:8.2f} s wall", f"{pipe['cpu_s']:.1f} s CPU",
+                     f"peak RSS {pipe['peak_rss_mb']:,.0f} MB (largest process; whole tree "
+                     f"{pipe['tree_peak_rss_mb']:,.0f} MB)"))
+    out.append(_table("speed (in-process stages are single-threaded, one core)", rows))
+    if pipe and pipe.get("summary"):
+        out.append("pipeline summary:\n" + "\n".join(pipe["summary"]))
+    return "\n".join(out)
+
+
+def report_summary(results: List[dict]) -> str:
+    cols = [f"{r['n_docs']:,}" for r in results]
+    def row(name, fn):
+        vals = []
+        for r in results:
+            try:
+                vals.append(fn(r))
+            except (KeyError, TypeError, ZeroDivisionError):
+                vals.append("-")
+        return (name, *vals)
+    rows = [
+        ("documents", *cols),
+        row("pair F1 (pipeline)", lambda r: f"{r['pipeline_quality']['all']['f1']:.4f}"),
+        row("ARI (pipeline)", lambda r: f"{r['pipeline_quality']['all']['ari']:.4f}"),
+        row("syndicated copies F1 (pipeline)", lambda r: f"{r['pipeline_quality']['syndicated']['f1']:.4f}"),
+        row("independent merged (pipeline)",
+            lambda r: f"{r['pipeline_quality']['independent_merged']}/{r['pipeline_quality']['independent_total']}"),
+        row("syndicated copies F1 (in-process)", lambda r: f"{r['inprocess_quality']['syndicated']['f1']:.4f}"),
+        row("extract docs/s", lambda r: f"{r['inprocess']['docs_per_s']['extract']:,.0f}"),
+        row("sign docs/s", lambda r: f"{r['inprocess']['docs_per_s']['sign']:,.0f}"),
+        row("LSH docs/s", lambda r: f"{r['inprocess']['docs_per_s']['lsh']:,.0f}"),
+        row("cluster docs/s", lambda r: f"{r['inprocess']['docs_per_s']['cluster']:,.0f}"),
+        row("write docs/s", lambda r: f"{r['inprocess']['docs_per_s']['write']:,.0f}"),
+        row("sign+LSH+cluster docs/s", lambda r: f"{r['inprocess']['core_docs_per_s']:,.0f}"),
+        row("naive docs/s", lambda r: f"{r['naive']['docs_per_s']:,.0f}"),
+        row("speed-up per core", lambda r: f"{r['naive']['speedup_per_core']:.1f}x"),
+        row("pipeline wall s", lambda r: f"{r['pipeline']['wall_s']:.1f}"),
+        row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
+        row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    colw = max(12, max(len(c) for c in cols) + 2)
+    lines = ["\n=== summary"]
+    for r in rows:
+        lines.append(f"  {r[0]:<{width}}" + "".join(f"{str(v):>{colw}}" for v in r[1:]))
+    by = {r["n_docs"]: r for r in results}
+    if 10000 in by and 100000 in by:
+        lines.append(_scaling(by[10000], by[100000]))
+    return "\n".join(lines)
+
+
+def _scaling(small: dict, big: dict) -> str:
+    """Time per document at the larger size over the smaller: 1.0 is perfectly linear."""
+    parts = []
+    def per_doc(r, key):
+        return r["inprocess"][key] / r["inprocess"]["records"]
+    parts.append(f"sign+LSH+cluster {per_doc(big, 'core_s') / per_doc(small, 'core_s'):.2f}")
+    for k in ("extract", "sign", "lsh", "cluster"):
+        a = small["inprocess"]["seconds"][k] / small["n_docs"]
+        b = big["inprocess"]["seconds"][k] / big["n_docs"]
+        parts.append(f"{k} {b / a:.2f}")
+    if small.get("pipeline", {}).get("returncode") == 0 and big.get("pipeline", {}).get("returncode") == 0:
+        a = small["pipeline"]["wall_s"] / small["n_docs"]
+        b = big["pipeline"]["wall_s"] / big["n_docs"]
+        parts.append(f"pipeline wall {b / a:.2f}")
+        parts.append(f"peak RSS x{big['pipeline']['peak_rss_mb'] / small['pipeline']['peak_rss_mb']:.1f} "
+                     f"for x{big['n_docs'] / small['n_docs']:.0f} documents")
+    return "  time per document, 100k vs 10k (1.00 = linear): " + ", ".join(parts)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if s.strip()]
+    seed = int(os.environ.get("BENCH_SEED", "0"))
+    extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
+    naive_max = int(os.environ.get("BENCH_NAIVE_MAX", "20000"))
+    run_the_pipeline = os.environ.get("BENCH_PIPELINE", "1") != "0"
+    max_rss_mb = float(os.environ.get("BENCH_MAX_RSS_MB") or 0.8 * _available_mb())
+    keep = os.environ.get("BENCH_KEEP", "0") == "1"
+    json_path = Path(os.environ.get("BENCH_JSON", ROOT / "tests" / "bench" / "results.json"))
+    work = Path(tempfile.mkdtemp(prefix="storywire-bench-"))
+    results = []
+    try:
+        for n in sizes:
+            res = bench_size(n, seed, extra, work, naive_max, run_the_pipeline, max_rss_mb)
+            results.append(res)
+            print(report_size(res), flush=True)
+            if not keep:
+                shutil.rmtree(work / f"corpus_{n}", ignore_errors=True)
+                shutil.rmtree(work / f"out_{n}", ignore_errors=True)
+        print(report_summary(results), flush=True)
+    finally:
+        if keep:
+            _log(f"kept corpora and outputs in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    json_path.write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
+    _log(f"results written to {json_path}")
+    pipeline_ok = all(r.get("pipeline", {}).get("returncode", 0) == 0 for r in results)
+    return 0 if pipeline_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

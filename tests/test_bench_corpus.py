@@ -1,0 +1,187 @@
+"""The benchmark's corpus generator and pair metrics (fast: no pipeline run)."""
+import collections
+import itertools
+import random
+import re
+
+import pytest
+
+from tests.bench import corpus
+from tests.bench.bench_cluster import adjusted_rand_index, contingency, pair_scores, score_clustering
+from transforms.signing import content_hash, normalise_words
+
+N = 400
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return list(corpus.iter_documents(N, seed=3))
+
+
+def shingles(text, k=3):
+    w = normalise_words(text)
+    return set(zip(*(w[i:] for i in range(k))))
+
+
+def jaccard(a, b):
+    return len(a & b) / len(a | b)
+
+
+def containment(a, b):
+    return len(a & b) / min(len(a), len(b))
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path, docs):
+    again = list(corpus.iter_documents(N, seed=3))
+    assert [(d.file, d.page, d.truth) for d in again] == [(d.file, d.page, d.truth) for d in docs]
+    other = list(corpus.iter_documents(N, seed=4))
+    assert [d.page for d in other] != [d.page for d in docs]
+    rows_a = corpus.generate(tmp_path / "a", 50, seed=9)
+    rows_b = corpus.generate(tmp_path / "b", 50, seed=9)
+    assert rows_a == rows_b == corpus.read_truth(tmp_path / "a" / "truth.csv")
+    assert (tmp_path / "a" / "truth.csv").read_bytes() == (tmp_path / "b" / "truth.csv").read_bytes()
+    for row in rows_a:
+        assert (tmp_path / "a" / "docs" / row.file).read_bytes() == (tmp_path / "b" / "docs" / row.file).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "a" / "docs").iterdir()) == sorted(r.file for r in rows_a)
+
+
+def test_truth_is_consistent(docs):
+    rows = [d.truth for d in docs]
+    by_file = {r.file: r for r in rows}
+    assert len(by_file) == N
+    kinds = collections.Counter(r.kind for r in rows)
+    assert set(kinds) == set(corpus.KINDS) and all(kinds[k] >= 10 for k in corpus.KINDS), kinds
+    firsts = collections.Counter(r.story for r in rows if r.kind in ("base", "independent"))
+    # Every story has exactly one first publication (the last event may be cut short by N).
+    assert all(firsts[s] == 1 for s in {r.story for r in rows} if s in firsts)
+    assert sum(1 for s in {r.story for r in rows} if s not in firsts) == 0
+    for r in rows:
+        if r.kind in ("copy", "rewrite"):
+            parent = by_file[r.parent]
+            assert parent.story == r.story and parent.kind in ("base", "independent")
+        else:
+            assert r.parent == ""
+        if r.kind == "independent":
+            # Same event as a base story, but a story of its own.
+            assert any(o.event == r.event and o.kind == "base" and o.story != r.story for o in rows)
+    for d in docs:
+        assert d.truth.body_hash == content_hash(d.body)
+        assert d.truth.body_words == len(normalise_words(d.body))
+        m = re.match(r" date (\d{4}-\d{2}-\d{2}) ", d.page)
+        assert (m.group(1) if m else "") == d.truth.published
+    assert sum(1 for r in rows if r.published) > 0.8 * N
+
+
+def test_pages_carry_site_chrome(docs):
+    pages = "\n".join(d.page for d in docs)
+    for marker in ("Privacy Policy", "Subscribe", "Updated:", "Comments"):
+        assert marker in pages
+    assert re.search(r"^(More stories|Related|Most Read|Trending Now|Top Stories|Latest News)", pages, re.M)
+    assert re.search(r"^(Sponsored|Paid Content|Around the Web|Promoted Stories|From our partners)", pages, re.M)
+    assert re.search(r"^By [A-Z]", pages, re.M)
+    # The article is in the page, the chrome is not in the article.
+    for d in docs[:50]:
+        assert all(par in d.page for par in d.body.split("\n\n")[1:]) or "\n" in d.page
+        assert "Privacy Policy" not in d.body
+
+
+def test_copies_share_shingles_and_independent_reports_do_not(docs):
+    body = {d.truth.file: d.body for d in docs}
+    rows = [d.truth for d in docs]
+    sh = {f: shingles(t) for f, t in body.items()}
+    copy_j = [jaccard(sh[r.file], sh[r.parent]) for r in rows if r.kind == "copy"]
+    copy_c = [containment(sh[r.file], sh[r.parent]) for r in rows if r.kind == "copy"]
+    assert sorted(copy_j)[len(copy_j) // 2] > 0.6
+    assert min(copy_c) > 0.5
+    assert any(r.kind == "copy" and "verbatim" in r.edits and r.body_hash == next(
+        o.body_hash for o in rows if o.file == r.parent) for r in rows)
+    by_event = collections.defaultdict(list)
+    for r in rows:
+        by_event[r.event].append(r)
+    checked = 0
+    for members in by_event.values():
+        for a, b in itertools.combinations(members, 2):
+            if a.story != b.story:
+                checked += 1
+                assert jaccard(sh[a.file], sh[b.file]) < 0.25, (a, b)
+                assert containment(sh[a.file], sh[b.file]) < 0.6, (a, b)
+    assert checked >= 10
+    rng = random.Random(0)
+    unrelated = []
+    while len(unrelated) < 300:
+        a, b = rng.sample(rows, 2)
+        if a.event != b.event:
+            unrelated.append(jaccard(sh[a.file], sh[b.file]))
+    assert max(unrelated) < 0.1 and sorted(unrelated)[150] < 0.03
+
+
+def test_independent_report_shares_facts_not_sentences():
+    r = random.Random(11)
+    event = corpus.make_event("e1", r)
+    base = corpus.write_story(event, r)
+    base_sentences = [s for p in base.paragraphs for s in p]
+    other = corpus.write_story(event, r, avoid=base_sentences)
+    other_sentences = [s for p in other.paragraphs for s in p]
+    assert not set(base_sentences) & set(other_sentences)
+    facts = [event.facts[k] for k in ("CITY", "ORG", "THING", "P1L")]
+    assert all(f in base.body() or f in other.body() for f in facts)
+    assert sum(f in base.body() and f in other.body() for f in facts) >= 2
+    copy, edits = corpus.make_copy(base, event, corpus.make_site(r), r)
+    assert copy.headline and edits
+    rewrite, _ = corpus.make_rewrite(base, event, r)
+    kept = set(base_sentences) & {s for p in rewrite.paragraphs for s in p}
+    assert 0 < len(kept) < len(base_sentences)
+
+
+def test_pair_scores_on_known_clusterings():
+    truth = ["a", "a", "a", "b", "b"]
+    same = pair_scores(truth, ["x", "x", "x", "y", "y"])
+    assert (same.precision, same.recall, same.f1, same.ari) == (1.0, 1.0, 1.0, 1.0)
+    s = pair_scores(truth, ["x", "x", "y", "y", "y"])
+    assert (s.true_pairs, s.pred_pairs, s.both) == (4, 4, 2)
+    assert s.precision == s.recall == s.f1 == 0.5
+    assert s.ari == pytest.approx(1 / 6)  # sklearn.metrics.adjusted_rand_score gives 0.1666...
+    singletons = pair_scores(truth, list(range(5)))
+    assert (singletons.precision, singletons.recall, singletons.f1) == (1.0, 0.0, 0.0)
+    assert singletons.ari == 0.0
+    merged = pair_scores(truth, ["z"] * 5)
+    assert merged.recall == 1.0 and merged.precision == pytest.approx(4 / 10) and merged.ari == 0.0
+    assert adjusted_rand_index(0, 0, 0, 4) == 1.0
+    with pytest.raises(ValueError):
+        contingency(["a"], ["x", "y"])
+
+
+def test_pair_counts_match_brute_force():
+    rng = random.Random(5)
+    for _ in range(20):
+        n = rng.randrange(2, 40)
+        truth = [rng.randrange(6) for _ in range(n)]
+        pred = [rng.choice("pqrstu") for _ in range(n)]
+        s = pair_scores(truth, pred)
+        pairs = list(itertools.combinations(range(n), 2))
+        assert s.true_pairs == sum(truth[i] == truth[j] for i, j in pairs)
+        assert s.pred_pairs == sum(pred[i] == pred[j] for i, j in pairs)
+        assert s.both == sum(truth[i] == truth[j] and pred[i] == pred[j] for i, j in pairs)
+        # Renaming predicted labels changes nothing.
+        assert pair_scores(truth, [p.upper() for p in pred]) == s
+
+
+def test_score_clustering_flags_merged_independent_reports_and_missing_documents():
+    T = corpus.TruthRow
+    rows = [T("b1", "s1", "e1", "base", "", 100, "h1", "", "2024-01-01"),
+            T("c1", "s1", "e1", "copy", "b1", 90, "h2", "drop1,headline", "2024-01-02"),
+            T("c2", "s1", "e1", "copy", "b1", 60, "h3", "trunc3", "2024-01-02"),
+            T("i1", "s2", "e1", "independent", "", 100, "h4", "", "2024-01-01"),
+            T("r1", "s1", "e1", "rewrite", "b1", 80, "h5", "keep50", "2024-01-03")]
+    pred = {"b1": "k1", "c1": "k1", "i1": "k1", "r1": "k2"}  # c2 refused by extraction, i1 wrongly merged
+    roles = {"b1": "original", "c1": "copy", "i1": "rewrite", "r1": "original"}
+    q = score_clustering(rows, pred, role_of=roles, hash_of={"b1": "h1", "c1": "zz"}, words_of={"b1": 100, "c1": 99})
+    assert q["independent_merged"] == 1 and q["independent_total"] == 1
+    assert q["missing"] == 1 and q["impure_clusters"] == 1 and q["impure_clusters_across_events"] == 0
+    assert q["joined_to_parent"]["copy"] == {"n": 2, "rate": 0.5}
+    assert q["joined_to_parent"]["trunc"] == {"n": 1, "rate": 0.0}
+    assert q["joined_to_parent"]["rewrite"] == {"n": 1, "rate": 0.0}
+    # Syndicated subset (no rewrites): b1 c1 c2 i1; true pairs b1-c1 b1-c2 c1-c2; predicted b1-c1 b1-i1 c1-i1.
+    assert q["syndicated"]["true_pairs"] == 3 and q["syndicated"]["pred_pairs"] == 3 and q["syndicated"]["both"] == 1
+    assert q["extraction_exact"] == 0.5
+    assert q["role_checks"]["copy"] == {"n": 1, "rate": 1.0}
