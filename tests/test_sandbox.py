@@ -220,3 +220,15 @@ def test_inside_a_beam_dofn():
     with beam.Pipeline(runner=FnApiRunner()) as p:
         out = p | "CreatePages" >> beam.Create(pages) | "ExtractPages" >> beam.ParDo(ExtractFn())
         assert_that(out, equal_to([("ok", True), ("ok", True), ("error", "timeout")]))
+
+
+def test_worker_is_recycled_after_a_very_large_page(sandbox_factory):
+    from transforms.sandbox import RECYCLE_AFTER_CHARS
+    sb = sandbox_factory(Limits(extract_timeout_s=60, max_text_chars=50_000))
+    page = big_page(1200)
+    huge = page.replace("</body>", "<!--" + "x" * RECYCLE_AFTER_CHARS + "--></body>")
+    sb.extract(page, None)
+    assert sb.stats.get("recycled", 0) == 0  # a merely big page keeps its worker
+    assert PARAGRAPHS[0] in sb.extract(huge, None).text
+    assert sb.stats["recycled"] == 1 and sb._worker is None
+    assert PARAGRAPHS[0] in sb.extract(page, None).text  # a fresh worker takes the next page
