@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     from apache_beam.options.pipeline_options import StandardOptions
 
     from pipeline import layout, publish
-    from pipeline.graph import RunContext, build_pipeline
+    from pipeline.graph import RunContext, build_pipeline, state_dir_of
     from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.input and not args.feeds:
@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     staged = {t: publish.count_rows(publish.staged_files(ctx.staging, t)) for t in ("articles", "clusters", "errors")}
     manifest = {"run_id": run_id, "ingest_date": ctx.ingest_date, "ingested_at": now.isoformat(),
                 "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged},
-                "minhash": config.to_metadata()}
+                "minhash": config.to_metadata(), "state_dir": state_dir_of(opts) if opts.feeds else None}
     publish.publish(opts.output, run_id, ctx.ingest_date, manifest)
     _print_summary(run_id, opts.output, counters, staged)
     return 0

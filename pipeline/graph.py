@@ -48,10 +48,15 @@ def fetch_config_from(opts: StorywireOptions):
     )
 
 
-def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits):
+def state_dir_of(opts: StorywireOptions) -> str:
+    return opts.state_dir or layout.join(opts.output, layout.STATE)
+
+
+def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits, staging: str):
     from transforms.read_feeds import ReadFeeds
-    state_dir = opts.state_dir or layout.join(opts.output, layout.STATE)
-    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir, fetch_config_from(opts), limits)
+    # Feed state is staged with the run and applied when it publishes (pipeline.publish).
+    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir_of(opts), fetch_config_from(opts), limits,
+                                        pending_dir=staging)
 
 
 def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) -> beam.Pipeline:
@@ -64,7 +69,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         documents.append(files.documents)
         errors.append(files.errors)
     if opts.feeds:
-        feeds = _read_feeds(p, opts, limits)
+        feeds = _read_feeds(p, opts, limits, ctx.staging)
         documents.append(feeds["documents"])
         errors.append(feeds["errors"])
 

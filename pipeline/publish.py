@@ -105,6 +105,9 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
             FileSystems.rename([src], [dst])
             crash_point("publish")
     _write_index_config(output, (manifest or {}).get("minhash"))
+    if (manifest or {}).get("state_dir"):
+        from transforms.read_feeds import PENDING_STATE_FILE, apply_pending_state
+        apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
     runs = layout.join(output, layout.RUNS)
     _ensure_dir(runs)
     with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:

@@ -34,3 +34,23 @@ def test_files_and_feeds_in_one_run_then_conditional_get(tmp_path):
         assert '"v1"' in str(server.headers_of("/feed.xml")[-1])  # conditional GET sent the stored ETag
         assert re.search(r"articles written\s+0\n", again.stdout), again.stdout
     assert len(read_table(out, "articles")) == 4
+
+
+def test_feed_state_is_only_recorded_when_the_run_publishes(tmp_path):
+    import signal
+    with FeedServer() as server:
+        server.static("/a.html", page("Story A", prose(3)), "text/html")
+        feed = rss20([(server.url("/a.html"), "Story A", "short")])
+        server.conditional("/feed.xml", feed, etag='"v1"', last_modified="Tue, 10 Jun 2025 04:00:00 GMT")
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(server.url("/feed.xml") + "\n")
+        out = tmp_path / "out"
+        killed = storywire("run", "--feeds", feeds, "--output", out, "--allow_private_hosts", check=False,
+                           env={"STORYWIRE_CRASH_AT": "pipeline"})
+        assert killed.returncode == -signal.SIGKILL
+        # Killed before publishing: the article is not out, so its URL must not count as seen.
+        assert not (out / "_state").exists() or not list((out / "_state").rglob("urls-*.txt"))
+        proc = storywire("run", "--feeds", feeds, "--output", out, "--allow_private_hosts")
+        assert re.search(r"articles written\s+1\n", proc.stdout), proc.stdout
+        assert list((out / "_state").rglob("urls-*.txt"))  # recorded once published
+    assert len(read_table(out, "articles")) == 1

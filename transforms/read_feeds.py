@@ -349,11 +349,35 @@ class FetchArticlesFn(_ConcurrentFetchFn):
         outputs.count("article_errors")
 
 
-class RecordFeedStateFn(beam.DoFn):
-    """All validators and seen URLs of the run -> the state directory."""
+PENDING_STATE_FILE = "feed_state.json"
 
-    def __init__(self, state_dir: str):
+
+def apply_pending_state(pending_path: str, state_dir: str) -> bool:
+    """Apply a run's recorded feed state (see ``ReadFeeds(pending_dir=...)``); False when there is none."""
+    import json
+    if not FileSystems.exists(pending_path):
+        return False
+    with FileSystems.open(pending_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        data = json.loads(handle.read().decode("utf-8"))
+    state = FeedState(state_dir)
+    state.save_validators(data.get("validators", {}))
+    state.add_seen_urls(data.get("seen", []))
+    return True
+
+
+class RecordFeedStateFn(beam.DoFn):
+    """All validators and seen URLs of the run -> the state directory (or a pending file to apply later)."""
+
+    def __init__(self, state_dir: str, pending_dir: Optional[str] = None):
         self._state_dir = state_dir
+        self._pending_dir = pending_dir
+
+    def _write_pending(self, validators: dict, seen: list) -> str:
+        import json
+        path = FileSystems.join(self._pending_dir, PENDING_STATE_FILE)
+        with FileSystems.create(path) as handle:
+            handle.write(json.dumps({"validators": validators, "seen": sorted(set(seen))}).encode("utf-8"))
+        return path
 
     def process(self, grouped: tuple) -> Iterator:
         _, items = grouped
@@ -365,9 +389,14 @@ class RecordFeedStateFn(beam.DoFn):
             else:
                 seen.append(value)
         try:
-            state = FeedState(self._state_dir)
-            state.save_validators(validators)
-            shard = state.add_seen_urls(seen)
+            if self._pending_dir:
+                # Applied by the caller once the run's output is published: a run that dies before
+                # that must not have marked its articles as seen or its feeds as unchanged.
+                shard = self._write_pending(validators, seen)
+            else:
+                state = FeedState(self._state_dir)
+                state.save_validators(validators)
+                shard = state.add_seen_urls(seen)
         except Exception as exc:  # noqa: BLE001 - filesystem errors of any backend
             logger.exception("could not record feed state in %s", self._state_dir)
             yield pvalue.TaggedOutput("errors", _error(self._state_dir, "feed_state", "write_failed",
@@ -403,6 +432,9 @@ class ReadFeeds(beam.PTransform):
         min_fallback_words: Feed content at least this long stands in for an
             article page that cannot be fetched.
         max_in_flight: Concurrent fetches per DoFn instance.
+        pending_dir: When set, the run's validators and seen URLs are written there as
+            ``feed_state.json`` instead of into ``state_dir``; the caller applies them
+            with ``apply_pending_state`` after its own outputs are safely published.
 
     Returns (from ``expand``):
         ``{"documents": PCollection[RawDocument], "errors": PCollection[dict],
@@ -419,8 +451,10 @@ class ReadFeeds(beam.PTransform):
 
     def __init__(self, feeds_path: str, state_dir: Optional[str] = None,
                  fetch_config: Optional[FetchConfig] = None, limits: Optional[Limits] = None,
-                 min_fallback_words: int = 50, max_in_flight: int = 8, label: Optional[str] = None):
+                 min_fallback_words: int = 50, max_in_flight: int = 8, label: Optional[str] = None,
+                 pending_dir: Optional[str] = None):
         super().__init__(label)
+        self._pending_dir = pending_dir
         if not feeds_path:
             raise ValueError("feeds_path is required")
         if min_fallback_words < 1 or max_in_flight < 1:
@@ -466,7 +500,7 @@ class ReadFeeds(beam.PTransform):
                          articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))))
                         | "CollectState" >> beam.Flatten()
                         | "GroupState" >> beam.GroupByKey()
-                        | "RecordFeedState" >> beam.ParDo(RecordFeedStateFn(self._state_dir))
+                        | "RecordFeedState" >> beam.ParDo(RecordFeedStateFn(self._state_dir, self._pending_dir))
                         .with_outputs("errors", main="state"))
             error_sets.append(recorded.errors)
             state = recorded.state
