@@ -144,7 +144,7 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
 
 def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
     from transforms.document import extract_document
-    from transforms.model import ExtractionError, Limits, RawDocument
+    from transforms.model import ExtractionError, Limits
 
     limits = Limits()
     status = 0

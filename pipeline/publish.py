@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline import layout
-from schemas import INDEX_SCHEMA, TABLES
+from schemas import TABLES
 from transforms.write import write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files"]

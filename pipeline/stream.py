@@ -14,7 +14,6 @@ Windowed files are written with ``fileio.WriteToFiles`` and a Parquet sink
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 import time

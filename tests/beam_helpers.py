@@ -1,5 +1,4 @@
 """Helpers for running composites on the real local runner in tests."""
-import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 
 

@@ -1,11 +1,7 @@
 """Runs that grow one dataset: joining past stories, skipping ingested input, surviving SIGKILL."""
-import os
 import re
-import pathlib
 import shutil
 import signal
-import subprocess
-import sys
 
 import pytest
 

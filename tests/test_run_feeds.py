@@ -1,5 +1,4 @@
 """`storywire run` with files and feeds together, against a real local feed server."""
-import random
 import re
 
 from tests.feed_server import FeedServer, rss20

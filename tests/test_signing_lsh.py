@@ -1,5 +1,4 @@
 """Shingling, signatures and banding agree with datasketch; components are right."""
-import itertools
 import random
 
 import numpy as np

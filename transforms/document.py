@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -19,7 +18,6 @@ from transforms.textclean import clean_text, find_credit
 
 __all__ = ["extract_document", "article_record", "site_of"]
 
-_TAG_RE = re.compile(r"<[^>]+>")
 
 
 def site_of(url: Optional[str]) -> Optional[str]:

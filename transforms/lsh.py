@@ -8,7 +8,7 @@ shuffles small).
 from __future__ import annotations
 
 import itertools
-from typing import Hashable, Iterable, Iterator, Sequence
+from typing import Hashable, Iterable, Sequence
 
 import numpy as np
 

@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import re
 import unicodedata
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
