@@ -6,12 +6,13 @@ Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflo
     KeyByContentHash -> GroupByContentHash -> SplitExactDuplicates
         exact duplicates skip MinHash and are linked to their first copy.
     BatchForSigning -> ComputeSignatures        vectorised MinHash per batch
-    EmitBandKeys (+ EmitHistoryBandKeys) -> GroupByBand -> VerifyBucketPairs
-        one key per band; candidate pairs inside each bucket are verified by
-        estimated Jaccard (or containment, for truncated copies). A pair is verified
-        only in the first band its two signatures share, so no pair is emitted twice.
-        Past articles (the index) take part in the buckets, so a new copy of an old
-        story finds it; pairs of two past articles are not re-verified.
+    EmitBandKeys (+ EmitHistoryBandKeys) -> GroupByBand -> PairBuckets -> DedupeCandidates
+        one key per band (ids only); candidate pairs form inside each bucket. Past
+        articles (the index) take part in the buckets, so a new copy of an old story
+        finds it; pairs of two past articles are not formed again.
+    JoinFirstSignature -> JoinSecondSignature -> VerifyPairs
+        each distinct candidate meets both signatures once and is verified by estimated
+        Jaccard (or containment, for truncated copies).
     ComputeComponents                           union-find over verified edges
     KeyByComponent -> GroupByComponent -> BuildClusters
     UpdateClusterState                          current state of every cluster
@@ -33,7 +34,7 @@ from apache_beam.metrics import Metrics
 from transforms import lsh, roles
 from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match
 
-__all__ = ["ClusterStories", "SignBatchFn", "VerifyBucketFn", "ComponentsFn", "BuildClustersFn",
+__all__ = ["ClusterStories", "SignBatchFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn", "BuildClustersFn",
            "merge_cluster_state"]
 
 _LOG = logging.getLogger(__name__)
@@ -96,51 +97,70 @@ class SignBatchFn(beam.DoFn):
 
 
 def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
+    # Band records carry ids only: signatures travel once, to the verification join, not once per band
+    # (carrying them in all 42 band records doubled the peak memory of a local run).
     sig = np.frombuffer(member["sig"], dtype=np.uint32)
-    value = (member["article_id"], member["sig"], member["n_shingles"], tag)
+    value = (member["article_id"], tag)
     for key in lsh.band_keys(sig, bands, rows):
         yield key, value
 
 
-class VerifyBucketFn(beam.DoFn):
-    """An LSH bucket -> verified edges ``(a, b)`` between its members (at least one of them new)."""
+class PairBucketFn(beam.DoFn):
+    """An LSH bucket -> candidate pairs ``(a, b)``, a < b, with at least one new member."""
 
-    def __init__(self, config: MinHashConfig, bucket_cap: int):
-        self._config = config
+    def __init__(self, bucket_cap: int):
         self._cap = bucket_cap
-        self._candidates = Metrics.counter("storywire", "candidate_pairs")
-        self._verified = Metrics.counter("storywire", "verified_pairs")
         self._capped = Metrics.counter("storywire", "capped_buckets")
         self._capped_members = Metrics.counter("storywire", "capped_bucket_members")
 
-    def _first_shared_band(self, a: np.ndarray, b: np.ndarray) -> int:
-        n = self._config.bands * self._config.rows
-        eq = (a[:n] == b[:n]).reshape(self._config.bands, self._config.rows).all(axis=1)
-        return int(np.argmax(eq)) if eq.any() else -1
-
     def process(self, element):
-        (band, _), members = element
-        members = {m[0]: m for m in members}
-        if len(members) < 2 or all(m[3] == _OLD for m in members.values()):
+        _, members = element
+        tags = dict(members)
+        if len(tags) < 2 or all(t == _OLD for t in tags.values()):
             return
         # Past articles sort first, so a capped bucket's representative is an old one when there is one.
-        order = sorted(members, key=lambda k: (members[k][3] != _OLD, k))
+        order = sorted(tags, key=lambda k: (tags[k] != _OLD, k))
         pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
         if capped:
             self._capped.inc()
-            self._capped_members.inc(len(members))
-        sigs = {k: np.frombuffer(v[1], dtype=np.uint32) for k, v in members.items()}
+            self._capped_members.inc(len(tags))
         for a, b in pairs:
-            if members[a][3] == _OLD and members[b][3] == _OLD:
+            if tags[a] == _OLD and tags[b] == _OLD:
                 continue
-            # Verify each pair once: in the first band the two share (all-pairs buckets only;
-            # a capped bucket's star pairs may not have been formed in that earlier bucket).
-            if not capped and self._first_shared_band(sigs[a], sigs[b]) != band:
-                continue
+            yield (a, b) if a < b else (b, a)
+
+
+def _attach_first_signature(element):
+    """(a, {"pairs": [b...], "sig": [(sig, n)]}) -> (b, (a, sig_a, n_a)) per pair."""
+    a, grouped = element
+    sigs = list(grouped["sig"])
+    if not sigs:
+        return
+    sig, n = sigs[0]
+    for b in grouped["pairs"]:
+        yield b, (a, sig, n)
+
+
+class VerifyPairsFn(beam.DoFn):
+    """(b, {"pairs": [(a, sig_a, n_a)], "sig": [(sig_b, n_b)]}) -> verified edges ``(a, b)``."""
+
+    def __init__(self, config: MinHashConfig):
+        self._config = config
+        self._candidates = Metrics.counter("storywire", "candidate_pairs")
+        self._verified = Metrics.counter("storywire", "verified_pairs")
+
+    def process(self, element):
+        b, grouped = element
+        sigs = list(grouped["sig"])
+        if not sigs:
+            return
+        sig_b, n_b = sigs[0]
+        vec_b = np.frombuffer(sig_b, dtype=np.uint32)
+        for a, sig_a, n_a in grouped["pairs"]:
             self._candidates.inc()
-            j = estimate_jaccard(sigs[a], sigs[b])
-            c = estimate_containment(j, members[a][2], members[b][2])
-            if is_match(self._config, j, c, members[a][2], members[b][2]):
+            j = estimate_jaccard(np.frombuffer(sig_a, dtype=np.uint32), vec_b)
+            c = estimate_containment(j, n_a, n_b)
+            if is_match(self._config, j, c, n_a, n_b):
                 self._verified.inc()
                 yield a, b
 
@@ -352,12 +372,28 @@ class ClusterStories(beam.PTransform):
             | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
             | "ComputeSignatures" >> beam.ParDo(SignBatchFn(cfg))
         )
-        lsh_edges = (
+        candidates = (
             (signed | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
              history | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
             | "FlattenBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
-            | "VerifyBucketPairs" >> beam.ParDo(VerifyBucketFn(cfg, self._cap))
+            | "PairBuckets" >> beam.ParDo(PairBucketFn(self._cap))
+            | "DedupeCandidates" >> beam.Distinct()
+        )
+        signatures = (
+            (signed | "KeyNewSignatures" >> beam.Map(lambda a: (a["article_id"], (a["sig"], a["n_shingles"]))),
+             history | "KeyOldSignatures" >> beam.Map(lambda h: (h["article_id"], (h["sig"], h["n_shingles"]))))
+            | "FlattenSignatures" >> beam.Flatten()
+        )
+        with_first = (
+            {"pairs": candidates, "sig": signatures}
+            | "JoinFirstSignature" >> beam.CoGroupByKey()
+            | "AttachFirstSignature" >> beam.FlatMap(_attach_first_signature)
+        )
+        lsh_edges = (
+            {"pairs": with_first, "sig": signatures}
+            | "JoinSecondSignature" >> beam.CoGroupByKey()
+            | "VerifyPairs" >> beam.ParDo(VerifyPairsFn(cfg))
         )
         components = beam.pvalue.AsSingleton(
             (lsh_edges, split[SplitExactDuplicatesFn.EDGES])
