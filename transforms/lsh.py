@@ -12,28 +12,18 @@ from typing import Hashable, Iterable, Sequence
 
 import numpy as np
 
+from transforms.signing import FNV_OFFSET, FNV_PRIME, fmix64
+
 __all__ = ["band_keys", "bucket_pairs", "UnionFind", "connected_components"]
-
-_BAND_PRIME = np.uint64(0x100000001B3)
-_BAND_OFFSET = np.uint64(0xCBF29CE484222325)
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    # MurmurHash3's finaliser: every input bit reaches every output bit, so equal digests mean equal bands.
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
     """One ``(band_index, 64-bit digest)`` key per band of a signature, computed for all bands at once."""
     sig = np.ascontiguousarray(signature[: bands * rows], dtype=np.uint32).reshape(bands, rows).astype(np.uint64)
     with np.errstate(over="ignore"):
-        h = np.full(bands, _BAND_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
+        h = np.full(bands, FNV_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
         for c in range(rows):
-            h = _mix64((h ^ sig[:, c]) * _BAND_PRIME)
+            h = fmix64((h ^ sig[:, c]) * FNV_PRIME)
     return list(enumerate(h.tolist()))
 
 

@@ -86,13 +86,14 @@ def content_hash(text: str) -> str:
 
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk.
 _WORD_WIDTH = 16
-_FNV_PRIME = np.uint64(0x100000001B3)
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 #: Changes whenever shingle hashing changes: stored signatures are only comparable within one version.
 HASH_VERSION = "fnv-u16-poly3-v1"
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: a bijection in which every input bit reaches every output bit."""
     h = h ^ (h >> np.uint64(33))
     h = h * np.uint64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> np.uint64(33))
@@ -113,10 +114,10 @@ def hash_words(words: Sequence[str]) -> np.ndarray:
     codes = np.array(words, dtype=f"<U{_WORD_WIDTH}").view("<u4").reshape(n, _WORD_WIDTH).astype(np.uint64)
     lengths = np.fromiter(map(len, words), dtype=np.uint64, count=n)
     with np.errstate(over="ignore"):
-        h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+        h = np.full(n, FNV_OFFSET, dtype=np.uint64)
         for c in range(_WORD_WIDTH):
-            h = (h ^ codes[:, c]) * _FNV_PRIME
-        return _fmix64(h ^ lengths)
+            h = (h ^ codes[:, c]) * FNV_PRIME
+        return fmix64(h ^ lengths)
 
 
 def shingle_hashes(words: Sequence[str], k: int) -> np.ndarray:
