@@ -32,25 +32,10 @@ from tests.run_cli import read_table, storywire
 from transforms.document import extract_document
 from transforms.feeds import parse_feed
 from transforms.model import ExtractionError, Limits, RawDocument
-from transforms.sandbox import ExtractionSandbox
 
 
 def _extract(raw: bytes, limits: Limits = Limits(), content_type=None, sandbox=None):
     return extract_document(RawDocument(source="hazard", raw=raw, content_type=content_type), limits, sandbox=sandbox)
-
-
-@pytest.fixture
-def sandbox():
-    made = []
-
-    def make(limits: Limits = Limits(), **kw) -> ExtractionSandbox:
-        sb = ExtractionSandbox(limits, **kw)
-        made.append(sb)
-        return sb
-
-    yield make
-    for sb in made:
-        sb.close()
 
 
 # ----------------------------------------------------------------------------- pages
@@ -66,10 +51,10 @@ def test_cp1251_page_with_a_wrong_label_is_readable_cyrillic(label, content_type
     assert any(n.startswith("charset_mismatch:") and n.endswith("used=cp1251") for n in ext.notes), ext.notes
 
 
-def test_16kb_author_is_capped_in_every_field(sandbox):
+def test_16kb_author_is_capped_in_every_field(sandbox_factory):
     limits = Limits(max_field_chars=300)
     page = long_author_page(16_000)
-    for sb in (None, sandbox(limits, inprocess_max_chars=0)):  # in-process and through the worker
+    for sb in (None, sandbox_factory(limits, inprocess_max_chars=0)):  # in-process and through the worker
         ext = _extract(page, limits, sandbox=sb)
         assert DEEP_MARKER in ext.text
         assert ext.byline and len(ext.byline) <= 300
@@ -77,9 +62,9 @@ def test_16kb_author_is_capped_in_every_field(sandbox):
         assert "truncated_field:byline" in ext.notes
 
 
-def test_deep_page_through_extract_document_and_the_sandbox(sandbox):
+def test_deep_page_through_extract_document_and_the_sandbox(sandbox_factory):
     # 5000 levels: past libxml2's 256 (trafilatura returns None) and its 2048 hard stop.
-    sb = sandbox()
+    sb = sandbox_factory()
     page = deep_page(5000)
     assert not sb.routes_inprocess(page.decode())
     ext = _extract(page, sandbox=sb)
@@ -114,11 +99,11 @@ def test_plain_text_line_regex_is_linear():
     assert t_large < 8 * t_small + 0.05, (t_small, t_large)
 
 
-def test_textclean_fallback_on_the_in_process_fast_path_stays_within_the_timeout(sandbox):
+def test_textclean_fallback_on_the_in_process_fast_path_stays_within_the_timeout(sandbox_factory):
     # A shallow page under ExtractionSandbox.inprocess_max_chars runs in-process, where no
     # timeout applies; text only in a <footer> sends it to the textclean fallback, which hit
     # the quadratic pattern above (190 KB took ~48 s against a 5 s limit before 3e4504e).
-    sb = sandbox(Limits(extract_timeout_s=0.5))
+    sb = sandbox_factory(Limits(extract_timeout_s=0.5))
     page = "<html><body><h1>Bridge reopens</h1><footer>(" + "photo via " * 5_000 + "</footer></body></html>"
     assert sb.routes_inprocess(page)
     started = time.monotonic()

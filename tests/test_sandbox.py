@@ -39,20 +39,6 @@ def big_page(paragraphs: int) -> str:
     return f"<html><head><title>Big page</title></head><body><article>{body}</article></body></html>"
 
 
-@pytest.fixture
-def sandbox_factory():
-    made = []
-
-    def make(limits=Limits(), **kw):
-        sb = ExtractionSandbox(limits, **kw)
-        made.append(sb)
-        return sb
-
-    yield make
-    for sb in made:
-        sb.close()
-
-
 def test_normal_page_takes_the_in_process_fast_path(sandbox_factory):
     sb = sandbox_factory()
     page = article()
