@@ -7,6 +7,7 @@
     OUTPUT/_index/config.json          MinHash parameters the index was built with
     OUTPUT/_staging/<run_id>/...       a run's files until it publishes
     OUTPUT/_runs/<run_id>.json         manifest of each published run
+    OUTPUT/_tmp/<run_id>/              a stream's files until its window closes
 
 Folders starting with ``_`` are ignored by Hive-style readers (Spark, DuckDB globs
 of ``articles/**``), so staged files are never picked up.
@@ -16,6 +17,8 @@ from __future__ import annotations
 from apache_beam.io.filesystems import FileSystems
 
 STAGING = "_staging"
+#: Temporary files of streaming writers (outside _staging/, which batch recovery clears).
+STREAM_TMP = "_tmp"
 RUNS = "_runs"
 STATE = "_state"
 INDEX = "_index"

@@ -23,7 +23,8 @@ from pipeline import layout
 from schemas import TABLES
 from transforms.write import write_parquet
 
-__all__ = ["recover", "publish", "staged_files", "count_rows", "table_files"]
+__all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
+           "write_index_config"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
                 FileSystems.delete([dst])
             FileSystems.rename([src], [dst])
             crash_point("publish")
-    _write_index_config(output, (manifest or {}).get("minhash"))
+    write_index_config(output, (manifest or {}).get("minhash"))
     if (manifest or {}).get("state_dir"):
         from transforms.read_feeds import PENDING_STATE_FILE, apply_pending_state
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
@@ -136,7 +137,7 @@ def check_index_config(output: str, config) -> Optional[str]:
     return None
 
 
-def _write_index_config(output: str, minhash: Optional[dict]) -> None:
+def write_index_config(output: str, minhash: Optional[dict]) -> None:
     path = layout.join(output, layout.INDEX, layout.INDEX_CONFIG)
     if minhash and not FileSystems.exists(path):
         _ensure_dir(layout.join(output, layout.INDEX))

@@ -2,14 +2,19 @@
 
     PollFeeds (PeriodicImpulse) -> ReadFeedList -> FetchFeeds -> ParseFeeds
       -> DedupeUrls (state keyed by URL) -> FetchArticles -> ExtractArticles
-      -> SignArticles -> MatchStories (state keyed by LSH band) -> WriteArticles (windowed Parquet)
-      errors of every step ----------------------------------------> WriteErrors (windowed Parquet)
+      -> DedupeContents (state keyed by content hash) -> SignArticles
+      -> MatchStories (state keyed by LSH band) -> WriteArticles (windowed Parquet)
+                                                -> WriteIndex (appended to _index/)
+    ReadIndex (past runs, read once) seeds DedupeUrls, DedupeContents and MatchStories.
+    Errors of every step -> WriteErrors (windowed Parquet).
 
 It reuses the batch pipeline's DoFns; what differs is where memory lives: the
-URLs already ingested and the LSH buckets are Beam state, not a process dict,
-so the same graph runs on Dataflow (``--runner DataflowRunner --streaming``).
-Windowed files are written with ``fileio.WriteToFiles`` and a Parquet sink
-(streaming ``WriteToParquet`` loses rows).
+URLs and contents already ingested and the LSH buckets are Beam state, not a
+process dict, so the same graph runs on Dataflow (``--runner DataflowRunner
+--streaming``). The index of earlier batch runs seeds that state, and each
+window's index rows are appended for the runs that follow, so batch runs and
+streams share one story history. Windowed files are written with
+``fileio.WriteToFiles`` and a Parquet sink (streaming ``WriteToParquet`` loses rows).
 """
 from __future__ import annotations
 
@@ -20,28 +25,9 @@ import time
 from typing import List
 
 import apache_beam as beam
-from apache_beam.coders import BooleanCoder
-from apache_beam.metrics import Metrics
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
 
 __all__ = ["build_stream", "register"]
-
-
-class DedupeUrlFn(beam.DoFn):
-    """(url, entry) -> the entry the first time its URL is seen, ever (Beam state keyed by URL)."""
-
-    SEEN = ReadModifyWriteStateSpec("seen", BooleanCoder())
-
-    def __init__(self):
-        self._dups = Metrics.counter("storywire", "entries_seen_before")
-
-    def process(self, element, seen=beam.DoFn.StateParam(SEEN)):
-        if seen.read():
-            self._dups.inc()
-            return
-        seen.write(True)
-        yield element
 
 
 def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> beam.Pipeline:
@@ -51,10 +37,12 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     from pipeline import layout
     from pipeline.graph import fetch_config_from
     from pipeline.options import limits_from, minhash_config_from
-    from schemas import ARTICLES_SCHEMA, ERRORS_SCHEMA
+    from schemas import ARTICLES_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
     from transforms.cluster import SignBatchFn
     from transforms.extract import ExtractArticles
+    from transforms.first_seen import FirstSeenFn, history_marker
     from transforms.read_feeds import FetchArticlesFn, FetchFeedsFn, ParseFeedsFn, ReadFeedListFn
+    from transforms.read_parquet import ReadParquetRows
     from transforms.stream_match import MatchStories
     from transforms.write import WriteTable
 
@@ -63,6 +51,13 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     fetch = fetch_config_from(opts)
     start = time.time()
     stop = start + opts.poll_interval * opts.max_polls if opts.max_polls else float("inf")
+    # Temporary files live outside _staging/, which a concurrent batch run's recovery would delete.
+    tmp = layout.join(opts.output, layout.STREAM_TMP, run_id)
+
+    # The index of past runs, read once at start: URLs and contents already ingested, and the LSH
+    # members new articles are matched against (so a streamed copy joins a batch-run story).
+    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
+
     polls = p | "PollFeeds" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                                fire_interval=opts.poll_interval)
     feeds = (polls
@@ -71,30 +66,49 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     fetched = (feeds.feeds
                | "FetchFeeds" >> beam.ParDo(FetchFeedsFn(fetch, 8)).with_outputs("errors", "validators", main="bodies"))
     parsed = fetched.bodies | "ParseFeeds" >> beam.ParDo(ParseFeedsFn(limits)).with_outputs("errors", main="entries")
-    new_entries = (parsed.entries
-                   | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows())
-                   | "DedupeUrls" >> beam.ParDo(DedupeUrlFn()))
+    new_entries = (
+        (parsed.entries | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows()),
+         history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
+        | "FlattenUrls" >> beam.Flatten()
+        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
+    )
     articles = (new_entries
                 | "FetchArticles" >> beam.ParDo(FetchArticlesFn(fetch, 8, 50)).with_outputs(
                     "errors", "seen", main="documents"))
     extracted = articles.documents | "ExtractArticles" >> ExtractArticles(limits)
-    rows = (extracted.articles
-            # Fetches are batched inside bundles and lose their poll's timestamp; event time is fetch time.
-            | "StampFetchTime" >> beam.Map(lambda a: TimestampedValue(a, time.time()))
-            | "SingletonBatches" >> beam.Map(lambda a: [a])
-            | "SignArticles" >> beam.ParDo(SignBatchFn(config))
-            | "MatchStories" >> MatchStories(config, window_s=opts.poll_interval, bucket_cap=opts.bucket_cap))
+    fresh = (
+        (extracted.articles
+         # Fetches are batched inside bundles and lose their poll's timestamp; event time is fetch time.
+         | "StampFetchTime" >> beam.Map(lambda a: TimestampedValue((a["content_hash"], a), time.time()))
+         | "GlobalContentWindow" >> beam.WindowInto(GlobalWindows()),
+         history | "IndexContents" >> beam.FlatMap(
+             lambda h: [history_marker(h["content_hash"])] if h.get("content_hash") else []))
+        | "FlattenContents" >> beam.Flatten()
+        | "DedupeContents" >> beam.ParDo(FirstSeenFn("already_ingested_content"))
+        | "DropContentKey" >> beam.Values()
+    )
+    matched = (
+        {"articles": fresh
+                     | "SingletonBatches" >> beam.Map(lambda a: [a])
+                     | "SignArticles" >> beam.ParDo(SignBatchFn(config)),
+         "history": history}
+        | "MatchStories" >> MatchStories(config, window_s=opts.poll_interval, bucket_cap=opts.bucket_cap))
 
     partition = layout.partition(started.strftime("%Y-%m-%d"))
-    rows | "WriteArticles" >> WriteTable(layout.join(opts.output, "articles", partition), ARTICLES_SCHEMA,
-                                         run_id, started, shards=1)
+    matched["articles"] | "WriteArticles" >> WriteTable(
+        layout.join(opts.output, "articles", partition), ARTICLES_SCHEMA, run_id, started, shards=1,
+        temp_directory=tmp)
+    # Appended to the index as each window closes, so the next batch run (or stream) skips these
+    # articles and matches new copies to their clusters.
+    matched["index"] | "WriteIndex" >> WriteTable(
+        layout.join(opts.output, layout.INDEX), INDEX_SCHEMA, run_id, started, shards=1, temp_directory=tmp)
     (
         (feeds.errors, fetched.errors, parsed.errors, articles.errors, extracted.errors)
         | "FlattenErrors" >> beam.Flatten()
         | "StampErrorTime" >> beam.Map(lambda e: TimestampedValue(e, time.time()))
         | "WindowErrors" >> beam.WindowInto(FixedWindows(opts.poll_interval))
         | "WriteErrors" >> WriteTable(layout.join(opts.output, "errors", partition), ERRORS_SCHEMA, run_id,
-                                      started, shards=1)
+                                      started, shards=1, temp_directory=tmp)
     )
     return p
 
@@ -103,13 +117,21 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     from apache_beam.options.pipeline_options import StandardOptions
 
     from pipeline.cli import _counters, _has_flag, _new_run_id
-    from pipeline.options import StorywireOptions
+    from pipeline import publish
+    from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.feeds or not args.output:
         print("storywire stream: --feeds and --output are required", file=sys.stderr)
         return 2
     options = StorywireOptions(argv)
     opts = options.view_as(StorywireOptions)
+    config = minhash_config_from(opts)
+    mismatch = publish.check_index_config(opts.output, config)
+    if mismatch:
+        print(f"storywire stream: {mismatch}", file=sys.stderr)
+        return 2
+    # The stream appends to the index as it goes: record what its signatures mean first.
+    publish.write_index_config(opts.output, config.to_metadata())
     options.view_as(StandardOptions).streaming = True
     if not _has_flag(argv, "--runner"):
         options.view_as(StandardOptions).runner = "FnApiRunner"
@@ -122,7 +144,8 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     counters = _counters(result)
     print(f"\nstorywire stream {run_id} -> {opts.output}")
     for name in ("feeds_fetched", "entries", "entries_seen_before", "documents_extracted", "extract_failed",
-                 "new_clusters", "joined_existing_clusters", "feed_errors"):
+                 "already_ingested_content", "new_clusters", "joined_existing_clusters", "joined_index_clusters",
+                 "feed_errors"):
         print(f"  {name:<28}{counters.get(name, 0):>8}")
     return 0
 

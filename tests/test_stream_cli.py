@@ -1,5 +1,6 @@
 """`storywire stream` for real: a short unbounded run against a local feed server that changes between polls."""
 import random
+import re
 
 from tests.feed_server import FeedServer, rss20
 from tests.run_cli import read_table, storywire
@@ -49,3 +50,55 @@ def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"]
     assert by["b.html"]["cluster_id"] != by["a.html"]["cluster_id"]
     assert by["a.html"]["role"] == "original" and by["c.html"]["role"] == "copy"
+
+
+def test_stream_shares_story_history_with_batch_runs(tmp_path):
+    """batch run -> stream -> batch run on one --output: one story id, nothing ingested twice."""
+    story = prose(3)
+    repost = list(story)
+    repost[5] = "A local reporter added this sentence about the bridge repairs in town today."
+    second_repost = list(story)
+    second_repost[9] = "Our newsroom added this line about the harbor festival schedule for readers."
+    out = tmp_path / "out"
+    with FeedServer() as server:
+        server.static("/orig.html", page("Original story", story), "text/html")
+        server.static("/repost.html", page("Reposted story", repost), "text/html")
+        server.static("/fresh.html", page("Unrelated story", prose(4)), "text/html")
+        batch_feed = rss20([(server.url("/orig.html"), "Original story", "x")])
+        stream_feed = rss20([(server.url("/orig.html"), "Original story", "x"),
+                             (server.url("/repost.html"), "Reposted story", "y"),
+                             (server.url("/fresh.html"), "Unrelated story", "z")])
+        server.static("/batch.xml", batch_feed)
+        server.static("/stream.xml", stream_feed)
+        (tmp_path / "batch.txt").write_text(server.url("/batch.xml") + "\n")
+        (tmp_path / "stream.txt").write_text(server.url("/stream.xml") + "\n")
+
+        storywire("run", "--feeds", tmp_path / "batch.txt", "--output", out, "--allow_private_hosts")
+        proc = storywire("stream", "--feeds", tmp_path / "stream.txt", "--output", out, "--poll_interval", "2",
+                         "--max_polls", "2", "--allow_private_hosts", timeout=300)
+        # The batch run's article is in the index the stream starts from: never fetched again.
+        assert server.hits("/orig.html") == 1, proc.stdout
+        assert server.hits("/repost.html") == 1
+
+    arts = read_table(out, "articles")
+    by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
+    assert sorted(by) == ["fresh.html", "orig.html", "repost.html"], proc.stdout
+    assert len(arts) == 3
+    assert by["repost.html"]["cluster_id"] == by["orig.html"]["cluster_id"]
+    assert by["repost.html"]["role"] == "copy"
+    assert by["fresh.html"]["cluster_id"] != by["orig.html"]["cluster_id"]
+
+    # The stream appended its articles to the index: a later batch run skips the same content and
+    # puts a new repost in the same story.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "again.txt").write_text("Reposted story\n\n" + "\n\n".join(
+        " ".join(repost[i:i + 3]) for i in range(0, len(repost), 3)))
+    (tmp_path / "docs" / "second.txt").write_text("Another repost\n\n" + "\n\n".join(
+        " ".join(second_repost[i:i + 3]) for i in range(0, len(second_repost), 3)))
+    proc = storywire("run", "--input", tmp_path / "docs", "--output", out)
+    arts = read_table(out, "articles")
+    assert len(arts) == 4, proc.stdout
+    assert re.search(r"already ingested \(skipped\)\s+1\b", proc.stdout), proc.stdout
+    assert read_table(out, "errors").empty
+    second = arts[arts["source"].str.endswith("second.txt")].iloc[0]
+    assert second["cluster_id"] == by["orig.html"]["cluster_id"]

@@ -4,12 +4,13 @@ import random
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_stream import TestStream
-from apache_beam.testing.util import assert_that
+from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
 
 from tests.test_signing_lsh import WORDS
 from transforms.signing import MinHashConfig, Signer
-from transforms.stream_match import MatchStories, order_batch
+from transforms.stream_match import MatchStories, index_row, order_batch
 
 CFG = MinHashConfig(num_perm=128, threshold=0.5, fn_weight=0.9)
 
@@ -30,6 +31,12 @@ def test_order_batch_puts_matched_articles_first():
     assert [a["article_id"] for a in order] == ["a", "b", "c"]
 
 
+# Band matching waits for the watermark (event-time timers) and stamps its edges at the article's time.
+# Dataflow and the FnApiRunner hold the watermark for pending timers; the BundleBasedDirectRunner that
+# runs TestStream does not, so these tests advance the watermark to just before each window's end
+# first, as a live stream does, instead of jumping past the window in one step.
+
+
 def test_copies_join_across_windows_and_within_one():
     base, other = story(1), story(2)
     copy1 = list(base)
@@ -47,7 +54,7 @@ def test_copies_join_across_windows_and_within_one():
     stream = stream.advance_watermark_to(11)
     for aid, text, ts in elements[2:]:
         stream = stream.add_elements([TimestampedValue(signed(aid, text), ts)])
-    stream = stream.advance_watermark_to(30).advance_watermark_to_infinity()
+    stream = stream.advance_watermark_to(19).advance_watermark_to(30).advance_watermark_to_infinity()
 
     def check(rows):
         by_id = {r["article_id"]: r for r in rows}
@@ -63,5 +70,46 @@ def test_copies_join_across_windows_and_within_one():
     options = PipelineOptions(runner="BundleBasedDirectRunner")
     options.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=options) as p:
-        rows = p | stream | MatchStories(CFG, window_s=10)
-        assert_that(rows, check)
+        matched = p | stream | MatchStories(CFG, window_s=10)
+        assert_that(matched["articles"], check)
+        assert_that(matched["index"] | beam.Map(lambda r: (r["article_id"], r["sig"] is not None)),
+                    equal_to([(a, True) for a in ("orig", "indep", "copy1", "copy2", "copy2b")]), label="IndexRows")
+
+
+def _streaming_options():
+    options = PipelineOptions(runner="BundleBasedDirectRunner")
+    options.view_as(StandardOptions).streaming = True
+    return options
+
+
+def test_copy_of_an_indexed_story_joins_its_cluster_even_when_the_index_arrives_late():
+    """The live copy reaches its bands before the index rows do; it must still match them."""
+    base = story(7)
+    copy = list(base)
+    copy[20] = "rewritten"
+    past = index_row(signed("past", " ".join(base)), "c-past-story")
+    # One TestStream (the direct runner runs one per pipeline): live articles, then the index row, tagged.
+    stream = (TestStream()
+              .advance_watermark_to(0)
+              .add_elements([TimestampedValue(("live", signed("live-copy", " ".join(copy))), 5),
+                             TimestampedValue(("live", signed("live-other", " ".join(story(8)))), 6)])
+              .add_elements([TimestampedValue(("index", past), MIN_TIMESTAMP)])
+              .advance_watermark_to(9)
+              .advance_watermark_to(20)
+              .advance_watermark_to_infinity())
+
+    def check(rows):
+        by_id = {r["article_id"]: r for r in rows}
+        assert set(by_id) == {"live-copy", "live-other"}
+        assert by_id["live-copy"]["cluster_id"] == "c-past-story"
+        assert by_id["live-copy"]["role"] == "copy" and not by_id["live-copy"]["is_canonical"]
+        assert by_id["live-other"]["cluster_id"] != "c-past-story" and by_id["live-other"]["is_canonical"]
+
+    with beam.Pipeline(options=_streaming_options()) as p:
+        tagged = p | stream
+        live = tagged | "Live" >> beam.FlatMap(lambda kv: [kv[1]] if kv[0] == "live" else [])
+        history = tagged | "Index" >> beam.FlatMap(lambda kv: [kv[1]] if kv[0] == "index" else [])
+        matched = {"articles": live, "history": history} | MatchStories(CFG, window_s=10)
+        assert_that(matched["articles"], check)
+        assert_that(matched["index"] | beam.Map(lambda r: (r["article_id"], r["cluster_id"] == "c-past-story")),
+                    equal_to([("live-copy", True), ("live-other", False)]), label="IndexRows")

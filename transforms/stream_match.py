@@ -1,60 +1,115 @@
 """Streaming story matching with Beam state instead of a process-global index.
 
-    MatchBands        state keyed by LSH band: each band remembers the members it has
-                      seen; a new member is verified against them and stored. Edges
-                      point from a newer article to an older one.
+    MatchBands        state keyed by LSH band: each band remembers its members, the
+                      index's (past runs, with their cluster ids) and this stream's;
+                      a new member is verified against them once the watermark has
+                      passed it, then stored. Edges point from a newer article to an
+                      older one.
     CollectMatches    per window, each new article with its edges.
-    AssignClusters    state keyed by one key holds article -> cluster id; a window's
-                      batch is assigned oldest-first, so an article's matches are
-                      always assigned before it (an edge never points forward).
+    AssignClusters    state keyed by one key holds this stream's article -> cluster id;
+                      a window's batch is assigned oldest-first, so an article's matches
+                      are always assigned before it (an edge never points forward). An
+                      article matching an index article joins that story's cluster id.
 
-``AssignClusters`` keeps one map of article ids on one key: about 100 bytes per
-article, so millions of articles per stream; past that, shard it by the
-cluster id of the matched article. Matching, the expensive part, is spread over
-band keys.
+Costs: band state holds each member's signature once per band (42 x ~530
+bytes per article at the defaults), the price of verifying inside the band
+instead of with a second shuffle. ``AssignClusters`` keeps one map of this
+stream's article ids on one key, about 100 bytes per article, so millions of
+articles per stream; past that, shard it by the cluster id of the matched
+article. Matching, the expensive part, is spread over band keys.
 """
 from __future__ import annotations
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.coders import PickleCoder
+from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from transforms import lsh, roles
+from transforms.first_seen import take_due
 from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 
-__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch"]
+__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "index_row"]
 
 
 class MatchBandFn(beam.DoFn):
-    """(band_key, (article_id, sig, n_shingles)) -> (article_id, (older_id, jaccard, containment)) per verified match."""
+    """(band_key, member) -> (article_id, (older_id, jaccard, containment, older_cluster_id)) per verified match.
+
+    A member is ``(article_id, sig, n_shingles, cluster_id)``. Members from the
+    index (``cluster_id`` set) are stored as they arrive: pairs of past
+    articles were settled by the runs that wrote them. A new member waits for the
+    watermark to pass it (see ``transforms.first_seen``), so every index member of
+    its band is stored before it is compared, however the index read and the
+    live feed interleave; it is then verified against the band's members and
+    stored, with edges stamped at its own time so they land in its window.
+    """
 
     MEMBERS = BagStateSpec("members", PickleCoder())
+    PENDING = BagStateSpec("pending", PickleCoder())
+    DUE = ReadModifyWriteStateSpec("due", VarIntCoder())
+    FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
     def __init__(self, config: MinHashConfig, bucket_cap: int):
         self._config = config
         self._cap = bucket_cap
+        self._capped = None
+
+    def setup(self):
         self._capped = Metrics.counter("storywire", "capped_buckets")
 
-    def process(self, element, members=beam.DoFn.StateParam(MEMBERS)):
-        _, (article_id, sig_bytes, n) = element
+    def process(self, element, timestamp=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS),
+                pending=beam.DoFn.StateParam(PENDING), due=beam.DoFn.StateParam(DUE),
+                flush=beam.DoFn.TimerParam(FLUSH)):
+        _, member = element
+        if member[3] is not None:
+            members.add(member)
+            return
+        micros = timestamp.micros
+        pending.add((micros, member))
+        current = due.read()
+        if current is None or micros < current:
+            flush.set(Timestamp(micros=micros))
+            due.write(micros)
+
+    @on_timer(FLUSH)
+    def on_flush(self, fired=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS),
+                 pending=beam.DoFn.StateParam(PENDING), due=beam.DoFn.StateParam(DUE),
+                 flush=beam.DoFn.TimerParam(FLUSH)):
+        ready, later = take_due(list(pending.read()), fired.micros)
+        pending.clear()
+        due.clear()
+        stored = list(members.read())
+        known = {m[0] for m in stored}
+        for micros, member in ready:
+            if member[0] in known:
+                continue  # redelivered: already stored and matched
+            for edge in self._verify(member, stored):
+                yield TimestampedValue(edge, Timestamp(micros=micros))
+            members.add(member)
+            stored.append(member)
+            known.add(member[0])
+        for entry in later:
+            pending.add(entry)
+        if later:
+            flush.set(Timestamp(micros=later[0][0]))
+            due.write(later[0][0])
+
+    def _verify(self, member, stored):
+        article_id, sig_bytes, n, _ = member
         sig = np.frombuffer(sig_bytes, dtype=np.uint32)
-        seen = 0
-        for other_id, other_sig, other_n in members.read():
-            if other_id == article_id:
-                return  # redelivered: already stored and matched
-            seen += 1
-            if seen > self._cap:
+        for seen, (other_id, other_sig, other_n, other_cluster) in enumerate(stored):
+            if seen >= self._cap:
                 # A band shared by very many articles: compare with the first ones only (they are linked already).
                 self._capped.inc()
-                break
+                return
             j = estimate_jaccard(sig, np.frombuffer(other_sig, dtype=np.uint32))
             c = estimate_containment(j, n, other_n)
             if is_match(self._config, j, c, n, other_n):
-                yield article_id, (other_id, j, c)
-        members.add((article_id, sig_bytes, n))
+                yield article_id, (other_id, j, c, other_cluster)
 
 
 def order_batch(articles: list, matches: dict) -> list:
@@ -72,19 +127,26 @@ def order_batch(articles: list, matches: dict) -> list:
                 order.append(by_id[node])
                 continue
             stack.append((node, True))
-            for other, _, _ in matches.get(node, ()):
+            for other, *_ in matches.get(node, ()):
                 if other in by_id and other not in done:
                     stack.append((other, False))
     return order
 
 
 class AssignClustersFn(beam.DoFn):
-    """(key, [(article, matches)]) -> article rows with cluster_id, role and similarity."""
+    """(key, [(article, matches)]) -> article rows with cluster_id, role and similarity; index rows tagged ``index``.
 
+    An edge to an index article carries that article's cluster id; an edge to an
+    article of this stream finds it in state. The state maps only this stream's
+    articles, so it does not grow with the index.
+    """
+
+    INDEX = "index"
     ASSIGNED = ReadModifyWriteStateSpec("assigned", PickleCoder())
 
     def __init__(self):
         self._joined = Metrics.counter("storywire", "joined_existing_clusters")
+        self._joined_index = Metrics.counter("storywire", "joined_index_clusters")
         self._new = Metrics.counter("storywire", "new_clusters")
 
     def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED), timestamp=beam.DoFn.TimestampParam):
@@ -96,30 +158,50 @@ class AssignClustersFn(beam.DoFn):
             aid = art["article_id"]
             if aid in clusters:
                 continue
-            known = [(j, c, other) for other, j, c in matches.get(aid, ()) if other in clusters]
+            known = [(j, c, other, cluster or clusters.get(other)) for other, j, c, cluster in matches.get(aid, ())]
+            known = [k for k in known if k[3] is not None]
             row = {k: v for k, v in art.items() if k not in ("sig", "n_shingles")}
             if known:
-                j, c, other = max(known)
-                row.update(cluster_id=clusters[other], is_canonical=False, similarity=round(j, 4),
+                j, c, other, cluster_id = max(known)
+                row.update(cluster_id=cluster_id, is_canonical=False, similarity=round(j, 4),
                            role=roles.assign_role(j, c, False))
                 self._joined.inc()
+                if other not in clusters:
+                    self._joined_index.inc()
             else:
                 row.update(cluster_id=roles.cluster_id_for(aid), is_canonical=True, similarity=1.0, role="original")
                 self._new.inc()
             clusters[aid] = row["cluster_id"]
             # Re-stamp explicitly: rows go back into the window their batch came from.
             yield TimestampedValue(row, timestamp)
+            yield beam.pvalue.TaggedOutput(self.INDEX, TimestampedValue(index_row(art, row["cluster_id"]), timestamp))
         assigned.write(clusters)
 
 
-def _band_entries(article: dict, bands: int, rows: int):
+def index_row(article: dict, cluster_id: str) -> dict:
+    """The INDEX_SCHEMA row that lets later runs match against and skip ``article``."""
+    return {"article_id": article["article_id"], "url": article.get("url"), "content_hash": article.get("content_hash"),
+            "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
+            "credited_source": article.get("credited_source"), "sig": article.get("sig"),
+            "n_shingles": article.get("n_shingles")}
+
+
+def _band_entries(article: dict, bands: int, rows: int, cluster_key: str = None):
     sig = np.frombuffer(article["sig"], dtype=np.uint32)
+    member = (article["article_id"], article["sig"], article["n_shingles"],
+              article.get(cluster_key) if cluster_key else None)
     for key in lsh.band_keys(sig, bands, rows):
-        yield key, (article["article_id"], article["sig"], article["n_shingles"])
+        yield key, member
 
 
 class MatchStories(beam.PTransform):
-    """Signed articles (timestamped, unbounded) -> article rows with cluster fields, in ``window_s`` windows."""
+    """Signed articles (timestamped, unbounded) -> rows with cluster fields, in ``window_s`` windows.
+
+    Input: a PCollection of signed articles, or ``{"articles": ..., "history": ...}``
+    where ``history`` holds INDEX_SCHEMA rows of past runs (bounded, read at start).
+
+    Output: ``{"articles": rows, "index": INDEX_SCHEMA rows of the new articles}``, windowed.
+    """
 
     def __init__(self, config: MinHashConfig, window_s: float, bucket_cap: int = 100):
         super().__init__()
@@ -129,17 +211,24 @@ class MatchStories(beam.PTransform):
         self._window = window_s
         self._cap = bucket_cap
 
-    def expand(self, signed):
+    def expand(self, inputs):
+        if not isinstance(inputs, dict):
+            inputs = {"articles": inputs}
+        signed = inputs["articles"]
+        history = inputs.get("history") or (signed.pipeline | "NoHistory" >> beam.Create([]))
         cfg = self._config
         windowed = signed | "WindowArticles" >> beam.WindowInto(FixedWindows(self._window))
         matches = (
-            signed
-            | "EmitBandKeys" >> beam.FlatMap(_band_entries, cfg.bands, cfg.rows)
-            | "GlobalBandWindow" >> beam.WindowInto(GlobalWindows())
+            (signed | "EmitBandKeys" >> beam.FlatMap(_band_entries, cfg.bands, cfg.rows)
+             | "GlobalBandWindow" >> beam.WindowInto(GlobalWindows()),
+             history | "EmitHistoryBandKeys" >> beam.FlatMap(_band_entries, cfg.bands, cfg.rows, "cluster_id")
+             | "StampHistoryBands" >> beam.Map(lambda kv: TimestampedValue(kv, MIN_TIMESTAMP))
+             | "GlobalHistoryWindow" >> beam.WindowInto(GlobalWindows()))
+            | "FlattenBandKeys" >> beam.Flatten()
             | "MatchBands" >> beam.ParDo(MatchBandFn(cfg, self._cap))
             | "WindowMatches" >> beam.WindowInto(FixedWindows(self._window))
         )
-        return (
+        assigned = (
             {"article": windowed | "KeyArticles" >> beam.Map(lambda a: (a["article_id"], a)), "matches": matches}
             | "CollectMatches" >> beam.CoGroupByKey()
             | "PairArticleMatches" >> beam.FlatMap(
@@ -147,6 +236,10 @@ class MatchStories(beam.PTransform):
             | "KeyBatch" >> beam.Map(lambda am: (0, am))
             | "GroupWindowBatch" >> beam.GroupByKey()
             | "GlobalAssignWindow" >> beam.WindowInto(GlobalWindows())
-            | "AssignClusters" >> beam.ParDo(AssignClustersFn())
-            | "WindowRows" >> beam.WindowInto(FixedWindows(self._window))
+            | "AssignClusters" >> beam.ParDo(AssignClustersFn()).with_outputs(AssignClustersFn.INDEX, main="articles")
         )
+        return {
+            "articles": assigned.articles | "WindowRows" >> beam.WindowInto(FixedWindows(self._window)),
+            "index": assigned[AssignClustersFn.INDEX] | "WindowIndexRows" >> beam.WindowInto(
+                FixedWindows(self._window)),
+        }
