@@ -72,7 +72,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         options.view_as(StandardOptions).runner = "FnApiRunner"
     now = dt.datetime.now(dt.timezone.utc)
     run_id = opts.run_id or _new_run_id(now)
-    ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id))
+    ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
+                     pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
 
     config = minhash_config_from(opts)
     mismatch = publish.check_index_config(opts.output, config)
@@ -99,7 +100,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     staged = {t: publish.count_rows(publish.staged_files(ctx.staging, t)) for t in ("articles", "clusters", "errors")}
     manifest = {"run_id": run_id, "ingest_date": ctx.ingest_date, "ingested_at": now.isoformat(),
                 "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged},
-                "minhash": config.to_metadata(), "state_dir": state_dir_of(opts) if opts.feeds else None}
+                "minhash": config.to_metadata(), "state_dir": state_dir_of(opts) if opts.feeds else None,
+                "pending_clusters": list(ctx.pending_clusters)}
     publish.publish(opts.output, run_id, ctx.ingest_date, manifest)
     _print_summary(run_id, opts.output, counters, staged)
     return 0

@@ -3,6 +3,7 @@
     ReadDocuments ─┐                                  ┌─ WriteArticles
     ReadFeeds ─────┴─ ExtractArticles ─┐              ├─ WriteClusters (full current state)
     ReadIndex, ReadClusterState ───────┴ ClusterStories ┴─ WriteIndex (appended)
+    ReadPendingClusters (streams' deltas) ─ FoldPendingClusters ─┘ (into WriteClusters)
        (errors of every step) ─────────── FlattenErrors ── WriteErrors
 
 Everything is written to a staging folder; ``pipeline.publish`` moves it into
@@ -21,6 +22,7 @@ from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEM
 from transforms.boilerplate import FindRepeatedLines
 from transforms.cluster import ClusterStories
 from transforms.extract import ExtractArticles
+from transforms.pending_clusters import FoldPendingClusters
 from transforms.read_files import ReadDocuments
 from transforms.read_parquet import ReadParquetRows
 from transforms.write import WriteTable
@@ -33,6 +35,8 @@ class RunContext:
     run_id: str
     ingested_at: dt.datetime
     staging: str
+    #: Cluster deltas streams left under _pending/ when the run started; folded in, deleted on publish.
+    pending_clusters: tuple = ()
 
     @property
     def ingest_date(self) -> str:
@@ -86,6 +90,11 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
     )
 
+    cluster_state = {
+        "state": clustered["clusters"],
+        "pending": p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters)),
+    } | "FoldPendingClusters" >> FoldPendingClusters()
+
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
     clustered["articles"] | "WriteArticles" >> WriteTable(
@@ -93,7 +102,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         temp_directory=tmp)
     clustered["index"] | "WriteIndex" >> WriteTable(
         layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp)
-    clustered["clusters"] | "WriteClusters" >> WriteTable(
+    cluster_state | "WriteClusters" >> WriteTable(
         layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
         temp_directory=tmp)
     (

@@ -8,6 +8,7 @@
     OUTPUT/_staging/<run_id>/...       a run's files until it publishes
     OUTPUT/_runs/<run_id>.json         manifest of each published run
     OUTPUT/_tmp/<run_id>/              a stream's files until its window closes
+    OUTPUT/_pending/clusters/*.parquet  cluster deltas of streams, until a batch run folds them in
 
 Folders starting with ``_`` are ignored by Hive-style readers (Spark, DuckDB globs
 of ``articles/**``), so staged files are never picked up.
@@ -17,6 +18,8 @@ from __future__ import annotations
 from apache_beam.io.filesystems import FileSystems
 
 STAGING = "_staging"
+#: Cluster deltas written by streams, folded into clusters/ by the next batch run.
+PENDING_CLUSTERS = "_pending/clusters"
 #: Temporary files of streaming writers (outside _staging/, which batch recovery clears).
 STREAM_TMP = "_tmp"
 RUNS = "_runs"

@@ -24,7 +24,7 @@ from schemas import TABLES
 from transforms.write import write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
-           "write_index_config"]
+           "write_index_config", "pending_cluster_files"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -69,6 +69,11 @@ def count_rows(paths) -> int:
     return total
 
 
+def pending_cluster_files(output: str) -> list:
+    """Cluster deltas streams have written and no batch run has folded in yet."""
+    return _match(layout.join(output, layout.PENDING_CLUSTERS, "*.parquet"))
+
+
 def _write_empty(path: str, table: str) -> None:
     _ensure_dir(posixpath.dirname(path) if "://" not in path else path.rsplit("/", 1)[0])
     with FileSystems.create(path) as fh:
@@ -106,6 +111,10 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
             FileSystems.rename([src], [dst])
             crash_point("publish")
     write_index_config(output, (manifest or {}).get("minhash"))
+    # Stream deltas this run folded into clusters/ (only those present when it started).
+    folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
+    if folded:
+        FileSystems.delete(folded)
     if (manifest or {}).get("state_dir"):
         from transforms.read_feeds import PENDING_STATE_FILE, apply_pending_state
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])

@@ -5,6 +5,7 @@
       -> DedupeContents (state keyed by content hash) -> SignArticles
       -> MatchStories (state keyed by LSH band) -> WriteArticles (windowed Parquet)
                                                 -> WriteIndex (appended to _index/)
+                                                -> WritePendingClusters (_pending/clusters/)
     ReadIndex (past runs, read once) seeds DedupeUrls, DedupeContents and MatchStories.
     Errors of every step -> WriteErrors (windowed Parquet).
 
@@ -13,7 +14,9 @@ URLs and contents already ingested and the LSH buckets are Beam state, not a
 process dict, so the same graph runs on Dataflow (``--runner DataflowRunner
 --streaming``). The index of earlier batch runs seeds that state, and each
 window's index rows are appended for the runs that follow, so batch runs and
-streams share one story history. Windowed files are written with
+streams share one story history. ``clusters/`` is one file with every cluster's
+state, which a stream cannot rewrite per window: it leaves per-article deltas
+under ``_pending/clusters/`` and the next batch run folds them in. Windowed files are written with
 ``fileio.WriteToFiles`` and a Parquet sink (streaming ``WriteToParquet`` loses rows).
 """
 from __future__ import annotations
@@ -37,13 +40,13 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     from pipeline import layout
     from pipeline.graph import fetch_config_from
     from pipeline.options import limits_from, minhash_config_from
-    from schemas import ARTICLES_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
+    from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
     from transforms.cluster import SignBatchFn
     from transforms.extract import ExtractArticles
     from transforms.first_seen import FirstSeenFn, history_marker
     from transforms.read_feeds import FetchArticlesFn, FetchFeedsFn, ParseFeedsFn, ReadFeedListFn
     from transforms.read_parquet import ReadParquetRows
-    from transforms.stream_match import MatchStories
+    from transforms.stream_match import MatchStories, cluster_update
     from transforms.write import WriteTable
 
     limits = limits_from(opts)
@@ -102,6 +105,12 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     # articles and matches new copies to their clusters.
     matched["index"] | "WriteIndex" >> WriteTable(
         layout.join(opts.output, layout.INDEX), INDEX_SCHEMA, run_id, started, shards=1, temp_directory=tmp)
+    (
+        matched["articles"]
+        | "ClusterDeltas" >> beam.Map(cluster_update)
+        | "WritePendingClusters" >> WriteTable(layout.join(opts.output, layout.PENDING_CLUSTERS), CLUSTERS_SCHEMA,
+                                               run_id, started, shards=1, temp_directory=tmp)
+    )
     (
         (feeds.errors, fetched.errors, parsed.errors, articles.errors, extracted.errors)
         | "FlattenErrors" >> beam.Flatten()

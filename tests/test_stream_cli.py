@@ -83,6 +83,7 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     arts = read_table(out, "articles")
     by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
     assert sorted(by) == ["fresh.html", "orig.html", "repost.html"], proc.stdout
+    assert len(list((out / "_pending" / "clusters").glob("*.parquet"))) >= 1
     assert len(arts) == 3
     assert by["repost.html"]["cluster_id"] == by["orig.html"]["cluster_id"]
     assert by["repost.html"]["role"] == "copy"
@@ -102,3 +103,19 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     assert read_table(out, "errors").empty
     second = arts[arts["source"].str.endswith("second.txt")].iloc[0]
     assert second["cluster_id"] == by["orig.html"]["cluster_id"]
+
+    # The stream's cluster deltas are folded into clusters/ by that run, once, and then removed.
+    clusters = read_table(out, "clusters").set_index("cluster_id")
+    story_row = clusters.loc[by["orig.html"]["cluster_id"]]
+    assert story_row["size"] == 3
+    assert sorted(story_row["member_ids"]) == sorted([by["orig.html"]["article_id"], by["repost.html"]["article_id"],
+                                                      second["article_id"]])
+    assert story_row["canonical_article_id"] == by["orig.html"]["article_id"]
+    fresh_row = clusters.loc[by["fresh.html"]["cluster_id"]]
+    assert fresh_row["size"] == 1 and fresh_row["canonical_article_id"] == by["fresh.html"]["article_id"]
+    assert fresh_row["title"] == "Unrelated story"
+    assert set(clusters.index) == set(arts["cluster_id"])
+    assert not list((out / "_pending" / "clusters").glob("*.parquet"))
+    storywire("run", "--input", tmp_path / "docs", "--output", out)
+    again = read_table(out, "clusters").set_index("cluster_id")
+    assert again.loc[by["orig.html"]["cluster_id"]]["size"] == 3

@@ -24,15 +24,24 @@ class _ReadRowsFn(beam.DoFn):
 
 
 class ReadParquetRows(beam.PTransform):
-    def __init__(self, pattern: str, columns=None):
+    """Rows of the Parquet files matching ``pattern``, or of exactly ``paths`` (a snapshot taken earlier)."""
+
+    def __init__(self, pattern: str = None, columns=None, paths=None):
         super().__init__()
+        if (pattern is None) == (paths is None):
+            raise ValueError("give a pattern or a list of paths")
         self._pattern = pattern
+        self._paths = paths
         self._columns = columns
 
     def expand(self, pbegin):
+        if self._paths is not None:
+            files = pbegin | "ListParquet" >> beam.Create(list(self._paths))
+        else:
+            files = pbegin | "MatchParquet" >> fileio.MatchFiles(
+                self._pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
         return (
-            pbegin
-            | "MatchParquet" >> fileio.MatchFiles(self._pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+            files
             | "OpenParquet" >> fileio.ReadMatches()
             | "ReadRows" >> beam.ParDo(_ReadRowsFn(self._columns))
         )

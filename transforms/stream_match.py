@@ -33,7 +33,7 @@ from transforms import lsh, roles
 from transforms.first_seen import take_due
 from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 
-__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "index_row"]
+__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "index_row", "cluster_update"]
 
 
 class MatchBandFn(beam.DoFn):
@@ -184,6 +184,22 @@ def index_row(article: dict, cluster_id: str) -> dict:
             "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
             "credited_source": article.get("credited_source"), "sig": article.get("sig"),
             "n_shingles": article.get("n_shingles")}
+
+
+def cluster_update(row: dict) -> dict:
+    """A clustered article row -> the CLUSTERS_SCHEMA delta it makes to its cluster.
+
+    The stream cannot rewrite ``clusters/`` (one file holding every cluster's
+    state); it leaves these deltas under ``_pending/`` and the next batch run
+    folds them into the state it publishes.
+    """
+    update = {"cluster_id": row["cluster_id"], "size": 1, "member_ids": [row["article_id"]],
+              "sites": [row["site"]] if row.get("site") else [], "first_published": row.get("published"),
+              "last_published": row.get("published"), "merged_into": None}
+    if row.get("is_canonical"):
+        update.update(canonical_article_id=row["article_id"],
+                      title=row.get("title") or roles.headline_from_text(row.get("text") or ""), text=row.get("text"))
+    return update
 
 
 def _band_entries(article: dict, bands: int, rows: int, cluster_key: str = None):
