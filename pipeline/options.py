@@ -38,8 +38,9 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--poll_interval", type=float, default=300.0,
                        help="Seconds between feed polls; also the window of the Parquet files written.")
         g.add_argument("--max_polls", type=int, default=0,
-                       help="Stop after this many polls (0 = run until cancelled). The local runner writes "
-                            "windowed files only when the stream ends, so give a bound when running locally.")
+                       help="Stop after this many polls (0 = run until cancelled). On the local runner an "
+                            "endless stream runs one short pipeline per poll, sharing what it learnt through the "
+                            "index, because that runner writes a streaming pipeline's files only when it ends.")
 
         g = parser.add_argument_group("duplicate detection (MinHash LSH)")
         g.add_argument("--num_perm", type=int, default=_M.num_perm, help="MinHash permutations per signature.")

@@ -33,8 +33,9 @@ from apache_beam.transforms.window import FixedWindows, GlobalWindows, Timestamp
 __all__ = ["build_stream", "register"]
 
 
-def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> beam.Pipeline:
-    """Add the streaming graph to ``p``."""
+def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, first_poll: float = None,
+                 polls: int = None) -> beam.Pipeline:
+    """Add the streaming graph to ``p``: ``polls`` polls (default ``--max_polls``; 0 = forever) from ``first_poll``."""
     from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
     from pipeline import layout
@@ -52,8 +53,10 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     limits = limits_from(opts)
     config = minhash_config_from(opts)
     fetch = fetch_config_from(opts)
-    start = time.time()
-    stop = start + opts.poll_interval * opts.max_polls if opts.max_polls else float("inf")
+    start = time.time() if first_poll is None else first_poll
+    polls = opts.max_polls if polls is None else polls
+    # The impulse stops just after its last poll rather than a whole interval later.
+    stop = start + opts.poll_interval * (polls - 1) + 0.001 if polls else float("inf")
     # Temporary files live outside _staging/, which a concurrent batch run's recovery would delete.
     tmp = layout.join(opts.output, layout.STREAM_TMP, run_id)
 
@@ -122,11 +125,52 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime) -> b
     return p
 
 
+_REPORTED = ("feeds_fetched", "entries", "entries_seen_before", "documents_extracted", "extract_failed",
+             "already_ingested_content", "new_clusters", "joined_existing_clusters", "joined_index_clusters",
+             "feed_errors")
+
+
+def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: float, polls: int) -> dict:
+    from pipeline.cli import _counters
+    p = beam.Pipeline(options=options)
+    build_stream(p, opts, run_id, started, first_poll, polls)
+    result = p.run()
+    result.wait_until_finish()
+    return _counters(result)
+
+
+def _run_epochs(options, opts, run_id: str, started: dt.datetime) -> dict:
+    """Poll forever on the local runner, one short streaming pipeline per poll.
+
+    The FnApiRunner runs a streaming pipeline stage by stage: with an endless
+    impulse nothing downstream of it would ever run, so no file would be
+    written. Each poll is therefore its own pipeline; what one poll learnt
+    reaches the next through the index it appends to (URLs, contents, LSH
+    members and cluster ids), the same way batch runs share it.
+    """
+    totals: dict = {}
+    poll = 0
+    first = time.time()
+    try:
+        while True:
+            scheduled = first + poll * opts.poll_interval
+            time.sleep(max(0.0, scheduled - time.time()))
+            counters = _run_once(options, opts, run_id, started, scheduled, 1)
+            for name, value in counters.items():
+                totals[name] = totals.get(name, 0) + value
+            poll += 1
+            print(f"poll {poll}: " + ", ".join(f"{n} {counters.get(n, 0)}" for n in _REPORTED if counters.get(n)),
+                  flush=True)
+    except KeyboardInterrupt:
+        print(f"stopped after {poll} poll(s)", flush=True)
+    return totals
+
+
 def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     from apache_beam.options.pipeline_options import StandardOptions
 
-    from pipeline.cli import _counters, _has_flag, _new_run_id
     from pipeline import publish
+    from pipeline.cli import _has_flag, _new_run_id
     from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.feeds or not args.output:
@@ -142,19 +186,18 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     # The stream appends to the index as it goes: record what its signatures mean first.
     publish.write_index_config(opts.output, config.to_metadata())
     options.view_as(StandardOptions).streaming = True
-    if not _has_flag(argv, "--runner"):
+    local = not _has_flag(argv, "--runner")
+    if local:
         options.view_as(StandardOptions).runner = "FnApiRunner"
     started = dt.datetime.now(dt.timezone.utc)
     run_id = opts.run_id or _new_run_id(started)
-    p = beam.Pipeline(options=options)
-    build_stream(p, opts, run_id, started)
-    result = p.run()
-    result.wait_until_finish()
-    counters = _counters(result)
+    print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
+    if local and not opts.max_polls:
+        counters = _run_epochs(options, opts, run_id, started)
+    else:
+        counters = _run_once(options, opts, run_id, started, time.time(), opts.max_polls)
     print(f"\nstorywire stream {run_id} -> {opts.output}")
-    for name in ("feeds_fetched", "entries", "entries_seen_before", "documents_extracted", "extract_failed",
-                 "already_ingested_content", "new_clusters", "joined_existing_clusters", "joined_index_clusters",
-                 "feed_errors"):
+    for name in _REPORTED:
         print(f"  {name:<28}{counters.get(name, 0):>8}")
     return 0
 

@@ -119,3 +119,52 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     storywire("run", "--input", tmp_path / "docs", "--output", out)
     again = read_table(out, "clusters").set_index("cluster_id")
     assert again.loc[by["orig.html"]["cluster_id"]]["size"] == 3
+
+
+def test_endless_local_stream_writes_after_every_poll_and_stops_on_interrupt(tmp_path):
+    """No --max_polls on the local runner: files appear poll by poll, and polls share what they learnt."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.run_cli import ROOT
+
+    story = prose(5)
+    copy = list(story)
+    copy[2] = "A local reporter added this sentence about the museum opening in town today."
+    out = tmp_path / "out"
+    with FeedServer() as server:
+        server.static("/a.html", page("Original story", story), "text/html")
+        server.static("/c.html", page("Reposted story", copy), "text/html")
+        first = rss20([(server.url("/a.html"), "Original story", "x")])
+        later = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/c.html"), "Reposted story", "z")])
+        server.sequence("/feed.xml", [(200, first, {})] + [(200, later, {})] * 50)
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(server.url("/feed.xml") + "\n")
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "stream", "--feeds", str(feeds), "--output",
+                                 str(out), "--poll_interval", "1", "--allow_private_hosts"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 240
+            rows = 0
+            while time.monotonic() < deadline and proc.poll() is None:
+                files = list((out / "articles").glob("*/*.parquet"))
+                rows = len(read_table(out, "articles")) if files else 0
+                if rows >= 2 and server.hits("/feed.xml") >= 3:
+                    break
+                time.sleep(0.5)  # waiting for the stream's output, with a deadline
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, stderr[-3000:]
+        assert rows >= 2, stdout + stderr[-3000:]
+        assert server.hits("/a.html") == 1  # later polls found it in the index
+        assert server.hits("/c.html") == 1
+    assert "poll 1:" in stdout and "stopped after" in stdout
+    arts = read_table(out, "articles")
+    by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
+    assert sorted(by) == ["a.html", "c.html"] and len(arts) == 2
+    assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] and by["c.html"]["role"] == "copy"
