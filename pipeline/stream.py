@@ -147,22 +147,38 @@ def _run_epochs(options, opts, run_id: str, started: dt.datetime) -> dict:
     written. Each poll is therefore its own pipeline; what one poll learnt
     reaches the next through the index it appends to (URLs, contents, LSH
     members and cluster ids), the same way batch runs share it.
+
+    SIGINT or SIGTERM stops the loop once the poll in progress has written its
+    files (an interrupt inside Beam's threads could leave them half done); a
+    second signal stops at once.
     """
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def _request_stop(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     totals: dict = {}
-    poll = 0
-    first = time.time()
+    poll, due = 0, time.time()
     try:
-        while True:
-            scheduled = first + poll * opts.poll_interval
-            time.sleep(max(0.0, scheduled - time.time()))
-            counters = _run_once(options, opts, run_id, started, scheduled, 1)
+        while not stop.wait(max(0.0, due - time.time())):
+            counters = _run_once(options, opts, run_id, started, due, 1)
             for name, value in counters.items():
                 totals[name] = totals.get(name, 0) + value
             poll += 1
+            # A poll that overran its interval is not caught up with a burst: the next one is the next slot.
+            due += opts.poll_interval * max(1, -(-(time.time() - due) // opts.poll_interval))
             print(f"poll {poll}: " + ", ".join(f"{n} {counters.get(n, 0)}" for n in _REPORTED if counters.get(n)),
                   flush=True)
-    except KeyboardInterrupt:
-        print(f"stopped after {poll} poll(s)", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"stopped after {poll} poll(s)", flush=True)
     return totals
 
 
