@@ -25,7 +25,7 @@ import argparse
 import datetime as dt
 import sys
 import time
-from typing import List
+from typing import Any, List, Tuple
 
 import apache_beam as beam
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
@@ -76,7 +76,8 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
         (parsed.entries | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows()),
          history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
         | "FlattenUrls" >> beam.Flatten()
-        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
+        # Typed keys: state needs a deterministic key coder (Dataflow refuses a pickled one).
+        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before")).with_input_types(Tuple[str, Any])
     )
     articles = (new_entries
                 | "FetchArticles" >> beam.ParDo(FetchArticlesFn(fetch, 8, 50)).with_outputs(
@@ -90,7 +91,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
          history | "IndexContents" >> beam.FlatMap(
              lambda h: [history_marker(h["content_hash"])] if h.get("content_hash") else []))
         | "FlattenContents" >> beam.Flatten()
-        | "DedupeContents" >> beam.ParDo(FirstSeenFn("already_ingested_content"))
+        | "DedupeContents" >> beam.ParDo(FirstSeenFn("already_ingested_content")).with_input_types(Tuple[str, Any])
         | "DropContentKey" >> beam.Values()
     )
     matched = (

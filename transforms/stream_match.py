@@ -20,6 +20,8 @@ article. Matching, the expensive part, is spread over band keys.
 """
 from __future__ import annotations
 
+from typing import Any, Tuple
+
 import apache_beam as beam
 import numpy as np
 from apache_beam.coders import PickleCoder, VarIntCoder
@@ -241,7 +243,8 @@ class MatchStories(beam.PTransform):
              | "StampHistoryBands" >> beam.Map(lambda kv: TimestampedValue(kv, MIN_TIMESTAMP))
              | "GlobalHistoryWindow" >> beam.WindowInto(GlobalWindows()))
             | "FlattenBandKeys" >> beam.Flatten()
-            | "MatchBands" >> beam.ParDo(MatchBandFn(cfg, self._cap))
+            # Typed keys: state needs a deterministic key coder (Dataflow refuses a pickled one).
+            | "MatchBands" >> beam.ParDo(MatchBandFn(cfg, self._cap)).with_input_types(Tuple[Tuple[int, int], Any])
             | "WindowMatches" >> beam.WindowInto(FixedWindows(self._window))
         )
         assigned = (
@@ -252,7 +255,8 @@ class MatchStories(beam.PTransform):
             | "KeyBatch" >> beam.Map(lambda am: (0, am))
             | "GroupWindowBatch" >> beam.GroupByKey()
             | "GlobalAssignWindow" >> beam.WindowInto(GlobalWindows())
-            | "AssignClusters" >> beam.ParDo(AssignClustersFn()).with_outputs(AssignClustersFn.INDEX, main="articles")
+            | "AssignClusters" >> beam.ParDo(AssignClustersFn()).with_input_types(Tuple[int, Any]).with_outputs(
+                AssignClustersFn.INDEX, main="articles")
         )
         return {
             "articles": assigned.articles | "WindowRows" >> beam.WindowInto(FixedWindows(self._window)),
