@@ -75,9 +75,9 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
     new_entries = (
         (parsed.entries | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows()),
          history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
-        | "FlattenUrls" >> beam.Flatten()
-        # Typed keys: state needs a deterministic key coder (Dataflow refuses a pickled one).
-        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before")).with_input_types(Tuple[str, Any])
+        # Typed keys: state is keyed by the encoded key, which must be deterministic (not pickled).
+        | "FlattenUrls" >> beam.Flatten().with_output_types(Tuple[str, Any])
+        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
     )
     articles = (new_entries
                 | "FetchArticles" >> beam.ParDo(FetchArticlesFn(fetch, 8, 50)).with_outputs(
@@ -90,8 +90,8 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
          | "GlobalContentWindow" >> beam.WindowInto(GlobalWindows()),
          history | "IndexContents" >> beam.FlatMap(
              lambda h: [history_marker(h["content_hash"])] if h.get("content_hash") else []))
-        | "FlattenContents" >> beam.Flatten()
-        | "DedupeContents" >> beam.ParDo(FirstSeenFn("already_ingested_content")).with_input_types(Tuple[str, Any])
+        | "FlattenContents" >> beam.Flatten().with_output_types(Tuple[str, Any])
+        | "DedupeContents" >> beam.ParDo(FirstSeenFn("already_ingested_content"))
         | "DropContentKey" >> beam.Values()
     )
     matched = (

@@ -208,8 +208,9 @@ def _band_entries(article: dict, bands: int, rows: int, cluster_key: str = None)
     sig = np.frombuffer(article["sig"], dtype=np.uint32)
     member = (article["article_id"], article["sig"], article["n_shingles"],
               article.get(cluster_key) if cluster_key else None)
-    for key in lsh.band_keys(sig, bands, rows):
-        yield key, member
+    for band, digest in lsh.band_keys(sig, bands, rows):
+        # A string key: the digest is an unsigned 64-bit value, which the integer key coder cannot hold.
+        yield f"{band}:{digest:016x}", member
 
 
 class MatchStories(beam.PTransform):
@@ -242,9 +243,9 @@ class MatchStories(beam.PTransform):
              history | "EmitHistoryBandKeys" >> beam.FlatMap(_band_entries, cfg.bands, cfg.rows, "cluster_id")
              | "StampHistoryBands" >> beam.Map(lambda kv: TimestampedValue(kv, MIN_TIMESTAMP))
              | "GlobalHistoryWindow" >> beam.WindowInto(GlobalWindows()))
-            | "FlattenBandKeys" >> beam.Flatten()
-            # Typed keys: state needs a deterministic key coder (Dataflow refuses a pickled one).
-            | "MatchBands" >> beam.ParDo(MatchBandFn(cfg, self._cap)).with_input_types(Tuple[Tuple[int, int], Any])
+            # Typed keys: state is keyed by the encoded key, which must be deterministic (not pickled).
+            | "FlattenBandKeys" >> beam.Flatten().with_output_types(Tuple[str, Any])
+            | "MatchBands" >> beam.ParDo(MatchBandFn(cfg, self._cap))
             | "WindowMatches" >> beam.WindowInto(FixedWindows(self._window))
         )
         assigned = (
@@ -255,7 +256,7 @@ class MatchStories(beam.PTransform):
             | "KeyBatch" >> beam.Map(lambda am: (0, am))
             | "GroupWindowBatch" >> beam.GroupByKey()
             | "GlobalAssignWindow" >> beam.WindowInto(GlobalWindows())
-            | "AssignClusters" >> beam.ParDo(AssignClustersFn()).with_input_types(Tuple[int, Any]).with_outputs(
+            | "AssignClusters" >> beam.ParDo(AssignClustersFn()).with_outputs(
                 AssignClustersFn.INDEX, main="articles")
         )
         return {
