@@ -4,4 +4,5 @@ import sys
 from pipeline.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["run", *sys.argv[1:]]))
+    # A flex template launcher must not wait for the job: the job publishes its own output.
+    sys.exit(main(["run", "--no_wait", *sys.argv[1:]]))

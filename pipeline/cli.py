@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     from apache_beam.options.pipeline_options import StandardOptions
 
     from pipeline import layout, publish
-    from pipeline.graph import RunContext, build_pipeline, state_dir_of
+    from pipeline.graph import RunContext, build_pipeline
     from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.input and not args.feeds:
@@ -93,16 +93,14 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     from pipeline.progress import ProgressPrinter
     with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
         result = p.run()
+        if opts.no_wait:
+            print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
+            return 0
         result.wait_until_finish()
-    publish.crash_point("pipeline")
 
     counters = _counters(result)
-    staged = {t: publish.count_rows(publish.staged_files(ctx.staging, t)) for t in ("articles", "clusters", "errors")}
-    manifest = {"run_id": run_id, "ingest_date": ctx.ingest_date, "ingested_at": now.isoformat(),
-                "input": opts.input, "feeds": opts.feeds, "counts": {**counters, **staged},
-                "minhash": config.to_metadata(), "state_dir": state_dir_of(opts) if opts.feeds else None,
-                "pending_clusters": list(ctx.pending_clusters)}
-    publish.publish(opts.output, run_id, ctx.ingest_date, manifest)
+    staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}
+    publish.record_counters(opts.output, run_id, counters)
     _print_summary(run_id, opts.output, counters, staged)
     return 0
 

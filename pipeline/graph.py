@@ -5,9 +5,11 @@
     ReadIndex, ReadClusterState ───────┴ ClusterStories ┴─ WriteIndex (appended)
     ReadPendingClusters (streams' deltas) ─ FoldPendingClusters ─┘ (into WriteClusters)
        (errors of every step) ─────────── FlattenErrors ── WriteErrors
+    every write's results (+ the staged feed state) ─────── PublishRun
 
-Everything is written to a staging folder; ``pipeline.publish`` moves it into
-the dataset once the pipeline has succeeded.
+Everything is written to a staging folder; the last step, PublishRun, moves it
+into the dataset (``pipeline.publish``) once every write has finished, so a
+launcher that does not wait for the job (a flex template) still publishes.
 """
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ import datetime as dt
 import apache_beam as beam
 
 from pipeline import layout
+from pipeline.publish import publish_run
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms.boilerplate import FindRepeatedLines
 from transforms.cluster import ClusterStories
 from transforms.extract import ExtractArticles
 from transforms.pending_clusters import FoldPendingClusters
+from transforms.publish_run import PublishRun
 from transforms.read_files import ReadDocuments
 from transforms.read_parquet import ReadParquetRows
 from transforms.write import WriteTable
@@ -72,6 +76,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits)
         documents.append(files.documents)
         errors.append(files.errors)
+    feeds = None
     if opts.feeds:
         feeds = _read_feeds(p, opts, limits, ctx.staging)
         documents.append(feeds["documents"])
@@ -97,17 +102,24 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
 
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
-    clustered["articles"] | "WriteArticles" >> WriteTable(
-        layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
-        temp_directory=tmp)
-    clustered["index"] | "WriteIndex" >> WriteTable(
-        layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp)
-    cluster_state | "WriteClusters" >> WriteTable(
-        layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
-        temp_directory=tmp)
-    (
+    writes = [
+        clustered["articles"] | "WriteArticles" >> WriteTable(
+            layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
+            temp_directory=tmp),
+        clustered["index"] | "WriteIndex" >> WriteTable(
+            layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
+        cluster_state | "WriteClusters" >> WriteTable(
+            layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
+            temp_directory=tmp),
         errors | "FlattenErrors" >> beam.Flatten()
         | "WriteErrors" >> WriteTable(layout.join(ctx.staging, "errors", partition), ERRORS_SCHEMA, ctx.run_id,
-                                      ctx.ingested_at, temp_directory=tmp)
-    )
+                                      ctx.ingested_at, temp_directory=tmp),
+    ]
+    if opts.feeds:
+        writes.append(feeds["state"])  # the feed state staged for publishing
+    manifest = {"run_id": ctx.run_id, "ingest_date": ctx.ingest_date, "ingested_at": ctx.ingested_at.isoformat(),
+                "input": opts.input, "feeds": opts.feeds, "minhash": config.to_metadata(),
+                "state_dir": state_dir_of(opts) if opts.feeds else None,
+                "pending_clusters": list(ctx.pending_clusters)}
+    tuple(writes) | "PublishRun" >> PublishRun(publish_run, opts.output, ctx.run_id, ctx.ingest_date, manifest)
     return p

@@ -34,6 +34,10 @@ class StorywireOptions(PipelineOptions):
                        help="Seconds between progress lines (documents read, extracted, signed, clustered, failed) "
                             "on stderr during a local run; 0 turns them off.")
 
+        g.add_argument("--no_wait", action="store_true", default=False,
+                       help="Return once the job is submitted (Dataflow, flex templates): the job's last step "
+                            "publishes its output by itself.")
+
         g = parser.add_argument_group("streaming (storywire stream)")
         g.add_argument("--poll_interval", type=float, default=300.0,
                        help="Seconds between feed polls; also the window of the Parquet files written.")

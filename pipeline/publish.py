@@ -24,7 +24,7 @@ from schemas import TABLES
 from transforms.write import write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
-           "write_index_config", "pending_cluster_files"]
+           "write_index_config", "pending_cluster_files", "publish_run", "record_counters"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -80,6 +80,34 @@ def _write_empty(path: str, table: str) -> None:
         write_parquet(fh, [], TABLES[table])
 
 
+def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> dict:
+    """Count a finished run's staged rows and publish it; ``{table: rows}``. Safe to call again.
+
+    Called by the pipeline's last step (``transforms.publish_run.PublishRun``).
+    """
+    crash_point("pipeline")
+    staging = layout.staging_dir(output, run_id)
+    done = layout.join(output, layout.RUNS, f"{run_id}.json")
+    if not FileSystems.exists(staging) and FileSystems.exists(done):
+        with FileSystems.open(done) as fh:  # a retried step: published already
+            return json.loads(fh.read()).get("rows", {})
+    rows = {t: count_rows(staged_files(staging, t)) for t in ("articles", "clusters", "errors")}
+    publish(output, run_id, ingest_date, {**manifest, "rows": rows})
+    return rows
+
+
+def record_counters(output: str, run_id: str, counters: Dict) -> None:
+    """Add the run's Beam counters to its manifest (when the launcher waited for them)."""
+    path = layout.join(output, layout.RUNS, f"{run_id}.json")
+    if not FileSystems.exists(path):
+        return
+    with FileSystems.open(path) as fh:
+        manifest = json.loads(fh.read())
+    manifest["counts"] = counters
+    with FileSystems.create(path) as fh:
+        fh.write(json.dumps(manifest, indent=2, default=str).encode())
+
+
 def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
     """Move a finished run's staged files into the dataset; returns what moved per table."""
     staging = layout.staging_dir(output, run_id)
@@ -122,7 +150,8 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     _ensure_dir(runs)
     with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
         fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
-    FileSystems.delete([staging])
+    if FileSystems.exists(staging):
+        FileSystems.delete([staging])
     return moved
 
 

@@ -55,7 +55,7 @@ def test_batch_graph_builds_a_dataflow_batch_job():
     names = _transform_names(job)
     for step in ("ReadDocuments", "ReadFeeds", "ExtractArticles", "ClusterStories/GroupByBand",
                  "ClusterStories/BuildClusters", "FoldPendingClusters", "WriteArticles", "WriteClusters",
-                 "WriteIndex", "WriteErrors"):
+                 "WriteIndex", "WriteErrors", "PublishRun/Publish"):
         assert step in names, step
     environments = job.proto_pipeline.components.environments.values()
     assert environments and all(e.urn == "beam:env:docker:v1" for e in environments)

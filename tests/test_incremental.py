@@ -1,4 +1,5 @@
 """Runs that grow one dataset: joining past stories, skipping ingested input, surviving SIGKILL."""
+import json
 import re
 import shutil
 import signal
@@ -99,3 +100,37 @@ def test_sigkill_leaves_previous_state_and_next_run_completes(tmp_path, crash_at
     assert not list((out / "_staging").rglob("*.parquet"))
     clusters = read_table(out, "clusters")
     assert clusters["size"].sum() == 5
+
+
+def test_run_publishes_from_inside_the_pipeline_without_the_launcher_waiting(tmp_path):
+    """--no_wait (what the flex template launcher passes): the job's last step publishes by itself."""
+    out = tmp_path / "out"
+    proc = storywire("run", "--input", copy_seeds(tmp_path / "a", "000", "004"), "--output", out, "--no_wait")
+    assert "submitted" in proc.stdout
+    assert len(read_table(out, "articles")) == 2
+    assert not list((out / "_staging").rglob("*"))
+    run = json.loads(next((out / "_runs").glob("*.json")).read_text())
+    assert run["rows"] == {"articles": 2, "clusters": 2, "errors": 0}
+
+
+def test_publish_step_can_run_again(tmp_path):
+    """A runner may retry the publishing step: the second call changes nothing and reports the same rows."""
+    import datetime as dt
+
+    from pipeline import layout
+    from pipeline.publish import publish_run
+    from schemas import ARTICLES_SCHEMA, to_row
+    from transforms.write import write_parquet
+
+    out = tmp_path / "out"
+    part = out / "_staging" / "r1" / "articles" / layout.partition("2024-10-21")
+    part.mkdir(parents=True)
+    now = dt.datetime(2024, 10, 21, tzinfo=dt.timezone.utc)
+    rows = [to_row({"article_id": f"a{i}", "source": f"s{i}", "cluster_id": "c1", "ingested_at": now},
+                   ARTICLES_SCHEMA) for i in range(3)]
+    write_parquet(str(part / "part-r1-00000.parquet"), rows, ARTICLES_SCHEMA)
+    first = publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
+    assert first == {"articles": 3, "clusters": 0, "errors": 0}
+    assert publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"}) == first
+    assert not (out / "_staging" / "r1").exists()
+    assert len(read_table(out, "articles")) == 3
