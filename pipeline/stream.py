@@ -140,7 +140,7 @@ def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: floa
     return _counters(result)
 
 
-def _run_epochs(options, opts, run_id: str, started: dt.datetime) -> dict:
+def _run_epochs(options, opts, run_id: str) -> dict:
     """Poll forever on the local runner, one short streaming pipeline per poll.
 
     The FnApiRunner runs a streaming pipeline stage by stage: with an endless
@@ -168,7 +168,8 @@ def _run_epochs(options, opts, run_id: str, started: dt.datetime) -> dict:
     poll, due = 0, time.time()
     try:
         while not stop.wait(max(0.0, due - time.time())):
-            counters = _run_once(options, opts, run_id, started, due, 1)
+            # Each poll stamps its own ingest time, so a long stream files rows under the right ingest_date.
+            counters = _run_once(options, opts, run_id, dt.datetime.now(dt.timezone.utc), due, 1)
             for name, value in counters.items():
                 totals[name] = totals.get(name, 0) + value
             poll += 1
@@ -210,7 +211,7 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     run_id = opts.run_id or _new_run_id(started)
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
     if local and not opts.max_polls:
-        counters = _run_epochs(options, opts, run_id, started)
+        counters = _run_epochs(options, opts, run_id)
     else:
         counters = _run_once(options, opts, run_id, started, time.time(), opts.max_polls)
     print(f"\nstorywire stream {run_id} -> {opts.output}")
