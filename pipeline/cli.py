@@ -28,6 +28,12 @@ _BEAM_EPILOG = (
 )
 
 
+#: Without a lock (object stores): a ready run untouched this long is rolled forward by the next run...
+_READY_GRACE_S = 15 * 60
+#: ... and an unfinished one untouched this long is discarded (a Dataflow job may write nothing for hours).
+_UNFINISHED_GRACE_S = 24 * 3600
+
+
 def _new_run_id(now: dt.datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
@@ -70,33 +76,34 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     if not _has_flag(argv, "--runner"):
         # The default SwitchingDirectRunner tries to download Prism first; be explicit.
         options.view_as(StandardOptions).runner = "FnApiRunner"
-    now = dt.datetime.now(dt.timezone.utc)
-    run_id = opts.run_id or _new_run_id(now)
-    ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
-                     pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
-
     config = minhash_config_from(opts)
     mismatch = publish.check_index_config(opts.output, config)
     if mismatch:
         print(f"storywire run: {mismatch}", file=sys.stderr)
         return 2
-    rolled = publish.recover(opts.output)
-    if rolled:
-        print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
+    with publish.dataset_lock(opts.output) as locked:
+        # Unlocked (object stores), recent staging folders may be runs still going: leave them be.
+        rolled = publish.recover(opts.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
+        if rolled:
+            print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
+        now = dt.datetime.now(dt.timezone.utc)
+        run_id = opts.run_id or _new_run_id(now)
+        ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
+                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
 
-    runner = None
-    if not _has_flag(argv, "--runner"):
-        from pipeline.progress import ProgressFnApiRunner
-        runner = ProgressFnApiRunner()
-    p = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(p, opts, ctx)
-    from pipeline.progress import ProgressPrinter
-    with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
-        result = p.run()
-        if opts.no_wait:
-            print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
-            return 0
-        result.wait_until_finish()
+        runner = None
+        if not _has_flag(argv, "--runner"):
+            from pipeline.progress import ProgressFnApiRunner
+            runner = ProgressFnApiRunner()
+        p = beam.Pipeline(runner=runner, options=options)
+        build_pipeline(p, opts, ctx)
+        from pipeline.progress import ProgressPrinter
+        with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
+            result = p.run()
+            if opts.no_wait:
+                print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
+                return 0
+            result.wait_until_finish()
 
     counters = _counters(result)
     staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}

@@ -27,6 +27,8 @@ STATE = "_state"
 INDEX = "_index"
 INDEX_CONFIG = "config.json"
 READY_MARKER = "_READY"
+#: Lock file of a local dataset, held by a batch run from recovery to publishing.
+LOCK_FILE = "_lock"
 APPEND_TABLES = ("articles", "errors")
 #: Staged table -> folder it is published to.
 DESTINATIONS = {"articles": "articles", "errors": "errors", "clusters": "clusters", "index": INDEX}

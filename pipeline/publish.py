@@ -9,9 +9,11 @@ run's ``recover``, so no published run is ever half visible for long or lost.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import time
 import posixpath
 import signal
 from typing import Dict, Optional
@@ -24,7 +26,8 @@ from schemas import TABLES
 from transforms.write import write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
-           "write_index_config", "pending_cluster_files", "publish_run", "record_counters"]
+           "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
+           "dataset_lock"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -88,9 +91,12 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
     crash_point("pipeline")
     staging = layout.staging_dir(output, run_id)
     done = layout.join(output, layout.RUNS, f"{run_id}.json")
-    if not FileSystems.exists(staging) and FileSystems.exists(done):
-        with FileSystems.open(done) as fh:  # a retried step: published already
-            return json.loads(fh.read()).get("rows", {})
+    if not FileSystems.exists(staging):
+        if FileSystems.exists(done):
+            with FileSystems.open(done) as fh:  # a retried step: published already
+                return json.loads(fh.read()).get("rows", {})
+        # Fail loudly: publishing an empty run here would silently lose everything it wrote.
+        raise RuntimeError(f"the staging folder of run {run_id} was removed before it could be published")
     rows = {t: count_rows(staged_files(staging, t)) for t in ("articles", "clusters", "errors")}
     publish(output, run_id, ingest_date, {**manifest, "rows": rows})
     return rows
@@ -183,16 +189,27 @@ def write_index_config(output: str, minhash: Optional[dict]) -> None:
             fh.write(json.dumps(minhash, indent=2, sort_keys=True).encode())
 
 
-def recover(output: str) -> list:
-    """Finish publishing runs that were ready, and drop runs that died before it. Returns run ids rolled forward."""
+def recover(output: str, ready_after_s: float = 0.0, unfinished_after_s: float = 0.0) -> list:
+    """Finish publishing runs that were ready, and drop runs that died before it. Returns run ids rolled forward.
+
+    Only staging folders untouched for longer than the given ages are handled:
+    with no lock on the dataset (object stores), a younger one may belong to a
+    run still in progress. Under ``dataset_lock`` both ages are 0.
+    """
     rolled = []
     staging_root = layout.join(output, layout.STAGING)
     if not FileSystems.exists(staging_root):
         return rolled
+    now = time.time()
     for entry in _list_dirs(staging_root):
         run_id = entry.rstrip("/").rsplit("/", 1)[-1]
         marker = layout.join(entry, layout.READY_MARKER)
-        if FileSystems.exists(marker):
+        ready = FileSystems.exists(marker)
+        idle = now - _last_write(entry)
+        if idle < (ready_after_s if ready else unfinished_after_s):
+            _LOG.warning("leaving run %s alone: its staging folder was written %.0f s ago", run_id, idle)
+            continue
+        if ready:
             with FileSystems.open(marker) as fh:
                 manifest = json.loads(fh.read() or b"{}")
             _LOG.warning("rolling forward run %s that stopped while publishing", run_id)
@@ -202,6 +219,40 @@ def recover(output: str) -> list:
             _LOG.warning("discarding unfinished run %s", run_id)
             FileSystems.delete([entry])
     return rolled
+
+
+def _last_write(folder: str) -> float:
+    try:
+        found = FileSystems.match([folder.rstrip("/") + "/**"])[0].metadata_list
+    except Exception:  # noqa: BLE001 - backends raise their own IOError subclasses
+        return 0.0
+    return max((m.last_updated_in_seconds or 0.0 for m in found), default=0.0)
+
+
+@contextlib.contextmanager
+def dataset_lock(output: str):
+    """Hold an exclusive lock on a local dataset for a run; yields True when locked.
+
+    Scheduled runs can overlap when one is slow: without the lock, the second
+    one's recovery would discard the first one's staging folder. A second run
+    waits for the first. Object stores have no such lock: yields False, and
+    recovery leaves recent staging folders alone instead.
+    """
+    if "://" in output:
+        yield False
+        return
+    import fcntl
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, layout.LOCK_FILE), "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _LOG.warning("another run holds %s; waiting for it to finish", output)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _list_dirs(root: str) -> list:

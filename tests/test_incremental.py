@@ -134,3 +134,46 @@ def test_publish_step_can_run_again(tmp_path):
     assert publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"}) == first
     assert not (out / "_staging" / "r1").exists()
     assert len(read_table(out, "articles")) == 3
+
+
+def test_overlapping_runs_wait_for_each_other_and_lose_nothing(tmp_path):
+    """A scheduled run that starts while the previous one is still going waits for it (local datasets)."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    slow = copy_seeds(tmp_path / "a", "000", "002", "003", "004")
+    for i in range(60):  # enough documents that the first run is still going when the second starts
+        (slow / f"extra_{i:03d}.txt").write_text(f"Local notice {i}\n\n" + " ".join(
+            f"Item {i} word{j} council{j % 7} meeting{j % 11} budget{(i * j) % 13}." for j in range(120)))
+    cmd = [sys.executable, "-m", "pipeline", "run", "--output", str(out)]
+    first = subprocess.Popen(cmd + ["--input", str(slow)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        held = False
+        while not held and time.monotonic() < deadline and first.poll() is None:
+            with open(out / "_lock", "a+") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    held = True
+            time.sleep(0.05)  # waiting for the first run to take the lock, with a deadline
+        assert held, "the first run never took the dataset lock"
+        second = storywire("run", "--input", copy_seeds(tmp_path / "b", "001"), "--output", out)
+        first_out, first_err = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, first_err[-3000:]
+    assert "waiting for it to finish" in second.stderr
+    arts = read_table(out, "articles")
+    assert len(arts) == 65 and arts["article_id"].is_unique
+    clusters = read_table(out, "clusters")
+    assert clusters["size"].sum() == 65 and clusters["cluster_id"].is_unique
+    by_source = dict(zip(arts["source"].str.rsplit("/", n=1).str[-1].str[:3], arts["cluster_id"]))
+    assert by_source["001"] == by_source["000"]  # the second run's copy joined the first run's story
