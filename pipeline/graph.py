@@ -82,6 +82,9 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         documents.append(feeds["documents"])
         errors.append(feeds["errors"])
 
+    if not documents:
+        # No input: the run only folds what streams left under _pending/ into clusters/.
+        documents.append(p | "NoDocuments" >> beam.Create([]))
     documents = documents | "FlattenDocuments" >> beam.Flatten()
     boilerplate = documents | "FindRepeatedLines" >> FindRepeatedLines()
     extracted = documents | "ExtractArticles" >> ExtractArticles(

@@ -168,3 +168,12 @@ def test_endless_local_stream_writes_after_every_poll_and_stops_on_interrupt(tmp
     by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
     assert sorted(by) == ["a.html", "c.html"] and len(arts) == 2
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] and by["c.html"]["role"] == "copy"
+
+    # A run with no input folds the stream's cluster deltas into clusters/.
+    proc = storywire("run", "--output", out)
+    assert "folding the cluster deltas" in proc.stdout
+    clusters = read_table(out, "clusters")
+    assert len(clusters) == 1 and clusters["size"].iloc[0] == 2
+    assert clusters["canonical_article_id"].iloc[0] == by["a.html"]["article_id"]
+    assert not list((out / "_pending" / "clusters").glob("*.parquet"))
+    assert storywire("run", "--output", out, check=False).returncode == 2  # nothing to fold, nothing to read
