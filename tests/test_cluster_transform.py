@@ -66,7 +66,8 @@ def test_exact_duplicates_share_cluster_and_similarity_one():
     def rows(by_id):
         assert by_id["d1"]["is_canonical"] and by_id["d1"]["role"] == "original"
         assert by_id["d2"]["similarity"] == 1.0 and by_id["d2"]["role"] == "copy"
-        assert "sig" not in by_id["d2"] and "dup_of" not in by_id["d2"]
+        assert not {"sig", "dup_of", "role_sketch", "n_shingles"} & set(by_id["d2"])
+        assert by_id["d3"]["text"] == text.upper()  # each row gets its own text back
     run(arts, check_groups=equal_to([("d1", "d2", "d3")]), check_rows=rows)
 
 
@@ -112,3 +113,45 @@ def test_canonical_is_crediting_outlet_then_earliest_and_cluster_id_deterministi
         assert cl[0]["member_ids"] == ["cnnorig", "late", "repost"]
     run(arts, check_rows=rows, check_clusters=clusters)
     run(list(reversed(arts)), check_rows=rows, check_clusters=clusters)
+
+
+def paragraphs(seed, n=10):
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(36)) for _ in range(n)]
+
+
+def test_roles_truncated_wrapped_copy_and_rewrite():
+    base = paragraphs(31)
+    intro = " ".join(words(32, 30))
+    fresh = paragraphs(33)
+    wrapped = [intro] + base[:4]  # a local intro over the first four paragraphs: Jaccard ~0.3
+    # Two thirds of each paragraph kept, the rest its own: Jaccard ~0.35, a third of it new.
+    rewrite = [" ".join(b.split()[:24] + f.split()[24:]) for b, f in zip(base, fresh)]
+    arts = [article("base", "\n\n".join(base), 1), article("wrapped", "\n\n".join(wrapped), 2),
+            article("rewrite", "\n\n".join(rewrite), 2)]
+    def rows(by_id):
+        assert {a: r["role"] for a, r in by_id.items()} == {"base": "original", "wrapped": "copy",
+                                                             "rewrite": "rewrite"}
+        assert by_id["wrapped"]["similarity"] < 0.5  # the similarity column stays Jaccard to the original
+    cfg = MinHashConfig(num_perm=128, threshold=0.2, containment_threshold=0.7)
+    run(arts, check_groups=equal_to([("base", "rewrite", "wrapped")]), check_rows=rows, cfg=cfg)
+
+
+def test_texts_rejoin_rows_and_the_canonical_text_reaches_its_cluster():
+    text = " ".join(words(41))
+    untitled = dict(article("orig", text, 1), title=None)
+    titled = dict(article("solo", " ".join(words(42)), 1), title="A title")
+    # Two input documents with one id (same URL and content) stay two rows, each with text.
+    twin = dict(article("twin", " ".join(words(43)), 3), url="https://x.test/a")
+    arts = [untitled, article("copy", text + " and a closing line", 2), titled, twin, dict(twin)]
+    def rows(found):
+        assert sorted(r["article_id"] for r in found) == ["copy", "orig", "solo", "twin", "twin"]
+        assert all(r["text"] == a["text"] for r in found for a in arts if a["article_id"] == r["article_id"])
+    def clusters(cl):
+        by = {c["canonical_article_id"]: c for c in cl}
+        assert by["orig"]["text"] == text and by["orig"]["title"] == roles.headline_from_text(text)
+        assert by["solo"]["title"] == "A title" and by["solo"]["text"] == titled["text"]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | ClusterStories(CFG)
+        assert_that(out["articles"], rows, label="CheckRows")
+        assert_that(out["clusters"], clusters, label="CheckClusters")

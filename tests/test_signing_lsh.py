@@ -138,6 +138,13 @@ def test_union_find_long_chain_and_star():
     assert comps["n020000"] == "n000000" and comps["s5"] == "hub"
 
 
+def test_union_find_counts_its_working_set():
+    uf = lsh.UnionFind()
+    for a, b in [("a", "b"), ("b", "c"), ("a", "c"), ("x", "y")]:
+        uf.union(a, b)
+    assert len(uf) == 5 and uf.edges == 4
+
+
 def test_components_independent_of_edge_order():
     rng = random.Random(1)
     edges = [(f"{rng.randrange(300)}", f"{rng.randrange(300)}") for _ in range(250)]

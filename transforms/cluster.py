@@ -2,10 +2,12 @@
 
 Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflow):
 
+    BatchForSigning -> ComputeSignatures -> SplitText
+        vectorised MinHash per batch, then the text leaves the record (``texts``): the
+        shuffles below carry ids, hashes, signatures and role sketches, ~3x less.
     SkipIngestedHashes, SkipIngestedUrls        input already in the index adds nothing
     KeyByContentHash -> GroupByContentHash -> SplitExactDuplicates
-        exact duplicates skip MinHash and are linked to their first copy.
-    BatchForSigning -> ComputeSignatures        vectorised MinHash per batch
+        exact duplicates skip LSH and are linked to their first copy.
     EmitBandKeys (+ EmitHistoryBandKeys) -> GroupByBand -> PairBuckets -> DedupeCandidates
         one key per band (ids only); candidate pairs form inside each bucket. Past
         articles (the index) take part in the buckets, so a new copy of an old story
@@ -15,9 +17,15 @@ Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflo
         Jaccard (or containment, for truncated copies).
     ComputeComponents                           union-find over verified edges
     KeyByComponent -> GroupByComponent -> BuildClusters
+        canonical and roles per component (``transforms.roles``).
+    JoinTexts -> AttachText                     each row gets its text back; canonical texts
+                                                go on to their cluster's state
     UpdateClusterState                          current state of every cluster
 
-Why a single union-find over edges scales: only articles with at least one
+What one worker holds for one key is recorded as Beam distributions:
+``lsh_bucket_size``, ``candidates_per_article`` and ``component_size`` are bounded
+by the largest story; ``union_find_members``/``union_find_edges`` grow with the
+corpus. Why a single union-find still scales: only articles with at least one
 verified edge reach it, and it holds two small dicts per such article
 (~200 bytes each), i.e. ~2 GB for 10 million linked articles on one worker;
 label propagation in Beam rounds would need O(diameter) shuffles of the whole
@@ -34,11 +42,13 @@ from apache_beam.metrics import Metrics
 from transforms import lsh, roles
 from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match
 
-__all__ = ["ClusterStories", "SignBatchFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn", "BuildClustersFn",
-           "merge_cluster_state"]
+__all__ = ["ClusterStories", "SignBatchFn", "SplitTextFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn",
+           "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text"]
 
 _LOG = logging.getLogger(__name__)
 _NEW, _OLD = "n", "o"
+#: Fields members carry through clustering that are not part of an article row.
+_INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch")
 
 
 class _SkipIngestedFn(beam.DoFn):
@@ -112,10 +122,14 @@ class PairBucketFn(beam.DoFn):
         self._cap = bucket_cap
         self._capped = Metrics.counter("storywire", "capped_buckets")
         self._capped_members = Metrics.counter("storywire", "capped_bucket_members")
+        # What one worker holds for one band key, before capping: bounded by the largest story
+        # (or shared boilerplate), not by the corpus.
+        self._bucket_size = Metrics.distribution("storywire", "lsh_bucket_size")
 
     def process(self, element):
         _, members = element
         tags = dict(members)
+        self._bucket_size.update(len(tags))
         if len(tags) < 2 or all(t == _OLD for t in tags.values()):
             return
         # Past articles sort first, so a capped bucket's representative is an old one when there is one.
@@ -148,6 +162,8 @@ class VerifyPairsFn(beam.DoFn):
         self._config = config
         self._candidates = Metrics.counter("storywire", "candidate_pairs")
         self._verified = Metrics.counter("storywire", "verified_pairs")
+        # Candidates (each with its signature) joined to one article: bounded by its buckets' sizes.
+        self._per_article = Metrics.distribution("storywire", "candidates_per_article")
 
     def process(self, element):
         b, grouped = element
@@ -156,17 +172,30 @@ class VerifyPairsFn(beam.DoFn):
             return
         sig_b, n_b = sigs[0]
         vec_b = np.frombuffer(sig_b, dtype=np.uint32)
+        n = 0
         for a, sig_a, n_a in grouped["pairs"]:
+            n += 1
             self._candidates.inc()
             j = estimate_jaccard(np.frombuffer(sig_a, dtype=np.uint32), vec_b)
             c = estimate_containment(j, n_a, n_b)
             if is_match(self._config, j, c, n_a, n_b):
                 self._verified.inc()
                 yield a, b
+        if n:
+            self._per_article.update(n)
 
 
 class ComponentsFn(beam.CombineFn):
-    """Union-find over all verified edges -> {article_id: component label}."""
+    """Union-find over all verified edges -> {article_id: component label}.
+
+    Unlike every other step, its working set grows with the corpus (every linked
+    article, on one worker): the ``union_find_members`` and ``union_find_edges``
+    distributions record it.
+    """
+
+    def __init__(self):
+        self._members = Metrics.distribution("storywire", "union_find_members")
+        self._edges = Metrics.distribution("storywire", "union_find_edges")
 
     def create_accumulator(self):
         return lsh.UnionFind()
@@ -178,12 +207,17 @@ class ComponentsFn(beam.CombineFn):
     def merge_accumulators(self, accumulators):
         accumulators = iter(accumulators)
         merged = next(accumulators)
+        edges = merged.edges
         for uf in accumulators:
+            edges += uf.edges
             for member, label in uf.components().items():
                 merged.union(member, label)
+        merged.edges = edges  # the input edges, not the re-unions of merging
         return merged
 
     def extract_output(self, uf):
+        self._members.update(len(uf))
+        self._edges.update(uf.edges)
         return uf.components()
 
 
@@ -203,11 +237,14 @@ class BuildClustersFn(beam.DoFn):
         self._joined = Metrics.counter("storywire", "joined_existing_clusters")
         self._merged = Metrics.counter("storywire", "merged_clusters")
         self._size = Metrics.distribution("storywire", "cluster_size")
+        # Members one worker holds for one component key (past members included).
+        self._component_size = Metrics.distribution("storywire", "component_size")
         self._clustered = Metrics.counter("storywire", "documents_clustered")
 
     def process(self, element):
         _, members = element
         members = list(members)
+        self._component_size.update(len(members))
         old = [m for m in members if m.get("_old")]
         new = [m for m in members if not m.get("_old")]
         if not new:
@@ -235,15 +272,19 @@ class BuildClustersFn(beam.DoFn):
         for m in sorted(new, key=lambda m: m["article_id"]):
             is_canonical = m is canonical
             if is_canonical:
-                j, c = 1.0, 1.0
-            elif canonical is not None:
-                j, c = roles.similarity(m, canonical)
+                j, share = 1.0, 1.0
             else:
-                # Joining a past story: its similarity is to the closest past member it matched.
-                j, c = max(roles.similarity(m, o) for o in old)
-            row = {k: v for k, v in m.items() if k not in ("sig", "n_shingles", "dup_of")}
+                if canonical is not None:
+                    j, _ = roles.similarity(m, canonical)
+                else:
+                    # Joining a past story: its similarity is to the closest past member it matched.
+                    j = max(roles.similarity(m, o)[0] for o in old)
+                # A copy of any earlier member is a copy (a repost of a repost, a story first seen
+                # truncated), so the role compares with those rather than with the canonical alone.
+                share = max(roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical))
+            row = {k: v for k, v in m.items() if k not in _INTERNAL_FIELDS}
             row.update(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
-                       role=roles.assign_role(j, c, is_canonical))
+                       role=roles.role_of(share, is_canonical))
             self._clustered.inc()
             yield row
             yield beam.pvalue.TaggedOutput(self.INDEX, {
@@ -265,9 +306,9 @@ class BuildClustersFn(beam.DoFn):
             "merged_from": merged_from,
         }
         if canonical is not None:
-            update.update(canonical_article_id=canonical["article_id"],
-                          title=canonical.get("title") or roles.headline_from_text(canonical.get("text") or ""),
-                          text=canonical.get("text"))
+            # Members travel without their text; AttachText joins the canonical's text (and a
+            # headline from it when there is no title) back into this update by cluster id.
+            update.update(canonical_article_id=canonical["article_id"], title=canonical.get("title"), text=None)
         yield beam.pvalue.TaggedOutput(self.UPDATES, update)
 
 
@@ -302,13 +343,66 @@ def merge_cluster_state(cluster_id: str, existing: list, updates: list, merged_i
     return row
 
 
+def with_canonical_text(update: dict, texts: dict) -> dict:
+    """A cluster update with its canonical's text (and a headline from it when untitled) filled in."""
+    text = texts.get(update.get("canonical_article_id"))
+    if text is None:
+        return update
+    return {**update, "text": text, "title": update.get("title") or roles.headline_from_text(text)}
+
+
 class _UpdateClusterStateFn(beam.DoFn):
     def process(self, element):
         cluster_id, grouped = element
-        row = merge_cluster_state(cluster_id, list(grouped["existing"]), list(grouped["updates"]),
-                                  list(grouped["merged_into"]))
+        texts = dict(grouped["canonical_text"])
+        updates = [with_canonical_text(u, texts) for u in grouped["updates"]]
+        row = merge_cluster_state(cluster_id, list(grouped["existing"]), updates, list(grouped["merged_into"]))
         if row is not None:
             yield row
+
+
+class SplitTextFn(beam.DoFn):
+    """A signed article -> the article without its text, plus ``(article_id, text)`` on ``texts``.
+
+    Clustering needs ids, hashes, dates, signatures and role sketches; only the output
+    rows need the text. Leaving it out of the shuffles in between keeps each one ~3x smaller.
+    """
+
+    TEXTS = "texts"
+
+    def __init__(self, shingle_size: int):
+        self._shingle_size = shingle_size
+
+    def process(self, article):
+        slim = dict(article)
+        text = slim.pop("text", None)
+        slim["role_sketch"] = roles.role_sketch(text or "", self._shingle_size)
+        yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], text))
+        yield slim
+
+
+class AttachTextFn(beam.DoFn):
+    """(article_id, {"rows": clustered rows, "texts": texts}) -> each row with its text.
+
+    Texts whose article was skipped (already ingested) have no row and end here. Two
+    input documents share an id only when they share URL and normalised content, so
+    any of their texts will do; the smallest is taken for determinism. A canonical
+    row's text also goes to ``canonical_text``, keyed by cluster id, for its cluster.
+    """
+
+    CANONICAL_TEXT = "canonical_text"
+
+    def process(self, element):
+        article_id, grouped = element
+        rows = list(grouped["rows"])
+        if not rows:
+            return
+        texts = [t for t in grouped["texts"] if t is not None]
+        text = min(texts) if texts else None
+        for row in rows:
+            if row.get("is_canonical") and text is not None:
+                yield beam.pvalue.TaggedOutput(self.CANONICAL_TEXT, (row["cluster_id"], (article_id, text)))
+            yield {**row, "text": text}
 
 
 def _old_member(record: dict) -> dict:
@@ -348,8 +442,18 @@ class ClusterStories(beam.PTransform):
         existing_clusters = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
         cfg = self._config
 
+        # Signed before anything is shuffled, so the text can leave the records here and meet
+        # them again only at the end: every shuffle in between carries ids, hashes and signatures.
+        # (Exact duplicates and already-ingested input are signed too: cheap next to extraction.)
+        split_text = (
+            articles
+            | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
+            | "ComputeSignatures" >> beam.ParDo(SignBatchFn(cfg))
+            | "SplitText" >> beam.ParDo(SplitTextFn(cfg.shingle_size)).with_outputs(SplitTextFn.TEXTS, main="slim")
+        )
+        slim = split_text.slim
         fresh = (
-            {"new": articles | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
+            {"new": slim | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
              "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
             | "GroupHashes" >> beam.CoGroupByKey()
             | "SkipIngestedHashes" >> beam.ParDo(_SkipIngestedFn("content"))
@@ -367,11 +471,7 @@ class ClusterStories(beam.PTransform):
             | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
                 SplitExactDuplicatesFn.DUPLICATES, SplitExactDuplicatesFn.EDGES, main="unique")
         )
-        signed = (
-            split.unique
-            | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
-            | "ComputeSignatures" >> beam.ParDo(SignBatchFn(cfg))
-        )
+        signed = split.unique
         candidates = (
             (signed | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
              history | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
@@ -411,13 +511,20 @@ class ClusterStories(beam.PTransform):
             | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(
                 BuildClustersFn.UPDATES, BuildClustersFn.INDEX, main="articles")
         )
+        with_text = (
+            {"rows": built.articles | "KeyRowsById" >> beam.Map(lambda r: (r["article_id"], r)),
+             "texts": split_text[SplitTextFn.TEXTS]}
+            | "JoinTexts" >> beam.CoGroupByKey()
+            | "AttachText" >> beam.ParDo(AttachTextFn()).with_outputs(AttachTextFn.CANONICAL_TEXT, main="articles")
+        )
         updates = built[BuildClustersFn.UPDATES]
         merges = updates | "EmitMerges" >> beam.FlatMap(lambda u: [(m, u["cluster_id"]) for m in u["merged_from"]])
         clusters = (
             {"existing": existing_clusters | "KeyExistingClusters" >> beam.Map(lambda c: (c["cluster_id"], c)),
              "updates": updates | "KeyClusterUpdates" >> beam.Map(lambda u: (u["cluster_id"], u)),
-             "merged_into": merges}
+             "merged_into": merges,
+             "canonical_text": with_text[AttachTextFn.CANONICAL_TEXT]}
             | "GroupClusterState" >> beam.CoGroupByKey()
             | "UpdateClusterState" >> beam.ParDo(_UpdateClusterStateFn())
         )
-        return {"articles": built.articles, "clusters": clusters, "index": built[BuildClustersFn.INDEX]}
+        return {"articles": with_text.articles, "clusters": clusters, "index": built[BuildClustersFn.INDEX]}

@@ -52,11 +52,19 @@ def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -
 
 
 class UnionFind:
-    """Disjoint sets with path halving and union by size; roots are the smallest member."""
+    """Disjoint sets with path halving and union by size; roots are the smallest member.
+
+    ``edges`` counts the ``union`` calls it has seen (what a caller fed it), ``len()``
+    the members it holds: together they are its working set.
+    """
 
     def __init__(self):
         self._parent: dict = {}
         self._size: dict = {}
+        self.edges = 0
+
+    def __len__(self) -> int:
+        return len(self._parent)
 
     def find(self, x: Hashable) -> Hashable:
         parent = self._parent
@@ -70,6 +78,7 @@ class UnionFind:
         return x
 
     def union(self, a: Hashable, b: Hashable) -> None:
+        self.edges += 1
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return

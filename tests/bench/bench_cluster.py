@@ -3,9 +3,11 @@
 For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
 
 1. ``tests.bench.corpus.generate`` writes a labelled corpus into a temporary folder.
-2. The real pipeline runs on it as a subprocess (``python -m pipeline run``); its
-   wall time and peak RSS (``os.wait4`` rusage: the child and the processes it
-   waited for) are recorded, and its articles Parquet is scored against the
+2. The real pipeline runs on it as a subprocess (``storywire run``, through
+   ``pipeline_child``); its wall time, peak RSS (``os.wait4`` rusage: the child and
+   the processes it waited for) and per-key working sets (Beam distributions: LSH
+   bucket, candidates per article, component, union-find) are recorded, and its
+   articles Parquet is scored against the
    truth: pair precision, recall, F1 and adjusted Rand index (from contingency
    counts, never materialising pairs), F1 on syndicated copies, independent
    reports merged into another story, rewrites found, roles, extraction fidelity.
@@ -251,8 +253,65 @@ def _available_mb() -> float:
     return float("inf")
 
 
+#: Per-key working sets recorded by ClusterStories (Beam distributions), in the order the bench prints them.
+WORKING_SETS = (
+    ("lsh_bucket_size", "LSH bucket (members per band key)"),
+    ("candidates_per_article", "candidates joined to one article"),
+    ("component_size", "component (members per GroupByComponent key)"),
+    ("union_find_members", "union-find members (one global key)"),
+    ("union_find_edges", "union-find edges (one global key)"),
+)
+
+
+def _distributions(result) -> dict:
+    """storywire's Beam distributions of a finished run: name -> {count, sum, min, max}."""
+    from apache_beam.metrics.metric import MetricsFilter
+    out: dict = {}
+    for d in result.metrics().query(MetricsFilter().with_namespace("storywire"))["distributions"]:
+        v = d.committed or d.attempted
+        if v is None or not v.count:
+            continue
+        cur = out.setdefault(d.key.metric.name, {"count": 0, "sum": 0, "min": v.min, "max": v.max})
+        cur["count"] += v.count
+        cur["sum"] += v.sum
+        cur["min"], cur["max"] = min(cur["min"], v.min), max(cur["max"], v.max)
+    return out
+
+
+def pipeline_child(argv: Sequence[str]) -> int:
+    """``storywire`` as the bench's subprocess, also writing the run's distributions to ``$BENCH_METRICS_JSON``.
+
+    The run manifest (``OUTPUT/_runs/<run_id>.json``) records counters only; until it
+    records distributions too, this wraps ``Pipeline.run`` to read them off the result.
+    """
+    import apache_beam as beam
+    from pipeline import cli
+
+    target = os.environ.get("BENCH_METRICS_JSON")
+    original = beam.Pipeline.run
+
+    def run(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        if target:
+            result.wait_until_finish()
+            Path(target).write_text(json.dumps(_distributions(result)))
+        return result
+
+    beam.Pipeline.run = run
+    return cli.main(list(argv))
+
+
+def read_working_sets(out_dir: Path, metrics_json: Path) -> dict:
+    """The run's distributions: from its manifest when it records them, else from the child's file."""
+    for manifest in sorted(glob.glob(str(out_dir / "_runs" / "*.json"))):
+        recorded = json.loads(Path(manifest).read_text()).get("distributions")
+        if recorded:
+            return recorded
+    return json.loads(metrics_json.read_text()) if metrics_json.exists() else {}
+
+
 def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_rss_mb: float) -> dict:
-    """Run ``python -m pipeline run`` on ``docs_dir``: wall time, CPU, peak RSS, exit code.
+    """Run ``storywire run`` on ``docs_dir``: wall time, CPU, peak RSS, exit code, per-key working sets.
 
     Peak RSS is ``os.wait4``'s ``ru_maxrss``: the largest single process among the
     child and the descendants it waited for (Linux reports RUSAGE_BOTH), this run
@@ -260,14 +319,16 @@ def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_r
     kills the run (its own process group) above ``max_rss_mb``, so a 100k run on a
     small machine fails with a number instead of taking the machine down.
     """
-    cmd = [sys.executable, "-m", "pipeline", "run", "--input", f"{docs_dir}/*", "--output", str(out_dir),
-           *extra_args]
+    cmd = [sys.executable, "-m", "tests.bench.bench_cluster", "--pipeline-child", "run", "--input", f"{docs_dir}/*",
+           "--output", str(out_dir), *extra_args]
     log = out_dir.parent / (out_dir.name + ".log")
+    metrics_json = out_dir.parent / (out_dir.name + ".metrics.json")
     killed = False
     tree_peak = 0.0
     with open(log, "w") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "BENCH_METRICS_JSON": str(metrics_json)})
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -284,6 +345,7 @@ def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_r
     return {"cmd": " ".join(shlex.quote(c) for c in cmd), "returncode": proc.returncode, "wall_s": wall,
             "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
             "tree_peak_rss_mb": tree_peak, "killed_for_memory": killed,
+            "working_sets": read_working_sets(out_dir, metrics_json) if proc.returncode == 0 else {},
             "summary": [ln for ln in text.splitlines() if ln.startswith("  ")][-20:],
             "log_tail": text[-3000:] if proc.returncode else ""}
 
@@ -668,9 +730,24 @@ def report_size(res: dict) -> str:
                      f"peak RSS {pipe['peak_rss_mb']:,.0f} MB (largest process; whole tree "
                      f"{pipe['tree_peak_rss_mb']:,.0f} MB)"))
     out.append(_table("speed (in-process stages are single-threaded, one core)", rows))
+    if pipe and pipe.get("working_sets"):
+        out.append(_working_sets_table(n, pipe))
     if pipe and pipe.get("summary"):
         out.append("pipeline summary:\n" + "\n".join(pipe["summary"]))
     return "\n".join(out)
+
+
+def _working_sets_table(n_docs: int, pipe: dict) -> str:
+    """What one worker holds for one key, next to the corpus size and the run's peak RSS."""
+    ws = pipe["working_sets"]
+    rows = [("corpus", f"{n_docs:,} documents", f"peak RSS {pipe['peak_rss_mb']:,.0f} MB")]
+    for name, label in WORKING_SETS:
+        d = ws.get(name)
+        if d:
+            rows.append((label, f"max {d['max']:,}", f"mean {d['sum'] / d['count']:,.1f} over {d['count']:,} keys"))
+        else:
+            rows.append((label, "not recorded"))
+    return _table("per-key working sets (pipeline distributions)", rows)
 
 
 def report_summary(results: List[dict]) -> str:
@@ -702,6 +779,11 @@ def report_summary(results: List[dict]) -> str:
         row("pipeline wall s", lambda r: f"{r['pipeline']['wall_s']:.1f}"),
         row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
         row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
+        row("max LSH bucket", lambda r: f"{r['pipeline']['working_sets']['lsh_bucket_size']['max']:,}"),
+        row("max candidates per article", lambda r: f"{r['pipeline']['working_sets']['candidates_per_article']['max']:,}"),
+        row("max component", lambda r: f"{r['pipeline']['working_sets']['component_size']['max']:,}"),
+        row("union-find members", lambda r: f"{r['pipeline']['working_sets']['union_find_members']['max']:,}"),
+        row("union-find edges", lambda r: f"{r['pipeline']['working_sets']['union_find_edges']['max']:,}"),
     ]
     width = max(len(r[0]) for r in rows)
     colw = max(12, max(len(c) for c in cols) + 2)
@@ -734,6 +816,9 @@ def _scaling(small: dict, big: dict) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--pipeline-child"]:
+        return pipeline_child(argv[1:])
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if s.strip()]
     seed = int(os.environ.get("BENCH_SEED", "0"))
     extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
