@@ -85,8 +85,9 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
     extracted = articles.documents | "ExtractArticles" >> ExtractArticles(limits)
     fresh = (
         (extracted.articles
-         # Fetches are batched inside bundles and lose their poll's timestamp; event time is fetch time.
-         | "StampFetchTime" >> beam.Map(lambda a: TimestampedValue((a["content_hash"], a), time.time()))
+         # Event time is the poll's time (the fetchers keep each element's timestamp), so an article
+         # from an earlier poll is the older one whatever order the pages were fetched in.
+         | "KeyByContent" >> beam.Map(lambda a: (a["content_hash"], a))
          | "GlobalContentWindow" >> beam.WindowInto(GlobalWindows()),
          history | "IndexContents" >> beam.FlatMap(
              lambda h: [history_marker(h["content_hash"])] if h.get("content_hash") else []))

@@ -9,6 +9,7 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 
 from tests.test_signing_lsh import WORDS
+from transforms import roles
 from transforms.signing import MinHashConfig, Signer
 from transforms.stream_match import MatchStories, index_row, order_batch
 
@@ -113,3 +114,21 @@ def test_copy_of_an_indexed_story_joins_its_cluster_even_when_the_index_arrives_
         assert_that(matched["articles"], check)
         assert_that(matched["index"] | beam.Map(lambda r: (r["article_id"], r["cluster_id"] == "c-past-story")),
                     equal_to([("live-copy", True), ("live-other", False)]), label="IndexRows")
+
+
+def test_a_batch_arriving_before_the_one_it_matched_waits_for_it():
+    """Window batches can reach AssignClusters out of order; a copy must still join its original."""
+    from transforms.stream_match import AssignClustersFn
+
+    orig = {"article_id": "orig", "title": "t", "published": None}
+    copy = {"article_id": "copy", "title": "t", "published": None}
+    stream = (TestStream()
+              .advance_watermark_to(0)
+              .add_elements([TimestampedValue((0, [(copy, [("orig", 0.9, 0.95, None)])]), 19)])
+              .add_elements([TimestampedValue((0, [(orig, [])]), 9)])
+              .advance_watermark_to_infinity())
+    with beam.Pipeline(options=_streaming_options()) as p:
+        rows = (p | stream | beam.ParDo(AssignClustersFn()).with_outputs(AssignClustersFn.INDEX, main="rows")).rows
+        assert_that(rows | beam.Map(lambda r: (r["article_id"], r["role"], r["cluster_id"])),
+                    equal_to([("orig", "original", roles.cluster_id_for("orig")),
+                              ("copy", "copy", roles.cluster_id_for("orig"))]))

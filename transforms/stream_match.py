@@ -140,28 +140,39 @@ class AssignClustersFn(beam.DoFn):
 
     An edge to an index article carries that article's cluster id; an edge to an
     article of this stream finds it in state. The state maps only this stream's
-    articles, so it does not grow with the index.
+    articles, so it does not grow with the index. Window batches may arrive out of
+    order: an article whose matched (older) stream article is not assigned yet
+    waits in state for it rather than starting a story of its own.
     """
 
     INDEX = "index"
     ASSIGNED = ReadModifyWriteStateSpec("assigned", PickleCoder())
+    WAITING = BagStateSpec("waiting", PickleCoder())
 
     def __init__(self):
         self._joined = Metrics.counter("storywire", "joined_existing_clusters")
         self._joined_index = Metrics.counter("storywire", "joined_index_clusters")
         self._new = Metrics.counter("storywire", "new_clusters")
+        self._waited = Metrics.counter("storywire", "assignments_waited")
 
-    def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED), timestamp=beam.DoFn.TimestampParam):
+    def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED), waiting=beam.DoFn.StateParam(WAITING),
+                timestamp=beam.DoFn.TimestampParam):
         _, batch = element
         clusters = assigned.read() or {}
+        batch = list(waiting.read()) + list(batch)
+        waiting.clear()
         articles = [a for a, _ in batch]
         matches = {a["article_id"]: m for a, m in batch}
         for art in order_batch(articles, matches):
             aid = art["article_id"]
             if aid in clusters:
                 continue
-            known = [(j, c, other, cluster or clusters.get(other)) for other, j, c, cluster in matches.get(aid, ())]
-            known = [k for k in known if k[3] is not None]
+            edges = matches.get(aid, ())
+            if any(cluster is None and other not in clusters for other, _, _, cluster in edges):
+                self._waited.inc()
+                waiting.add((art, edges))
+                continue
+            known = [(j, c, other, cluster or clusters[other]) for other, j, c, cluster in edges]
             row = {k: v for k, v in art.items() if k not in ("sig", "n_shingles")}
             if known:
                 j, c, other, cluster_id = max(known)
@@ -174,7 +185,8 @@ class AssignClustersFn(beam.DoFn):
                 row.update(cluster_id=roles.cluster_id_for(aid), is_canonical=True, similarity=1.0, role="original")
                 self._new.inc()
             clusters[aid] = row["cluster_id"]
-            # Re-stamp explicitly: rows go back into the window their batch came from.
+            # Stamped with the batch being processed (never earlier than it): a row that waited for an
+            # older article goes out with that article's batch.
             yield TimestampedValue(row, timestamp)
             yield beam.pvalue.TaggedOutput(self.INDEX, TimestampedValue(index_row(art, row["cluster_id"]), timestamp))
         assigned.write(clusters)
