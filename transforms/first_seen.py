@@ -18,7 +18,7 @@ from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateS
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
-__all__ = ["FirstSeenFn", "HISTORY", "history_marker", "take_due"]
+__all__ = ["FirstSeenFn", "HISTORY", "history_marker", "hold", "release", "take_due"]
 
 #: The value a history marker carries: "this key was ingested before".
 HISTORY = None
@@ -27,6 +27,28 @@ HISTORY = None
 def history_marker(key):
     """A ``(key, HISTORY)`` element stamped before every live element."""
     return TimestampedValue((key, HISTORY), MIN_TIMESTAMP)
+
+
+def hold(pending, due, flush, micros: int, item) -> None:
+    """Keep ``item`` in ``pending`` state until the watermark passes ``micros`` (timer ``flush``, earliest in ``due``)."""
+    pending.add((micros, item))
+    current = due.read()
+    if current is None or micros < current:
+        flush.set(Timestamp(micros=micros))
+        due.write(micros)
+
+
+def release(pending, due, flush, fired_micros: int) -> list:
+    """The held ``(micros, item)`` entries the watermark has passed, oldest first; the rest stay held."""
+    ready, later = take_due(list(pending.read()), fired_micros)
+    pending.clear()
+    due.clear()
+    for entry in later:
+        pending.add(entry)
+    if later:
+        flush.set(Timestamp(micros=later[0][0]))
+        due.write(later[0][0])
+    return ready
 
 
 def take_due(pending: list, fire_micros: int) -> tuple:
@@ -64,32 +86,17 @@ class FirstSeenFn(beam.DoFn):
         if seen.read():
             self._dropped.inc()  # the key is settled; no need to wait for the watermark
             return
-        micros = timestamp.micros
-        pending.add((micros, item))
-        current = due.read()
-        if current is None or micros < current:
-            flush.set(Timestamp(micros=micros))
-            due.write(micros)
+        hold(pending, due, flush, timestamp.micros, item)
 
     @on_timer(FLUSH)
     def on_flush(self, key=beam.DoFn.KeyParam, fired=beam.DoFn.TimestampParam, seen=beam.DoFn.StateParam(SEEN),
                  pending=beam.DoFn.StateParam(PENDING), due=beam.DoFn.StateParam(DUE),
                  flush=beam.DoFn.TimerParam(FLUSH)):
-        ready, later = take_due(list(pending.read()), fired.micros)
-        pending.clear()
-        due.clear()
         already = bool(seen.read())
-        for micros, item in ready:
+        for micros, item in release(pending, due, flush, fired.micros):
             if already:
                 self._dropped.inc()
                 continue
             already = True
             seen.write(True)
             yield TimestampedValue((key, item), Timestamp(micros=micros))
-        if later and not already:
-            for entry in later:
-                pending.add(entry)
-            flush.set(Timestamp(micros=later[0][0]))
-            due.write(later[0][0])
-        elif later:
-            self._dropped.inc(len(later))

@@ -32,7 +32,7 @@ from apache_beam.transforms.window import FixedWindows, GlobalWindows, Timestamp
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from transforms import lsh, roles
-from transforms.first_seen import take_due
+from transforms.first_seen import hold, release
 from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 
 __all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "index_row", "cluster_update"]
@@ -70,23 +70,15 @@ class MatchBandFn(beam.DoFn):
         if member[3] is not None:
             members.add(member)
             return
-        micros = timestamp.micros
-        pending.add((micros, member))
-        current = due.read()
-        if current is None or micros < current:
-            flush.set(Timestamp(micros=micros))
-            due.write(micros)
+        hold(pending, due, flush, timestamp.micros, member)
 
     @on_timer(FLUSH)
     def on_flush(self, fired=beam.DoFn.TimestampParam, members=beam.DoFn.StateParam(MEMBERS),
                  pending=beam.DoFn.StateParam(PENDING), due=beam.DoFn.StateParam(DUE),
                  flush=beam.DoFn.TimerParam(FLUSH)):
-        ready, later = take_due(list(pending.read()), fired.micros)
-        pending.clear()
-        due.clear()
         stored = list(members.read())
         known = {m[0] for m in stored}
-        for micros, member in ready:
+        for micros, member in release(pending, due, flush, fired.micros):
             if member[0] in known:
                 continue  # redelivered: already stored and matched
             for edge in self._verify(member, stored):
@@ -94,11 +86,6 @@ class MatchBandFn(beam.DoFn):
             members.add(member)
             stored.append(member)
             known.add(member[0])
-        for entry in later:
-            pending.add(entry)
-        if later:
-            flush.set(Timestamp(micros=later[0][0]))
-            due.write(later[0][0])
 
     def _verify(self, member, stored):
         article_id, sig_bytes, n, _ = member
