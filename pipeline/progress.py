@@ -28,11 +28,36 @@ STAGES = (
 )
 
 
+def _release_closed_output_streams() -> None:
+    """Let each stage's closed output buffer go once its bundle has finished.
+
+    The in-process runner caches a stage's bundle processor, and with it the
+    output stream of the stage's last bundle (up to ~10 MB each) although the
+    stream is closed and a fresh one is set before every bundle. With some fifty
+    stages that kept ~220 MB alive at 10k documents (peak RSS 845 -> 625 MB with
+    identical output). Local runner only: installed by ``ProgressFnApiRunner``.
+    """
+    from apache_beam.runners.worker import bundle_processor
+
+    operation = bundle_processor.DataOutputOperation
+    if getattr(operation.finish, "_storywire_releases", False):
+        return
+    finish = operation.finish
+
+    def finish_and_release(self):
+        finish(self)
+        self.output_stream = None
+
+    finish_and_release._storywire_releases = True
+    operation.finish = finish_and_release
+
+
 class ProgressFnApiRunner(FnApiRunner):
     """FnApiRunner that keeps a running total of the user counters of finished bundles."""
 
     def __init__(self, namespace: str = "storywire", **kwargs):
         super().__init__(**kwargs)
+        _release_closed_output_streams()
         self._namespace = namespace
         self._lock = threading.Lock()
         self._totals: Dict[str, int] = {}
