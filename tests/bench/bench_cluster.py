@@ -750,6 +750,10 @@ def _working_sets_table(n_docs: int, pipe: dict) -> str:
     return _table("per-key working sets (pipeline distributions)", rows)
 
 
+def _max_working_set(result: dict, name: str) -> str:
+    return f"{result['pipeline']['working_sets'][name]['max']:,}"
+
+
 def report_summary(results: List[dict]) -> str:
     cols = [f"{r['n_docs']:,}" for r in results]
     def row(name, fn):
@@ -779,11 +783,11 @@ def report_summary(results: List[dict]) -> str:
         row("pipeline wall s", lambda r: f"{r['pipeline']['wall_s']:.1f}"),
         row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
         row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
-        row("max LSH bucket", lambda r: f"{r['pipeline']['working_sets']['lsh_bucket_size']['max']:,}"),
-        row("max candidates per article", lambda r: f"{r['pipeline']['working_sets']['candidates_per_article']['max']:,}"),
-        row("max component", lambda r: f"{r['pipeline']['working_sets']['component_size']['max']:,}"),
-        row("union-find members", lambda r: f"{r['pipeline']['working_sets']['union_find_members']['max']:,}"),
-        row("union-find edges", lambda r: f"{r['pipeline']['working_sets']['union_find_edges']['max']:,}"),
+        row("max LSH bucket", lambda r: _max_working_set(r, "lsh_bucket_size")),
+        row("max candidates per article", lambda r: _max_working_set(r, "candidates_per_article")),
+        row("max component", lambda r: _max_working_set(r, "component_size")),
+        row("union-find members", lambda r: _max_working_set(r, "union_find_members")),
+        row("union-find edges", lambda r: _max_working_set(r, "union_find_edges")),
     ]
     width = max(len(r[0]) for r in rows)
     colw = max(12, max(len(c) for c in cols) + 2)
