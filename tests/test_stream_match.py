@@ -11,7 +11,8 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from tests.test_signing_lsh import WORDS
 from transforms import roles
 from transforms.signing import MinHashConfig, Signer
-from transforms.stream_match import MatchStories, index_row, order_batch
+from transforms.cluster import index_row
+from transforms.stream_match import MatchStories, order_batch
 
 CFG = MinHashConfig(num_perm=128, threshold=0.5, fn_weight=0.9)
 

@@ -43,7 +43,7 @@ from transforms import lsh, roles
 from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match
 
 __all__ = ["ClusterStories", "SignBatchFn", "SplitTextFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn",
-           "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text"]
+           "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text", "index_row"]
 
 _LOG = logging.getLogger(__name__)
 _NEW, _OLD = "n", "o"
@@ -287,12 +287,7 @@ class BuildClustersFn(beam.DoFn):
                        role=roles.role_of(share, is_canonical))
             self._clustered.inc()
             yield row
-            yield beam.pvalue.TaggedOutput(self.INDEX, {
-                "article_id": m["article_id"], "url": m.get("url"), "content_hash": m.get("content_hash"),
-                "cluster_id": cluster_id, "published": m.get("published"), "site": m.get("site"),
-                "credited_source": m.get("credited_source"), "sig": m.get("sig"),
-                "n_shingles": m.get("n_shingles"),
-            })
+            yield beam.pvalue.TaggedOutput(self.INDEX, index_row(m, cluster_id))
 
         published = [m["published"] for m in new if m.get("published") is not None]
         update = {
@@ -310,6 +305,14 @@ class BuildClustersFn(beam.DoFn):
             # headline from it when there is no title) back into this update by cluster id.
             update.update(canonical_article_id=canonical["article_id"], title=canonical.get("title"), text=None)
         yield beam.pvalue.TaggedOutput(self.UPDATES, update)
+
+
+def index_row(article: dict, cluster_id: str) -> dict:
+    """The INDEX_SCHEMA row that lets later runs (and streams) match against and skip ``article``."""
+    return {"article_id": article["article_id"], "url": article.get("url"), "content_hash": article.get("content_hash"),
+            "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
+            "credited_source": article.get("credited_source"), "sig": article.get("sig"),
+            "n_shingles": article.get("n_shingles")}
 
 
 def merge_cluster_state(cluster_id: str, existing: list, updates: list, merged_into: list) -> dict:

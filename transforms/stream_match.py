@@ -32,10 +32,11 @@ from apache_beam.transforms.window import FixedWindows, GlobalWindows, Timestamp
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from transforms import lsh, roles
+from transforms.cluster import index_row
 from transforms.first_seen import hold, release
 from transforms.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 
-__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "index_row", "cluster_update"]
+__all__ = ["MatchBandFn", "AssignClustersFn", "MatchStories", "order_batch", "cluster_update"]
 
 
 class MatchBandFn(beam.DoFn):
@@ -177,14 +178,6 @@ class AssignClustersFn(beam.DoFn):
             yield TimestampedValue(row, timestamp)
             yield beam.pvalue.TaggedOutput(self.INDEX, TimestampedValue(index_row(art, row["cluster_id"]), timestamp))
         assigned.write(clusters)
-
-
-def index_row(article: dict, cluster_id: str) -> dict:
-    """The INDEX_SCHEMA row that lets later runs match against and skip ``article``."""
-    return {"article_id": article["article_id"], "url": article.get("url"), "content_hash": article.get("content_hash"),
-            "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
-            "credited_source": article.get("credited_source"), "sig": article.get("sig"),
-            "n_shingles": article.get("n_shingles")}
 
 
 def cluster_update(row: dict) -> dict:
