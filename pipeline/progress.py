@@ -8,6 +8,8 @@ live in the job's UI.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import sys
 import threading
 import time
@@ -52,12 +54,29 @@ def _release_closed_output_streams() -> None:
     operation.finish = finish_and_release
 
 
+def _heap_trimmer():
+    """``malloc_trim`` from glibc, or a no-op elsewhere.
+
+    A stage that decodes a whole shuffle frees it when the stage ends, but glibc
+    keeps the freed pages in the process (1.35 GB of free heap at the end of a
+    100k-document run). Handing them back after each bundle keeps the next
+    stage's peak from stacking on the last one's.
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
 class ProgressFnApiRunner(FnApiRunner):
     """FnApiRunner that keeps a running total of the user counters of finished bundles."""
 
     def __init__(self, namespace: str = "storywire", **kwargs):
         super().__init__(**kwargs)
         _release_closed_output_streams()
+        self._trim_heap = _heap_trimmer()
         self._namespace = namespace
         self._lock = threading.Lock()
         self._totals: Dict[str, int] = {}
@@ -69,6 +88,7 @@ class ProgressFnApiRunner(FnApiRunner):
     def _execute_bundle(self, runner_execution_context, bundle_context_manager, bundle_input):
         result = super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
         self._add(result.process_bundle.monitoring_infos)
+        self._trim_heap()
         return result
 
     def _add(self, infos) -> None:

@@ -3,7 +3,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.boilerplate import FindRepeatedLines, candidate_lines, site_group
+from transforms.boilerplate import FindRepeatedLines, candidate_lines, repeated_lines, site_group
 from transforms.model import RawDocument
 
 PROMO = "Get the latest local news delivered to your inbox every morning with our newsletter."
@@ -52,3 +52,25 @@ def test_pipeline_drops_site_promo_line(tmp_path):
     assert len(texts) == 4
     assert all(PROMO not in t for t in texts)
     assert all("council will vote" in t for t in texts)
+
+
+def test_repeated_lines_needs_min_docs_and_share():
+    sample = [("promo", f"unique {i}") for i in range(6)] + [("other",)] * 2
+    assert repeated_lines(sample, min_docs=3, min_share=0.5) == frozenset({"promo"})
+    assert repeated_lines(sample[:2], min_docs=3, min_share=0.5) == frozenset()  # too few documents
+    assert repeated_lines(sample, min_docs=3, min_share=0.8) == frozenset()      # promo on 6 of 8
+
+
+def test_large_site_is_judged_on_a_bounded_stable_sample():
+    from apache_beam.metrics import MetricsFilter
+    rare = "This correction line appears on only a handful of the many pages of this site."
+    docs = [doc(f"/big/{i}.txt", f"Report {i} on the harbor works and the bridge closures downtown.\n{PROMO}"
+                + (f"\n{rare}" if i % 50 == 0 else "")) for i in range(600)]
+    promo, = candidate_lines(PROMO.encode())
+    p = local_pipeline()
+    found = p | beam.Create(docs) | FindRepeatedLines(min_docs=3, min_share=0.5, sample_docs=40)
+    assert_that(found, equal_to([{"/big": frozenset({promo})}]))
+    result = p.run()
+    result.wait_until_finish()
+    sampled = result.metrics().query(MetricsFilter().with_name("boilerplate_sample_docs"))["distributions"]
+    assert sampled and sampled[0].committed.max == 40

@@ -169,3 +169,20 @@ def test_extract_command_prints_json_per_input(tmp_path):
     assert set(lines[0]) >= {"source", "title", "published", "byline", "credited_source", "site", "language",
                              "extractor", "text"}
     assert lines[1]["error"]["reason"] == "empty"
+
+
+def test_parquet_sink_cuts_row_groups_by_text_size(tmp_path):
+    from transforms.write import ParquetSink
+    rows = [{"source": f"s{i}", "stage": "extract", "reason": "too_short", "excerpt": "x" * 1000}
+            for i in range(50)]
+    path = tmp_path / "errors.parquet"
+    sink = ParquetSink(ERRORS_SCHEMA, row_group_rows=1000, row_group_bytes=10_000)
+    with open(path, "wb") as fh:
+        sink.open(fh)
+        for row in rows:
+            sink.write(row)
+        sink.flush()
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_rows == 50
+    assert meta.num_row_groups == 5  # ~10 KB of excerpts per group, not one group of 50 rows
+    assert sorted(pq.read_table(path)["source"].to_pylist()) == sorted(r["source"] for r in rows)

@@ -26,6 +26,9 @@ __all__ = ["WriteTable", "ParquetSink", "write_parquet"]
 DICTIONARY_COLUMNS = ("site", "language", "extractor", "role", "credited_source", "run_id",
                       "stage", "reason")
 ROW_GROUP_ROWS = 50_000
+#: A row group is also cut at this much buffered text: 50,000 articles with their
+#: text held as Python rows would be ~1 GB on the writing worker.
+ROW_GROUP_BYTES = 32 * 2**20
 
 
 def _writer_kwargs(schema: pa.Schema) -> dict:
@@ -50,29 +53,40 @@ def write_parquet(where, rows: Sequence[dict], schema: pa.Schema) -> None:
 
 
 class ParquetSink(fileio.FileSink):
-    """Buffers rows and writes them as row groups of one Parquet file."""
+    """Buffers rows and writes them as row groups of one Parquet file.
 
-    def __init__(self, schema: pa.Schema, row_group_rows: int = ROW_GROUP_ROWS):
+    A row group is cut at ``row_group_rows`` rows or ``row_group_bytes`` of
+    string and bytes values, whichever comes first.
+    """
+
+    def __init__(self, schema: pa.Schema, row_group_rows: int = ROW_GROUP_ROWS,
+                 row_group_bytes: int = ROW_GROUP_BYTES):
         self._schema = schema
         self._row_group_rows = row_group_rows
+        self._row_group_bytes = row_group_bytes
         self._rows: list = []
+        self._bytes = 0
         self._writer: Optional[pq.ParquetWriter] = None
         self._fh = None
 
     def open(self, fh):
         self._fh = fh
         self._rows = []
+        self._bytes = 0
         self._writer = pq.ParquetWriter(fh, self._schema, **_writer_kwargs(self._schema))
 
     def write(self, record):
-        self._rows.append(to_row(record, self._schema))
-        if len(self._rows) >= self._row_group_rows:
+        row = to_row(record, self._schema)
+        self._rows.append(row)
+        self._bytes += sum(len(v) for v in row.values() if isinstance(v, (str, bytes)))
+        if len(self._rows) >= self._row_group_rows or self._bytes >= self._row_group_bytes:
             self._write_rows()
 
     def _write_rows(self):
         table = pa.Table.from_pylist(self._rows, schema=self._schema)
         self._writer.write_table(table.sort_by(_sort_keys(self._schema)), row_group_size=self._row_group_rows)
         self._rows = []
+        self._bytes = 0
 
     def flush(self):
         if self._rows:
