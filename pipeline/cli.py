@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
 
     counters = _counters(result)
     staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}
-    publish.record_counters(opts.output, run_id, counters)
+    publish.record_counters(opts.output, run_id, counters, _distributions(result))
     _print_summary(run_id, opts.output, counters, staged)
     return 0
 
@@ -119,6 +119,21 @@ def _counters(result) -> dict:
     out = {}
     for c in result.metrics().query(MetricsFilter().with_namespace("storywire"))["counters"]:
         out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
+    return out
+
+
+def _distributions(result) -> dict:
+    """The run's storywire distributions (per-key working sets): name -> {count, sum, min, max}."""
+    from apache_beam.metrics.metric import MetricsFilter
+    out: dict = {}
+    for d in result.metrics().query(MetricsFilter().with_namespace("storywire"))["distributions"]:
+        v = d.committed or d.attempted
+        if v is None or not v.count:
+            continue
+        cur = out.setdefault(d.key.metric.name, {"count": 0, "sum": 0, "min": v.min, "max": v.max})
+        cur["count"] += v.count
+        cur["sum"] += v.sum
+        cur["min"], cur["max"] = min(cur["min"], v.min), max(cur["max"], v.max)
     return out
 
 

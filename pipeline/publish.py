@@ -102,14 +102,16 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
     return rows
 
 
-def record_counters(output: str, run_id: str, counters: Dict) -> None:
-    """Add the run's Beam counters to its manifest (when the launcher waited for them)."""
+def record_counters(output: str, run_id: str, counters: Dict, distributions: Optional[Dict] = None) -> None:
+    """Add the run's Beam counters and distributions to its manifest (when the launcher waited for them)."""
     path = layout.join(output, layout.RUNS, f"{run_id}.json")
     if not FileSystems.exists(path):
         return
     with FileSystems.open(path) as fh:
         manifest = json.loads(fh.read())
     manifest["counts"] = counters
+    if distributions:
+        manifest["distributions"] = distributions
     with FileSystems.create(path) as fh:
         fh.write(json.dumps(manifest, indent=2, default=str).encode())
 

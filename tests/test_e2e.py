@@ -36,6 +36,17 @@ def test_seeds_clusters_and_counts(seeds_run):
     assert pair.iloc[1]["role"] in ("copy", "rewrite") and 0.3 <= pair.iloc[1]["similarity"] < 1.0
 
 
+def test_seeds_run_manifest_records_counters_and_working_sets(seeds_run):
+    import json
+    out, _ = seeds_run
+    manifest = json.loads(next((out / "_runs").glob("*.json")).read_text())
+    assert manifest["counts"]["documents_read"] == 5
+    sets = manifest["distributions"]
+    # 000 and 001 form the one two-member component; every article was in some LSH bucket.
+    assert sets["component_size"]["max"] == 2
+    assert sets["lsh_bucket_size"]["min"] >= 1 and sets["candidates_per_article"]["count"] >= 1
+
+
 def test_seeds_parquet_schemas_and_readers(seeds_run):
     out, _ = seeds_run
     for table, schema in (("articles", ARTICLES_SCHEMA), ("errors", ERRORS_SCHEMA), ("clusters", CLUSTERS_SCHEMA)):
