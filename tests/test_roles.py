@@ -105,6 +105,19 @@ def test_canonical_is_own_outlet_then_earliest_then_most_central():
     assert roles.pick_canonical([base, early, own]) is own
 
 
+def test_undated_original_competes_with_the_earliest_dated_members():
+    rng = random.Random(7)
+    base = member("zbase", BASE, day=None)  # its date was not found
+    cut = member("cut", BASE[:7], 5)
+    edited = member("edited", [INTRO] + [edit_words(p, rng, 3) for p in BASE], 5)
+    later = member("later", BASE[:9], 8)
+    assert roles.pick_canonical([cut, edited, later, base]) is base
+    # An undated member no better than a dated one does not displace it.
+    verbatim = member("averbatim", BASE, day=None)
+    dated = member("zdated", BASE, 5)
+    assert roles.pick_canonical([verbatim, dated, cut]) is dated
+
+
 def test_references_are_the_members_not_published_after():
     ms = [member("a", BASE, 1), member("b", BASE, 3), member("c", BASE, 2), member("u", BASE, None)]
     by = {m["article_id"]: m for m in ms}

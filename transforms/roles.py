@@ -5,9 +5,11 @@ Pure functions over member records (dicts with ``article_id``, ``published``,
 articles, ``role_sketch``), used by ``BuildClustersFn``.
 
 The original (``pick_canonical``) is the crediting outlet's own copy, else the
-earliest; members published at the same time are told apart by centrality: a
-repost diverges from the original by its own edits, which its siblings do not
-share, so the original is the member closest to all the others.
+earliest; members published at the same time (or undated) are told apart by
+centrality and containment: a repost diverges from the original by its own
+edits, which its siblings do not share, and a cut or edited repost holds less
+of its siblings' text than the original, so the original is the member closest
+to all the others and holding most of them.
 
 A member is a ``copy`` when nearly all of its body is word-for-word text of an
 earlier member, and a ``rewrite`` otherwise (``copy_share``, ``role_of``). Two
@@ -46,6 +48,9 @@ SKETCH_SIZE = 128
 MAX_REFERENCES = 32
 #: Members of one cluster centrality is computed over: bounds it on giant stories.
 _MAX_CENTRALITY_MEMBERS = 2000
+#: Most central tied members whose containment of the others is measured, and members measured against.
+_MAX_CANONICAL_FINALISTS = 16
+_MAX_CONTAINMENT_MEMBERS = 64
 
 _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 _PARAGRAPH_RE = re.compile(r"\n+")
@@ -86,20 +91,33 @@ def _centrality(candidates: Sequence[dict], members: Sequence[dict]) -> list:
     return out
 
 
+def _contains_others(candidate: dict, members: Sequence[dict]) -> float:
+    """Mean share of the other members' bodies found word for word in ``candidate``."""
+    others = [o for o in members if o is not candidate][:_MAX_CONTAINMENT_MEMBERS]
+    return sum(copy_share(o, candidate) for o in others) / len(others) if others else 0.0
+
+
 def pick_canonical(members: Sequence[dict]) -> dict:
     """The original of a cluster: the crediting outlet's own copy, else the earliest published.
 
-    Members tied on both (same-day dates are common) are ranked by centrality, then
-    by the fuller text, then by id, for determinism.
+    A member without a date may be the earliest, so it competes with the earliest
+    dated ones. Members tied that way (same-day dates are common) are ranked by
+    centrality (a repost's own edits are not shared by its siblings) plus the share
+    of the others' bodies each one holds (a cut or edited repost holds less of its
+    siblings than the original does); then a dated member before an undated one,
+    the fuller text, and the id, for determinism.
     """
     best = min(_rank(m) for m in members)
-    tied = [m for m in members if _rank(m) == best]
+    tied = [m for m in members
+            if _rank(m) == best or (m.get("published") is None and _rank(m)[0] == best[0])]
     if len(tied) == 1:
         return tied[0]
     central = _centrality(tied, members)
-    order = sorted(range(len(tied)), key=lambda i: (-central[i], -(tied[i].get("n_shingles") or 0),
-                                                    tied[i]["article_id"]))
-    return tied[order[0]]
+    finalists = sorted(range(len(tied)), key=lambda i: -central[i])[:_MAX_CANONICAL_FINALISTS]
+    score = {i: central[i] + _contains_others(tied[i], members) for i in finalists}
+    best_i = min(finalists, key=lambda i: (-score[i], tied[i].get("published") is None,
+                                           -(tied[i].get("n_shingles") or 0), tied[i]["article_id"]))
+    return tied[best_i]
 
 
 def cluster_id_for(canonical_article_id: str) -> str:
