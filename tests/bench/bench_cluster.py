@@ -3,10 +3,10 @@
 For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
 
 1. ``tests.bench.corpus.generate`` writes a labelled corpus into a temporary folder.
-2. The real pipeline runs on it as a subprocess (``storywire run``, through
-   ``pipeline_child``); its wall time, peak RSS (``os.wait4`` rusage: the child and
-   the processes it waited for) and per-key working sets (Beam distributions: LSH
-   bucket, candidates per article, component, union-find) are recorded, and its
+2. The real pipeline runs on it as a subprocess (``storywire run``);
+   its wall time, peak RSS (``os.wait4`` rusage: the child and the processes it
+   waited for) and per-key working sets (Beam distributions recorded in the run
+   manifest: LSH bucket, candidates per article, component, union-find) are kept, and its
    articles Parquet is scored against the
    truth: pair precision, recall, F1 and adjusted Rand index (from contingency
    counts, never materialising pairs), F1 on syndicated copies, independent
@@ -263,51 +263,13 @@ WORKING_SETS = (
 )
 
 
-def _distributions(result) -> dict:
-    """storywire's Beam distributions of a finished run: name -> {count, sum, min, max}."""
-    from apache_beam.metrics.metric import MetricsFilter
-    out: dict = {}
-    for d in result.metrics().query(MetricsFilter().with_namespace("storywire"))["distributions"]:
-        v = d.committed or d.attempted
-        if v is None or not v.count:
-            continue
-        cur = out.setdefault(d.key.metric.name, {"count": 0, "sum": 0, "min": v.min, "max": v.max})
-        cur["count"] += v.count
-        cur["sum"] += v.sum
-        cur["min"], cur["max"] = min(cur["min"], v.min), max(cur["max"], v.max)
-    return out
-
-
-def pipeline_child(argv: Sequence[str]) -> int:
-    """``storywire`` as the bench's subprocess, also writing the run's distributions to ``$BENCH_METRICS_JSON``.
-
-    The run manifest (``OUTPUT/_runs/<run_id>.json``) records counters only; until it
-    records distributions too, this wraps ``Pipeline.run`` to read them off the result.
-    """
-    import apache_beam as beam
-    from pipeline import cli
-
-    target = os.environ.get("BENCH_METRICS_JSON")
-    original = beam.Pipeline.run
-
-    def run(self, *args, **kwargs):
-        result = original(self, *args, **kwargs)
-        if target:
-            result.wait_until_finish()
-            Path(target).write_text(json.dumps(_distributions(result)))
-        return result
-
-    beam.Pipeline.run = run
-    return cli.main(list(argv))
-
-
-def read_working_sets(out_dir: Path, metrics_json: Path) -> dict:
-    """The run's distributions: from its manifest when it records them, else from the child's file."""
+def read_working_sets(out_dir: Path) -> dict:
+    """The run's distributions, as its manifest (``OUTPUT/_runs/<run_id>.json``) records them."""
     for manifest in sorted(glob.glob(str(out_dir / "_runs" / "*.json"))):
         recorded = json.loads(Path(manifest).read_text()).get("distributions")
         if recorded:
             return recorded
-    return json.loads(metrics_json.read_text()) if metrics_json.exists() else {}
+    return {}
 
 
 def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_rss_mb: float) -> dict:
@@ -319,16 +281,13 @@ def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_r
     kills the run (its own process group) above ``max_rss_mb``, so a 100k run on a
     small machine fails with a number instead of taking the machine down.
     """
-    cmd = [sys.executable, "-m", "tests.bench.bench_cluster", "--pipeline-child", "run", "--input", f"{docs_dir}/*",
-           "--output", str(out_dir), *extra_args]
+    cmd = [sys.executable, "-m", "pipeline", "run", "--input", f"{docs_dir}/*", "--output", str(out_dir), *extra_args]
     log = out_dir.parent / (out_dir.name + ".log")
-    metrics_json = out_dir.parent / (out_dir.name + ".metrics.json")
     killed = False
     tree_peak = 0.0
     with open(log, "w") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "BENCH_METRICS_JSON": str(metrics_json)})
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -345,7 +304,7 @@ def run_pipeline(docs_dir: Path, out_dir: Path, extra_args: Sequence[str], max_r
     return {"cmd": " ".join(shlex.quote(c) for c in cmd), "returncode": proc.returncode, "wall_s": wall,
             "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
             "tree_peak_rss_mb": tree_peak, "killed_for_memory": killed,
-            "working_sets": read_working_sets(out_dir, metrics_json) if proc.returncode == 0 else {},
+            "working_sets": read_working_sets(out_dir) if proc.returncode == 0 else {},
             "summary": [ln for ln in text.splitlines() if ln.startswith("  ")][-20:],
             "log_tail": text[-3000:] if proc.returncode else ""}
 
@@ -821,8 +780,6 @@ def _scaling(small: dict, big: dict) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--pipeline-child"]:
-        return pipeline_child(argv[1:])
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if s.strip()]
     seed = int(os.environ.get("BENCH_SEED", "0"))
     extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
