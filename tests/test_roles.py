@@ -134,3 +134,17 @@ def test_assign_role_uses_the_containment_of_a_pair_estimate():
     assert roles.assign_role(0.1, 0.95, False) == "copy"  # truncated: low Jaccard, contained
     assert roles.assign_role(0.6, 0.7, False) == "rewrite"  # shares much, but a third is its own
     assert roles.assign_role(0.0, 0.0, True) == "original"
+
+
+def test_canonical_of_a_giant_story_does_not_depend_on_member_order():
+    rng = random.Random(11)
+    members = [member(f"m{i:03d}", [edit_words(p, rng, rng.randrange(6)) for p in BASE[: 3 + i % 9]], 5)
+               for i in range(90)]
+    candidate = member("full", BASE, 5)
+    scores, picks = set(), set()
+    for seed in range(4):
+        shuffled = members + [candidate]
+        random.Random(seed).shuffle(shuffled)
+        scores.add(round(roles._contains_others(candidate, shuffled), 9))
+        picks.add(roles.pick_canonical(shuffled)["article_id"])
+    assert len(scores) == 1 and len(picks) == 1

@@ -93,7 +93,9 @@ def _centrality(candidates: Sequence[dict], members: Sequence[dict]) -> list:
 
 def _contains_others(candidate: dict, members: Sequence[dict]) -> float:
     """Mean share of the other members' bodies found word for word in ``candidate``."""
-    others = [o for o in members if o is not candidate][:_MAX_CONTAINMENT_MEMBERS]
+    # The same members whatever order the shuffle delivered them in: the cluster id depends on this.
+    others = sorted((o for o in members if o is not candidate),
+                    key=lambda o: o["article_id"])[:_MAX_CONTAINMENT_MEMBERS]
     return sum(copy_share(o, candidate) for o in others) / len(others) if others else 0.0
 
 
