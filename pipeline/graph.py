@@ -22,7 +22,7 @@ from pipeline import layout
 from pipeline.publish import publish_run
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
-from transforms.boilerplate import FindRepeatedLines
+from transforms.boilerplate import SAMPLE_DOCS, FindRepeatedLines
 from transforms.cluster import ClusterStories
 from transforms.extract import ExtractArticles
 from transforms.pending_clusters import FoldPendingClusters
@@ -71,22 +71,28 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     """Add the batch graph to ``p``: read, extract, cluster, write to ``ctx.staging``."""
     limits = limits_from(opts)
     config = minhash_config_from(opts)
-    documents, errors = [], []
+    documents, samples, errors = {}, [], []
     if opts.input:
-        files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits)
-        documents.append(files.documents)
-        errors.append(files.errors)
+        files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits, sample_docs=SAMPLE_DOCS)
+        documents["files"] = files["documents"]
+        samples.append(files["sample"])
+        errors.append(files["errors"])
     feeds = None
     if opts.feeds:
         feeds = _read_feeds(p, opts, limits, ctx.staging)
-        documents.append(feeds["documents"])
+        documents["feeds"] = feeds["documents"]
+        samples.append(feeds["documents"])
         errors.append(feeds["errors"])
 
     if not documents:
         # No input: the run only folds what streams left under _pending/ into clusters/.
-        documents.append(p | "NoDocuments" >> beam.Create([]))
-    documents = documents | "FlattenDocuments" >> beam.Flatten()
-    boilerplate = documents | "FindRepeatedLines" >> FindRepeatedLines()
+        documents["none"] = p | "NoDocuments" >> beam.Create([])
+    # Counted on a sample read apart from the documents, which go from reading into extraction.
+    boilerplate = (
+        (samples or [documents["none"]])
+        | "FlattenSamples" >> beam.Flatten()
+        | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
+    )
     extracted = documents | "ExtractArticles" >> ExtractArticles(
         limits, boilerplate=beam.pvalue.AsSingleton(boilerplate))
     errors.append(extracted.errors)

@@ -7,7 +7,7 @@ from datasketch import MinHash, MinHashLSH
 
 from transforms import lsh
 from transforms.signing import (MinHashConfig, Signer, content_hash, estimate_containment, estimate_jaccard,
-                                normalise_words, shingle_hashes)
+                                normalise_words, shingle_hashes, verification_signature)
 
 PINNED_NEWS_HASH = 17805029377940072764  # hash_words(['news']) under fnv-u16-poly3-v1
 
@@ -114,6 +114,21 @@ def test_estimates_match_datasketch_jaccard():
     assert estimate_containment(1.0, 10, 10) == 1.0
     assert estimate_containment(0.5, 100, 50) == pytest.approx(1.0)  # B inside A: |A&B|=50
     assert estimate_containment(0.0, 10, 0) == 0.0
+
+
+def test_verification_signature_keeps_the_jaccard_estimate():
+    signer = Signer(MinHashConfig())
+    docs = make_docs(n_base=12, copies=3)
+    ids = sorted(docs)
+    sigs, _ = signer.sign(docs[i] for i in ids)
+    short = [np.frombuffer(verification_signature(s.tobytes()), dtype=np.uint16) for s in sigs]
+    assert len(verification_signature(sigs[0].tobytes())) == 2 * len(sigs[0])
+    assert np.array_equal(short[0], sigs[0] & 0xFFFF)
+    diffs = [abs(estimate_jaccard(short[a], short[b]) - estimate_jaccard(sigs[a], sigs[b]))
+             for a in range(len(ids)) for b in range(a + 1, len(ids))]
+    # 1,128 pairs x 128 values: each chance agreement of the low 16 bits (p = 2^-16) moves an estimate by 1/128.
+    assert sum(d > 0 for d in diffs) <= 6  # ~1.8 expected
+    assert max(diffs) <= 1 / 128
 
 
 def test_bucket_pairs_caps_giant_bucket_to_star():

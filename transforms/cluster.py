@@ -14,7 +14,8 @@ Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflo
         finds it; pairs of two past articles are not formed again.
     JoinFirstSignature -> JoinSecondSignature -> VerifyPairs
         each distinct candidate meets both signatures once and is verified by estimated
-        Jaccard (or containment, for truncated copies).
+        Jaccard (or containment, for truncated copies); the join carries 16-bit
+        signatures (``verification_signature``), as it holds one per candidate pair.
     ComputeComponents                           union-find over verified edges
     KeyByComponent -> GroupByComponent -> BuildClusters
         canonical and roles per component (``transforms.roles``).
@@ -40,7 +41,8 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from transforms import lsh, roles
-from transforms.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match
+from transforms.signing import (MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match,
+                                verification_signature)
 
 __all__ = ["ClusterStories", "SignBatchFn", "SplitTextFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn",
            "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text", "index_row"]
@@ -108,9 +110,11 @@ class SignBatchFn(beam.DoFn):
 
 def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
     # Band records carry ids only: signatures travel once, to the verification join, not once per band
-    # (carrying them in all 42 band records doubled the peak memory of a local run).
+    # (carrying them in all 42 band records doubled the peak memory of a local run). The tag is packed
+    # into the id's string, one object per record where a tuple took three: the in-memory shuffle of
+    # a local run holds all (bands x articles) of them at once.
     sig = np.frombuffer(member["sig"], dtype=np.uint32)
-    value = (member["article_id"], tag)
+    value = tag + member["article_id"]
     for key in lsh.band_keys(sig, bands, rows):
         yield key, value
 
@@ -128,7 +132,7 @@ class PairBucketFn(beam.DoFn):
 
     def process(self, element):
         _, members = element
-        tags = dict(members)
+        tags = {m[1:]: m[0] for m in members}  # "<tag><article_id>", see _emit_band_keys
         self._bucket_size.update(len(tags))
         if len(tags) < 2 or all(t == _OLD for t in tags.values()):
             return
@@ -142,6 +146,10 @@ class PairBucketFn(beam.DoFn):
             if tags[a] == _OLD and tags[b] == _OLD:
                 continue
             yield (a, b) if a < b else (b, a)
+
+
+def _verification_entry(member: dict) -> tuple:
+    return member["article_id"], (verification_signature(member["sig"]), member["n_shingles"])
 
 
 def _attach_first_signature(element):
@@ -171,12 +179,12 @@ class VerifyPairsFn(beam.DoFn):
         if not sigs:
             return
         sig_b, n_b = sigs[0]
-        vec_b = np.frombuffer(sig_b, dtype=np.uint32)
+        vec_b = np.frombuffer(sig_b, dtype=np.uint16)
         n = 0
         for a, sig_a, n_a in grouped["pairs"]:
             n += 1
             self._candidates.inc()
-            j = estimate_jaccard(np.frombuffer(sig_a, dtype=np.uint32), vec_b)
+            j = estimate_jaccard(np.frombuffer(sig_a, dtype=np.uint16), vec_b)
             c = estimate_containment(j, n_a, n_b)
             if is_match(self._config, j, c, n_a, n_b):
                 self._verified.inc()
@@ -484,8 +492,8 @@ class ClusterStories(beam.PTransform):
             | "DedupeCandidates" >> beam.Distinct()
         )
         signatures = (
-            (signed | "KeyNewSignatures" >> beam.Map(lambda a: (a["article_id"], (a["sig"], a["n_shingles"]))),
-             history | "KeyOldSignatures" >> beam.Map(lambda h: (h["article_id"], (h["sig"], h["n_shingles"]))))
+            (signed | "KeyNewSignatures" >> beam.Map(_verification_entry),
+             history | "KeyOldSignatures" >> beam.Map(_verification_entry))
             | "FlattenSignatures" >> beam.Flatten()
         )
         with_first = (

@@ -7,6 +7,7 @@ instance in ``setup()`` and closed in ``teardown()``.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -15,7 +16,7 @@ from transforms.boilerplate import site_group
 from transforms.document import article_record, extract_document
 from transforms.model import ExtractionError, Limits, error_record
 
-__all__ = ["ExtractArticles", "ExtractFn"]
+__all__ = ["ExtractArticles", "ExtractFn", "ExtractOutputs"]
 
 _LOG = logging.getLogger(__name__)
 ERRORS = "errors"
@@ -63,8 +64,19 @@ class ExtractFn(beam.DoFn):
         yield article_record(doc, ext)
 
 
+class ExtractOutputs(NamedTuple):
+    articles: beam.PCollection
+    errors: beam.PCollection
+
+
 class ExtractArticles(beam.PTransform):
-    """Extract clean text and metadata from every document."""
+    """Extract clean text and metadata from every document.
+
+    Input: a PCollection of RawDocument, or a dict ``{source name: PCollection}``.
+    Each source is extracted where it is read (one ParDo per source, fused with its
+    reader) and only the articles are flattened: flattening the documents first
+    would make a local runner hold every document's bytes at once.
+    """
 
     def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None):
         """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``)."""
@@ -75,5 +87,14 @@ class ExtractArticles(beam.PTransform):
 
     def expand(self, documents):
         kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
-        return documents | "ExtractText" >> beam.ParDo(
-            ExtractFn(self._limits, self._use_sandbox), **kwargs).with_outputs(ERRORS, main="articles")
+        sources = documents if isinstance(documents, dict) else {"": documents}
+        outs = [
+            docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
+                ExtractFn(self._limits, self._use_sandbox), **kwargs).with_outputs(ERRORS, main="articles")
+            for name, docs in sorted(sources.items())
+        ]
+        if len(outs) == 1:
+            return ExtractOutputs(outs[0].articles, outs[0][ERRORS])
+        return ExtractOutputs(
+            [o.articles for o in outs] | "FlattenArticles" >> beam.Flatten(),
+            [o[ERRORS] for o in outs] | "FlattenErrors" >> beam.Flatten())
