@@ -155,3 +155,12 @@ def test_texts_rejoin_rows_and_the_canonical_text_reaches_its_cluster():
         out = p | beam.Create(arts) | ClusterStories(CFG)
         assert_that(out["articles"], rows, label="CheckRows")
         assert_that(out["clusters"], clusters, label="CheckClusters")
+
+
+def test_texts_travel_packed_and_come_back_unchanged():
+    from transforms.cluster import pack_text, unpack_text
+    text = "Zürich — 東京: the council's budget vote.\n\n" + " ".join(words(44))
+    packed = pack_text(text)
+    assert unpack_text(packed) == text
+    assert len(packed) < len(text.encode("utf-8")) / 2
+    assert pack_text(None) is None and unpack_text(None) is None
