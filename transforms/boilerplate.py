@@ -41,7 +41,11 @@ SAMPLE_DOCS = 256   # per site
 
 def site_group(doc: RawDocument) -> str:
     """Which documents count as one site: the host when known, else the folder of the file."""
-    return site_of(doc.url) or os.path.dirname(doc.source) or "."
+    return site_of(doc.url) or _folder_of(doc.source)
+
+
+def _folder_of(path: str) -> str:
+    return os.path.dirname(path) or "."
 
 
 def candidate_lines(raw: bytes) -> set:
@@ -97,9 +101,9 @@ def _sample_entry(doc: RawDocument) -> tuple:
 
 
 def _file_sample_entry(metadata) -> tuple:
-    # What site_group and sample_rank make of the RawDocument ReadFileFn builds from this file.
+    # What site_group and sample_rank make of the RawDocument ReadFileFn builds from this file (no URL).
     path = metadata.path
-    return os.path.dirname(path) or ".", (sample_rank(path), path)
+    return _folder_of(path), (sample_rank(path), path)
 
 
 class SampleFiles(beam.PTransform):
