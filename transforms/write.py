@@ -168,6 +168,9 @@ class WriteTable(beam.PTransform):
                 file_naming=_file_naming(f"part-{run_id}", ".parquet"),
                 sink=_SinkFactory(schema),
                 shards=self._shards,
+                # WriteToFiles still writes a file per bundle unless no writer may open per bundle:
+                # a table asked for N files (clusters: exactly one) would get one per bundle.
+                max_writers_per_bundle=0 if self._shards else fileio.WriteToFiles.MAX_NUM_WRITERS_PER_BUNDLE,
                 temp_directory=StaticValueProvider(str, self._temp) if self._temp else None,
             )
         )
