@@ -118,8 +118,9 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         clustered["index"] | "WriteIndex" >> WriteTable(
             layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         cluster_state | "WriteClusters" >> WriteTable(
-            layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, shards=1,
-            temp_directory=tmp),
+            # One file per bundle, merged into the one clusters file when the run is published:
+            # asking for one shard would gather every cluster row into one group first.
+            layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         errors | "FlattenErrors" >> beam.Flatten()
         | "WriteErrors" >> WriteTable(layout.join(ctx.staging, "errors", partition), ERRORS_SCHEMA, ctx.run_id,
                                       ctx.ingested_at, temp_directory=tmp),

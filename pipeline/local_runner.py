@@ -122,12 +122,14 @@ class LocalRunner(FnApiRunner):
         """Called after every bundle with its response (counters included)."""
 
     def _execute_bundle(self, runner_execution_context, bundle_context_manager, bundle_input):
-        self._spill_outputs(runner_execution_context, bundle_context_manager)
+        spilled = self._spill_outputs(runner_execution_context, bundle_context_manager)
         result = super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
+        for buffer in spilled:
+            buffer.settle()
         self._trim_heap()
         return result
 
-    def _spill_outputs(self, context, bundle_context_manager) -> None:
+    def _spill_outputs(self, context, bundle_context_manager) -> list:
         # Beam creates a stage's output buffers on first write unless they exist: make them ours first.
         buffers = context.pcoll_buffers
         for transform_id, buffer_id in bundle_context_manager.stage_data_outputs.items():
@@ -142,6 +144,9 @@ class LocalRunner(FnApiRunner):
                 if stock._windowing.is_default():
                     buffers[buffer_id] = SpillingGroupingBuffer(
                         stock._pre_grouped_coder, stock._post_grouped_coder, self._spill_dir)
+        # Also a buffer an earlier stage created (two stages feeding one flatten or shuffle).
+        return [buffers[b] for b in bundle_context_manager.stage_data_outputs.values()
+                if hasattr(buffers.get(b), "settle")]
 
     def _run_bundle(self, runner_execution_context, bundle_context_manager, bundle_input,
                     data_output, expected_timer_output, bundle_manager):

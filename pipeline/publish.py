@@ -23,7 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipeline import layout
 from schemas import TABLES
-from transforms.write import write_parquet
+from transforms.write import merge_parquet, write_parquet
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
            "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
@@ -116,6 +116,23 @@ def record_counters(output: str, run_id: str, counters: Dict, distributions: Opt
         fh.write(json.dumps(manifest, indent=2, default=str).encode())
 
 
+def _merged_clusters(staging: str, files: list) -> str:
+    """The clusters table is one file; a run staged one per bundle of its last stage. Merge them, once.
+
+    The merged file sits outside the table's staging folder, so a publish that
+    is interrupted and run again never merges it with the parts a second time.
+    """
+    merged = layout.join(staging, "clusters-merged", layout.CLUSTERS_FILE)
+    if not FileSystems.exists(merged):
+        _ensure_dir(layout.join(staging, "clusters-merged"))
+        partial = merged + ".partial"
+        with FileSystems.create(partial) as fh:
+            merge_parquet(files, fh, TABLES["clusters"])
+        FileSystems.rename([partial], [merged])
+        crash_point("merge")
+    return merged
+
+
 def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
     """Move a finished run's staged files into the dataset; returns what moved per table."""
     staging = layout.staging_dir(output, run_id)
@@ -126,6 +143,8 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     moved = {}
     for table, folder in layout.DESTINATIONS.items():
         files = staged_files(staging, table)
+        if table == "clusters" and len(files) > 1:
+            files = [_merged_clusters(staging, files)]
         if not files and table in TABLES and not table_files(output, table):
             # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
             empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \

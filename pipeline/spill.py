@@ -41,6 +41,8 @@ PARTS = 64
 PART_BYTES = 32 << 20
 #: Levels of splitting; past them a partition is one key or hash-colliding keys.
 MAX_LEVELS = 4
+#: What a buffer may keep in memory once its producing stage has finished.
+IDLE_MEMORY_BYTES = 64 << 10
 #: Size of the chunks a grouping buffer hands out.
 OUT_CHUNK_BYTES = 1 << 20
 
@@ -102,6 +104,11 @@ class SpillingListBuffer:
             self._file = SpillFile(self._directory)
         self._chunks = [self._file.write(c) if isinstance(c, bytes) else c for c in self._chunks]
         self._in_memory = 0
+
+    def settle(self) -> None:
+        """The producing stage has finished: keep no more than a little in memory while the buffer waits."""
+        if self._in_memory > IDLE_MEMORY_BYTES:
+            self._spill()
 
     def extend(self, other: "SpillingListBuffer") -> None:
         for chunk in other:
@@ -217,6 +224,11 @@ class SpillingGroupingBuffer:
             key, value = self._pre_impl.decode_from_stream(stream, True).value
             encoded_key = key_impl.encode(key)
             parts.add(parts.part_of(encoded_key), _record(encoded_key, value_impl.encode(value)))
+
+    def settle(self) -> None:
+        """The producing stage has finished: keep no more than a little in memory while the buffer waits."""
+        if self._parts._staged_bytes > IDLE_MEMORY_BYTES:
+            self._parts.flush()
 
     def extend(self, other) -> None:
         raise NotImplementedError("grouping buffers are not merged by the local runner")

@@ -136,6 +136,42 @@ def test_publish_step_can_run_again(tmp_path):
     assert len(read_table(out, "articles")) == 3
 
 
+@pytest.mark.parametrize("killed_at", ["merge", "moved"])
+def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, killed_at):
+    """The clusters stage may run as many bundles (a file each); the dataset keeps exactly one clusters file.
+
+    The publish step is killed once, after the merge or after the merged file moved, and then run again.
+    """
+    import pyarrow.parquet as pq
+
+    from pipeline import publish
+    from schemas import CLUSTERS_SCHEMA, to_row
+    from transforms.write import write_parquet
+
+    out = tmp_path / "out"
+    staged = out / "_staging" / "r1" / "clusters"
+    staged.mkdir(parents=True)
+    for part in range(3):
+        rows = [to_row({"cluster_id": f"c{part}-{i}", "size": 1}, CLUSTERS_SCHEMA) for i in range(40 + part)]
+        write_parquet(str(staged / f"part-r1-{part:05d}-of-00003.parquet"), rows, CLUSTERS_SCHEMA)
+
+    def crash(name):
+        if killed_at == "merge" and name == "merge" or \
+                killed_at == "moved" and name == "publish" and (out / "clusters" / "clusters.parquet").exists():
+            raise KeyboardInterrupt
+    monkeypatch.setattr(publish, "crash_point", crash)
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
+    monkeypatch.undo()
+    rows = publish.publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
+    assert rows["clusters"] == 123
+    files = list((out / "clusters").rglob("*.parquet"))
+    assert [f.name for f in files] == ["clusters.parquet"]
+    table = pq.read_table(files[0])
+    assert table.num_rows == 123 and len(set(table["cluster_id"].to_pylist())) == 123
+    assert not (out / "_staging" / "r1").exists()
+
+
 def test_overlapping_runs_wait_for_each_other_and_lose_nothing(tmp_path):
     """A scheduled run that starts while the previous one is still going waits for it (local datasets)."""
     import fcntl

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 from apache_beam.options.value_provider import StaticValueProvider
@@ -50,6 +51,20 @@ def write_parquet(where, rows: Sequence[dict], schema: pa.Schema) -> None:
     if table.num_rows:
         table = table.sort_by(_sort_keys(schema))
     pq.write_table(table, where, row_group_size=ROW_GROUP_ROWS, **_writer_kwargs(schema))
+
+
+def merge_parquet(sources: Sequence[str], where, schema: pa.Schema) -> int:
+    """Copy the row groups of ``sources`` into one Parquet file, one row group in memory at a time; rows copied."""
+    rows = 0
+    with pq.ParquetWriter(where, schema, **_writer_kwargs(schema)) as writer:
+        for path in sources:
+            with FileSystems.open(path) as fh:
+                parquet = pq.ParquetFile(fh)
+                for i in range(parquet.num_row_groups):
+                    group = parquet.read_row_group(i).cast(schema)
+                    writer.write_table(group, row_group_size=max(group.num_rows, 1))
+                    rows += group.num_rows
+    return rows
 
 
 class ParquetSink(fileio.FileSink):
