@@ -27,6 +27,8 @@ from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner.execution import ListBuffer
 from apache_beam.runners.portability.fn_api_runner.translations import DataInput, split_buffer_id
+from apache_beam.transforms.trigger import AccumulationMode, Always
+from apache_beam.transforms.window import GlobalWindows
 
 from pipeline.spill import SpillingGroupingBuffer, SpillingListBuffer, slice_chunks
 
@@ -141,7 +143,7 @@ class LocalRunner(FnApiRunner):
                     bundle_context_manager.get_input_coder_impl(transform_id), self._spill_dir)
             elif kind == "group":
                 stock = bundle_context_manager.get_buffer(buffer_id, transform_id)
-                if stock._windowing.is_default():
+                if _one_group_per_key(stock._windowing):
                     buffers[buffer_id] = SpillingGroupingBuffer(
                         stock._pre_grouped_coder, stock._post_grouped_coder, self._spill_dir)
         # Also a buffer an earlier stage created (two stages feeding one flatten or shuffle).
@@ -190,6 +192,20 @@ class LocalRunner(FnApiRunner):
     def _count_bundle(self, response) -> None:
         self.bundles_run += 1
         self.bundle_finished(response)
+
+
+def _one_group_per_key(windowing) -> bool:
+    """Whether a batch shuffle may be emitted as one group per key, as ``SpillingGroupingBuffer`` does.
+
+    True for the default windowing, and for ``Reshuffle``'s (global window, a
+    trigger that fires on every element): Reshuffle flattens its groups again
+    and restores each value's own timestamp, so how values were grouped is not
+    seen. Our file reads are spread by one.
+    """
+    if windowing.is_default():
+        return True
+    return (isinstance(windowing.windowfn, GlobalWindows) and isinstance(windowing.triggerfn, Always)
+            and windowing.accumulation_mode == AccumulationMode.DISCARDING)
 
 
 def _bytes_in(context, data_output, known) -> int:

@@ -155,3 +155,22 @@ def test_one_file_table_stays_one_file_when_its_stage_is_cut(tiny_spill, tmp_pat
     files = glob.glob(str(tmp_path / "t" / "*.parquet"))
     assert runner.bundles_run > 10
     assert len(files) == 1 and pq.read_table(files[0]).num_rows == 3_000
+
+
+def test_a_stage_that_fans_out_is_cut_into_bundles_by_its_output(monkeypatch):
+    # 300 small elements that each become 40 KB: the input is tiny, the output is 12 MB.
+    def bundles(out_budget):
+        monkeypatch.setattr(local_runner, "FIRST_BUNDLE_BYTES", 256)
+        monkeypatch.setattr(local_runner, "BUNDLE_OUT_BYTES", out_budget)
+        monkeypatch.setattr(local_runner, "MIN_BUNDLE_BYTES", 16)
+        runner = local_runner.LocalRunner()
+        with beam.Pipeline(runner=runner) as p:
+            sizes = (p | beam.Create(range(300)) | "Spread" >> beam.Reshuffle()  # the numbers are a stage's input
+                     | beam.Map(lambda i: "x" * 40_000 + str(i))
+                     | beam.Reshuffle()  # the 40 KB strings are the stage's output
+                     | beam.Map(len) | beam.combiners.Count.Globally())
+            assert_that(sizes, equal_to([300]))
+        return runner.bundles_run
+
+    fine, coarse = bundles(1 << 20), bundles(1 << 30)
+    assert fine >= coarse + 8, (fine, coarse)

@@ -773,8 +773,10 @@ def _scaling(small: dict, big: dict) -> str:
         a = small["pipeline"]["wall_s"] / small["n_docs"]
         b = big["pipeline"]["wall_s"] / big["n_docs"]
         parts.append(f"pipeline wall {b / a:.2f}")
+        grown_kb = (big['pipeline']['peak_rss_mb'] - small['pipeline']['peak_rss_mb']) * 1024
         parts.append(f"peak RSS x{big['pipeline']['peak_rss_mb'] / small['pipeline']['peak_rss_mb']:.1f} "
-                     f"for x{big['n_docs'] / small['n_docs']:.0f} documents")
+                     f"for x{big['n_docs'] / small['n_docs']:.0f} documents "
+                     f"({grown_kb / (big['n_docs'] - small['n_docs']):.1f} KB per extra document)")
     return "  time per document, 100k vs 10k (1.00 = linear): " + ", ".join(parts)
 
 
