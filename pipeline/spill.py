@@ -146,53 +146,41 @@ class SpillingListBuffer:
 class _Partitions:
     """``PARTS`` append-only partitions of (encoded key, value) records, staged in memory then on disk."""
 
-    def __init__(self, directory: Optional[str], level: int):
+    def __init__(self, value_impl, directory: Optional[str], level: int):
+        self._value_impl = value_impl
         self._directory = directory
-        self._level = level
+        self.level = level
+        self._seed = level * 0x9E3779B1 & 0xFFFFFFFF
         self._file: Optional[SpillFile] = None
         self._segments: List[List[Tuple[int, int]]] = [[] for _ in range(PARTS)]
         self._staged = [create_OutputStream() for _ in range(PARTS)]
-        self._staged_bytes = 0
 
-    def part_of(self, encoded_key: bytes) -> int:
-        return zlib.crc32(encoded_key, self._level * 0x9E3779B1 & 0xFFFFFFFF) % PARTS
+    def add(self, encoded_key: bytes, value) -> None:
+        out = self._staged[zlib.crc32(encoded_key, self._seed) % PARTS]
+        out.write(encoded_key, True)
+        self._value_impl.encode_to_stream(value, out, True)
 
-    def add(self, part: int, record: bytes) -> None:
-        self._staged[part].write(record)
-        self._staged_bytes += len(record)
-        if self._staged_bytes > GROUP_STAGE_BYTES:
-            self.flush()
+    def staged_bytes(self) -> int:
+        return sum(out.size() for out in self._staged)
 
     def flush(self) -> None:
-        if not self._staged_bytes:
-            return
         if self._file is None:
             self._file = SpillFile(self._directory)
-        for part, stream in enumerate(self._staged):
-            if stream.size():
-                self._segments[part].append(self._file.write(stream.get()))
+        for part, out in enumerate(self._staged):
+            if out.size():
+                self._segments[part].append(self._file.write(out.get()))
                 self._staged[part] = create_OutputStream()
-        self._staged_bytes = 0
 
     def size(self, part: int) -> int:
         return sum(length for _, length in self._segments[part])
 
-    def read(self, part: int) -> Iterator[bytes]:
+    def records(self, part: int) -> Iterator[Tuple[bytes, object]]:
+        """The (encoded key, value) records of a flushed partition, in the order they came."""
+        decode_value = self._value_impl.decode_from_stream
         for offset, length in self._segments[part]:
-            yield self._file.read(offset, length)
-
-
-def _record(encoded_key: bytes, encoded_value: bytes) -> bytes:
-    out = create_OutputStream()
-    out.write(encoded_key, True)
-    out.write(encoded_value, True)
-    return out.get()
-
-
-def _records(data: bytes) -> Iterator[Tuple[bytes, bytes]]:
-    stream = create_InputStream(data)
-    while stream.size() > 0:
-        yield stream.read_all(True), stream.read_all(True)
+            stream = create_InputStream(self._file.read(offset, length))
+            while stream.size() > 0:
+                yield stream.read_all(True), decode_value(stream, True)
 
 
 class SpillingGroupingBuffer:
@@ -210,7 +198,7 @@ class SpillingGroupingBuffer:
         self._key_impl = kv_coder.key_coder().get_impl()
         self._value_impl = kv_coder.value_coder().get_impl()
         self._directory = directory
-        self._parts = _Partitions(directory, 0)
+        self._parts = _Partitions(self._value_impl, directory, 0)
         self._read = False
         self.nbytes = 0
 
@@ -219,15 +207,16 @@ class SpillingGroupingBuffer:
             raise RuntimeError("grouping buffer append after read")
         self.nbytes += len(elements_data)
         stream = create_InputStream(elements_data)
-        parts, key_impl, value_impl = self._parts, self._key_impl, self._value_impl
+        decode, encode_key, add = self._pre_impl.decode_from_stream, self._key_impl.encode, self._parts.add
         while stream.size() > 0:
-            key, value = self._pre_impl.decode_from_stream(stream, True).value
-            encoded_key = key_impl.encode(key)
-            parts.add(parts.part_of(encoded_key), _record(encoded_key, value_impl.encode(value)))
+            key, value = decode(stream, True).value
+            add(encode_key(key), value)
+        if self._parts.staged_bytes() > GROUP_STAGE_BYTES:
+            self._parts.flush()
 
     def settle(self) -> None:
         """The producing stage has finished: keep no more than a little in memory while the buffer waits."""
-        if self._parts._staged_bytes > IDLE_MEMORY_BYTES:
+        if self._parts.staged_bytes() > IDLE_MEMORY_BYTES:
             self._parts.flush()
 
     def extend(self, other) -> None:
@@ -237,31 +226,30 @@ class SpillingGroupingBuffer:
         # As Beam's GroupingBuffer: shared, because reading does not consume it.
         return self
 
-    def _grouped(self, parts: _Partitions) -> Iterator[Tuple[bytes, List[bytes]]]:
+    def _grouped(self, parts: _Partitions) -> Iterator[Tuple[bytes, list]]:
         for part in range(PARTS):
-            if parts.size(part) > PART_BYTES and parts._level + 1 < MAX_LEVELS:
-                finer = _Partitions(self._directory, parts._level + 1)
-                for data in parts.read(part):
-                    for encoded_key, encoded_value in _records(data):
-                        finer.add(finer.part_of(encoded_key), _record(encoded_key, encoded_value))
+            if parts.size(part) > PART_BYTES and parts.level + 1 < MAX_LEVELS:
+                finer = _Partitions(self._value_impl, self._directory, parts.level + 1)
+                for i, (encoded_key, value) in enumerate(parts.records(part)):
+                    finer.add(encoded_key, value)
+                    if i % 1024 == 0 and finer.staged_bytes() > GROUP_STAGE_BYTES:
+                        finer.flush()
                 finer.flush()
                 yield from self._grouped(finer)
                 continue
             table = collections.defaultdict(list)
-            for data in parts.read(part):
-                for encoded_key, encoded_value in _records(data):
-                    table[encoded_key].append(encoded_value)
+            for encoded_key, value in parts.records(part):
+                table[encoded_key].append(value)
             yield from table.items()
 
     def __iter__(self) -> Iterator[bytes]:
         self._read = True
         self._parts.flush()
         in_global_window = _global_window_pane()
-        key_impl, value_impl = self._key_impl, self._value_impl
+        decode_key = self._key_impl.decode
         out = create_OutputStream()
-        for encoded_key, encoded_values in self._grouped(self._parts):
-            values = [value_impl.decode(v) for v in encoded_values]
-            self._post_impl.encode_to_stream(in_global_window((key_impl.decode(encoded_key), values)), out, True)
+        for encoded_key, values in self._grouped(self._parts):
+            self._post_impl.encode_to_stream(in_global_window((decode_key(encoded_key), values)), out, True)
             if out.size() >= OUT_CHUNK_BYTES:
                 yield out.get()
                 out = create_OutputStream()
