@@ -47,6 +47,14 @@ IDLE_MEMORY_BYTES = 64 << 10
 OUT_CHUNK_BYTES = 1 << 20
 
 
+def _round_robin(chunks: Iterable[bytes], n: int) -> List[List[bytes]]:
+    # Only Beam's multi-worker bundle manager partitions a buffer; it gets whole chunks, round-robin.
+    parts: List[List[bytes]] = [[] for _ in range(n)]
+    for i, chunk in enumerate(chunks):
+        parts[i % n].append(chunk)
+    return parts
+
+
 class SpillFile:
     """An append-only anonymous temp file; the OS drops it when the last buffer holding it goes."""
 
@@ -127,11 +135,7 @@ class SpillingListBuffer:
             yield chunk if isinstance(chunk, bytes) else self._file.read(*chunk)
 
     def partition(self, n: int) -> List[List[bytes]]:
-        # Only the multi-worker bundle manager asks; it gets whole chunks round-robin.
-        parts: List[List[bytes]] = [[] for _ in range(n)]
-        for i, chunk in enumerate(self):
-            parts[i % n].append(chunk)
-        return parts
+        return _round_robin(self, n)
 
     def clear(self) -> None:
         self.cleared = True
@@ -164,6 +168,8 @@ class _Partitions:
         return sum(out.size() for out in self._staged)
 
     def flush(self) -> None:
+        if not self.staged_bytes():
+            return
         if self._file is None:
             self._file = SpillFile(self._directory)
         for part, out in enumerate(self._staged):
@@ -184,7 +190,7 @@ class _Partitions:
 
 
 class SpillingGroupingBuffer:
-    """``GroupingBuffer`` (default windowing only) that groups one hash partition at a time from disk.
+    """Batch ``GroupingBuffer`` (one group per key) that groups one hash partition at a time from disk.
 
     Grouping is by the encoded key, as Beam's own buffer does. Output order is
     partition order (CRC32 of the key, so the same on every run), then first
@@ -257,10 +263,7 @@ class SpillingGroupingBuffer:
             yield out.get()
 
     def partition(self, n: int) -> List[List[bytes]]:
-        parts: List[List[bytes]] = [[] for _ in range(n)]
-        for i, chunk in enumerate(self):
-            parts[i % n].append(chunk)
-        return parts
+        return _round_robin(self, n)
 
     cleared = False
 
