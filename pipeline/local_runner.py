@@ -157,7 +157,8 @@ class LocalRunner(FnApiRunner):
             return self._run_bundle_whole(runner_execution_context, bundle_context_manager, bundle_input,
                                           data_output, expected_timer_output, bundle_manager)
         sizer = self._sizers.setdefault(bundle_context_manager.stage.name, _BundleSizer())
-        outputs = [runner_execution_context.pcoll_buffers.get(b) for b in data_output.values()]
+        # _spill_outputs made every output buffer already; only ours count their bytes.
+        outputs = [runner_execution_context.pcoll_buffers[b] for b in data_output.values()]
         responses, deferred, timers, watermarks = [], {}, {}, {}
         for transform_id, buffer in bundle_input.data.items():
             coder_impl = bundle_context_manager.get_input_coder_impl(transform_id)
@@ -165,12 +166,12 @@ class LocalRunner(FnApiRunner):
                 sub_input = {t: ListBuffer(bundle_context_manager.get_input_coder_impl(t))
                              for t in bundle_input.data}
                 sub_input[transform_id]._inputs = piece
-                before = _bytes_in(runner_execution_context, data_output, outputs)
+                before = _bytes_in(outputs)
                 started = time.monotonic()
                 response, sub_deferred, sub_timers, sub_watermarks = super()._run_bundle(
                     runner_execution_context, bundle_context_manager, DataInput(sub_input, {}),
                     data_output, expected_timer_output, bundle_manager)
-                sizer.saw(sum(map(len, piece)), _bytes_in(runner_execution_context, data_output, outputs) - before,
+                sizer.saw(sum(map(len, piece)), _bytes_in(outputs) - before,
                           time.monotonic() - started)
                 self._count_bundle(response)
                 responses.append(response)
@@ -208,14 +209,8 @@ def _one_group_per_key(windowing) -> bool:
             and windowing.accumulation_mode == AccumulationMode.DISCARDING)
 
 
-def _bytes_in(context, data_output, known) -> int:
-    # A stage's outputs may first appear during its first bundle.
-    total = 0
-    for i, buffer_id in enumerate(data_output.values()):
-        buffer = known[i] if known[i] is not None else context.pcoll_buffers.get(buffer_id)
-        known[i] = buffer
-        total += getattr(buffer, "nbytes", 0)
-    return total
+def _bytes_in(buffers) -> int:
+    return sum(getattr(buffer, "nbytes", 0) for buffer in buffers)
 
 
 def _merged(responses):

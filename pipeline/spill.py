@@ -285,7 +285,9 @@ def _global_window_pane() -> Callable:
 
 
 def slice_chunks(chunks: Iterable[bytes], coder_impl, limit: Callable[[], int]) -> Iterator[List[bytes]]:
-    """Regroup encoded chunks into lists of at most ``limit()`` bytes, cut at element boundaries.
+    """Regroup encoded chunks into lists of about ``limit()`` bytes, cut at element boundaries.
+
+    A list goes over the limit by at most one element.
 
     ``limit`` is asked again before each slice, so the caller can shrink it
     once it has seen how much output a byte of input makes. A chunk bigger than
