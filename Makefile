@@ -43,7 +43,7 @@ wheel: $(STAMP)
 	rm -rf dist/
 	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist/ .
 	$(BIN)/python -c "import sys, zipfile, glob; n = zipfile.ZipFile(glob.glob('dist/storywire-*.whl')[0]).namelist(); \
-	missing = [p for p in ('pipeline/cli.py', 'transforms/cluster.py', 'schemas/__init__.py') if p not in n]; \
+	missing = [p for p in ('pipeline/cli.py', 'transforms/dedup/cluster.py', 'schemas/__init__.py') if p not in n]; \
 	sys.exit(f'wheel lacks {missing}' if missing else 0)"
 
 # Needs docker and gcloud: IMAGE=REGION-docker.pkg.dev/PROJECT/REPO/storywire TEMPLATE=gs://BUCKET/storywire.json

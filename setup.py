@@ -28,7 +28,7 @@ setuptools.setup(
     version="0.1.0",
     description="Beam pipeline that clusters syndicated copies of news stories into Parquet.",
     python_requires=">=3.10",
-    packages=["pipeline", "transforms", "schemas"],
+    packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]),
     install_requires=REQUIRED,
     extras_require={"test": ["pytest>=8,<10", "pandas>=2.1,<3"], "gcp": ["apache-beam[gcp]==2.77.0"]},
     entry_points={"console_scripts": ["storywire=pipeline.cli:main"]},

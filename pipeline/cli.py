@@ -14,9 +14,25 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
-import uuid
 from typing import List, Optional
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import StandardOptions
+
+from pipeline import stream
+from pipeline.analyst import query, report
+from pipeline.graph import RunContext, build_pipeline
+from pipeline.options import StorywireOptions, minhash_config_from
+from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
+from pipeline.runs import counters_of, distributions_of, has_flag, new_run_id
+from transforms import counters as names
+from transforms.dataset import layout, publish
+from transforms.extract.document import extract_document
+from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms.model import ExtractionError, Limits, RawDocument
 
 __all__ = ["main"]
 
@@ -34,17 +50,8 @@ _READY_GRACE_S = 15 * 60
 _UNFINISHED_GRACE_S = 24 * 3600
 
 
-def _new_run_id(now: dt.datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-
-
-def _has_flag(argv: List[str], flag: str) -> bool:
-    return any(a == flag or a.startswith(flag + "=") for a in argv)
-
-
 def _expand_input(pattern: Optional[str]) -> Optional[str]:
     """A bare directory means every file in it."""
-    from apache_beam.io.filesystems import FileSystems
     if pattern and not any(ch in pattern for ch in "*?[") and (
             pattern.endswith("/") or (FileSystems.exists(pattern) and "://" not in pattern and _is_dir(pattern))):
         return FileSystems.join(pattern.rstrip("/"), "*")
@@ -52,17 +59,12 @@ def _expand_input(pattern: Optional[str]) -> Optional[str]:
 
 
 def _is_dir(path: str) -> bool:
-    import os
     return os.path.isdir(path)
 
 
 def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import StandardOptions
 
-    from pipeline import layout, publish
-    from pipeline.graph import RunContext, build_pipeline
-    from pipeline.options import StorywireOptions, minhash_config_from
+
 
     if not args.output:
         print("storywire run: --output is required", file=sys.stderr)
@@ -75,7 +77,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     options = StorywireOptions(argv)
     opts = options.view_as(StorywireOptions)
     opts.input = _expand_input(opts.input)
-    if not _has_flag(argv, "--runner"):
+    if not has_flag(argv, "--runner"):
         # The default SwitchingDirectRunner tries to download Prism first; be explicit.
         options.view_as(StandardOptions).runner = "FnApiRunner"
     config = minhash_config_from(opts)
@@ -89,17 +91,15 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         if rolled:
             print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
         now = dt.datetime.now(dt.timezone.utc)
-        run_id = opts.run_id or _new_run_id(now)
+        run_id = opts.run_id or new_run_id(now)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
                          pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
 
         runner = None
-        if not _has_flag(argv, "--runner"):
-            from pipeline.progress import ProgressFnApiRunner
+        if not has_flag(argv, "--runner"):
             runner = ProgressFnApiRunner()
         p = beam.Pipeline(runner=runner, options=options)
         build_pipeline(p, opts, ctx)
-        from pipeline.progress import ProgressPrinter
         with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
             result = p.run()
             if opts.no_wait:
@@ -107,34 +107,11 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
                 return 0
             result.wait_until_finish()
 
-    counters = _counters(result)
+    counters = counters_of(result)
     staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}
-    publish.record_counters(opts.output, run_id, counters, _distributions(result))
+    publish.record_counters(opts.output, run_id, counters, distributions_of(result))
     _print_summary(run_id, opts.output, counters, staged)
     return 0
-
-
-def _counters(result) -> dict:
-    from apache_beam.metrics.metric import MetricsFilter
-    out = {}
-    for c in result.metrics().query(MetricsFilter().with_namespace("storywire"))["counters"]:
-        out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
-    return out
-
-
-def _distributions(result) -> dict:
-    """The run's storywire distributions (per-key working sets): name -> {count, sum, min, max}."""
-    from apache_beam.metrics.metric import MetricsFilter
-    out: dict = {}
-    for d in result.metrics().query(MetricsFilter().with_namespace("storywire"))["distributions"]:
-        v = d.committed or d.attempted
-        if v is None or not v.count:
-            continue
-        cur = out.setdefault(d.key.metric.name, {"count": 0, "sum": 0, "min": v.min, "max": v.max})
-        cur["count"] += v.count
-        cur["sum"] += v.sum
-        cur["min"], cur["max"] = min(cur["min"], v.min), max(cur["max"], v.max)
-    return out
 
 
 def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> None:
@@ -155,7 +132,6 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("pairs linked", counters.get("verified_pairs", 0)),
         ("capped LSH buckets", counters.get("capped_buckets", 0)),
     ]
-    from pipeline.progress import stage_counts
     rows += [(f"stage: {label}", value) for label, value in stage_counts(counters).items()]
     print(f"\nstorywire run {run_id} -> {output}")
     width = max(len(r[0]) for r in rows)
@@ -167,8 +143,6 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
 
 
 def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
-    from transforms.document import extract_document
-    from transforms.model import ExtractionError, Limits
 
     limits = Limits()
     status = 0
@@ -188,9 +162,7 @@ def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
 
 
 def _load_target(target: str, limits, allow_private: bool):
-    from transforms.model import ExtractionError, RawDocument
     if target.startswith(("http://", "https://")):
-        from transforms.fetch import FetchConfig, Fetcher
         res = Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)).fetch(target)
         if res.error_reason:
             raise ExtractionError("fetch", res.error_reason, res.detail)
@@ -205,7 +177,6 @@ def _load_target(target: str, limits, allow_private: bool):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline.options import StorywireOptions
 
     parser = argparse.ArgumentParser(
         prog="storywire",
@@ -228,11 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     ext.add_argument("--allow_private_hosts", action="store_true", help="Allow URLs on private/loopback addresses.")
     ext.set_defaults(func=cmd_extract)
 
-    for name in ("stream", "report", "query"):
-        try:
-            module = __import__(f"pipeline.{name}", fromlist=["register"])
-        except ImportError:
-            continue
+    for module in (stream, report, query):
         module.register(sub)
     return parser
 

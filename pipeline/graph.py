@@ -8,7 +8,7 @@
     every write's results (+ the staged feed state) ─────── PublishRun
 
 Everything is written to a staging folder; the last step, PublishRun, moves it
-into the dataset (``pipeline.publish``) once every write has finished, so a
+into the dataset (``transforms.dataset.publish``) once every write has finished, so a
 launcher that does not wait for the job (a flex template) still publishes.
 """
 from __future__ import annotations
@@ -18,18 +18,20 @@ import datetime as dt
 
 import apache_beam as beam
 
-from pipeline import layout
-from pipeline.publish import publish_run
+from transforms.dataset import layout
+from transforms.dataset.publish import publish_run
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
-from transforms.boilerplate import SAMPLE_DOCS, FindRepeatedLines
-from transforms.cluster import ClusterStories
-from transforms.extract import ExtractArticles
-from transforms.pending_clusters import FoldPendingClusters
-from transforms.publish_run import PublishRun
-from transforms.read_files import ReadDocuments
-from transforms.read_parquet import ReadParquetRows
-from transforms.write import WriteTable
+from transforms.ingest.fetch import FetchConfig
+from transforms.ingest.read_feeds import ReadFeeds
+from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
+from transforms.dedup.cluster import ClusterStories
+from transforms.extract.articles import ExtractArticles
+from transforms.dataset.pending_clusters import FoldPendingClusters
+from transforms.dataset.publish_run import PublishRun
+from transforms.ingest.files import ReadDocuments
+from transforms.dataset.read import ReadParquetRows
+from transforms.dataset.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
 
@@ -48,7 +50,6 @@ class RunContext:
 
 
 def fetch_config_from(opts: StorywireOptions):
-    from transforms.fetch import FetchConfig
     return FetchConfig(
         connect_timeout=opts.connect_timeout, read_timeout=opts.read_timeout, total_timeout=opts.fetch_timeout,
         max_bytes=opts.max_bytes, retries=opts.fetch_retries, per_host_concurrency=opts.per_host_concurrency,
@@ -61,8 +62,7 @@ def state_dir_of(opts: StorywireOptions) -> str:
 
 
 def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits, staging: str):
-    from transforms.read_feeds import ReadFeeds
-    # Feed state is staged with the run and applied when it publishes (pipeline.publish).
+    # Feed state is staged with the run and applied when it publishes (transforms.dataset.publish).
     return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir_of(opts), fetch_config_from(opts), limits,
                                         pending_dir=staging)
 

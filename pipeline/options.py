@@ -8,7 +8,7 @@ from __future__ import annotations
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.model import Limits
-from transforms.signing import MinHashConfig
+from transforms.dedup.signing import MinHashConfig
 
 __all__ = ["StorywireOptions", "limits_from", "minhash_config_from"]
 

@@ -27,8 +27,26 @@ import sys
 import time
 from typing import Any, List, Tuple
 
+import signal
+import threading
+
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
+from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
+
+from pipeline.graph import fetch_config_from
+from pipeline.options import StorywireOptions, limits_from, minhash_config_from
+from pipeline.runs import counters_of, has_flag, new_run_id
+from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
+from transforms.dataset import layout, publish
+from transforms.dataset.read import ReadParquetRows
+from transforms.dataset.write import WriteTable
+from transforms.dedup.cluster import SignBatchFn
+from transforms.dedup.first_seen import FirstSeenFn, history_marker
+from transforms.dedup.stream_match import MatchStories, cluster_update
+from transforms.extract.articles import ExtractArticles
+from transforms.ingest.read_feeds import FetchArticlesFn, FetchFeedsFn, ParseFeedsFn, ReadFeedListFn
 
 __all__ = ["build_stream", "register"]
 
@@ -36,19 +54,7 @@ __all__ = ["build_stream", "register"]
 def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, first_poll: float = None,
                  polls: int = None) -> beam.Pipeline:
     """Add the streaming graph to ``p``: ``polls`` polls (default ``--max_polls``; 0 = forever) from ``first_poll``."""
-    from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
-    from pipeline import layout
-    from pipeline.graph import fetch_config_from
-    from pipeline.options import limits_from, minhash_config_from
-    from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
-    from transforms.cluster import SignBatchFn
-    from transforms.extract import ExtractArticles
-    from transforms.first_seen import FirstSeenFn, history_marker
-    from transforms.read_feeds import FetchArticlesFn, FetchFeedsFn, ParseFeedsFn, ReadFeedListFn
-    from transforms.read_parquet import ReadParquetRows
-    from transforms.stream_match import MatchStories, cluster_update
-    from transforms.write import WriteTable
 
     limits = limits_from(opts)
     config = minhash_config_from(opts)
@@ -133,12 +139,11 @@ _REPORTED = ("feeds_fetched", "entries", "entries_seen_before", "documents_extra
 
 
 def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: float, polls: int) -> dict:
-    from pipeline.cli import _counters
     p = beam.Pipeline(options=options)
     build_stream(p, opts, run_id, started, first_poll, polls)
     result = p.run()
     result.wait_until_finish()
-    return _counters(result)
+    return counters_of(result)
 
 
 def _run_epochs(options, opts, run_id: str) -> dict:
@@ -154,8 +159,6 @@ def _run_epochs(options, opts, run_id: str) -> dict:
     files (an interrupt inside Beam's threads could leave them half done); a
     second signal stops at once.
     """
-    import signal
-    import threading
 
     stop = threading.Event()
 
@@ -186,11 +189,7 @@ def _run_epochs(options, opts, run_id: str) -> dict:
 
 
 def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
-    from apache_beam.options.pipeline_options import StandardOptions
 
-    from pipeline import publish
-    from pipeline.cli import _has_flag, _new_run_id
-    from pipeline.options import StorywireOptions, minhash_config_from
 
     if not args.feeds or not args.output:
         print("storywire stream: --feeds and --output are required", file=sys.stderr)
@@ -205,11 +204,11 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     # The stream appends to the index as it goes: record what its signatures mean first.
     publish.write_index_config(opts.output, config.to_metadata())
     options.view_as(StandardOptions).streaming = True
-    local = not _has_flag(argv, "--runner")
+    local = not has_flag(argv, "--runner")
     if local:
         options.view_as(StandardOptions).runner = "FnApiRunner"
     started = dt.datetime.now(dt.timezone.utc)
-    run_id = opts.run_id or _new_run_id(started)
+    run_id = opts.run_id or new_run_id(started)
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
     if local and not opts.max_polls:
         counters = _run_epochs(options, opts, run_id)
@@ -222,7 +221,6 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
 
 
 def register(sub) -> None:
-    from pipeline.options import StorywireOptions
 
     parser = sub.add_parser("stream", help="Poll feeds forever (or --max_polls times) as a streaming pipeline.",
                             description="Run the unbounded pipeline: poll feeds every --poll_interval seconds, "

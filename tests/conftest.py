@@ -2,7 +2,7 @@
 import pytest
 
 from transforms.model import Limits
-from transforms.sandbox import ExtractionSandbox
+from transforms.extract.sandbox import ExtractionSandbox
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from tests.bench import corpus
 from tests.bench.bench_cluster import adjusted_rand_index, contingency, pair_scores, score_clustering
-from transforms.signing import content_hash, normalise_words
+from transforms.dedup.signing import content_hash, normalise_words
 
 N = 400
 

@@ -358,7 +358,7 @@ def stage_read(docs_dir: Path) -> list:
 
 def stage_extract(docs: Sequence) -> tuple:
     """(article records, refused count): ``extract_document`` + ``article_record`` per document."""
-    from transforms.document import article_record, extract_document
+    from transforms.extract.document import article_record, extract_document
     from transforms.model import ExtractionError, Limits
     limits = Limits()
     records, refused = [], 0
@@ -373,7 +373,7 @@ def stage_extract(docs: Sequence) -> tuple:
 def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     """Exact-duplicate split by content hash, then signatures of the unique texts in batches."""
     import numpy as np
-    from transforms.signing import Signer
+    from transforms.dedup.signing import Signer
     first_of: Dict[str, int] = {}
     unique, dup_edges = [], []
     for i, rec in enumerate(records):
@@ -401,8 +401,8 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
         estimated (Jaccard, containment, shingles of a, shingles of b).
     """
     import numpy as np
-    from transforms import lsh
-    from transforms.signing import estimate_containment, estimate_jaccard
+    from transforms.dedup import lsh
+    from transforms.dedup.signing import estimate_containment, estimate_jaccard
     buckets: Dict[tuple, list] = collections.defaultdict(list)
     for pos in range(len(unique)):
         for key in lsh.band_keys(sigs[pos], config.bands, config.rows):
@@ -457,14 +457,14 @@ def false_links(truth_rows: Sequence, names: Sequence[str], edges: Sequence[tupl
 
 def stage_cluster(edges: Iterable[tuple], n: int) -> list:
     """Component label per record index (isolated records are their own component)."""
-    from transforms import lsh
+    from transforms.dedup import lsh
     comp = lsh.connected_components(edges)
     return [comp.get(i, i) for i in range(n)]
 
 
 def stage_write(records: Sequence[dict], labels: Sequence[int], where: Path) -> None:
     from schemas import ARTICLES_SCHEMA, to_row
-    from transforms.write import write_parquet
+    from transforms.dataset.write import write_parquet
     rows = []
     for i, (rec, label) in enumerate(zip(records, labels)):
         canonical = label == i  # a component's label is its smallest member
@@ -480,8 +480,8 @@ def naive_baseline(texts: Sequence[str], config) -> tuple:
         (labels, seconds for signatures, seconds for LSH + verification + union-find).
     """
     from datasketch import MinHash, MinHashLSH
-    from transforms import lsh
-    from transforms.signing import normalise_words
+    from transforms.dedup import lsh
+    from transforms.dedup.signing import normalise_words
     k = config.shingle_size
     t0 = time.perf_counter()
     minhashes = []

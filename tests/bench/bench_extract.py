@@ -8,11 +8,11 @@ Prints three tables:
 
 1. HTML evaluation set (``tests/data/extraction/html``): token precision, recall and
    F1 against the gold text (mean over pages) and pages per second, for
-   ``transforms.htmlextract.extract_html`` (after ``transforms.charset.decode_bytes``)
+   ``transforms.extract.html.extract_html`` (after ``transforms.extract.charset.decode_bytes``)
    and for ``trafilatura.extract`` with its default settings on the same bytes, measured
    in the same run; plus how often title / published / site match the page's metadata.
 2. Seeds (``seeds/`` vs ``tests/data/extraction/seeds/*.gold.txt``): the lead's
-   ``transforms.document.extract_document`` when it exists, and trafilatura's defaults
+   ``transforms.extract.document.extract_document`` when it exists, and trafilatura's defaults
    on the dumps wrapped one ``<p>`` per line.
 3. Sandbox overhead on the normal pages: median per-page time in-process, through
    ``ExtractionSandbox`` as configured for production (fast path), and with every page
@@ -106,8 +106,8 @@ def _header(title: str) -> str:
 def bench_html(pages: list) -> tuple:
     import trafilatura
 
-    from transforms.charset import charset_from_content_type, decode_bytes
-    from transforms.htmlextract import extract_html
+    from transforms.extract.charset import charset_from_content_type, decode_bytes
+    from transforms.extract.html import extract_html
     from transforms.model import Limits
 
     limits = Limits()
@@ -166,7 +166,7 @@ def bench_seeds() -> list:
         items.append((os.path.basename(matches[0]), raw, gold, {}))
     rows = []
     try:
-        from transforms.document import extract_document
+        from transforms.extract.document import extract_document
     except ImportError:
         extract_document = None
     if extract_document is not None:
@@ -181,7 +181,7 @@ def bench_seeds() -> list:
             except ExtractionError:
                 return ""
 
-        rows.append(_score("ours: transforms.document.extract_document", ours, items))
+        rows.append(_score("ours: transforms.extract.document.extract_document", ours, items))
     else:
         rows.append(None)
 
@@ -200,10 +200,10 @@ def bench_overhead(pages: list, repeats: int = 6) -> dict:
     Each page's time is the minimum over ``repeats`` runs (the least disturbed one);
     the table shows the median over pages of those times and of the per-page ratios.
     """
-    from transforms.charset import charset_from_content_type, decode_bytes
-    from transforms.htmlextract import HtmlExtractor
+    from transforms.extract.charset import charset_from_content_type, decode_bytes
+    from transforms.extract.html import HtmlExtractor
     from transforms.model import Limits
-    from transforms.sandbox import ExtractionSandbox
+    from transforms.extract.sandbox import ExtractionSandbox
 
     limits = Limits()
     texts = [decode_bytes(raw, charset_from_content_type(meta.get("content_type")))[0] for _, raw, _, meta in pages]
@@ -267,7 +267,7 @@ def main(argv: Optional[list] = None) -> int:
     seed_rows = bench_seeds()
     print(_header("Seeds: 5 plain-text dumps vs hand-made gold (mean per-document token P/R/F1)"))
     if seed_rows[0] is None:
-        print(f"  {'ours: transforms.document.extract_document':<44} {'n/a':>6} {'n/a':>6} {'n/a':>6} {'n/a':>9}"
+        print(f"  {'ours: transforms.extract.document.extract_document':<44} {'n/a':>6} {'n/a':>6} {'n/a':>6} {'n/a':>9}"
               "  (module not written yet)")
     else:
         print(_row(seed_rows[0]))

@@ -40,7 +40,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
-from transforms.signing import normalise_words
+from transforms.dedup.signing import normalise_words
 
 __all__ = ["KINDS", "TruthRow", "Generated", "generate", "iter_documents", "read_truth", "Story", "Event",
            "make_event", "write_story", "make_copy", "make_rewrite"]
@@ -880,7 +880,7 @@ class TruthRow:
 
 
 def _words_hash(words: Sequence[str]) -> str:
-    # transforms.signing.content_hash without tokenising twice (a unit test holds them equal).
+    # transforms.dedup.signing.content_hash without tokenising twice (a unit test holds them equal).
     return hashlib.blake2b(" ".join(words).encode(), digest_size=8).hexdigest()
 
 

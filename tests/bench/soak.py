@@ -23,8 +23,8 @@ What it does:
 4. Reads ``articles``/``errors`` back and prints: wall time, peak RSS, documents
    read, articles, errors by reason, where each hazard ended, and the targets.
 5. Times each hazard alone against the pure functions
-   (``transforms.document.extract_document`` with an ``ExtractionSandbox``,
-   ``transforms.feeds.parse_feed``), each in its own child process with a wall
+   (``transforms.extract.document.extract_document`` with an ``ExtractionSandbox``,
+   ``transforms.ingest.feeds.parse_feed``), each in its own child process with a wall
    limit, so a hazard that hangs is reported instead of hanging the soak.
 
 Targets (exit status 1 and a list of the missed ones otherwise): the run completes
@@ -449,7 +449,7 @@ def _role(pid: int, root_pid: int) -> str:
             cmdline = fh.read().replace(b"\0", b" ")
     except OSError:
         return "exited"
-    return "sandbox worker" if b"transforms.sandbox" in cmdline else cmdline[:40].decode(errors="replace")
+    return "sandbox worker" if b"transforms.extract.sandbox" in cmdline else cmdline[:40].decode(errors="replace")
 
 
 class TreeRssSampler:
@@ -544,7 +544,7 @@ def _time_alone_child(spec: dict) -> dict:
     limits = Limits(**spec.get("limits", {}))
     body = Path(spec["path"]).read_bytes()
     if spec["kind"] == "feed":
-        from transforms.feeds import parse_feed
+        from transforms.ingest.feeds import parse_feed
 
         started = time.perf_counter()
         try:
@@ -555,8 +555,8 @@ def _time_alone_child(spec: dict) -> dict:
         seconds = time.perf_counter() - started
     else:
         from tests.bench.soak import deep_page as _deep
-        from transforms.document import extract_document
-        from transforms.sandbox import ExtractionSandbox
+        from transforms.extract.document import extract_document
+        from transforms.extract.sandbox import ExtractionSandbox
 
         sandbox = ExtractionSandbox(limits)
         try:
@@ -887,7 +887,7 @@ def main() -> int:
             exponent, projected = growth
             print(f"\n  regex_bomb grows as size^{exponent:.2f}; projected at --max_bytes "
                   f"({limits.max_bytes / MB:.1f} MB): {projected:,.0f}s ({projected / 3600:,.1f} h) "
-                  f"in transforms.textclean.clean_text, which runs in-process with no time limit")
+                  f"in transforms.extract.text.clean_text, which runs in-process with no time limit")
             if projected > alone_target:
                 missed.append(f"regex_bomb: time grows as size^{exponent:.2f}, projected {projected:,.0f}s at "
                               f"--max_bytes (target < {alone_target:.0f}s)")

@@ -1,0 +1,184 @@
+"""Shingling, signatures and banding agree with datasketch; components are right."""
+import random
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from transforms.dedup import lsh
+from transforms.dedup.signing import (MinHashConfig, Signer, content_hash, estimate_containment, estimate_jaccard,
+                                normalise_words, shingle_hashes, verification_signature)
+
+PINNED_NEWS_HASH = 17805029377940072764  # hash_words(['news']) under fnv-u16-poly3-v1
+
+WORDS = ("minister council election troops border market shares storm flood court judge police budget school "
+         "hospital vaccine trial rocket launch team coach season goal league strike union wages inflation bank "
+         "rates housing prices drought wildfire bridge rail airport pilot crash ceasefire talks sanctions").split()
+
+
+def make_docs(n_base=12, copies=3, seed=7):
+    rng = random.Random(seed)
+    docs = {}
+    for b in range(n_base):
+        base = [rng.choice(WORDS) for _ in range(120)]
+        docs[f"b{b:02d}"] = " ".join(base)
+        for c in range(copies):
+            edited = list(base)
+            for _ in range(rng.randint(1, 25)):
+                edited[rng.randrange(len(edited))] = rng.choice(WORDS)
+            docs[f"b{b:02d}c{c}"] = " ".join(edited[: rng.randint(60, 120)])
+    return docs
+
+
+def test_normalise_and_content_hash_ignore_case_and_punctuation():
+    assert normalise_words("The “Quick”, brown FOX!") == ["the", "quick", "brown", "fox"]
+    assert content_hash("Hello, World") == content_hash("hello world")
+    assert content_hash("hello world") != content_hash("hello there world")
+    assert len(content_hash("x")) == 16
+
+
+def test_shingle_hashes_count_and_short_text():
+    words = "a b c d e".split()
+    assert len(shingle_hashes(words, 3)) == 3
+    assert len(shingle_hashes(["a"], 3)) == 1
+    assert len(shingle_hashes([], 3)) == 0
+    # Order matters inside a shingle.
+    assert shingle_hashes(["a", "b", "c"], 3)[0] != shingle_hashes(["c", "b", "a"], 3)[0]
+
+
+def test_signatures_equal_datasketch_update_batch():
+    cfg = MinHashConfig(num_perm=64, seed=3)
+    signer = Signer(cfg)
+    texts = list(make_docs(n_base=3).values())
+    sigs, counts = signer.sign(texts)
+    for text, sig, count in zip(texts, sigs, counts):
+        h = signer.hashes(text)
+        m = MinHash(num_perm=64, seed=3, hashfunc=lambda x: x)
+        m.update_batch(h.tolist())
+        assert np.array_equal(m.hashvalues, sig)
+        assert count == len(set(h.tolist()))
+
+
+def test_batching_does_not_change_signatures():
+    signer = Signer(MinHashConfig())
+    texts = list(make_docs(n_base=4).values())
+    hashes = [signer.hashes(t) for t in texts]
+    assert np.array_equal(signer.sign_hashes(hashes, chunk=50), signer.sign_hashes(hashes, chunk=10**6))
+
+
+def test_config_uses_datasketch_optimal_bands_and_validates():
+    cfg = MinHashConfig(num_perm=128, threshold=0.5, fn_weight=0.5)
+    ref = MinHashLSH(threshold=0.5, num_perm=128)
+    assert (cfg.bands, cfg.rows) == (ref.b, ref.r)
+    with pytest.raises(ValueError):
+        MinHashConfig(threshold=1.5)
+    with pytest.raises(ValueError):
+        MinHashConfig(num_perm=16, bands=10, rows=2)
+
+
+def test_candidate_pairs_equal_datasketch_minhashlsh():
+    cfg = MinHashConfig(num_perm=128, threshold=0.4, seed=1)
+    signer = Signer(cfg)
+    docs = make_docs()
+    ids = sorted(docs)
+    sigs, _ = signer.sign(docs[i] for i in ids)
+
+    ours_buckets = {}
+    for doc_id, sig in zip(ids, sigs):
+        for key in lsh.band_keys(sig, cfg.bands, cfg.rows):
+            ours_buckets.setdefault(key, []).append(doc_id)
+    ours = set()
+    for members in ours_buckets.values():
+        pairs, capped = lsh.bucket_pairs(members, cap=10**6)
+        assert not capped
+        ours.update(pairs)
+
+    ref = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm, params=(cfg.bands, cfg.rows))
+    mhs = {}
+    for doc_id, sig in zip(ids, sigs):
+        mhs[doc_id] = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, hashvalues=sig, scheme="affine32")
+        ref.insert(doc_id, mhs[doc_id])
+    theirs = {tuple(sorted((a, b))) for a in ids for b in ref.query(mhs[a]) if a != b}
+    assert len(ours) > len(ids) // 2  # the corpus really has candidates
+    assert ours == theirs
+
+
+def test_estimates_match_datasketch_jaccard():
+    signer = Signer(MinHashConfig())
+    docs = make_docs(n_base=2)
+    a, b = docs["b00"], docs["b00c0"]
+    (sa, sb), (na, nb) = signer.sign([a, b])
+    ma = MinHash(num_perm=128, seed=1, hashvalues=sa, scheme="affine32")
+    mb = MinHash(num_perm=128, seed=1, hashvalues=sb, scheme="affine32")
+    assert estimate_jaccard(sa, sb) == pytest.approx(ma.jaccard(mb))
+    assert estimate_containment(1.0, 10, 10) == 1.0
+    assert estimate_containment(0.5, 100, 50) == pytest.approx(1.0)  # B inside A: |A&B|=50
+    assert estimate_containment(0.0, 10, 0) == 0.0
+
+
+def test_verification_signature_keeps_the_jaccard_estimate():
+    signer = Signer(MinHashConfig())
+    docs = make_docs(n_base=12, copies=3)
+    ids = sorted(docs)
+    sigs, _ = signer.sign(docs[i] for i in ids)
+    short = [np.frombuffer(verification_signature(s.tobytes()), dtype=np.uint16) for s in sigs]
+    assert len(verification_signature(sigs[0].tobytes())) == 2 * len(sigs[0])
+    assert np.array_equal(short[0], sigs[0] & 0xFFFF)
+    diffs = [abs(estimate_jaccard(short[a], short[b]) - estimate_jaccard(sigs[a], sigs[b]))
+             for a in range(len(ids)) for b in range(a + 1, len(ids))]
+    # 1,128 pairs x 128 values: each chance agreement of the low 16 bits (p = 2^-16) moves an estimate by 1/128.
+    assert sum(d > 0 for d in diffs) <= 6  # ~1.8 expected
+    assert max(diffs) <= 1 / 128
+
+
+def test_bucket_pairs_caps_giant_bucket_to_star():
+    members = [f"d{i:04d}" for i in range(1000)]
+    pairs, capped = lsh.bucket_pairs(members, cap=50)
+    assert capped and len(pairs) == 999
+    assert all(a == "d0000" for a, _ in pairs)
+    small, capped = lsh.bucket_pairs(["b", "a", "c", "a"], cap=50)
+    assert not capped and small == [("a", "b"), ("a", "c"), ("b", "c")]
+
+
+def test_connected_components_chain_and_labels():
+    comps = lsh.connected_components([("c", "d"), ("a", "b"), ("b", "c"), ("x", "y")])
+    assert comps == {"a": "a", "b": "a", "c": "a", "d": "a", "x": "x", "y": "x"}
+
+
+def test_union_find_long_chain_and_star():
+    n = 20000
+    edges = [(f"n{i:06d}", f"n{i + 1:06d}") for i in range(n)] + [("hub", f"s{i}") for i in range(n)]
+    comps = lsh.connected_components(edges)
+    assert len(set(comps.values())) == 2
+    assert comps["n020000"] == "n000000" and comps["s5"] == "hub"
+
+
+def test_union_find_counts_its_working_set():
+    uf = lsh.UnionFind()
+    for a, b in [("a", "b"), ("b", "c"), ("a", "c"), ("x", "y")]:
+        uf.union(a, b)
+    assert len(uf) == 5 and uf.edges == 4
+
+
+def test_components_independent_of_edge_order():
+    rng = random.Random(1)
+    edges = [(f"{rng.randrange(300)}", f"{rng.randrange(300)}") for _ in range(250)]
+    ref = lsh.connected_components(edges)
+    for _ in range(5):
+        rng.shuffle(edges)
+        assert lsh.connected_components([(b, a) for a, b in edges]) == ref
+
+
+def test_cjk_text_is_tokenised_per_character():
+    # Without spaces, a Chinese or Japanese article must not collapse into a handful of "words".
+    assert normalise_words("北京市政府宣布 budget 2025") == ["北", "京", "市", "政", "府", "宣", "布", "budget", "2025"]
+    assert len(normalise_words("東京都は月曜日に新しい予算を発表した。")) == 18
+
+
+def test_word_hashes_are_stable_and_length_aware():
+    from transforms.dedup.signing import HASH_VERSION, hash_words
+    h = hash_words(["storywire", "storywire", "internationalisation", "internationalisations"])
+    assert h[0] == h[1] and h[2] != h[3]  # long words that share 16 characters still differ by length
+    # Pinned: if this changes, stored signatures change too, and HASH_VERSION must change with it.
+    assert HASH_VERSION == "fnv-u16-poly3-v1"
+    assert int(hash_words(["news"])[0]) == PINNED_NEWS_HASH

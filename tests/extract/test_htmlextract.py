@@ -1,0 +1,311 @@
+"""transforms.extract.html: boilerplate removed, metadata read, deep pages flattened, fallbacks used."""
+import datetime as dt
+import glob
+import json
+import os
+
+import pytest
+
+from tests.bench.bench_extract import load_html_set, token_prf
+from transforms.extract.charset import charset_from_content_type, decode_bytes
+from transforms.extract.html import (HtmlExtractor, clean_title, extract_html, flatten_markup, looks_like_html,
+                                    postfilter, quick_depth)
+from transforms.model import ExtractionError, Limits
+
+PARAGRAPHS = [
+    "The city council voted 7-2 on Tuesday to approve a $48 million plan to rebuild the Riverside pumping "
+    "station, which has failed three times during heavy storms since 2019.",
+    "Public works director Hannah Ellis said the new station would move twice as much water and would be "
+    "raised four feet above the current flood line, protecting about 2,400 homes in the low-lying east side.",
+    "“We have been lucky so far, and luck is not a plan,” Ellis told the council before the vote. “This "
+    "station is the single most important thing we can do for those neighborhoods.”",
+    "Construction is expected to begin next spring and to take about two years. The city will pay for most "
+    "of the work with a federal resilience grant and a bond approved by voters last November.",
+    "Two council members who voted against the plan said they supported the project but objected to the "
+    "contract, which went to the highest of three bidders after the lowest was disqualified on a technicality.",
+    "Residents of the east side have pushed for the upgrade for years. Maria Okonjo, whose basement flooded "
+    "twice in 2021, said she would believe it when she saw the cranes. “But today is a good day,” she said.",
+]
+TITLE = "Council approves $48 million rebuild of flood-prone pumping station"
+
+
+def article(inside: str = "", after: str = "", before: str = "", head: str = "", body_attrs: str = "") -> str:
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3]) + inside + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[3:])
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{TITLE} | Riverside Post</title>{head}</head>"
+            f"<body{body_attrs}>{before}<main><article><h1>{TITLE}</h1><div class='story-body'>{paras}</div>{after}</article></main></body></html>")
+
+
+def assert_article_only(result, forbidden):
+    for p in PARAGRAPHS:
+        assert p in result.text, f"article paragraph lost: {p[:60]}"
+    for marker in forbidden:
+        assert marker not in result.text, f"boilerplate kept: {marker!r}"
+
+
+def test_looks_like_html():
+    assert looks_like_html(article())
+    assert looks_like_html("\ufeff  <!-- saved page -->\n<html><body>x</body></html>")
+    assert looks_like_html("<div><p>one</p><p>two</p><a href='/x'>three</a><span>4</span><br></div>")
+    assert not looks_like_html(" date 2024-10-21 Play Brightcove video\n\nNorth Korean soldiers have been filmed.")
+    assert not looks_like_html('<?xml version="1.0"?><rss version="2.0"><channel><item></item></channel></rss>')
+    assert not looks_like_html("Prices rose 3% <b>again</b> this year, the report said.")
+
+
+BOILERPLATE = {
+    "navigation": ("<nav class='site-nav'><ul><li><a href='/'>Home</a></li><li><a href='/news'>Local News Desk</a></li>"
+                   "<li><a href='/sports'>Sports Scores Today</a></li></ul></nav>", "", ["Local News Desk", "Sports Scores Today"]),
+    "cookie banner": ("<div id='cmp-dialog' class='consent-layer'><h2>We value your privacy</h2><p>We and our 312 partners "
+                      "store and access information on your device, such as cookies, for personalised advertising and "
+                      "content measurement.</p><button>Accept all</button></div>", "", ["312 partners", "Accept all"]),
+    "comments": ("", "<section class='reader-responses'><h3>Reader responses (3)</h3><div class='resp'><b>dave_k</b>"
+                 "<p>This pumping station has been a disaster for a decade and the council only acts now because "
+                 "it is an election year, which everyone on the east side knows perfectly well.</p></div></section>",
+                 ["election year", "dave_k", "Reader responses"]),
+    "related links": ("", "<div class='onward-journey'><h2>Related stories</h2><ul><li><a href='/a'>Flooding closes "
+                      "three schools on the east side</a></li><li><a href='/b'>Mayor proposes storm fee for "
+                      "property owners</a></li></ul></div>", ["Flooding closes three schools", "storm fee"]),
+    "teaser rail": ("", "<div class='css-1q2w3e'><h2 class='css-9o8i7u'>More stories</h2><div><a href='/c'><h3>Police "
+                    "identify driver killed in Route 9 crash</h3></a><p>The 34-year-old man was pronounced dead at the "
+                    "scene after his car left the road early Sunday.</p></div></div>",
+                    ["Route 9 crash", "pronounced dead"]),
+    "sponsored block": ("", "<div class='sponsored-content'><span>Sponsored</span><a href='#'>Doctors stunned by "
+                        "simple morning habit</a><a href='#'>This retirement trick is catching on</a></div>",
+                        ["Doctors stunned", "retirement trick"]),
+    "newsletter box": ("<aside class='signup-module'><h3>Get the Morning Briefing</h3><p>Sign up for our newsletter "
+                       "and get the day's most important stories delivered to your inbox every weekday.</p>"
+                       "<input placeholder='Email'><button>Sign up</button></aside>", "",
+                       ["Morning Briefing", "delivered to your inbox"]),
+    "paywall stub": ("", "<div class='meter-wall'><h2>Continue reading with a subscription</h2><p>You've read your 3 "
+                     "free articles this month. Subscribe now for unlimited access.</p><p>Already a subscriber? "
+                     "Log in</p></div>", ["free articles this month", "Already a subscriber", "Continue reading"]),
+    "figure caption and credit": ("<figure><img src='/p.jpg'><figcaption>Workers inspect the failed pump in August. "
+                                  "(Photo: Lee Chan / Riverside Post)</figcaption></figure>", "",
+                                  ["Workers inspect the failed pump", "Lee Chan"]),
+    "ad markers": ("<div class='adunit'><span>Advertisement</span></div><p class='inline-note'>Story continues below "
+                   "advertisement</p>", "", ["Advertisement", "Story continues"]),
+    "inline read-more": ("<p><strong>READ MORE:</strong> <a href='/d'>Storm drains overwhelmed again downtown</a></p>",
+                         "", ["Storm drains overwhelmed"]),
+    "share buttons": ("", "<div class='article-tools'><a href='#'>Share this article</a><a href='#'>Copy link</a>"
+                      "<a href='#'>Print</a></div>", ["Share this article", "Copy link"]),
+    "copyright footer": ("", "<p class='legal'>© 2024 Riverside Post Media Group. All rights reserved.</p>",
+                         ["All rights reserved", "Media Group"]),
+    "author bio": ("", "<div class='about-author'><h4>About the author</h4><p>Jane Ruiz covers city hall for the "
+                   "Riverside Post. She joined the paper in 2019 after a decade in Texas.</p></div>",
+                   ["covers city hall", "About the author"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BOILERPLATE))
+def test_each_kind_of_boilerplate_is_removed(kind):
+    inside, after, forbidden = BOILERPLATE[kind]
+    page = article(inside=inside, after=after)
+    result = extract_html(page, "https://riversidepost.com/news/pump", Limits())
+    assert result.extractor == "trafilatura"
+    assert_article_only(result, forbidden)
+
+
+def test_all_boilerplate_together_and_headline_byline_lines_dropped():
+    inside = "".join(v[0] for v in BOILERPLATE.values())
+    after = "".join(v[1] for v in BOILERPLATE.values())
+    byline = "<p class='x-credit'>By Jane Ruiz</p>"
+    page = article(inside=inside, after=after).replace(f"<h1>{TITLE}</h1>", f"<h1>{TITLE}</h1>{byline}")
+    result = extract_html(page, None, Limits())
+    forbidden = [m for v in BOILERPLATE.values() for m in v[2]] + [TITLE, "By Jane Ruiz"]
+    assert_article_only(result, forbidden)
+    assert result.title == TITLE
+
+
+def test_subheadings_quotes_lists_and_tables_are_kept():
+    inside = ("<h2>What happens next</h2><blockquote><p>“The pumps will be tested in the first storm season,” the "
+              "engineer's report says.</p></blockquote><ul><li>Phase one replaces the intake screens.</li>"
+              "<li>Phase two adds three new pumps.</li></ul><table><tr><th>Year</th><th>Failures</th></tr>"
+              "<tr><td>2019</td><td>1</td></tr><tr><td>2021</td><td>2</td></tr></table>")
+    result = extract_html(article(inside=inside), None, Limits())
+    for kept in ("What happens next", "tested in the first storm season", "Phase one replaces the intake screens",
+                 "Phase two adds three new pumps", "Failures", "2021"):
+        assert kept in result.text
+    assert_article_only(result, [])
+
+
+def test_metadata_from_json_ld_and_open_graph():
+    head = ("<meta property='og:site_name' content='Riverside Post'><meta property='og:description' content='A vote "
+            "on the pumps.'><link rel='canonical' href='https://riversidepost.com/news/pump-vote'>"
+            "<script type='application/ld+json'>" + json.dumps({
+                "@context": "https://schema.org", "@graph": [{"@type": "WebSite", "name": "Riverside Post"}, {
+                    "@type": "NewsArticle", "headline": TITLE, "datePublished": "2024-05-07T21:15:00-05:00",
+                    "author": {"@type": "Person", "name": "Jane Ruiz"}}]}) + "</script>")
+    result = extract_html(article(head=head), "https://riversidepost.com/news/pump-vote?utm=x", Limits())
+    assert result.title == TITLE
+    assert result.published == dt.datetime(2024, 5, 8, 2, 15, tzinfo=dt.timezone.utc)
+    assert result.published.tzinfo is not None
+    assert result.site == "Riverside Post"
+    assert result.byline == "Jane Ruiz"
+    assert result.url == "https://riversidepost.com/news/pump-vote"
+    assert result.language == "en"
+    assert result.description == "A vote on the pumps."
+
+
+def test_wire_credit_detected():
+    page = article().replace(PARAGRAPHS[0], "RIVERSIDE, Ohio (AP) — " + PARAGRAPHS[0])
+    assert extract_html(page, None, Limits()).credited_source == "AP"
+
+
+@pytest.mark.parametrize("depth", [300, 3000, 50000])
+def test_deep_nesting_still_yields_text(depth):
+    import trafilatura
+
+    page = article(before="<div class='wrap'>" * depth).replace("</body>", "</div>" * depth + "</body>")
+    if depth == 300:
+        assert trafilatura.extract(page) is None  # the hazard: trafilatura silently gives up
+    result = extract_html(page, None, Limits())
+    assert_article_only(result, [])
+    assert any(n.startswith(("flattened_markup:", "flattened:")) for n in result.notes)
+
+
+def test_deep_nesting_of_content_elements_is_flattened_on_the_tree():
+    # Nested blockquotes are not cheap wrappers; the tree pass still bounds the depth.
+    nested = "".join(f"<blockquote><p>Level {i} of a quoted exchange about the pumping station vote.</p>" for i in range(400))
+    page = article(inside=nested + "</blockquote>" * 400)
+    result = extract_html(page, None, Limits(max_html_depth=100))
+    assert "Level 399 of a quoted exchange" in result.text
+    assert "Level 0 of a quoted exchange" in result.text
+
+
+def test_fallback_to_baseline_when_trafilatura_drops_the_body():
+    # trafilatura discards a container it takes for comments; baseline still has the paragraphs.
+    page = ("<html><body><h1>Budget passes</h1><div id='comments'>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "baseline" and "fallback:baseline" in result.notes
+    assert_article_only(result, [])
+
+
+def test_fallback_to_textclean_when_baseline_finds_nothing():
+    page = ("<html><body><h1>Budget passes</h1><aside>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "</aside></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "textclean"
+    assert PARAGRAPHS[1] in result.text
+
+
+def test_limits_truncate_text_and_fields():
+    limits = Limits(max_text_chars=400, max_field_chars=25)
+    result = extract_html(article(), None, limits)
+    assert len(result.text) <= 400 and len(result.title) <= 25
+    assert "truncated_text:400" in result.notes and "truncated_field:title" in result.notes
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t  "])
+def test_empty_input_raises_extraction_error(bad):
+    with pytest.raises(ExtractionError) as info:
+        extract_html(bad, None, Limits())
+    assert info.value.reason == "empty"
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40,
+    bytes(range(256)) * 40,
+    b"\x00\x01\x02 binary \xff\xfe" * 200,
+])
+def test_binary_input_raises_extraction_error(raw):
+    text, _, _ = decode_bytes(raw)
+    with pytest.raises(ExtractionError) as info:
+        extract_html(text, None, Limits())
+    assert info.value.reason == "binary"
+
+
+@pytest.mark.parametrize("junk", [
+    "<html><body>" + "<" * 5000 + "</body></html>",
+    "<div><p>unclosed" * 3000,
+    "\ud800 lone surrogate <p>and text</p>",
+    "<?xml version='1.0' encoding='utf-8'?><html><body><p>XML-declared page with some words</p></body></html>",
+])
+def test_junk_never_crashes(junk):
+    try:
+        result = extract_html(junk, None, Limits())
+    except ExtractionError as err:
+        assert err.stage == "extract"
+    else:
+        assert isinstance(result.text, str)
+
+
+def test_quick_depth_estimate():
+    assert quick_depth(article()) < 20
+    assert quick_depth("<p>a<p>b<p>c<li>d<li>e" * 500) < 5  # implicitly closed tags do not count
+    assert quick_depth("<div>" * 1000, stop_at=200) == 201
+
+
+def test_flatten_markup_keeps_text():
+    page = "<html><body>" + "<div><span>" * 300 + "<p>deep text</p>" + "</span></div>" * 300 + "</body></html>"
+    flat, removed = flatten_markup(page, 200)
+    assert removed > 0 and "deep text" in flat and quick_depth(flat) <= 200
+
+
+def test_postfilter_rules():
+    text = "\n".join([TITLE, "By Jane Ruiz", PARAGRAPHS[0], "Advertisement", PARAGRAPHS[1],
+                      "READ MORE: Storm drains overwhelmed again downtown", PARAGRAPHS[2], PARAGRAPHS[3],
+                      "Related stories", "Police identify driver killed in Route 9 crash"])
+    out = postfilter(text, TITLE, "Jane Ruiz")
+    assert out.splitlines() == PARAGRAPHS[:4]
+    # A "Related" heading in the first half is a subheading, not the start of a rail.
+    early = "\n".join([PARAGRAPHS[0], "Related stories", PARAGRAPHS[1], PARAGRAPHS[2], PARAGRAPHS[3]])
+    assert "Related stories" in postfilter(early)
+    # Three or more short lines in a row are data (results, a list without markup) and stay.
+    results = "\n".join([PARAGRAPHS[0], "Arsenal 2 Chelsea 1", "Leeds 0 Everton 0", "Fulham 3 Wolves 2", PARAGRAPHS[1]])
+    assert postfilter(results).count("\n") == 4
+
+
+def test_clean_title_strips_site_name():
+    assert clean_title("Pumps approved | Riverside Post", "Riverside Post") == "Pumps approved"
+    assert clean_title("Riverside Post - Council approves pump rebuild", None,
+                       "Council approves pump rebuild\nThe council...") == "Council approves pump rebuild"
+    assert clean_title("Q&A: why pumps fail", None) == "Q&A: why pumps fail"
+
+
+# ---------------------------------------------------------------- the evaluation set
+
+
+@pytest.fixture(scope="module")
+def eval_results():
+    out = []
+    for name, raw, gold, meta in load_html_set():
+        text, _, _ = decode_bytes(raw, charset_from_content_type(meta.get("content_type")))
+        out.append((name, raw, gold, meta, extract_html(text, None, Limits())))
+    return out
+
+
+def test_eval_set_is_big_and_varied():
+    pages = glob.glob(os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "extraction", "html", "*.html"))
+    templates = {os.path.basename(p).split("_", 1)[1].rsplit("_", 1)[0] for p in pages}
+    assert len(pages) >= 40 and len(templates) >= 15
+
+
+def test_eval_set_f1_beats_trafilatura_default(eval_results):
+    import trafilatura
+
+    ours = [token_prf(r.text, gold)[2] for _, _, gold, _, r in eval_results]
+    default = [token_prf(trafilatura.extract(raw) or "", gold)[2] for _, raw, gold, _, _ in eval_results]
+    assert sum(ours) / len(ours) >= 0.97
+    assert sum(ours) / len(ours) > sum(default) / len(default) + 0.03
+    assert min(ours) >= 0.8, sorted(zip(ours, [n for n, *_ in eval_results]))[:3]
+
+
+def test_eval_set_metadata(eval_results):
+    for name, _, _, meta, r in eval_results:
+        if meta.get("published"):
+            assert r.published == dt.datetime.fromisoformat(meta["published"]), name
+        if meta.get("site"):
+            assert r.site == meta["site"], name
+    titles = sum(" ".join((r.title or "").split()) == " ".join(meta["title"].split()) for _, _, _, meta, r in eval_results)
+    assert titles == len(eval_results)
+    for name, _, _, meta, r in eval_results:
+        if "_deep_" in name:  # no date anywhere but "© 2024": no invented January 1
+            assert r.published is None, name
+
+
+def test_extractor_options_are_built_once_per_day():
+    ex = HtmlExtractor()
+    ex.extract(article(), None, Limits())
+    first = ex._template
+    ex.extract(article(), "https://example.com/a", Limits())
+    assert ex._template is first

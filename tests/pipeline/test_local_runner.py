@@ -1,0 +1,176 @@
+"""The local runner spills stage outputs to disk and runs each stage as bounded bundles, with the same results."""
+import glob
+import random
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam import coders
+from apache_beam.coders.coder_impl import create_InputStream, create_OutputStream
+from apache_beam.metrics import Metrics
+from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
+from apache_beam.transforms import core
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.testing.util import assert_that, equal_to
+
+import pipeline.runner.local_runner as local_runner
+import pipeline.runner.spill as spill
+from pipeline.runner.progress import ProgressFnApiRunner
+from transforms.dataset.write import WriteTable
+
+KV = coders.TupleCoder([coders.StrUtf8Coder(), coders.VarIntCoder()])
+PRE = coders.WindowedValueCoder(KV)
+POST = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(), coders.IterableCoder(coders.VarIntCoder())]))
+
+
+def _chunks(pairs, per_chunk=300):
+    impl = PRE.get_impl()
+    for start in range(0, len(pairs), per_chunk):
+        out = create_OutputStream()
+        for pair in pairs[start:start + per_chunk]:
+            impl.encode_to_stream(GlobalWindows.windowed_value(pair), out, True)
+        yield out.get()
+
+
+def _groups(chunks):
+    impl = POST.get_impl()
+    groups = {}
+    for chunk in chunks:
+        stream = create_InputStream(chunk)
+        while stream.size() > 0:
+            key, values = impl.decode_from_stream(stream, True).value
+            assert key not in groups, f"key {key!r} came out in two groups"
+            groups[key] = sorted(values)
+    return groups
+
+
+@pytest.fixture
+def tiny_spill(monkeypatch):
+    # Small enough that a few thousand records go to disk, split partitions again, and cut many bundles.
+    monkeypatch.setattr(spill, "LIST_MEMORY_BYTES", 2_000)
+    monkeypatch.setattr(spill, "GROUP_STAGE_BYTES", 4_000)
+    monkeypatch.setattr(spill, "PART_BYTES", 1_500)
+    monkeypatch.setattr(spill, "OUT_CHUNK_BYTES", 2_000)
+    monkeypatch.setattr(local_runner, "FIRST_BUNDLE_BYTES", 1_000)
+    monkeypatch.setattr(local_runner, "BUNDLE_OUT_BYTES", 8_000)
+    monkeypatch.setattr(local_runner, "MIN_BUNDLE_BYTES", 200)
+
+
+def test_grouping_buffer_groups_like_beams_own(tiny_spill):
+    rng = random.Random(7)
+    pairs = [(f"k{rng.randrange(400)}", i) for i in range(6_000)]
+    pairs += [("giant", i) for i in range(3_000)]  # one key bigger than any partition may be
+    rng.shuffle(pairs)
+    stock = GroupingBuffer(PRE, POST, core.Windowing(GlobalWindows()))
+    ours = spill.SpillingGroupingBuffer(PRE, POST)
+    for chunk in _chunks(pairs):
+        stock.append(chunk)
+        ours.append(chunk)
+    expected = _groups(stock)
+    got = _groups(ours)
+    assert got == expected and len(got["giant"]) == 3_000
+    assert _groups(ours) == expected  # a second reader (two consuming stages) sees the same groups
+    assert ours.nbytes == sum(map(len, _chunks(pairs)))
+    with pytest.raises(RuntimeError):
+        ours.append(next(_chunks(pairs)))
+
+
+def test_grouping_buffer_order_is_the_same_on_every_run(tiny_spill):
+    pairs = [(f"k{i % 97}", i) for i in range(2_000)]
+
+    def keys():
+        buffer = spill.SpillingGroupingBuffer(PRE, POST)
+        for chunk in _chunks(pairs):
+            buffer.append(chunk)
+        return list(_groups(buffer))
+
+    assert keys() == keys()
+
+
+def test_list_buffer_spills_and_keeps_order(tiny_spill):
+    buffer = spill.SpillingListBuffer(None)
+    chunks = [bytes([i]) * (100 + i) for i in range(100)]
+    for chunk in chunks:
+        buffer.append(chunk)
+    assert buffer._in_memory <= spill.LIST_MEMORY_BYTES and buffer._file.size > 10_000
+    copy = buffer.copy()
+    assert list(buffer) == chunks and list(copy) == chunks
+    assert [c for part in buffer.partition(3) for c in part] == [c for i in range(3) for c in chunks[i::3]]
+    buffer.clear()
+    assert list(copy) == chunks  # the copy still reads the shared file
+
+
+def test_slices_cut_at_element_boundaries_and_keep_order():
+    impl = coders.WindowedValueCoder(coders.StrUtf8Coder()).get_impl()
+    values = ["x" * random.Random(i).randrange(1, 60) for i in range(1_000)]
+    chunks = []
+    for start in (0, 10, 700):
+        out = create_OutputStream()
+        for v in values[start:{0: 10, 10: 700, 700: 1_000}[start]]:
+            impl.encode_to_stream(GlobalWindows.windowed_value(v), out, True)
+        chunks.append(out.get())
+    slices = list(spill.slice_chunks(chunks, impl, lambda: 500))
+    got = []
+    for piece in slices:
+        assert sum(map(len, piece)) < 500 + 80  # the limit, overshot by at most one element
+        for chunk in piece:
+            stream = create_InputStream(chunk)
+            while stream.size() > 0:
+                got.append(impl.decode_from_stream(stream, True).value)
+    assert got == values and len(slices) > 20
+
+
+class _Count(beam.DoFn):
+    def __init__(self):
+        self._seen = Metrics.counter("storywire", "documents_read")
+
+    def process(self, x):
+        self._seen.inc()
+        yield x
+
+
+def test_stage_runs_as_many_bundles_with_the_same_result(tiny_spill):
+    runner = ProgressFnApiRunner()
+    n = 20_000
+    with beam.Pipeline(runner=runner) as p:
+        side = beam.pvalue.AsSingleton(p | "Two" >> beam.Create([2]))
+        groups = (
+            p | beam.Create(range(n)) | beam.ParDo(_Count())
+            | beam.Map(lambda i: (i % 997, i)) | beam.GroupByKey()
+            | beam.FlatMap(lambda kv, times: [(kv[0], len(kv[1]), sum(kv[1]))] * times, times=side)
+            | beam.Distinct()
+        )
+        assert_that(groups, equal_to([(k, len(range(k, n, 997)), sum(range(k, n, 997))) for k in range(997)]))
+    assert runner.bundles_run > 50
+    assert runner.totals()["documents_read"] == n  # counters of every bundle of a cut stage add up
+
+
+def test_one_file_table_stays_one_file_when_its_stage_is_cut(tiny_spill, tmp_path):
+    schema = pa.schema([("cluster_id", pa.string()), ("run_id", pa.string())])
+    runner = ProgressFnApiRunner()
+    with beam.Pipeline(runner=runner) as p:
+        _ = (p | beam.Create([{"cluster_id": f"c{i:05d}"} for i in range(3_000)])
+             | WriteTable(str(tmp_path / "t"), schema, "r1", None, shards=1, temp_directory=str(tmp_path / "tmp")))
+    files = glob.glob(str(tmp_path / "t" / "*.parquet"))
+    assert runner.bundles_run > 10
+    assert len(files) == 1 and pq.read_table(files[0]).num_rows == 3_000
+
+
+def test_a_stage_that_fans_out_is_cut_into_bundles_by_its_output(monkeypatch):
+    # 300 small elements that each become 40 KB: the input is tiny, the output is 12 MB.
+    def bundles(out_budget):
+        monkeypatch.setattr(local_runner, "FIRST_BUNDLE_BYTES", 256)
+        monkeypatch.setattr(local_runner, "BUNDLE_OUT_BYTES", out_budget)
+        monkeypatch.setattr(local_runner, "MIN_BUNDLE_BYTES", 16)
+        runner = local_runner.LocalRunner()
+        with beam.Pipeline(runner=runner) as p:
+            sizes = (p | beam.Create(range(300)) | "Spread" >> beam.Reshuffle()  # the numbers are a stage's input
+                     | beam.Map(lambda i: "x" * 40_000 + str(i))
+                     | beam.Reshuffle()  # the 40 KB strings are the stage's output
+                     | beam.Map(len) | beam.combiners.Count.Globally())
+            assert_that(sizes, equal_to([300]))
+        return runner.bundles_run
+
+    fine, coarse = bundles(1 << 20), bundles(1 << 30)
+    assert fine >= coarse + 8, (fine, coarse)

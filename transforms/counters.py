@@ -1,0 +1,40 @@
+"""The one namespace of storywire's Beam metrics, and the names the CLI reads back.
+
+Counters are created here so a renamed counter is renamed once: the DoFns that
+increment it and the summary, progress line and run manifest that read it all
+spell it through these constants.
+"""
+from __future__ import annotations
+
+from apache_beam.metrics import Metrics
+
+__all__ = ["NAMESPACE", "counter", "distribution"]
+
+NAMESPACE = "storywire"
+
+# Names read back by the run summary and the stream's poll lines.
+DOCUMENTS_READ = "documents_read"
+FEED_DOCUMENTS = "feed_documents"
+FEED_ERRORS = "feed_errors"
+FEEDS_NOT_MODIFIED = "feeds_not_modified"
+ALREADY_INGESTED = "already_ingested"
+NEW_CLUSTERS = "new_clusters"
+JOINED_EXISTING_CLUSTERS = "joined_existing_clusters"
+MERGED_CLUSTERS = "merged_clusters"
+EXACT_DUPLICATES = "exact_duplicates"
+CANDIDATE_PAIRS = "candidate_pairs"
+VERIFIED_PAIRS = "verified_pairs"
+CAPPED_BUCKETS = "capped_buckets"
+
+
+def published(table: str) -> str:
+    """Rows of ``table`` a run staged for publishing."""
+    return f"published_{table}"
+
+
+def counter(name: str):
+    return Metrics.counter(NAMESPACE, name)
+
+
+def distribution(name: str):
+    return Metrics.distribution(NAMESPACE, name)

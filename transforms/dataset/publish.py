@@ -1,0 +1,283 @@
+"""Atomic publication of a run's staged files into the dataset.
+
+A run writes everything under ``OUTPUT/_staging/<run_id>/``. Only after the
+Beam pipeline has finished does ``publish`` mark the staging folder ready and
+move each file into place (a rename per file, atomic on local disks). A run
+killed before the marker leaves nothing a reader sees, and ``recover`` deletes
+its staging folder; a run killed after the marker is rolled forward by the next
+run's ``recover``, so no published run is ever half visible for long or lost.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+import posixpath
+import signal
+from typing import Dict, Optional
+
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.dataset import layout
+from schemas import TABLES
+from transforms.dataset.write import merge_parquet, write_parquet
+
+__all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
+           "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
+           "dataset_lock"]
+
+_LOG = logging.getLogger(__name__)
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the kill tests: SIGKILL this process at a named point when asked to."""
+    if os.environ.get("STORYWIRE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _match(pattern: str) -> list:
+    try:
+        return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # noqa: BLE001 - FileSystems raises BeamIOError/IOError subclasses per backend
+        return []
+
+
+def _ensure_dir(path: str) -> None:
+    if not FileSystems.exists(path):
+        try:
+            FileSystems.mkdirs(path)
+        except IOError:
+            pass  # created concurrently, or an object store without folders
+
+
+def staged_files(staging: str, table: str) -> list:
+    base = layout.join(staging, table)
+    return _match(layout.join(base, "*.parquet")) + _match(layout.join(base, "*", "*.parquet"))
+
+
+def table_files(output: str, table: str) -> list:
+    """Published Parquet files of a table (partition folders included)."""
+    base = layout.join(output, table)
+    return _match(layout.join(base, "*.parquet")) + _match(layout.join(base, "*", "*.parquet"))
+
+
+def count_rows(paths) -> int:
+    total = 0
+    for path in paths:
+        with FileSystems.open(path) as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
+def pending_cluster_files(output: str) -> list:
+    """Cluster deltas streams have written and no batch run has folded in yet."""
+    return _match(layout.join(output, layout.PENDING_CLUSTERS, "*.parquet"))
+
+
+def _write_empty(path: str, table: str) -> None:
+    _ensure_dir(posixpath.dirname(path) if "://" not in path else path.rsplit("/", 1)[0])
+    with FileSystems.create(path) as fh:
+        write_parquet(fh, [], TABLES[table])
+
+
+def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> dict:
+    """Count a finished run's staged rows and publish it; ``{table: rows}``. Safe to call again.
+
+    Called by the pipeline's last step (``transforms.dataset.publish_run.PublishRun``).
+    """
+    crash_point("pipeline")
+    staging = layout.staging_dir(output, run_id)
+    done = layout.join(output, layout.RUNS, f"{run_id}.json")
+    if not FileSystems.exists(staging):
+        if FileSystems.exists(done):
+            with FileSystems.open(done) as fh:  # a retried step: published already
+                return json.loads(fh.read()).get("rows", {})
+        # Fail loudly: publishing an empty run here would silently lose everything it wrote.
+        raise RuntimeError(f"the staging folder of run {run_id} was removed before it could be published")
+    rows = {t: count_rows(staged_files(staging, t)) for t in ("articles", "clusters", "errors")}
+    publish(output, run_id, ingest_date, {**manifest, "rows": rows})
+    return rows
+
+
+def record_counters(output: str, run_id: str, counters: Dict, distributions: Optional[Dict] = None) -> None:
+    """Add the run's Beam counters and distributions to its manifest (when the launcher waited for them)."""
+    path = layout.join(output, layout.RUNS, f"{run_id}.json")
+    if not FileSystems.exists(path):
+        return
+    with FileSystems.open(path) as fh:
+        manifest = json.loads(fh.read())
+    manifest["counts"] = counters
+    if distributions:
+        manifest["distributions"] = distributions
+    with FileSystems.create(path) as fh:
+        fh.write(json.dumps(manifest, indent=2, default=str).encode())
+
+
+def _merged_clusters(staging: str, files: list) -> str:
+    """The clusters table is one file; a run staged one per bundle of its last stage. Merge them, once.
+
+    The merged file sits outside the table's staging folder, so a publish that
+    is interrupted and run again never merges it with the parts a second time.
+    """
+    merged = layout.join(staging, "clusters-merged", layout.CLUSTERS_FILE)
+    if not FileSystems.exists(merged):
+        _ensure_dir(layout.join(staging, "clusters-merged"))
+        partial = merged + ".partial"
+        with FileSystems.create(partial) as fh:
+            merge_parquet(files, fh, TABLES["clusters"])
+        FileSystems.rename([partial], [merged])
+        crash_point("merge")
+    return merged
+
+
+def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
+    """Move a finished run's staged files into the dataset; returns what moved per table."""
+    staging = layout.staging_dir(output, run_id)
+    marker = layout.join(staging, layout.READY_MARKER)
+    if not FileSystems.exists(marker):
+        with FileSystems.create(marker) as fh:
+            fh.write(json.dumps(manifest or {}).encode())
+    moved = {}
+    for table, folder in layout.DESTINATIONS.items():
+        files = staged_files(staging, table)
+        if table == "clusters" and len(files) > 1:
+            files = [_merged_clusters(staging, files)]
+        if not files and table in TABLES and not table_files(output, table):
+            # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
+            empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \
+                if table in layout.APPEND_TABLES else layout.join(staging, table, f"part-{run_id}.parquet")
+            _write_empty(empty, table)
+            files = [empty]
+        moved[table] = files
+        for src in files:
+            rel = src[len(layout.join(staging, table)):].lstrip("/")
+            if table == "clusters":
+                dst = layout.join(output, folder, layout.CLUSTERS_FILE)
+            else:
+                dst = layout.join(output, folder, rel)
+            _ensure_dir(dst.rsplit("/", 1)[0])
+            if FileSystems.exists(dst) and table != "clusters":
+                continue  # already moved by an interrupted publish
+            if table == "clusters" and FileSystems.exists(dst):
+                FileSystems.delete([dst])
+            FileSystems.rename([src], [dst])
+            crash_point("publish")
+    write_index_config(output, (manifest or {}).get("minhash"))
+    # Stream deltas this run folded into clusters/ (only those present when it started).
+    folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
+    if folded:
+        FileSystems.delete(folded)
+    if (manifest or {}).get("state_dir"):
+        from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
+        apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
+    runs = layout.join(output, layout.RUNS)
+    _ensure_dir(runs)
+    with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
+        fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
+    if FileSystems.exists(staging):
+        FileSystems.delete([staging])
+    return moved
+
+
+#: MinHashConfig fields that change signatures: an index built with other values cannot be matched against.
+_SIGNATURE_FIELDS = ("num_perm", "shingle_size", "seed", "scheme", "datasketch", "hash_version")
+
+
+def check_index_config(output: str, config) -> Optional[str]:
+    """A message when the dataset's index was built with incompatible MinHash parameters, else None."""
+    path = layout.join(output, layout.INDEX, layout.INDEX_CONFIG)
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as fh:
+        stored = json.loads(fh.read())
+    current = config.to_metadata()
+    diff = {k: (stored.get(k), current.get(k)) for k in _SIGNATURE_FIELDS if stored.get(k) != current.get(k)}
+    if diff:
+        return ("the dataset's LSH index was built with different MinHash parameters "
+                + ", ".join(f"{k}: index {a} vs now {b}" for k, (a, b) in diff.items())
+                + "; use the same values or a new --output")
+    return None
+
+
+def write_index_config(output: str, minhash: Optional[dict]) -> None:
+    path = layout.join(output, layout.INDEX, layout.INDEX_CONFIG)
+    if minhash and not FileSystems.exists(path):
+        _ensure_dir(layout.join(output, layout.INDEX))
+        with FileSystems.create(path) as fh:
+            fh.write(json.dumps(minhash, indent=2, sort_keys=True).encode())
+
+
+def recover(output: str, ready_after_s: float = 0.0, unfinished_after_s: float = 0.0) -> list:
+    """Finish publishing runs that were ready, and drop runs that died before it. Returns run ids rolled forward.
+
+    Only staging folders untouched for longer than the given ages are handled:
+    with no lock on the dataset (object stores), a younger one may belong to a
+    run still in progress. Under ``dataset_lock`` both ages are 0.
+    """
+    rolled = []
+    staging_root = layout.join(output, layout.STAGING)
+    if not FileSystems.exists(staging_root):
+        return rolled
+    now = time.time()
+    for entry in _list_dirs(staging_root):
+        run_id = entry.rstrip("/").rsplit("/", 1)[-1]
+        marker = layout.join(entry, layout.READY_MARKER)
+        ready = FileSystems.exists(marker)
+        idle = now - _last_write(entry)
+        if idle < (ready_after_s if ready else unfinished_after_s):
+            _LOG.warning("leaving run %s alone: its staging folder was written %.0f s ago", run_id, idle)
+            continue
+        if ready:
+            with FileSystems.open(marker) as fh:
+                manifest = json.loads(fh.read() or b"{}")
+            _LOG.warning("rolling forward run %s that stopped while publishing", run_id)
+            publish(output, run_id, manifest.get("ingest_date", "unknown"), manifest)
+            rolled.append(run_id)
+        else:
+            _LOG.warning("discarding unfinished run %s", run_id)
+            FileSystems.delete([entry])
+    return rolled
+
+
+def _last_write(folder: str) -> float:
+    try:
+        found = FileSystems.match([folder.rstrip("/") + "/**"])[0].metadata_list
+    except Exception:  # noqa: BLE001 - backends raise their own IOError subclasses
+        return 0.0
+    return max((m.last_updated_in_seconds or 0.0 for m in found), default=0.0)
+
+
+@contextlib.contextmanager
+def dataset_lock(output: str):
+    """Hold an exclusive lock on a local dataset for a run; yields True when locked.
+
+    Scheduled runs can overlap when one is slow: without the lock, the second
+    one's recovery would discard the first one's staging folder. A second run
+    waits for the first. Object stores have no such lock: yields False, and
+    recovery leaves recent staging folders alone instead.
+    """
+    if "://" in output:
+        yield False
+        return
+    import fcntl
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, layout.LOCK_FILE), "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _LOG.warning("another run holds %s; waiting for it to finish", output)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _list_dirs(root: str) -> list:
+    """Immediate sub-folders of ``root``; object stores have no folders, so derive them from object paths."""
+    prefix = root.rstrip("/") + "/"
+    runs = {p[len(prefix):].split("/", 1)[0] for p in _match(prefix + "**") + _match(prefix + "*")}
+    return sorted(prefix + r for r in runs if r)

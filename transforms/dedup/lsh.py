@@ -1,0 +1,108 @@
+"""Banding, bucket pairing and connected components: the pure core of clustering.
+
+Band keys match datasketch's ``MinHashLSH``: two signatures share a key for
+band ``i`` exactly when ``hashvalues[i*r:(i+1)*r]`` are equal (up to 64-bit
+digest collisions: we store a digest of the band instead of its bytes to keep
+shuffles small).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+
+from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
+
+__all__ = ["band_keys", "bucket_pairs", "UnionFind", "connected_components"]
+
+
+def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
+    """One ``(band_index, 64-bit digest)`` key per band of a signature, computed for all bands at once."""
+    sig = np.ascontiguousarray(signature[: bands * rows], dtype=np.uint32).reshape(bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = np.full(bands, FNV_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
+        for c in range(rows):
+            h = fmix64((h ^ sig[:, c]) * FNV_PRIME)
+    return list(enumerate(h.tolist()))
+
+
+def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -> tuple:
+    """Candidate pairs of one LSH bucket.
+
+    A bucket of at most ``cap`` members yields all its pairs. A larger bucket is a
+    story syndicated many times over (or shared boilerplate); all-pairs would be
+    quadratic, so each member is linked to the bucket's representative (the
+    smallest id) only: connected components still join them, in linear pairs.
+
+    Args:
+        member_ids: The bucket's members.
+        cap: Largest bucket that still forms all pairs.
+        presorted: ``member_ids`` are distinct and already in the caller's order of
+            preference; the first one is the representative of a capped bucket.
+
+    Returns:
+        (pairs, capped): pairs as ``(a, b)`` tuples in member order, and whether the bucket was capped.
+    """
+    ids = list(member_ids) if presorted else sorted(set(member_ids))
+    if len(ids) <= cap:
+        return list(itertools.combinations(ids, 2)), False
+    rep = ids[0]
+    return [(rep, other) for other in ids[1:]], True
+
+
+class UnionFind:
+    """Disjoint sets with path halving and union by size; roots are the smallest member.
+
+    ``edges`` counts the ``union`` calls it has seen (what a caller fed it), ``len()``
+    the members it holds: together they are its working set.
+    """
+
+    def __init__(self):
+        self._parent: dict = {}
+        self._size: dict = {}
+        self.edges = 0
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    def find(self, x: Hashable) -> Hashable:
+        parent = self._parent
+        if x not in parent:
+            parent[x] = x
+            self._size[x] = 1
+            return x
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: Hashable, b: Hashable) -> None:
+        self.edges += 1
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self._size[ra] < self._size[rb]:
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        self._size[ra] += self._size[rb]
+
+    def components(self) -> dict:
+        """Member -> component label, the label being the component's smallest member (deterministic)."""
+        groups: dict = {}
+        for x in self._parent:
+            groups.setdefault(self.find(x), []).append(x)
+        out = {}
+        for members in groups.values():
+            label = min(members)
+            for m in members:
+                out[m] = label
+        return out
+
+
+def connected_components(edges: Iterable[tuple]) -> dict:
+    """Node -> smallest node of its component, for the nodes that appear in ``edges``."""
+    uf = UnionFind()
+    for a, b in edges:
+        uf.union(a, b)
+    return uf.components()

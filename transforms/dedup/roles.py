@@ -1,0 +1,240 @@
+"""Which member of a story cluster is the original, and what the others are.
+
+Pure functions over member records (dicts with ``article_id``, ``published``,
+``site``, ``credited_source``, ``sig``, ``n_shingles`` and, for this run's
+articles, ``role_sketch``), used by ``BuildClustersFn``.
+
+The original (``pick_canonical``) is the crediting outlet's own copy, else the
+earliest; members published at the same time (or undated) are told apart by
+centrality and containment: a repost diverges from the original by its own
+edits, which its siblings do not share, and a cut or edited repost holds less
+of its siblings' text than the original, so the original is the member closest
+to all the others and holding most of them.
+
+A member is a ``copy`` when nearly all of its body is word-for-word text of an
+earlier member, and a ``rewrite`` otherwise (``copy_share``, ``role_of``). Two
+things make that a share of the member rather than a similarity of the pair:
+
+- a repost cut short keeps only part of the original, so its Jaccard similarity
+  is low although every sentence it has is verbatim;
+- a repost wrapped in its own first or last paragraph (a local intro, an
+  editor's note, a credit line) adds text the original lacks: its body between
+  those two paragraphs is what is compared.
+
+A rewrite keeping some sentences has new sentences throughout, so a large share
+of its body is found nowhere in the earlier members.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+
+from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, normalise_words, shingle_hashes
+
+__all__ = ["pick_canonical", "role_of", "assign_role", "copy_share", "role_sketch", "reference_members",
+           "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
+
+#: Share of a member's body that must be word-for-word text of an earlier member for it to be a copy.
+#: With word 3-shingles one changed word breaks three shingles, so 0.85 allows about one word in
+#: twenty to differ (copy-editing); a rewrite keeping some sentences writes far more of its own.
+COPY_SHARE = 0.85
+#: Shingles kept per role sketch (bottom-k of mixed shingle hashes): 512 bytes a member.
+SKETCH_SIZE = 128
+#: Earliest members a member is compared with (plus the canonical): bounds the work on giant stories.
+MAX_REFERENCES = 32
+#: Members of one cluster centrality is computed over: bounds it on giant stories.
+_MAX_CENTRALITY_MEMBERS = 2000
+#: Most central tied members whose containment of the others is measured, and members measured against.
+_MAX_CANONICAL_FINALISTS = 16
+_MAX_CONTAINMENT_MEMBERS = 64
+
+_FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+_PARAGRAPH_RE = re.compile(r"\n+")
+_CORE_BIT = np.uint32(1)
+
+
+def _slug(value: Optional[str]) -> str:
+    return re.sub(r"[^a-z0-9]", "", (value or "").lower())
+
+
+def is_own_outlet(member: dict) -> bool:
+    """True when a member is published by the outlet it credits (cnn.com crediting CNN)."""
+    credit, site = _slug(member.get("credited_source")), _slug(member.get("site"))
+    return bool(credit and site and (credit in site or site in credit))
+
+
+def _rank(member: dict) -> tuple:
+    # The outlet that wrote the story outranks its reposts; then the earliest.
+    return 0 if is_own_outlet(member) else 1, member.get("published") or _FAR_FUTURE
+
+
+def _signature_matrix(members: Sequence[dict]) -> np.ndarray:
+    sigs = [np.frombuffer(m["sig"], dtype=np.uint32) for m in members if m.get("sig") is not None]
+    return np.stack(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32)
+
+
+def _centrality(candidates: Sequence[dict], members: Sequence[dict]) -> list:
+    """Mean estimated Jaccard of each candidate to the members (itself included: the same for all)."""
+    pool = sorted(members, key=lambda m: m["article_id"])[:_MAX_CENTRALITY_MEMBERS]
+    matrix = _signature_matrix(pool)
+    out = []
+    for c in candidates:
+        if c.get("sig") is None or matrix.size == 0:
+            out.append(0.0)
+            continue
+        sig = np.frombuffer(c["sig"], dtype=np.uint32)
+        out.append(float(np.count_nonzero(matrix == sig)) / matrix.size)
+    return out
+
+
+def _contains_others(candidate: dict, members: Sequence[dict]) -> float:
+    """Mean share of the other members' bodies found word for word in ``candidate``."""
+    # The same members whatever order the shuffle delivered them in: the cluster id depends on this.
+    others = sorted((o for o in members if o is not candidate),
+                    key=lambda o: o["article_id"])[:_MAX_CONTAINMENT_MEMBERS]
+    return sum(copy_share(o, candidate) for o in others) / len(others) if others else 0.0
+
+
+def pick_canonical(members: Sequence[dict]) -> dict:
+    """The original of a cluster: the crediting outlet's own copy, else the earliest published.
+
+    A member without a date may be the earliest, so it competes with the earliest
+    dated ones. Members tied that way (same-day dates are common) are ranked by
+    centrality (a repost's own edits are not shared by its siblings) plus the share
+    of the others' bodies each one holds (a cut or edited repost holds less of its
+    siblings than the original does); then a dated member before an undated one,
+    the fuller text, and the id, for determinism.
+    """
+    best = min(_rank(m) for m in members)
+    tied = [m for m in members
+            if _rank(m) == best or (m.get("published") is None and _rank(m)[0] == best[0])]
+    if len(tied) == 1:
+        return tied[0]
+    central = _centrality(tied, members)
+    finalists = sorted(range(len(tied)), key=lambda i: -central[i])[:_MAX_CANONICAL_FINALISTS]
+    score = {i: central[i] + _contains_others(tied[i], members) for i in finalists}
+    best_i = min(finalists, key=lambda i: (-score[i], tied[i].get("published") is None,
+                                           -(tied[i].get("n_shingles") or 0), tied[i]["article_id"]))
+    return tied[best_i]
+
+
+def cluster_id_for(canonical_article_id: str) -> str:
+    """Deterministic cluster id derived from the canonical member's id."""
+    return "c" + hashlib.blake2b(canonical_article_id.encode(), digest_size=8).hexdigest()
+
+
+def similarity(a: dict, b: dict) -> tuple:
+    """(estimated Jaccard, estimated containment) between two signed members."""
+    if a.get("content_hash") and a.get("content_hash") == b.get("content_hash"):
+        return 1.0, 1.0
+    sa, sb = a.get("sig"), b.get("sig")
+    if sa is None or sb is None:
+        return 0.0, 0.0
+    j = estimate_jaccard(np.frombuffer(sa, dtype=np.uint32), np.frombuffer(sb, dtype=np.uint32))
+    return j, estimate_containment(j, a.get("n_shingles", 0), b.get("n_shingles", 0))
+
+
+def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> bytes:
+    """A member's role sketch: the ``size`` smallest mixed hashes of its word shingles.
+
+    Each entry is a uint32 whose lowest bit says whether the shingle lies in the body
+    (between the first and the last paragraph, when there are at least three). A
+    bottom-k sketch holds every shingle of a short text and a uniform sample of a long
+    one, so two sketches give the share of one text found in the other (``copy_share``).
+    """
+    paragraphs = [words for words in (normalise_words(p) for p in _PARAGRAPH_RE.split(text)) if words]
+    words = [w for p in paragraphs for w in p]
+    hashes = shingle_hashes(words, shingle_size)
+    if len(hashes) == 0:
+        return b""
+    k = min(shingle_size, len(words))
+    starts = np.arange(len(hashes))
+    if len(paragraphs) >= 3:
+        lo, hi = len(paragraphs[0]), len(words) - len(paragraphs[-1])
+        body = (starts >= lo) & (starts + k <= hi)
+        if not body.any():
+            body = np.ones(len(hashes), dtype=bool)
+    else:
+        body = np.ones(len(hashes), dtype=bool)
+    with np.errstate(over="ignore"):
+        mixed = (fmix64(hashes.astype(np.uint64)) >> np.uint64(32)).astype(np.uint32) & ~_CORE_BIT
+    # A shingle repeated in the wrapper and in the body counts as body.
+    order = np.lexsort((~body, mixed))
+    mixed, body = mixed[order], body[order]
+    first = np.ones(len(mixed), dtype=bool)
+    first[1:] = mixed[1:] != mixed[:-1]
+    sketch = (mixed[first] | body[first].astype(np.uint32))[:size]
+    return sketch.astype("<u4").tobytes()
+
+
+def copy_share(member: dict, reference: dict, size: int = SKETCH_SIZE) -> float:
+    """Estimated share of ``member``'s body that is word-for-word text of ``reference``.
+
+    From the role sketches when both have one: the body entries of the member's
+    sketch at or below the reference's largest entry, and how many of those the
+    reference holds. Otherwise (a past article from the index has no sketch) from
+    the signatures: |A & B| estimated from Jaccard and the shingle counts, over |A|.
+    """
+    if member.get("content_hash") and member.get("content_hash") == reference.get("content_hash"):
+        return 1.0
+    sx, sr = member.get("role_sketch"), reference.get("role_sketch")
+    if sx and sr:
+        x = np.frombuffer(sx, dtype="<u4")
+        r = np.frombuffer(sr, dtype="<u4") & ~_CORE_BIT
+        body = x[(x & _CORE_BIT) == _CORE_BIT] & ~_CORE_BIT
+        if len(body) == 0:
+            body = x & ~_CORE_BIT
+        if len(r) >= size:
+            body = body[body <= r[-1]]  # the reference's sketch is complete up to its largest entry
+        if len(body):
+            return float(np.count_nonzero(np.isin(body, r, assume_unique=True))) / len(body)
+    sa, sb = member.get("sig"), reference.get("sig")
+    n_a, n_b = member.get("n_shingles") or 0, reference.get("n_shingles") or 0
+    if sa is None or sb is None or n_a <= 0:
+        return 0.0
+    j = estimate_jaccard(np.frombuffer(sa, dtype=np.uint32), np.frombuffer(sb, dtype=np.uint32))
+    return min(1.0, j * (n_a + n_b) / (1.0 + j) / n_a)
+
+
+def reference_members(member: dict, members: Sequence[dict], canonical: Optional[dict] = None,
+                      limit: int = MAX_REFERENCES) -> list:
+    """The members ``member`` may be a copy of: those not published after it (undated ones included).
+
+    The earliest ``limit`` of them, plus the canonical; when none qualifies, the canonical
+    alone (or every other member when there is no canonical).
+    """
+    published = member.get("published")
+    others = [o for o in members if o is not member and o["article_id"] != member["article_id"]]
+    earlier = [o for o in others
+               if published is None or o.get("published") is None or o["published"] <= published]
+    earlier.sort(key=lambda o: (o.get("published") or _FAR_FUTURE, o["article_id"]))
+    refs = earlier[:limit]
+    if canonical is not None and canonical is not member and all(r is not canonical for r in refs):
+        refs.append(canonical)
+    return refs or others
+
+
+def role_of(share: float, is_canonical: bool) -> str:
+    """``original`` for the canonical, else ``copy`` at or above ``COPY_SHARE``, else ``rewrite``."""
+    if is_canonical:
+        return "original"
+    return "copy" if share >= COPY_SHARE else "rewrite"
+
+
+def assign_role(jaccard: float, containment: float, is_canonical: bool) -> str:
+    """Role from a pair estimate alone (callers without role sketches): the containment is the share.
+
+    Jaccard is not used: a truncated copy has a low Jaccard similarity, and a
+    rewrite keeping half its source's sentences can have a high one.
+    """
+    return role_of(containment, is_canonical)
+
+
+def headline_from_text(text: str, max_words: int = 14) -> str:
+    """A stand-in headline for an article without one: its first words."""
+    words = text.split()
+    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
