@@ -8,7 +8,7 @@ import pytest
 
 from tests.bench import corpus
 from tests.bench.bench_cluster import adjusted_rand_index, contingency, pair_scores, score_clustering
-from transforms.dedup.signing import content_hash, normalise_words
+from transforms.tokens import content_hash, words
 
 N = 400
 
@@ -19,7 +19,7 @@ def docs():
 
 
 def shingles(text, k=3):
-    w = normalise_words(text)
+    w = words(text)
     return set(zip(*(w[i:] for i in range(k))))
 
 
@@ -66,7 +66,7 @@ def test_truth_is_consistent(docs):
             assert any(o.event == r.event and o.kind == "base" and o.story != r.story for o in rows)
     for d in docs:
         assert d.truth.body_hash == content_hash(d.body)
-        assert d.truth.body_words == len(normalise_words(d.body))
+        assert d.truth.body_words == len(words(d.body))
         m = re.match(r" date (\d{4}-\d{2}-\d{2}) ", d.page)
         assert (m.group(1) if m else "") == d.truth.published
     assert sum(1 for r in rows if r.published) > 0.8 * N

@@ -481,15 +481,15 @@ def naive_baseline(texts: Sequence[str], config) -> tuple:
     """
     from datasketch import MinHash, MinHashLSH
     from transforms.dedup import lsh
-    from transforms.dedup.signing import normalise_words
+    from transforms.tokens import words
     k = config.shingle_size
     t0 = time.perf_counter()
     minhashes = []
     for text in texts:
-        words = normalise_words(text)
+        tokens = words(text)
         m = MinHash(num_perm=config.num_perm)
-        for i in range(max(1, len(words) - k + 1)):
-            m.update(" ".join(words[i:i + k]).encode("utf-8"))
+        for i in range(max(1, len(tokens) - k + 1)):
+            m.update(" ".join(tokens[i:i + k]).encode("utf-8"))
         minhashes.append(m)
     t1 = time.perf_counter()
     index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)

@@ -40,7 +40,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
-from transforms.dedup.signing import normalise_words
+from transforms.tokens import words as tokenize
 
 __all__ = ["KINDS", "TruthRow", "Generated", "generate", "iter_documents", "read_truth", "Story", "Event",
            "make_event", "write_story", "make_copy", "make_rewrite"]
@@ -973,7 +973,7 @@ def iter_documents(n_docs: int, seed: int = 0) -> Iterator[Generated]:
             for par in body.split("\n\n"):  # copies share paragraphs: tokenise each once per event
                 par_words = par_cache.get(par)
                 if par_words is None:
-                    par_words = par_cache[par] = normalise_words(par)
+                    par_words = par_cache[par] = tokenize(par)
                 words.extend(par_words)
             row = TruthRow(fname, story_id, event.event_id, kind, written.get(parent, "") if parent is not None else "",
                            len(words), _words_hash(words), edits, story.date.isoformat() if header else "")

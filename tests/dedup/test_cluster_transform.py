@@ -9,7 +9,8 @@ from tests.beam_helpers import local_pipeline
 from tests.dedup.test_signing_lsh import WORDS
 from transforms.dedup import roles
 from transforms.dedup.cluster import ClusterStories
-from transforms.dedup.signing import MinHashConfig, content_hash
+from transforms.dedup.signing import MinHashConfig
+from transforms.tokens import content_hash
 
 CFG = MinHashConfig(num_perm=128, threshold=0.5, containment_threshold=0.95)
 

@@ -7,7 +7,8 @@ import pytest
 
 from tests.dedup.test_signing_lsh import WORDS
 from transforms.dedup import roles
-from transforms.dedup.signing import MinHashConfig, Signer, content_hash
+from transforms.dedup.signing import MinHashConfig, Signer
+from transforms.tokens import content_hash
 
 SIGNER = Signer(MinHashConfig())
 

@@ -6,8 +6,8 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 
 from transforms.dedup import lsh
-from transforms.dedup.signing import (MinHashConfig, Signer, content_hash, estimate_containment, estimate_jaccard,
-                                normalise_words, shingle_hashes, verification_signature)
+from transforms.dedup.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, shingle_hashes, verification_signature
+from transforms.tokens import content_hash, words
 
 PINNED_NEWS_HASH = 17805029377940072764  # hash_words(['news']) under fnv-u16-poly3-v1
 
@@ -31,7 +31,7 @@ def make_docs(n_base=12, copies=3, seed=7):
 
 
 def test_normalise_and_content_hash_ignore_case_and_punctuation():
-    assert normalise_words("The “Quick”, brown FOX!") == ["the", "quick", "brown", "fox"]
+    assert words("The “Quick”, brown FOX!") == ["the", "quick", "brown", "fox"]
     assert content_hash("Hello, World") == content_hash("hello world")
     assert content_hash("hello world") != content_hash("hello there world")
     assert len(content_hash("x")) == 16
@@ -171,8 +171,8 @@ def test_components_independent_of_edge_order():
 
 def test_cjk_text_is_tokenised_per_character():
     # Without spaces, a Chinese or Japanese article must not collapse into a handful of "words".
-    assert normalise_words("北京市政府宣布 budget 2025") == ["北", "京", "市", "政", "府", "宣", "布", "budget", "2025"]
-    assert len(normalise_words("東京都は月曜日に新しい予算を発表した。")) == 18
+    assert words("北京市政府宣布 budget 2025") == ["北", "京", "市", "政", "府", "宣", "布", "budget", "2025"]
+    assert len(words("東京都は月曜日に新しい予算を発表した。")) == 18
 
 
 def test_word_hashes_are_stable_and_length_aware():

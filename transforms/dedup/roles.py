@@ -33,7 +33,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, normalise_words, shingle_hashes
+from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
+from transforms.tokens import words
 
 __all__ = ["pick_canonical", "role_of", "assign_role", "copy_share", "role_sketch", "reference_members",
            "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
@@ -146,15 +147,15 @@ def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> by
     bottom-k sketch holds every shingle of a short text and a uniform sample of a long
     one, so two sketches give the share of one text found in the other (``copy_share``).
     """
-    paragraphs = [words for words in (normalise_words(p) for p in _PARAGRAPH_RE.split(text)) if words]
-    words = [w for p in paragraphs for w in p]
-    hashes = shingle_hashes(words, shingle_size)
+    paragraphs = [ws for ws in (words(p) for p in _PARAGRAPH_RE.split(text)) if ws]
+    tokens = [w for p in paragraphs for w in p]
+    hashes = shingle_hashes(tokens, shingle_size)
     if len(hashes) == 0:
         return b""
-    k = min(shingle_size, len(words))
+    k = min(shingle_size, len(tokens))
     starts = np.arange(len(hashes))
     if len(paragraphs) >= 3:
-        lo, hi = len(paragraphs[0]), len(words) - len(paragraphs[-1])
+        lo, hi = len(paragraphs[0]), len(tokens) - len(paragraphs[-1])
         body = (starts >= lo) & (starts + k <= hi)
         if not body.any():
             body = np.ones(len(hashes), dtype=bool)

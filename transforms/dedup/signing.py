@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-import unicodedata
 from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["MinHashConfig", "normalise_words", "shingle_hashes", "Signer", "content_hash",
-           "estimate_jaccard", "estimate_containment", "is_match", "verification_signature"]
+from transforms.dedup.scurve import optimal_bands_rows
+from transforms.tokens import words
 
-# Chinese and Japanese are written without spaces: each ideograph or kana is a token of its own,
-# otherwise a whole sentence would be one "word" and a long article would look too short.
-CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+", re.UNICODE)
+__all__ = ["MinHashConfig", "shingle_hashes", "Signer", "estimate_jaccard", "estimate_containment", "is_match", "verification_signature"]
+
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 
 
@@ -60,10 +56,9 @@ class MinHashConfig:
         if self.num_perm < 2 or self.shingle_size < 1:
             raise ValueError("num_perm must be >= 2 and shingle_size >= 1")
         if self.bands <= 0 or self.rows <= 0:
-            from datasketch.lsh import _optimal_param  # private but the reference choice
             if not 0.0 < self.fn_weight < 1.0:
                 raise ValueError(f"fn_weight must be in (0, 1), got {self.fn_weight}")
-            b, r = _optimal_param(self.threshold, self.num_perm, 1.0 - self.fn_weight, self.fn_weight)
+            b, r = optimal_bands_rows(self.threshold, self.num_perm, 1.0 - self.fn_weight, self.fn_weight)
             object.__setattr__(self, "bands", b)
             object.__setattr__(self, "rows", r)
         if self.bands * self.rows > self.num_perm:
@@ -72,16 +67,6 @@ class MinHashConfig:
     def to_metadata(self) -> dict:
         import datasketch
         return {**dataclasses.asdict(self), "datasketch": datasketch.__version__, "hash_version": HASH_VERSION}
-
-
-def normalise_words(text: str) -> list:
-    """NFKC, case-folded word tokens: typography and punctuation do not split a copy from its original."""
-    return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def content_hash(text: str) -> str:
-    """Stable 64-bit hash (hex) of the normalised text: exact duplicates share it."""
-    return hashlib.blake2b(" ".join(normalise_words(text)).encode(), digest_size=8).hexdigest()
 
 
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk.
@@ -154,7 +139,7 @@ class Signer:
         self._b = b.astype(np.uint32)
 
     def hashes(self, text: str) -> np.ndarray:
-        return shingle_hashes(normalise_words(text), self.config.shingle_size)
+        return shingle_hashes(words(text), self.config.shingle_size)
 
     def sign_hashes(self, per_doc: Sequence[np.ndarray], chunk: int = 20_000) -> np.ndarray:
         """Signatures (n_docs x num_perm, uint32) for each document's shingle hashes.

@@ -13,7 +13,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from transforms.model import Extracted, ExtractionError, Limits, RawDocument
-from transforms.dedup.signing import content_hash, normalise_words
+from transforms.tokens import content_hash, count_words
 from transforms.extract.text import clean_text, find_credit
 
 __all__ = ["extract_document", "article_record", "site_of"]
@@ -38,7 +38,7 @@ def _feed_fallback(doc: RawDocument, limits: Limits) -> Optional[Extracted]:
     html = feed.get("content_html") or feed.get("summary") or ""
     from transforms.extract.html import extract_html
     ext = extract_html(html, doc.url, limits) if "<" in html else Extracted(text=html.strip())
-    if len(normalise_words(ext.text)) < limits.min_words:
+    if count_words(ext.text) < limits.min_words:
         return None
     ext.extractor = "feed_content"
     return ext
@@ -91,7 +91,7 @@ def extract_document(
         # The page could not be fetched; these bytes are the feed entry's own content.
         ext.extractor = "feed_content"
 
-    if doc.feed and len(normalise_words(ext.text)) < limits.min_words:
+    if doc.feed and count_words(ext.text) < limits.min_words:
         fallback = _feed_fallback(doc, limits)
         if fallback is not None:
             fallback.notes = tuple(fallback.notes) + ("page_text_too_short",)
@@ -112,8 +112,8 @@ def extract_document(
     for field in ("title", "byline", "site", "language", "url", "description", "credited_source"):
         setattr(ext, field, _cap(getattr(ext, field), limits.max_field_chars))
 
-    n_words = len(normalise_words(ext.text))
-    if n_words == 0 and len(normalise_words(text[:20_000])) >= limits.min_words:
+    n_words = count_words(ext.text)
+    if n_words == 0 and count_words(text[:20_000]) >= limits.min_words:
         # Plenty of words, none of them an article: a page of navigation or listings.
         raise ExtractionError("extract", "no_text", "no article text found")
     if n_words < limits.min_words:
@@ -141,7 +141,7 @@ def article_record(doc: RawDocument, ext: Extracted) -> dict:
         "published": published,
         "language": ext.language,
         "text": ext.text,
-        "n_words": len(normalise_words(ext.text)),
+        "n_words": count_words(ext.text),
         "content_hash": chash,
         "extractor": ext.extractor,
     }

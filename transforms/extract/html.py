@@ -71,6 +71,7 @@ import re
 from typing import Iterable, Optional
 
 from transforms.model import Extracted, ExtractionError, Limits
+from transforms.tokens import count_words, words
 
 __all__ = ["looks_like_html", "extract_html", "HtmlExtractor", "html_depth", "quick_depth", "flatten_markup",
            "visible_text", "postfilter", "clean_title", "published_from_tree", "language_from_tree"]
@@ -412,10 +413,6 @@ def _remove_keep_tail(elem) -> None:
 
 # -------------------------------------------------------------------- line post-filter
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-# Words for counting and comparing: CJK scripts are written without spaces, so each
-# character counts as a token there.
-_WORD_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+", re.UNICODE)
 _TERMINAL = tuple('.!?"”’\'»)…:;。！？」』')
 
 _CRUFT_LINE_RE = re.compile(
@@ -500,11 +497,11 @@ def clean_title(title: Optional[str], site: Optional[str], text: str = "", page_
 
 
 def _norm(text: str) -> str:
-    return " ".join(w.lower() for w in _WORD_RE.findall(text))
+    return " ".join(words(text))
 
 
 def _words(text: str) -> int:
-    return len(_WORD_RE.findall(text))
+    return count_words(text)
 
 
 def _is_structured(line: str) -> bool:

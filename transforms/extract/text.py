@@ -24,7 +24,7 @@ import re
 from typing import Iterable, Optional, Sequence
 
 from transforms.model import Extracted
-from transforms.dedup.signing import CJK
+from transforms.tokens import words as words_of
 
 __all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS"]
 
@@ -39,7 +39,6 @@ STOPWORDS = frozenset(
     which while who whom why will with would you your yours said says told""".split()
 )
 
-_WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*", re.UNICODE)
 _TERMINAL = tuple('.!?"”’\'»)。！？」』')
 
 # A boundary line ends the article: what follows is the page's rail or footer.
@@ -122,11 +121,6 @@ class _Line:
     words: list
     prose: bool = False
     score: float = 0.0
-
-
-def words_of(text: str) -> list:
-    """Lower-cased word tokens, the unit every text measure here uses."""
-    return [w.lower() for w in _WORD_RE.findall(text)]
 
 
 def parse_header(text: str) -> tuple:

@@ -17,7 +17,7 @@ Hostile-input rules (see ``../shared/docs/input-hazards.md``):
 
 Public: ``read_feed_list``, ``check_xml_safety``, ``decode_xml``,
 ``cap_fields``, ``parse_feed``, ``canonical_url``, ``html_to_text``,
-``count_words``, ``FeedEntry``, ``FeedParse``.
+``FeedEntry``, ``FeedParse``.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from transforms.model import ExtractionError, Limits
 
 __all__ = [
     "read_feed_list", "check_xml_safety", "decode_xml", "cap_fields", "parse_feed", "canonical_url",
-    "html_to_text", "count_words", "FeedEntry", "FeedParse",
+    "html_to_text", "FeedEntry", "FeedParse",
 ]
 
 logger = logging.getLogger(__name__)
@@ -508,19 +508,12 @@ def canonical_url(url: Optional[str], base: Optional[str] = None) -> Optional[st
 
 _TAG_STRIP_RE = re.compile(r"<[^<>]*>")
 _SPACE_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
 def html_to_text(fragment: Optional[str]) -> str:
     """Tags stripped, entities decoded, whitespace collapsed (linear time)."""
     if not fragment:
         return ""
     text = _TAG_STRIP_RE.sub(" ", fragment)
     return _SPACE_RE.sub(" ", html.unescape(text)).strip()
-
-
-def count_words(text: str) -> int:
-    return sum(1 for _ in _WORD_RE.finditer(text))
 
 
 @dataclasses.dataclass

@@ -41,7 +41,8 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.ingest.feed_state import FeedState
-from transforms.ingest.feeds import count_words, html_to_text, parse_feed, read_feed_list
+from transforms.ingest.feeds import html_to_text, parse_feed, read_feed_list
+from transforms.tokens import count_words
 from transforms.model import ExtractionError, Limits, RawDocument, error_record
 from transforms import counters
 
