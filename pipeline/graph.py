@@ -26,6 +26,8 @@ from transforms.ingest.fetch import FetchConfig
 from transforms.ingest.read_feeds import ReadFeeds
 from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
 from transforms.dedup.cluster import ClusterStories
+from transforms.dedup.events import EventConfig
+from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.dataset.pending_clusters import FoldPendingClusters
 from transforms.dataset.publish_run import PublishRun
@@ -104,6 +106,11 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
     )
 
+    events = (
+        {"articles": clustered["articles"], "index": clustered["index"], "history": history}
+        | "GroupEvents" >> GroupEvents(EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days))
+    )
+
     cluster_state = {
         "state": clustered["clusters"],
         "pending": p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters)),
@@ -112,10 +119,10 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
     writes = [
-        clustered["articles"] | "WriteArticles" >> WriteTable(
+        events["articles"] | "WriteArticles" >> WriteTable(
             layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
             temp_directory=tmp),
-        clustered["index"] | "WriteIndex" >> WriteTable(
+        events["index"] | "WriteIndex" >> WriteTable(
             layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         cluster_state | "WriteClusters" >> WriteTable(
             # One file per bundle, merged into the one clusters file when the run is published:

@@ -67,6 +67,10 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--bucket_cap", type=int, default=100,
                        help="LSH buckets with more members than this link each member to one representative "
                             "instead of forming all pairs.")
+        g.add_argument("--event_threshold", type=float, default=0.5,
+                       help="Cosine of rarity-weighted terms at which two articles report the same event.")
+        g.add_argument("--event_window_days", type=float, default=3.0,
+                       help="Articles published further apart than this are never the same event.")
 
         g = parser.add_argument_group("per-document limits")
         g.add_argument("--min_words", type=int, default=_L.min_words,

@@ -33,6 +33,8 @@ ARTICLES_SCHEMA = pa.schema([
     pa.field("is_canonical", pa.bool_()),
     pa.field("role", pa.string()),
     pa.field("similarity", pa.float32()),
+    pa.field("event_id", pa.string()),
+    pa.field("event_role", pa.string()),
     pa.field("run_id", pa.string()),
     pa.field("ingested_at", _TS),
 ])
@@ -73,6 +75,9 @@ INDEX_SCHEMA = pa.schema([
     pa.field("credited_source", pa.string()),
     pa.field("sig", pa.binary()),
     pa.field("n_shingles", pa.int32()),
+    pa.field("event_id", pa.string()),
+    pa.field("event_terms", pa.string()),
+    pa.field("anchors", pa.binary()),
     pa.field("run_id", pa.string()),
 ])
 

@@ -5,6 +5,7 @@
     articles   OUTPUT/articles/ingest_date=*/*.parquet   (+ ``ingest_date`` DATE from the folder name)
     errors     OUTPUT/errors/ingest_date=*/*.parquet     (+ ``ingest_date``)
     clusters   OUTPUT/clusters/*.parquet                 (current state, one row per cluster)
+    events     one row per news event, from ``articles.event_id`` (its clusters, sites, time span)
 
 The views glob the folders at query time, so files published by a later run
 show up without reconnecting. Internal folders (``_staging``, ``_runs``, ...)
@@ -12,7 +13,7 @@ never match the globs. A table with no files yet, or files written before a
 column existed, still has every column of its Arrow schema (nulls), so saved
 queries keep working on a fresh or old dataset. The session time zone is UTC.
 
-``ANALYST_QUERIES`` holds five ready answers to questions analysts ask (also in
+``ANALYST_QUERIES`` holds six ready answers to questions analysts ask (also in
 the README and runnable with ``storywire query OUTPUT --example NAME``).
 
     storywire query out/ -c "SELECT site, count(*) FROM articles GROUP BY ALL ORDER BY 2 DESC"
@@ -117,7 +118,7 @@ def _view_sql(con: duckdb.DuckDBPyConnection, output: str, table: str) -> str:
 
 def view_names() -> List[str]:
     """Names of the views ``connect`` defines."""
-    return list(TABLES)
+    return [*TABLES, "events"]
 
 
 def connect(output: str) -> duckdb.DuckDBPyConnection:
@@ -140,7 +141,24 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     for table in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {_ident(table)} AS {_view_sql(con, output, table)}")
+    con.execute(f"CREATE OR REPLACE VIEW events AS {EVENTS_VIEW}")
     return con
+
+
+#: One row per news event: its story clusters, sites and time span, headed by its original's title.
+EVENTS_VIEW = """
+SELECT event_id,
+       arg_min(coalesce(title, left(text, 80)), CASE event_role WHEN 'original' THEN 0 ELSE 1 END) AS headline,
+       count(*)                    AS articles,
+       count(DISTINCT cluster_id)  AS clusters,
+       list(DISTINCT cluster_id ORDER BY cluster_id) AS cluster_ids,
+       list(DISTINCT site ORDER BY site) FILTER (WHERE site IS NOT NULL) AS sites,
+       min(published)              AS first_published,
+       max(published)              AS last_published
+FROM articles
+WHERE event_id IS NOT NULL
+GROUP BY event_id
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +248,23 @@ SELECT a.role, round(a.similarity::DOUBLE, 3) AS similarity, a.published, a.site
 FROM articles a
 WHERE a.cluster_id IN (SELECT cluster_id FROM story_ids)
 ORDER BY a.is_canonical DESC, a.published NULLS LAST, a.site;""",
+    "event_coverage": """\
+-- How one event was covered: each story cluster of the event whose headline matches, with its outlets and how much later it came.
+WITH event AS (
+    SELECT event_id, first_published FROM events
+    WHERE headline ILIKE '%earthquake%'                -- or: WHERE event_id = 'e…'
+    ORDER BY articles DESC, last_published DESC
+    LIMIT 1
+)
+SELECT a.cluster_id,
+       any_value(a.title) FILTER (WHERE a.is_canonical)            AS headline,
+       any_value(a.event_role) FILTER (WHERE a.is_canonical)       AS cluster_role,
+       count(*)                                                    AS articles,
+       list(DISTINCT a.site ORDER BY a.site) FILTER (WHERE a.site IS NOT NULL) AS sites,
+       min(a.published) - any_value(e.first_published)             AS after_first_report
+FROM articles a JOIN event e USING (event_id)
+GROUP BY a.cluster_id
+ORDER BY min(a.published) NULLS LAST, a.cluster_id;""",
 }
 
 

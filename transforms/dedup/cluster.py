@@ -42,6 +42,8 @@ import numpy as np
 
 from transforms import counters
 from transforms.dedup import lsh, roles
+from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.containment import PairAnchorsFn, VerifyContainmentFn, containment_anchors, emit_anchor_keys
 from transforms.dedup.signing import (MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match,
                                       verification_signature)
 
@@ -52,7 +54,7 @@ __all__ = ["ClusterStories", "SignBatchFn", "SplitTextFn", "PairBucketFn", "Veri
 _LOG = logging.getLogger(__name__)
 _NEW, _OLD = "n", "o"
 #: Fields members carry through clustering that are not part of an article row.
-_INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch")
+_INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch", "anchors")
 
 
 class _SkipIngestedFn(beam.DoFn):
@@ -104,10 +106,13 @@ class SignBatchFn(beam.DoFn):
         self._signer = Signer(self._config)
 
     def process(self, batch):
-        sigs, counts = self._signer.sign(a["text"] for a in batch)
-        for article, sig, count in zip(batch, sigs, counts):
+        per_doc = [self._signer.hashes(a["text"]) for a in batch]
+        sigs = self._signer.sign_hashes(per_doc)
+        for article, sig, hashes in zip(batch, sigs, per_doc):
             self._signed.inc()
-            yield {**article, "sig": sig.tobytes(), "n_shingles": int(count)}
+            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language")))
+            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(np.unique(hashes))), "event_terms": terms,
+                   "anchors": containment_anchors(hashes).tobytes()}
 
 
 def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
@@ -322,7 +327,8 @@ def index_row(article: dict, cluster_id: str) -> dict:
     return {"article_id": article["article_id"], "url": article.get("url"), "content_hash": article.get("content_hash"),
             "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
             "credited_source": article.get("credited_source"), "sig": article.get("sig"),
-            "n_shingles": article.get("n_shingles")}
+            "n_shingles": article.get("n_shingles"), "event_terms": article.get("event_terms"),
+            "anchors": article.get("anchors")}
 
 
 def merge_cluster_state(cluster_id: str, existing: list, updates: list, merged_into: list) -> dict:
@@ -519,8 +525,17 @@ class ClusterStories(beam.PTransform):
             | "JoinSecondSignature" >> beam.CoGroupByKey()
             | "VerifyPairs" >> beam.ParDo(VerifyPairsFn(cfg))
         )
+        containment_edges = (
+            (signed | "EmitAnchorKeys" >> beam.FlatMap(emit_anchor_keys, _NEW),
+             history | "EmitHistoryAnchorKeys" >> beam.FlatMap(emit_anchor_keys, _OLD))
+            | "FlattenAnchorKeys" >> beam.Flatten()
+            | "GroupByAnchor" >> beam.GroupByKey()
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(_OLD))
+            | "CountSharedAnchors" >> beam.CombinePerKey(sum)
+            | "VerifyContainment" >> beam.ParDo(VerifyContainmentFn())
+        )
         components = beam.pvalue.AsSingleton(
-            (lsh_edges, split[SplitExactDuplicatesFn.EDGES])
+            (lsh_edges, containment_edges, split[SplitExactDuplicatesFn.EDGES])
             | "FlattenEdges" >> beam.Flatten()
             | "ComputeComponents" >> beam.CombineGlobally(ComponentsFn())
         )

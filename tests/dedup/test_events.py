@@ -1,0 +1,89 @@
+"""transforms.dedup.events and GroupEvents: rewrites and independent reports share an event, other events stay apart."""
+import datetime as dt
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.beam_helpers import local_pipeline
+from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
+                                     pack_terms, unpack_terms)
+from transforms.dedup.group_events import GroupEvents
+
+QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
+         "people and collapsing buildings, officials in Zagreb said. Rescuers searched the rubble in Sisak.")
+QUAKE_REWRITE = ("Seven people died in Croatia when a 6.4 quake hit the town of Petrinja, with rescue teams digging "
+                 "through collapsed homes in Sisak and Zagreb reporting damage, according to officials.")
+ELECTION = ("Voters in Portugal returned the Socialist prime minister Antonio Costa to power on Sunday, with his party "
+            "winning 108 seats in Lisbon's parliament after a campaign dominated by housing costs.")
+UTC = dt.timezone.utc
+
+
+def terms(text):
+    return event_terms(text, None, "en")
+
+
+def test_terms_are_rare_words_and_numbers_without_common_words():
+    t = dict(terms(QUAKE))
+    assert "petrinja" in t and "6" not in t
+    assert not {"the", "in", "on", "said", "people"} & set(t)
+    assert abs(sum(w * w for w in t.values()) - 1.0) < 0.01
+
+
+def test_rewrite_scores_above_threshold_and_other_event_below():
+    cfg = EventConfig()
+    assert cosine(terms(QUAKE), terms(QUAKE_REWRITE)) >= cfg.threshold
+    assert cosine(terms(QUAKE), terms(ELECTION)) < 0.1
+
+
+def test_pack_round_trip_and_keys_are_pairs_of_top_terms():
+    t = terms(QUAKE)
+    assert unpack_terms(pack_terms(t)) == t
+    assert len(event_keys(t, 6)) == 15
+    assert set(event_keys(terms(QUAKE), 6)) & set(event_keys(terms(QUAKE_REWRITE), 6))
+
+
+def test_roles_original_is_earliest_cluster_canonical():
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    members = [
+        {"article_id": "a", "cluster_id": "c1", "is_canonical": True, "published": t0 + dt.timedelta(hours=2)},
+        {"article_id": "b", "cluster_id": "c1", "is_canonical": False, "published": t0 + dt.timedelta(hours=3)},
+        {"article_id": "c", "cluster_id": "c2", "is_canonical": True, "published": t0},
+    ]
+    assert event_roles(members) == {"a": "related", "b": "copy", "c": "original"}
+
+
+def _row(aid, cid, text, published=None, canonical=True):
+    return {"article_id": aid, "cluster_id": cid, "is_canonical": canonical, "published": published,
+            "event_terms": pack_terms(terms(text))}
+
+
+def test_group_events_links_rewrites_and_keeps_other_events_apart():
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [_row("q1", "c1", QUAKE, t0), _row("q2", "c2", QUAKE_REWRITE, t0 + dt.timedelta(hours=5)),
+            _row("q3", "c1", QUAKE, t0 + dt.timedelta(hours=1), canonical=False),
+            _row("e1", "c3", ELECTION, t0),
+            # Same words, a week later: another event.
+            _row("q4", "c4", QUAKE_REWRITE, t0 + dt.timedelta(days=9))]
+    with local_pipeline() as p:
+        out = {"articles": p | "Rows" >> beam.Create(rows),
+               "index": p | "Index" >> beam.Create([{"article_id": r["article_id"]} for r in rows]),
+               "history": p | "History" >> beam.Create([])} | GroupEvents(EventConfig())
+        quake = event_id_for("q1")
+        assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
+                    equal_to([("q1", quake, "original"), ("q2", quake, "related"), ("q3", quake, "copy"),
+                              ("e1", event_id_for("e1"), "original"), ("q4", event_id_for("q4"), "original")]),
+                    label="Articles")
+        assert_that(out["index"] | beam.Map(lambda r: (r["article_id"], r["event_id"])),
+                    equal_to([("q1", quake), ("q2", quake), ("q3", quake), ("e1", event_id_for("e1")),
+                              ("q4", event_id_for("q4"))]), label="Index")
+
+
+def test_group_events_joins_an_event_of_a_past_run():
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    past = {**_row("old", "c9", QUAKE, t0), "event_id": "e-past", "is_canonical": None}  # as the index stores it
+    with local_pipeline() as p:
+        out = {"articles": p | "Rows" >> beam.Create([_row("new", "c2", QUAKE_REWRITE, t0 + dt.timedelta(hours=3))]),
+               "index": p | "Index" >> beam.Create([]),
+               "history": p | "History" >> beam.Create([past])} | GroupEvents(EventConfig())
+        assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
+                    equal_to([("new", "e-past", "related")]))

@@ -1,0 +1,172 @@
+"""The event level: all coverage of one news event, copies, rewrites and independent reports alike.
+
+A story cluster (``cluster_id``) holds the same text. An event (``event_id``)
+holds every text about the same happening within a date window, written in
+other words too, so shingles cannot find it. What is shared instead is the
+vocabulary of the facts: names, places, numbers, rare words.
+
+- ``event_terms``: a document's top-weighted terms. Words are lemmatised
+  (``simplemma``, where the language is supported) and weighted by rarity in
+  the language (``wordfreq``'s Zipf frequency: a word seen less than once per
+  million words weighs most), times a dampened term frequency; numbers count
+  as rare words. Common words (Zipf >= 5.2: "the", "said", "year") are dropped.
+- Candidates: every pair of a document's 6 top terms is a band key, grouped with
+  ``GroupByKey`` like the MinHash bands, so the event level scales out the same
+  way. On the rewrites set, 94 of 96 same-event pairs share a key.
+- Verification: cosine of the term vectors >= ``threshold`` and published dates
+  (when both are known) at most ``window_days`` apart. On the rewrites set and the
+  real-page benchmark, same-event texts score 0.31-0.70 and pages on the same
+  topic but another event up to 0.55: 0.5, with events as connected components
+  (a condensed rewrite joins through the close one), joined 48 of 48 rewrites.
+
+Roles within an event (``event_role``): ``original`` for the canonical of the
+event's earliest cluster, ``copy`` for every non-canonical member of any cluster
+(same text), ``related`` for the canonical of any other cluster: a rewrite of
+the original or an independent report; the two are not told apart offline.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+from typing import Iterable, Optional
+
+import simplemma
+from wordfreq import zipf_frequency
+
+from transforms.tokens import words
+
+__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "event_id_for",
+           "EVENT_ROLES", "event_roles"]
+
+#: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
+EVENT_ROLES = ("original", "copy", "related")
+
+
+class EventConfig:
+    """Event-level parameters; defaults were measured on the rewrites set (module docstring)."""
+
+    def __init__(self, threshold: float = 0.5, window_days: float = 3.0, top_terms: int = 40, key_terms: int = 6,
+                 bucket_cap: int = 50):
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"event threshold must be in (0, 1), got {threshold}")
+        if window_days < 0 or top_terms < key_terms or key_terms < 2:
+            raise ValueError("window_days >= 0 and top_terms >= key_terms >= 2 are required")
+        self.threshold, self.window_days = threshold, window_days
+        self.top_terms, self.key_terms, self.bucket_cap = top_terms, key_terms, bucket_cap
+
+    def to_metadata(self) -> dict:
+        return dict(vars(self))
+
+
+_COMMON_ZIPF = 5.2
+_MAX_IDF = 7.0
+_NUMBER_ZIPF = 2.0
+_LEMMA_LANGS = frozenset(("ar", "bg", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "ga",
+                          "gl", "he", "hi", "hu", "hy", "id", "is", "it", "ka", "la", "lb", "lt", "lv", "mk", "ms",
+                          "nb", "nl", "nn", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sv", "sw", "tl", "tr", "uk"))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _zipf(word: str, lang: str) -> float:
+    try:
+        return zipf_frequency(word, lang)
+    except (ImportError, LookupError, ValueError):
+        # Chinese and Japanese need tokenizers wordfreq does not ship: treat every term as rare.
+        return 0.0
+
+
+@functools.lru_cache(maxsize=200_000)
+def _term(token: str, lang: str) -> Optional[str]:
+    """The term a token counts as (its lemma), or None for a common word; cached, as words repeat."""
+    if token.isdigit():
+        return token if len(token) >= 2 else None
+    if len(token) < 2:
+        return None
+    lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
+    if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
+        return None
+    return lemma
+
+
+def _base_lang(language: Optional[str]) -> str:
+    return (language or "en").split("-")[0].split("_")[0].lower() or "en"
+
+
+def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
+                top: int = 40) -> list:
+    """The ``top`` heaviest ``(term, weight)`` pairs of a document, L2-normalised, heaviest first."""
+    lang = _base_lang(language)
+    tf: dict = {}
+    # The headline names the event: its terms count twice.
+    for token in words(f"{title}\n{title}\n{text}" if title else text):
+        term = _term(token, lang)
+        if term is not None:
+            tf[term] = tf.get(term, 0) + 1
+    weights = []
+    for term, count in tf.items():
+        z = _NUMBER_ZIPF if term.isdigit() else _zipf(term, lang)
+        weights.append((term, (1.0 + math.log(count)) * max(0.5, _MAX_IDF - z)))
+    weights.sort(key=lambda tw: (-tw[1], tw[0]))
+    weights = weights[:top]
+    norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
+    return [(t, round(w / norm, 4)) for t, w in weights]
+
+
+def pack_terms(terms: Iterable) -> str:
+    """``event_terms`` as one compact string for the index (terms never hold spaces or tabs)."""
+    return "\t".join(f"{t} {w:g}" for t, w in terms)
+
+
+def unpack_terms(packed: Optional[str]) -> list:
+    if not packed:
+        return []
+    out = []
+    for item in packed.split("\t"):
+        term, _, weight = item.rpartition(" ")
+        out.append((term, float(weight)))
+    return out
+
+
+def event_keys(terms: list, key_terms: int = 6) -> list:
+    """Band keys of the event level: every pair of the ``key_terms`` heaviest terms."""
+    top = sorted(t for t, _ in terms[:key_terms])
+    return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+
+
+def cosine(a: list, b: list) -> float:
+    """Cosine of two normalised ``(term, weight)`` lists."""
+    if len(a) > len(b):
+        a, b = b, a
+    wb = dict(b)
+    return sum(w * wb[t] for t, w in a if t in wb)
+
+
+def event_id_for(article_id: str) -> str:
+    """The id of an event first seen with this article (stable across runs)."""
+    return "e" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+
+
+def event_roles(members: list) -> dict:
+    """article_id -> event role for the members of one event (dicts with ``article_id``, ``cluster_id``,
+    ``is_canonical``, ``published``).
+
+    The event's original is the canonical of its earliest cluster: the cluster
+    whose earliest dated member is earliest (undated clusters last, ties by id).
+    """
+    first: dict = {}
+    for m in members:
+        p = m.get("published")
+        key = (p is None, p.timestamp() if p is not None else 0.0, m["cluster_id"])
+        first[m["cluster_id"]] = min(first.get(m["cluster_id"], key), key)
+    origin = min(first.values())[2] if first else None
+    roles = {}
+    for m in members:
+        if not m.get("is_canonical"):
+            roles[m["article_id"]] = "copy"
+        elif m["cluster_id"] == origin:
+            roles[m["article_id"]] = "original"
+        else:
+            roles[m["article_id"]] = "related"
+    return roles

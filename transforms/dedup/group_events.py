@@ -1,0 +1,220 @@
+"""``GroupEvents``: the event level on Beam, after story clusters are built.
+
+    EmitEventKeys (+ EmitHistoryEventKeys) -> GroupByEventKey -> PairEventBuckets -> DedupeEventCandidates
+        pairs of top terms are band keys (``events.event_keys``); past articles of the
+        index take part, so a rewrite of an old story finds its event.
+    JoinFirstTerms -> JoinSecondTerms -> VerifyEventPairs
+        each candidate meets both term vectors once: cosine and date window.
+    LinkEvents                          union-find over event edges and cluster membership
+    KeyByEvent -> GroupByEvent -> AssignEvents
+        event id (a past member's, or new) and role per member.
+    JoinEventIds -> AttachEventIds      the index rows learn their event id
+
+Cluster membership is part of the event graph: every member of a story cluster
+is in its event, so one verified rewrite brings the whole cluster along.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import apache_beam as beam
+
+from transforms import counters
+from transforms.dedup import lsh
+from transforms.dedup.events import EventConfig, cosine, event_id_for, event_keys, event_roles, unpack_terms
+
+__all__ = ["GroupEvents"]
+
+_NEW, _OLD = "n", "o"
+
+
+def _member(row: dict, old: bool) -> dict:
+    return {"article_id": row["article_id"], "cluster_id": row["cluster_id"], "published": row.get("published"),
+            "is_canonical": row.get("is_canonical"), "event_id": row.get("event_id") if old else None,
+            "event_terms": row.get("event_terms"), "old": old}
+
+
+def _emit_keys(member: dict, key_terms: int):
+    terms = unpack_terms(member.get("event_terms"))
+    value = (_OLD if member["old"] else _NEW) + member["article_id"]
+    for key in event_keys(terms, key_terms):
+        yield key, value
+
+
+class _PairEventBucketFn(beam.DoFn):
+    def __init__(self, cap: int):
+        self._cap = cap
+        self._capped = counters.counter("capped_event_buckets")
+
+    def process(self, element):
+        _, values = element
+        tags = {v[1:]: v[0] for v in values}
+        if len(tags) < 2 or all(t == _OLD for t in tags.values()):
+            return
+        order = sorted(tags, key=lambda k: (tags[k] != _OLD, k))
+        pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
+        if capped:
+            self._capped.inc()
+        for a, b in pairs:
+            if tags[a] == _OLD and tags[b] == _OLD:
+                continue
+            yield (a, b) if a < b else (b, a)
+
+
+def _terms_entry(member: dict) -> tuple:
+    return member["article_id"], (member.get("event_terms"), member.get("published"))
+
+
+def _attach_first(element):
+    a, grouped = element
+    entries = list(grouped["terms"])
+    if not entries:
+        return
+    for b in grouped["pairs"]:
+        yield b, (a, entries[0])
+
+
+def _within(a, b, window_days: float) -> bool:
+    if a is None or b is None:
+        return True
+    return abs((a - b).total_seconds()) <= window_days * 86400
+
+
+class _VerifyEventPairsFn(beam.DoFn):
+    def __init__(self, config: EventConfig):
+        self._config = config
+        self._candidates = counters.counter("event_candidate_pairs")
+        self._verified = counters.counter("event_pairs")
+
+    def process(self, element):
+        b, grouped = element
+        entries = list(grouped["terms"])
+        if not entries:
+            return
+        terms_b, published_b = entries[0]
+        vec_b = unpack_terms(terms_b)
+        for a, (terms_a, published_a) in grouped["pairs"]:
+            self._candidates.inc()
+            if not _within(published_a, published_b, self._config.window_days):
+                continue
+            if cosine(unpack_terms(terms_a), vec_b) >= self._config.threshold:
+                self._verified.inc()
+                yield a, b
+
+
+class _EventComponentsFn(beam.CombineFn):
+    """Union-find over event edges: {node: component label} (nodes: article ids and ``c:`` cluster ids)."""
+
+    def create_accumulator(self):
+        return lsh.UnionFind()
+
+    def add_input(self, uf, edge):
+        uf.union(*edge)
+        return uf
+
+    def merge_accumulators(self, accumulators):
+        accumulators = iter(accumulators)
+        merged = next(accumulators)
+        for uf in accumulators:
+            for member, label in uf.components().items():
+                merged.union(member, label)
+        return merged
+
+    def extract_output(self, uf):
+        return uf.components()
+
+
+def _component_of(member: dict, comp: dict) -> str:
+    return comp.get(member["article_id"]) or comp.get("c:" + member["cluster_id"]) or member["article_id"]
+
+
+class _AssignEventsFn(beam.DoFn):
+    """(component, members) -> (article_id, (event_id, event_role)) for the new members."""
+
+    def __init__(self):
+        self._events = counters.counter("new_events")
+        self._joined = counters.counter("joined_existing_events")
+
+    def process(self, element):
+        _, members = element
+        members = list(members)
+        new = [m for m in members if not m["old"]]
+        if not new:
+            return
+        old_ids = sorted({m["event_id"] for m in members if m["old"] and m.get("event_id")})
+        if old_ids:
+            event_id = old_ids[0]
+            self._joined.inc()
+        else:
+            event_id = event_id_for(min(m["article_id"] for m in new))
+            self._events.inc()
+        # The index does not keep which past member was canonical; a past member only competes for
+        # the event's earliest cluster here, so standing in as its cluster's canonical is enough.
+        roles = event_roles([{**m, "is_canonical": True} if m["old"] else m for m in members])
+        for m in new:
+            yield m["article_id"], (event_id, roles.get(m["article_id"], "related"))
+
+
+class _AttachEventFn(beam.DoFn):
+    def process(self, element):
+        _, grouped = element
+        events = list(grouped["events"])
+        event_id, role = events[0] if events else (None, None)
+        for row in grouped["rows"]:
+            yield {**row, "event_id": event_id, "event_role": role}
+        for row in grouped["index"]:
+            yield beam.pvalue.TaggedOutput("index", {**row, "event_id": event_id})
+
+
+class GroupEvents(beam.PTransform):
+    """``{"articles": clustered rows, "index": their index rows, "history": past index rows}``
+    -> ``{"articles": rows with event_id and event_role, "index": index rows with event_id}``."""
+
+    def __init__(self, config: EventConfig = None):
+        super().__init__()
+        self._config = config or EventConfig()
+
+    def expand(self, inputs):
+        cfg = self._config
+        articles, index, history = inputs["articles"], inputs["index"], inputs["history"]
+        new = articles | "NewEventMembers" >> beam.Map(_member, False)
+        old = (history
+               | "HistoryWithTerms" >> beam.Filter(lambda h: bool(h.get("event_terms")))
+               | "OldEventMembers" >> beam.Map(_member, True))
+        members = (new, old) | "FlattenEventMembers" >> beam.Flatten()
+        candidates = (
+            members
+            | "EmitEventKeys" >> beam.FlatMap(_emit_keys, cfg.key_terms)
+            | "GroupByEventKey" >> beam.GroupByKey()
+            | "PairEventBuckets" >> beam.ParDo(_PairEventBucketFn(cfg.bucket_cap))
+            | "DedupeEventCandidates" >> beam.Distinct()
+        )
+        terms = members | "KeyTerms" >> beam.Map(_terms_entry)
+        edges = (
+            {"pairs": {"pairs": candidates, "terms": terms}
+                      | "JoinFirstTerms" >> beam.CoGroupByKey()
+                      | "AttachFirstTerms" >> beam.FlatMap(_attach_first),
+             "terms": terms}
+            | "JoinSecondTerms" >> beam.CoGroupByKey()
+            | "VerifyEventPairs" >> beam.ParDo(_VerifyEventPairsFn(cfg))
+        )
+        cluster_edges = members | "ClusterEdges" >> beam.Map(lambda m: (m["article_id"], "c:" + m["cluster_id"]))
+        components = beam.pvalue.AsSingleton(
+            (edges, cluster_edges)
+            | "FlattenEventEdges" >> beam.Flatten()
+            | "LinkEvents" >> beam.CombineGlobally(_EventComponentsFn())
+        )
+        events = (
+            members
+            | "KeyByEvent" >> beam.Map(lambda m, comp: (_component_of(m, comp), m), comp=components)
+            | "GroupByEvent" >> beam.GroupByKey()
+            | "AssignEvents" >> beam.ParDo(_AssignEventsFn())
+        )
+        attached = (
+            {"rows": articles | "KeyRowsForEvents" >> beam.Map(lambda r: (r["article_id"], r)),
+             "index": index | "KeyIndexForEvents" >> beam.Map(lambda r: (r["article_id"], r)),
+             "events": events}
+            | "JoinEventIds" >> beam.CoGroupByKey()
+            | "AttachEventIds" >> beam.ParDo(_AttachEventFn()).with_outputs("index", main="articles")
+        )
+        return {"articles": attached.articles, "index": attached.index}
