@@ -21,6 +21,9 @@ REQUIRED = [
     "requests>=2.32,<3",
     "urllib3>=2.2,<3",
     "duckdb>=1.1,<3",
+    # The event level: lemmas and word rarity, offline (transforms/dedup/events.py).
+    "simplemma==2.0.0",
+    "wordfreq==3.1.1",
 ]
 
 setuptools.setup(

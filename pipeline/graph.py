@@ -1,14 +1,20 @@
 """``build_pipeline``: wires storywire's batch graph onto a Pipeline and returns it.
 
-    ReadDocuments ─┐                                  ┌─ WriteArticles
-    ReadFeeds ─────┴─ ExtractArticles ─┐              ├─ WriteClusters (full current state)
-    ReadIndex, ReadClusterState ───────┴ ClusterStories ┴─ WriteIndex (appended)
-    ReadPendingClusters (streams' deltas) ─ FoldPendingClusters ─┘ (into WriteClusters)
-       (errors of every step) ─────────── FlattenErrors ── WriteErrors
-    every write's results (+ the staged feed state) ─────── PublishRun
+The data path, one named composite per stage:
 
-Everything is written to a staging folder; the last step, PublishRun, moves it
-into the dataset (``transforms.dataset.publish``) once every write has finished, so a
+    files:       ReadDocuments ─┐            (transforms.ingest)
+    feeds:       ReadFeeds ─────┤
+    text:        ExtractArticles (+ FindRepeatedLines: run-wide boilerplate)   (transforms.extract)
+    signatures:  SignArticles                                                   (transforms.dedup)
+    clusters:    ClusterStories: DropIngested, SplitExactDuplicates, FindCandidates, VerifyCandidates,
+                 FindContainedTexts, LinkComponents, BuildClusters, AttachTexts, UpdateClusterState
+    events:      GroupEvents
+    dataset:     WriteArticles, WriteIndex, WriteClusters (+ FoldPendingClusters), WriteErrors,
+                 then PublishRun                                                (transforms.dataset)
+
+Past runs enter through ReadIndex and ReadClusterState; every step's errors are
+flattened into WriteErrors. Everything is written to a staging folder; the last
+step, PublishRun, moves it into the dataset once every write has finished, so a
 launcher that does not wait for the job (a flex template) still publishes.
 """
 from __future__ import annotations
@@ -26,6 +32,7 @@ from transforms.ingest.fetch import FetchConfig
 from transforms.ingest.read_feeds import ReadFeeds
 from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
 from transforms.dedup.cluster import ClusterStories
+from transforms.dedup.sign import SignArticles, SplitTextFn
 from transforms.dedup.events import EventConfig
 from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
@@ -101,8 +108,9 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
     current = p | "ReadClusterState" >> ReadParquetRows(
         layout.join(opts.output, "clusters", "*.parquet"))
+    signed = extracted.articles | "SignArticles" >> SignArticles(config)
     clustered = (
-        {"articles": extracted.articles, "history": history, "clusters": current}
+        {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "clusters": current}
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
     )
 

@@ -42,7 +42,7 @@ from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEM
 from transforms.dataset import layout, publish
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
-from transforms.dedup.cluster import SignBatchFn
+from transforms.dedup.sign import SignBatchFn
 from transforms.dedup.first_seen import FirstSeenFn, history_marker
 from transforms.dedup.stream_match import MatchStories, cluster_update
 from transforms.extract.articles import ExtractArticles

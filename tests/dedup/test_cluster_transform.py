@@ -9,6 +9,7 @@ from tests.beam_helpers import local_pipeline
 from tests.dedup.test_signing_lsh import WORDS
 from transforms.dedup import roles
 from transforms.dedup.cluster import ClusterStories
+from transforms.dedup.sign import SignArticles, SplitTextFn
 from transforms.dedup.signing import MinHashConfig
 from transforms.tokens import content_hash
 
@@ -26,10 +27,16 @@ def words(seed, n=200):
     return [rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(n)]
 
 
+def cluster(articles, cfg, cap=100):
+    """SignArticles then ClusterStories, as the batch graph wires them."""
+    signed = articles | SignArticles(cfg)
+    return {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS]} | ClusterStories(cfg, bucket_cap=cap)
+
+
 def run(articles, check_groups=None, check_rows=None, check_clusters=None, cap=100, cfg=CFG):
     """Run ClusterStories; each check_* callable asserts inside the pipeline (matchers run on the runner)."""
     with local_pipeline() as p:
-        out = p | beam.Create(articles) | ClusterStories(cfg, bucket_cap=cap)
+        out = cluster(p | beam.Create(articles), cfg, cap)
         out = type("Out", (), out)
         groups = (out.articles
                   | beam.Map(lambda a: (a["cluster_id"], a["article_id"]))
@@ -153,13 +160,13 @@ def test_texts_rejoin_rows_and_the_canonical_text_reaches_its_cluster():
         assert by["orig"]["text"] == text and by["orig"]["title"] == roles.headline_from_text(text)
         assert by["solo"]["title"] == "A title" and by["solo"]["text"] == titled["text"]
     with local_pipeline() as p:
-        out = p | beam.Create(arts) | ClusterStories(CFG)
+        out = cluster(p | beam.Create(arts), CFG)
         assert_that(out["articles"], rows, label="CheckRows")
         assert_that(out["clusters"], clusters, label="CheckClusters")
 
 
 def test_texts_travel_packed_and_come_back_unchanged():
-    from transforms.dedup.cluster import pack_text, unpack_text
+    from transforms.dedup.sign import pack_text, unpack_text
     text = "Zürich — 東京: the council's budget vote.\n\n" + " ".join(words(44))
     packed = pack_text(text)
     assert unpack_text(packed) == text

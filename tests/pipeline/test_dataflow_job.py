@@ -53,8 +53,9 @@ def test_batch_graph_builds_a_dataflow_batch_job():
                    lambda p, opts, now: build_pipeline(p, opts, RunContext("r1", now, f"{BUCKET}/out/_staging/r1")))
     assert job.proto.type_.name == "JOB_TYPE_BATCH"
     names = _transform_names(job)
-    for step in ("ReadDocuments", "ReadFeeds", "ExtractArticles", "ClusterStories/GroupByBand",
-                 "ClusterStories/BuildClusters", "FoldPendingClusters", "WriteArticles", "WriteClusters",
+    for step in ("ReadDocuments", "ReadFeeds", "ExtractArticles", "SignArticles",
+                 "ClusterStories/FindCandidates/GroupByBand", "ClusterStories/BuildClusters",
+                 "ClusterStories/FindContainedTexts/GroupByAnchor", "GroupEvents/GroupByEventKey", "FoldPendingClusters", "WriteArticles", "WriteClusters",
                  "WriteIndex", "WriteErrors", "PublishRun/Publish"):
         assert step in names, step
     environments = job.proto_pipeline.components.environments.values()

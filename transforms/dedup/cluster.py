@@ -1,27 +1,20 @@
-"""``ClusterStories``: group articles into story clusters with MinHash LSH on Beam.
+"""``ClusterStories``: group signed articles into story clusters with MinHash LSH on Beam.
 
-Graph (every step a shuffle-friendly Beam primitive, so it scales out on Dataflow):
+Stages, each a named composite (every step inside a shuffle-friendly Beam primitive,
+so it scales out on Dataflow):
 
-    BatchForSigning -> ComputeSignatures -> SplitText
-        vectorised MinHash per batch, then the text leaves the record (``texts``): the
-        shuffles below carry ids, hashes, signatures and role sketches, ~3x less.
-    SkipIngestedHashes, SkipIngestedUrls        input already in the index adds nothing
-    KeyByContentHash -> GroupByContentHash -> SplitExactDuplicates
-        exact duplicates skip LSH and are linked to their first copy.
-    EmitBandKeys (+ EmitHistoryBandKeys) -> GroupByBand -> PairBuckets -> DedupeCandidates
-        one key per band (ids only); candidate pairs form inside each bucket. Past
-        articles (the index) take part in the buckets, so a new copy of an old story
-        finds it; pairs of two past articles are not formed again.
-    JoinFirstSignature -> JoinSecondSignature -> VerifyPairs
-        each distinct candidate meets both signatures once and is verified by estimated
-        Jaccard (or containment, for truncated copies); the join carries 16-bit
-        signatures (``verification_signature``), as it holds one per candidate pair.
-    ComputeComponents                           union-find over verified edges
-    KeyByComponent -> GroupByComponent -> BuildClusters
-        canonical and roles per component (``transforms.dedup.roles``).
-    JoinTexts -> AttachText                     each row gets its text back; canonical texts
-                                                go on to their cluster's state
-    UpdateClusterState                          current state of every cluster
+    DropIngested          content hashes and URLs the index already holds add nothing
+    SplitExactDuplicates  exact duplicates skip LSH and link to their first copy
+    FindCandidates        one key per LSH band -> GroupByBand -> pairs inside each bucket
+    VerifyCandidates      each candidate meets both 16-bit signatures once: Jaccard or containment
+    FindContainedTexts    briefs: shared shingle anchors (``transforms.dedup.containment``)
+    LinkComponents        union-find over verified edges (a side input)
+    BuildClusters         canonical and roles per component (``transforms.dedup.roles``)
+    AttachTexts           each row gets its text back; canonical texts go to their cluster
+    UpdateClusterState    current state of every cluster
+
+Signatures are made before, by ``SignArticles`` (``transforms.dedup.sign``), which
+also takes the text out of the records until ``AttachTexts``.
 
 What one worker holds for one key is recorded as Beam distributions:
 ``lsh_bucket_size``, ``candidates_per_article`` and ``component_size`` are bounded
@@ -35,21 +28,21 @@ edge set instead. ``make bench`` measures it.
 from __future__ import annotations
 
 import logging
-import zlib
 
 import apache_beam as beam
 import numpy as np
 
 from transforms import counters
 from transforms.dedup import lsh, roles
-from transforms.dedup.events import event_terms, pack_terms
-from transforms.dedup.containment import PairAnchorsFn, VerifyContainmentFn, containment_anchors, emit_anchor_keys
-from transforms.dedup.signing import (MinHashConfig, Signer, estimate_containment, estimate_jaccard, is_match,
+from transforms.dedup.containment import FindContainedTexts
+from transforms.dedup.sign import unpack_text
+from transforms.dedup.signing import (MinHashConfig, estimate_containment, estimate_jaccard, is_match,
                                       verification_signature)
 
-__all__ = ["ClusterStories", "SignBatchFn", "SplitTextFn", "PairBucketFn", "VerifyPairsFn", "ComponentsFn",
-           "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text", "index_row",
-           "pack_text", "unpack_text"]
+__all__ = ["ClusterStories", "DropIngested", "SplitExactDuplicates", "FindCandidates", "VerifyCandidates",
+           "LinkComponents", "BuildClusters", "AttachTexts", "UpdateClusterState", "PairBucketFn", "VerifyPairsFn",
+           "ComponentsFn", "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text",
+           "index_row"]
 
 _LOG = logging.getLogger(__name__)
 _NEW, _OLD = "n", "o"
@@ -92,27 +85,6 @@ class SplitExactDuplicatesFn(beam.DoFn):
             self._dups.inc()
             yield beam.pvalue.TaggedOutput(self.DUPLICATES, {**dup, "dup_of": first["article_id"]})
             yield beam.pvalue.TaggedOutput(self.EDGES, (first["article_id"], dup["article_id"]))
-
-
-class SignBatchFn(beam.DoFn):
-    """A batch of articles -> each with its MinHash signature (``sig`` bytes) and shingle count."""
-
-    def __init__(self, config: MinHashConfig):
-        self._config = config
-        self._signer = None
-        self._signed = counters.counter("documents_signed")
-
-    def setup(self):
-        self._signer = Signer(self._config)
-
-    def process(self, batch):
-        per_doc = [self._signer.hashes(a["text"]) for a in batch]
-        sigs = self._signer.sign_hashes(per_doc)
-        for article, sig, hashes in zip(batch, sigs, per_doc):
-            self._signed.inc()
-            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language")))
-            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(np.unique(hashes))), "event_terms": terms,
-                   "anchors": containment_anchors(hashes).tobytes()}
 
 
 def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
@@ -380,37 +352,6 @@ class _UpdateClusterStateFn(beam.DoFn):
             yield row
 
 
-class SplitTextFn(beam.DoFn):
-    """A signed article -> the article without its text, plus ``(article_id, packed text)`` on ``texts``.
-
-    Clustering needs ids, hashes, dates, signatures and role sketches; only the output
-    rows need the text. Leaving it out of the shuffles in between keeps each one ~3x smaller.
-    The texts wait for the end of clustering (on a local runner, all in memory), so they
-    travel zlib-packed (``pack_text``): about half the bytes of real articles, for ~0.1 ms a
-    text against ~3 ms to extract it.
-    """
-
-    TEXTS = "texts"
-
-    def __init__(self, shingle_size: int):
-        self._shingle_size = shingle_size
-
-    def process(self, article):
-        slim = dict(article)
-        text = slim.pop("text", None)
-        slim["role_sketch"] = roles.role_sketch(text or "", self._shingle_size)
-        yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(text)))
-        yield slim
-
-
-def pack_text(text):
-    return None if text is None else zlib.compress(text.encode("utf-8"), 1)
-
-
-def unpack_text(packed):
-    return None if packed is None else zlib.decompress(packed).decode("utf-8")
-
-
 class AttachTextFn(beam.DoFn):
     """(article_id, {"rows": clustered rows, "texts": texts}) -> each row with its text.
 
@@ -439,110 +380,128 @@ def _old_member(record: dict) -> dict:
     return {**record, "_old": True}
 
 
-class ClusterStories(beam.PTransform):
-    """Articles (+ the index of past runs) -> clustered articles, cluster state, index rows.
-
-    Input: a PCollection of article dicts, or a dict ``{"articles": ..., "history": ...,
-    "clusters": ...}`` where ``history`` holds INDEX_SCHEMA rows of past runs and
-    ``clusters`` the current CLUSTERS_SCHEMA rows.
-
-    Output: a dict with ``articles`` (rows for this run's new articles), ``clusters``
-    (the full current state of every cluster) and ``index`` (index rows to append).
-
-    Args:
-        config: MinHash parameters.
-        bucket_cap: Buckets larger than this link members to one representative
-            instead of forming all pairs.
-    """
-
-    def __init__(self, config: MinHashConfig, bucket_cap: int = 100, max_batch: int = 512):
-        super().__init__()
-        if bucket_cap < 2:
-            raise ValueError("bucket_cap must be >= 2")
-        self._config = config
-        self._cap = bucket_cap
-        self._max_batch = max_batch
+class DropIngested(beam.PTransform):
+    """``{"articles": signed articles, "history": index rows}`` -> the articles whose content hash and
+    URL no earlier run ingested (counted as ``already_ingested``)."""
 
     def expand(self, inputs):
-        if not isinstance(inputs, dict):
-            inputs = {"articles": inputs}
-        articles = inputs["articles"]
-        p = articles.pipeline
-        history = inputs.get("history") or (p | "NoHistory" >> beam.Create([]))
-        existing_clusters = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
-        cfg = self._config
-
-        # Signed before anything is shuffled, so the text can leave the records here and meet
-        # them again only at the end: every shuffle in between carries ids, hashes and signatures.
-        # (Exact duplicates and already-ingested input are signed too: cheap next to extraction.)
-        split_text = (
-            articles
-            | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
-            | "ComputeSignatures" >> beam.ParDo(SignBatchFn(cfg))
-            | "SplitText" >> beam.ParDo(SplitTextFn(cfg.shingle_size)).with_outputs(SplitTextFn.TEXTS, main="slim")
-        )
-        slim = split_text.slim
+        articles, history = inputs["articles"], inputs["history"]
         fresh = (
-            {"new": slim | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
+            {"new": articles | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
              "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
             | "GroupHashes" >> beam.CoGroupByKey()
             | "SkipIngestedHashes" >> beam.ParDo(_SkipIngestedFn("content"))
         )
-        fresh = (
-            {"new": fresh | "KeyNewByUrl" >> beam.Map(lambda a: (("u", a["url"]) if a.get("url") else ("a", a["article_id"]), a)),
+        return (
+            {"new": fresh | "KeyNewByUrl" >> beam.Map(_url_key),
              "old": history | "KeyOldByUrl" >> beam.FlatMap(lambda h: [(("u", h["url"]), True)] if h.get("url") else [])}
             | "GroupUrls" >> beam.CoGroupByKey()
             | "SkipIngestedUrls" >> beam.ParDo(_SkipIngestedFn("url"))
         )
-        split = (
-            fresh
+
+
+def _url_key(article: dict) -> tuple:
+    return ("u", article["url"]) if article.get("url") else ("a", article["article_id"]), article
+
+
+class SplitExactDuplicates(beam.PTransform):
+    """Articles -> ``unique`` (one per content hash), ``duplicates`` (the others, with ``dup_of``) and
+    ``dup_edges`` (duplicate -> first): exact duplicates skip LSH."""
+
+    def expand(self, articles):
+        return (
+            articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
             | "GroupByContentHash" >> beam.GroupByKey()
             | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
                 SplitExactDuplicatesFn.DUPLICATES, SplitExactDuplicatesFn.EDGES, main="unique")
         )
-        signed = split.unique
-        candidates = (
-            (signed | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
-             history | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
+
+
+class FindCandidates(beam.PTransform):
+    """``{"articles": signed, "history": index rows}`` -> distinct candidate pairs ``(a, b)``, a < b.
+
+    One key per LSH band, grouped with ``GroupByKey``; pairs form inside each bucket (capped).
+    Past articles take part, so a new copy of an old story finds it; two past articles are
+    never paired again.
+    """
+
+    def __init__(self, config: MinHashConfig, bucket_cap: int):
+        super().__init__()
+        self._config, self._cap = config, bucket_cap
+
+    def expand(self, inputs):
+        cfg = self._config
+        return (
+            (inputs["articles"] | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
+             inputs["history"] | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
             | "FlattenBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
             | "PairBuckets" >> beam.ParDo(PairBucketFn(self._cap))
             | "DedupeCandidates" >> beam.Distinct()
         )
+
+
+class VerifyCandidates(beam.PTransform):
+    """``{"pairs": candidates, "articles": signed, "history": index rows}`` -> verified edges ``(a, b)``.
+
+    Each distinct candidate meets both 16-bit signatures once (two joins) and is verified by
+    estimated Jaccard, or containment for truncated copies.
+    """
+
+    def __init__(self, config: MinHashConfig):
+        super().__init__()
+        self._config = config
+
+    def expand(self, inputs):
         signatures = (
-            (signed | "KeyNewSignatures" >> beam.Map(_verification_entry),
-             history | "KeyOldSignatures" >> beam.Map(_verification_entry))
+            (inputs["articles"] | "KeyNewSignatures" >> beam.Map(_verification_entry),
+             inputs["history"] | "KeyOldSignatures" >> beam.Map(_verification_entry))
             | "FlattenSignatures" >> beam.Flatten()
         )
         with_first = (
-            {"pairs": candidates, "sig": signatures}
+            {"pairs": inputs["pairs"], "sig": signatures}
             | "JoinFirstSignature" >> beam.CoGroupByKey()
             | "AttachFirstSignature" >> beam.FlatMap(_attach_first_signature)
         )
-        lsh_edges = (
+        return (
             {"pairs": with_first, "sig": signatures}
             | "JoinSecondSignature" >> beam.CoGroupByKey()
-            | "VerifyPairs" >> beam.ParDo(VerifyPairsFn(cfg))
+            | "VerifyPairs" >> beam.ParDo(VerifyPairsFn(self._config))
         )
-        containment_edges = (
-            (signed | "EmitAnchorKeys" >> beam.FlatMap(emit_anchor_keys, _NEW),
-             history | "EmitHistoryAnchorKeys" >> beam.FlatMap(emit_anchor_keys, _OLD))
-            | "FlattenAnchorKeys" >> beam.Flatten()
-            | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(_OLD))
-            | "CountSharedAnchors" >> beam.CombinePerKey(sum)
-            | "VerifyContainment" >> beam.ParDo(VerifyContainmentFn())
-        )
-        components = beam.pvalue.AsSingleton(
-            (lsh_edges, containment_edges, split[SplitExactDuplicatesFn.EDGES])
+
+
+class LinkComponents(beam.PTransform):
+    """Edge PCollections -> one ``{article_id: component label}`` dict (union-find), for a side input."""
+
+    def expand(self, edges):
+        return (
+            edges
             | "FlattenEdges" >> beam.Flatten()
             | "ComputeComponents" >> beam.CombineGlobally(ComponentsFn())
         )
-        linked_history = history | "KeepLinkedHistory" >> beam.FlatMap(
+
+
+class BuildClusters(beam.PTransform):
+    """``{"unique": articles, "duplicates": their exact duplicates, "history": index rows}`` ->
+    ``articles`` (rows with cluster fields), ``cluster_updates`` and ``index`` rows.
+
+    Past articles linked to a new one join its component, so the component keeps their story's id.
+
+    Args:
+        components: ``AsSingleton`` of ``LinkComponents``' output.
+    """
+
+    def __init__(self, components):
+        super().__init__()
+        self._components = components
+
+    def expand(self, inputs):
+        components = self._components
+        linked_history = inputs["history"] | "KeepLinkedHistory" >> beam.FlatMap(
             lambda h, comp: [_old_member(h)] if h["article_id"] in comp else [], comp=components)
-        built = (
-            (signed, split[SplitExactDuplicatesFn.DUPLICATES], linked_history)
+        return (
+            (inputs["unique"], inputs["duplicates"], linked_history)
             | "FlattenMembers" >> beam.Flatten()
             | "KeyByComponent" >> beam.Map(
                 lambda a, comp: (comp.get(a["article_id"], a["article_id"]), a), comp=components)
@@ -550,20 +509,82 @@ class ClusterStories(beam.PTransform):
             | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(
                 BuildClustersFn.UPDATES, BuildClustersFn.INDEX, main="articles")
         )
-        with_text = (
-            {"rows": built.articles | "KeyRowsById" >> beam.Map(lambda r: (r["article_id"], r)),
-             "texts": split_text[SplitTextFn.TEXTS]}
+
+
+class AttachTexts(beam.PTransform):
+    """``{"rows": clustered rows, "texts": (article_id, packed text)}`` -> ``articles`` with their text,
+    and ``canonical_text`` ``(cluster_id, (article_id, text))`` for each canonical."""
+
+    def expand(self, inputs):
+        return (
+            {"rows": inputs["rows"] | "KeyRowsById" >> beam.Map(lambda r: (r["article_id"], r)),
+             "texts": inputs["texts"]}
             | "JoinTexts" >> beam.CoGroupByKey()
             | "AttachText" >> beam.ParDo(AttachTextFn()).with_outputs(AttachTextFn.CANONICAL_TEXT, main="articles")
         )
-        updates = built[BuildClustersFn.UPDATES]
+
+
+class UpdateClusterState(beam.PTransform):
+    """``{"existing": current cluster rows, "updates": this run's updates, "canonical_text": ...}`` ->
+    the current state of every cluster (merges recorded with ``merged_into``)."""
+
+    def expand(self, inputs):
+        updates = inputs["updates"]
         merges = updates | "EmitMerges" >> beam.FlatMap(lambda u: [(m, u["cluster_id"]) for m in u["merged_from"]])
-        clusters = (
-            {"existing": existing_clusters | "KeyExistingClusters" >> beam.Map(lambda c: (c["cluster_id"], c)),
+        return (
+            {"existing": inputs["existing"] | "KeyExistingClusters" >> beam.Map(lambda c: (c["cluster_id"], c)),
              "updates": updates | "KeyClusterUpdates" >> beam.Map(lambda u: (u["cluster_id"], u)),
              "merged_into": merges,
-             "canonical_text": with_text[AttachTextFn.CANONICAL_TEXT]}
+             "canonical_text": inputs["canonical_text"]}
             | "GroupClusterState" >> beam.CoGroupByKey()
             | "UpdateClusterState" >> beam.ParDo(_UpdateClusterStateFn())
+        )
+
+
+class ClusterStories(beam.PTransform):
+    """Signed articles (+ the index of past runs) -> clustered articles, cluster state, index rows.
+
+    Input: ``{"articles": SignArticles' slim articles, "texts": its texts, "history": INDEX_SCHEMA
+    rows of past runs, "clusters": the current CLUSTERS_SCHEMA rows}``; ``history`` and
+    ``clusters`` may be left out.
+
+    Output: ``articles`` (rows for this run's new articles), ``clusters`` (the full current state
+    of every cluster) and ``index`` (index rows to append).
+
+    Args:
+        config: MinHash parameters.
+        bucket_cap: Buckets larger than this link members to one representative
+            instead of forming all pairs.
+    """
+
+    def __init__(self, config: MinHashConfig, bucket_cap: int = 100):
+        super().__init__()
+        if bucket_cap < 2:
+            raise ValueError("bucket_cap must be >= 2")
+        self._config = config
+        self._cap = bucket_cap
+
+    def expand(self, inputs):
+        p = inputs["articles"].pipeline
+        history = inputs.get("history") or (p | "NoHistory" >> beam.Create([]))
+        existing = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
+
+        fresh = {"articles": inputs["articles"], "history": history} | "DropIngested" >> DropIngested()
+        split = fresh | "SplitExactDuplicates" >> SplitExactDuplicates()
+        unique = {"articles": split.unique, "history": history}
+        candidates = unique | "FindCandidates" >> FindCandidates(self._config, self._cap)
+        edges = {**unique, "pairs": candidates} | "VerifyCandidates" >> VerifyCandidates(self._config)
+        contained = unique | "FindContainedTexts" >> FindContainedTexts()
+        components = beam.pvalue.AsSingleton(
+            (edges, contained, split[SplitExactDuplicatesFn.EDGES]) | "LinkComponents" >> LinkComponents())
+        built = (
+            {"unique": split.unique, "duplicates": split[SplitExactDuplicatesFn.DUPLICATES], "history": history}
+            | "BuildClusters" >> BuildClusters(components)
+        )
+        with_text = {"rows": built.articles, "texts": inputs["texts"]} | "AttachTexts" >> AttachTexts()
+        clusters = (
+            {"existing": existing, "updates": built[BuildClustersFn.UPDATES],
+             "canonical_text": with_text[AttachTextFn.CANONICAL_TEXT]}
+            | "UpdateClusterState" >> UpdateClusterState()
         )
         return {"articles": with_text.articles, "clusters": clusters, "index": built[BuildClustersFn.INDEX]}

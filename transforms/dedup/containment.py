@@ -26,7 +26,7 @@ import numpy as np
 
 from transforms import counters
 
-__all__ = ["containment_anchors", "emit_anchor_keys", "PairAnchorsFn", "VerifyContainmentFn", "MAX_ANCHORS",
+__all__ = ["FindContainedTexts", "containment_anchors", "emit_anchor_keys", "PairAnchorsFn", "VerifyContainmentFn", "MAX_ANCHORS",
            "MAX_QUERY_ANCHORS", "MIN_CONTAINMENT", "MIN_SHARED", "BUCKET_CAP", "is_contained"]
 
 SAMPLE_MOD = 4
@@ -105,3 +105,21 @@ class VerifyContainmentFn(beam.DoFn):
         if is_contained(shared, n_short):
             self._verified.inc()
             yield (short_id, other_id) if short_id < other_id else (other_id, short_id)
+
+
+class FindContainedTexts(beam.PTransform):
+    """``{"articles": signed articles, "history": index rows}`` -> edges ``(a, b)`` where the shorter
+    text is contained in the other (briefs, excerpts)."""
+
+    _NEW, _OLD = "n", "o"
+
+    def expand(self, inputs):
+        return (
+            (inputs["articles"] | "EmitAnchorKeys" >> beam.FlatMap(emit_anchor_keys, self._NEW),
+             inputs["history"] | "EmitHistoryAnchorKeys" >> beam.FlatMap(emit_anchor_keys, self._OLD))
+            | "FlattenAnchorKeys" >> beam.Flatten()
+            | "GroupByAnchor" >> beam.GroupByKey()
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(self._OLD))
+            | "CountSharedAnchors" >> beam.CombinePerKey(sum)
+            | "VerifyContainment" >> beam.ParDo(VerifyContainmentFn())
+        )

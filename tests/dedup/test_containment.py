@@ -1,0 +1,46 @@
+"""Containment links: a brief of a story joins it; a short text from elsewhere does not."""
+import numpy as np
+from apache_beam.testing.util import equal_to
+
+from tests.dedup.test_cluster_transform import CFG, article, run, words
+from transforms.dedup.containment import MAX_QUERY_ANCHORS, containment_anchors, is_contained
+from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
+
+
+def test_anchors_are_a_content_defined_sample():
+    story = " ".join(words(5, 800))
+    signer = Signer(MinHashConfig())
+    hashes = signer.hashes(story)
+    anchors = containment_anchors(hashes)
+    assert 0.15 < len(anchors) / len(np.unique(hashes)) < 0.35  # about one in four
+    lead = signer.hashes(" ".join(story.split()[:60]))
+    # Every anchor of the lead is an anchor of the story: the sample depends on the shingle only.
+    assert set(containment_anchors(lead).tolist()) <= set(anchors.tolist())
+
+
+def test_is_contained_needs_a_share_and_a_minimum():
+    assert is_contained(8, 10)
+    assert not is_contained(6, 10)
+    assert not is_contained(5, 5)  # too few anchors to trust
+
+
+def test_brief_joins_its_story_and_an_unrelated_brief_stays_alone():
+    story = words(11, 700)
+    brief = story[:70]
+    other = words(12, 70)
+    cfg = MinHashConfig()
+    sig, _ = Signer(cfg).sign([" ".join(story), " ".join(brief)])
+    assert estimate_jaccard(sig[0], sig[1]) < cfg.threshold  # Jaccard alone would miss it
+    assert len(containment_anchors(Signer(cfg).hashes(" ".join(brief)))) <= MAX_QUERY_ANCHORS
+    arts = [article("story", " ".join(story), 1), article("brief", " ".join(brief), 2),
+            article("other", " ".join(other), 2)]
+    run(arts, check_groups=equal_to([("brief", "story"), ("other",)]), cfg=cfg)
+
+
+def test_an_edited_brief_still_joins():
+    story = words(21, 600)
+    brief = story[:90]
+    del brief[30:36]  # a sentence cut from the middle
+    brief[10] = "changed"
+    arts = [article("story", " ".join(story), 1), article("brief", " ".join(brief), 2)]
+    run(arts, check_groups=equal_to([("brief", "story")]), cfg=MinHashConfig())

@@ -1,0 +1,95 @@
+"""``SignArticles``: articles -> the same articles with what clustering compares, and their texts apart.
+
+    BatchForSigning -> ComputeSignatures -> SplitText
+
+Each article gets its MinHash signature (``sig``) and shingle count, its containment
+anchors (``transforms.dedup.containment``) and its event terms (``transforms.dedup.events``),
+all computed from one tokenisation. Then the text leaves the record (``texts``): the
+shuffles of clustering carry ids, hashes, signatures and role sketches, about 3x less,
+and ``AttachTexts`` brings the text back at the end.
+"""
+from __future__ import annotations
+
+import zlib
+
+import apache_beam as beam
+import numpy as np
+
+from transforms import counters
+from transforms.dedup import roles
+from transforms.dedup.containment import containment_anchors
+from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.signing import MinHashConfig, Signer
+
+__all__ = ["SignArticles", "SignBatchFn", "SplitTextFn", "pack_text", "unpack_text"]
+
+
+class SignBatchFn(beam.DoFn):
+    """A batch of articles -> each with its MinHash signature (``sig`` bytes) and shingle count."""
+
+    def __init__(self, config: MinHashConfig):
+        self._config = config
+        self._signer = None
+        self._signed = counters.counter("documents_signed")
+
+    def setup(self):
+        self._signer = Signer(self._config)
+
+    def process(self, batch):
+        per_doc = [self._signer.hashes(a["text"]) for a in batch]
+        sigs = self._signer.sign_hashes(per_doc)
+        for article, sig, hashes in zip(batch, sigs, per_doc):
+            self._signed.inc()
+            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language")))
+            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(np.unique(hashes))), "event_terms": terms,
+                   "anchors": containment_anchors(hashes).tobytes()}
+
+
+class SplitTextFn(beam.DoFn):
+    """A signed article -> the article without its text, plus ``(article_id, packed text)`` on ``texts``.
+
+    Clustering needs ids, hashes, dates, signatures and role sketches; only the output
+    rows need the text. Leaving it out of the shuffles in between keeps each one ~3x smaller.
+    The texts wait for the end of clustering (on a local runner, all in memory), so they
+    travel zlib-packed (``pack_text``): about half the bytes of real articles, for ~0.1 ms a
+    text against ~3 ms to extract it.
+    """
+
+    TEXTS = "texts"
+
+    def __init__(self, shingle_size: int):
+        self._shingle_size = shingle_size
+
+    def process(self, article):
+        slim = dict(article)
+        text = slim.pop("text", None)
+        slim["role_sketch"] = roles.role_sketch(text or "", self._shingle_size)
+        yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(text)))
+        yield slim
+
+
+def pack_text(text):
+    return None if text is None else zlib.compress(text.encode("utf-8"), 1)
+
+
+def unpack_text(packed):
+    return None if packed is None else zlib.decompress(packed).decode("utf-8")
+
+
+
+
+class SignArticles(beam.PTransform):
+    """Articles -> ``slim`` (signed, without text) and ``texts`` (``(article_id, packed text)``)."""
+
+    def __init__(self, config: MinHashConfig, max_batch: int = 512):
+        super().__init__()
+        self._config, self._max_batch = config, max_batch
+
+    def expand(self, articles):
+        return (
+            articles
+            | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
+            | "ComputeSignatures" >> beam.ParDo(SignBatchFn(self._config))
+            | "SplitText" >> beam.ParDo(SplitTextFn(self._config.shingle_size)).with_outputs(
+                SplitTextFn.TEXTS, main="slim")
+        )
