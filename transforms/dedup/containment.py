@@ -1,125 +1,234 @@
-"""Containment: a brief or excerpt of a story joins it, though their Jaccard is small.
+"""Containment: briefs and edited reposts join their story, though their Jaccard is small.
 
 A wire brief of 40-110 words is nearly all contained in its 800-word story, yet
-their shingle Jaccard is below 0.1: MinHash LSH tuned to Jaccard 0.3 never pairs
-them, and a MinHash estimate of containment on so few shingles is too noisy
-(about +-0.27 at 128 permutations). So short texts are matched on a sample of
-their shingles instead:
+their shingle Jaccard is below 0.1; an edited repost (a third of the sentences
+dropped, one word in eight changed) keeps about 60% of its shingles in the
+original at Jaccard 0.22-0.31. MinHash LSH tuned to Jaccard 0.3 misses half of
+those, and a MinHash estimate of containment is too noisy on short texts
+(about +-0.27 at 128 permutations). So texts are also matched on a
+content-defined sample of their shingles, their *anchors*: the shingle hashes
+whose mixed value is 0 mod 4. A shingle is an anchor in every text that has it,
+so the share of a text's anchors found in another estimates its containment.
 
-- ``containment_anchors``: the shingle hashes whose mixed value is 0 mod 4 (a
-  content-defined 1-in-4 sample: a shingle is an anchor in every text that has
-  it), at most ``MAX_ANCHORS`` of them.
-- Every anchor is a key grouped with ``GroupByKey``; inside a bucket, each short
-  text (at most ``MAX_QUERY_ANCHORS`` anchors) pairs with every other member.
-  Counting a pair's buckets gives the anchors the two share.
-- A pair links when the short text's shared share is at least
-  ``MIN_CONTAINMENT`` with at least ``MIN_SHARED`` anchors: a 40-word brief has
-  about 10 anchors, so a brief 80% contained shares 6 or more with 97% chance,
-  while an unrelated text shares none.
-- A bucket with more than ``BUCKET_CAP`` members is a phrase every outlet prints
-  ("contributed to this report"); it is skipped and counted.
+Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands:
+
+- ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
+  anchors, about 160 words) pairs with every other member of the bucket, and
+  counting a pair's buckets gives the anchors they share. A brief links when at
+  least ``MIN_CONTAINMENT`` of its anchors, and ``MIN_SHARED`` or more, are in
+  the other text: a 40-word brief has about 10 anchors, so one 80% contained
+  shares 6 or more with 97% chance.
+- ``c`` (coarse, one anchor in 4 again): longer texts pair with the next
+  ``NEIGHBOURS`` longer members of a bucket (never all pairs: 50 near-copies of
+  one story would give 2,500 pairs a key). A pair sharing ``MIN_COARSE`` coarse
+  anchors is a candidate; it meets both anchor lists once (two joins, as in
+  ``VerifyCandidates``) and links when at least ``MIN_LONG_CONTAINMENT`` of the
+  shorter text's anchors are in the longer one. On real article bodies, texts of
+  different stories share at most 31% (two reports quoting one statement);
+  edited reposts share 57-81%.
+
+A bucket with more than ``BUCKET_CAP`` members is a phrase every outlet prints
+("contributed to this report"); it is skipped and counted.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import apache_beam as beam
 import numpy as np
 
 from transforms import counters
 
-__all__ = ["FindContainedTexts", "containment_anchors", "emit_anchor_keys", "PairAnchorsFn", "VerifyContainmentFn", "MAX_ANCHORS",
-           "MAX_QUERY_ANCHORS", "MIN_CONTAINMENT", "MIN_SHARED", "BUCKET_CAP", "is_contained"]
+__all__ = ["FindContainedTexts", "containment_anchors", "anchor_keys", "shared_share", "is_contained_brief",
+           "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
 
 SAMPLE_MOD = 4
-MAX_ANCHORS = 400
-#: Texts with more anchors than this (about 160 words) are found, never searched from: long texts meet
-#: by Jaccard already.
+COARSE_MOD = 4
+MAX_ANCHORS = 3000
 MAX_QUERY_ANCHORS = 40
 MIN_CONTAINMENT = 0.7
 MIN_SHARED = 6
+MIN_COARSE = 3
+MIN_LONG_CONTAINMENT = 0.45
+MIN_LONG_SHARED = 12
+NEIGHBOURS = 8
 BUCKET_CAP = 200
 _MIX = np.uint32(0x9E3779B1)
+_NEW, _OLD = "n", "o"
+
+
+def _mixed(h: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (h * _MIX) >> np.uint32(12)
 
 
 def containment_anchors(shingle_hashes: np.ndarray) -> np.ndarray:
-    """The sorted distinct anchors (uint32) of a text's shingle hashes."""
+    """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``."""
     h = np.unique(np.asarray(shingle_hashes, dtype=np.uint32))
-    with np.errstate(over="ignore"):
-        mixed = (h * _MIX) >> np.uint32(16)
-    return h[(mixed % SAMPLE_MOD) == 0][:MAX_ANCHORS]
+    return h[(_mixed(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
 
 
-def is_contained(shared: int, n_small: int) -> bool:
-    """Whether a short text with ``n_small`` anchors, ``shared`` of them in another text, is contained in it."""
-    return shared >= MIN_SHARED and shared >= MIN_CONTAINMENT * n_small
+def _coarse(anchors: np.ndarray) -> np.ndarray:
+    return anchors[((_mixed(anchors) // SAMPLE_MOD) % COARSE_MOD) == 0]
 
 
-def emit_anchor_keys(member: dict, tag: str):
-    """(anchor, "<tag><n_anchors>:<article_id>") per anchor of a member (new or past)."""
+def is_contained_brief(shared: int, n_short: int) -> bool:
+    """Whether a short text with ``n_short`` anchors, ``shared`` of them in another text, is contained in it."""
+    return shared >= MIN_SHARED and shared >= MIN_CONTAINMENT * n_short
+
+
+def is_contained_text(shared: int, n_shorter: int) -> bool:
+    """The same for a longer text, judged on all of both texts' anchors."""
+    return shared >= MIN_LONG_SHARED and shared >= MIN_LONG_CONTAINMENT * n_shorter
+
+
+def shared_share(a: bytes, b: bytes) -> tuple:
+    """(anchors shared, anchors of the text with fewer) for two packed anchor lists."""
+    x, y = np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32)
+    return int(np.intersect1d(x, y, assume_unique=True).size), int(min(x.size, y.size))
+
+
+def anchor_keys(member: dict, tag: str):
+    """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>")."""
     packed = member.get("anchors")
     if not packed:
         return
     anchors = np.frombuffer(packed, dtype=np.uint32)
-    value = f"{tag}{len(anchors)}:{member['article_id']}"
+    n = len(anchors)
+    value = f"{tag}{n}:{member['article_id']}"
     for a in anchors.tolist():
-        yield a, value
+        yield ("f", a), value
+    for a in _coarse(anchors).tolist():
+        yield ("c", a), value
+
+
+def _parse(values, old_tag: str) -> dict:
+    members = {}
+    for v in values:
+        n, _, article_id = v[1:].partition(":")
+        members[article_id] = (v[0] == old_tag, int(n))
+    return members
 
 
 class PairAnchorsFn(beam.DoFn):
-    """An anchor bucket -> ``((short_id, n_short, other_id), 1)`` for each short member and each other member."""
+    """An anchor bucket -> ``(("f", short, n_short, other) | ("c", a, b), 1)`` per pair it proposes."""
 
-    def __init__(self, old_tag: str):
+    def __init__(self, old_tag: str = _OLD):
         self._old = old_tag
         self._capped = counters.counter("capped_anchor_buckets")
 
     def process(self, element):
-        _, values = element
-        members = {}
-        for v in values:
-            n, _, article_id = v[1:].partition(":")
-            members[article_id] = (v[0] == self._old, int(n))
+        (kind, _), values = element
+        members = _parse(values, self._old)
         if len(members) < 2:
             return
         if len(members) > BUCKET_CAP:
             self._capped.inc()
             return
+        if kind == "f":
+            yield from self._briefs(members)
+        else:
+            yield from self._neighbours(members)
+
+    @staticmethod
+    def _briefs(members: dict):
         for short_id, (short_old, n_short) in members.items():
             if n_short > MAX_QUERY_ANCHORS:
                 continue
             for other_id, (other_old, n_other) in members.items():
                 if other_id == short_id or (short_old and other_old):
                     continue
-                # A pair of two short texts is counted once, from the one with fewer anchors (ties: by id).
+                # Two short texts are counted once, from the one with fewer anchors (ties: by id).
                 if n_other <= MAX_QUERY_ANCHORS and (n_other, other_id) < (n_short, short_id):
                     continue
-                yield (short_id, n_short, other_id), 1
+                yield ("f", short_id, n_short, other_id), 1
+
+    @staticmethod
+    def _neighbours(members: dict):
+        order = sorted(members, key=lambda k: (members[k][1], k))
+        for i, a in enumerate(order):
+            for b in order[i + 1:i + 1 + NEIGHBOURS]:
+                if members[a][0] and members[b][0]:
+                    continue
+                yield ("c", a, b), 1
 
 
-class VerifyContainmentFn(beam.DoFn):
-    """((short_id, n_short, other_id), shared anchors) -> the edge, when the short text is contained."""
+class _CandidatesFn(beam.DoFn):
+    """Counted proposals -> brief edges (decided on counts), and long-text candidate pairs to verify."""
+
+    CANDIDATES = "candidates"
 
     def __init__(self):
-        self._verified = counters.counter("containment_pairs")
+        self._briefs = counters.counter("containment_brief_pairs")
 
     def process(self, element):
-        (short_id, n_short, other_id), shared = element
-        if is_contained(shared, n_short):
-            self._verified.inc()
-            yield (short_id, other_id) if short_id < other_id else (other_id, short_id)
+        key, shared = element
+        if key[0] == "f":
+            _, short_id, n_short, other_id = key
+            if is_contained_brief(shared, n_short):
+                self._briefs.inc()
+                yield (short_id, other_id) if short_id < other_id else (other_id, short_id)
+        elif shared >= MIN_COARSE:
+            yield beam.pvalue.TaggedOutput(self.CANDIDATES, (key[1], key[2]))
+
+
+def _anchors_entry(member: dict) -> Optional[tuple]:
+    return member["article_id"], member.get("anchors") or b""
+
+
+def _attach_first(element):
+    a, grouped = element
+    anchors = list(grouped["anchors"])
+    if not anchors:
+        return
+    for b in grouped["pairs"]:
+        yield b, (a, anchors[0])
+
+
+class _VerifyContainedFn(beam.DoFn):
+    def __init__(self):
+        self._verified = counters.counter("containment_text_pairs")
+
+    def process(self, element):
+        b, grouped = element
+        anchors = list(grouped["anchors"])
+        if not anchors:
+            return
+        for a, anchors_a in grouped["pairs"]:
+            shared, n = shared_share(anchors_a, anchors[0])
+            if is_contained_text(shared, n):
+                self._verified.inc()
+                yield (a, b) if a < b else (b, a)
 
 
 class FindContainedTexts(beam.PTransform):
     """``{"articles": signed articles, "history": index rows}`` -> edges ``(a, b)`` where the shorter
-    text is contained in the other (briefs, excerpts)."""
-
-    _NEW, _OLD = "n", "o"
+    text is contained in the other (briefs, excerpts, edited reposts)."""
 
     def expand(self, inputs):
-        return (
-            (inputs["articles"] | "EmitAnchorKeys" >> beam.FlatMap(emit_anchor_keys, self._NEW),
-             inputs["history"] | "EmitHistoryAnchorKeys" >> beam.FlatMap(emit_anchor_keys, self._OLD))
+        counted = (
+            (inputs["articles"] | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, _NEW),
+             inputs["history"] | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, _OLD))
             | "FlattenAnchorKeys" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(self._OLD))
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(_OLD))
             | "CountSharedAnchors" >> beam.CombinePerKey(sum)
-            | "VerifyContainment" >> beam.ParDo(VerifyContainmentFn())
+            | "SplitBriefs" >> beam.ParDo(_CandidatesFn()).with_outputs(_CandidatesFn.CANDIDATES, main="briefs")
         )
+        anchors = (
+            (inputs["articles"] | "KeyNewAnchors" >> beam.Map(_anchors_entry),
+             inputs["history"] | "KeyOldAnchors" >> beam.Map(_anchors_entry))
+            | "FlattenAnchors" >> beam.Flatten()
+        )
+        with_first = (
+            # One candidate per pair already: CountSharedAnchors keyed it.
+            {"pairs": counted[_CandidatesFn.CANDIDATES], "anchors": anchors}
+            | "JoinFirstAnchors" >> beam.CoGroupByKey()
+            | "AttachFirstAnchors" >> beam.FlatMap(_attach_first)
+        )
+        texts = (
+            {"pairs": with_first, "anchors": anchors}
+            | "JoinSecondAnchors" >> beam.CoGroupByKey()
+            | "VerifyContainedTexts" >> beam.ParDo(_VerifyContainedFn())
+        )
+        return (counted.briefs, texts) | "FlattenContainmentEdges" >> beam.Flatten()
