@@ -90,12 +90,12 @@ def _eager(consolidate):
 #: (under ''), as ``consolidate(chain(this_bundle, so_far))``. ``consolidate`` is a generator, so
 #: every stage execution wraps the previous generator in a new one, and nothing is read until
 #: ``result.metrics()``, which then recurses once per execution. A streaming source re-runs its
-#: stage many times a second (PeriodicImpulse: ~65/s in our stream, ~300/s alone), so a bounded stream of more
-#: than ~20 s failed with RecursionError after writing its data (issue 23; ~1,100 executions are
-#: enough). Consolidated into a list at once, each stage's metrics stay flat; and a second reader
-#: (``result.monitoring_metrics()`` after ``result.metrics()``) no longer finds them used up.
-#: A batch stage that ``LocalRunner`` cuts into many bundles is one execution here: it merges
-#: its bundles' metrics itself (``local_runner._merged``), flat.
+#: stage many times a second (PeriodicImpulse: ~65/s in our stream, ~300/s alone), so a bounded
+#: stream of more than ~20 s failed with RecursionError after writing its data (issue 23; ~1,100
+#: executions are enough). Consolidated into a list at once, each stage's metrics stay flat; and a
+#: second reader (``result.monitoring_metrics()`` after ``result.metrics()``) no longer finds them
+#: used up. A batch stage that ``LocalRunner`` cuts into many bundles is one execution here: it
+#: merges its bundles' metrics itself (``local_runner._merged``), flat.
 EAGER_STAGE_METRICS = BeamPatch(fn_runner, "consolidate_monitoring_infos", _eager)
 
 
