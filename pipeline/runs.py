@@ -49,8 +49,6 @@ def distributions_of(result) -> dict:
     return out
 
 
-
-
 class RunMetrics(NamedTuple):
     """A finished run's storywire counters and distributions; None for what could not be read."""
 
