@@ -1,5 +1,6 @@
 """The fence around Beam internals: the version check, patches that last only as long as a run, and the
 stage metrics Beam's runner nests once per stage execution (issue 23)."""
+import ast
 import itertools
 import logging
 
@@ -17,6 +18,7 @@ from pipeline.runner import fence, local_runner
 from pipeline.runner.fence import FencedFnApiRunner
 from pipeline.runner.progress import ProgressFnApiRunner
 from pipeline.runs import counters_of
+from tests.run_cli import ROOT
 
 STOCK_FINISH = bundle_processor.DataOutputOperation.finish
 STOCK_CONSOLIDATE = fn_runner.consolidate_monitoring_infos
@@ -147,3 +149,26 @@ def test_another_beam_gets_the_stock_runner_and_one_warning(monkeypatch, caplog)
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "\n" not in warnings[0]
     assert "2.78.0" in warnings[0] and "2.77.0" in warnings[0] and "memory is then unbounded" in warnings[0]
+
+
+def _beam_imports(path):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+
+
+def test_only_the_runner_folder_imports_beam_internals():
+    fence_dir = ROOT / "pipeline" / "runner"
+    offenders = []
+    for path in sorted([*(ROOT / "transforms").rglob("*.py"), *(ROOT / "pipeline").rglob("*.py")]):
+        if fence_dir in path.parents:
+            continue
+        for name in _beam_imports(path):
+            parts = name.split(".")
+            if parts[0] == "apache_beam" and (
+                    parts[1:2] == ["runners"] or any(p.startswith("_") and not p.startswith("__") for p in parts)):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
