@@ -14,6 +14,7 @@ from apache_beam.runners.worker import bundle_processor
 from apache_beam.transforms.core import RestrictionProvider
 
 import pipeline.runner.choose as choose
+from pipeline import cli
 from pipeline.runner import fence, local_runner
 from pipeline.runner.fence import FencedFnApiRunner
 from pipeline.runner.progress import ProgressFnApiRunner
@@ -172,3 +173,16 @@ def test_only_the_runner_folder_imports_beam_internals():
                     parts[1:2] == ["runners"] or any(p.startswith("_") and not p.startswith("__") for p in parts)):
                 offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert offenders == []
+
+
+def test_a_run_on_another_beam_runs_on_the_stock_runner(tmp_path, monkeypatch, caplog, capsys):
+    monkeypatch.setattr(beam, "__version__", "2.78.0")
+    monkeypatch.setattr(choose, "_warned", False)
+    status = cli.main(["run", "--input", f"{ROOT}/seeds/*.txt", "--output", str(tmp_path / "out"),
+                       "--progress_interval", "0.1"])
+    captured = capsys.readouterr()
+    assert status == 0 and "[OK]" in captured.out, captured.err[-2000:]
+    assert not any(line.startswith("[") for line in captured.err.splitlines())  # no progress lines
+    assert [r.getMessage() for r in caplog.records if r.name == choose.__name__][0].startswith(
+        "apache-beam 2.78.0 is not the tested 2.77.0")
+    assert bundle_processor.DataOutputOperation.finish is STOCK_FINISH
