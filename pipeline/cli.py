@@ -26,8 +26,9 @@ from pipeline import stream
 from pipeline.analyst import query, report
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
+from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
-from pipeline.runs import counters_of, distributions_of, has_flag, new_run_id
+from pipeline.runs import has_flag, metrics_of, new_run_id
 from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
@@ -97,19 +98,29 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
 
         runner = None
         if not has_flag(argv, "--runner"):
-            runner = ProgressFnApiRunner()
+            runner = batch_runner()
         p = beam.Pipeline(runner=runner, options=options)
         build_pipeline(p, opts, ctx)
-        with ProgressPrinter(runner, opts.progress_interval if runner is not None else 0):
+        # Beam's stock runner (another Beam version) has no running totals to print.
+        progress = opts.progress_interval if isinstance(runner, ProgressFnApiRunner) else 0
+        with ProgressPrinter(runner, progress):
             result = p.run()
             if opts.no_wait:
                 print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
                 return 0
             result.wait_until_finish()
 
-    counters = counters_of(result)
+    metrics = metrics_of(result)
+    publish.record_counters(opts.output, run_id, metrics.counters, metrics.distributions, metrics.problem)
+    if metrics.problem:
+        # The data is published by now: a run that cannot count it has still not failed.
+        print(f"warning: storywire run {run_id}: {metrics.problem}; the data is published in {opts.output}",
+              file=sys.stderr)
+    if metrics.counters is None:
+        print(f"\nstorywire run {run_id} -> {opts.output} (no summary: counters unreadable)")
+        return 0
+    counters = metrics.counters
     staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}
-    publish.record_counters(opts.output, run_id, counters, distributions_of(result))
     _print_summary(run_id, opts.output, counters, staged)
     return 0
 

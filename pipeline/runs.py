@@ -1,16 +1,23 @@
 """What a run is called and what it counted: run ids, Beam flags given on the command line, and the
-storywire counters and distributions read back from a finished pipeline."""
+storywire counters and distributions read back from a finished pipeline.
+
+A run that published its data has succeeded whatever its metrics do: ``metrics_of`` reads what it
+can and says in one line what it could not, for the caller to print as a warning.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
-from typing import List
+from typing import List, NamedTuple, Optional
 
 from apache_beam.metrics.metric import MetricsFilter
 
 from transforms.counters import NAMESPACE
 
-__all__ = ["new_run_id", "has_flag", "counters_of", "distributions_of"]
+__all__ = ["new_run_id", "has_flag", "counters_of", "distributions_of", "RunMetrics", "metrics_of"]
+
+_LOG = logging.getLogger(__name__)
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -42,3 +49,29 @@ def distributions_of(result) -> dict:
     return out
 
 
+class RunMetrics(NamedTuple):
+    """A finished run's storywire counters and distributions; None for what could not be read."""
+
+    counters: Optional[dict]
+    distributions: Optional[dict]
+    #: One line saying what could not be read and why, or None.
+    problem: Optional[str] = None
+
+
+def metrics_of(result) -> RunMetrics:
+    """``counters_of`` and ``distributions_of``, each None (and named in ``problem``) when it fails."""
+    problems = []
+
+    def read(what: str, reader):
+        try:
+            return reader(result)
+        # Whatever a runner raises while handing its metrics back (RecursionError from Beam's
+        # FnApiRunner in issue 23, an API error from Dataflow's): the data is written by then.
+        except Exception as exc:  # noqa: BLE001
+            _LOG.debug("reading %s failed", what, exc_info=True)
+            problems.append(f"{what} unreadable ({type(exc).__name__}: {str(exc)[:120]})")
+            return None
+
+    counters = read("counters", counters_of)
+    distributions = read("distributions", distributions_of)
+    return RunMetrics(counters, distributions, "; ".join(problems) or None)

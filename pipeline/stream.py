@@ -25,7 +25,7 @@ import argparse
 import datetime as dt
 import sys
 import time
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import signal
 import threading
@@ -37,7 +37,8 @@ from apache_beam.transforms.window import FixedWindows, GlobalWindows, Timestamp
 
 from pipeline.graph import fetch_config_from
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
-from pipeline.runs import counters_of, has_flag, new_run_id
+from pipeline.runner.choose import stream_runner
+from pipeline.runs import has_flag, metrics_of, new_run_id
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms.dataset import layout, publish
 from transforms.dataset.read import ReadParquetRows
@@ -138,12 +139,18 @@ _REPORTED = ("feeds_fetched", "entries", "entries_seen_before", "documents_extra
              "feed_errors")
 
 
-def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: float, polls: int) -> dict:
-    p = beam.Pipeline(options=options)
+def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: float, polls: int,
+              local: bool) -> Optional[dict]:
+    """Run ``polls`` polls as one pipeline; its counters, or None (after a warning) if they cannot be read."""
+    p = beam.Pipeline(runner=stream_runner() if local else None, options=options)
     build_stream(p, opts, run_id, started, first_poll, polls)
     result = p.run()
     result.wait_until_finish()
-    return counters_of(result)
+    metrics = metrics_of(result)
+    if metrics.counters is None:
+        # Its files are written by now: the stream has not failed, it just cannot count.
+        print(f"warning: storywire stream {run_id}: {metrics.problem}", file=sys.stderr, flush=True)
+    return metrics.counters
 
 
 def _run_epochs(options, opts, run_id: str) -> dict:
@@ -173,7 +180,7 @@ def _run_epochs(options, opts, run_id: str) -> dict:
     try:
         while not stop.wait(max(0.0, due - time.time())):
             # Each poll stamps its own ingest time, so a long stream files rows under the right ingest_date.
-            counters = _run_once(options, opts, run_id, dt.datetime.now(dt.timezone.utc), due, 1)
+            counters = _run_once(options, opts, run_id, dt.datetime.now(dt.timezone.utc), due, 1, True) or {}
             for name, value in counters.items():
                 totals[name] = totals.get(name, 0) + value
             poll += 1
@@ -213,7 +220,10 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     if local and not opts.max_polls:
         counters = _run_epochs(options, opts, run_id)
     else:
-        counters = _run_once(options, opts, run_id, started, time.time(), opts.max_polls)
+        counters = _run_once(options, opts, run_id, started, time.time(), opts.max_polls, local)
+    if counters is None:
+        print(f"\nstorywire stream {run_id} -> {opts.output} (no summary: counters unreadable)")
+        return 0
     print(f"\nstorywire stream {run_id} -> {opts.output}")
     for name in _REPORTED:
         print(f"  {name:<28}{counters.get(name, 0):>8}")

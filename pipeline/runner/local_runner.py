@@ -24,12 +24,13 @@ from typing import Dict, Optional
 
 from apache_beam.metrics.monitoring_infos import consolidate
 from apache_beam.portability.api import beam_fn_api_pb2
-from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner.execution import ListBuffer
 from apache_beam.runners.portability.fn_api_runner.translations import DataInput, split_buffer_id
+from apache_beam.runners.worker import bundle_processor
 from apache_beam.transforms.trigger import AccumulationMode, Always
 from apache_beam.transforms.window import GlobalWindows
 
+from pipeline.runner.fence import BeamPatch, FencedFnApiRunner
 from pipeline.runner.spill import SpillingGroupingBuffer, SpillingListBuffer, slice_chunks
 
 __all__ = ["LocalRunner"]
@@ -45,7 +46,7 @@ MIN_BUNDLE_BYTES = 16 << 10
 BUNDLE_SECONDS = 5.0
 
 
-def _release_closed_output_streams() -> None:
+def _released_after_finish(finish):
     """Let each stage's closed output buffer go once its bundle has finished.
 
     The in-process runner caches a stage's bundle processor, and with it the
@@ -53,19 +54,15 @@ def _release_closed_output_streams() -> None:
     stream is closed and a fresh one is set before every bundle. With some fifty
     stages that kept ~220 MB alive at 10k documents.
     """
-    from apache_beam.runners.worker import bundle_processor
-
-    operation = bundle_processor.DataOutputOperation
-    if getattr(operation.finish, "_storywire_releases", False):
-        return
-    finish = operation.finish
-
     def finish_and_release(self):
         finish(self)
         self.output_stream = None
 
-    finish_and_release._storywire_releases = True
-    operation.finish = finish_and_release
+    return finish_and_release
+
+
+#: Applied while a ``LocalRunner`` runs its stages (see ``pipeline.runner.fence``).
+RELEASE_OUTPUT_STREAMS = BeamPatch(bundle_processor.DataOutputOperation, "finish", _released_after_finish)
 
 
 def _heap_trimmer():
@@ -104,16 +101,21 @@ class _BundleSizer:
             self.bytes_per_second = in_bytes / seconds if seconds > 0 else None
 
 
-class LocalRunner(FnApiRunner):
+class LocalRunner(FencedFnApiRunner):
     """``FnApiRunner`` with spilled stage outputs and bounded bundles.
+
+    Written against Beam ``fence.TESTED_BEAM_VERSION``: get one through
+    ``pipeline.runner.choose.batch_runner``, which falls back to Beam's own
+    runner on any other version.
 
     Args:
         spill_dir: Where temp files go (anonymous files: nothing is left behind).
     """
 
+    PATCHES = FencedFnApiRunner.PATCHES + (RELEASE_OUTPUT_STREAMS,)
+
     def __init__(self, spill_dir: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
-        _release_closed_output_streams()
         self._trim_heap = _heap_trimmer()
         self._spill_dir = spill_dir
         self._sizers: Dict[str, _BundleSizer] = {}

@@ -17,6 +17,7 @@ from apache_beam.testing.util import assert_that, equal_to
 import pipeline.runner.local_runner as local_runner
 import pipeline.runner.spill as spill
 from pipeline.runner.progress import ProgressFnApiRunner
+from pipeline.runs import counters_of, distributions_of
 from transforms.dataset.write import WriteTable
 
 KV = coders.TupleCoder([coders.StrUtf8Coder(), coders.VarIntCoder()])
@@ -174,3 +175,19 @@ def test_a_stage_that_fans_out_is_cut_into_bundles_by_its_output(monkeypatch):
 
     fine, coarse = bundles(1 << 20), bundles(1 << 30)
     assert fine >= coarse + 8, (fine, coarse)
+
+
+def test_counters_read_after_a_stage_ran_as_thousands_of_bundles(monkeypatch):
+    # One element a bundle: the stage after Create's shuffle runs as 2,100 bundles, merged into one response.
+    monkeypatch.setattr(local_runner, "FIRST_BUNDLE_BYTES", 1)
+    monkeypatch.setattr(local_runner, "BUNDLE_IN_BYTES", 1)
+    monkeypatch.setattr(local_runner, "MIN_BUNDLE_BYTES", 1)
+    n = 2_100
+    runner = ProgressFnApiRunner()
+    p = beam.Pipeline(runner=runner)
+    _ = p | beam.Create(range(n)) | beam.ParDo(_Count())  # Create reshuffles its elements
+    result = p.run()
+    result.wait_until_finish()
+    assert runner.bundles_run > 2_000
+    assert counters_of(result)["documents_read"] == n
+    assert distributions_of(result) == {}

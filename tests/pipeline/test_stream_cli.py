@@ -1,7 +1,12 @@
 """`storywire stream` for real: a short unbounded run against a local feed server that changes between polls."""
+import inspect
 import random
 import re
+import sys
 
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+from pipeline import cli
 from tests.feed_server import FeedServer, rss20
 from tests.run_cli import read_table, storywire
 
@@ -177,3 +182,44 @@ def test_endless_local_stream_writes_after_every_poll_and_stops_on_interrupt(tmp
     assert clusters["canonical_article_id"].iloc[0] == by["a.html"]["article_id"]
     assert not list((out / "_pending" / "clusters").glob("*.parquet"))
     assert storywire("run", "--output", out, check=False).returncode == 2  # nothing to fold, nothing to read
+
+
+
+def test_bounded_stream_that_runs_for_seconds_reports_its_counts(tmp_path, monkeypatch, capsys):
+    """Issue 23: Beam's runner re-runs the impulse's stage many times a second (~65/s here), and nested
+    the stage metrics once per run: reading the counters of a 20 s stream overflowed the stack after its
+    files were written. Here the counters must be read within 150 frames, which a 7 s stream of the
+    old runner overflowed too (~480 nested generators)."""
+    stock_metrics = fn_runner.RunnerResult.metrics
+
+    def metrics_on_a_short_stack(self):
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(len(inspect.stack(0)) + 150)
+        try:
+            return stock_metrics(self)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    monkeypatch.setattr(fn_runner.RunnerResult, "metrics", metrics_on_a_short_stack)
+    story, other = prose(6), prose(7)
+    with FeedServer() as server:
+        server.static("/a.html", page("First story", story), "text/html")
+        server.static("/b.html", page("Second story", other), "text/html")
+        first = rss20([(server.url("/a.html"), "First story", "x")])
+        later = rss20([(server.url("/a.html"), "First story", "x"), (server.url("/b.html"), "Second story", "y")])
+        server.sequence("/feed.xml", [(200, first, {}), (200, later, {})])
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(server.url("/feed.xml") + "\n")
+        out = tmp_path / "out"
+        status = cli.main(["stream", "--feeds", str(feeds), "--output", str(out), "--poll_interval", "1",
+                           "--max_polls", "8", "--allow_private_hosts"])
+        polls = server.hits("/feed.xml")
+    captured = capsys.readouterr()
+    assert status == 0 and "warning" not in captured.err, captured.err[-2000:]
+    assert polls == 8
+    counts = {n: int(v) for n, v in re.findall(r"^  (\w+)\s+(\d+)$", captured.out, re.M)}
+    assert counts == {
+        "feeds_fetched": 8, "entries": 15, "entries_seen_before": 13, "documents_extracted": 2, "extract_failed": 0,
+        "already_ingested_content": 0, "new_clusters": 2, "joined_existing_clusters": 0, "joined_index_clusters": 0,
+        "feed_errors": 0}, captured.out
+    assert len(read_table(out, "articles")) == 2

@@ -102,16 +102,24 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
     return rows
 
 
-def record_counters(output: str, run_id: str, counters: Dict, distributions: Optional[Dict] = None) -> None:
-    """Add the run's Beam counters and distributions to its manifest (when the launcher waited for them)."""
+def record_counters(output: str, run_id: str, counters: Optional[Dict], distributions: Optional[Dict] = None,
+                    unreadable: Optional[str] = None) -> None:
+    """Add the run's Beam counters and distributions to its manifest (when the launcher waited for them).
+
+    ``counters`` is None when they could not be read: the manifest keeps its row counts and says
+    why under ``counts_unreadable``.
+    """
     path = layout.join(output, layout.RUNS, f"{run_id}.json")
     if not FileSystems.exists(path):
         return
     with FileSystems.open(path) as fh:
         manifest = json.loads(fh.read())
-    manifest["counts"] = counters
+    if counters is not None:
+        manifest["counts"] = counters
     if distributions:
         manifest["distributions"] = distributions
+    if unreadable:
+        manifest["counts_unreadable"] = unreadable
     with FileSystems.create(path) as fh:
         fh.write(json.dumps(manifest, indent=2, default=str).encode())
 
