@@ -244,9 +244,9 @@ def _analyst(con, name):
     return [dict(zip(columns, r)) for r in rows]
 
 
-def test_five_analyst_queries_with_questions():
+def test_six_analyst_queries_with_questions():
     assert set(query.ANALYST_QUERIES) == {"biggest_stories_today", "top_reposters_of_outlet", "copy_delay",
-                                          "errors_by_reason", "story_members"}
+                                          "errors_by_reason", "story_members", "event_coverage"}
     for name, sql in query.ANALYST_QUERIES.items():
         assert sql.startswith("-- ") and query.question_of(name), name
 
@@ -429,3 +429,22 @@ def test_interactive_shell_on_a_terminal(dataset):
             proc.kill()
             proc.wait()
         os.close(leader)
+
+
+def test_events_view_and_event_coverage(tmp_path):
+    m = dt.timedelta(minutes=1)
+    quake = "Magnitude 6.1 earthquake strikes off the coast"
+    rows = [
+        art("a1", "cA", "reuters.com", T0, "original", quake, event_id="e1", event_role="original"),
+        art("a2", "cA", "news-a.com", T0 + 10 * m, "copy", quake, event_id="e1", event_role="copy"),
+        art("b1", "cB", "blog.net", T0 + 60 * m, "original", "Residents describe the quake", event_id="e1",
+            event_role="related"),
+        art("z1", "cZ", "other.org", T0, "original", "Rates held", event_id="e2", event_role="original"),
+    ]
+    con = query.connect(write_dataset(str(tmp_path / "d"), rows, clusters_from(rows, {})))
+    (cols, got), = query.run_sql(con, "SELECT event_id, headline, articles, clusters, sites FROM events ORDER BY 1")
+    assert got == [("e1", quake, 3, 2, ["blog.net", "news-a.com", "reuters.com"]),
+                   ("e2", "Rates held", 1, 1, ["other.org"])]
+    cover = _analyst(con, "event_coverage")
+    assert [(r["cluster_id"], r["cluster_role"], r["articles"], r["after_first_report"]) for r in cover] == [
+        ("cA", "original", 2, dt.timedelta(0)), ("cB", "related", 1, dt.timedelta(hours=1))]
