@@ -83,6 +83,8 @@ class Story:
     merged_ids: List[str] = dataclasses.field(default_factory=list)
     sites: List[tuple] = dataclasses.field(default_factory=list)   # (site, articles, first published)
     members: List[StoryMember] = dataclasses.field(default_factory=list)
+    #: Other stories of the same news event (rewrites, independent reports): (story_id, headline, articles).
+    same_event: List[tuple] = dataclasses.field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +156,18 @@ GROUP BY story_id, site
 ORDER BY story_id, first_published NULLS LAST, site
 """
 
+# Stories that share a news event (articles.event_id) with a selected story, largest first.
+_SAME_EVENT_SQL = f"""
+WITH m AS ({_MEMBERS_SQL})
+SELECT s.story_id, o.story_id,
+       coalesce(any_value(o.title) FILTER (WHERE o.is_canonical), any_value(o.title)) AS headline,
+       count(DISTINCT o.article_id) AS articles
+FROM m s JOIN m o ON o.event_id = s.event_id AND o.story_id <> s.story_id
+WHERE s.story_id IN (SELECT story_id FROM selected) AND s.event_id IS NOT NULL
+GROUP BY s.story_id, o.story_id
+ORDER BY s.story_id, articles DESC, o.story_id
+"""
+
 _CLUSTER_INFO_SQL = """
 SELECT c.cluster_id, c.title,
        (SELECT list(k.cluster_id ORDER BY k.cluster_id) FROM story_of k
@@ -204,6 +218,8 @@ def _load(con: duckdb.DuckDBPyConnection, since: Optional[dt.date], until: Optio
         stories[story_id].sites.append((site_name, count, first_published))
     for row in con.execute(_DETAIL_SQL).fetchall():
         stories[row[0]].members.append(StoryMember(*row[1:]))
+    for story_id, other, headline, count in con.execute(_SAME_EVENT_SQL).fetchall():
+        stories[story_id].same_event.append((other, headline, count))
     return {"total": total, "matching": matching, "articles": articles, "stories": list(stories.values())}
 
 
@@ -507,7 +523,21 @@ def _story_html(rank: int, story: Story) -> str:
         f'<span class="headline">{_e(headline)}</span></h2>'
         f'<p class="meta">{_e(when)} · cluster <code>{_e(story.story_id)}</code>{_e(merged)}</p>'
         f'<p class="sites">Carried by: {chips or "<span class=note>(no site recorded)</span>"}</p>'
-        f"{_timeline_svg(story)}{_members_table(story)}</article>")
+        f"{_same_event_html(story)}{_timeline_svg(story)}{_members_table(story)}</article>")
+
+
+def _same_event_html(story: Story) -> str:
+    """The event's other stories: the same news told in other words (rewrites, independent reports)."""
+    if not story.same_event:
+        return ""
+    items = "".join(
+        f'<li><bdi dir="auto">{_e(_clip(headline, 120) or "(untitled story)")}</bdi> '
+        f'<span class="note">{count} article{"s" if count != 1 else ""} · cluster <code>{_e(other)}</code></span></li>'
+        for other, headline, count in story.same_event[:MAX_SITES_LISTED])
+    more = (f'<li class="note">and {len(story.same_event) - MAX_SITES_LISTED} more</li>'
+            if len(story.same_event) > MAX_SITES_LISTED else "")
+    return f'<div class="same-event"><p>Same event, other stories:</p><ul>{items}{more}</ul></div>'
+
 
 
 def _filters_text(since, until, site, min_size) -> str:

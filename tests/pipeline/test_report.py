@@ -316,3 +316,25 @@ def test_site_filter_matches_host_and_its_subdomains_only(tmp_path):
     assert report.render_report(out, page, site="com")["clusters_shown"] == 2   # every *.com story
     assert report.render_report(out, page, site="b.com")["clusters_shown"] == 0  # not news-b.com
     assert report.render_report(out, page, site="news_b.com")["clusters_shown"] == 0
+
+
+def test_stories_of_one_event_point_at_each_other(tmp_path):
+    m = dt.timedelta(minutes=1)
+    rows = [
+        art("a1", "cA", "reuters.com", T0, "original", "Quake strikes coast", event_id="e1", event_role="original"),
+        art("a2", "cA", "news-a.com", T0 + 5 * m, "copy", "Quake strikes coast", event_id="e1", event_role="copy"),
+        art("b1", "cB", "blog.net", T0 + 60 * m, "original", "Residents describe the night the ground shook",
+            event_id="e1", event_role="related"),
+        art("z1", "cZ", "other.org", T0, "original", "Rates held", event_id="e2", event_role="original"),
+    ]
+    out = write_dataset(str(tmp_path / "d"), rows, clusters_from(rows, {}))
+    page = str(tmp_path / "r.html")
+    report.render_report(out, page)
+    doc = lxml.html.parse(page).getroot()
+    by_headline = {s.xpath(".//span[@class='headline']")[0].text_content(): s
+                   for s in doc.xpath("//article[contains(@class, 'story')]")}
+    quake = by_headline["Quake strikes coast"].xpath(".//div[@class='same-event']//li/bdi")
+    assert [b.text_content() for b in quake] == ["Residents describe the night the ground shook"]
+    assert "Quake strikes coast" in by_headline["Residents describe the night the ground shook"].xpath(
+        ".//div[@class='same-event']")[0].text_content()
+    assert not by_headline["Rates held"].xpath(".//div[@class='same-event']")
