@@ -29,7 +29,6 @@ from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
 from pipeline.runs import has_flag, metrics_of, new_run_id
-from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher

@@ -2,7 +2,7 @@
 import numpy as np
 from apache_beam.testing.util import equal_to
 
-from tests.dedup.test_cluster_transform import CFG, article, run, words
+from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup.containment import (MAX_QUERY_ANCHORS, containment_anchors, is_contained_brief,
                                           is_contained_text)
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard

@@ -13,17 +13,18 @@ import contextlib
 import json
 import logging
 import os
-import time
 import posixpath
 import signal
+import time
 from typing import Dict, Optional
 
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.dataset import layout
 from schemas import TABLES
+from transforms.dataset import layout
 from transforms.dataset.write import merge_parquet, write_parquet
+from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
 
 __all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
            "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
@@ -179,7 +180,6 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     if folded:
         FileSystems.delete(folded)
     if (manifest or {}).get("state_dir"):
-        from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
     runs = layout.join(output, layout.RUNS)
     _ensure_dir(runs)

@@ -14,9 +14,10 @@ from typing import Optional, Sequence
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.value_provider import StaticValueProvider
+from apache_beam.transforms.window import GlobalWindow
 
 from schemas import to_row
 from transforms import counters
@@ -112,7 +113,6 @@ class ParquetSink(fileio.FileSink):
 
 def _file_naming(prefix: str, suffix: str):
     """``prefix[-windowstart]-SSSSS-of-NNNNN.suffix``; tolerates windows at the ends of time."""
-    from apache_beam.transforms.window import GlobalWindow
 
     def _inner(window, pane, shard_index, total_shards, compression, destination):
         parts = [prefix]

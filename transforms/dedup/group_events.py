@@ -15,7 +15,6 @@ is in its event, so one verified rewrite brings the whole cluster along.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import apache_beam as beam
 

@@ -15,10 +15,11 @@ What is faster than datasketch's own ``bulk`` path:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from typing import Iterable, Sequence
 
+import datasketch
 import numpy as np
+from datasketch import MinHash
 
 from transforms.dedup.scurve import optimal_bands_rows
 from transforms.tokens import words
@@ -65,7 +66,6 @@ class MinHashConfig:
             raise ValueError(f"bands x rows ({self.bands}x{self.rows}) exceeds num_perm {self.num_perm}")
 
     def to_metadata(self) -> dict:
-        import datasketch
         return {**dataclasses.asdict(self), "datasketch": datasketch.__version__, "hash_version": HASH_VERSION}
 
 
@@ -132,7 +132,6 @@ class Signer:
     """Computes MinHash signatures for batches of texts; build once per worker."""
 
     def __init__(self, config: MinHashConfig):
-        from datasketch import MinHash  # the permutations are datasketch's, so signatures interoperate
         self.config = config
         a, b = MinHash(num_perm=config.num_perm, seed=config.seed).permutations
         self._a = a.astype(np.uint32)

@@ -11,10 +11,11 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from transforms import counters
 from transforms.extract.boilerplate import site_group
 from transforms.extract.document import article_record, extract_document
+from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, error_record
-from transforms import counters
 
 __all__ = ["ExtractArticles", "ExtractFn", "ExtractOutputs"]
 
@@ -36,7 +37,6 @@ class ExtractFn(beam.DoFn):
 
     def setup(self):
         if self._use_sandbox:
-            from transforms.extract.sandbox import ExtractionSandbox
             self._sandbox = ExtractionSandbox(self._limits)
 
     def teardown(self):

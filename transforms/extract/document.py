@@ -12,9 +12,11 @@ import os
 from typing import Optional
 from urllib.parse import urlsplit
 
+from transforms.extract.charset import charset_from_content_type, decode_bytes, looks_binary
+from transforms.extract.html import extract_html, looks_like_html
+from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits, RawDocument
 from transforms.tokens import content_hash, count_words
-from transforms.extract.text import clean_text, find_credit
 
 __all__ = ["extract_document", "article_record", "site_of"]
 
@@ -36,7 +38,6 @@ def _feed_fallback(doc: RawDocument, limits: Limits) -> Optional[Extracted]:
     """The feed entry's own content, when the page gave too little."""
     feed = doc.feed or {}
     html = feed.get("content_html") or feed.get("summary") or ""
-    from transforms.extract.html import extract_html
     ext = extract_html(html, doc.url, limits) if "<" in html else Extracted(text=html.strip())
     if count_words(ext.text) < limits.min_words:
         return None
@@ -45,7 +46,6 @@ def _feed_fallback(doc: RawDocument, limits: Limits) -> Optional[Extracted]:
 
 
 def _decode(doc: RawDocument) -> tuple:
-    from transforms.extract.charset import charset_from_content_type, decode_bytes, looks_binary
     if not doc.raw or not doc.raw.strip():
         raise ExtractionError("read", "empty")
     if looks_binary(doc.raw):
@@ -54,7 +54,6 @@ def _decode(doc: RawDocument) -> tuple:
 
 
 def _is_html(doc: RawDocument, text: str) -> bool:
-    from transforms.extract.html import looks_like_html
     ct = (doc.content_type or "").lower()
     return "html" in ct or "xml" in ct or looks_like_html(text)
 
@@ -82,7 +81,6 @@ def extract_document(
         if sandbox is not None:
             ext = sandbox.extract(text, doc.url)
         else:
-            from transforms.extract.html import extract_html
             ext = extract_html(text, doc.url, limits)
     else:
         ext = clean_text(text, doc.source, boilerplate)

@@ -39,6 +39,7 @@ Public: ``ExtractionSandbox``.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import json
@@ -53,6 +54,7 @@ import time
 import weakref
 from typing import Optional
 
+from transforms.extract.html import quick_depth
 from transforms.model import Extracted, ExtractionError, Limits
 
 __all__ = ["ExtractionSandbox"]
@@ -123,8 +125,6 @@ def _from_wire(data: dict) -> Extracted:
 
 
 def _limits_to_dict(limits: Limits) -> dict:
-    import dataclasses
-
     return dataclasses.asdict(limits)
 
 
@@ -246,7 +246,6 @@ class ExtractionSandbox:
 
     def routes_inprocess(self, html: str) -> bool:
         """The pre-check: True when ``html`` is small and shallow enough for the fast path."""
-        from transforms.extract.html import quick_depth
 
         if len(html) > self.inprocess_max_chars:
             return False

@@ -32,6 +32,9 @@ import re
 from typing import Optional
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
+import feedparser
+
+from transforms.extract.charset import charset_from_content_type, decode_bytes
 from transforms.model import ExtractionError, Limits
 
 __all__ = [
@@ -68,9 +71,10 @@ def read_feed_list(data: bytes) -> list:
     head = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     urls: list = []
     if head.startswith(b"<"):
+        from xml.etree.ElementTree import ParseError
+
         import defusedxml.ElementTree as safe_et  # forbids entities and external references
         from defusedxml import DefusedXmlException
-        from xml.etree.ElementTree import ParseError
 
         try:
             root = safe_et.fromstring(data)
@@ -213,7 +217,6 @@ def decode_xml(body: bytes, content_type: Optional[str] = None) -> tuple:
         notes about overridden, guessed or damaged charsets, e.g.
         ``"charset_mismatch:declared=iso-8859-1,used=cp1251"``.
     """
-    from transforms.extract.charset import charset_from_content_type, decode_bytes
 
     wide = _sniff_wide_encoding(body)
     if wide:
@@ -647,7 +650,6 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
         ExtractionError: stage "feed", reason "dtd_or_entity_declared",
             "not_a_feed", "no_entries" or "malformed".
     """
-    import feedparser
 
     limits = limits or Limits()
     try:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import json
 import logging
 from typing import Any, Iterator, Optional
 
@@ -39,12 +40,12 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms import counters
 from transforms.ingest.feed_state import FeedState
 from transforms.ingest.feeds import html_to_text, parse_feed, read_feed_list
-from transforms.tokens import count_words
+from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.model import ExtractionError, Limits, RawDocument, error_record
-from transforms import counters
+from transforms.tokens import count_words
 
 __all__ = ["ReadFeeds"]
 
@@ -354,7 +355,6 @@ PENDING_STATE_FILE = "feed_state.json"
 
 def apply_pending_state(pending_path: str, state_dir: str) -> bool:
     """Apply a run's recorded feed state (see ``ReadFeeds(pending_dir=...)``); False when there is none."""
-    import json
     if not FileSystems.exists(pending_path):
         return False
     with FileSystems.open(pending_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
@@ -373,7 +373,6 @@ class RecordFeedStateFn(beam.DoFn):
         self._pending_dir = pending_dir
 
     def _write_pending(self, validators: dict, seen: list) -> str:
-        import json
         path = FileSystems.join(self._pending_dir, PENDING_STATE_FILE)
         with FileSystems.create(path) as handle:
             handle.write(json.dumps({"validators": validators, "seen": sorted(set(seen))}).encode("utf-8"))
