@@ -25,7 +25,7 @@ import datetime as dt
 import apache_beam as beam
 
 from transforms.dataset import layout
-from transforms.dataset.publish import publish_run
+from transforms.dataset.publish import PublishRun
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms.ingest.fetch import FetchConfig
@@ -37,7 +37,6 @@ from transforms.dedup.events import EventConfig
 from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.dataset.pending_clusters import FoldPendingClusters
-from transforms.dataset.publish_run import PublishRun
 from transforms.ingest.files import ReadDocuments
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
@@ -107,7 +106,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     errors.append(extracted.errors)
     history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
     current = p | "ReadClusterState" >> ReadParquetRows(
-        layout.join(opts.output, "clusters", "*.parquet"))
+        layout.join(opts.output, layout.CLUSTERS, "*.parquet"))
     signed = extracted.articles | "SignArticles" >> SignArticles(config)
     clustered = (
         {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "clusters": current}
@@ -128,16 +127,16 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     tmp = layout.join(ctx.staging, "_tmp")
     writes = [
         events["articles"] | "WriteArticles" >> WriteTable(
-            layout.join(ctx.staging, "articles", partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
+            layout.join(ctx.staging, layout.ARTICLES, partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
             temp_directory=tmp),
         events["index"] | "WriteIndex" >> WriteTable(
-            layout.join(ctx.staging, "index"), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
+            layout.join(ctx.staging, layout.STAGED_INDEX), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         cluster_state | "WriteClusters" >> WriteTable(
             # One file per bundle, merged into the one clusters file when the run is published:
             # asking for one shard would gather every cluster row into one group first.
-            layout.join(ctx.staging, "clusters"), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
+            layout.join(ctx.staging, layout.CLUSTERS), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         errors | "FlattenErrors" >> beam.Flatten()
-        | "WriteErrors" >> WriteTable(layout.join(ctx.staging, "errors", partition), ERRORS_SCHEMA, ctx.run_id,
+        | "WriteErrors" >> WriteTable(layout.join(ctx.staging, layout.ERRORS, partition), ERRORS_SCHEMA, ctx.run_id,
                                       ctx.ingested_at, temp_directory=tmp),
     ]
     if opts.feeds:
@@ -146,5 +145,5 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
                 "input": opts.input, "feeds": opts.feeds, "minhash": config.to_metadata(),
                 "state_dir": state_dir_of(opts) if opts.feeds else None,
                 "pending_clusters": list(ctx.pending_clusters)}
-    tuple(writes) | "PublishRun" >> PublishRun(publish_run, opts.output, ctx.run_id, ctx.ingest_date, manifest)
+    tuple(writes) | "PublishRun" >> PublishRun(opts.output, ctx.run_id, ctx.ingest_date, manifest)
     return p

@@ -111,7 +111,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
     partition = layout.partition(started.strftime("%Y-%m-%d"))
     matched["articles"] | "WriteArticles" >> WriteTable(
-        layout.join(opts.output, "articles", partition), ARTICLES_SCHEMA, run_id, started, shards=1,
+        layout.join(opts.output, layout.ARTICLES, partition), ARTICLES_SCHEMA, run_id, started, shards=1,
         temp_directory=tmp)
     # Appended to the index as each window closes, so the next batch run (or stream) skips these
     # articles and matches new copies to their clusters.
@@ -128,7 +128,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
         | "FlattenErrors" >> beam.Flatten()
         | "StampErrorTime" >> beam.Map(lambda e: TimestampedValue(e, time.time()))
         | "WindowErrors" >> beam.WindowInto(FixedWindows(opts.poll_interval))
-        | "WriteErrors" >> WriteTable(layout.join(opts.output, "errors", partition), ERRORS_SCHEMA, run_id,
+        | "WriteErrors" >> WriteTable(layout.join(opts.output, layout.ERRORS, partition), ERRORS_SCHEMA, run_id,
                                       started, shards=1, temp_directory=tmp)
     )
     return p

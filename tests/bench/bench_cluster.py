@@ -476,11 +476,11 @@ def stage_events(records: Sequence[dict], labels: Sequence[int]) -> list:
             if (a, b) not in seen:
                 seen.add((a, b))
                 if ev.cosine(terms[a], terms[b]) >= cfg.threshold:
-                    uf.union(a, b)
+                    uf.union(f"a{a}", f"a{b}")
     for i, label in enumerate(labels):
-        uf.union(i, ("c", label))
+        uf.union(f"a{i}", f"c{label}")
     comp = uf.components()
-    return [comp.get(i, i) for i in range(len(records))]
+    return [comp[f"a{i}"] for i in range(len(records))]
 
 
 def false_links(truth_rows: Sequence, names: Sequence[str], edges: Sequence[tuple], details: Sequence[tuple],

@@ -29,9 +29,13 @@ INDEX_CONFIG = "config.json"
 READY_MARKER = "_READY"
 #: Lock file of a local dataset, held by a batch run from recovery to publishing.
 LOCK_FILE = "_lock"
-APPEND_TABLES = ("articles", "errors")
+#: Table names, which are also their folders under OUTPUT (and under a run's staging folder).
+ARTICLES, CLUSTERS, ERRORS = "articles", "clusters", "errors"
+#: The index as staged by a run (published into INDEX).
+STAGED_INDEX = "index"
+APPEND_TABLES = (ARTICLES, ERRORS)
 #: Staged table -> folder it is published to.
-DESTINATIONS = {"articles": "articles", "errors": "errors", "clusters": "clusters", "index": INDEX}
+DESTINATIONS = {ARTICLES: ARTICLES, ERRORS: ERRORS, CLUSTERS: CLUSTERS, STAGED_INDEX: INDEX}
 CLUSTERS_FILE = "clusters.parquet"
 
 

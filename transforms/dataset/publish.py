@@ -6,6 +6,14 @@ move each file into place (a rename per file, atomic on local disks). A run
 killed before the marker leaves nothing a reader sees, and ``recover`` deletes
 its staging folder; a run killed after the marker is rolled forward by the next
 run's ``recover``, so no published run is ever half visible for long or lost.
+
+``PublishRun`` is the graph's last step, publishing the run once every write has
+finished. Publishing belongs to the pipeline rather than to the program that
+launched it: a flex template's launcher (and any caller that does not wait)
+exits once the job is submitted, so a publish step after ``wait_until_finish``
+would never run. Every output's write results reach this step as a side input,
+which a runner only provides once the writes are complete (Beam's "wait on"
+pattern).
 """
 from __future__ import annotations
 
@@ -18,15 +26,17 @@ import signal
 import time
 from typing import Dict, Optional
 
+import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from schemas import TABLES
+from transforms import counters
 from transforms.dataset import layout
 from transforms.dataset.write import merge_parquet, write_parquet
 from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
 
-__all__ = ["recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
+__all__ = ["PublishRun", "recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
            "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
            "dataset_lock"]
 
@@ -87,7 +97,7 @@ def _write_empty(path: str, table: str) -> None:
 def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> dict:
     """Count a finished run's staged rows and publish it; ``{table: rows}``. Safe to call again.
 
-    Called by the pipeline's last step (``transforms.dataset.publish_run.PublishRun``).
+    Called by the pipeline's last step, ``PublishRun``.
     """
     crash_point("pipeline")
     staging = layout.staging_dir(output, run_id)
@@ -98,7 +108,7 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
                 return json.loads(fh.read()).get("rows", {})
         # Fail loudly: publishing an empty run here would silently lose everything it wrote.
         raise RuntimeError(f"the staging folder of run {run_id} was removed before it could be published")
-    rows = {t: count_rows(staged_files(staging, t)) for t in ("articles", "clusters", "errors")}
+    rows = {t: count_rows(staged_files(staging, t)) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
     publish(output, run_id, ingest_date, {**manifest, "rows": rows})
     return rows
 
@@ -136,7 +146,7 @@ def _merged_clusters(staging: str, files: list) -> str:
         _ensure_dir(layout.join(staging, "clusters-merged"))
         partial = merged + ".partial"
         with FileSystems.create(partial) as fh:
-            merge_parquet(files, fh, TABLES["clusters"])
+            merge_parquet(files, fh, TABLES[layout.CLUSTERS])
         FileSystems.rename([partial], [merged])
         crash_point("merge")
     return merged
@@ -152,7 +162,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     moved = {}
     for table, folder in layout.DESTINATIONS.items():
         files = staged_files(staging, table)
-        if table == "clusters" and len(files) > 1:
+        if table == layout.CLUSTERS and len(files) > 1:
             files = [_merged_clusters(staging, files)]
         if not files and table in TABLES and not table_files(output, table):
             # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
@@ -163,14 +173,14 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
         moved[table] = files
         for src in files:
             rel = src[len(layout.join(staging, table)):].lstrip("/")
-            if table == "clusters":
+            if table == layout.CLUSTERS:
                 dst = layout.join(output, folder, layout.CLUSTERS_FILE)
             else:
                 dst = layout.join(output, folder, rel)
             _ensure_dir(dst.rsplit("/", 1)[0])
-            if FileSystems.exists(dst) and table != "clusters":
+            if FileSystems.exists(dst) and table != layout.CLUSTERS:
                 continue  # already moved by an interrupted publish
-            if table == "clusters" and FileSystems.exists(dst):
+            if table == layout.CLUSTERS and FileSystems.exists(dst):
                 FileSystems.delete([dst])
             FileSystems.rename([src], [dst])
             crash_point("publish")
@@ -289,3 +299,40 @@ def _list_dirs(root: str) -> list:
     prefix = root.rstrip("/") + "/"
     runs = {p[len(prefix):].split("/", 1)[0] for p in _match(prefix + "**") + _match(prefix + "*")}
     return sorted(prefix + r for r in runs if r)
+
+
+class _PublishFn(beam.DoFn):
+    def __init__(self, args: tuple):
+        self._args = args
+
+    def process(self, _, writes_done):
+        rows = publish_run(*self._args)
+        for table, count in rows.items():
+            counters.counter(counters.published(table)).inc(count)
+        yield rows
+
+
+class PublishRun(beam.PTransform):
+    """``(write results, ...)`` -> ``{table: rows published}``, after ``publish_run`` ran once.
+
+    ``publish_run`` is idempotent, so a runner may retry the step.
+
+    Args:
+        output, run_id, ingest_date, manifest: ``publish_run``'s arguments.
+    """
+
+    def __init__(self, output: str, run_id: str, ingest_date: str, manifest: Dict):
+        super().__init__()
+        self._args = (output, run_id, ingest_date, manifest)
+
+    def expand(self, writes):
+        done = (
+            [w | f"Signal{i}" >> beam.Map(lambda _: 1) for i, w in enumerate(writes)]
+            | "FlattenSignals" >> beam.Flatten()
+            | "CountWrites" >> beam.combiners.Count.Globally()
+        )
+        return (
+            writes[0].pipeline
+            | "Trigger" >> beam.Create([None])
+            | "Publish" >> beam.ParDo(_PublishFn(self._args), beam.pvalue.AsSingleton(done))
+        )
