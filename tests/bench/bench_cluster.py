@@ -385,9 +385,12 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     signer = Signer(config)
     sigs, counts = [], []
     for k in range(0, len(unique), batch):
-        s, c = signer.sign(records[i]["text"] for i in unique[k:k + batch])
-        sigs.append(s)
-        counts.append(c)
+        # As SignBatchFn: the shingle hashes are kept, for the containment anchors.
+        hashes = [signer.hashes(records[i]["text"]) for i in unique[k:k + batch]]
+        for i, h in zip(unique[k:k + batch], hashes):
+            records[i]["_hashes"] = h
+        sigs.append(signer.sign_hashes(hashes))
+        counts.append(np.array([len(np.unique(h)) for h in hashes], dtype=np.int64))
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
     counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     return unique, sigs, counts, dup_edges
@@ -433,15 +436,18 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
     return edges, details, dict(stats)
 
 
-def stage_containment(records: Sequence[dict], unique: Sequence[int], config) -> tuple:
+def stage_containment(records: Sequence[dict], unique: Sequence[int]) -> list:
     """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops."""
     from transforms.dedup import containment as ct
-    from transforms.dedup.signing import Signer
-    signer = Signer(config)
-    packed = {i: ct.containment_anchors(signer.hashes(records[i]["text"])).tobytes() for i in unique}
+    packed = {i: ct.containment_anchors(records[i].pop("_hashes")).tobytes() for i in unique}
+    combine = ct.ShortAnchorsFn()
+    bits = combine.create_accumulator()
+    for i in unique:
+        bits = combine.add_input(bits, {"anchors": packed[i]})
+    short = combine.extract_output(bits)
     buckets: Dict[tuple, list] = collections.defaultdict(list)
     for i in unique:
-        for key, value in ct.anchor_keys({"anchors": packed[i], "article_id": str(i)}, "n"):
+        for key, value in ct.anchor_keys({"anchors": packed[i], "article_id": str(i)}, "n", short):
             buckets[key].append(value)
     fn = ct.PairAnchorsFn("o")
     counts: Dict[tuple, int] = collections.Counter()
@@ -595,7 +601,7 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     del docs
     (unique, sigs, counts, dup_edges), t["sign"] = _timed(stage_sign, records, config)
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
-    contained, t["containment"] = _timed(stage_containment, records, unique, config)
+    contained, t["containment"] = _timed(stage_containment, records, unique)
     labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges + contained, len(records))
     _, t["events"] = _timed(stage_events, records, labels)
     with tempfile.TemporaryDirectory(dir=work) as tmp:

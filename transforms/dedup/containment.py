@@ -29,6 +29,12 @@ Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands:
 
 A bucket with more than ``BUCKET_CAP`` members is a phrase every outlet prints
 ("contributed to this report"); it is skipped and counted.
+
+Fine keys of long texts only matter in a bucket that holds a short text. So the
+short texts' anchors are first gathered into a 2 MB bit set (``ShortAnchorsFn``,
+a ``CombineGlobally``, used as a side input), and a long text emits only the fine
+anchors whose bit is set: in a corpus of full articles that is almost none, and
+the containment tier costs about what the coarse keys cost, whatever the corpus.
 """
 from __future__ import annotations
 
@@ -39,7 +45,7 @@ import numpy as np
 
 from transforms import counters
 
-__all__ = ["FindContainedTexts", "containment_anchors", "anchor_keys", "shared_share", "is_contained_brief",
+__all__ = ["FindContainedTexts", "ShortAnchorsFn", "containment_anchors", "anchor_keys", "shared_share", "is_contained_brief",
            "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
 
 SAMPLE_MOD = 4
@@ -54,6 +60,8 @@ MIN_LONG_SHARED = 12
 NEIGHBOURS = 8
 BUCKET_CAP = 200
 _MIX = np.uint32(0x9E3779B1)
+_FILTER_BITS = 1 << 24
+_FILTER_MIX = np.uint32(0x85EBCA6B)
 _NEW, _OLD = "n", "o"
 
 
@@ -88,15 +96,58 @@ def shared_share(a: bytes, b: bytes) -> tuple:
     return int(np.intersect1d(x, y, assume_unique=True).size), int(min(x.size, y.size))
 
 
-def anchor_keys(member: dict, tag: str):
-    """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>")."""
+def _filter_bits(anchors: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (anchors * _FILTER_MIX) >> np.uint32(8)
+
+
+class ShortAnchorsFn(beam.CombineFn):
+    """Members -> a bit set (uint8 array of ``_FILTER_BITS``) of the short texts' anchors."""
+
+    def create_accumulator(self):
+        return None
+
+    def add_input(self, bits, member):
+        packed = member.get("anchors")
+        if not packed or len(packed) // 4 > MAX_QUERY_ANCHORS:
+            return bits
+        if bits is None:
+            bits = np.zeros(_FILTER_BITS, dtype=bool)
+        bits[_filter_bits(np.frombuffer(packed, dtype=np.uint32))] = True
+        return bits
+
+    def merge_accumulators(self, accumulators):
+        merged = None
+        for bits in accumulators:
+            if bits is not None:
+                merged = bits if merged is None else merged | bits
+        return merged
+
+    def extract_output(self, bits):
+        return np.packbits(bits).tobytes() if bits is not None else b""
+
+
+def anchor_keys(member: dict, tag: str, short_anchors: bytes = None):
+    """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>").
+
+    ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a long text's fine keys to those a short
+    text may share; None emits them all.
+    """
     packed = member.get("anchors")
     if not packed:
         return
     anchors = np.frombuffer(packed, dtype=np.uint32)
     n = len(anchors)
     value = f"{tag}{n}:{member['article_id']}"
-    for a in anchors.tolist():
+    fine = anchors
+    if n > MAX_QUERY_ANCHORS and short_anchors is not None:
+        if short_anchors:
+            bits = np.frombuffer(short_anchors, dtype=np.uint8)
+            idx = _filter_bits(anchors)
+            fine = anchors[(bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1]
+        else:
+            fine = anchors[:0]
+    for a in fine.tolist():
         yield ("f", a), value
     for a in _coarse(anchors).tolist():
         yield ("c", a), value
@@ -201,14 +252,27 @@ class _VerifyContainedFn(beam.DoFn):
                 yield (a, b) if a < b else (b, a)
 
 
+def _short_part(member: dict) -> dict:
+    return {"anchors": member.get("anchors")}
+
+
 class FindContainedTexts(beam.PTransform):
     """``{"articles": signed articles, "history": index rows}`` -> edges ``(a, b)`` where the shorter
     text is contained in the other (briefs, excerpts, edited reposts)."""
 
     def expand(self, inputs):
+        # Gathered from the keys rather than the members: a side input computed from the very
+        # PCollection its consumer reads stalls the local runner's watermarks.
+        short = beam.pvalue.AsSingleton(
+            (inputs["articles"] | "ShortAnchorsOfNew" >> beam.Map(_short_part),
+             inputs["history"] | "ShortAnchorsOfOld" >> beam.Map(_short_part))
+            | "FlattenShortAnchors" >> beam.Flatten()
+            | "GatherShortAnchors" >> beam.CombineGlobally(ShortAnchorsFn()))
         counted = (
-            (inputs["articles"] | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, _NEW),
-             inputs["history"] | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, _OLD))
+            (inputs["articles"] | "SeparateNew" >> beam.Reshuffle()
+             | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, _NEW, short),
+             inputs["history"] | "SeparateOld" >> beam.Reshuffle()
+             | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, _OLD, short))
             | "FlattenAnchorKeys" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
             | "PairAnchors" >> beam.ParDo(PairAnchorsFn(_OLD))

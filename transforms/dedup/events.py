@@ -26,6 +26,7 @@ the original or an independent report; the two are not told apart offline.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import itertools
@@ -98,12 +99,16 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
                 top: int = 40) -> list:
     """The ``top`` heaviest ``(term, weight)`` pairs of a document, L2-normalised, heaviest first."""
     lang = _base_lang(language)
+    counts = collections.Counter(words(text))
+    if title:
+        # The headline names the event: its terms count twice more.
+        for token in words(title):
+            counts[token] += 2
     tf: dict = {}
-    # The headline names the event: its terms count twice.
-    for token in words(f"{title}\n{title}\n{text}" if title else text):
+    for token, count in counts.items():
         term = _term(token, lang)
         if term is not None:
-            tf[term] = tf.get(term, 0) + 1
+            tf[term] = tf.get(term, 0) + count
     weights = []
     for term, count in tf.items():
         z = _NUMBER_ZIPF if term.isdigit() else _zipf(term, lang)
