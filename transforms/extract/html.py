@@ -397,6 +397,55 @@ def _prune_furniture(root) -> int:
     return removed
 
 
+_LINK_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6")
+
+
+def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> int:
+    """Remove short paragraphs, list items and subheadings that are nothing but a link.
+
+    Inside an article body these are the teasers of other stories ("SEAN SPICER
+    ELIMINATED FROM ...", a bulleted "related" list, "Who will make the Rock Hall?"),
+    whatever their class names say. A block counts when at least 90% of its characters
+    sit inside ``<a>`` and it has at most ``max_words`` words. When such blocks hold more
+    than ``max_share`` of the page's ``<p>`` text the links are the content (a link
+    roundup) and nothing is removed (menus are lists: their items do not count there).
+    """
+    total = linked_paras = 0
+    victims = []
+    for elem in root.iter(*_LINK_BLOCKS):
+        text = elem.text_content()
+        size = len("".join(text.split()))
+        if elem.tag == "p":
+            total += size
+        if not size or elem.find(".//a") is None:
+            continue
+        linked = sum(len("".join(a.text_content().split())) for a in elem.iter("a"))
+        if linked >= 0.9 * size and _words(text) <= max_words:
+            victims.append(elem)
+            if elem.tag == "p":
+                linked_paras += size
+    if not victims or linked_paras > max_share * max(total, 1):
+        return 0
+    removed = 0
+    for elem in victims:
+        parent = elem.getparent()
+        if parent is None or not _attached(elem, root):
+            continue
+        _remove_keep_tail(elem)
+        removed += 1
+    return removed
+
+
+def _attached(elem, root) -> bool:
+    """False when an ancestor of ``elem`` was already removed from ``root``'s tree."""
+    node = elem
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
+
+
 def _remove_keep_tail(elem) -> None:
     """Remove ``elem`` but keep the text that followed it (lxml drops the tail with the element)."""
     parent = elem.getparent()
@@ -786,6 +835,8 @@ class HtmlExtractor:
             if _unwrap_layout_tables(root):
                 notes.append("layout_tables_unwrapped")
             _prune_furniture(root)
+            if _prune_link_blocks(root):
+                notes.append("link_blocks_pruned")
 
         import trafilatura
 
