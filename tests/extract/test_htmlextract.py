@@ -309,3 +309,22 @@ def test_extractor_options_are_built_once_per_day():
     first = ex._template
     ex.extract(article(), "https://example.com/a", Limits())
     assert ex._template is first
+
+
+# ---------------------------------------------------------------- never lose the article (issue 19)
+
+LONG = [p + " " + q for p, q in zip(PARAGRAPHS, PARAGRAPHS[1:] + PARAGRAPHS[:1])]
+
+
+def test_body_split_into_furniture_classed_sections_is_kept():
+    # Metered sites wrap the article itself in "paywall" sections, a few paragraphs each; each
+    # section alone is under the furniture share, together they are the article.
+    sections = "".join(f"<section class='paywall'><p>{LONG[i]}</p><p>{LONG[i + 1]}</p></section>" for i in (1, 3))
+    page = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<div class='article-body'><p>{LONG[0]}</p>{sections}<p>{LONG[5]}</p></div></article>"
+            "<aside class='newsletter'><p>Sign up for the Morning Briefing and get the day's news.</p></aside>"
+            "</body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert "Morning Briefing" not in result.text

@@ -372,7 +372,13 @@ _NEVER_PRUNE = frozenset(("html", "body", "main", "head"))
 
 
 def _prune_furniture(root) -> int:
-    """Remove furniture containers, keeping any that hold much of the page's paragraph text."""
+    """Remove furniture containers, keeping any that hold much of the page's paragraph text.
+
+    The share is counted per element and per class string: an article body split into
+    several sections that share a furniture-like class (metered sites wrap the story
+    itself in ``class="paywall"`` sections) holds the page's text together, not apart.
+    Returns the number of characters of ``<p>`` text removed.
+    """
     total = sum(len(p.text_content()) for p in root.iter("p")) or 1
     candidates = []
     for elem in root.iter():
@@ -384,16 +390,22 @@ def _prune_furniture(root) -> int:
         if elem.get("itemprop") == "articleBody" or elem.find(".//h1") is not None:
             continue
         candidates.append(elem)
+    if not candidates:
+        return 0
+    own = {}
+    by_class: dict = {}
+    for elem in candidates:
+        own[elem] = sum(len(p.text_content()) for p in elem.iter("p"))
+        key = (elem.tag, elem.get("class") or "")
+        by_class[key] = by_class.get(key, 0) + own[elem]
     removed = 0
     for elem in candidates:
-        parent = elem.getparent()
-        if parent is None:
-            continue  # already inside a removed subtree
-        own = sum(len(p.text_content()) for p in elem.iter("p"))
-        if own > 0.35 * total:
+        if not _attached(elem, root):
+            continue  # inside a subtree removed already
+        if own[elem] > 0.35 * total or (elem.get("class") and by_class[(elem.tag, elem.get("class"))] > 0.35 * total):
             continue
         _remove_keep_tail(elem)
-        removed += 1
+        removed += own[elem]
     return removed
 
 
@@ -548,6 +560,57 @@ def clean_title(title: Optional[str], site: Optional[str], text: str = "", page_
     return title
 
 
+def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str] = None,
+                 text: str = "") -> Optional[str]:
+    """The headline, chosen among ``og:title``, JSON-LD ``headline``, ``<h1>`` and ``<title>``.
+
+    Each source and each part of it between separators ("Headline | Site", "Site -
+    Headline") is a candidate. A candidate is supported by every source that contains
+    it, so the headline that the sources agree on wins and a site name that only the
+    ``<title>`` carries loses. Parts that are the site's name (``site``, ``og:site_name``
+    or the URL's host spelled in words) never win. Ties go to the candidate the
+    article text starts with, then to the longer one, then to og > JSON-LD > h1 > title.
+    ``fallback`` (trafilatura's title) is used when the page has none of the sources.
+    """
+    sources = []  # (priority, [strings])
+    for priority, key in enumerate(("og_title", "jsonld_headline", "h1", "title")):
+        value = facts.get(key)
+        values = value if isinstance(value, list) else [value]
+        values = [" ".join(v.split()) for v in values if v and v.strip() and _words(v) <= 40]
+        if values:
+            sources.append((priority, values))
+    if not sources:
+        return clean_title(fallback, site, text) if fallback else fallback
+    sites = {_norm(v) for v in (site, facts.get("site_name")) if v}
+    sites.discard("")
+    host = facts.get("host") or ""
+    head = _norm(text[:1000])
+
+    def is_site(norm: str) -> bool:
+        squashed = norm.replace(" ", "")
+        return norm in sites or bool(host) and (squashed == host or len(squashed) >= 4 and squashed in host)
+
+    source_norms = [[f" {_norm(v)} " for v in values] for _, values in sources]
+    best, best_key = None, None
+    for priority, values in sources:
+        for value in values:
+            parts = [p.strip() for p in _TITLE_SEP_RE.split(value) if p.strip()]
+            candidates = [value] + (parts if len(parts) > 1 else [])
+            for cand in candidates:
+                norm = _norm(cand)
+                if not norm or is_site(norm):
+                    continue
+                support = sum(1 for norms in source_norms if any(f" {norm} " in n for n in norms))
+                whole_has_site = len(parts) > 1 and cand is value and any(is_site(_norm(p)) for p in parts)
+                key = (support - (0.5 if whole_has_site else 0), bool(head) and head.startswith(norm),
+                       len(norm.split()), -priority)
+                if best_key is None or key > best_key:
+                    best, best_key = cand, key
+    if best is None:
+        return clean_title(fallback, site, text) if fallback else fallback
+    return best
+
+
 def _norm(text: str) -> str:
     return " ".join(w.lower() for w in _WORD_RE.findall(text))
 
@@ -686,21 +749,21 @@ _ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "analysisnew
                   "blogposting", "liveblogposting", "report", "socialmediaposting", "scholarlyarticle", "techarticle")
 
 
-def published_from_tree(root) -> Optional[dt.datetime]:
+def _is_article(item: dict) -> bool:
+    kinds = item.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds)
+
+
+def published_from_tree(root, items: Optional[list] = None) -> Optional[dt.datetime]:
     """The publication time a page declares in machine-readable form, or None.
 
     Article-typed JSON-LD first (a page's JSON-LD also describes the site, videos and
     related stories), then other JSON-LD, then ``<meta>`` tags, then
-    ``itemprop="datePublished"``.
+    ``itemprop="datePublished"``. ``items``: the page's JSON-LD items when already read.
     """
-    items = list(_jsonld_items(root))
-
-    def is_article(item: dict) -> bool:
-        kinds = item.get("@type")
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        return any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds)
-
-    for item in sorted(items, key=lambda it: not is_article(it)):
+    items = list(_jsonld_items(root)) if items is None else items
+    for item in sorted(items, key=lambda it: not _is_article(it)):
         found = _parse_when(str(item.get("datePublished") or ""))
         if found:
             return found
@@ -725,9 +788,9 @@ def _first_time_element(root) -> Optional[dt.datetime]:
     return None
 
 
-def _published(root, doc, notes: list) -> Optional[dt.datetime]:
+def _published(root, doc, notes: list, items: Optional[list] = None) -> Optional[dt.datetime]:
     """Declared time at full precision, else htmldate's day refined by the page's first ``<time>``."""
-    declared = published_from_tree(root)
+    declared = published_from_tree(root, items)
     if declared is not None:
         return declared
     guess = _parse_when(doc.date) if doc is not None and doc.date else None
@@ -766,6 +829,102 @@ def _credit(text: str, byline: Optional[str]) -> Optional[str]:
 
 
 # -------------------------------------------------------------------- the extractor
+
+def _tree(html: str, limits: Limits, notes: list):
+    """Parse ``html`` into a tree no deeper than ``limits.max_html_depth`` (see step 1)."""
+    scanned = quick_depth(html, stop_at=limits.max_html_depth)
+    if scanned > limits.max_html_depth:
+        html, removed = flatten_markup(html, limits.max_html_depth)
+        if removed:
+            notes.append(f"flattened_markup:tags={removed}")
+    root = _parse(html)
+    if root is None or not isinstance(root.tag, str):
+        raise ExtractionError("extract", "unparseable", "lxml could not parse the page")
+    depth = html_depth(root)
+    if depth > limits.max_html_depth:
+        _flatten(root, limits.max_html_depth)
+        notes.append(f"flattened:depth={depth}")
+    return root
+
+
+def _page_facts(root) -> dict:
+    """What the page says about itself, read once before any step changes the tree.
+
+    ``jsonld`` (items), ``body`` (the longest JSON-LD ``articleBody`` as plain text),
+    ``page_words`` (distinct words of the body's visible text, only when ``body``),
+    and the title sources ``og_title``, ``jsonld_headline``, ``h1`` (list), ``title``.
+    """
+    items = list(_jsonld_items(root))
+    body = ""
+    headline = None
+    for item in items:
+        value = item.get("articleBody")
+        if isinstance(value, str) and len(value) > len(body):
+            body = value
+        if headline is None and isinstance(item.get("headline"), str) and _is_article(item):
+            headline = item["headline"]
+    if body:
+        body = _markup_to_text(body)
+    og_title = None
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        if key in ("og:title", "twitter:title") and meta.get("content"):
+            og_title = meta.get("content")
+            if key == "og:title":
+                break
+    site_name = None
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in ("og:site_name", "application-name"):
+            site_name = meta.get("content")
+            break
+    h1 = [" ".join(h.text_content().split()) for h in root.iter("h1")][:5]
+    page_words = set()
+    if body:
+        node = root.find(".//body")
+        page_words = set(_norm((node if node is not None else root).text_content()).split())
+    return {"jsonld": items, "body": body, "page_words": page_words, "og_title": _clean_field(og_title),
+            "jsonld_headline": _clean_field(headline), "h1": [h for h in h1 if h],
+            "title": _clean_field(root.findtext(".//title")), "site_name": _clean_field(site_name)}
+
+
+def _host_words(url: Optional[str]) -> str:
+    """The registrable part of a URL's host, lower-cased ("riversidepost" for www.riversidepost.com)."""
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    labels = (urlsplit(url).hostname or "").lower().split(".")
+    labels = [x for x in labels if x not in ("www", "m", "amp", "com", "co", "org", "net", "news", "uk", "de", "fr")]
+    return max(labels, key=len) if labels else ""
+
+
+def _markup_to_text(value: str) -> str:
+    """JSON-LD ``articleBody`` as plain text: some sites put HTML (and entities) in it."""
+    import html as htmlmod
+
+    if "<" in value and ">" in value:
+        root = _parse(f"<html><body>{value}</body></html>")
+        if root is not None:
+            return "\n".join(_block_texts(root, _VISIBLE_BLOCKS))
+    return htmlmod.unescape(value).strip()
+
+
+def _distinct_words(text: str) -> int:
+    """Words in the text's distinct lines: repeating a line adds nothing to an article."""
+    seen = set()
+    total = 0
+    for line in (text or "").splitlines():
+        key = line.strip()
+        if key and key not in seen:
+            seen.add(key)
+            total += _words(key)
+    return total
+
+
+def _share_in(text: str, vocabulary: set) -> float:
+    words = _norm(text).split()
+    return sum(1 for w in words if w in vocabulary) / len(words) if words else 0.0
+
 
 class HtmlExtractor:
     """trafilatura with the options measured best, built once; see the module docstring.
@@ -819,38 +978,29 @@ class HtmlExtractor:
         if _looks_binary_text(html):
             raise ExtractionError("extract", "binary", "control characters or undecodable bytes, not a page")
         notes: list = []
-        scanned = quick_depth(html, stop_at=limits.max_html_depth)
-        if scanned > limits.max_html_depth:
-            html, removed = flatten_markup(html, limits.max_html_depth)
-            if removed:
-                notes.append(f"flattened_markup:tags={removed}")
-        root = _parse(html)
-        if root is None or not isinstance(root.tag, str):
-            raise ExtractionError("extract", "unparseable", "lxml could not parse the page")
-        depth = html_depth(root)
-        if depth > limits.max_html_depth:
-            _flatten(root, limits.max_html_depth)
-            notes.append(f"flattened:depth={depth}")
+        root = _tree(html, limits, notes)
+        facts = _page_facts(root)
+        facts["host"] = _host_words(url)
+        pruned = 0
         if self.prepare:
             if _unwrap_layout_tables(root):
                 notes.append("layout_tables_unwrapped")
-            _prune_furniture(root)
+            pruned = _prune_furniture(root)
             if _prune_link_blocks(root):
                 notes.append("link_blocks_pruned")
 
         import trafilatura
 
         doc = trafilatura.bare_extraction(root, options=self._options(url))
-        text = (doc.text or "") if doc else ""
-        title = clean_title(_clean_field(doc.title), doc.sitename, text, root.findtext(".//title")) if doc else None
+        raw = (doc.text or "") if doc else ""
+        title = choose_title(facts, _clean_field(doc.title) if doc else None, doc.sitename if doc else None, raw)
         byline = _clean_field(doc.author) if doc else None
-        if self.filter_lines and text:
-            text = postfilter(text, title, byline)
-        extractor = "trafilatura"
+        text = postfilter(raw, title, byline) if self.filter_lines and raw else raw
+        text, extractor = self._arbitrate(html, url, limits, notes, facts, text, raw, pruned, title, byline)
         if _words(text) < limits.min_words:
             text, extractor = self._fallback(root, text, extractor, title, byline, limits, notes)
 
-        published = _published(root, doc, notes)
+        published = _published(root, doc, notes, facts["jsonld"])
         result = Extracted(
             text=text,
             title=title,
@@ -864,6 +1014,50 @@ class HtmlExtractor:
         )
         result.credited_source = _credit(text, byline) if text else None
         return _apply_limits(result, limits, notes)
+
+    def _arbitrate(self, html, url, limits, notes, facts, text, raw, pruned, title, byline) -> tuple:
+        """Never lose the article: check what the cutting steps removed against other readings.
+
+        Our text is the default. Each rule that cuts text must leave at least half of the
+        distinct words of the reading it cut from (repeated lines are not article, so
+        distinct words are compared); otherwise the fuller reading wins:
+
+        1. the line post-filter against trafilatura's own text of the same tree
+           (``trafilatura_unfiltered``);
+        2. tree pruning, when it removed more paragraph text than the article we kept:
+           trafilatura on the page without pruning, post-filtered
+           (``trafilatura_unpruned``);
+        3. the page's JSON-LD ``articleBody``, when the page's own text holds nearly all
+           of its words (so it is this page's article, not a teaser or a paywalled full
+           text) (``jsonld``).
+        """
+        extractor = "trafilatura"
+        kept = _distinct_words(text)
+        if self.filter_lines and kept < 0.5 * _distinct_words(raw):
+            text, extractor, kept = raw, "trafilatura_unfiltered", _distinct_words(raw)
+        if self.prepare and pruned > len(text):
+            alt = self._unpruned_text(html, url, limits, title, byline)
+            alt_kept = _distinct_words(alt)
+            if kept < 0.5 * alt_kept:
+                text, extractor, kept = alt, "trafilatura_unpruned", alt_kept
+        body = facts["body"]
+        if body:
+            body_kept = _distinct_words(body)
+            if kept < 0.5 * body_kept and _share_in(body, facts["page_words"]) >= 0.9:
+                text, extractor, kept = body, "jsonld", body_kept
+        if extractor != "trafilatura":
+            notes.append(f"arbitrated:{extractor}")
+        return text, extractor
+
+    def _unpruned_text(self, html, url, limits, title, byline) -> str:
+        import trafilatura
+
+        root = _tree(html, limits, [])
+        if self.prepare:
+            _unwrap_layout_tables(root)
+        doc = trafilatura.bare_extraction(root, options=self._options(url))
+        raw = (doc.text or "") if doc else ""
+        return postfilter(raw, title, byline) if self.filter_lines and raw else raw
 
     def _fallback(self, root, text, extractor, title, byline, limits, notes):
         """baseline, then textclean on the visible text; the longest plausible text wins."""
