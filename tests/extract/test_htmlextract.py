@@ -328,3 +328,96 @@ def test_body_split_into_furniture_classed_sections_is_kept():
     for p in LONG:
         assert p in result.text
     assert "Morning Briefing" not in result.text
+
+
+def test_body_in_differently_classed_furniture_sections_is_recovered_unpruned():
+    # Each section has its own class ("paywall part-1", ...): pruning removes them all and keeps
+    # the lede only; the arbitration sees that pruning removed more text than it kept and reruns
+    # trafilatura on the unpruned page.
+    sections = "".join(f"<div class='paywall part-{i}'><p>{LONG[i]}</p></div>" for i in range(1, 6))
+    page = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<div class='article-body'><p>{LONG[0]}</p>{sections}</div></article></body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert result.extractor == "trafilatura_unpruned"
+    assert "arbitrated:trafilatura_unpruned" in result.notes
+
+
+def test_jsonld_article_body_wins_when_it_is_this_pages_text_and_ours_is_short():
+    body = "\n".join(LONG)
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": body})
+    # The story's container has a class that reads as a comment block (class="comments"):
+    # trafilatura drops it and keeps the lede; the page's JSON-LD has the story whole.
+    paras = "".join(f"<p>{p}</p>" for p in LONG[1:])
+    page = (f"<html><head><title>{TITLE}</title><script type='application/ld+json'>{ld}</script></head><body>"
+            f"<article><h1>{TITLE}</h1><p>{LONG[0]}</p><div class='comments'>{paras}</div>"
+            "</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "jsonld", (result.extractor, result.text[:200])
+    for p in LONG:
+        assert p in result.text
+
+
+def test_jsonld_article_body_the_page_does_not_show_is_not_used():
+    # A metered page: JSON-LD carries the full text, the page shows the lede. Not this page's text.
+    hidden = "\n".join(f"Hidden paragraph {i} about the secret budget line {i * 7} nobody printed." for i in range(40))
+    ld = json.dumps({"@type": "NewsArticle", "headline": TITLE, "articleBody": hidden})
+    page = article(head=f"<script type='application/ld+json'>{ld}</script>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura" and "Hidden paragraph" not in result.text
+
+
+def test_link_only_teasers_inside_the_body_are_removed():
+    teasers = ("<p><strong><a href='/x'>MAYOR PROPOSES STORM FEE FOR PROPERTY OWNERS</a></strong></p>"
+               "<ul><li><a href='/a'>Flooding closes three schools on the east side</a></li>"
+               "<li><a href='/b'>Photos: the 2021 flood, street by street</a></li></ul>")
+    page = article(inside=teasers)
+    result = extract_html(page, None, Limits())
+    assert_article_only(result, ["STORM FEE", "Flooding closes", "street by street"])
+
+
+def test_link_roundup_keeps_its_links():
+    # When link-only paragraphs are a large share of the page's text, they are the content.
+    items = "".join(f"<p><a href='/r{i}'>Reading {i}: how cities from Rotterdam to Jakarta pay for flood pumps</a></p>"
+                    for i in range(12))
+    page = (f"<html><head><title>Weekend reading</title></head><body><article><h1>Weekend reading</h1>"
+            f"<p>{PARAGRAPHS[0]}</p>{items}</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.text.count("how cities from Rotterdam") >= 10
+
+
+def _facts(**kw):
+    base = {"og_title": None, "jsonld_headline": None, "h1": [], "title": None, "site_name": None, "host": ""}
+    base.update(kw)
+    return base
+
+
+def test_choose_title_prefers_the_headline_the_sources_agree_on():
+    from transforms.extract.html import choose_title
+
+    # Suffix on both og:title and <title>; the h1 carries the bare headline.
+    assert choose_title(_facts(og_title=f"{TITLE} | Riverside Post", title=f"{TITLE} | Riverside Post",
+                               h1=[TITLE])) == TITLE
+    # Prefix site name, known from og:site_name.
+    assert choose_title(_facts(title=f"Riverside Post - {TITLE}", site_name="Riverside Post")) == TITLE
+    # Site name known only from the URL's host.
+    assert choose_title(_facts(title=f"{TITLE} – RiversidePost", host="riversidepost")) == TITLE
+    # The h1 is the logo; og:title and JSON-LD agree on the headline.
+    assert choose_title(_facts(og_title=TITLE, jsonld_headline=TITLE, h1=["Riverside Post"],
+                               title="Riverside Post", site_name="Riverside Post")) == TITLE
+    # A dash inside the headline itself stays when every source has it.
+    live = "Storm hits the coast - live updates"
+    assert choose_title(_facts(og_title=live, jsonld_headline=live, title=f"{live} | Riverside Post")) == live
+    # "Q&A: ..." is not split at its colon.
+    assert choose_title(_facts(title="Q&A: why pumps fail")) == "Q&A: why pumps fail"
+    # Nothing on the page: trafilatura's title, cleaned.
+    assert choose_title(_facts(), "Pumps approved | Riverside Post", "Riverside Post") == "Pumps approved"
+
+
+def test_title_from_page_with_sitename_suffix_everywhere():
+    head = (f"<meta property='og:title' content='{TITLE} | Riverside Post'>"
+            "<meta property='og:site_name' content='Riverside Post'>")
+    page = article(head=head).replace(f"<h1>{TITLE}</h1>", "<h1>Riverside Post</h1>")
+    result = extract_html(page, "https://www.riversidepost.com/news/pump", Limits())
+    assert result.title == TITLE
