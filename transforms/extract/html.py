@@ -371,6 +371,13 @@ _FURNITURE_RE = re.compile(
 _NEVER_PRUNE = frozenset(("html", "body", "main", "head"))
 
 
+@functools.lru_cache(maxsize=8192)
+def _is_furniture(klass: Optional[str], ident: Optional[str]) -> bool:
+    """``_FURNITURE_RE`` on an element's class and id (cached: pages repeat class strings)."""
+    attrs = " ".join(v for v in (klass, ident) if v)
+    return bool(attrs) and _FURNITURE_RE.search(attrs) is not None
+
+
 def _prune_furniture(root) -> int:
     """Remove furniture containers, keeping any that hold much of the page's paragraph text.
 
@@ -381,11 +388,10 @@ def _prune_furniture(root) -> int:
     """
     total = sum(len(p.text_content()) for p in root.iter("p")) or 1
     candidates = []
-    for elem in root.iter():
-        if not isinstance(elem.tag, str) or elem.tag in _NEVER_PRUNE:
+    for elem in root.xpath("//*[@class or @id]"):
+        if elem.tag in _NEVER_PRUNE or not isinstance(elem.tag, str):
             continue
-        attrs = " ".join(v for v in (elem.get("class"), elem.get("id")) if v)
-        if not attrs or not _FURNITURE_RE.search(attrs):
+        if not _is_furniture(elem.get("class"), elem.get("id")):
             continue
         if elem.get("itemprop") == "articleBody" or elem.find(".//h1") is not None:
             continue
@@ -450,12 +456,7 @@ def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> in
 
 def _attached(elem, root) -> bool:
     """False when an ancestor of ``elem`` was already removed from ``root``'s tree."""
-    node = elem
-    while node is not None:
-        if node is root:
-            return True
-        node = node.getparent()
-    return False
+    return elem.getroottree().getroot() is root
 
 
 def _remove_keep_tail(elem) -> None:
@@ -840,6 +841,11 @@ def _tree(html: str, limits: Limits, notes: list):
     root = _parse(html)
     if root is None or not isinstance(root.tag, str):
         raise ExtractionError("extract", "unparseable", "lxml could not parse the page")
+    # The scan skips implicitly closed tags (p, li, tr, td, tbody, ...); a counted level
+    # hides at most three of them (table > tbody > tr > td), so a scan under a quarter of
+    # the limit proves the tree shallow without walking it.
+    if scanned * 4 + 4 <= limits.max_html_depth:
+        return root
     depth = html_depth(root)
     if depth > limits.max_html_depth:
         _flatten(root, limits.max_html_depth)
