@@ -421,3 +421,26 @@ def test_title_from_page_with_sitename_suffix_everywhere():
     page = article(head=head).replace(f"<h1>{TITLE}</h1>", "<h1>Riverside Post</h1>")
     result = extract_html(page, "https://www.riversidepost.com/news/pump", Limits())
     assert result.title == TITLE
+
+
+MENU = ["A CIDADE", "CONSELHOS", "PREFEITURA", "CONTATOS", "ENTIDADES", "FAZENDA", "ORÇAMENTO",
+        "TRIBUTOS E FISCALIZAÇÃO", "URBANISMO", "SERVIÇOS", "CIDADÃO", "PROCON", "LICITAÇÕES", "OUVIDORIA",
+        "TURISMO", "CULTURA", "ESPORTE", "SAÚDE", "EDUCAÇÃO", "AGRICULTURA"]
+
+
+def test_fast_reading_that_is_a_menu_is_compared_with_the_full_reading():
+    # A municipal site's menu of one-to-three-word links, then a short story in <br>-separated text:
+    # trafilatura's fast mode reads the menu; its full mode (compared with readability and
+    # jusText) reads the story. The fast reading is only kept when it does not look like a menu.
+    import trafilatura
+
+    menu = "<div class='menu'>" + "".join(f"<div class='item'><a href='/{i}'>{m}</a></div>"
+                                          for i, m in enumerate(MENU)) + "</div>"
+    page = (f"<html><head><title>{TITLE}</title></head><body>{menu}<div class='conteudo'><h2>{TITLE}</h2>"
+            f"<div class='texto'>{'<br><br>'.join(PARAGRAPHS[:3])}</div></div></body></html>")
+    assert "PREFEITURA" in (trafilatura.extract(page, fast=True) or "")  # the hazard is real
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura_full" and "compared:trafilatura_full" in result.notes
+    for p in PARAGRAPHS[:3]:
+        assert p in result.text
+    assert "PREFEITURA" not in result.text

@@ -927,6 +927,17 @@ def _distinct_words(text: str) -> int:
     return total
 
 
+def _menu_share(text: str) -> float:
+    """Share of the words that sit in lines of at most three words (menus, link lists)."""
+    total = short = 0
+    for line in (text or "").splitlines():
+        n = _words(line)
+        total += n
+        if n <= 3:
+            short += n
+    return short / total if total else 0.0
+
+
 def _share_in(text: str, vocabulary: set) -> float:
     words = _norm(text).split()
     return sum(1 for w in words if w in vocabulary) / len(words) if words else 0.0
@@ -945,7 +956,7 @@ class HtmlExtractor:
             make extraction slow or crash without a hostile page).
     """
 
-    def __init__(self, focus: str = "balanced", tables: bool = True, fast: bool = False,
+    def __init__(self, focus: str = "balanced", tables: bool = True, fast: bool = True,
                  prepare: bool = True, filter_lines: bool = True, extract_hook=None):
         if focus not in ("balanced", "precision", "recall"):
             raise ValueError(f"focus must be balanced, precision or recall, not {focus!r}")
@@ -958,7 +969,8 @@ class HtmlExtractor:
         self._template = None
         self._template_day = None
 
-    def _options(self, url: Optional[str]):
+    def _options(self, url: Optional[str], full: bool = False):
+        """Options for one page; ``full``: trafilatura's full mode, without metadata (a second reading)."""
         from trafilatura.settings import Extractor
 
         today = dt.date.today()
@@ -969,8 +981,13 @@ class HtmlExtractor:
                 recall=self.focus == "recall", comments=False, tables=self.tables, dedup=False,
                 with_metadata=True, images=False, links=False, formatting=False,
             )
+            self._full_template = Extractor(
+                output_format="python", fast=False, precision=self.focus == "precision",
+                recall=self.focus == "recall", comments=False, tables=self.tables, dedup=False,
+                with_metadata=False, images=False, links=False, formatting=False,
+            )
             self._template_day = today
-        options = copy.copy(self._template)
+        options = copy.copy(self._full_template if full else self._template)
         options.url = url
         options.source = url
         return options
@@ -999,10 +1016,26 @@ class HtmlExtractor:
 
         doc = trafilatura.bare_extraction(root, options=self._options(url))
         raw = (doc.text or "") if doc else ""
+        compared = False
+        if self.fast and (_menu_share(raw) > 0.05 or _words(raw) < 3 * limits.min_words):
+            # The fast reading looks like a menu or is short: let trafilatura compare its
+            # reading with readability's and jusText's, as its full mode does on every page.
+            full = trafilatura.bare_extraction(root, options=self._options(url, full=True))
+            full_raw = (full.text or "") if full else ""
+            raw_menu, full_menu = _menu_share(raw), _menu_share(full_raw)
+            # Full wins when it is less of a menu and keeps at least half of the fast reading's
+            # prose (words outside short lines), or when the fast reading lost half of it.
+            raw_prose = _distinct_words(raw) * (1 - raw_menu)
+            full_prose = _distinct_words(full_raw) * (1 - full_menu)
+            if (full_menu < 0.5 * raw_menu and full_prose >= 0.5 * raw_prose) or raw_prose < 0.5 * full_prose:
+                raw, compared = full_raw, True
+                notes.append("compared:trafilatura_full")
         title = choose_title(facts, _clean_field(doc.title) if doc else None, doc.sitename if doc else None, raw)
         byline = _clean_field(doc.author) if doc else None
         text = postfilter(raw, title, byline) if self.filter_lines and raw else raw
         text, extractor = self._arbitrate(html, url, limits, notes, facts, text, raw, pruned, title, byline)
+        if compared and extractor == "trafilatura":
+            extractor = "trafilatura_full"
         if _words(text) < limits.min_words:
             text, extractor = self._fallback(root, text, extractor, title, byline, limits, notes)
 
