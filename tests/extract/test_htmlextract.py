@@ -444,3 +444,17 @@ def test_fast_reading_that_is_a_menu_is_compared_with_the_full_reading():
     for p in PARAGRAPHS[:3]:
         assert p in result.text
     assert "PREFEITURA" not in result.text
+
+
+def test_body_split_into_same_class_chunks_between_ads_is_read_whole():
+    # A magazine layout: the story is printed as several "body" chunks with an ad or an
+    # embed between them; trafilatura alone keeps the first chunk.
+    chunk = "<div class='grid--item body body__container article__body'>{}</div>"
+    ad = "<div class='ad ad--inline'><div class='ad__slot'></div></div><figure><img src='/x.jpg'></figure>"
+    chunks = [chunk.format(f"<p>{LONG[i]}</p><p>{LONG[i + 1]}</p>") for i in (0, 2, 4)]
+    page = (f"<html><head><title>{TITLE}</title></head><body><main><article><header><h1>{TITLE}</h1></header>"
+            f"<div class='article__chunks'>{ad.join(chunks)}</div></article></main></body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert "split_body_merged" in result.notes

@@ -415,6 +415,54 @@ def _prune_furniture(root) -> int:
     return removed
 
 
+def _merge_split_body(root, min_share: float = 0.3) -> int:
+    """Join an article body that the page splits into same-class chunks between ads and embeds.
+
+    trafilatura reads the first element that looks like the body; when a site prints the
+    story as several ``<div class="... body ...">`` chunks (an ad or a video between them),
+    it keeps the first chunk only. Chunks: elements of one tag and class string, each
+    with at least two ``<p>`` children, none inside another, together holding at least
+    ``min_share`` of the page's ``<p>`` text. Later chunks' children are moved, in
+    order, into the first. Returns the number of chunks merged away.
+    """
+    groups: dict = {}
+    total = 0
+    for p in root.iter("p"):
+        size = len(p.text_content())
+        total += size
+        parent = p.getparent()
+        if parent is None or not parent.get("class"):
+            continue
+        key = (parent.tag, parent.get("class"))
+        entry = groups.setdefault(key, {})
+        entry[parent] = entry.get(parent, (0, 0))
+        count, chars = entry[parent]
+        entry[parent] = (count + 1, chars + size)
+    merged = 0
+    for members in groups.values():
+        chunks = [elem for elem, (count, _) in members.items() if count >= 2]
+        if len(chunks) < 2 or sum(members[c][1] for c in chunks) < min_share * max(total, 1):
+            continue
+        first = chunks[0]
+        if any(_is_ancestor(a, b) for a in chunks for b in chunks if a is not b):
+            continue
+        for chunk in chunks[1:]:
+            for child in list(chunk):
+                first.append(child)
+            _remove_keep_tail(chunk)
+            merged += 1
+    return merged
+
+
+def _is_ancestor(a, b) -> bool:
+    node = b.getparent()
+    while node is not None:
+        if node is a:
+            return True
+        node = node.getparent()
+    return False
+
+
 _LINK_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -1009,6 +1057,8 @@ class HtmlExtractor:
             if _unwrap_layout_tables(root):
                 notes.append("layout_tables_unwrapped")
             pruned = _prune_furniture(root)
+            if _merge_split_body(root):
+                notes.append("split_body_merged")
             if _prune_link_blocks(root):
                 notes.append("link_blocks_pruned")
 
