@@ -458,3 +458,15 @@ def test_body_split_into_same_class_chunks_between_ads_is_read_whole():
     for p in LONG:
         assert p in result.text
     assert "split_body_merged" in result.notes
+
+
+def test_repeated_lines_of_a_meal_plan_are_kept_but_a_line_printed_twice_in_a_row_is_not():
+    # A meal plan repeats its instructions under each meal; those repeats are the article.
+    meals = "".join(f"<h3>Meal {i}</h3><p>Eat every two to three hours, with water.</p>"
+                    f"<p>Portion Fix containers: one green, one red, one yellow for meal {i}.</p>" for i in (1, 2, 3))
+    page = article(inside=meals)
+    result = extract_html(page, None, Limits())
+    assert result.text.count("Eat every two to three hours, with water.") == 3
+    # A paragraph printed twice in a row (a desktop and a mobile copy) is one paragraph.
+    twice = postfilter("\n".join([PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[1], PARAGRAPHS[2]]))
+    assert twice.splitlines() == PARAGRAPHS[:3]

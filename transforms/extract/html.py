@@ -684,7 +684,7 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
     total = sum(_words(ln) for ln in lines) or 1
 
     kept: list = []
-    seen: set = set()
+    seen_last = None
     before = 0
     for i, line in enumerate(lines):
         n = _words(line)
@@ -718,9 +718,9 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
             continue
         if n <= 10 and _STAMP_RE.match(line) and not line.rstrip().endswith("."):
             continue
-        if n >= 5 and norm in seen:
-            continue
-        seen.add(norm)
+        if kept and norm == seen_last:
+            continue  # printed twice in a row (a mobile and a desktop copy of one element)
+        seen_last = norm
         kept.append(line)
 
     # An empty section heading: a short unpunctuated line directly followed by another
