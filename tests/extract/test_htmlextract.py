@@ -470,3 +470,28 @@ def test_repeated_lines_of_a_meal_plan_are_kept_but_a_line_printed_twice_in_a_ro
     # A paragraph printed twice in a row (a desktop and a mobile copy) is one paragraph.
     twice = postfilter("\n".join([PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[1], PARAGRAPHS[2]]))
     assert twice.splitlines() == PARAGRAPHS[:3]
+
+
+def test_choose_title_on_real_shaped_conflicts():
+    from transforms.extract.html import choose_title
+
+    # The <h1> is the site's logo in another script; the <title> carries the headline and the
+    # site's Latin name.
+    assert choose_title(_facts(h1=["엔터 미디어"], title="엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유 - Entermedia",
+                               host="entermedia")) == "엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유"
+    # og:title is an SEO rephrasing; the visible <h1> shares most of its words with the sources.
+    assert choose_title(_facts(h1=["The Disappearance of John M. Ford", "More on Slate Book Review"],
+                               og_title="The Resurrection of the Greatest Sci-Fi Writer You’ve Never Read",
+                               title="John M. Ford’s books are being republished, but how did he fall into obscurity?")
+                        ) == "The Disappearance of John M. Ford"
+    # A short <h1> at the start of a <title> whose suffix is the host plus a word.
+    assert choose_title(_facts(h1=["About bugs"], title="About bugs – Vortex Cannon Entertainment",
+                               host="vortexcannon")) == "About bugs"
+    # A headline that starts with the publisher's name is not a site name.
+    guardian = "The Guardian view on Hong Kong: a city on the brink"
+    assert choose_title(_facts(h1=[guardian], og_title=f"{guardian} | Editorial",
+                               title=f"{guardian} | Editorial | Opinion | The Guardian", host="theguardian")) == guardian
+    # Section prefix on og:title, two <h1>s (the masthead and the headline).
+    assert choose_title(_facts(h1=["The Wall Street JournalOpinion", "Is Football Violence a Crime?"],
+                               og_title="Opinion | Is Football Violence a Crime?",
+                               title="Is Football Violence a Crime? - WSJ")) == "Is Football Violence a Crime?"

@@ -611,53 +611,97 @@ def clean_title(title: Optional[str], site: Optional[str], text: str = "", page_
 
 def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str] = None,
                  text: str = "") -> Optional[str]:
-    """The headline, chosen among ``og:title``, JSON-LD ``headline``, ``<h1>`` and ``<title>``.
+    """The headline, chosen among ``<h1>``, ``og:title``, JSON-LD ``headline`` and ``<title>``.
 
-    Each source and each part of it between separators ("Headline | Site", "Site -
-    Headline") is a candidate. A candidate is supported by every source that contains
-    it, so the headline that the sources agree on wins and a site name that only the
-    ``<title>`` carries loses. Parts that are the site's name (``site``, ``og:site_name``
-    or the URL's host spelled in words) never win. Ties go to the candidate the
-    article text starts with, then to the longer one, then to og > JSON-LD > h1 > title.
-    ``fallback`` (trafilatura's title) is used when the page has none of the sources.
+    1. Site names are stripped from the ends of og:title, JSON-LD headline and <title>
+       ("Headline | Site", "Site - Headline"): parts equal to ``site``, ``og:site_name``
+       or the URL's host spelled as words.
+    2. An ``<h1>`` (the headline a reader sees) wins when another source agrees with it:
+       equal, or one holding the other (a <title> with an unknown site suffix, an og:title
+       with a section prefix). ``<h1>``s that are the site's name are skipped (logos).
+    3. Else a lone ``<h1>`` of four words or more (pages whose metadata carries an SEO
+       headline), else og:title, JSON-LD headline, <title>; a <title> standing alone
+       loses a short last part (a site name the page does not declare).
+    ``fallback`` (trafilatura's title) is used when the page has none of these.
     """
-    sources = []  # (priority, [strings])
-    for priority, key in enumerate(("og_title", "jsonld_headline", "h1", "title")):
-        value = facts.get(key)
-        values = value if isinstance(value, list) else [value]
-        values = [" ".join(v.split()) for v in values if v and v.strip() and _words(v) <= 40]
-        if values:
-            sources.append((priority, values))
-    if not sources:
-        return clean_title(fallback, site, text) if fallback else fallback
     sites = {_norm(v) for v in (site, facts.get("site_name")) if v}
     sites.discard("")
     host = facts.get("host") or ""
-    head = _norm(text[:1000])
 
     def is_site(norm: str) -> bool:
         squashed = norm.replace(" ", "")
-        return norm in sites or bool(host) and (squashed == host or len(squashed) >= 4 and squashed in host)
+        return norm in sites or bool(host) and (squashed == host or len(squashed) >= 4 and squashed in host
+                                                or len(host) >= 5 and squashed.startswith(host)
+                                                and len(squashed) - len(host) <= 14 and len(norm.split()) <= 4)
 
-    source_norms = [[f" {_norm(v)} " for v in values] for _, values in sources]
-    best, best_key = None, None
-    for priority, values in sources:
-        for value in values:
-            parts = [p.strip() for p in _TITLE_SEP_RE.split(value) if p.strip()]
-            candidates = [value] + (parts if len(parts) > 1 else [])
-            for cand in candidates:
-                norm = _norm(cand)
-                if not norm or is_site(norm):
-                    continue
-                support = sum(1 for norms in source_norms if any(f" {norm} " in n for n in norms))
-                whole_has_site = len(parts) > 1 and cand is value and any(is_site(_norm(p)) for p in parts)
-                key = (support - (0.5 if whole_has_site else 0), bool(head) and head.startswith(norm),
-                       len(norm.split()), -priority)
-                if best_key is None or key > best_key:
-                    best, best_key = cand, key
-    if best is None:
-        return clean_title(fallback, site, text) if fallback else fallback
-    return best
+    def strip_site(value: Optional[str]) -> Optional[str]:
+        if not value:
+            return value
+        pieces = _TITLE_SEP_RE.split(value)
+        seps = _TITLE_SEP_RE.findall(value)
+        while len(pieces) > 1 and is_site(_norm(pieces[-1])):
+            pieces.pop()
+            seps.pop()
+        while len(pieces) > 1 and is_site(_norm(pieces[0])):
+            pieces.pop(0)
+            seps.pop(0)
+        out = pieces[0]
+        for sep, piece in zip(seps, pieces[1:]):
+            out += sep + piece
+        return out.strip() or value
+
+    def usable(value: Optional[str]) -> Optional[str]:
+        if not value:
+            return None
+        value = " ".join(value.split())
+        return value if value and _words(value) <= 40 else None
+
+    og, headline, title = (strip_site(usable(facts.get(k))) for k in ("og_title", "jsonld_headline", "title"))
+    h1s = [h for h in (usable(h) for h in facts.get("h1") or []) if h and _words(h) >= 2 and not is_site(_norm(h))]
+    others = [_norm(v) for v in (og, headline, title) if v]
+    for h in h1s:
+        hn = _norm(h)
+        if any(_agrees(hn, other) or _agrees(other, hn) for other in others):
+            return h
+    # No source agrees outright: the <h1> that shares most of its words with them (an SEO
+    # title rephrasing the headline), else a lone headline-sized <h1> when nothing else exists.
+    vocabulary = set(" ".join(others).split())
+    scored = [(len(set(_norm(h).split()) & vocabulary) / max(1, len(set(_norm(h).split()))), -i, h)
+              for i, h in enumerate(h1s)]
+    if scored:
+        share, _, h = max(scored)
+        if share >= 0.5:
+            return h
+    if len(h1s) == 1 and len(h1s[0].split()) >= 4:
+        return h1s[0]
+    for value in (og, headline):
+        if value:
+            return value
+    if title:
+        pieces = [p.strip() for p in _TITLE_SEP_RE.split(title)]
+        if len(pieces) > 1:
+            head = _norm(text[:1000])
+            for piece in sorted(pieces, key=len, reverse=True):
+                if head and _words(piece) >= 4 and head.startswith(_norm(piece)):
+                    return piece  # the headline printed above the article
+            rest = _words(title)
+            if _words(pieces[-1]) <= 4 and 2 * _words(pieces[-1]) < rest:
+                return title[: title.rfind(pieces[-1])].rstrip(" |–—•·:»-")
+            if _words(pieces[0]) <= 4 and 2 * _words(pieces[0]) < rest:
+                return title[len(pieces[0]):].lstrip(" |–—•·:»-")
+        return title
+    return clean_title(fallback, site, text) if fallback else fallback
+
+
+def _agrees(short: str, long: str) -> bool:
+    """``short`` (normalised) equals ``long`` or sits inside it: anywhere with three words or
+    more, at its start or end with two ("About bugs" in "About bugs Vortex Cannon")."""
+    if short == long:
+        return True
+    n = len(short.split())
+    if n >= 3 and f" {short} " in f" {long} ":
+        return True
+    return n >= 2 and (long.startswith(short + " ") or long.endswith(" " + short))
 
 
 def _norm(text: str) -> str:
