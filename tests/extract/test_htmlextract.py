@@ -495,3 +495,11 @@ def test_choose_title_on_real_shaped_conflicts():
     assert choose_title(_facts(h1=["The Wall Street JournalOpinion", "Is Football Violence a Crime?"],
                                og_title="Opinion | Is Football Violence a Crime?",
                                title="Is Football Violence a Crime? - WSJ")) == "Is Football Violence a Crime?"
+
+
+def test_teaser_cards_whose_heading_sits_inside_the_link_are_removed():
+    cards = "".join(f"<a href='/s{i}'><img src='/s{i}.jpg'><h3>Design Week 2024 | {name} opens a light "
+                    f"installation at the old market hall</h3></a>" for i, name in enumerate(["Flos", "Seiko", "Artemide"]))
+    page = article(inside=f"<div class='row'>{cards}</div>")
+    result = extract_html(page, None, Limits())
+    assert_article_only(result, ["light installation", "Seiko"])

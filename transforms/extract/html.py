@@ -470,8 +470,8 @@ def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> in
     """Remove short paragraphs, list items and subheadings that are nothing but a link.
 
     Inside an article body these are the teasers of other stories ("SEAN SPICER
-    ELIMINATED FROM ...", a bulleted "related" list, "Who will make the Rock Hall?"),
-    whatever their class names say. A block counts when at least 90% of its characters
+    ELIMINATED FROM ...", a bulleted "related" list, "Who will make the Rock Hall?", a
+    card ``<a><img><h3>Other story</h3></a>``), whatever their class names say. A block counts when at least 90% of its characters
     sit inside ``<a>`` and it has at most ``max_words`` words. When such blocks hold more
     than ``max_share`` of the page's ``<p>`` text the links are the content (a link
     roundup) and nothing is removed (menus are lists: their items do not count there).
@@ -483,9 +483,14 @@ def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> in
         size = len("".join(text.split()))
         if elem.tag == "p":
             total += size
-        if not size or elem.find(".//a") is None:
+        if not size:
             continue
-        linked = sum(len("".join(a.text_content().split())) for a in elem.iter("a"))
+        if next(elem.iterancestors("a"), None) is not None:
+            linked = size  # a teaser card: <a><img><h3>Other story</h3></a>
+        elif elem.find(".//a") is None:
+            continue
+        else:
+            linked = sum(len("".join(a.text_content().split())) for a in elem.iter("a"))
         if linked >= 0.9 * size and _words(text) <= max_words:
             victims.append(elem)
             if elem.tag == "p":
