@@ -503,3 +503,9 @@ def test_teaser_cards_whose_heading_sits_inside_the_link_are_removed():
     page = article(inside=f"<div class='row'>{cards}</div>")
     result = extract_html(page, None, Limits())
     assert_article_only(result, ["light installation", "Seiko"])
+
+
+def test_postfilter_teaser_labels():
+    text = "\n".join([PARAGRAPHS[0], "SEE MORE: Storm drains overwhelmed again downtown", PARAGRAPHS[1], "DON'T MISS",
+                      PARAGRAPHS[2], PARAGRAPHS[3], "You may also like...", "Police identify driver in Route 9 crash"])
+    assert postfilter(text).splitlines() == PARAGRAPHS[:4]

@@ -540,11 +540,11 @@ _CRUFT_LINE_RE = re.compile(
     share(?:\s+this)?(?:\s+(?:article|story|page))?|copy\s+link(?:\s+copied)?|link\s+copied|print(?:\s+this)?(?:\s+(?:article|page))?|email|
     loading…?|loading\.\.\.|load\s+more(?:\s+\w+)?|show\s+more|view\s+(?:comments|gallery)|image\s+\d+\s+of\s+\d+|\d+\s+of\s+\d+\s*\|?|
     close|menu|search|back\s+to\s+top|scroll\s+to\s+continue(?:\s+with\s+content)?|
-    (?:\d+\s+)?(?:min(?:ute)?s?)\s+read|ad\s+feedback|reply|report|like|\d+\s+likes?)\W*$""",
+    (?:\d+\s+)?(?:min(?:ute)?s?)\s+read|ad\s+feedback|reply|report|like|\d+\s+likes?|don['’]t\s+miss|see\s+more)\W*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _TEASER_LINE_RE = re.compile(
-    r"^\W*(?:read\s+more|related|see\s+also|also\s+read|read\s+also|more|recommended|must\s+read|don['’]t\s+miss|"
+    r"^\W*(?:read\s+more|related|see\s+also|see\s+more|also\s+read|read\s+also|more|recommended|must\s+read|don['’]t\s+miss|"
     r"watch|listen|opinion|explainer|analysis|trending|popular|latest|update)\s*[:|»>–—-]\s*(.{1,200})$",
     re.IGNORECASE,
 )
@@ -575,7 +575,7 @@ _BOUNDARY_RE = re.compile(
     share\s+this(?:\s+(?:article|story))?|about\s+the\s+author|topics|tags|
     читайте\s+также|смотрите\s+также|похожие\s+(?:новости|материалы)|関連記事|相关(?:阅读|新闻|文章)|推荐阅读|
     mehr\s+zum\s+thema|das\s+könnte\s+sie\s+auch\s+interessieren|à\s+lire\s+aussi|lire\s+aussi|sur\s+le\s+même\s+sujet|
-    te\s+puede\s+interesar|noticias\s+relacionadas|lee\s+también)\s*:?\s*$""",
+    te\s+puede\s+interesar|noticias\s+relacionadas|lee\s+también)\s*[:.…]*\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 
