@@ -386,7 +386,8 @@ def _prune_furniture(root) -> int:
     itself in ``class="paywall"`` sections) holds the page's text together, not apart.
     Returns the number of characters of ``<p>`` text removed.
     """
-    total = sum(len(p.text_content()) for p in root.iter("p")) or 1
+    sizes = {p: len(p.text_content()) for p in root.iter("p")}
+    total = sum(sizes.values()) or 1
     candidates = []
     for elem in root.xpath("//*[@class or @id]"):
         if elem.tag in _NEVER_PRUNE or not isinstance(elem.tag, str):
@@ -401,7 +402,7 @@ def _prune_furniture(root) -> int:
     own = {}
     by_class: dict = {}
     for elem in candidates:
-        own[elem] = sum(len(p.text_content()) for p in elem.iter("p"))
+        own[elem] = sum(sizes[p] for p in elem.iter("p"))
         key = (elem.tag, elem.get("class") or "")
         by_class[key] = by_class.get(key, 0) + own[elem]
     removed = 0
@@ -710,7 +711,7 @@ def _agrees(short: str, long: str) -> bool:
 
 
 def _norm(text: str) -> str:
-    return " ".join(w.lower() for w in _WORD_RE.findall(text))
+    return " ".join(_WORD_RE.findall(text)).lower()
 
 
 def _words(text: str) -> int:
@@ -730,14 +731,16 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
         return ""
     title_n = _norm(title) if title else ""
     byline_n = _norm(byline) if byline else ""
-    total = sum(_words(ln) for ln in lines) or 1
+    found_words = [_WORD_RE.findall(ln) for ln in lines]
+    total = sum(len(f) for f in found_words) or 1
 
     kept: list = []
     seen_last = None
     before = 0
     for i, line in enumerate(lines):
-        n = _words(line)
-        norm = _norm(line)
+        found = found_words[i]
+        n = len(found)
+        norm = " ".join(found).lower()
         position = before / total
         before += n
         if not norm:
@@ -1116,12 +1119,13 @@ class HtmlExtractor:
         doc = trafilatura.bare_extraction(root, options=self._options(url))
         raw = (doc.text or "") if doc else ""
         compared = False
-        if self.fast and (_menu_share(raw) > 0.05 or _words(raw) < 3 * limits.min_words):
+        raw_menu = _menu_share(raw) if self.fast else 0.0
+        if self.fast and (raw_menu > 0.05 or _words(raw) < 3 * limits.min_words):
             # The fast reading looks like a menu or is short: let trafilatura compare its
             # reading with readability's and jusText's, as its full mode does on every page.
             full = trafilatura.bare_extraction(root, options=self._options(url, full=True))
             full_raw = (full.text or "") if full else ""
-            raw_menu, full_menu = _menu_share(raw), _menu_share(full_raw)
+            full_menu = _menu_share(full_raw)
             # Full wins when it is less of a menu and keeps at least half of the fast reading's
             # prose (words outside short lines), or when the fast reading lost half of it.
             raw_prose = _distinct_words(raw) * (1 - raw_menu)
