@@ -509,3 +509,13 @@ def test_postfilter_teaser_labels():
     text = "\n".join([PARAGRAPHS[0], "SEE MORE: Storm drains overwhelmed again downtown", PARAGRAPHS[1], "DON'T MISS",
                       PARAGRAPHS[2], PARAGRAPHS[3], "You may also like...", "Police identify driver in Route 9 crash"])
     assert postfilter(text).splitlines() == PARAGRAPHS[:4]
+
+
+def test_postfilter_newsletter_plugs_inside_a_line():
+    plug = ("There's plenty more where that came from. Sign up for The Morning Pump today to get the free daily "
+            "newsletter delivered to your inbox.")
+    plug2 = "Get the day's top headlines delivered to your inbox every morning by subscribing to our newsletter."
+    text = "\n".join([PARAGRAPHS[0], plug, PARAGRAPHS[1], PARAGRAPHS[2], plug2, PARAGRAPHS[3]])
+    assert postfilter(text).splitlines() == PARAGRAPHS[:4]
+    # A sentence about subscribers that is not a plug stays.
+    assert PARAGRAPHS[4] in postfilter("\n".join(PARAGRAPHS[:5]))

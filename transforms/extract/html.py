@@ -582,6 +582,9 @@ _PROMPT_LINE_RE = re.compile(
     r"enter\s+your\s+email|never\s+miss\s+a\s+story|get\s+the\s+(?:latest|morning|daily|evening)\b.{0,40}(?:newsletter|inbox|briefing))",
     re.IGNORECASE,
 )
+# A newsletter plug anywhere in a short line ("... Sign up for X today to get the free daily
+# newsletter delivered to your inbox"): checked on the normalised line, after a literal pre-check.
+_SIGNUP_RE = re.compile(r"\b(?:sign\s+up|subscrib(?:e|ing))\b")
 _COPYRIGHT_RE = re.compile(r"^\W*(?:©|\(c\)|copyright\b)|\ball\s+rights\s+reserved\b", re.IGNORECASE)
 _STAMP_RE = re.compile(
     r"^\W*(?:(?:last\s+)?(?:updated|published|posted|modified)|first\s+published)\b[\s:]*(?:on\s+|at\s+)?.{0,50}$",
@@ -788,7 +791,8 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
             continue
         if n <= 30 and _TEASER_LINE_RE.match(line) and not line.rstrip().endswith((".", "!", "?")):
             continue
-        if n <= 40 and _PROMPT_LINE_RE.match(line):
+        if n <= 40 and (_PROMPT_LINE_RE.match(line) or (
+                "newsletter" in norm or "inbox" in norm) and _SIGNUP_RE.search(norm)):
             continue
         if n <= 60 and _COPYRIGHT_RE.search(line):
             continue
