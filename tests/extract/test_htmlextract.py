@@ -519,3 +519,11 @@ def test_postfilter_newsletter_plugs_inside_a_line():
     assert postfilter(text).splitlines() == PARAGRAPHS[:4]
     # A sentence about subscribers that is not a plug stays.
     assert PARAGRAPHS[4] in postfilter("\n".join(PARAGRAPHS[:5]))
+
+
+def test_teaser_cards_sharing_a_class_are_not_merged_into_a_body():
+    cards = "".join(f"<div class='card'><p>Storm story {i}</p><p>Short dek for story {i}.</p></div>" for i in range(8))
+    page = article(after=f"<section class='more'>{cards}</section>")
+    result = extract_html(page, None, Limits())
+    assert "split_body_merged" not in result.notes
+    assert_article_only(result, ["Storm story 3", "Short dek"])

@@ -447,8 +447,9 @@ def _merge_split_body(root, min_share: float = 0.3) -> int:
     story as several ``<div class="... body ...">`` chunks (an ad or a video between them),
     it keeps the first chunk only. Chunks: elements of one tag and class string, each
     with at least two ``<p>`` children, none inside another, together holding at least
-    ``min_share`` of the page's ``<p>`` text. Later chunks' children are moved, in
-    order, into the first. Returns the number of chunks merged away.
+    ``min_share`` of the page's ``<p>`` text in paragraphs of 100 characters or more on
+    average (teaser cards, a headline and a one-line dek each, stay apart). Later
+    chunks' children are moved, in order, into the first. Returns the number merged away.
     """
     groups: dict = {}
     total = 0
@@ -468,6 +469,8 @@ def _merge_split_body(root, min_share: float = 0.3) -> int:
         chunks = [elem for elem, (count, _) in members.items() if count >= 2]
         if len(chunks) < 2 or sum(members[c][1] for c in chunks) < min_share * max(total, 1):
             continue
+        if sum(members[c][1] for c in chunks) < 100 * sum(members[c][0] for c in chunks):
+            continue  # short paragraphs: teaser cards (headline + dek), not a story's prose
         first = chunks[0]
         if any(_is_ancestor(a, b) for a in chunks for b in chunks if a is not b):
             continue
