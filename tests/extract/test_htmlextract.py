@@ -522,8 +522,10 @@ def test_postfilter_newsletter_plugs_inside_a_line():
 
 
 def test_teaser_cards_sharing_a_class_are_not_merged_into_a_body():
-    cards = "".join(f"<div class='card'><p>Storm story {i}</p><p>Short dek for story {i}.</p></div>" for i in range(8))
+    # Twenty cards (headline + one-line dek) sharing a class hold a third of the page's <p> text.
+    cards = "".join(f"<div class='card'><p>Storm story {i}</p><p>Short dek for story {i}.</p></div>" for i in range(20))
     page = article(after=f"<section class='more'>{cards}</section>")
     result = extract_html(page, None, Limits())
     assert "split_body_merged" not in result.notes
-    assert_article_only(result, ["Storm story 3", "Short dek"])
+    for p in PARAGRAPHS:
+        assert p in result.text
