@@ -529,3 +529,20 @@ def test_teaser_cards_sharing_a_class_are_not_merged_into_a_body():
     assert "split_body_merged" not in result.notes
     for p in PARAGRAPHS:
         assert p in result.text
+
+
+def test_post_filter_that_cuts_most_of_the_article_is_overruled():
+    # A live blog whose entries all read like teasers ("Update: ..." without a full stop):
+    # the teaser rule would cut every line; the arbitration keeps trafilatura's text.
+    entries = ["Update: crews reach the north ridge and start a second fire line above the reservoir road",
+               "Update: evacuation order lifted for the valley floor east of the county road after the wind shift",
+               "Update: the sheriff says two houses on Pine Lane burned overnight but nobody was hurt in the blaze",
+               "Update: air tankers are grounded until the smoke clears over the airfield later this afternoon",
+               "Update: the fire is now 40 percent contained according to the forest service incident page",
+               "Update: schools in the district will stay closed on Friday while buses are used for the evacuation"]
+    page = ("<html><head><title>Ridge fire: live updates</title></head><body><article><h1>Ridge fire: live updates"
+            "</h1>" + "".join(f"<p>{e}</p>" for e in entries) + "</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura_unfiltered" and "arbitrated:trafilatura_unfiltered" in result.notes
+    for e in entries:
+        assert e in result.text
