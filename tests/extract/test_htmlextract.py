@@ -546,3 +546,16 @@ def test_post_filter_that_cuts_most_of_the_article_is_overruled():
     assert result.extractor == "trafilatura_unfiltered" and "arbitrated:trafilatura_unfiltered" in result.notes
     for e in entries:
         assert e in result.text
+
+
+def test_quoted_tweets_in_the_standard_embed_code_are_kept():
+    tweet = ("<div class='social-media-embed'><blockquote class='twitter-tweet'><p lang='en' dir='ltr'>The pumping "
+             "station failed again last night and our whole street is under water, third time since 2019 "
+             "<a href='https://t.co/x'>pic.twitter.com/x</a></p>&mdash; Maria Okonjo (@mokonjo) "
+             "<a href='https://twitter.com/x'>June 4, 2024</a></blockquote>"
+             "<script async src='https://platform.twitter.com/widgets.js'></script></div>")
+    result = extract_html(article(inside=tweet), None, Limits())
+    assert "our whole street is under water" in result.text
+    assert "embedded_posts_kept" in result.notes
+    for p in PARAGRAPHS:
+        assert p in result.text

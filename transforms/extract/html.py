@@ -16,7 +16,8 @@ The steps, in order:
    by class/id, unless the element, or all elements of its class together, hold a
    large share of the page's paragraph text; an article body split into same-class
    chunks between ads is joined into its first chunk (trafilatura reads only the
-   first); short paragraphs, list items, subheadings and cards that are nothing but a
+   first); quoted social posts in Twitter's/Instagram's standard embed code lose the
+   classes that class-based cleaning reads as share widgets; short paragraphs, list items, subheadings and cards that are nothing but a
    link (in-body teasers of other stories) are removed unless they are a quarter of
    the page's paragraph text (a link roundup).
 3. ``trafilatura.bare_extraction`` in fast mode with options chosen by measurement
@@ -438,6 +439,34 @@ def _prune_furniture(root) -> int:
         _remove_keep_tail(elem)
         removed += own[elem]
     return removed
+
+
+_EMBED_XPATH = "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')]"
+
+
+def _unwrap_embedded_posts(root) -> int:
+    """Keep quoted social posts (Twitter's and Instagram's standard embed code) as quotes.
+
+    An article quoting posts prints them as ``<blockquote class="twitter-tweet">``,
+    usually inside a ``<div class="social-media-embed">``; class-based cleaning
+    (trafilatura's "social" rules, our furniture list) drops them as share widgets. The
+    blockquote and wrappers that hold nothing else lose their class and id.
+    """
+    count = 0
+    for quote in root.xpath(_EMBED_XPATH):
+        node = quote
+        for _ in range(3):
+            node.attrib.pop("class", None)
+            node.attrib.pop("id", None)
+            parent = node.getparent()
+            if parent is None or parent.tag in _NEVER_PRUNE:
+                break
+            others = [c for c in parent if c is not node and isinstance(c.tag, str) and c.tag != "script"]
+            if others or (parent.text or "").strip():
+                break
+            node = parent
+        count += 1
+    return count
 
 
 def _merge_split_body(root, min_share: float = 0.3) -> int:
@@ -1142,6 +1171,8 @@ class HtmlExtractor:
         if self.prepare:
             if _unwrap_layout_tables(root):
                 notes.append("layout_tables_unwrapped")
+            if _unwrap_embedded_posts(root):
+                notes.append("embedded_posts_kept")
             pruned = _prune_furniture(root)
             if _merge_split_body(root):
                 notes.append("split_body_merged")
