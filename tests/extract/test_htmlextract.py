@@ -559,3 +559,14 @@ def test_quoted_tweets_in_the_standard_embed_code_are_kept():
     assert "embedded_posts_kept" in result.notes
     for p in PARAGRAPHS:
         assert p in result.text
+
+
+def test_hover_cards_inside_a_sentence_are_removed_but_the_name_stays():
+    card = ("<span class='rollover-people'><a class='rollover-people-link' href='/people/hannah-ellis'>Hannah Ellis</a>"
+            "<span class='rollover-people-block'><span><a href='/people/hannah-ellis'>Hannah Ellis</a>"
+            "<a class='people-articles' href='/x'>Ellis defends pump contract | Council split on bond vote | Storm "
+            "season outlook</a></span></span></span>")
+    para = f"<p>Public works director {card} said the new station would move twice as much water.</p>"
+    result = extract_html(article(inside=para), None, Limits())
+    assert "Public works director Hannah Ellis said the new station would move twice as much water." in result.text
+    assert "Council split on bond vote" not in result.text

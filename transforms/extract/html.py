@@ -389,7 +389,8 @@ _FURNITURE_RE = re.compile(
     r"ad-?container|dfp|poll|survey|author-?bio|about-?the-?author|bio-?box|alert-?banner|breaking-?banner|"
     r"live-?badge|load-?more|caption|captions|image-?credit|photo-?credit|gallery-?counter|corrections?|"
     r"support-?(?:box|us|our)|donate|donation|readmore|read-?more|rr-?actions|reader-?responses?|responses|"
-    r"respond|reply|comments?|disqus|cookie|consent|gdpr|modal|popup|toast|weather-?widget|stream-?item)"
+    r"respond|reply|comments?|disqus|cookie|consent|gdpr|modal|popup|toast|weather-?widget|stream-?item|"
+    r"(?:rollover|hover|tooltip|popover)-?(?:[a-z]+-)?(?:block|card|box|content|body))"
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
