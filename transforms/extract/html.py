@@ -68,10 +68,10 @@ templates, mean per-page token F1 against hand-made gold; reproduce with
 
 and on the 181 real pages of the article-extraction benchmark (AEB metric,
 ``make bench-extract``; issue 19): trafilatura defaults 0.944, storywire before
-issue 19 0.962, now 0.977 (fast mode with the menu check 0.9687 vs full mode 0.9645
+issue 19 0.962, now 0.979 (fast mode with the menu check 0.9687 vs full mode 0.9645
 at that point; the same-class chunk merge +0.004; keeping non-adjacent repeated lines
-+0.002; link-only blocks and teaser cards +0.002; titles agreeing with the <h1> take
-the headline line out of the body +0.0005). Fast mode with the second reading is
++0.002; link-only blocks and teaser cards +0.002; hover cards +0.001; quoted tweets
++0.001; titles agreeing with the <h1> take the headline line out of the body +0.0005). Fast mode with the second reading is
 also about 20% cheaper per page than full mode on every page.
 
 Balanced keeps lists and tables that precision drops, and the preparation and
