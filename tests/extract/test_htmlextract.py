@@ -309,3 +309,264 @@ def test_extractor_options_are_built_once_per_day():
     first = ex._template
     ex.extract(article(), "https://example.com/a", Limits())
     assert ex._template is first
+
+
+# ---------------------------------------------------------------- never lose the article (issue 19)
+
+LONG = [p + " " + q for p, q in zip(PARAGRAPHS, PARAGRAPHS[1:] + PARAGRAPHS[:1])]
+
+
+def test_body_split_into_furniture_classed_sections_is_kept():
+    # Metered sites wrap the article itself in "paywall" sections, a few paragraphs each; each
+    # section alone is under the furniture share, together they are the article.
+    sections = "".join(f"<section class='paywall'><p>{LONG[i]}</p><p>{LONG[i + 1]}</p></section>" for i in (1, 3))
+    page = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<div class='article-body'><p>{LONG[0]}</p>{sections}<p>{LONG[5]}</p></div></article>"
+            "<aside class='newsletter'><p>Sign up for the Morning Briefing and get the day's news.</p></aside>"
+            "</body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert "Morning Briefing" not in result.text
+
+
+def test_body_in_differently_classed_furniture_sections_is_recovered_unpruned():
+    # Each section has its own class ("paywall part-1", ...): pruning removes them all and keeps
+    # the lede only; the arbitration sees that pruning removed more text than it kept and reruns
+    # trafilatura on the unpruned page.
+    sections = "".join(f"<div class='paywall part-{i}'><p>{LONG[i]}</p></div>" for i in range(1, 6))
+    page = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<div class='article-body'><p>{LONG[0]}</p>{sections}</div></article></body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert result.extractor == "trafilatura_unpruned"
+    assert "arbitrated:trafilatura_unpruned" in result.notes
+
+
+def test_jsonld_article_body_wins_when_it_is_this_pages_text_and_ours_is_short():
+    body = "\n".join(LONG)
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": body})
+    # The story's container has a class that reads as a comment block (class="comments"):
+    # trafilatura drops it and keeps the lede; the page's JSON-LD has the story whole.
+    paras = "".join(f"<p>{p}</p>" for p in LONG[1:])
+    page = (f"<html><head><title>{TITLE}</title><script type='application/ld+json'>{ld}</script></head><body>"
+            f"<article><h1>{TITLE}</h1><p>{LONG[0]}</p><div class='comments'>{paras}</div>"
+            "</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "jsonld", (result.extractor, result.text[:200])
+    for p in LONG:
+        assert p in result.text
+
+
+def test_jsonld_article_body_the_page_does_not_show_is_not_used():
+    # A metered page: JSON-LD carries the full text, the page shows the lede. Not this page's text.
+    hidden = "\n".join(f"Hidden paragraph {i} about the secret budget line {i * 7} nobody printed." for i in range(40))
+    ld = json.dumps({"@type": "NewsArticle", "headline": TITLE, "articleBody": hidden})
+    page = article(head=f"<script type='application/ld+json'>{ld}</script>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura" and "Hidden paragraph" not in result.text
+
+
+def test_link_only_teasers_inside_the_body_are_removed():
+    teasers = ("<p><strong><a href='/x'>MAYOR PROPOSES STORM FEE FOR PROPERTY OWNERS</a></strong></p>"
+               "<ul><li><a href='/a'>Flooding closes three schools on the east side</a></li>"
+               "<li><a href='/b'>Photos: the 2021 flood, street by street</a></li></ul>")
+    page = article(inside=teasers)
+    result = extract_html(page, None, Limits())
+    assert_article_only(result, ["STORM FEE", "Flooding closes", "street by street"])
+
+
+def test_link_roundup_keeps_its_links():
+    # When link-only paragraphs are a large share of the page's text, they are the content.
+    items = "".join(f"<p><a href='/r{i}'>Reading {i}: how cities from Rotterdam to Jakarta pay for flood pumps</a></p>"
+                    for i in range(12))
+    page = (f"<html><head><title>Weekend reading</title></head><body><article><h1>Weekend reading</h1>"
+            f"<p>{PARAGRAPHS[0]}</p>{items}</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.text.count("how cities from Rotterdam") >= 10
+
+
+def _facts(**kw):
+    base = {"og_title": None, "jsonld_headline": None, "h1": [], "title": None, "site_name": None, "host": ""}
+    base.update(kw)
+    return base
+
+
+def test_choose_title_prefers_the_headline_the_sources_agree_on():
+    from transforms.extract.html import choose_title
+
+    # Suffix on both og:title and <title>; the h1 carries the bare headline.
+    assert choose_title(_facts(og_title=f"{TITLE} | Riverside Post", title=f"{TITLE} | Riverside Post",
+                               h1=[TITLE])) == TITLE
+    # Prefix site name, known from og:site_name.
+    assert choose_title(_facts(title=f"Riverside Post - {TITLE}", site_name="Riverside Post")) == TITLE
+    # Site name known only from the URL's host.
+    assert choose_title(_facts(title=f"{TITLE} – RiversidePost", host="riversidepost")) == TITLE
+    # The h1 is the logo; og:title and JSON-LD agree on the headline.
+    assert choose_title(_facts(og_title=TITLE, jsonld_headline=TITLE, h1=["Riverside Post"],
+                               title="Riverside Post", site_name="Riverside Post")) == TITLE
+    # A dash inside the headline itself stays when every source has it.
+    live = "Storm hits the coast - live updates"
+    assert choose_title(_facts(og_title=live, jsonld_headline=live, title=f"{live} | Riverside Post")) == live
+    # "Q&A: ..." is not split at its colon.
+    assert choose_title(_facts(title="Q&A: why pumps fail")) == "Q&A: why pumps fail"
+    # Nothing on the page: trafilatura's title, cleaned.
+    assert choose_title(_facts(), "Pumps approved | Riverside Post", "Riverside Post") == "Pumps approved"
+
+
+def test_title_from_page_with_sitename_suffix_everywhere():
+    head = (f"<meta property='og:title' content='{TITLE} | Riverside Post'>"
+            "<meta property='og:site_name' content='Riverside Post'>")
+    page = article(head=head).replace(f"<h1>{TITLE}</h1>", "<h1>Riverside Post</h1>")
+    result = extract_html(page, "https://www.riversidepost.com/news/pump", Limits())
+    assert result.title == TITLE
+
+
+MENU = ["A CIDADE", "CONSELHOS", "PREFEITURA", "CONTATOS", "ENTIDADES", "FAZENDA", "ORÇAMENTO",
+        "TRIBUTOS E FISCALIZAÇÃO", "URBANISMO", "SERVIÇOS", "CIDADÃO", "PROCON", "LICITAÇÕES", "OUVIDORIA",
+        "TURISMO", "CULTURA", "ESPORTE", "SAÚDE", "EDUCAÇÃO", "AGRICULTURA"]
+
+
+def test_fast_reading_that_is_a_menu_is_compared_with_the_full_reading():
+    # A municipal site's menu of one-to-three-word links, then a short story in <br>-separated text:
+    # trafilatura's fast mode reads the menu; its full mode (compared with readability and
+    # jusText) reads the story. The fast reading is only kept when it does not look like a menu.
+    import trafilatura
+
+    menu = "<div class='menu'>" + "".join(f"<div class='item'><a href='/{i}'>{m}</a></div>"
+                                          for i, m in enumerate(MENU)) + "</div>"
+    page = (f"<html><head><title>{TITLE}</title></head><body>{menu}<div class='conteudo'><h2>{TITLE}</h2>"
+            f"<div class='texto'>{'<br><br>'.join(PARAGRAPHS[:3])}</div></div></body></html>")
+    assert "PREFEITURA" in (trafilatura.extract(page, fast=True) or "")  # the hazard is real
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura_full" and "compared:trafilatura_full" in result.notes
+    for p in PARAGRAPHS[:3]:
+        assert p in result.text
+    assert "PREFEITURA" not in result.text
+
+
+def test_body_split_into_same_class_chunks_between_ads_is_read_whole():
+    # A magazine layout: the story is printed as several "body" chunks with an ad or an
+    # embed between them; trafilatura alone keeps the first chunk.
+    chunk = "<div class='grid--item body body__container article__body'>{}</div>"
+    ad = "<div class='ad ad--inline'><div class='ad__slot'></div></div><figure><img src='/x.jpg'></figure>"
+    chunks = [chunk.format(f"<p>{LONG[i]}</p><p>{LONG[i + 1]}</p>") for i in (0, 2, 4)]
+    page = (f"<html><head><title>{TITLE}</title></head><body><main><article><header><h1>{TITLE}</h1></header>"
+            f"<div class='article__chunks'>{ad.join(chunks)}</div></article></main></body></html>")
+    result = extract_html(page, None, Limits())
+    for p in LONG:
+        assert p in result.text
+    assert "split_body_merged" in result.notes
+
+
+def test_repeated_lines_of_a_meal_plan_are_kept_but_a_line_printed_twice_in_a_row_is_not():
+    # A meal plan repeats its instructions under each meal; those repeats are the article.
+    meals = "".join(f"<h3>Meal {i}</h3><p>Eat every two to three hours, with water.</p>"
+                    f"<p>Portion Fix containers: one green, one red, one yellow for meal {i}.</p>" for i in (1, 2, 3))
+    page = article(inside=meals)
+    result = extract_html(page, None, Limits())
+    assert result.text.count("Eat every two to three hours, with water.") == 3
+    # A paragraph printed twice in a row (a desktop and a mobile copy) is one paragraph.
+    twice = postfilter("\n".join([PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[1], PARAGRAPHS[2]]))
+    assert twice.splitlines() == PARAGRAPHS[:3]
+
+
+def test_choose_title_on_real_shaped_conflicts():
+    from transforms.extract.html import choose_title
+
+    # The <h1> is the site's logo in another script; the <title> carries the headline and the
+    # site's Latin name.
+    assert choose_title(_facts(h1=["엔터 미디어"], title="엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유 - Entermedia",
+                               host="entermedia")) == "엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유"
+    # og:title is an SEO rephrasing; the visible <h1> shares most of its words with the sources.
+    assert choose_title(_facts(h1=["The Disappearance of John M. Ford", "More on Slate Book Review"],
+                               og_title="The Resurrection of the Greatest Sci-Fi Writer You’ve Never Read",
+                               title="John M. Ford’s books are being republished, but how did he fall into obscurity?")
+                        ) == "The Disappearance of John M. Ford"
+    # A short <h1> at the start of a <title> whose suffix is the host plus a word.
+    assert choose_title(_facts(h1=["About bugs"], title="About bugs – Vortex Cannon Entertainment",
+                               host="vortexcannon")) == "About bugs"
+    # A headline that starts with the publisher's name is not a site name.
+    guardian = "The Guardian view on Hong Kong: a city on the brink"
+    assert choose_title(_facts(h1=[guardian], og_title=f"{guardian} | Editorial",
+                               title=f"{guardian} | Editorial | Opinion | The Guardian", host="theguardian")) == guardian
+    # Section prefix on og:title, two <h1>s (the masthead and the headline).
+    assert choose_title(_facts(h1=["The Wall Street JournalOpinion", "Is Football Violence a Crime?"],
+                               og_title="Opinion | Is Football Violence a Crime?",
+                               title="Is Football Violence a Crime? - WSJ")) == "Is Football Violence a Crime?"
+
+
+def test_teaser_cards_whose_heading_sits_inside_the_link_are_removed():
+    cards = "".join(f"<a href='/s{i}'><img src='/s{i}.jpg'><h3>Design Week 2024 | {name} opens a light "
+                    f"installation at the old market hall</h3></a>" for i, name in enumerate(["Flos", "Seiko", "Artemide"]))
+    page = article(inside=f"<div class='row'>{cards}</div>")
+    result = extract_html(page, None, Limits())
+    assert_article_only(result, ["light installation", "Seiko"])
+
+
+def test_postfilter_teaser_labels():
+    text = "\n".join([PARAGRAPHS[0], "SEE MORE: Storm drains overwhelmed again downtown", PARAGRAPHS[1], "DON'T MISS",
+                      PARAGRAPHS[2], PARAGRAPHS[3], "You may also like...", "Police identify driver in Route 9 crash"])
+    assert postfilter(text).splitlines() == PARAGRAPHS[:4]
+
+
+def test_postfilter_newsletter_plugs_inside_a_line():
+    plug = ("There's plenty more where that came from. Sign up for The Morning Pump today to get the free daily "
+            "newsletter delivered to your inbox.")
+    plug2 = "Get the day's top headlines delivered to your inbox every morning by subscribing to our newsletter."
+    text = "\n".join([PARAGRAPHS[0], plug, PARAGRAPHS[1], PARAGRAPHS[2], plug2, PARAGRAPHS[3]])
+    assert postfilter(text).splitlines() == PARAGRAPHS[:4]
+    # A sentence about subscribers that is not a plug stays.
+    assert PARAGRAPHS[4] in postfilter("\n".join(PARAGRAPHS[:5]))
+
+
+def test_teaser_cards_sharing_a_class_are_not_merged_into_a_body():
+    # Twenty cards (headline + one-line dek) sharing a class hold a third of the page's <p> text.
+    cards = "".join(f"<div class='card'><p>Storm story {i}</p><p>Short dek for story {i}.</p></div>" for i in range(20))
+    page = article(after=f"<section class='more'>{cards}</section>")
+    result = extract_html(page, None, Limits())
+    assert "split_body_merged" not in result.notes
+    for p in PARAGRAPHS:
+        assert p in result.text
+
+
+def test_post_filter_that_cuts_most_of_the_article_is_overruled():
+    # A live blog whose entries all read like teasers ("Update: ..." without a full stop):
+    # the teaser rule would cut every line; the arbitration keeps trafilatura's text.
+    entries = ["Update: crews reach the north ridge and start a second fire line above the reservoir road",
+               "Update: evacuation order lifted for the valley floor east of the county road after the wind shift",
+               "Update: the sheriff says two houses on Pine Lane burned overnight but nobody was hurt in the blaze",
+               "Update: air tankers are grounded until the smoke clears over the airfield later this afternoon",
+               "Update: the fire is now 40 percent contained according to the forest service incident page",
+               "Update: schools in the district will stay closed on Friday while buses are used for the evacuation"]
+    page = ("<html><head><title>Ridge fire: live updates</title></head><body><article><h1>Ridge fire: live updates"
+            "</h1>" + "".join(f"<p>{e}</p>" for e in entries) + "</article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert result.extractor == "trafilatura_unfiltered" and "arbitrated:trafilatura_unfiltered" in result.notes
+    for e in entries:
+        assert e in result.text
+
+
+def test_quoted_tweets_in_the_standard_embed_code_are_kept():
+    tweet = ("<div class='social-media-embed'><blockquote class='twitter-tweet'><p lang='en' dir='ltr'>The pumping "
+             "station failed again last night and our whole street is under water, third time since 2019 "
+             "<a href='https://t.co/x'>pic.twitter.com/x</a></p>&mdash; Maria Okonjo (@mokonjo) "
+             "<a href='https://twitter.com/x'>June 4, 2024</a></blockquote>"
+             "<script async src='https://platform.twitter.com/widgets.js'></script></div>")
+    result = extract_html(article(inside=tweet), None, Limits())
+    assert "our whole street is under water" in result.text
+    assert "embedded_posts_kept" in result.notes
+    for p in PARAGRAPHS:
+        assert p in result.text
+
+
+def test_hover_cards_inside_a_sentence_are_removed_but_the_name_stays():
+    card = ("<span class='rollover-people'><a class='rollover-people-link' href='/people/hannah-ellis'>Hannah Ellis</a>"
+            "<span class='rollover-people-block'><span><a href='/people/hannah-ellis'>Hannah Ellis</a>"
+            "<a class='people-articles' href='/x'>Ellis defends pump contract | Council split on bond vote | Storm "
+            "season outlook</a></span></span></span>")
+    para = f"<p>Public works director {card} said the new station would move twice as much water.</p>"
+    result = extract_html(article(inside=para), None, Limits())
+    assert "Public works director Hannah Ellis said the new station would move twice as much water." in result.text
+    assert "Council split on bond vote" not in result.text
