@@ -6,7 +6,7 @@ The data path, one named composite per stage:
     feeds:       ReadFeeds ─────┤
     text:        ExtractArticles (+ FindRepeatedLines: run-wide boilerplate)   (transforms.extract)
     signatures:  SignArticles                                                   (transforms.dedup)
-    clusters:    ClusterStories: DropIngested, SplitExactDuplicates, FindCandidates, VerifyCandidates,
+    clusters:    ClusterStories: DropIngested, FindCandidates, VerifyCandidates,
                  FindContainedTexts, LinkComponents, BuildClusters, AttachTexts, UpdateClusterState
     events:      GroupEvents
     dataset:     WriteArticles, WriteIndex, WriteClusters (+ FoldPendingClusters), WriteErrors,

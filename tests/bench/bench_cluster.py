@@ -413,7 +413,8 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
     n_rows = config.bands * config.rows
     stats = collections.Counter()
     edges, details = [], []
-    for (band, _), members in buckets.items():
+    for key, members in buckets.items():
+        band = lsh.band_of(key)
         if len(members) < 2:
             continue
         pairs, capped = lsh.bucket_pairs(members, cap)

@@ -182,3 +182,15 @@ def test_word_hashes_are_stable_and_length_aware():
     # Pinned: if this changes, stored signatures change too, and HASH_VERSION must change with it.
     assert HASH_VERSION == "fnv-u16-poly3-v1"
     assert int(hash_words(["news"])[0]) == PINNED_NEWS_HASH
+
+
+def test_band_keys_are_varint_sized_ints_with_their_band():
+    from apache_beam.coders import coders
+    cfg = MinHashConfig()
+    sig, _ = Signer(cfg).sign([" ".join(WORDS)])
+    keys = lsh.band_keys(sig[0], cfg.bands, cfg.rows)
+    assert len(set(keys)) == cfg.bands
+    assert all(0 <= k < 2 ** 63 for k in keys)
+    assert [lsh.band_of(k) for k in keys] == list(range(cfg.bands))
+    # Beam's default coder writes them as varints (type byte + at most 9 bytes), never pickled.
+    assert max(len(coders.FastPrimitivesCoder().encode(k)) for k in keys) <= 10

@@ -3,8 +3,8 @@
 Stages, each a named composite (every step inside a shuffle-friendly Beam primitive,
 so it scales out on Dataflow):
 
-    DropIngested          content hashes and URLs the index already holds add nothing
-    SplitExactDuplicates  exact duplicates skip LSH and link to their first copy
+    DropIngested          URLs and content hashes the index already holds add nothing; the same
+                          grouping by content hash splits exact duplicates, which skip LSH
     FindCandidates        one key per LSH band -> GroupByBand -> pairs inside each bucket
     VerifyCandidates      each candidate meets both 16-bit signatures once: Jaccard or containment
     FindContainedTexts    briefs: shared shingle anchors (``transforms.dedup.containment``)
@@ -39,7 +39,7 @@ from transforms.dedup.sign import unpack_text
 from transforms.dedup.signing import (MinHashConfig, estimate_containment, estimate_jaccard, is_match,
                                       verification_signature)
 
-__all__ = ["ClusterStories", "DropIngested", "SplitExactDuplicates", "FindCandidates", "VerifyCandidates",
+__all__ = ["ClusterStories", "DropIngested", "FindCandidates", "VerifyCandidates",
            "LinkComponents", "BuildClusters", "AttachTexts", "UpdateClusterState", "PairBucketFn", "VerifyPairsFn",
            "ComponentsFn", "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text",
            "index_row"]
@@ -67,17 +67,21 @@ class _SkipIngestedFn(beam.DoFn):
         yield from new
 
 
-class SplitExactDuplicatesFn(beam.DoFn):
-    """(content_hash, articles) -> the first article, plus the others as exact duplicates."""
+class SplitExactDuplicatesFn(_SkipIngestedFn):
+    """(content_hash, {"new": articles, "old": markers}) -> nothing when a past run ingested this
+    content; else the first article, plus the others as exact duplicates."""
 
     DUPLICATES = "duplicates"
     EDGES = "dup_edges"
 
     def __init__(self):
+        super().__init__("content")
         self._dups = counters.counter("exact_duplicates")
 
     def process(self, element):
-        _, articles = element
+        articles = list(super().process(element))
+        if not articles:
+            return
         articles = sorted(articles, key=lambda a: a["article_id"])
         first = articles[0]
         yield first
@@ -381,41 +385,33 @@ def _old_member(record: dict) -> dict:
 
 
 class DropIngested(beam.PTransform):
-    """``{"articles": signed articles, "history": index rows}`` -> the articles whose content hash and
-    URL no earlier run ingested (counted as ``already_ingested``)."""
+    """``{"articles": signed articles, "history": index rows}`` -> what no earlier run ingested, split:
+    ``unique`` (one per content hash), ``duplicates`` (the others, with ``dup_of``) and
+    ``dup_edges`` (first -> duplicate). Exact duplicates skip LSH.
+
+    One grouping by content hash both drops content a past run ingested and splits the exact
+    duplicates; URLs a past run ingested are dropped before it (counted as ``already_ingested``).
+    """
 
     def expand(self, inputs):
         articles, history = inputs["articles"], inputs["history"]
         fresh = (
-            {"new": articles | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
-             "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
-            | "GroupHashes" >> beam.CoGroupByKey()
-            | "SkipIngestedHashes" >> beam.ParDo(_SkipIngestedFn("content"))
-        )
-        return (
-            {"new": fresh | "KeyNewByUrl" >> beam.Map(_url_key),
+            {"new": articles | "KeyNewByUrl" >> beam.Map(_url_key),
              "old": history | "KeyOldByUrl" >> beam.FlatMap(lambda h: [(("u", h["url"]), True)] if h.get("url") else [])}
             | "GroupUrls" >> beam.CoGroupByKey()
             | "SkipIngestedUrls" >> beam.ParDo(_SkipIngestedFn("url"))
+        )
+        return (
+            {"new": fresh | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
+             "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
+            | "GroupHashes" >> beam.CoGroupByKey()
+            | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
+                SplitExactDuplicatesFn.DUPLICATES, SplitExactDuplicatesFn.EDGES, main="unique")
         )
 
 
 def _url_key(article: dict) -> tuple:
     return ("u", article["url"]) if article.get("url") else ("a", article["article_id"]), article
-
-
-class SplitExactDuplicates(beam.PTransform):
-    """Articles -> ``unique`` (one per content hash), ``duplicates`` (the others, with ``dup_of``) and
-    ``dup_edges`` (duplicate -> first): exact duplicates skip LSH."""
-
-    def expand(self, articles):
-        return (
-            articles
-            | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
-            | "GroupByContentHash" >> beam.GroupByKey()
-            | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
-                SplitExactDuplicatesFn.DUPLICATES, SplitExactDuplicatesFn.EDGES, main="unique")
-        )
 
 
 class FindCandidates(beam.PTransform):
@@ -569,8 +565,7 @@ class ClusterStories(beam.PTransform):
         history = inputs.get("history") or (p | "NoHistory" >> beam.Create([]))
         existing = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
 
-        fresh = {"articles": inputs["articles"], "history": history} | "DropIngested" >> DropIngested()
-        split = fresh | "SplitExactDuplicates" >> SplitExactDuplicates()
+        split = {"articles": inputs["articles"], "history": history} | "DropIngested" >> DropIngested()
         unique = {"articles": split.unique, "history": history}
         candidates = unique | "FindCandidates" >> FindCandidates(self._config, self._cap)
         edges = {**unique, "pairs": candidates} | "VerifyCandidates" >> VerifyCandidates(self._config)

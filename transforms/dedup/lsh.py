@@ -14,17 +14,37 @@ import numpy as np
 
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
-__all__ = ["band_keys", "bucket_pairs", "UnionFind", "connected_components"]
+__all__ = ["band_keys", "band_of", "bucket_pairs", "UnionFind", "connected_components"]
+
+
+#: Bits of a band key that hold the band's digest; the band index sits above them.
+_DIGEST_BITS = 56
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
-    """One ``(band_index, 64-bit digest)`` key per band of a signature, computed for all bands at once."""
+    """One key per band of a signature, computed for all bands at once: ``band_index << 56 | digest``.
+
+    Keys are non-negative ints below 2**63, so Beam's coders write them as varints; a key of
+    2**63 or more would be pickled (twice the bytes, four times the time per record, as measured
+    on a 10k run). Two bands of different content share a key with probability 2**-56.
+
+    Raises:
+        ValueError: more than 127 bands.
+    """
+    if bands > 127:
+        raise ValueError(f"at most 127 bands, got {bands}")
     sig = np.ascontiguousarray(signature[: bands * rows], dtype=np.uint32).reshape(bands, rows).astype(np.uint64)
     with np.errstate(over="ignore"):
         h = np.full(bands, FNV_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
         for c in range(rows):
             h = fmix64((h ^ sig[:, c]) * FNV_PRIME)
-    return list(enumerate(h.tolist()))
+    keys = (h & np.uint64((1 << _DIGEST_BITS) - 1)) | (np.arange(bands, dtype=np.uint64) << np.uint64(_DIGEST_BITS))
+    return keys.tolist()
+
+
+def band_of(key: int) -> int:
+    """The band index of a ``band_keys`` key."""
+    return key >> _DIGEST_BITS
 
 
 def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -> tuple:

@@ -202,9 +202,9 @@ def _band_entries(article: dict, bands: int, rows: int, cluster_key: str = None)
     sig = np.frombuffer(article["sig"], dtype=np.uint32)
     member = (article["article_id"], article["sig"], article["n_shingles"],
               article.get(cluster_key) if cluster_key else None)
-    for band, digest in lsh.band_keys(sig, bands, rows):
-        # A string key: the digest is an unsigned 64-bit value, which the integer key coder cannot hold.
-        yield f"{band}:{digest:016x}", member
+    for key in lsh.band_keys(sig, bands, rows):
+        # A string key: state is keyed by the encoded key, kept as it was before keys became ints.
+        yield f"{lsh.band_of(key)}:{key & 0xFFFFFFFFFFFFFF:016x}", member
 
 
 class MatchStories(beam.PTransform):
