@@ -30,6 +30,6 @@ setuptools.setup(
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]),
     install_requires=REQUIRED,
-    extras_require={"test": ["pytest>=8,<10", "pandas>=2.1,<3"], "gcp": ["apache-beam[gcp]==2.77.0"]},
+    extras_require={"test": ["pytest>=8,<10", "pandas>=2.1,<3", "inscriptis==2.7.6"], "gcp": ["apache-beam[gcp]==2.77.0"]},
     entry_points={"console_scripts": ["storywire=pipeline.cli:main"]},
 )
