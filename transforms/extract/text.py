@@ -4,15 +4,25 @@ trafilatura and jusText keep teaser lists and blog tails when a page has been
 flattened to text, so this module finds the article span from the lines alone:
 
 1. ``parse_header`` strips the scraper's `` date YYYY-MM-DD`` header line.
-2. Each line is classified: cruft (navigation, photo credits, "Play video",
-   timestamps), a hard boundary ("Comments", "More stories", "Sponsored"), a
-   byline, or text, and text lines are scored as prose (sentence length,
-   terminal punctuation, stopword density) and for topic (vocabulary overlap
-   with the article's core paragraphs).
+2. Each line is classified: cruft (navigation, skip links, share buttons,
+   cookie and comment-policy notices, photo credits, "Play video", timestamps),
+   a boundary ("Comments", "More stories", "Sponsored"), a byline, or text; a
+   list item (a renderer's ``*``/``+``/``o``/``•`` bullet or ``1.``) loses its
+   marker and counts as prose only when it is a long sentence. Text lines are
+   scored as prose (sentence length, terminal punctuation, stopword density,
+   not all capitals) and for topic (vocabulary overlap with the article's
+   other core paragraphs).
 3. The article span is the maximum-scoring run of lines (Kadane), so a teaser
    rail of one-sentence summaries separated by captions and timestamps scores
    below zero and ends the span, while a short subheading between two
-   paragraphs does not.
+   paragraphs does not. Runs of three or more short lines (menus, link lists)
+   cost more per line than a lone subheading; a rail heading ("Related", "Most
+   Popular") costs a lot but can be crossed by a long article on both sides,
+   and the teasers under it are then left out.
+4. A comments heading ends the article, but only once real article prose
+   (``TAIL_AFTER_WORDS`` words) precedes it: a "12 Comments" link by the byline
+   or a "Newsletter signup" box above the article must not end it before it
+   starts.
 
 Public: ``clean_text``, ``parse_header``, ``find_credit``.
 """
@@ -56,33 +66,79 @@ _BOUNDARY_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-_CRUFT_RES = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^(?:play|watch|replay)\b.{0,40}\bvideo\b",
-        r"^(?:video|watch|listen|photos?|gallery|image|advertisement|ad|sponsored|share|tweet|email|print|close|menu|search|skip to (?:main )?content|log ?in|sign ?in|sign ?up|subscribe|follow us)\s*:?\s*$",
-        r"^\(?(?:photo|image|picture|credit|video)s?\s*(?:credit)?\s*:",
-        r"^[(\[][^()\[\]]{0,300}\b(?:via|getty|reuters|ap photo|afp|shutterstock|courtesy|handout|file|photo|images?)\b"
-        r"[^()\[\]]{0,300}[)\]]\.?$",
-        r"(?:'s)?\s+profile\s+picture$",
-        r"^(?:copyright|©|\(c\))\s",
-        r"all rights reserved",
-        r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago$",
-        r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d",
-        r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$",
-        r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$",
-        r"^(?:click|tap)\s+(?:here|to)\b",
-        r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$",
-        r"\.\.\.$|…$",  # a truncated caption or teaser
-        r"^(?:image|photo|picture) \d+ of \d+",
-        r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]",
+# Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
+_TAIL_RE = re.compile(
+    r"^(?:\d+\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
+    r"\s*:?\s*$", re.IGNORECASE)
+
+# A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
+_ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣o-]|\d{1,3}[.)])\s+(?=\S)")
+_HAS_WORD_RE = re.compile(r"\w")
+
+# Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
+# The anchored ones are tried as one alternation at position 0; the others only when one of their
+# literals is in the line, looked for in the line folded the way IGNORECASE compares (``_fold``), so
+# nothing that would match is skipped: 30 patterns cost about one match and a few ``in`` per line.
+_CRUFT = [
+    (re.compile(p, re.IGNORECASE), keys)
+    for p, keys in (
+        (r"^skip\s+(?:to|navigation)\b", None),
+        (r"\(?opens? in (?:a )?new (?:window|tab)\)?", ("new window", "new tab")),
+        (r"^(?:click to |tap to )?(?:share|tweet|pin|email|e-mail|print|post)\b.{0,40}\b(?:facebook|twitter|linkedin|"
+         r"reddit|pinterest|whatsapp|telegram|messenger|email|e-mail|friend|flipboard)\b", None),
+        (r"^(?:accessibility(?:\s+(?:statement|help|policy))?|terms(?:\s+(?:of\s+(?:use|service)|and\s+conditions))?|"
+         r"privacy(?:\s+(?:policy|notice|settings|center|centre))?|cookies?(?:\s+(?:policy|settings|preferences|notice))?|"
+         r"(?:contact|about)\s+us|site\s?map|advertise(?:\s+with\s+us)?|careers|help(?:\s+center)?|faqs?|"
+         r"do not sell my (?:personal )?info(?:rmation)?|manage (?:my )?(?:account|preferences|consent))\s*[:|]?$", None),
+        (r"\b(?:we|this (?:site|website)|our (?:site|website)s?|our partners) (?:and our partners )?(?:use|uses|are using)"
+         r" cookies\b", ("cookie",)),
+        (r"\b(?:accept|agree to|consent to) (?:the |our )?(?:use of )?cookies\b", ("cookie",)),
+        (r"\bby (?:continuing|using|browsing)\b.{0,40}\b(?:site|website)\b.{0,60}\b(?:agree|accept|consent|cookies)\b",
+         ("by continuing", "by using", "by browsing")),
+        (r"\bcomment(?:s|ing|ers?)?\b.{0,200}\b(?:be respectful|guidelines|community (?:standards|rules)|moderated|"
+         r"civil(?:ity)?|comment(?:ing)? polic(?:y|ies))\b", ("comment",)),
+        (r"\bcomments? (?:powered by|are closed)\b|^(?:view|show|hide|load|post|add|read) (?:\d+ )?comments?$",
+         ("comment",)),
+        (r"\b(?:enable|turn on|allow) (?:javascript|notifications)\b|\bad ?blocker\b",
+         ("javascript", "notifications", "blocker")),
+        (r"^(?:advertisement|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue)\b",
+         None),
+        (r"^(?:play|watch|replay)\b.{0,40}\bvideo\b", None),
+        (r"^(?:video|watch|listen|photos?|gallery|image|advertisement|ad|sponsored|share|tweet|email|print|close|menu|"
+         r"search|skip to (?:main )?content|log ?in|sign ?in|sign ?up|subscribe|follow us)\s*:?\s*$", None),
+        (r"^\(?(?:photo|image|picture|credit|video)s?\s*(?:credit)?\s*:", None),
+        (r"^[(\[][^()\[\]]{0,300}\b(?:via|getty|reuters|ap photo|afp|shutterstock|courtesy|handout|file|photo|images?)\b"
+         r"[^()\[\]]{0,300}[)\]]\.?$", None),
+        (r"(?:'s)?\s+profile\s+picture$", ("profile",)),
+        (r"^(?:copyright|©|\(c\))\s", None),
+        (r"all rights reserved", ("all rights reserved",)),
+        (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago$", None),
+        (r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d", None),
+        (r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$", None),
+        (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
+        (r"^(?:click|tap)\s+(?:here|to)\b", None),
+        (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
+        (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser
+        (r"^(?:image|photo|picture) \d+ of \d+", None),
+        (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
-        r"\((?:[^()]{0,80}/)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|bloomberg|alamy|pa images)"
-        r"[^()]{0,40}\)\.?$",
-        r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$",
-        r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
+        (r"\((?:[^()]{0,80}/)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|bloomberg|alamy|pa images)"
+         r"[^()]{0,40}\)\.?$", ("(",)),
+        (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
+        (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
+         ("cookie", "privacy policy", "terms of")),
     )
 ]
+_CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT if keys is None), re.IGNORECASE)
+_CRUFT_FREE = [(p, keys) for p, keys in _CRUFT if keys]
+_CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT_FREE for k in keys}))
+# Characters IGNORECASE matches to a-z although str.lower() does not map them there.
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _fold(text: str) -> str:
+    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
+
 
 _BYLINE_RE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.{3,200})$", re.IGNORECASE)
 
@@ -113,6 +169,9 @@ _CREDIT_RES = [
     re.compile(r"©\s*\d{4}\s+(?:the\s+)?(" + _OUTLET_ALT + r")\b", re.IGNORECASE),
 ]
 _BYLINE_CREDIT_RE = re.compile(r",\s*(" + _OUTLET_ALT + r")\s*$", re.IGNORECASE)
+# Literals a credit pattern cannot match without, searched with the same flags first (a plain literal
+# is ~40x cheaper than trying every outlet at every word): same result, less work.
+_CREDIT_GUARDS = [None, None, re.compile("contributed", re.IGNORECASE), None, None]
 
 
 @dataclasses.dataclass
@@ -122,6 +181,7 @@ class _Line:
     words: list
     prose: bool = False
     score: float = 0.0
+    item: bool = False  # a list item (its bullet or number removed from ``text``)
 
 
 def words_of(text: str) -> list:
@@ -158,7 +218,9 @@ def find_credit(text: str, byline: Optional[str] = None) -> Optional[str]:
     # Credits sit in the dateline, the first paragraphs or the closing line: scan only those.
     head = text[:2500]
     tail = text[-1500:] if len(text) > 2500 else ""
-    for pattern in _CREDIT_RES:
+    for pattern, guard in zip(_CREDIT_RES, _CREDIT_GUARDS):
+        if guard is not None and not (guard.search(head) or (tail and guard.search(tail))):
+            continue
         m = pattern.search(head) or (pattern.search(tail) if tail else None)
         if m:
             return _OUTLETS[re.sub(r"\s+", " ", m.group(1).lower())]
@@ -177,15 +239,34 @@ def classify_line(text: str) -> str:
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
-    for pattern in _CRUFT_RES:
-        if pattern.search(text):
-            return "cruft"
+    if _CRUFT_ANCHORED.match(text):
+        return "cruft"
+    low = _fold(text)
+    if any(k in low for k in _CRUFT_KEYS):
+        for pattern, keys in _CRUFT_FREE:
+            if any(k in low for k in keys) and pattern.search(text):
+                return "cruft"
     return "text"
+
+
+#: A comments heading only ends the article after this many words of prose.
+TAIL_AFTER_WORDS = 40
+#: What one line of a run of three or more short non-prose lines costs, against a lone one.
+RUN_PENALTY = 1.5
+#: What a rail heading ("Related", "Most Popular") costs in the span search.
+RAIL_HEADING_SCORE = -4.0
+
+
+def _shouting(text: str) -> bool:
+    """All capitals (a promo or banner); str methods only, this runs on every candidate line."""
+    return text.isupper() and len(text) >= 20
 
 
 def _is_prose(line: _Line) -> bool:
     n = len(line.words)
-    if n < 8:
+    if n < 8 or (line.item and n < 20):
+        return False
+    if _shouting(line.text):  # promos and section banners, not sentences
         return False
     stop = sum(w in STOPWORDS for w in line.words) / n
     terminal = line.text.rstrip().endswith(_TERMINAL)
@@ -201,20 +282,32 @@ def _score(lines: Sequence[_Line]) -> None:
     prose = [ln for ln in lines if ln.prose]
     # The article's core vocabulary: its longest paragraphs (teasers are one-liners), plus every
     # word the article's prose repeats across paragraphs (teasers about other stories do not).
-    core: set = set()
-    seen_in: dict = {}
+    # A paragraph the page repeats verbatim (a disclaimer in header and footer) is not core.
+    times: dict = {}
     for ln in prose:
-        for w in _content_words(ln.words):
-            seen_in[w] = seen_in.get(w, 0) + 1
-    core = {w for w, n in seen_in.items() if n >= 3}
-    for ln in sorted(prose, key=lambda ln: len(ln.words), reverse=True)[:4]:
-        core |= _content_words(ln.words)
+        times[ln.text] = times.get(ln.text, 0) + 1
+    seen_in: dict = {}
+    words_of_line = {}
+    for ln in prose:
+        cw = _content_words(ln.words)
+        words_of_line[id(ln)] = cw
+        if times[ln.text] == 1:
+            for w in cw:
+                seen_in[w] = seen_in.get(w, 0) + 1
+    longest = sorted((ln for ln in prose if times[ln.text] == 1), key=lambda ln: len(ln.words), reverse=True)[:4]
+    in_longest: dict = {}
+    for ln in longest:
+        for w in words_of_line[id(ln)]:
+            in_longest[w] = in_longest.get(w, 0) + 1
     for ln in lines:
         if ln.kind in ("cruft", "byline"):
             ln.score = -1.0
+        elif ln.kind == "boundary":
+            ln.score = RAIL_HEADING_SCORE
         elif ln.prose:
-            cw = _content_words(ln.words)
-            overlap = len(cw & core) / len(cw) if cw else 0.0
+            cw = words_of_line[id(ln)]
+            hits = sum(1 for w in cw if seen_in.get(w, 0) >= 3 or w in in_longest)
+            overlap = hits / len(cw) if cw else 0.0
             weight = min(len(ln.words), 60) / 10.0
             # Off-topic prose is still prose: barely positive, so it joins the article only when it
             # sits right beside it (a closing line) and never carries the span across a teaser rail.
@@ -223,6 +316,14 @@ def _score(lines: Sequence[_Line]) -> None:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
             ln.score = -1.5
+    run_start = 0
+    for i in range(len(lines) + 1):
+        if i == len(lines) or lines[i].score >= 0:
+            if i - run_start >= 3:
+                for ln in lines[run_start:i]:
+                    if ln.kind != "boundary":
+                        ln.score *= RUN_PENALTY
+            run_start = i + 1
 
 
 def _best_span(lines: Sequence[_Line]) -> tuple:
@@ -263,10 +364,15 @@ def clean_text(
     lines = []
     for raw in raw_lines:
         stripped = " ".join(raw.split())
-        if not stripped:
-            continue
+        if not stripped or not _HAS_WORD_RE.search(stripped):
+            continue  # blank, or a bare bullet or rule
+        item = _ITEM_RE.match(stripped)
+        if item:
+            stripped = stripped[item.end():]
         kind = "cruft" if boilerplate and _normalise(stripped) in boilerplate else classify_line(stripped)
-        ln = _Line(stripped, kind, words_of(stripped))
+        if item and kind == "boundary":
+            kind = "cruft"  # "* Related", "* Comments": a link in a menu or share bar, not a heading
+        ln = _Line(stripped, kind, words_of(stripped), item=bool(item))
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
 
@@ -275,12 +381,12 @@ def clean_text(
         for ln in lines:
             ln.prose = ln.kind == "text" and len(ln.words) >= 15
 
-    # Everything from the first boundary that follows real article text is the page's tail.
-    seen_prose = 0
+    # Everything from the first comments heading that follows real article text is the page's tail.
+    seen_words = 0
     for i, ln in enumerate(lines):
         if ln.prose:
-            seen_prose += 1
-        elif ln.kind == "boundary" and seen_prose >= 1:
+            seen_words += len(ln.words)
+        elif ln.kind == "boundary" and seen_words >= TAIL_AFTER_WORDS and _TAIL_RE.match(ln.text):
             lines = lines[:i]
             break
 
@@ -289,7 +395,15 @@ def clean_text(
     start, end = _best_span(lines)
     title = _pick_title(lines, first_rest, start)
     kept, seen = [], set()
+    under_rail = False
     for ln in lines[start:end]:
+        if ln.kind == "boundary":
+            under_rail = True  # the span crossed a rail heading: its teasers are not the article
+            continue
+        if under_rail:
+            if not (ln.prose and ln.score >= 1.5):
+                continue
+            under_rail = False
         if ln.kind != "text":
             continue
         norm = _normalise(ln.text)
