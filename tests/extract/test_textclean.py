@@ -116,3 +116,161 @@ def test_site_boilerplate_lines_from_run_are_dropped():
     from transforms.extract.text import words_of
     assert promo in clean_text(dump).text
     assert promo not in clean_text(dump, boilerplate=frozenset({" ".join(words_of(promo))})).text
+
+
+# --- Real pages rendered to text (inscriptis): shapes seen on the article-extraction-benchmark pages ---
+
+_PARISE = [
+    "BUFFALO, N.Y. — Hours before the forward's two-goal performance Tuesday, the coach expressed confidence that "
+    "his veteran winger would keep scoring as the team tried to climb out of the division basement.",
+    "“It takes a little longer now, but he’s playing well now, he’s getting a little bit of confidence back,” the "
+    "coach said before the game against the Sabres.",
+    "Having scored four times during a three-game streak, the forward is brimming with confidence, and his first-period "
+    "goals gave the team a commanding two-goal lead it never gave up.",
+    "The team still ranks at the bottom of the division, and the coach has been on his players to avoid looking at the "
+    "standings while the season is still young.",
+]
+
+
+def test_rendered_page_with_nav_bullets_share_links_and_most_popular_above_article():
+    dump = "\n".join([
+        "Skip to content", "        * Home", "        * News", "        * Sports", "        * Things to Do",
+        "        * Opinion", "        * Subscribe", "GET BREAKING NEWS IN YOUR BROWSER. CLICK HERE TO TURN ON NOTIFICATIONS.",
+        "X", "    * Today’s Paper", "    * Manage My Account", "Share this:",
+        "        * Click to share on Facebook (Opens in new window)",
+        "        * Click to share on Twitter (Opens in new window)",
+        "        * Click to email this to a friend (Opens in new window)", "        *",
+        "OUR PICKS:", "  * Dangerous toys warning", "  * J.J. Hill Center for sale",
+        "Parise heating up, scores twice as team beats Sabres 4-1",
+        "By Bill Hoppe | Special to the Pioneer Press",
+        "PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm",
+        "Sign up for Newsletters and Alerts", "Most Popular",
+        "1. St. Paul police chief sought state funding for gunshot-location system, but mayor unswayed",
+        "2. The county fair will be free to attend starting next summer",
+        "3. Man dies after crashing into power pole in St. Paul, flipping vehicle",
+        *_PARISE,
+        "    * Tags:", "    * Minnesota Wild", "Bill Hoppe",
+        "As you comment, please be respectful of other commenters and other viewpoints. Our goal with article comments "
+        "is to encourage civil and thoughtful discussion of the news.",
+        "View Comments", "blog comments powered by Disqus", "More in Minnesota Wild",
+        "  * Minnesotan finding his legs in Buffalo", "November 19, 2019 at 5:10 pm",
+        "    * Today’s Paper", "    * Facebook", "    * Twitter", "Accessibility statement", "Privacy Policy",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(_PARISE)
+
+
+def test_rendered_page_whose_rail_heading_sits_above_the_article_keeps_the_article():
+    # A standfirst, then a "More on ..." rail with numbered teasers, then the article.
+    article = [
+        "Three years ago, over breakfast, my friend handed me a novel about a quest that, unknown to both of us, would "
+        "send me on a quest of my own to find out why its author had disappeared from the shelves.",
+        "The novel is an unfolding cabinet of wonders, written over a decade before fantasy epics of its kind became "
+        "bestsellers, and it won a major award in the year it was published.",
+        "I wanted to buy a copy, but it was out of print, and used copies of the paperback were selling online for far "
+        "more than the cover price, which struck me as strange for a prize-winning book.",
+        "It would take me eighteen months to answer my questions, and the answers took me to the writer's family, his "
+        "friends and the editors who had tried for years to bring his books back.",
+    ]
+    dump = "\n".join([
+        "Skip to the content", "Sign In", "My Account", "Menu",
+        "News & Politics Culture Technology Business Human Interest Search", "Wide Angle",
+        "The Disappearance of a Science Fiction Writer",
+        "I wanted to learn why a beloved writer fell into obscurity after his death. I didn't expect the answer.",
+        "By Isaac Butler", "Nov 15, 2019 5:45 AM",
+        "More on Slate Book Review",
+        "1. How to Turn a Punishment Bureaucracy Into a Justice System",
+        "2. The 50 Best Nonfiction Books of the Past 25 Years",
+        *article,
+        "Books Fantasy Science Fiction", "Follow Us", "Facebook Twitter Instagram RSS Feed",
+        "We Need to Talk About Your Ad Blocker",
+        "This site relies on advertising to support our journalism. If you value our work, please disable your ad blocker.",
+    ])
+    ext = clean_text(dump)
+    assert all(p in ext.text for p in article)
+    assert "Punishment Bureaucracy" not in ext.text and "ad blocker" not in ext.text
+
+
+def test_rendered_page_with_related_box_inside_the_article_keeps_both_halves():
+    first = [
+        "The band will unite with its former frontman for a 2020 North American tour celebrating the group's 50th "
+        "anniversary, the musicians announced on stage in Nashville on Monday night.",
+        "The singers and guitarists will be joined by the keyboard player for the first time since the band's last "
+        "reunion, and the trek will feature songs from every era of the group's history.",
+    ]
+    second = [
+        "Dressed in black, the white-haired keyboard player took his place at the piano and led the band through two "
+        "of its biggest hits as the crowd rose to its feet at the end of the night.",
+        "Tickets for the 50th anniversary tour go on sale to the general public starting Friday, December 6th, and the "
+        "band's current tour continues in South Carolina on Tuesday.",
+    ]
+    dump = "\n".join([
+        "Rolling Stone", "Send Us a Tip", "Subscribe", "Menu", "Get The Magazine",
+        "The best in culture from a cultural icon. Subscribe now for more from the authority on music and entertainment.",
+        "Newsletter Signup", "Sign up for our newsletter and go inside the world of music, culture and entertainment.",
+        "Home Music Music News", "November 19, 2019 12:04AM ET",
+        *first, "Related", "Lighting Up With the Stars of a Comedy Film",
+        "Guitarist Talks New Album, Touring and Retirement", "Related", "21 Amazing Musical Cameos",
+        *second, "Trending", "1. Rock Bands Set 2020 Stadium Tour", "2. Director on the Future of the Franchise",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(first + second)
+
+
+def test_rendered_page_cookie_banner_and_footer_links_are_not_article():
+    article = [
+        "The regional council voted on Thursday to expand the bus network to the three towns north of the river, "
+        "ending a decade of complaints from commuters who drive to the nearest station.",
+        "The new lines will run every twenty minutes at peak times and every hour at night, the council said, and "
+        "will be paid for by a fare increase of ten cents that takes effect in March.",
+        "Opponents said the fare increase would hit the poorest riders hardest, but the plan passed by nine votes to "
+        "four after a debate that lasted more than three hours.",
+    ]
+    dump = "\n".join([
+        "We use cookies to improve your experience on our site and to show you relevant advertising. By continuing to "
+        "use this website you agree to our use of cookies.",
+        "Accept", "Manage preferences", "Council expands bus network north of the river", *article,
+        "Share on Facebook", "Share on Twitter", "Contact us", "About us", "Accessibility statement", "Sitemap",
+        "Terms and conditions", "Cookie policy",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)
+
+
+def test_rendered_blog_post_ends_at_its_comments():
+    post = ("Our goal with hosting quarterly open threads is to give blog readers an opportunity to publicly raise "
+            "comments or questions about our research or related topics in the comments section below.")
+    dump = "\n".join([
+        "Home", "The Blog", "September open thread", "  * Previous Post", "  * Next Post",
+        "September 10, 2018 | by Catherine", post, "You can view our June open thread here.",
+        "Posted in Open thread | Permalink | 10 Comments", "Comments",
+        "  * Milan on September 12, 2018 at 4:47 pm said:",
+        "Any update on how the follow-up paper will affect the recommendation for the charity's cash programme?",
+        "  * Catherine on September 13, 2018 at 5:23 pm said:",
+        "We haven't yet reviewed the paper, but plan to consider it as part of our year-end review of cash transfers "
+        "and will publish what we find in the new year.",
+    ])
+    ext = clean_text(dump)
+    assert post in ext.text and "said:" not in ext.text and "year-end review" not in ext.text
+
+
+@pytest.mark.parametrize("text", [
+    "Text of the story.\n\nCNN's Jane Smith contributed to this report.",
+    "Text.\n\nReuters’ Jane Smith and John Doe in London contributed.",
+    "x " * 2000 + "AP's Jane Smith CONTRIBUTED to this story.",
+    "A story nobody contributed to from a wire.",
+    "The AP's reporting was widely shared.",
+])
+def test_find_credit_literal_guard_changes_nothing(text):
+    import re
+    from transforms.extract import text as textmod
+
+    def unguarded(t):
+        head, tail = t[:2500], (t[-1500:] if len(t) > 2500 else "")
+        for pattern in textmod._CREDIT_RES:
+            m = pattern.search(head) or (pattern.search(tail) if tail else None)
+            if m:
+                return textmod._OUTLETS[re.sub(r"\s+", " ", m.group(1).lower())]
+        return None
+
+    assert find_credit(text) == unguarded(text)

@@ -181,6 +181,7 @@ class _Line:
     words: list
     prose: bool = False
     score: float = 0.0
+    topical: bool = False  # prose sharing the article's core vocabulary
     item: bool = False  # a list item (its bullet or number removed from ``text``)
 
 
@@ -312,6 +313,7 @@ def _score(lines: Sequence[_Line]) -> None:
             # Off-topic prose is still prose: barely positive, so it joins the article only when it
             # sits right beside it (a closing line) and never carries the span across a teaser rail.
             ln.score = weight * (1.0 if overlap >= 0.25 else (0.3 if overlap >= 0.1 else 0.05))
+            ln.topical = overlap >= 0.25
         else:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
@@ -336,6 +338,48 @@ def _best_span(lines: Sequence[_Line]) -> tuple:
         if run > best:
             best, best_span = run, (start, i + 1)
     return best_span
+
+
+#: An inline box (related links, a newsletter prompt) this many short lines long can sit inside the article.
+MAX_GAP_LINES = 6
+#: ... when the text beyond it is on-topic prose worth at least this much score.
+MIN_GLUED_SCORE = 3.0
+
+
+def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
+    """Extend the span over short gaps of non-prose lines to on-topic prose beyond them.
+
+    Kadane stops at an inline box of links inside the article when the part on one side of
+    it is short; the article's text on the far side shares its vocabulary, a teaser rail does
+    not. Never across a comments heading.
+    """
+    def reach(edge: int, step: int) -> Optional[int]:
+        j, gap = edge, 0
+        while 0 <= j < len(lines) and not lines[j].prose and gap < MAX_GAP_LINES:
+            if lines[j].kind == "boundary" and _TAIL_RE.match(lines[j].text):
+                return None
+            j, gap = j + step, gap + 1
+        if not (0 <= j < len(lines)) or not lines[j].topical:
+            return None
+        run, best, k, best_k = 0.0, 0.0, j, None
+        while 0 <= k < len(lines) and run >= 0:
+            if lines[k].kind == "boundary" and _TAIL_RE.match(lines[k].text):
+                break
+            run += lines[k].score
+            if run > best:
+                best, best_k = run, k
+            k += step
+        return best_k if best >= MIN_GLUED_SCORE else None
+
+    while True:
+        after = reach(end, 1)
+        if after is not None:
+            end = after + 1
+            continue
+        before = reach(start - 1, -1)
+        if before is None:
+            return start, end
+        start = before
 
 
 def _normalise(line: str) -> str:
@@ -392,7 +436,7 @@ def clean_text(
 
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
     _score(lines)
-    start, end = _best_span(lines)
+    start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start)
     kept, seen = [], set()
     under_rail = False
