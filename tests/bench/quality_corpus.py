@@ -223,6 +223,9 @@ def _set_utf8(tree) -> None:
     head.insert(0, lxml.html.Element("meta", charset="utf-8"))
 
 
+_SLOTS: Dict[tuple, tuple] = {}
+
+
 def place_body(template: AebPage, headline: str, body: str) -> str:
     """``template``'s page with ``body`` (paragraphs split on blank lines) in its article slot.
 
@@ -232,8 +235,14 @@ def place_body(template: AebPage, headline: str, body: str) -> str:
     """
     import lxml.html
     tree = _parse(template.html)
-    slot, counts = find_slot(tree, template.gold)
-    for el in _stray_gold(tree, slot, counts):
+    root = tree.getroottree()
+    key = (template.id12, len(template.html), hash(template.gold))
+    if key not in _SLOTS:  # where the slot is depends on the page alone: find it once per page
+        slot, counts = find_slot(tree, template.gold)
+        _SLOTS[key] = (root.getpath(slot), [root.getpath(el) for el in _stray_gold(tree, slot, counts)])
+    slot_path, stray_paths = _SLOTS[key]
+    slot = root.xpath(slot_path)[0]
+    for el in [root.xpath(p)[0] for p in stray_paths]:
         el.drop_tree()
     tail, attrib = slot.tail, dict(slot.attrib)
     slot.clear()
@@ -309,7 +318,17 @@ def make_edited(body: str, r: random.Random, drop: float = 1 / 3, change: float 
     paras = [_sentences(p) for p in body.split("\n\n")]
     index = [(i, j) for i, p in enumerate(paras) for j in range(len(p))]
     n_drop = min(len(index) - 2, round(len(index) * drop)) if len(index) > 2 else 0
-    dropped = set(r.sample(index, n_drop)) if n_drop > 0 else set()
+    # Sentences in a random order; one that would take the cut past 40% of the words is kept
+    # (a page whose "sentence" is a whole table must not lose most of its text).
+    total = sum(len(s.split()) for p in paras for s in p)
+    dropped, cut = set(), 0
+    for i, j in r.sample(index, len(index)):
+        if len(dropped) >= n_drop:
+            break
+        w = len(paras[i][j].split())
+        if cut + w <= 0.4 * total:
+            dropped.add((i, j))
+            cut += w
     out = []
     for i, p in enumerate(paras):
         kept = []
