@@ -152,6 +152,10 @@ def score(labels: Sequence[qc.QualityDoc], cluster_of: Dict[str, str],
             if event_of is not None:
                 row["joined_event"] = sum(1 for d in docs if event_of.get(d.file) is not None
                                           and event_of.get(d.file) == event_of.get(d.parent))
+            row["not_joined"] = [
+                {"file": d.file, "fmt": d.fmt, "parent": d.parent, "page": d.source_page, "template": d.template,
+                 "lost": pred[d.file] is None or pred[d.parent] is None}
+                for d in docs if pred[d.file] is None or pred[d.file] != pred[d.parent]]
         out["kinds"][kind] = row
     syn = [d for d in labels if d.kind in SYNDICATION]
     out["pairs"] = dataclasses.asdict(pair_scores([d.story for d in syn],

@@ -51,6 +51,8 @@ STOPWORDS = frozenset(
 
 _WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*", re.UNICODE)
 _TERMINAL = tuple('.!?"”’\'»)。！？」』')
+# A sentence may also end in a colon when it leads into what follows ("... (all times local):").
+_PROSE_END = _TERMINAL + (":", "：")
 
 # A boundary line ends the article: what follows is the page's rail or footer.
 _BOUNDARY_RE = re.compile(
@@ -259,8 +261,11 @@ RAIL_HEADING_SCORE = -4.0
 
 
 def _shouting(text: str) -> bool:
-    """All capitals (a promo or banner); str methods only, this runs on every candidate line."""
-    return text.isupper() and len(text) >= 20
+    """All capitals (a promo or banner). ``isupper`` first: it is cheap, and also true of a Korean or
+    Chinese line with one acronym in it, so the capitals must also be most of the line."""
+    if len(text) < 20 or not text.isupper():
+        return False
+    return sum(1 for c in text if c.isupper()) >= 0.5 * sum(1 for c in text if not c.isspace())
 
 
 def _is_prose(line: _Line) -> bool:
@@ -270,7 +275,7 @@ def _is_prose(line: _Line) -> bool:
     if _shouting(line.text):  # promos and section banners, not sentences
         return False
     stop = sum(w in STOPWORDS for w in line.words) / n
-    terminal = line.text.rstrip().endswith(_TERMINAL)
+    terminal = line.text.rstrip().endswith(_PROSE_END)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
 
