@@ -15,7 +15,7 @@ flattened to text, so this module finds the article span from the lines alone:
 3. The article span is the maximum-scoring run of lines (Kadane), so a teaser
    rail of one-sentence summaries separated by captions and timestamps scores
    below zero and ends the span, while a short subheading between two
-   paragraphs does not. Runs of three or more short lines (menus, link lists)
+   paragraphs does not. Runs of four or more short lines (menus, link lists)
    cost more per line than a lone subheading; a rail heading ("Related", "Most
    Popular") costs a lot but can be crossed by a long article on both sides,
    and the teasers under it are then left out.
@@ -254,8 +254,9 @@ def classify_line(text: str) -> str:
 
 #: A comments heading only ends the article after this many words of prose.
 TAIL_AFTER_WORDS = 40
-#: What one line of a run of three or more short non-prose lines costs, against a lone one.
+#: What one line of a run of ``RUN_MIN_LINES`` or more short non-prose lines (a menu) costs, against a lone one.
 RUN_PENALTY = 1.5
+RUN_MIN_LINES = 4
 #: What a rail heading ("Related", "Most Popular") costs in the span search.
 RAIL_HEADING_SCORE = -4.0
 
@@ -326,7 +327,7 @@ def _score(lines: Sequence[_Line]) -> None:
     run_start = 0
     for i in range(len(lines) + 1):
         if i == len(lines) or lines[i].score >= 0:
-            if i - run_start >= 3:
+            if i - run_start >= RUN_MIN_LINES:
                 for ln in lines[run_start:i]:
                     if ln.kind != "boundary":
                         ln.score *= RUN_PENALTY
