@@ -76,6 +76,18 @@ def test_seed_000_credit_from_shared_with_partner():
     ("Firefighters battle the blaze near the highway on Monday. (Jane Doe/Getty Images)", "cruft"),
     ("Sign up for our free morning newsletter and get the news in your inbox.", "cruft"),
     ("The agency said it would subscribe to the new rules, officials told reporters.", "text"),
+    # Real pages rendered to text
+    ("[ 167 comments ]", "boundary"),
+    ("Top Rated Comments", "boundary"),
+    ("2 days ago at 07:52 am", "cruft"),
+    ("Skip to the content", "cruft"),
+    ("Click to share on Facebook (Opens in new window)", "cruft"),
+    ("Accessibility statement", "cruft"),
+    ("We use cookies to improve your experience on our site.", "cruft"),
+    ("As you comment, please be respectful of other commenters and other viewpoints.", "cruft"),
+    ("Slate relies on advertising to support our journalism. If you value our work, please disable your ad blocker.",
+     "cruft"),
+    ("Readers said the comments section was the best part of the site.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind
@@ -274,3 +286,33 @@ def test_find_credit_literal_guard_changes_nothing(text):
         return None
 
     assert find_credit(text) == unguarded(text)
+
+
+def test_rendered_forum_style_comments_after_a_bracketed_count_are_not_the_article():
+    article = [
+        "Following the larger model, the company plans to release a new smaller laptop with a redesigned keyboard in "
+        "the first half of next year, according to a report from a supply chain publication.",
+        "The report claims the display size will remain the same, although given the source we would not rule out a "
+        "slightly larger screen with thinner bezels like the one on the bigger model.",
+        "An analyst has previously predicted that the company will move its entire notebook lineup to the new keyboard "
+        "design by the end of next year, after years of complaints about the old one.",
+    ]
+    comments = [
+        "I agree but it begs the question of who was really in charge of the company all those years, the designer or "
+        "the chief executive, because somebody had to sign off on that keyboard.",
+        "Before he died, the founder gave the designer a tremendous amount of veto power inside the company, and that "
+        "power did not go away when the new chief executive took over, at least not for a long time.",
+        "Again, this is conjecture on my part, I have no insider knowledge and only a few links to back up my assertion, "
+        "but it is the only explanation that makes sense to me after all these years of watching them.",
+        "These sorts of working relationships are fragile, egocentric and not prone to longevity, and the designer no "
+        "longer has that power, which is why we are finally getting a keyboard that works.",
+    ]
+    dump = "\n".join([
+        "Front Page", "Roundups", "Guides", "13-Inch Laptop With New Keyboard Expected in First Half of 2020",
+        "Monday November 18, 2019 7:39 am PST by Joe Rossignol", *article,
+        "Tag: DigiTimes", "[ 167 comments ]", "Top Rated Comments",
+        "2 days ago at 07:52 am", comments[0], comments[1], "2 days ago at 07:47 am", comments[2], comments[3],
+        "[ Read All Comments ]",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)

@@ -56,7 +56,7 @@ _PROSE_END = _TERMINAL + (":", "：")
 
 # A boundary line ends the article: what follows is the page's rail or footer.
 _BOUNDARY_RE = re.compile(
-    r"""^(?:\d+\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|
+    r"""^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|
     popular\s+posts(?:\s+from\s+this\s+blog)?|related(?:\s+(?:articles?|stories|posts|coverage|content|news|links|topics))?|
     more\s+(?:stories|news|from|on|headlines|to\s+explore|in)\b.*|sponsored(?:\s+(?:content|articles?|stories|links|posts))?|
     recommended(?:\s+(?:for\s+you|stories|reading|articles))?|you\s+(?:may|might)\s+(?:also\s+)?like|
@@ -70,7 +70,7 @@ _BOUNDARY_RE = re.compile(
 
 # Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
 _TAIL_RE = re.compile(
-    r"^(?:\d+\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
+    r"^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
     r"\s*:?\s*$", re.IGNORECASE)
 
 # A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
@@ -114,7 +114,7 @@ _CRUFT = [
         (r"(?:'s)?\s+profile\s+picture$", ("profile",)),
         (r"^(?:copyright|©|\(c\))\s", None),
         (r"all rights reserved", ("all rights reserved",)),
-        (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago$", None),
+        (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago(?:$|\s+(?:at|on)\s.{0,30}$)", None),
         (r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d", None),
         (r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$", None),
         (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
@@ -234,11 +234,20 @@ def find_credit(text: str, byline: Optional[str] = None) -> Optional[str]:
 MAX_CRUFT_CHARS = 600
 
 
+def _unbracket(text: str) -> str:
+    """A heading without the brackets some sites put round it: "[ 167 comments ]"."""
+    return text.strip("[]() ") if text[:1] in "[(" else text
+
+
+def _is_tail(text: str) -> bool:
+    return bool(_TAIL_RE.match(_unbracket(text)))
+
+
 def classify_line(text: str) -> str:
     """One of "boundary", "cruft", "byline" or "text" for a single stripped line."""
     if len(text) > MAX_CRUFT_CHARS:
         return "text"
-    if _BOUNDARY_RE.match(text):
+    if _BOUNDARY_RE.match(_unbracket(text)):
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
@@ -362,14 +371,14 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
     def reach(edge: int, step: int) -> Optional[int]:
         j, gap = edge, 0
         while 0 <= j < len(lines) and not lines[j].prose and gap < MAX_GAP_LINES:
-            if lines[j].kind == "boundary" and _TAIL_RE.match(lines[j].text):
+            if lines[j].kind == "boundary" and _is_tail(lines[j].text):
                 return None
             j, gap = j + step, gap + 1
         if not (0 <= j < len(lines)) or not lines[j].topical:
             return None
         run, best, k, best_k = 0.0, 0.0, j, None
         while 0 <= k < len(lines) and run >= 0:
-            if lines[k].kind == "boundary" and _TAIL_RE.match(lines[k].text):
+            if lines[k].kind == "boundary" and _is_tail(lines[k].text):
                 break
             run += lines[k].score
             if run > best:
@@ -436,7 +445,7 @@ def clean_text(
     for i, ln in enumerate(lines):
         if ln.prose:
             seen_words += len(ln.words)
-        elif ln.kind == "boundary" and seen_words >= TAIL_AFTER_WORDS and _TAIL_RE.match(ln.text):
+        elif ln.kind == "boundary" and seen_words >= TAIL_AFTER_WORDS and _is_tail(ln.text):
             lines = lines[:i]
             break
 
