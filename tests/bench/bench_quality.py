@@ -9,7 +9,8 @@ Needs the shared data (``ROOT/../shared/data`` or ``$STORYWIRE_DATA``, see
 
 1. Text-dump cleaner on real pages: the 181 AEB pages rendered to text with inscriptis,
    ``clean_text`` against each page's gold body (token F1, ``bench_extract.token_prf``),
-   beside trafilatura on the same text wrapped one ``<p>`` per line; time per document.
+   beside trafilatura on the same text wrapped one ``<p>`` per line; time per document (and, with
+   ``QUALITY_BASE_REF``, clean_text as it was at that git ref, timed interleaved with the current one).
 2. Real-page corpus (``quality_corpus.build_corpus``): originals, copies, briefs and edited
    reposts in other real pages' article slots (half rendered to text), and the rewrites set.
    The pipeline runs on it as a subprocess (``python -m pipeline run``); its articles and
@@ -30,6 +31,7 @@ Environment:
     QUALITY_GEN_DOCS   size of the generated corpus (default 1000; 0 skips it)
     QUALITY_ARGS       extra ``pipeline run`` flags
     QUALITY_KEEP=1     keep the temporary corpora and outputs
+    QUALITY_BASE_REF   a git ref: score and time clean_text as it was there beside the current one
 """
 from __future__ import annotations
 
@@ -76,21 +78,46 @@ def _wrap_lines(text: str) -> str:
     return f"<html><body>{body}</body></html>"
 
 
-def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 3) -> dict:
-    """clean_text vs trafilatura(<p> per line) on every AEB page rendered to text."""
+def cleaner_at(ref: str):
+    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one."""
+    import importlib.util
+    import subprocess
+    source = subprocess.run(["git", "show", f"{ref}:transforms/extract/text.py"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp(prefix="storywire-cleaner-")) / "text_at_ref.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("text_at_ref", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["text_at_ref"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Optional[str] = None) -> dict:
+    """clean_text vs trafilatura(<p> per line) on every AEB page rendered to text.
+
+    With ``base_ref``, clean_text as it was at that git ref is scored too, and both are timed
+    interleaved (best of ``repeats`` passes each, alternating which goes first), so a shared
+    machine's load hits both alike.
+    """
     import trafilatura
 
-    from transforms.extract.text import clean_text
+    from transforms.extract import text as current
 
     ids = sorted(aeb)
     dumps = {i: qc.render_text(aeb[i].html) for i in ids}
-    best = float("inf")
-    outputs = {}
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for i in ids:
-            outputs[i] = clean_text(dumps[i]).text
-        best = min(best, time.perf_counter() - t0)
+    cleaners = {"clean_text": current.clean_text}
+    if base_ref:
+        cleaners[f"clean_text at {base_ref}"] = cleaner_at(base_ref).clean_text
+    best = {name: float("inf") for name in cleaners}
+    outputs = {name: {} for name in cleaners}
+    for r in range(repeats):
+        names = list(cleaners) if r % 2 == 0 else list(reversed(cleaners))
+        for name in names:
+            t0 = time.perf_counter()
+            for i in ids:
+                outputs[name][i] = cleaners[name](dumps[i]).text
+            best[name] = min(best[name], time.perf_counter() - t0)
     t0 = time.perf_counter()
     traf = {i: trafilatura.extract(_wrap_lines(dumps[i])) or "" for i in ids}
     traf_s = time.perf_counter() - t0
@@ -105,8 +132,9 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 3) -> dict:
                                   "gold_words": len(qc.words(aeb[i].gold))} for i in bad},
                 "per_page_f1": {i: round(v, 4) for i, v in f1.items()}}
 
-    return {"pages": len(ids), "clean_text": summary(outputs), "trafilatura": summary(traf),
-            "clean_text_ms_per_doc": best / len(ids) * 1000, "trafilatura_ms_per_doc": traf_s / len(ids) * 1000}
+    rows = {name: {**summary(outputs[name]), "ms_per_doc": best[name] / len(ids) * 1000} for name in cleaners}
+    rows["trafilatura(<p> per line)"] = {**summary(traf), "ms_per_doc": traf_s / len(ids) * 1000}
+    return {"pages": len(ids), "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,15 +287,16 @@ def _mark(ok: bool) -> str:
 def report(res: dict) -> str:
     lines = []
     cl = res["cleaner"]
-    c, t = cl["clean_text"], cl["trafilatura"]
+    c = cl["rows"]["clean_text"]
     lines.append(f"\n1. Text-dump cleaner on {cl['pages']} real pages rendered to text (inscriptis), token F1 "
                  "against the gold body")
     lines.append(f"  {'extractor':<34} {'mean F1':>8} {'median':>7} {'<50 words or F1<0.5':>20} "
                  f"{'<30 words':>10} {'ms/doc':>7}")
-    lines.append(f"  {'clean_text':<34} {c['mean_f1']:>8.3f} {c['median_f1']:>7.3f} {c['bad']:>20} "
-                 f"{c['under_30_words']:>10} {cl['clean_text_ms_per_doc']:>7.2f}")
-    lines.append(f"  {'trafilatura(<p> per line)':<34} {t['mean_f1']:>8.3f} {t['median_f1']:>7.3f} {t['bad']:>20} "
-                 f"{t['under_30_words']:>10} {cl['trafilatura_ms_per_doc']:>7.2f}")
+    for name, row in cl["rows"].items():
+        lines.append(f"  {name:<34} {row['mean_f1']:>8.3f} {row['median_f1']:>7.3f} {row['bad']:>20} "
+                     f"{row['under_30_words']:>10} {row['ms_per_doc']:>7.2f}")
+    lines.append("  targets: no page under 30 words (the pipeline's too_short), mean F1 up, no slower per document"
+                 + ("" if len(cl["rows"]) > 2 else " (set QUALITY_BASE_REF=<git ref> to measure against an older one)"))
     worst = sorted(c["bad_pages"].items(), key=lambda kv: kv[1]["f1"])[:8]
     if worst:
         lines.append("  clean_text's worst: " + "; ".join(
@@ -358,7 +387,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         aeb = qc.load_aeb(root)
         _log(f"loaded {len(aeb)} AEB pages; measuring the text-dump cleaner ...")
-        res["cleaner"] = bench_cleaner(aeb)
+        res["cleaner"] = bench_cleaner(aeb, base_ref=os.environ.get("QUALITY_BASE_REF") or None)
         t0 = time.perf_counter()
         corpus = qc.build_corpus(root, seed=seed, aeb=aeb)
         labels = qc.write_corpus(corpus, aeb, work / "real")
