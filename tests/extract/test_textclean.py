@@ -78,6 +78,7 @@ def test_seed_000_credit_from_shared_with_partner():
     ("The agency said it would subscribe to the new rules, officials told reporters.", "text"),
     # Real pages rendered to text
     ("[ 167 comments ]", "boundary"),
+    ("6 thoughts on “How to Adopt an Online Leader Success Mindset”", "boundary"),
     ("Top Rated Comments", "boundary"),
     ("2 days ago at 07:52 am", "cruft"),
     ("Skip to the content", "cruft"),
@@ -316,3 +317,25 @@ def test_rendered_forum_style_comments_after_a_bracketed_count_are_not_the_artic
     ])
     ext = clean_text(dump)
     assert ext.text == "\n\n".join(article)
+
+
+def test_short_article_on_a_blog_page_beats_the_long_comments_under_it():
+    article = [
+        "Binge eating disorder is considered the most common eating disorder in the United States, and it affects "
+        "both men and women of every age, according to the national health survey published this year.",
+        "It is about more than food: it is a recognized psychological condition, and people with the disorder may "
+        "need a treatment plan drawn up by a doctor to deal with it in the long run.",
+    ]
+    comment = ("When I started out, making my website live was the scary level, {}. Fortunately I had already been "
+               "blogging for six months, so the next step did not feel so strange to me and my readers.")
+    dump = "\n".join([
+        "Home", "Blog", "Workshops", "Pamela Wilson", "Check out my free workshops. Pick your topic and start watching now:",
+        "Pamela Wilson", "How to Overcome Binge Eating", *article, "Pamela Wilson",
+        "Pamela Wilson is an online educator, author, keynote speaker and the founder of a brand consultancy.",
+        "6 thoughts on “How to Overcome Binge Eating”", "August 22, 2018 at 5:57 am",
+        *[comment.format(name) for name in ("Pamela", "Mary", "Bo", "Ann")], "Pamela Wilson",
+        "Yes! We all have our own comfort and discomfort continuum, don't we? And things become simpler over time.",
+    ])
+    ext = clean_text(dump)
+    assert all(p in ext.text for p in article)
+    assert "scary level" not in ext.text and "Pamela Wilson" not in ext.text.split("\n\n")

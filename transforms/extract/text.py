@@ -56,7 +56,8 @@ _PROSE_END = _TERMINAL + (":", "：")
 
 # A boundary line ends the article: what follows is the page's rail or footer.
 _BOUNDARY_RE = re.compile(
-    r"""^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|
+    r"""^\d+\s+(?:thoughts?|responses?|repl(?:y|ies)|comments?)\s+(?:on|to)\s.{1,200}$|
+    ^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|
     popular\s+posts(?:\s+from\s+this\s+blog)?|related(?:\s+(?:articles?|stories|posts|coverage|content|news|links|topics))?|
     more\s+(?:stories|news|from|on|headlines|to\s+explore|in)\b.*|sponsored(?:\s+(?:content|articles?|stories|links|posts))?|
     recommended(?:\s+(?:for\s+you|stories|reading|articles))?|you\s+(?:may|might)\s+(?:also\s+)?like|
@@ -70,6 +71,7 @@ _BOUNDARY_RE = re.compile(
 
 # Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
 _TAIL_RE = re.compile(
+    r"^\d+\s+(?:thoughts?|responses?|repl(?:y|ies)|comments?)\s+(?:on|to)\s.{1,200}$|"
     r"^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
     r"\s*:?\s*$", re.IGNORECASE)
 
@@ -434,6 +436,16 @@ def clean_text(
         ln = _Line(stripped, kind, words_of(stripped), item=bool(item))
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
+
+    # A short line the page repeats three times or more (an author's name over every comment, "Reply",
+    # a section label) is chrome; a headline is repeated at most twice (title and heading).
+    short_seen: dict = {}
+    for ln in lines:
+        if ln.kind == "text" and not ln.prose and len(ln.words) < 8:
+            short_seen[ln.text] = short_seen.get(ln.text, 0) + 1
+    for ln in lines:
+        if short_seen.get(ln.text, 0) >= 3 and ln.kind == "text" and not ln.prose:
+            ln.kind = "cruft"
 
     if not any(ln.prose for ln in lines):
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
