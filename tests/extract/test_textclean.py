@@ -339,3 +339,42 @@ def test_short_article_on_a_blog_page_beats_the_long_comments_under_it():
     ext = clean_text(dump)
     assert all(p in ext.text for p in article)
     assert "scary level" not in ext.text and "Pamela Wilson" not in ext.text.split("\n\n")
+
+
+def test_rendered_headline_and_summary_teasers_under_a_rail_heading_are_not_the_article():
+    teasers = [
+        "Attention, Deal-Hunters: Here Are The Top Health And Fitness Deals In DetroitIn the market to save some "
+        "money on health and fitness? Hoodline crunched the numbers to find the top deals in Detroit.",
+        "The 4 Best Vegan Spots In DetroitHoodline crunched the numbers to find the top vegan spots around Detroit, "
+        "using both Yelp data and our own secret sauce to produce a ranked list.",
+        "Say Cheese? Detroit's Top 3 Cheese ShopsWondering where to find the best cheese near you? Hoodline crunched "
+        "the numbers to find the top cheese shops in Detroit, using both Yelp data and our own secret sauce.",
+        "Detroit's 5 Best Spots For DessertsNeed more desserts in your life? Hoodline crunched the numbers to find the "
+        "top dessert spots in Detroit, using both Yelp data and our own secret sauce to produce a ranked list.",
+    ]
+    article = [
+        "ST. JOSEPH, Mich. (AP) — Michigan health authorities are reporting a sixth death linked to a rare "
+        "mosquito-borne virus that has sickened people in the south-west of the state this year.",
+        "County health officials said Monday the victim was one of two people who contracted the virus in "
+        "September, and that the other patient is recovering at home.",
+        "The state's chief medical executive says the risk from the virus continues until the first hard frost, "
+        "and urged residents to avoid being outdoors at dusk.",
+    ]
+    dump = "\n".join(["CBS Detroit", "News", "Sports", "Latest Headlines", *teasers, "Watch Now", "Live TV",
+                      "Michigan Officials: 6th Fatality Linked To Virus Reported", *article,
+                      "© 2019 Associated Press. All Rights Reserved.", "Comments", "Most Viewed"])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)
+
+
+def test_read_more_button_inside_the_article_does_not_end_it():
+    first = ["Hong Kong (CNN Business) A muddled view of trade talks once again seems to be weighing on investors "
+             "across the region, as the major indexes opened mixed on Tuesday morning.",
+             "Japan's Nikkei declined 0.3%, while South Korea's Kospi fell 0.5%, and Hong Kong's Hang Seng started in "
+             "the red before trading up about 1% later in the morning session."]
+    rest = ["US stock futures were last trading slightly positive during Asian trading hours after recording small "
+            "losses earlier in the week, as traders waited for news from the trade talks.",
+            "A breakthrough in the trade deal has remained just out of reach for quite some time, and the two "
+            "presidents have yet to agree on when and where they would sign it."]
+    dump = "\n".join(["Markets", "Tech", "Media", *first, "Read More", *rest, "Paid Content", "Search"])
+    assert clean_text(dump).text == "\n\n".join(first + rest)

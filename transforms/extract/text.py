@@ -75,6 +75,9 @@ _TAIL_RE = re.compile(
     r"^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
     r"\s*:?\s*$", re.IGNORECASE)
 
+# "Read more" is as often a button that unfolds the rest of the article as a rail's heading.
+_EXPANDER_RE = re.compile(r"^(?:read|see|show)\s+more\s*:?$", re.IGNORECASE)
+
 # A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
 _ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣o-]|\d{1,3}[.)])\s+(?=\S)")
 _HAS_WORD_RE = re.compile(r"\w")
@@ -270,6 +273,8 @@ RUN_PENALTY = 1.5
 RUN_MIN_LINES = 4
 #: What a rail heading ("Related", "Most Popular") costs in the span search.
 RAIL_HEADING_SCORE = -4.0
+#: A rail holds at most this many teaser paragraphs in a row.
+RAIL_MAX_LINES = 8
 
 
 def _shouting(text: str) -> bool:
@@ -335,6 +340,23 @@ def _score(lines: Sequence[_Line]) -> None:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
             ln.score = -1.5
+    # The prose right under a rail heading, up to the first short line, is that rail's teasers
+    # (a "Latest Headlines" box of headline-and-summary lines), however on-topic they are together;
+    # unless it runs on for more than RAIL_MAX_LINES paragraphs: then the heading was an inline
+    # "Read more" and the article goes on under it.
+    run: list = []
+    for ln in list(lines) + [None]:
+        if ln is not None and ln.kind == "boundary":
+            run = [] if _EXPANDER_RE.match(ln.text) else [ln]
+        elif run and ln is not None and ln.prose:
+            run.append(ln)
+        elif run and ln is not None and ln.kind == "cruft":
+            continue
+        else:
+            if 1 < len(run) <= RAIL_MAX_LINES + 1:
+                for teaser in run[1:]:
+                    teaser.score, teaser.topical = -1.0, False
+            run = []
     run_start = 0
     for i in range(len(lines) + 1):
         if i == len(lines) or lines[i].score >= 0:
