@@ -378,3 +378,13 @@ def test_read_more_button_inside_the_article_does_not_end_it():
             "presidents have yet to agree on when and where they would sign it."]
     dump = "\n".join(["Markets", "Tech", "Media", *first, "Read More", *rest, "Paid Content", "Search"])
     assert clean_text(dump).text == "\n\n".join(first + rest)
+
+
+def test_short_sentences_in_other_languages_read_as_prose():
+    article = ["Nesta página você terá sempre a classificação atualizada da NASCAR até a última corrida!",
+               "Coloque nos seus favoritos e venha sempre conferir a classificação da NASCAR!",
+               "Classificação final da Monster Energy NASCAR Cup Series em 2019 após 36 etapas:"]
+    dump = "\n".join(["Welcome to our EUROPEAN UNION EXPERIENCE", "Learn More", *article,
+                      "Pos. Piloto Pontos Vitórias Poles Top 5 Top 10 1 Kyle Busch 5040 5 1 17 27 2 Martin Truex Jr. 5035",
+                      "Terms of Service Privacy Notice"])
+    assert clean_text(dump).text == "\n\n".join(article)

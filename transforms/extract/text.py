@@ -49,6 +49,18 @@ STOPWORDS = frozenset(
     which while who whom why will with would you your yours said says told""".split()
 )
 
+# Function words of other languages the pages come in (pt, es, fr, it, de, nl, id): prose in them has
+# few English stopwords, and a short sentence would otherwise not read as prose.
+_FUNCTION_WORDS = STOPWORDS | frozenset(
+    """o os as um uma de do da dos das em no na nos nas por para com que não se é ou mas como mais ao à pelo pela
+    seu sua foi são ser está este esta isso el la los las un una del en y es con su sus al lo más pero fue está
+    le les une des du et qui ne pas est au aux par sur avec dans son sa ses il elle ce cette sont été il lo gli
+    di della dei delle dal nel nella e che non è per alla più ma sono anche der die das den dem des ein eine
+    einer und oder nicht ist sind mit von zu im auf für sich als auch wie bei dass het een van op te dat niet
+    met voor zijn aan ook yang dan di ke dari ini itu dengan untuk tidak ada adalah dalam akan pada juga atau
+    oleh sebagai""".split()
+)
+
 _WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*", re.UNICODE)
 _TERMINAL = tuple('.!?"”’\'»)。！？」』')
 # A sentence may also end in a colon when it leads into what follows ("... (all times local):").
@@ -291,14 +303,14 @@ def _is_prose(line: _Line) -> bool:
         return False
     if _shouting(line.text):  # promos and section banners, not sentences
         return False
-    stop = sum(w in STOPWORDS for w in line.words) / n
+    stop = sum(w in _FUNCTION_WORDS for w in line.words) / n
     terminal = line.text.rstrip().endswith(_PROSE_END)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
 
 
 def _content_words(words: Iterable[str]) -> set:
-    return {w for w in words if w not in STOPWORDS and len(w) > 2 and not w.isdigit()}
+    return {w for w in words if w not in _FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
 
 
 def _score(lines: Sequence[_Line]) -> None:
