@@ -91,7 +91,7 @@ _TAIL_RE = re.compile(
 _EXPANDER_RE = re.compile(r"^(?:read|see|show)\s+more\s*:?$", re.IGNORECASE)
 
 # A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
-_ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣o-]|\d{1,3}[.)])\s+(?=\S)")
+_ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)])\s+(?=\S)")
 _HAS_WORD_RE = re.compile(r"\w")
 
 # Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
@@ -395,6 +395,8 @@ def _best_span(lines: Sequence[_Line]) -> tuple:
 MAX_GAP_LINES = 6
 #: ... when the text beyond it is on-topic prose worth at least this much score.
 MIN_GLUED_SCORE = 3.0
+MAX_GLUES = 50
+MAX_GLUE_SCAN = 5000
 
 
 def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
@@ -413,7 +415,7 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
         if not (0 <= j < len(lines)) or not lines[j].topical:
             return None
         run, best, k, best_k = 0.0, 0.0, j, None
-        while 0 <= k < len(lines) and run >= 0:
+        while 0 <= k < len(lines) and run >= 0 and abs(k - j) < MAX_GLUE_SCAN:
             if lines[k].kind == "boundary" and _is_tail(lines[k].text):
                 break
             run += lines[k].score
@@ -422,15 +424,16 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
             k += step
         return best_k if best >= MIN_GLUED_SCORE else None
 
-    while True:
+    for _ in range(MAX_GLUES):  # bounded: a hostile dump of a million tiny segments stays linear
         after = reach(end, 1)
         if after is not None:
             end = after + 1
             continue
         before = reach(start - 1, -1)
         if before is None:
-            return start, end
+            break
         start = before
+    return start, end
 
 
 def _normalise(line: str) -> str:
