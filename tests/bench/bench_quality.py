@@ -306,8 +306,8 @@ def report(res: dict) -> str:
     has_event = res["has_event_id"]
     lines.append(f"\n2. Real-page corpus: {res['n_docs']} documents (seed {res['seed']}), pipeline "
                  f"{res['pipeline_wall_s']:.0f} s; naive baseline {res.get('naive_s', 0):.0f} s")
-    head = (f"  {'kind':<12} {'n':>4} {'html/txt':>8}  {'joined original cluster':>24} {'target':>8}  "
-            f"{'joined original event':>22} {'target':>8}  {'lost':>4}  {'naive: joined cluster':>22}")
+    head = (f"  {'kind':<12} {'n':>4} {'html/txt':>8}  {'joined original cluster':>24} {'target':<11}  "
+            f"{'joined original event':>22} {'target':<11}  {'lost':>4}  {'naive: joined cluster':>22}")
     lines.append(head)
     for kind in qc.KINDS:
         k = q["kinds"][kind]
@@ -328,8 +328,8 @@ def report(res: dict) -> str:
             else:
                 event, etarget = "n/a", (f">={TARGET_EVENT}" if kind in qc.REWRITES else "")
             naive = _frac(nv["kinds"][kind]["joined_cluster"], n) if nv else "-"
-        lines.append(f"  {kind:<12} {n:>4} {k['html']:>3}/{k['txt']:<4}  {joined:>24} {target:>8}  {event:>22} "
-                     f"{etarget:>8}  {k['lost']:>4}  {naive:>22}")
+        lines.append(f"  {kind:<12} {n:>4} {k['html']:>3}/{k['txt']:<4}  {joined:>24} {target:<11}  {event:>22} "
+                     f"{etarget:<11}  {k['lost']:>4}  {naive:>22}")
     p = q["pairs"]
     lines.append(f"  {'pair P/R/F1 (cluster level; originals, copies, briefs, edited)':<64} "
                  f"P {p['precision']:.3f} R {p['recall']:.3f} F1 {p['f1']:.3f}   target F1 >= {TARGET_PAIR_F1} "
