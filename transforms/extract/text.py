@@ -412,17 +412,18 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
             if lines[j].kind == "boundary" and _is_tail(lines[j].text):
                 return None
             j, gap = j + step, gap + 1
-        if not (0 <= j < len(lines)) or not lines[j].topical:
+        if not (0 <= j < len(lines)):
             return None
-        run, best, k, best_k = 0.0, 0.0, j, None
+        run, best, k, best_k, topical, best_topical = 0.0, 0.0, j, None, False, False
         while 0 <= k < len(lines) and run >= 0 and abs(k - j) < MAX_GLUE_SCAN:
             if lines[k].kind == "boundary" and _is_tail(lines[k].text):
                 break
             run += lines[k].score
+            topical = topical or lines[k].topical
             if run > best:
-                best, best_k = run, k
+                best, best_k, best_topical = run, k, topical
             k += step
-        return best_k if best >= MIN_GLUED_SCORE else None
+        return best_k if best >= MIN_GLUED_SCORE and best_topical else None
 
     for _ in range(MAX_GLUES):  # bounded: a hostile dump of a million tiny segments stays linear
         after = reach(end, 1)
