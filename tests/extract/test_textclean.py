@@ -388,3 +388,23 @@ def test_short_sentences_in_other_languages_read_as_prose():
                       "Pos. Piloto Pontos Vitórias Poles Top 5 Top 10 1 Kyle Busch 5040 5 1 17 27 2 Martin Truex Jr. 5035",
                       "Terms of Service Privacy Notice"])
     assert clean_text(dump).text == "\n\n".join(article)
+
+
+def test_rail_headings_in_other_languages_and_a_read_also_box():
+    article = ["E’ stato annunciato in queste ore che Netflix ospiterà il remake in computer grafica della serie "
+               "animata, con una prima stagione di dodici episodi prevista per il prossimo anno.",
+               "Gli appassionati della serie sono già sul piede di guerra, dopo il primo esperimento che non era "
+               "piaciuto a nessuno, e chiedono che la storia resti fedele al fumetto originale."]
+    after = ["Tornando al remake, il titolo provvisorio è quello della serie originale e la prima stagione dovrebbe "
+             "arrivare sulla piattaforma in estate, secondo quanto riferito dalla produzione, che non ha ancora "
+             "annunciato i doppiatori italiani né la data precisa di uscita degli episodi."]
+    teasers = ["A vida requer da gente otimismo e coragem para esperar o melhor e fazer o melhor acontecer, e o "
+               "pessimismo só faz engessar o sorriso e travar as articulações da alma.",
+               "O que une uma família é o amor, o carinho, o querer bem, e família unida é força, é certeza de apoio, "
+               "compreensão e mãos estendidas em qualquer tempo e lugar."]
+    dump = "\n".join(["Home", "Cinema", "Serie TV", *article, "Leggi anche",
+                      "I Cavalieri dello Zodiaco diventeranno un film: lo faranno i produttori de ‘Il Signore degli Anelli’?",
+                      *after, "Você pode gostar...", "Whatsapp Facebook Pint Baixar", teasers[0],
+                      "Whatsapp Facebook Pint Baixar", teasers[1], "Whatsapp Facebook Pint Baixar", "Temas"])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article + after)

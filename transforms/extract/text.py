@@ -81,6 +81,16 @@ _BOUNDARY_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# The same rail headings in the other languages the pages come in (pt, es, fr, it, de, id, ru).
+_RAIL_I18N_RE = re.compile(
+    r"^(?:voc[eê] (?:pode|tamb[eé]m pode) gostar|leia (?:tamb[eé]m|mais)|veja (?:tamb[eé]m|mais)|"
+    r"not[ií]cias relacionadas|mat[eé]rias relacionadas|mais lidas|te puede interesar|lee (?:tambi[eé]n|m[aá]s)|"
+    r"art[ií]culos relacionados|noticias relacionadas|lo m[aá]s le[ií]do|(?:[àa] )?lire aussi|sur le m[eê]me sujet|"
+    r"articles li[eé]s|les plus lus|articoli correlati|leggi anche|potrebbe interessarti|i pi[uù] letti|"
+    r"das k[oö]nnte sie (?:auch )?interessieren|mehr zum thema|lesen sie auch|[aä]hnliche artikel|meistgelesen|"
+    r"baca juga|berita terkait|artikel terkait|terpopuler|читайте также|похожие (?:статьи|новости)|"
+    r"популярное|самое читаемое)\s*[:.…]*\s*$", re.IGNORECASE)
+
 # Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
 _TAIL_RE = re.compile(
     r"^\d+\s+(?:thoughts?|responses?|repl(?:y|ies)|comments?)\s+(?:on|to)\s.{1,200}$|"
@@ -89,6 +99,11 @@ _TAIL_RE = re.compile(
 
 # "Read more" is as often a button that unfolds the rest of the article as a rail's heading.
 _EXPANDER_RE = re.compile(r"^(?:read|see|show)\s+more\s*:?$", re.IGNORECASE)
+
+# "Read also" and its translations head a box of one teaser inside the article, not a rail.
+_READ_ALSO_RE = re.compile(
+    r"^(?:(?:read|see)\s+also|also\s+read|leia\s+tamb[eé]m|veja\s+tamb[eé]m|lee\s+tambi[eé]n|(?:[àa]\s+)?lire\s+aussi|"
+    r"leggi\s+anche|lesen\s+sie\s+auch|baca\s+juga|читайте\s+также)\s*[:.…]*\s*$", re.IGNORECASE)
 
 # A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
 _ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)])\s+(?=\S)")
@@ -264,7 +279,7 @@ def classify_line(text: str) -> str:
     """One of "boundary", "cruft", "byline" or "text" for a single stripped line."""
     if len(text) > MAX_CRUFT_CHARS:
         return "text"
-    if _BOUNDARY_RE.match(_unbracket(text)):
+    if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text):
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
@@ -356,18 +371,21 @@ def _score(lines: Sequence[_Line]) -> None:
     # (a "Latest Headlines" box of headline-and-summary lines), however on-topic they are together;
     # unless it runs on for more than RAIL_MAX_LINES paragraphs: then the heading was an inline
     # "Read more" and the article goes on under it.
+    # A "Read also" box inside the article holds one teaser, and the article goes on under it.
     run: list = []
+    limit = RAIL_MAX_LINES
     for ln in list(lines) + [None]:
         if ln is not None and ln.kind == "boundary":
             run = [] if _EXPANDER_RE.match(ln.text) else [ln]
-        elif run and ln is not None and ln.prose:
+            limit = 1 if _READ_ALSO_RE.match(ln.text) else RAIL_MAX_LINES
+        elif run and ln is not None and ln.prose and len(run) <= limit:
             run.append(ln)
         elif run and ln is not None and ln.kind == "cruft":
             continue
         else:
-            if 1 < len(run) <= RAIL_MAX_LINES + 1:
+            if 1 < len(run) <= limit + 1 and (limit == 1 or ln is None or not ln.prose):
                 for teaser in run[1:]:
-                    teaser.score, teaser.topical = -1.0, False
+                    teaser.score, teaser.topical, teaser.prose = -1.0, False, False
             run = []
     run_start = 0
     for i in range(len(lines) + 1):
