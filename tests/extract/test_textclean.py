@@ -89,6 +89,11 @@ def test_seed_000_credit_from_shared_with_partner():
     ("Slate relies on advertising to support our journalism. If you value our work, please disable your ad blocker.",
      "cruft"),
     ("Readers said the comments section was the best part of the site.", "text"),
+    ("Apple logo, Apple TV, App Store and iPhone are registered trademarks of Apple Inc.", "cruft"),
+    ("The information provided on this website was originally intended for a US audience and is not medical advice.",
+     "cruft"),
+    ("These statements have not been evaluated by the Food and Drug Administration.", "cruft"),
+    ("The company said the name is a registered trademark it has used since 1998.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind

@@ -135,6 +135,12 @@ _CRUFT = [
          ("comment",)),
         (r"\b(?:enable|turn on|allow) (?:javascript|notifications)\b|\bad ?blocker\b",
          ("javascript", "notifications", "blocker")),
+        # Legal and medical disclaimers in a site's footer.
+        (r"\b(?:is|are) (?:a )?(?:registered )?trademarks? of\b", ("trademark",)),
+        (r"\bhave not been evaluated by the food and drug administration\b|\bconsult (?:your|a) (?:physician|doctor)"
+         r"\b.{0,80}\bbefore\b|\b(?:the )?(?:information|content|material) (?:provided |published )?on this "
+         r"(?:web)?site\b.{0,120}\b(?:intended|informational|advice|substitute)\b",
+         ("food and drug", "consult your", "consult a", "on this site", "on this website")),
         (r"^(?:advertisement|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue)\b",
          None),
         (r"^(?:play|watch|replay)\b.{0,40}\bvideo\b", None),
