@@ -17,12 +17,18 @@ flattened to text, so this module finds the article span from the lines alone:
    below zero and ends the span, while a short subheading between two
    paragraphs does not. Runs of four or more short lines (menus, link lists)
    cost more per line than a lone subheading; a rail heading ("Related", "Most
-   Popular") costs a lot but can be crossed by a long article on both sides,
-   and the teasers under it are then left out.
+   Popular", "Leia também") costs a lot but can be crossed by a long article on
+   both sides, and the teasers under it are then left out (``_demote_rail_teasers``).
+   A short gap of non-prose lines (an inline box) is crossed when on-topic prose
+   lies beyond it (``_glue``).
 4. A comments heading ends the article, but only once real article prose
    (``TAIL_AFTER_WORDS`` words) precedes it: a "12 Comments" link by the byline
    or a "Newsletter signup" box above the article must not end it before it
    starts.
+
+Everything here is general (line length, list shape, punctuation, position,
+repetition, vocabulary); nothing names a site. Measured on 181 real pages
+rendered to text in ``make bench-quality``.
 
 Public: ``clean_text``, ``parse_header``, ``find_credit``.
 """
@@ -31,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 from transforms.model import Extracted
 from transforms.dedup.signing import CJK
@@ -351,10 +357,7 @@ def _score(lines: Sequence[_Line]) -> None:
             for w in cw:
                 seen_in[w] = seen_in.get(w, 0) + 1
     longest = sorted((ln for ln in prose if times[ln.text] == 1), key=lambda ln: len(ln.words), reverse=True)[:4]
-    in_longest: dict = {}
-    for ln in longest:
-        for w in words_of_line[id(ln)]:
-            in_longest[w] = in_longest.get(w, 0) + 1
+    in_longest = set().union(*(words_of_line[id(ln)] for ln in longest))
     for ln in lines:
         if ln.kind in ("cruft", "byline"):
             ln.score = -1.0
@@ -373,11 +376,18 @@ def _score(lines: Sequence[_Line]) -> None:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
             ln.score = -1.5
-    # The prose right under a rail heading, up to the first short line, is that rail's teasers
-    # (a "Latest Headlines" box of headline-and-summary lines), however on-topic they are together;
-    # unless it runs on for more than RAIL_MAX_LINES paragraphs: then the heading was an inline
-    # "Read more" and the article goes on under it.
-    # A "Read also" box inside the article holds one teaser, and the article goes on under it.
+    _demote_rail_teasers(lines)
+    _penalise_runs(lines)
+
+
+def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
+    """The prose right under a rail heading, up to the first short line, is that rail's teasers.
+
+    A "Latest Headlines" box of headline-and-summary lines is on-topic with itself; it is
+    demoted unless it runs on for more than RAIL_MAX_LINES paragraphs (then the heading was
+    inline and the article goes on under it). A "Read also" box holds one teaser; "Read more"
+    is often a button that unfolds the rest of the article and demotes nothing.
+    """
     run: list = []
     limit = RAIL_MAX_LINES
     for ln in list(lines) + [None]:
@@ -393,6 +403,10 @@ def _score(lines: Sequence[_Line]) -> None:
                 for teaser in run[1:]:
                     teaser.score, teaser.topical, teaser.prose = -1.0, False, False
             run = []
+
+
+def _penalise_runs(lines: Sequence[_Line]) -> None:
+    """Each line of a run of RUN_MIN_LINES or more negative lines (a menu, a link list) costs RUN_PENALTY times more."""
     run_start = 0
     for i in range(len(lines) + 1):
         if i == len(lines) or lines[i].score >= 0:
@@ -483,7 +497,24 @@ def clean_text(
         nothing reads as an article (the caller decides what is too short).
     """
     published, first_rest, body = parse_header(text)
-    raw_lines = ([first_rest] if first_rest else []) + body.splitlines()
+    lines = _cut_tail(_read_lines(([first_rest] if first_rest else []) + body.splitlines(), boilerplate))
+    byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
+    _score(lines)
+    start, end = _glue(lines, *_best_span(lines))
+    title = _pick_title(lines, first_rest, start)
+    article = "\n\n".join(_keep(lines[start:end], title))
+    return Extracted(
+        text=article,
+        title=title,
+        byline=byline,
+        published=published,
+        credited_source=find_credit(article, byline) or find_credit(text, byline),
+        extractor="textclean",
+    )
+
+
+def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]:
+    """Classified lines: blanks and bare bullets dropped, list markers removed, prose marked."""
     lines = []
     for raw in raw_lines:
         stripped = " ".join(raw.split())
@@ -513,23 +544,25 @@ def clean_text(
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
         for ln in lines:
             ln.prose = ln.kind == "text" and len(ln.words) >= 15
+    return lines
 
-    # Everything from the first comments heading that follows real article text is the page's tail.
+
+def _cut_tail(lines: List[_Line]) -> List[_Line]:
+    """Everything from the first comments heading that follows real article text is the page's tail."""
     seen_words = 0
     for i, ln in enumerate(lines):
         if ln.prose:
             seen_words += len(ln.words)
         elif ln.kind == "boundary" and seen_words >= TAIL_AFTER_WORDS and _is_tail(ln.text):
-            lines = lines[:i]
-            break
+            return lines[:i]
+    return lines
 
-    byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
-    _score(lines)
-    start, end = _glue(lines, *_best_span(lines))
-    title = _pick_title(lines, first_rest, start)
+
+def _keep(span: Sequence[_Line], title: Optional[str]) -> List[str]:
+    """The article's paragraphs among the span's lines."""
     kept, seen = [], set()
     under_rail = False
-    for ln in lines[start:end]:
+    for ln in span:
         if ln.kind == "boundary":
             under_rail = True  # the span crossed a rail heading: its teasers are not the article
             continue
@@ -550,15 +583,7 @@ def clean_text(
     # A trailing short line (a caption, a "KSL 5 TV Live" label) is not the article's end.
     while kept and len(words_of(kept[-1])) < 8 and not kept[-1].endswith(_TERMINAL):
         kept.pop()
-    article = "\n\n".join(kept)
-    return Extracted(
-        text=article,
-        title=title,
-        byline=byline,
-        published=published,
-        credited_source=find_credit(article, byline) or find_credit(text, byline),
-        extractor="textclean",
-    )
+    return kept
 
 
 def _pick_title(lines: Sequence[_Line], first_rest: Optional[str], span_start: int) -> Optional[str]:
