@@ -93,6 +93,10 @@ def test_seed_000_credit_from_shared_with_partner():
     ("The information provided on this website was originally intended for a US audience and is not medical advice.",
      "cruft"),
     ("These statements have not been evaluated by the Food and Drug Administration.", "cruft"),
+    ("We are committed to protecting your personal information and we have updated our Privacy Policy.", "cruft"),
+    ("I agree to the processing of my personal data for the purpose of creating a personal account on this site.",
+     "cruft"),
+    ("The regulator said the company's privacy policy breached the law on personal data.", "text"),
     ("The company said the name is a registered trademark it has used since 1998.", "text"),
 ])
 def test_classify_line(line, kind):

@@ -141,6 +141,11 @@ _CRUFT = [
          ("comment",)),
         (r"\b(?:enable|turn on|allow) (?:javascript|notifications)\b|\bad ?blocker\b",
          ("javascript", "notifications", "blocker")),
+        # The site's own privacy and consent notices (first and second person).
+        (r"\b(?:our|this site's) (?:updated )?privacy (?:policy|notice|statement)\b|\b(?:i|you) (?:agree|consent) to "
+         r"(?:the )?(?:processing|use|collection) of (?:my|your) personal (?:data|information)\b|"
+         r"\bprotect(?:ing)? your (?:personal )?(?:data|information|privacy)\b",
+         ("privacy", "personal data", "personal information", "your data", "your information")),
         # Legal and medical disclaimers in a site's footer.
         (r"\b(?:is|are) (?:a )?(?:registered )?trademarks? of\b", ("trademark",)),
         (r"\bhave not been evaluated by the food and drug administration\b|\bconsult (?:your|a) (?:physician|doctor)"
