@@ -84,12 +84,16 @@ def cleaner_at(ref: str):
     import subprocess
     source = subprocess.run(["git", "show", f"{ref}:transforms/extract/text.py"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp(prefix="storywire-cleaner-")) / "text_at_ref.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("text_at_ref", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["text_at_ref"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    folder = Path(tempfile.mkdtemp(prefix="storywire-cleaner-"))
+    try:
+        path = folder / "text_at_ref.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("text_at_ref", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["text_at_ref"] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return module
 
 
