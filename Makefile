@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 INPUT ?= seeds/*.txt
 OUTPUT ?= out/
 
-.PHONY: run test bench bench-extract soak wheel flex-template clean
+.PHONY: run test bench bench-quality bench-extract soak wheel flex-template clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) $(CHROMIUM)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_cluster
+
+# Real pages (needs ../shared/data or STORYWIRE_DATA): clusters, events and the text-dump cleaner.
+bench-quality: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_quality
 
 bench-extract: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_extract

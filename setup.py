@@ -34,7 +34,10 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]),
     install_requires=REQUIRED,
     extras_require={"test": ["pytest>=8,<10", "pandas>=2.1,<3",
-                                # other extractors measured beside ours in `make bench-extract`
-                                "readability-lxml==0.8.4.1", "justext==3.0.2"], "gcp": ["apache-beam[gcp]==2.77.0"]},
+                             # other extractors measured beside ours in `make bench-extract`
+                             "readability-lxml==0.8.4.1", "justext==3.0.2",
+                             # renders real pages to text dumps for `make bench-quality`
+                             "inscriptis==2.7.6"],
+                    "gcp": ["apache-beam[gcp]==2.77.0"]},
     entry_points={"console_scripts": ["storywire=pipeline.cli:main"]},
 )

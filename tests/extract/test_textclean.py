@@ -76,6 +76,28 @@ def test_seed_000_credit_from_shared_with_partner():
     ("Firefighters battle the blaze near the highway on Monday. (Jane Doe/Getty Images)", "cruft"),
     ("Sign up for our free morning newsletter and get the news in your inbox.", "cruft"),
     ("The agency said it would subscribe to the new rules, officials told reporters.", "text"),
+    # Real pages rendered to text
+    ("[ 167 comments ]", "boundary"),
+    ("6 thoughts on “How to Adopt an Online Leader Success Mindset”", "boundary"),
+    ("Top Rated Comments", "boundary"),
+    ("2 days ago at 07:52 am", "cruft"),
+    ("Skip to the content", "cruft"),
+    ("Click to share on Facebook (Opens in new window)", "cruft"),
+    ("Accessibility statement", "cruft"),
+    ("We use cookies to improve your experience on our site.", "cruft"),
+    ("As you comment, please be respectful of other commenters and other viewpoints.", "cruft"),
+    ("Slate relies on advertising to support our journalism. If you value our work, please disable your ad blocker.",
+     "cruft"),
+    ("Readers said the comments section was the best part of the site.", "text"),
+    ("Apple logo, Apple TV, App Store and iPhone are registered trademarks of Apple Inc.", "cruft"),
+    ("The information provided on this website was originally intended for a US audience and is not medical advice.",
+     "cruft"),
+    ("These statements have not been evaluated by the Food and Drug Administration.", "cruft"),
+    ("We are committed to protecting your personal information and we have updated our Privacy Policy.", "cruft"),
+    ("I agree to the processing of my personal data for the purpose of creating a personal account on this site.",
+     "cruft"),
+    ("The regulator said the company's privacy policy breached the law on personal data.", "text"),
+    ("The company said the name is a registered trademark it has used since 1998.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind
@@ -116,3 +138,282 @@ def test_site_boilerplate_lines_from_run_are_dropped():
     from transforms.extract.text import words_of
     assert promo in clean_text(dump).text
     assert promo not in clean_text(dump, boilerplate=frozenset({" ".join(words_of(promo))})).text
+
+
+# --- Real pages rendered to text (inscriptis): shapes seen on the article-extraction-benchmark pages ---
+
+_PARISE = [
+    "BUFFALO, N.Y. — Hours before the forward's two-goal performance Tuesday, the coach expressed confidence that "
+    "his veteran winger would keep scoring as the team tried to climb out of the division basement.",
+    "“It takes a little longer now, but he’s playing well now, he’s getting a little bit of confidence back,” the "
+    "coach said before the game against the Sabres.",
+    "Having scored four times during a three-game streak, the forward is brimming with confidence, and his first-period "
+    "goals gave the team a commanding two-goal lead it never gave up.",
+    "The team still ranks at the bottom of the division, and the coach has been on his players to avoid looking at the "
+    "standings while the season is still young.",
+]
+
+
+def test_rendered_page_with_nav_bullets_share_links_and_most_popular_above_article():
+    dump = "\n".join([
+        "Skip to content", "        * Home", "        * News", "        * Sports", "        * Things to Do",
+        "        * Opinion", "        * Subscribe", "GET BREAKING NEWS IN YOUR BROWSER. CLICK HERE TO TURN ON NOTIFICATIONS.",
+        "X", "    * Today’s Paper", "    * Manage My Account", "Share this:",
+        "        * Click to share on Facebook (Opens in new window)",
+        "        * Click to share on Twitter (Opens in new window)",
+        "        * Click to email this to a friend (Opens in new window)", "        *",
+        "OUR PICKS:", "  * Dangerous toys warning", "  * J.J. Hill Center for sale",
+        "Parise heating up, scores twice as team beats Sabres 4-1",
+        "By Bill Hoppe | Special to the Pioneer Press",
+        "PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm",
+        "Sign up for Newsletters and Alerts", "Most Popular",
+        "1. St. Paul police chief sought state funding for gunshot-location system, but mayor unswayed",
+        "2. The county fair will be free to attend starting next summer",
+        "3. Man dies after crashing into power pole in St. Paul, flipping vehicle",
+        *_PARISE,
+        "    * Tags:", "    * Minnesota Wild", "Bill Hoppe",
+        "As you comment, please be respectful of other commenters and other viewpoints. Our goal with article comments "
+        "is to encourage civil and thoughtful discussion of the news.",
+        "View Comments", "blog comments powered by Disqus", "More in Minnesota Wild",
+        "  * Minnesotan finding his legs in Buffalo", "November 19, 2019 at 5:10 pm",
+        "    * Today’s Paper", "    * Facebook", "    * Twitter", "Accessibility statement", "Privacy Policy",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(_PARISE)
+
+
+def test_rendered_page_whose_rail_heading_sits_above_the_article_keeps_the_article():
+    # A standfirst, then a "More on ..." rail with numbered teasers, then the article.
+    article = [
+        "Three years ago, over breakfast, my friend handed me a novel about a quest that, unknown to both of us, would "
+        "send me on a quest of my own to find out why its author had disappeared from the shelves.",
+        "The novel is an unfolding cabinet of wonders, written over a decade before fantasy epics of its kind became "
+        "bestsellers, and it won a major award in the year it was published.",
+        "I wanted to buy a copy, but it was out of print, and used copies of the paperback were selling online for far "
+        "more than the cover price, which struck me as strange for a prize-winning book.",
+        "It would take me eighteen months to answer my questions, and the answers took me to the writer's family, his "
+        "friends and the editors who had tried for years to bring his books back.",
+    ]
+    dump = "\n".join([
+        "Skip to the content", "Sign In", "My Account", "Menu",
+        "News & Politics Culture Technology Business Human Interest Search", "Wide Angle",
+        "The Disappearance of a Science Fiction Writer",
+        "I wanted to learn why a beloved writer fell into obscurity after his death. I didn't expect the answer.",
+        "By Isaac Butler", "Nov 15, 2019 5:45 AM",
+        "More on Slate Book Review",
+        "1. How to Turn a Punishment Bureaucracy Into a Justice System",
+        "2. The 50 Best Nonfiction Books of the Past 25 Years",
+        *article,
+        "Books Fantasy Science Fiction", "Follow Us", "Facebook Twitter Instagram RSS Feed",
+        "We Need to Talk About Your Ad Blocker",
+        "This site relies on advertising to support our journalism. If you value our work, please disable your ad blocker.",
+    ])
+    ext = clean_text(dump)
+    assert all(p in ext.text for p in article)
+    assert "Punishment Bureaucracy" not in ext.text and "ad blocker" not in ext.text
+
+
+def test_rendered_page_with_related_box_inside_the_article_keeps_both_halves():
+    first = [
+        "The band will unite with its former frontman for a 2020 North American tour celebrating the group's 50th "
+        "anniversary, the musicians announced on stage in Nashville on Monday night.",
+        "The singers and guitarists will be joined by the keyboard player for the first time since the band's last "
+        "reunion, and the trek will feature songs from every era of the group's history.",
+    ]
+    second = [
+        "Dressed in black, the white-haired keyboard player took his place at the piano and led the band through two "
+        "of its biggest hits as the crowd rose to its feet at the end of the night.",
+        "Tickets for the 50th anniversary tour go on sale to the general public starting Friday, December 6th, and the "
+        "band's current tour continues in South Carolina on Tuesday.",
+    ]
+    dump = "\n".join([
+        "Rolling Stone", "Send Us a Tip", "Subscribe", "Menu", "Get The Magazine",
+        "The best in culture from a cultural icon. Subscribe now for more from the authority on music and entertainment.",
+        "Newsletter Signup", "Sign up for our newsletter and go inside the world of music, culture and entertainment.",
+        "Home Music Music News", "November 19, 2019 12:04AM ET",
+        *first, "Related", "Lighting Up With the Stars of a Comedy Film",
+        "Guitarist Talks New Album, Touring and Retirement", "Related", "21 Amazing Musical Cameos",
+        *second, "Trending", "1. Rock Bands Set 2020 Stadium Tour", "2. Director on the Future of the Franchise",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(first + second)
+
+
+def test_rendered_page_cookie_banner_and_footer_links_are_not_article():
+    article = [
+        "The regional council voted on Thursday to expand the bus network to the three towns north of the river, "
+        "ending a decade of complaints from commuters who drive to the nearest station.",
+        "The new lines will run every twenty minutes at peak times and every hour at night, the council said, and "
+        "will be paid for by a fare increase of ten cents that takes effect in March.",
+        "Opponents said the fare increase would hit the poorest riders hardest, but the plan passed by nine votes to "
+        "four after a debate that lasted more than three hours.",
+    ]
+    dump = "\n".join([
+        "We use cookies to improve your experience on our site and to show you relevant advertising. By continuing to "
+        "use this website you agree to our use of cookies.",
+        "Accept", "Manage preferences", "Council expands bus network north of the river", *article,
+        "Share on Facebook", "Share on Twitter", "Contact us", "About us", "Accessibility statement", "Sitemap",
+        "Terms and conditions", "Cookie policy",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)
+
+
+def test_rendered_blog_post_ends_at_its_comments():
+    post = ("Our goal with hosting quarterly open threads is to give blog readers an opportunity to publicly raise "
+            "comments or questions about our research or related topics in the comments section below.")
+    dump = "\n".join([
+        "Home", "The Blog", "September open thread", "  * Previous Post", "  * Next Post",
+        "September 10, 2018 | by Catherine", post, "You can view our June open thread here.",
+        "Posted in Open thread | Permalink | 10 Comments", "Comments",
+        "  * Milan on September 12, 2018 at 4:47 pm said:",
+        "Any update on how the follow-up paper will affect the recommendation for the charity's cash programme?",
+        "  * Catherine on September 13, 2018 at 5:23 pm said:",
+        "We haven't yet reviewed the paper, but plan to consider it as part of our year-end review of cash transfers "
+        "and will publish what we find in the new year.",
+    ])
+    ext = clean_text(dump)
+    assert post in ext.text and "said:" not in ext.text and "year-end review" not in ext.text
+
+
+@pytest.mark.parametrize("text", [
+    "Text of the story.\n\nCNN's Jane Smith contributed to this report.",
+    "Text.\n\nReuters’ Jane Smith and John Doe in London contributed.",
+    "x " * 2000 + "AP's Jane Smith CONTRIBUTED to this story.",
+    "A story nobody contributed to from a wire.",
+    "The AP's reporting was widely shared.",
+])
+def test_find_credit_literal_guard_changes_nothing(text):
+    import re
+    from transforms.extract import text as textmod
+
+    def unguarded(t):
+        head, tail = t[:2500], (t[-1500:] if len(t) > 2500 else "")
+        for pattern in textmod._CREDIT_RES:
+            m = pattern.search(head) or (pattern.search(tail) if tail else None)
+            if m:
+                return textmod._OUTLETS[re.sub(r"\s+", " ", m.group(1).lower())]
+        return None
+
+    assert find_credit(text) == unguarded(text)
+
+
+def test_rendered_forum_style_comments_after_a_bracketed_count_are_not_the_article():
+    article = [
+        "Following the larger model, the company plans to release a new smaller laptop with a redesigned keyboard in "
+        "the first half of next year, according to a report from a supply chain publication.",
+        "The report claims the display size will remain the same, although given the source we would not rule out a "
+        "slightly larger screen with thinner bezels like the one on the bigger model.",
+        "An analyst has previously predicted that the company will move its entire notebook lineup to the new keyboard "
+        "design by the end of next year, after years of complaints about the old one.",
+    ]
+    comments = [
+        "I agree but it begs the question of who was really in charge of the company all those years, the designer or "
+        "the chief executive, because somebody had to sign off on that keyboard.",
+        "Before he died, the founder gave the designer a tremendous amount of veto power inside the company, and that "
+        "power did not go away when the new chief executive took over, at least not for a long time.",
+        "Again, this is conjecture on my part, I have no insider knowledge and only a few links to back up my assertion, "
+        "but it is the only explanation that makes sense to me after all these years of watching them.",
+        "These sorts of working relationships are fragile, egocentric and not prone to longevity, and the designer no "
+        "longer has that power, which is why we are finally getting a keyboard that works.",
+    ]
+    dump = "\n".join([
+        "Front Page", "Roundups", "Guides", "13-Inch Laptop With New Keyboard Expected in First Half of 2020",
+        "Monday November 18, 2019 7:39 am PST by Joe Rossignol", *article,
+        "Tag: DigiTimes", "[ 167 comments ]", "Top Rated Comments",
+        "2 days ago at 07:52 am", comments[0], comments[1], "2 days ago at 07:47 am", comments[2], comments[3],
+        "[ Read All Comments ]",
+    ])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)
+
+
+def test_short_article_on_a_blog_page_beats_the_long_comments_under_it():
+    article = [
+        "Binge eating disorder is considered the most common eating disorder in the United States, and it affects "
+        "both men and women of every age, according to the national health survey published this year.",
+        "It is about more than food: it is a recognized psychological condition, and people with the disorder may "
+        "need a treatment plan drawn up by a doctor to deal with it in the long run.",
+    ]
+    comment = ("When I started out, making my website live was the scary level, {}. Fortunately I had already been "
+               "blogging for six months, so the next step did not feel so strange to me and my readers.")
+    dump = "\n".join([
+        "Home", "Blog", "Workshops", "Pamela Wilson", "Check out my free workshops. Pick your topic and start watching now:",
+        "Pamela Wilson", "How to Overcome Binge Eating", *article, "Pamela Wilson",
+        "Pamela Wilson is an online educator, author, keynote speaker and the founder of a brand consultancy.",
+        "6 thoughts on “How to Overcome Binge Eating”", "August 22, 2018 at 5:57 am",
+        *[comment.format(name) for name in ("Pamela", "Mary", "Bo", "Ann")], "Pamela Wilson",
+        "Yes! We all have our own comfort and discomfort continuum, don't we? And things become simpler over time.",
+    ])
+    ext = clean_text(dump)
+    assert all(p in ext.text for p in article)
+    assert "scary level" not in ext.text and "Pamela Wilson" not in ext.text.split("\n\n")
+
+
+def test_rendered_headline_and_summary_teasers_under_a_rail_heading_are_not_the_article():
+    teasers = [
+        "Attention, Deal-Hunters: Here Are The Top Health And Fitness Deals In DetroitIn the market to save some "
+        "money on health and fitness? Hoodline crunched the numbers to find the top deals in Detroit.",
+        "The 4 Best Vegan Spots In DetroitHoodline crunched the numbers to find the top vegan spots around Detroit, "
+        "using both Yelp data and our own secret sauce to produce a ranked list.",
+        "Say Cheese? Detroit's Top 3 Cheese ShopsWondering where to find the best cheese near you? Hoodline crunched "
+        "the numbers to find the top cheese shops in Detroit, using both Yelp data and our own secret sauce.",
+        "Detroit's 5 Best Spots For DessertsNeed more desserts in your life? Hoodline crunched the numbers to find the "
+        "top dessert spots in Detroit, using both Yelp data and our own secret sauce to produce a ranked list.",
+    ]
+    article = [
+        "ST. JOSEPH, Mich. (AP) — Michigan health authorities are reporting a sixth death linked to a rare "
+        "mosquito-borne virus that has sickened people in the south-west of the state this year.",
+        "County health officials said Monday the victim was one of two people who contracted the virus in "
+        "September, and that the other patient is recovering at home.",
+        "The state's chief medical executive says the risk from the virus continues until the first hard frost, "
+        "and urged residents to avoid being outdoors at dusk.",
+    ]
+    dump = "\n".join(["CBS Detroit", "News", "Sports", "Latest Headlines", *teasers, "Watch Now", "Live TV",
+                      "Michigan Officials: 6th Fatality Linked To Virus Reported", *article,
+                      "© 2019 Associated Press. All Rights Reserved.", "Comments", "Most Viewed"])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article)
+
+
+def test_read_more_button_inside_the_article_does_not_end_it():
+    first = ["Hong Kong (CNN Business) A muddled view of trade talks once again seems to be weighing on investors "
+             "across the region, as the major indexes opened mixed on Tuesday morning.",
+             "Japan's Nikkei declined 0.3%, while South Korea's Kospi fell 0.5%, and Hong Kong's Hang Seng started in "
+             "the red before trading up about 1% later in the morning session."]
+    rest = ["US stock futures were last trading slightly positive during Asian trading hours after recording small "
+            "losses earlier in the week, as traders waited for news from the trade talks.",
+            "A breakthrough in the trade deal has remained just out of reach for quite some time, and the two "
+            "presidents have yet to agree on when and where they would sign it."]
+    dump = "\n".join(["Markets", "Tech", "Media", *first, "Read More", *rest, "Paid Content", "Search"])
+    assert clean_text(dump).text == "\n\n".join(first + rest)
+
+
+def test_short_sentences_in_other_languages_read_as_prose():
+    article = ["Nesta página você terá sempre a classificação atualizada da NASCAR até a última corrida!",
+               "Coloque nos seus favoritos e venha sempre conferir a classificação da NASCAR!",
+               "Classificação final da Monster Energy NASCAR Cup Series em 2019 após 36 etapas:"]
+    dump = "\n".join(["Welcome to our EUROPEAN UNION EXPERIENCE", "Learn More", *article,
+                      "Pos. Piloto Pontos Vitórias Poles Top 5 Top 10 1 Kyle Busch 5040 5 1 17 27 2 Martin Truex Jr. 5035",
+                      "Terms of Service Privacy Notice"])
+    assert clean_text(dump).text == "\n\n".join(article)
+
+
+def test_rail_headings_in_other_languages_and_a_read_also_box():
+    article = ["E’ stato annunciato in queste ore che Netflix ospiterà il remake in computer grafica della serie "
+               "animata, con una prima stagione di dodici episodi prevista per il prossimo anno.",
+               "Gli appassionati della serie sono già sul piede di guerra, dopo il primo esperimento che non era "
+               "piaciuto a nessuno, e chiedono che la storia resti fedele al fumetto originale."]
+    after = ["Tornando al remake, il titolo provvisorio è quello della serie originale e la prima stagione dovrebbe "
+             "arrivare sulla piattaforma in estate, secondo quanto riferito dalla produzione, che non ha ancora "
+             "annunciato i doppiatori italiani né la data precisa di uscita degli episodi."]
+    teasers = ["A vida requer da gente otimismo e coragem para esperar o melhor e fazer o melhor acontecer, e o "
+               "pessimismo só faz engessar o sorriso e travar as articulações da alma.",
+               "O que une uma família é o amor, o carinho, o querer bem, e família unida é força, é certeza de apoio, "
+               "compreensão e mãos estendidas em qualquer tempo e lugar."]
+    dump = "\n".join(["Home", "Cinema", "Serie TV", *article, "Leggi anche",
+                      "I Cavalieri dello Zodiaco diventeranno un film: lo faranno i produttori de ‘Il Signore degli Anelli’?",
+                      *after, "Você pode gostar...", "Whatsapp Facebook Pint Baixar", teasers[0],
+                      "Whatsapp Facebook Pint Baixar", teasers[1], "Whatsapp Facebook Pint Baixar", "Temas"])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(article + after)

@@ -1,0 +1,434 @@
+"""``make bench-quality``: story clusters and the text-dump cleaner on corpora built from REAL pages.
+
+Run from the repository root::
+
+    .venv/bin/python -m tests.bench.bench_quality
+
+Needs the shared data (``ROOT/../shared/data`` or ``$STORYWIRE_DATA``, see
+``tests/bench/quality_corpus.py``); exits with status 2 and a message when it is missing.
+
+1. Text-dump cleaner on real pages: the 181 AEB pages rendered to text with inscriptis,
+   ``clean_text`` against each page's gold body (token F1, ``bench_extract.token_prf``),
+   beside trafilatura on the same text wrapped one ``<p>`` per line; time per document (and, with
+   ``QUALITY_BASE_REF``, clean_text as it was at that git ref, timed interleaved with the current one).
+2. Real-page corpus (``quality_corpus.build_corpus``): originals, copies, briefs and edited
+   reposts in other real pages' article slots (half rendered to text), and the rewrites set.
+   The pipeline runs on it as a subprocess (``python -m pipeline run``); its articles and
+   errors tables are scored against the labels: one table per kind (joined the original's
+   cluster, joined its event when articles carry ``event_id``, lost), pair P/R/F1 at cluster
+   level over originals, copies, briefs and edited reposts (rewrites are not cluster pairs),
+   mixed clusters (one cluster, two labelled events). A naive baseline runs on the same files
+   in the same run: ``trafilatura.extract`` + datasketch ``MinHashLSH`` (threshold 0.5, 128
+   permutations, word 3-shingles) + union-find.
+3. The generated corpus (``tests/bench/corpus.py``) at ``QUALITY_GEN_DOCS`` documents (default
+   1000) through the pipeline: its pair F1, so the real-page numbers sit beside the old one.
+
+Results are also written to ``tests/bench/quality_results.json`` (``QUALITY_JSON`` overrides).
+
+Environment:
+    STORYWIRE_DATA     folder holding aeb/ and rewrites/
+    QUALITY_SEED       corpus seed (default 0)
+    QUALITY_GEN_DOCS   size of the generated corpus (default 1000; 0 skips it)
+    QUALITY_ARGS       extra ``pipeline run`` flags
+    QUALITY_KEEP=1     keep the temporary corpora and outputs
+    QUALITY_BASE_REF   a git ref: score and time clean_text as it was there beside the current one
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import glob
+import html as htmlmod
+import json
+import os
+import re
+import shlex
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from tests.bench import quality_corpus as qc
+from tests.bench.bench_cluster import _available_mb, pair_scores, run_pipeline
+from tests.bench.bench_extract import token_prf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TARGETS = {"copy": 0.98, "brief": 0.90, "edited": 0.95}
+TARGET_EVENT = 0.9
+TARGET_PAIR_F1 = 0.97
+TARGET_GEN_F1 = 0.99
+SYNDICATION = ("original",) + qc.DERIVED
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The text-dump cleaner on real pages
+# ---------------------------------------------------------------------------------------------
+
+def _wrap_lines(text: str) -> str:
+    body = "".join(f"<p>{htmlmod.escape(ln.strip())}</p>" for ln in text.splitlines() if ln.strip())
+    return f"<html><body>{body}</body></html>"
+
+
+def cleaner_at(ref: str):
+    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one."""
+    import importlib.util
+    import subprocess
+    source = subprocess.run(["git", "show", f"{ref}:transforms/extract/text.py"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout
+    folder = Path(tempfile.mkdtemp(prefix="storywire-cleaner-"))
+    try:
+        path = folder / "text_at_ref.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("text_at_ref", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["text_at_ref"] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return module
+
+
+def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Optional[str] = None) -> dict:
+    """clean_text vs trafilatura(<p> per line) on every AEB page rendered to text.
+
+    With ``base_ref``, clean_text as it was at that git ref is scored too, and both are timed
+    interleaved (best of ``repeats`` passes each, alternating which goes first), so a shared
+    machine's load hits both alike.
+    """
+    import trafilatura
+
+    from transforms.extract import text as current
+
+    ids = sorted(aeb)
+    dumps = {i: qc.render_text(aeb[i].html) for i in ids}
+    cleaners = {"clean_text": current.clean_text}
+    if base_ref:
+        cleaners[f"clean_text at {base_ref}"] = cleaner_at(base_ref).clean_text
+    best = {name: float("inf") for name in cleaners}
+    outputs = {name: {} for name in cleaners}
+    for r in range(repeats):
+        names = list(cleaners) if r % 2 == 0 else list(reversed(cleaners))
+        for name in names:
+            t0 = time.perf_counter()
+            for i in ids:
+                outputs[name][i] = cleaners[name](dumps[i]).text
+            best[name] = min(best[name], time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    traf = {i: trafilatura.extract(_wrap_lines(dumps[i])) or "" for i in ids}
+    traf_s = time.perf_counter() - t0
+
+    def summary(out: dict) -> dict:
+        f1 = {i: token_prf(out[i], aeb[i].gold)[2] for i in ids}
+        kept = {i: len(qc.words(out[i])) for i in ids}
+        bad = sorted(i for i in ids if kept[i] < 50 or f1[i] < 0.5)
+        return {"mean_f1": statistics.mean(f1.values()), "median_f1": statistics.median(f1.values()),
+                "bad": len(bad), "under_30_words": sum(1 for i in ids if kept[i] < 30),
+                "bad_pages": {i: {"f1": round(f1[i], 3), "kept_words": kept[i],
+                                  "gold_words": len(qc.words(aeb[i].gold))} for i in bad},
+                "per_page_f1": {i: round(v, 4) for i, v in f1.items()}}
+
+    rows = {name: {**summary(outputs[name]), "ms_per_doc": best[name] / len(ids) * 1000} for name in cleaners}
+    rows["trafilatura(<p> per line)"] = {**summary(traf), "ms_per_doc": traf_s / len(ids) * 1000}
+    return {"pages": len(ids), "rows": rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. The real-page corpus through the pipeline, and the naive baseline
+# ---------------------------------------------------------------------------------------------
+
+def read_output(out_dir: Path) -> tuple:
+    """({file: {cluster_id, role, event_id?}}, {file: reason}, has_event_id) from the run's tables."""
+    import pyarrow.parquet as pq
+    articles, has_event = {}, False
+    for f in sorted(glob.glob(str(out_dir / "articles" / "**" / "*.parquet"), recursive=True)):
+        if "beam-temp" in f:
+            continue
+        names = pq.read_schema(f).names
+        has_event = has_event or "event_id" in names
+        cols = [c for c in ("source", "cluster_id", "role", "event_id") if c in names]
+        t = pq.read_table(f, columns=cols).to_pylist()
+        for row in t:
+            articles[os.path.basename(row["source"])] = row
+    errors = {}
+    for f in sorted(glob.glob(str(out_dir / "errors" / "**" / "*.parquet"), recursive=True)):
+        if "beam-temp" in f:
+            continue
+        for row in pq.read_table(f, columns=["source", "stage", "reason", "excerpt"]).to_pylist():
+            errors[os.path.basename(row["source"])] = f"{row['stage']}/{row['reason']}"
+    return articles, errors, has_event
+
+
+def score(labels: Sequence[qc.QualityDoc], cluster_of: Dict[str, str],
+          event_of: Optional[Dict[str, str]] = None, lost_reason: Optional[Dict[str, str]] = None) -> dict:
+    """Per-kind joins, pair scores at cluster level, mixed clusters (and events), lost documents."""
+    pred = {d.file: cluster_of.get(d.file) for d in labels}
+    out: dict = {"kinds": {}}
+    for kind in qc.KINDS:
+        docs = [d for d in labels if d.kind == kind]
+        row = {"n": len(docs), "html": sum(d.fmt == "html" for d in docs), "txt": sum(d.fmt == "txt" for d in docs),
+               "lost": sum(pred[d.file] is None for d in docs)}
+        if kind != "original":
+            row["joined_cluster"] = sum(1 for d in docs if pred[d.file] is not None and pred[d.file] == pred[d.parent])
+            row["joined_cluster_by_fmt"] = {
+                fmt: sum(1 for d in docs if d.fmt == fmt and pred[d.file] is not None and pred[d.file] == pred[d.parent])
+                for fmt in ("html", "txt")}
+            if event_of is not None:
+                row["joined_event"] = sum(1 for d in docs if event_of.get(d.file) is not None
+                                          and event_of.get(d.file) == event_of.get(d.parent))
+            row["not_joined"] = [
+                {"file": d.file, "fmt": d.fmt, "parent": d.parent, "page": d.source_page, "template": d.template,
+                 "lost": pred[d.file] is None or pred[d.parent] is None}
+                for d in docs if pred[d.file] is None or pred[d.file] != pred[d.parent]]
+        out["kinds"][kind] = row
+    syn = [d for d in labels if d.kind in SYNDICATION]
+    out["pairs"] = dataclasses.asdict(pair_scores([d.story for d in syn],
+                                                  [pred[d.file] or "lost:" + d.file for d in syn]))
+    events_in = collections.defaultdict(set)
+    for d in labels:
+        if pred[d.file] is not None:
+            events_in[pred[d.file]].add(d.event)
+    mixed = {c: sorted(e) for c, e in events_in.items() if len(e) > 1}
+    out["mixed_clusters"] = len(mixed)
+    out["mixed_cluster_examples"] = [{"cluster": c, "events": e, "files": sorted(d.file for d in labels if pred[d.file] == c)[:8]}
+                                     for c, e in list(mixed.items())[:10]]
+    if event_of is not None:
+        ev_in = collections.defaultdict(set)
+        for d in labels:
+            if event_of.get(d.file) is not None:
+                ev_in[event_of[d.file]].add(d.event)
+        out["mixed_events"] = sum(1 for e in ev_in.values() if len(e) > 1)
+    lost = [d for d in labels if pred[d.file] is None]
+    out["lost"] = len(lost)
+    out["lost_docs"] = [{"file": d.file, "kind": d.kind, "fmt": d.fmt, "page": d.source_page, "template": d.template,
+                         "reason": (lost_reason or {}).get(d.file, "not in output")} for d in lost]
+    return out
+
+
+def _shingles(text: str, k: int = 3) -> set:
+    w = qc.words(text)
+    return {" ".join(w[i:i + k]) for i in range(max(0, len(w) - k + 1))}
+
+
+def naive_baseline(docs_dir: Path, labels: Sequence[qc.QualityDoc]) -> tuple:
+    """What a user would write: trafilatura.extract + MinHashLSH(0.5, 128) on word 3-shingles + union-find.
+
+    Text dumps go to trafilatura wrapped one ``<p>`` per line. Returns (cluster_of, seconds); a
+    document with no text (or no shingle) is absent from cluster_of, i.e. lost.
+    """
+    import trafilatura
+    from datasketch import MinHash, MinHashLSH
+
+    t0 = time.perf_counter()
+    texts = {}
+    for d in labels:
+        raw = (docs_dir / d.file).read_bytes().decode("utf-8", "replace")
+        texts[d.file] = trafilatura.extract(raw if d.fmt == "html" else _wrap_lines(raw)) or ""
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    sigs = {}
+    for f, text in texts.items():
+        sh = _shingles(text)
+        if not sh:
+            continue
+        m = MinHash(num_perm=128)
+        m.update_batch([s.encode("utf-8") for s in sh])
+        sigs[f] = m
+        lsh.insert(f, m)
+    parent = {f: f for f in sigs}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for f, m in sigs.items():
+        for g in lsh.query(m):
+            a, b = find(f), find(g)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {f: find(f) for f in sigs}, time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. The generated corpus
+# ---------------------------------------------------------------------------------------------
+
+def bench_generated(n: int, work: Path, extra: Sequence[str], max_rss_mb: float) -> dict:
+    from tests.bench import corpus
+    from tests.bench.bench_cluster import read_articles, score_clustering
+    truth = corpus.generate(work / "gen", n, seed=0)
+    out = work / "gen_out"
+    run = run_pipeline(work / "gen" / "docs", out, extra, max_rss_mb)
+    if run["returncode"] != 0:
+        return {"n": n, "failed": run["log_tail"][-2000:]}
+    rows = read_articles(out)
+    q = score_clustering(truth, {f: v[0] for f, v in rows.items()})
+    return {"n": n, "wall_s": run["wall_s"], "pair_f1": q["all"]["f1"], "syndicated_f1": q["syndicated"]["f1"],
+            "missing": q["missing"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+
+def _frac(k: int, n: int) -> str:
+    return f"{k / n:6.3f} ({k}/{n})" if n else "   n/a"
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def report(res: dict) -> str:
+    lines = []
+    cl = res["cleaner"]
+    c = cl["rows"]["clean_text"]
+    lines.append(f"\n1. Text-dump cleaner on {cl['pages']} real pages rendered to text (inscriptis), token F1 "
+                 "against the gold body")
+    lines.append(f"  {'extractor':<34} {'mean F1':>8} {'median':>7} {'<50 words or F1<0.5':>20} "
+                 f"{'<30 words':>10} {'ms/doc':>7}")
+    for name, row in cl["rows"].items():
+        lines.append(f"  {name:<34} {row['mean_f1']:>8.3f} {row['median_f1']:>7.3f} {row['bad']:>20} "
+                     f"{row['under_30_words']:>10} {row['ms_per_doc']:>7.2f}")
+    lines.append("  targets: no page under 30 words (the pipeline's too_short), mean F1 up, no slower per document"
+                 + ("" if len(cl["rows"]) > 2 else " (set QUALITY_BASE_REF=<git ref> to measure against an older one)"))
+    worst = sorted(c["bad_pages"].items(), key=lambda kv: kv[1]["f1"])[:8]
+    if worst:
+        lines.append("  clean_text's worst: " + "; ".join(
+            f"{i} F1 {v['f1']:.2f} kept {v['kept_words']}/{v['gold_words']}" for i, v in worst))
+
+    q, nv = res["pipeline_scores"], res.get("naive_scores")
+    has_event = res["has_event_id"]
+    lines.append(f"\n2. Real-page corpus: {res['n_docs']} documents (seed {res['seed']}), pipeline "
+                 f"{res['pipeline_wall_s']:.0f} s; naive baseline {res.get('naive_s', 0):.0f} s")
+    head = (f"  {'kind':<12} {'n':>4} {'html/txt':>8}  {'joined original cluster':>24} {'target':<11}  "
+            f"{'joined original event':>22} {'target':<11}  {'lost':>4}  {'naive: joined cluster':>22}")
+    lines.append(head)
+    for kind in qc.KINDS:
+        k = q["kinds"][kind]
+        n = k["n"]
+        if kind == "original":
+            joined, target, event, etarget, naive = "-", "", "-", "", "-"
+        else:
+            joined = _frac(k["joined_cluster"], n) + f" h{k['joined_cluster_by_fmt']['html']}/t{k['joined_cluster_by_fmt']['txt']}"
+            rate = k["joined_cluster"] / n if n else 0.0
+            if kind in TARGETS:
+                target = f">={TARGETS[kind]:.2f} {_mark(rate >= TARGETS[kind])}"
+            else:
+                target = "(none)"
+            if has_event:
+                erate = k["joined_event"] / n if n else 0.0
+                event = _frac(k["joined_event"], n)
+                etarget = f">={TARGET_EVENT} {_mark(erate >= TARGET_EVENT)}" if kind in qc.REWRITES else ""
+            else:
+                event, etarget = "n/a", (f">={TARGET_EVENT}" if kind in qc.REWRITES else "")
+            naive = _frac(nv["kinds"][kind]["joined_cluster"], n) if nv else "-"
+        lines.append(f"  {kind:<12} {n:>4} {k['html']:>3}/{k['txt']:<4}  {joined:>24} {target:<11}  {event:>22} "
+                     f"{etarget:<11}  {k['lost']:>4}  {naive:>22}")
+    p = q["pairs"]
+    lines.append(f"  {'pair P/R/F1 (cluster level; originals, copies, briefs, edited)':<64} "
+                 f"P {p['precision']:.3f} R {p['recall']:.3f} F1 {p['f1']:.3f}   target F1 >= {TARGET_PAIR_F1} "
+                 f"{_mark(p['f1'] >= TARGET_PAIR_F1)}")
+    if nv:
+        np_ = nv["pairs"]
+        lines.append(f"  {'naive baseline (trafilatura + MinHashLSH 0.5/128, 3-shingles)':<64} "
+                     f"P {np_['precision']:.3f} R {np_['recall']:.3f} F1 {np_['f1']:.3f}   "
+                     f"mixed clusters {nv['mixed_clusters']}, lost {nv['lost']}")
+    lines.append(f"  {'mixed clusters (two labelled events in one cluster)':<64} {q['mixed_clusters']:<5} target 0 "
+                 f"{_mark(q['mixed_clusters'] == 0)}")
+    if has_event:
+        lines.append(f"  {'mixed events (two labelled events in one event_id)':<64} {q['mixed_events']:<5} target 0 "
+                     f"{_mark(q['mixed_events'] == 0)}")
+    else:
+        lines.append(f"  {'mixed events':<64} n/a (articles have no event_id column)")
+    lines.append(f"  {'lost documents (ended in errors)':<64} {q['lost']:<5} target 0 {_mark(q['lost'] == 0)}")
+    for ex in q["mixed_cluster_examples"][:5]:
+        lines.append(f"    mixed: {', '.join(ex['events'])}: {', '.join(ex['files'])}")
+    by_reason = collections.Counter((d["kind"], d["fmt"], d["reason"]) for d in q["lost_docs"])
+    for (kind, fmt, reason), n in sorted(by_reason.items()):
+        lines.append(f"    lost: {n} {kind} ({fmt}) {reason}: " + ", ".join(
+            f"{d['file']}[{d['page']}@{d['template']}]" for d in q["lost_docs"]
+            if (d["kind"], d["fmt"], d["reason"]) == (kind, fmt, reason))[:300])
+    gen = res.get("generated")
+    if gen:
+        if "failed" in gen:
+            lines.append(f"\n3. Generated corpus ({gen['n']} docs): pipeline FAILED\n{gen['failed']}")
+        else:
+            lines.append(f"\n3. Generated corpus (tests/bench/corpus.py, {gen['n']} docs, seed 0): pair F1 "
+                         f"{gen['pair_f1']:.4f} (syndicated {gen['syndicated_f1']:.4f}), refused {gen['missing']}, "
+                         f"pipeline {gen['wall_s']:.0f} s   target >= {TARGET_GEN_F1} {_mark(gen['pair_f1'] >= TARGET_GEN_F1)}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import logging
+    logging.basicConfig(level=logging.ERROR)
+    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "datasketch"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    try:
+        root = qc.data_dir()
+    except qc.DataMissing as exc:
+        print(f"bench-quality: {exc}", file=sys.stderr)
+        return 2
+    seed = int(os.environ.get("QUALITY_SEED", "0"))
+    gen_docs = int(os.environ.get("QUALITY_GEN_DOCS", "1000"))
+    extra = shlex.split(os.environ.get("QUALITY_ARGS", ""))
+    keep = os.environ.get("QUALITY_KEEP", "0") == "1"
+    json_path = Path(os.environ.get("QUALITY_JSON", ROOT / "tests" / "bench" / "quality_results.json"))
+    max_rss_mb = 0.8 * _available_mb()
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="storywire-quality-"))
+    res: dict = {"seed": seed, "args": extra}
+    try:
+        aeb = qc.load_aeb(root)
+        _log(f"loaded {len(aeb)} AEB pages; measuring the text-dump cleaner ...")
+        res["cleaner"] = bench_cleaner(aeb, base_ref=os.environ.get("QUALITY_BASE_REF") or None)
+        t0 = time.perf_counter()
+        corpus = qc.build_corpus(root, seed=seed, aeb=aeb)
+        labels = qc.write_corpus(corpus, aeb, work / "real")
+        res["n_docs"] = len(labels)
+        res["build_s"] = time.perf_counter() - t0
+        _log(f"built {len(labels)} documents in {res['build_s']:.1f} s; running the pipeline and the naive baseline ...")
+        run: dict = {}
+        thread = threading.Thread(target=lambda: run.update(
+            run_pipeline(work / "real" / "docs", work / "real_out", extra, max_rss_mb)))
+        thread.start()
+        naive_of, res["naive_s"] = naive_baseline(work / "real" / "docs", labels)
+        res["naive_scores"] = score(labels, naive_of)
+        thread.join()
+        res["pipeline_wall_s"] = run["wall_s"]
+        if run["returncode"] != 0:
+            print(f"pipeline failed ({run['returncode']}):\n{run['log_tail']}")
+            return 1
+        articles, errors, has_event = read_output(work / "real_out")
+        res["has_event_id"] = has_event
+        res["pipeline_scores"] = score(labels, {f: a["cluster_id"] for f, a in articles.items()},
+                                       {f: a.get("event_id") for f, a in articles.items()} if has_event else None,
+                                       errors)
+        if gen_docs:
+            _log(f"generated corpus of {gen_docs} documents through the pipeline ...")
+            res["generated"] = bench_generated(gen_docs, work, extra, max_rss_mb)
+        res["total_s"] = time.perf_counter() - started
+        print(report(res), flush=True)
+        print(f"\n(total {res['total_s']:.0f} s)")
+    finally:
+        if keep:
+            _log(f"kept corpora and outputs in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    json_path.write_text(json.dumps(res, indent=1, default=str))
+    _log(f"results written to {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
