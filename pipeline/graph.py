@@ -4,7 +4,8 @@ The data path, one named composite per stage:
 
     files:       ReadDocuments ─┐            (transforms.ingest)
     feeds:       ReadFeeds ─────┤
-    text:        ExtractArticles (+ FindRepeatedLines: run-wide boilerplate)   (transforms.extract)
+    text:        ExtractArticles (+ FindRepeatedLines: run-wide boilerplate),   (transforms.extract)
+                 DropSiteBoilerplate (paragraphs a site prints under many stories)
     signatures:  SignArticles                                                   (transforms.dedup)
     clusters:    ClusterStories: DropIngested, FindCandidates, VerifyCandidates,
                  FindContainedTexts, LinkComponents, BuildClusters, AttachTexts, UpdateClusterState
@@ -31,6 +32,7 @@ from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEM
 from transforms.ingest.fetch import FetchConfig
 from transforms.ingest.read_feeds import ReadFeeds
 from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
+from transforms.extract.site_boilerplate import DropSiteBoilerplate
 from transforms.dedup.cluster import ClusterStories
 from transforms.dedup.sign import SignArticles, SplitTextFn
 from transforms.dedup.events import EventConfig
@@ -107,7 +109,11 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
     current = p | "ReadClusterState" >> ReadParquetRows(
         layout.join(opts.output, layout.CLUSTERS, "*.parquet"))
-    signed = extracted.articles | "SignArticles" >> SignArticles(config)
+    signed = (
+        extracted.articles
+        | "DropSiteBoilerplate" >> DropSiteBoilerplate(min_words=limits.min_words)
+        | "SignArticles" >> SignArticles(config)
+    )
     clustered = (
         {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "clusters": current}
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)

@@ -1,0 +1,77 @@
+"""DropSiteBoilerplate: a paragraph a site prints under many stories leaves their text; a story's own text stays."""
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.beam_helpers import local_pipeline
+from transforms.extract.site_boilerplate import DropSiteBoilerplate, boilerplate_keys, paragraph_keys, strip_paragraphs
+from transforms.tokens import content_hash
+
+ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
+         "care homes and emergency services, with offices in forty countries.")
+
+
+def story(aid, site, title, body):
+    text = f"{body}\n{ABOUT}"
+    return {"article_id": aid, "site": site, "title": title, "text": text, "n_words": len(text.split()),
+            "content_hash": content_hash(text)}
+
+
+BODIES = {
+    "a": "Acme opened a new factory in Ohio on Monday, adding two hundred jobs to the local economy this year.",
+    "b": "The board named a new chief financial officer after the previous one retired at the end of June.",
+    "c": "Acme shares rose five percent after quarterly revenue beat the forecasts of most analysts in the market.",
+}
+
+
+def test_paragraph_keys_skip_short_lines_and_fall_back_to_the_folder():
+    art = story("a", "acme.com", "Factory", BODIES["a"] + "\nShare this")
+    assert len(paragraph_keys(art)) == 2
+    assert {site for (site, _), _ in paragraph_keys({**art, "site": None, "source": "dumps/x/1.txt"})} == {"dumps/x"}
+
+
+def test_boilerplate_needs_different_stories():
+    assert boilerplate_keys([("x", ("b1",)), ("y", ("b2",)), ("z", ("b3",))], 3)
+    assert not boilerplate_keys([("x", ("b1",)), ("x", ("b2",)), ("x", ("b3",)), ("y", ("b4",))], 3)  # one title
+    # Copies of one story (re-headlined, some with a local intro) share body paragraphs: one story.
+    assert not boilerplate_keys([("x", ("b1", "b2")), ("y", ("b0", "b1")), ("z", ("b2",)), ("w", ("b9",))], 3)
+    # ...and a story holding half of the paragraph's articles keeps it.
+    assert not boilerplate_keys([("x", ("b1",)), ("y", ("b1",)), ("z", ("b3",)), ("w", ("b4",))], 3)
+
+
+def test_strip_keeps_an_article_that_would_lose_most_of_its_text():
+    keys = frozenset(k for (_, k), _ in paragraph_keys(story("a", "s", "t", BODIES["a"])))
+    text = f"{BODIES['a']}\n{ABOUT}"
+    assert strip_paragraphs(text, keys, 1 / 3) == (text, False)  # every paragraph is "boilerplate"
+    about_only = frozenset(k for (_, k), _ in paragraph_keys({"site": "s", "title": "t", "text": ABOUT}))
+    assert strip_paragraphs(text, about_only, 1 / 3) == (BODIES["a"], True)
+
+
+def test_drop_site_boilerplate_on_the_runner():
+    arts = [story("a", "acme.com", "Factory opens", BODIES["a"]),
+            story("b", "acme.com", "New CFO", BODIES["b"]),
+            story("c", "acme.com", "Shares rise", BODIES["c"]),
+            # Another site quoting the paragraph once keeps it: the rule is per site.
+            story("d", "news.example", "Acme in the news", BODIES["a"])]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"], a["content_hash"] == content_hash(a["text"]))),
+                    equal_to([("a", BODIES["a"], True), ("b", BODIES["b"], True), ("c", BODIES["c"], True),
+                              ("d", f"{BODIES['a']}\n{ABOUT}", True)]))
+
+
+def test_two_reposts_of_one_story_keep_their_shared_text():
+    arts = [story("a", "acme.com", "Factory opens", BODIES["a"]), story("a2", "acme.com", "Factory opens", BODIES["a"]),
+            story("b", "acme.com", "New CFO", BODIES["b"])]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: a["text"].endswith(ABOUT)), equal_to([True, True, True]))
+
+
+def test_reheadlined_copies_of_one_story_keep_their_text():
+    text = f"{BODIES['a']}\n{BODIES['b']}\n{BODIES['c']}"
+    arts = [{"article_id": aid, "site": None, "source": f"dumps/{aid}.txt", "title": title, "text": text,
+             "n_words": 50, "content_hash": content_hash(text)}
+            for aid, title in (("x", "Acme grows"), ("y", "Acme expands in Ohio"), ("z", "Big day for Acme"))]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: a["text"] == text), equal_to([True, True, True]))

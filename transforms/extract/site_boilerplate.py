@@ -1,0 +1,179 @@
+"""``DropSiteBoilerplate``: paragraphs a site prints under many different stories leave the article text.
+
+An "About the company" paragraph under every press release, an author bio box or
+a standing editor's note survives single-page extraction: on one page it reads
+like the article. Two different stories of that site then share a hundred words,
+and for a short story that is most of its text: its Jaccard with every other
+story of the site passes the LSH threshold, and one cluster swallows them all.
+(The real-page benchmark found exactly that: 24 documents of 9 events in one
+cluster, held together by one 120-word paragraph.)
+
+Seen across a run, such a paragraph repeats under different stories of one
+site. ``DropSiteBoilerplate`` keys every paragraph of 8 or more words by (site,
+normalised paragraph) for its last ``TAIL_PARAGRAPHS`` paragraphs (where
+boilerplate sits), and a paragraph found in articles with at least
+``min_titles`` different stories is boilerplate. Articles that share another
+paragraph are one story (copies, re-headlined or with a local intro), and no
+story may hold half of the paragraph's articles, so a syndicated story's
+closing paragraph is never taken for boilerplate. The site is the
+article's site, else the folder its file came from (a folder of dumps is one
+site, as for ``FindRepeatedLines``). It is removed from each article
+that holds it unless that would leave less than ``min_kept`` of the article's
+words (a series of updates to one story shares most of its text: that is the
+story, not boilerplate), and the article's word count and content hash follow.
+
+The text dumps' own cleaner does the same per line before extraction
+(``FindRepeatedLines``); this step sees what extraction kept, HTML included.
+"""
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from typing import Iterable
+
+import apache_beam as beam
+
+from transforms import counters
+from transforms.dedup import lsh
+from transforms.tokens import content_hash, count_words, words
+
+__all__ = ["DropSiteBoilerplate", "paragraph_keys", "boilerplate_keys", "strip_paragraphs"]
+
+MIN_WORDS = 8
+#: Only an article's last paragraphs are candidates.
+TAIL_PARAGRAPHS = 3
+BODY_SAMPLE = 3
+#: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
+#: boilerplate anyway.
+MAX_GROUP = 1000
+
+
+def _key(paragraph: str) -> str:
+    norm = " ".join(words(paragraph))
+    return hashlib.blake2b(norm.encode(), digest_size=8).hexdigest() if norm.count(" ") + 1 >= MIN_WORDS else ""
+
+
+def site_of_article(article: dict) -> str:
+    """The site an article's boilerplate is judged in: its site, else its file's folder."""
+    return article.get("site") or posixpath.dirname(article.get("source") or "") or "."
+
+
+def paragraph_keys(article: dict) -> list:
+    """((site, paragraph key), (title, body sample)) for each of an article's last paragraphs of 8+ words.
+
+    The body sample is the smallest ``BODY_SAMPLE`` keys of the article's other paragraphs: copies of
+    one story share them, articles that only share boilerplate do not.
+    """
+    site = site_of_article(article)
+    title = " ".join(words(article.get("title") or article.get("article_id") or ""))
+    keys = [_key(p) for p in (article.get("text") or "").split("\n")]
+    keys = [k for k in keys if k]
+    out = []
+    # Boilerplate closes a page (about the company, author bio, disclaimer); a paragraph two stories
+    # share in their middle is quoted text, which clustering must see.
+    for k in sorted(set(keys[-TAIL_PARAGRAPHS:])):
+        body = tuple(sorted({o for o in keys if o != k})[:BODY_SAMPLE])
+        out.append(((site, k), (title, body)))
+    return out
+
+
+def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
+    """Whether a paragraph seen in these articles' (title, body sample) is boilerplate.
+
+    The articles holding it must be at least ``min_titles`` different stories: groups of articles
+    linked by a shared body paragraph (copies of one story, with or without a local intro) count
+    once, and no group may hold half of the articles. A story's closing paragraph is held by its
+    copies, which share the rest of the story too.
+    """
+    uf, titles, n = lsh.UnionFind(), set(), 0
+    for n, (title, body) in enumerate(seen, 1):
+        titles.add(title)
+        node = ("a", n)
+        uf.find(node)
+        for k in body:
+            uf.union(node, ("p", k))
+        if n >= MAX_GROUP:
+            break
+    if len(titles) < min_titles:
+        return False
+    sizes: dict = {}
+    for node, label in uf.components().items():
+        if node[0] == "a":
+            sizes[label] = sizes.get(label, 0) + 1
+    return len(sizes) >= min_titles and max(sizes.values()) < 0.5 * n
+
+
+def strip_paragraphs(text: str, keys: frozenset, min_kept: float) -> tuple:
+    """(text without the paragraphs whose key is in ``keys``, removed?) - unchanged when too little is left."""
+    kept, removed = [], False
+    for paragraph in text.split("\n"):
+        if _key(paragraph) in keys:
+            removed = True
+        else:
+            kept.append(paragraph)
+    if not removed:
+        return text, False
+    out = "\n".join(kept).strip()
+    if count_words(out) < min_kept * count_words(text):
+        return text, False
+    return out, True
+
+
+class _BoilerplateFn(beam.DoFn):
+    def __init__(self, min_titles: int):
+        self._min_titles = min_titles
+        self._found = counters.counter("site_boilerplate_paragraphs")
+
+    def process(self, element):
+        (site, key), seen = element
+        if boilerplate_keys(seen, self._min_titles):
+            self._found.inc()
+            yield site, key
+
+
+class _StripFn(beam.DoFn):
+    def __init__(self, min_kept: float, min_words: int):
+        self._min_kept, self._min_words = min_kept, min_words
+        self._stripped = counters.counter("site_boilerplate_stripped")
+
+    def process(self, article, boilerplate):
+        keys = boilerplate.get(site_of_article(article))
+        if keys:
+            text, removed = strip_paragraphs(article["text"], keys, self._min_kept)
+            n = count_words(text)
+            if removed and n >= self._min_words:
+                self._stripped.inc()
+                article = {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}
+        yield article
+
+
+class DropSiteBoilerplate(beam.PTransform):
+    """Article records -> the same records, site boilerplate paragraphs removed (see module docstring).
+
+    Args:
+        min_titles: Different titles of one site a paragraph must appear under.
+        min_kept: An article keeps at least this share of its words, or is left as it was.
+        min_words: ...and at least this many words.
+    """
+
+    def __init__(self, min_titles: int = 3, min_kept: float = 1 / 3, min_words: int = 0):
+        super().__init__()
+        if min_titles < 2 or not 0.0 < min_kept <= 1.0:
+            raise ValueError("min_titles must be >= 2 and min_kept in (0, 1]")
+        self._min_titles, self._min_kept, self._min_words = min_titles, min_kept, min_words
+
+    def expand(self, articles):
+        boilerplate = beam.pvalue.AsDict(
+            articles
+            | "KeyParagraphs" >> beam.FlatMap(paragraph_keys)
+            | "GroupParagraphs" >> beam.GroupByKey()
+            | "KeepBoilerplate" >> beam.ParDo(_BoilerplateFn(self._min_titles))
+            | "GroupBySite" >> beam.GroupByKey()
+            | "AsKeySets" >> beam.MapTuple(lambda site, keys: (site, frozenset(keys))))
+        return (
+            articles
+            # Its own stage: a side input computed from the PCollection its consumer reads in the
+            # same fused stage stalls the local runner.
+            | "SeparateFromParagraphs" >> beam.Reshuffle()
+            | "StripBoilerplate" >> beam.ParDo(_StripFn(self._min_kept, self._min_words), boilerplate)
+        )
