@@ -32,6 +32,7 @@ from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms.ingest.files import literal_pattern
 from transforms.model import ExtractionError, Limits, RawDocument
 
 __all__ = ["main"]
@@ -51,11 +52,13 @@ _UNFINISHED_GRACE_S = 24 * 3600
 
 
 def _expand_input(pattern: Optional[str]) -> Optional[str]:
-    """A bare directory means every file in it."""
+    """A bare directory means every file in it; a path that exists as written is not a glob."""
+    if pattern and "://" not in pattern and os.path.isdir(pattern):
+        return FileSystems.join(literal_pattern(pattern.rstrip("/") or "/"), "*")
     if pattern and not any(ch in pattern for ch in "*?[") and (
             pattern.endswith("/") or (FileSystems.exists(pattern) and "://" not in pattern and _is_dir(pattern))):
         return FileSystems.join(pattern.rstrip("/"), "*")
-    return pattern
+    return literal_pattern(pattern) if pattern else pattern
 
 
 def _is_dir(path: str) -> bool:
