@@ -32,7 +32,7 @@ from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
-from transforms.ingest.files import literal_pattern
+from transforms.paths import literal_pattern
 from transforms.model import ExtractionError, Limits, RawDocument
 
 __all__ = ["main"]
@@ -97,6 +97,9 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         run_id = opts.run_id or new_run_id(now)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
                          pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
+        # Made before the job: a run whose input is empty writes nothing, and its publish step
+        # must then find an empty staging folder (zero rows), not a missing one (removed: an error).
+        FileSystems.mkdirs(ctx.staging)
 
         runner = None
         if not has_flag(argv, "--runner"):

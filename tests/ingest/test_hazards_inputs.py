@@ -13,8 +13,9 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.ingest.files import ReadDocuments, literal_pattern
-from transforms.ingest.paths import display_path, path_from_display
+from transforms.ingest.files import ReadDocuments
+from transforms.paths import literal_pattern
+from transforms.paths import display_path, path_from_display
 
 TEXT = "The harbour board approved the dredging plan for the island ferry route on Tuesday evening. " * 4
 

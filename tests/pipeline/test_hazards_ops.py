@@ -4,9 +4,19 @@ errors row with a reason, the summary's accounting holds, and odd paths and opti
 import os
 import shutil
 
-from tests.run_cli import ROOT, read_table, storywire
+import pyarrow.parquet as pq
+
+from tests.run_cli import ROOT, storywire
 
 SEEDS = ROOT / "seeds"
+
+
+def read_table(output, table):
+    """Rows of a published table, read without globbing (the output folder may be named ``out[1]``)."""
+    rows = []
+    for path in sorted((output / table).rglob("*.parquet")):
+        rows += pq.read_table(path).to_pylist()
+    return {key: [r[key] for r in rows] for key in ("source", "reason") if not rows or key in rows[0]}
 
 
 def _hostile_folder(folder):
@@ -21,11 +31,13 @@ def _hostile_folder(folder):
     os.symlink("missing.txt", folder / "dangling")
 
 
-def test_run_accounts_for_fifo_bad_name_and_broken_links(tmp_path):
-    _hostile_folder(tmp_path / "in")
-    out = tmp_path / "out"
-    proc = storywire("run", "--input", tmp_path / "in", "--output", out, timeout=120)
+def test_run_accounts_for_fifo_bad_name_and_broken_links_in_glob_named_folders(tmp_path):
+    """Items 1, 2, 3 and 7: input ``in[b]`` (a glob matching nothing), output ``out[1]`` (stranded in staging)."""
+    _hostile_folder(tmp_path / "in[b]")
+    out = tmp_path / "out[1]"
+    proc = storywire("run", "--input", tmp_path / "in[b]", "--output", out, timeout=120)
     assert "[OK]" in proc.stdout, proc.stdout
+    assert not list((out / "_staging").iterdir())
     arts = read_table(out, "articles")
     assert sorted(os.path.basename(s) for s in arts["source"]) == sorted(
         [p.name for p in sorted(SEEDS.glob("*.txt"))[:2]] + ["bad_\\xff.txt"])
@@ -34,3 +46,12 @@ def test_run_accounts_for_fifo_bad_name_and_broken_links(tmp_path):
         ("dangling", "dangling_symlink"), ("loop_a", "symlink_loop"), ("loop_b", "symlink_loop"),
         ("pipe", "not_a_regular_file")]
     assert "3 + 4 + 0 = 7 [OK]" in proc.stdout, proc.stdout
+
+
+def test_empty_input_on_fresh_output_publishes_zero_rows(tmp_path):
+    (tmp_path / "in").mkdir()
+    out = tmp_path / "out"
+    proc = storywire("run", "--input", tmp_path / "in", "--output", out, timeout=120)
+    assert "0 + 0 + 0 = 0 [OK]" in proc.stdout, proc.stdout
+    assert read_table(out, "articles")["source"] == [] and read_table(out, "errors")["source"] == []
+    assert not list((out / "_staging").iterdir())

@@ -21,93 +21,39 @@ back to the name with ``path_from_display``.
 from __future__ import annotations
 
 import errno
-import glob
 import logging
 import os
-import re
 import stat
-import warnings
 
 import apache_beam as beam
 from apache_beam.io import fileio
-from apache_beam.io.filesystem import BeamIOError, FileMetadata, FileSystem
-from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.filesystem import BeamIOError, FileMetadata
 
 from transforms.extract.boilerplate import SampleFiles
-from transforms.ingest.paths import display_path, path_from_display
+from transforms import paths
+from transforms.paths import display_path, path_from_display
 from transforms.model import Limits, RawDocument, error_record
 from transforms import counters
 
-__all__ = ["ReadDocuments", "ReadFileFn", "MatchInputFn", "display_path", "path_from_display", "literal_pattern"]
+__all__ = ["ReadDocuments", "ReadFileFn", "MatchInputFn"]
 
 _LOG = logging.getLogger(__name__)
 ERRORS = "errors"
-_GLOB_CHARS = "*?["
-
-
-def _is_local(path: str) -> bool:
-    return "://" not in path
-
-
-def literal_pattern(pattern: str) -> str:
-    """``pattern`` with its glob characters escaped when it names an existing local path as written.
-
-    ``--input 'in[b]'`` then reads the folder ``in[b]`` (or the file) rather than matching ``inb``.
-    """
-    if _is_local(pattern) and any(ch in pattern for ch in _GLOB_CHARS) and os.path.lexists(pattern):
-        return glob.escape(pattern)
-    return pattern
-
-
-_ESCAPED_GLOB = re.compile(r"\[([*?[])\]")
-
-
-def _list_local(pattern: str):
-    """Every non-directory entry matching a local ``pattern``: (path, size, mtime), broken links included.
-
-    The same matching rules as Beam's ``LocalFileSystem.match`` (``*`` within a folder, ``**``
-    across folders), but entries are looked at with ``lstat``, so nothing is dropped unseen.
-    """
-    if pattern.endswith(("/", "\\")):
-        pattern += "*"
-    if not any(ch in _ESCAPED_GLOB.sub("", pattern) for ch in _GLOB_CHARS):
-        literal = _ESCAPED_GLOB.sub(r"\1", pattern)  # only escaped glob characters: one path
-        candidates = [literal] if os.path.lexists(literal) and not os.path.isdir(literal) else []
-    else:
-        prefix = re.match(r"^[^[*?]*", pattern).group(0)
-        root = prefix if prefix.endswith(os.sep) else os.path.dirname(prefix)
-        with warnings.catch_warnings():  # "possible nested set" for an escaped "[[]"
-            warnings.simplefilter("ignore", FutureWarning)
-            regex = re.compile(FileSystem.translate_pattern(pattern))
-        candidates = []
-        for folder, _, names in os.walk(root or "."):
-            for name in names:
-                path = os.path.join(folder, name) if root else os.path.relpath(os.path.join(folder, name))
-                if regex.match(path):
-                    candidates.append(path)
-    for path in sorted(candidates):
-        try:
-            info = os.lstat(path)
-            yield path, info.st_size, info.st_mtime
-        except OSError:
-            continue  # gone since it was listed
 
 
 class MatchInputFn(beam.DoFn):
     """A file pattern -> ``FileMetadata`` of every non-directory entry it matches.
 
-    Local patterns are listed here (``_list_local``) so that entries Beam would drop unseen
+    Local patterns are listed here (``paths.list_local``) so that entries Beam would drop unseen
     (dangling symlinks, symlink loops) reach ``ReadFileFn`` and become errors records.
     """
 
     def process(self, pattern: str):
-        if not _is_local(pattern):
-            for match in FileSystems.match([pattern]):
-                yield from match.metadata_list
-            return
-        for path, size, mtime in _list_local(pattern):
-            # Elements carry the shown name: Beam's coders take only valid UTF-8 text.
-            yield FileMetadata(display_path(path), size, mtime)
+        for found in paths.match(pattern):
+            if paths.is_local(found.path):
+                # Elements carry the shown name: Beam's coders take only valid UTF-8 text.
+                found = FileMetadata(display_path(found.path), found.size_in_bytes, found.last_updated_in_seconds)
+            yield found
 
 
 def _not_readable_reason(path: str):
@@ -142,7 +88,7 @@ class ReadFileFn(beam.DoFn):
         source = readable.metadata.path  # local: as ``display_path`` shows it (MatchInputFn)
         self._read.inc()
         try:
-            if _is_local(source):
+            if paths.is_local(source):
                 path = path_from_display(source)
                 refused = _not_readable_reason(path)
                 if refused is not None:
@@ -189,7 +135,7 @@ class ReadDocuments(beam.PTransform):
 
     def expand(self, pbegin):
         files = (pbegin
-                 | "CreatePattern" >> beam.Create([literal_pattern(self._pattern)])
+                 | "CreatePattern" >> beam.Create([paths.literal_pattern(self._pattern)])
                  | "MatchFiles" >> beam.ParDo(MatchInputFn()))
         read = (
             files
