@@ -138,6 +138,10 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("pairs linked", counters.get("verified_pairs", 0)),
         ("capped LSH buckets", counters.get("capped_buckets", 0)),
     ]
+    for counter, label in (("feed_entries_cut", "feed entries cut by the cap"),
+                           ("feed_entries_over_budget", "feed entries over the time budget")):
+        if counters.get(counter):
+            rows.append((label, counters[counter]))
     rows += [(f"stage: {label}", value) for label, value in stage_counts(counters).items()]
     print(f"\nstorywire run {run_id} -> {output}")
     width = max(len(r[0]) for r in rows)

@@ -15,6 +15,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.beam_helpers import local_pipeline
 from transforms.ingest.files import ReadDocuments
 from transforms.paths import literal_pattern
+from transforms.model import Limits
 from transforms.paths import display_path, path_from_display
 
 TEXT = "The harbour board approved the dredging plan for the island ferry route on Tuesday evening. " * 4
@@ -112,3 +113,82 @@ def test_input_path_with_glob_characters_that_exists_is_read_literally(tmp_path)
         assert_that(_doc_names(single, "SingleNames"), equal_to(["story[1].txt"]), label="file")
         inside = p | "Folder" >> ReadDocuments(literal_pattern(str(folder)) + "/*")
         assert_that(_doc_names(inside, "FolderNames"), equal_to(["story[1].txt"]), label="folder")
+
+
+# ---------------------------------------------------------------- feeds: the entry cap and the fetch budget
+
+def _dated_rss(n, oldest_first=True):
+    import datetime as dt
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    order = range(n) if oldest_first else range(n - 1, -1, -1)
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://news.example/a/{i}</link>"
+        f"<pubDate>{(start + dt.timedelta(minutes=i)).strftime('%a, %d %b %Y %H:%M:%S GMT')}</pubDate></item>"
+        for i in order)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title>{items}</channel></rss>'.encode()
+
+
+def test_feed_over_the_entry_cap_keeps_the_newest_and_reports_the_cut():
+    from transforms.ingest.feeds import parse_feed
+    from transforms.ingest.read_feeds import ParseFeedsFn
+    body = _dated_rss(1_500)  # oldest first: the new items are at the end
+    parsed = parse_feed(body, "https://news.example/feed.xml")
+    assert parsed.entries_cut == 500 and len(parsed.entries) == 1_000
+    assert {e.url.rsplit("/", 1)[1] for e in parsed.entries} == {str(i) for i in range(500, 1_500)}
+    assert parse_feed(_dated_rss(1_200, oldest_first=False), "https://x.example/f").entries[0].url.endswith("/1199")
+
+    with local_pipeline() as p:
+        out = (p | beam.Create([{"feed_url": "https://news.example/feed.xml", "final_url": "https://news.example/feed.xml",
+                                 "body": body, "content_type": "application/rss+xml"}])
+               | beam.ParDo(ParseFeedsFn(Limits())).with_outputs("errors", main="entries"))
+        assert_that(out.entries | beam.combiners.Count.Globally(), equal_to([1_000]), label="entries")
+        assert_that(out.errors | beam.Map(lambda e: (e["source"], e["stage"], e["reason"], e["excerpt"][:20])),
+                    equal_to([("https://news.example/feed.xml", "parse_feed", "entries_capped",
+                               "500 of 1500 entries ")]), label="cut reported")
+
+
+def _run_feeds(feeds_path, state_dir, budget, dump):
+    """Run ReadFeeds; returns {"docs": [page names], "errors": [(page name, reason)]} (saved by matchers)."""
+    import json
+    from tests.ingest.test_read_feeds import FETCH
+    from transforms.ingest.read_feeds import ReadFeeds
+
+    def saver(key):
+        def save(items):
+            with open(f"{dump}.{key}", "w") as fh:
+                json.dump(sorted(items), fh)
+        return save
+
+    with local_pipeline() as p:
+        out = p | ReadFeeds(feeds_path, state_dir=state_dir, fetch_config=FETCH, limits=Limits(feed_budget_s=budget))
+        assert_that(out["documents"] | "DocUrls" >> beam.Map(lambda d: d.url.rsplit("/", 1)[1]), saver("docs"),
+                    label="SaveDocs")
+        assert_that(out["errors"] | "ErrReasons" >> beam.Map(lambda e: (e["source"].rsplit("/", 1)[1], e["reason"])),
+                    saver("errors"), label="SaveErrors")
+    with open(f"{dump}.docs") as d, open(f"{dump}.errors") as e:
+        return {"docs": json.load(d), "errors": [tuple(x) for x in json.load(e)]}
+
+
+def test_feed_fetch_budget_leaves_the_rest_for_the_next_run(tmp_path):
+    import time
+    from tests.feed_server import FeedServer, article_html, rss20
+    from tests.ingest.test_read_feeds import write_opml
+    with FeedServer() as srv:
+        urls = [srv.url(f"/slow/{i}") for i in range(12)]
+        for i in range(12):
+            srv.slow(f"/slow/{i}", article_html(f"Slow story {i}"), 0.3, "text/html; charset=utf-8")
+        srv.conditional("/feed.xml", rss20([(u, f"Slow {i}", "teaser") for i, u in enumerate(urls)]),
+                        '"v1"', "Tue, 10 Jun 2025 04:00:00 GMT")
+        feeds = write_opml(tmp_path / "feeds.opml", [srv.url("/feed.xml")])
+        state = str(tmp_path / "state")
+
+        started = time.monotonic()
+        first = _run_feeds(feeds, state, 0.8, tmp_path / "first")
+        assert time.monotonic() - started < 20
+        fetched = sorted(first["docs"])
+        over = sorted(name for name, reason in first["errors"] if reason == "budget")
+        assert fetched and over and set(fetched + over) == {str(i) for i in range(12)}, first
+        assert all(reason == "budget" for _, reason in first["errors"]), first
+
+        second = _run_feeds(feeds, state, 60.0, tmp_path / "second")  # the feed is fetched again in full, not 304
+        assert sorted(second["docs"]) == over and not second["errors"], second

@@ -258,6 +258,13 @@ class ParseFeedsFn(beam.DoFn):
             _count("feed_problems", len(parsed.problems))
             logger.info("feed %s parsed with problems: %s", feed_url, "; ".join(parsed.problems)[:500])
         _count("entries", len(parsed.entries))
+        if parsed.entries_cut:
+            # Counted and visible: one errors row per feed, and a line in the run summary.
+            _count("feed_entries_cut", parsed.entries_cut)
+            yield pvalue.TaggedOutput("errors", _error(
+                feed_url, "parse_feed", "entries_capped",
+                detail=f"{parsed.entries_cut} of {parsed.entries_cut + len(parsed.entries)} entries cut by the "
+                       f"{len(parsed.entries)}-entry cap; the newest were kept"))
         for entry in parsed.entries:
             record = entry.to_dict()
             record["feed_title"] = parsed.title
