@@ -78,6 +78,7 @@ class Limits:
     extract_timeout_s: float = 20.0     # wall time per document for HTML extraction
     extract_memory_mb: int = 1024       # address-space cap of the extraction worker process
     min_words: int = 30                 # fewer words -> errors table, reason too_short
+    feed_budget_s: float = 120.0        # wall time to fetch one feed's articles (0 = none); the rest: reason budget
 
 
 def error_record(source: str, stage: str, reason: str, excerpt: str = "", detail: str = "") -> dict:

@@ -706,20 +706,24 @@ class Fetcher:
             return "bad_url", "credentials in URL"
         return None
 
-    def fetch(self, url: str, headers: Optional[Mapping[str, str]] = None) -> FetchResult:
+    def fetch(self, url: str, headers: Optional[Mapping[str, str]] = None,
+              timeout: Optional[float] = None) -> FetchResult:
         """GET ``url`` within the configured limits; never raises for network trouble.
 
         Args:
             url: An http(s) URL.
             headers: Extra request headers, e.g. ``If-None-Match`` and
                 ``If-Modified-Since`` for a conditional GET, or ``Accept``.
+            timeout: Seconds for this fetch when fewer than ``total_timeout``
+                (what is left of a caller's own budget).
 
         Returns:
             A ``FetchResult``; ``error_reason`` is None for 2xx and 304.
         """
         cfg = self.config
         request_headers = self._headers(headers)
-        remaining = cfg.total_timeout
+        remaining = cfg.total_timeout if timeout is None else max(0.0, min(cfg.total_timeout, timeout))
+        limit = remaining
         current = url
         hops = 0
         retry = 0
@@ -738,10 +742,10 @@ class Fetcher:
             if bad:
                 return result(last, bad[0], f"{current}: {bad[1]}")
             if remaining <= 0:
-                return result(last, "timeout", f"total_timeout {cfg.total_timeout:g}s spent")
+                return result(last, "timeout", f"total_timeout {limit:g}s spent")
             host = urlsplit(current).hostname.lower()
-            if not self._slots.acquire(host, cfg.total_timeout):
-                return result(last, "host_busy", f"no free slot for {host} in {cfg.total_timeout:g}s")
+            if not self._slots.acquire(host, limit):
+                return result(last, "host_busy", f"no free slot for {host} in {limit:g}s")
             started = time.monotonic()
             try:
                 attempts += 1

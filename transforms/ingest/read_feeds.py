@@ -31,6 +31,8 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import threading
+import time
 from typing import Any, Iterator, Optional
 
 import apache_beam as beam
@@ -265,9 +267,11 @@ class ParseFeedsFn(beam.DoFn):
                 feed_url, "parse_feed", "entries_capped",
                 detail=f"{parsed.entries_cut} of {parsed.entries_cut + len(parsed.entries)} entries cut by the "
                        f"{len(parsed.entries)}-entry cap; the newest were kept"))
+        parsed_at = time.time()  # the feed's fetch budget is per parse: a later poll gets a new one
         for entry in parsed.entries:
             record = entry.to_dict()
             record["feed_title"] = parsed.title
+            record["feed_parsed_at"] = parsed_at
             yield entry.url, record
 
 
@@ -308,13 +312,45 @@ class FetchArticlesFn(_ConcurrentFetchFn):
     Outputs: main RawDocument; ``seen`` URLs ingested; ``errors``.
     """
 
-    def __init__(self, fetch_config: FetchConfig, max_in_flight: int, min_fallback_words: int):
+    def __init__(self, fetch_config: FetchConfig, max_in_flight: int, min_fallback_words: int,
+                 feed_budget_s: float = 0.0):
         super().__init__(fetch_config, max_in_flight)
         self._min_fallback_words = min_fallback_words
+        self._budget = feed_budget_s
+        self._deadlines: dict = {}  # (feed_url, feed_parsed_at) -> monotonic deadline
+        self._lock = threading.Lock()
+
+    def _time_left(self, entry: dict) -> Optional[float]:
+        """Seconds left of the entry's feed budget (it starts with the feed's first fetch); None: no budget."""
+        if not self._budget > 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            key = (entry["feed_url"], entry.get("feed_parsed_at"))
+            deadline = self._deadlines.setdefault(key, now + self._budget)
+            if len(self._deadlines) > 10_000:  # a long stream: forget budgets long over
+                self._deadlines = {k: d for k, d in self._deadlines.items() if d > now - 3600}
+        return deadline - now
+
+    def _over_budget(self, url: str, entry: dict, outputs: _Outputs) -> None:
+        # Not marked seen, and the feed's validators are dropped: the next run fetches it in full.
+        outputs.out(_error(url, "fetch_article", "budget",
+                           detail=f"feed {entry['feed_url']} used its {self._budget:g}s fetch budget; "
+                                  f"fetched by the next run", excerpt=entry.get("title", "")), "errors")
+        outputs.out(entry["feed_url"], "retry")
+        outputs.count("feed_entries_over_budget")
+        outputs.count("article_errors")
 
     def work(self, item: tuple, outputs: _Outputs) -> None:
         url, entry = item
-        result = self._fetcher.fetch(url, {"Accept": _HTML_ACCEPT})
+        left = self._time_left(entry)
+        if left is not None and left <= 0:
+            self._over_budget(url, entry, outputs)
+            return
+        result = self._fetcher.fetch(url, {"Accept": _HTML_ACCEPT}, timeout=left)
+        if left is not None and result.error_reason in ("timeout", "host_busy") and self._time_left(entry) <= 0:
+            self._over_budget(url, entry, outputs)
+            return
         content_type = result.headers.get("content-type")
         feed = {
             "feed_url": entry["feed_url"],
@@ -390,11 +426,17 @@ class RecordFeedStateFn(beam.DoFn):
         _, items = grouped
         validators: dict = {}
         seen: list = []
+        retry: set = set()
         for kind, value in items:
             if kind == "validators":
                 validators[value["feed_url"]] = value
+            elif kind == "retry":
+                retry.add(value)
             else:
                 seen.append(value)
+        for feed_url in retry:
+            # Entries left over (fetch budget): no validators, so the next run gets the whole feed again.
+            validators[feed_url] = {"feed_url": feed_url, "etag": None, "last_modified": None}
         try:
             if self._pending_dir:
                 # Applied by the caller once the run's output is published: a run that dies before
@@ -498,13 +540,15 @@ class ReadFeeds(beam.PTransform):
         articles = (new_entries
                     | "ReshuffleArticles" >> beam.Reshuffle()
                     | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
-                        self._fetch_config, self._max_in_flight, self._min_fallback_words))
-                    .with_outputs("errors", "seen", main="documents"))
+                        self._fetch_config, self._max_in_flight, self._min_fallback_words,
+                        self._limits.feed_budget_s))
+                    .with_outputs("errors", "seen", "retry", main="documents"))
 
         error_sets = [feed_list.errors, fetched.errors, parsed.errors, articles.errors]
         if self._state_dir:
             recorded = ((fetched.validators | "KeyValidators" >> beam.Map(lambda v: ("state", ("validators", v))),
-                         articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))))
+                         articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))),
+                         articles.retry | "KeyRetryFeeds" >> beam.Map(lambda u: ("state", ("retry", u))))
                         | "CollectState" >> beam.Flatten()
                         | "GroupState" >> beam.GroupByKey()
                         | "RecordFeedState" >> beam.ParDo(RecordFeedStateFn(self._state_dir, self._pending_dir))
