@@ -33,6 +33,7 @@ from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.paths import literal_pattern
+from transforms.redact import RedactingFilter, redact_text, redact_url
 from transforms.model import ExtractionError, Limits, RawDocument
 
 __all__ = ["main"]
@@ -160,13 +161,13 @@ def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
         try:
             doc = _load_target(target, limits, args.allow_private_hosts)
             ext = extract_document(doc, limits)
-            out = {"source": target, "title": ext.title,
+            out = {"source": redact_url(target), "title": ext.title,
                    "published": ext.published.isoformat() if ext.published else None,
                    "byline": ext.byline, "credited_source": ext.credited_source, "site": ext.site,
                    "language": ext.language, "extractor": ext.extractor, "text": ext.text}
         except ExtractionError as exc:
-            out, status = {"source": target, "error": {"stage": exc.stage, "reason": exc.reason,
-                                                        "detail": exc.detail}}, 1
+            out, status = {"source": redact_url(target), "error": {"stage": exc.stage, "reason": exc.reason,
+                                                                    "detail": redact_text(exc.detail)}}, 1
         print(json.dumps(out, ensure_ascii=False))
     return status
 
@@ -230,6 +231,7 @@ def _quiet_known_noise() -> None:
     drop = _DropMessages(("apitools not found", "may be left orphaned in the temporary folder"))
     for handler in logging.getLogger().handlers:
         handler.addFilter(drop)
+        handler.addFilter(RedactingFilter())  # no URL credentials in any log line
 
 
 def main(argv: Optional[List[str]] = None) -> int:

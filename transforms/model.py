@@ -9,6 +9,8 @@ import dataclasses
 import datetime as dt
 from typing import Optional
 
+from transforms.redact import redact_text
+
 __all__ = ["RawDocument", "Extracted", "ExtractionError", "Limits", "error_record"]
 
 
@@ -82,6 +84,6 @@ class Limits:
 
 
 def error_record(source: str, stage: str, reason: str, excerpt: str = "", detail: str = "") -> dict:
-    """The one shape of an errors-table record (see schemas.ERRORS_SCHEMA)."""
-    text = " | ".join(part for part in (detail, excerpt) if part)
-    return {"source": source, "stage": stage, "reason": reason, "excerpt": text[:300]}
+    """The one shape of an errors-table record (see schemas.ERRORS_SCHEMA); URL credentials are redacted."""
+    text = redact_text(" | ".join(part for part in (detail, excerpt) if part))
+    return {"source": redact_text(source), "stage": stage, "reason": reason, "excerpt": text[:300]}

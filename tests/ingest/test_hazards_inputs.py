@@ -165,6 +165,7 @@ def _run_feeds(feeds_path, state_dir, budget, dump):
                     label="SaveDocs")
         assert_that(out["errors"] | "ErrReasons" >> beam.Map(lambda e: (e["source"].rsplit("/", 1)[1], e["reason"])),
                     saver("errors"), label="SaveErrors")
+        assert_that(out["errors"] | "ErrRows" >> beam.Map(json.dumps), saver("raw"), label="SaveErrorRows")
     with open(f"{dump}.docs") as d, open(f"{dump}.errors") as e:
         return {"docs": json.load(d), "errors": [tuple(x) for x in json.load(e)]}
 
@@ -192,3 +193,32 @@ def test_feed_fetch_budget_leaves_the_rest_for_the_next_run(tmp_path):
 
         second = _run_feeds(feeds, state, 60.0, tmp_path / "second")  # the feed is fetched again in full, not 304
         assert sorted(second["docs"]) == over and not second["errors"], second
+
+
+# ---------------------------------------------------------------- credentials in URLs
+
+def test_url_credentials_never_reach_the_errors_table(tmp_path):
+    import logging
+    from tests.feed_server import FeedServer, rss20
+    from tests.ingest.test_read_feeds import write_opml
+    from transforms.ingest.feeds import canonical_url
+    from transforms.model import error_record
+    from transforms.redact import RedactingFilter, redact_text
+
+    assert canonical_url("http://user:s3cret@news.example/a") == "http://***@news.example/a"
+    assert "s3cret" not in str(error_record("https://u:s3cret@h/f", "fetch_feed", "bad_url",
+                                            detail="https://u:s3cret@h/f: credentials in URL"))
+    assert redact_text("see ftp://a:b@c/ and mailto:x@y.z") == "see ftp://***@c/ and mailto:x@y.z"
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "fetching %s failed", ("http://u:s3cret@h/",), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "fetching http://***@h/ failed"
+
+    with FeedServer() as srv:
+        host = srv.url("/").split("//", 1)[1].rstrip("/")
+        srv.static("/feed.xml", rss20([(f"http://reader:s3cret@{host}/article", "Story", "teaser")]))
+        feeds = write_opml(tmp_path / "feeds.opml", [f"http://admin:s3cret@{host}/private.xml", srv.url("/feed.xml")])
+        got = _run_feeds(feeds, None, 0, tmp_path / "creds")
+    assert got["docs"] == [] and len(got["errors"]) == 2, got
+    with open(f"{tmp_path / 'creds'}.raw") as fh:
+        raw = fh.read()
+    assert "s3cret" not in raw and "***@" in raw, raw

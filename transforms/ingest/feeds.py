@@ -467,7 +467,7 @@ def canonical_url(url: Optional[str], base: Optional[str] = None) -> Optional[st
     spaces and non-ASCII are percent-encoded, the fragment is dropped and
     tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, ocid, cmpid,
     _ga, ref, ref_src, at_* ...) are removed; the other parameters keep their
-    order and spelling.
+    order and spelling. A ``user:password@`` becomes ``***@``.
 
     Args:
         url: An absolute or relative URL (as found in a feed).
@@ -496,7 +496,7 @@ def canonical_url(url: Optional[str], base: Optional[str] = None) -> Optional[st
         host = f"[{host}]"
     netloc = host
     if parts.username is not None:
-        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + host
+        netloc = "***@" + host  # credentials are never stored (the fetcher refuses such URLs anyway)
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
     path = _remove_dot_segments(quote(parts.path, safe=_PATH_SAFE)) if parts.path else "/"
