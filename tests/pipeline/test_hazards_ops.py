@@ -55,3 +55,20 @@ def test_empty_input_on_fresh_output_publishes_zero_rows(tmp_path):
     assert "0 + 0 + 0 = 0 [OK]" in proc.stdout, proc.stdout
     assert read_table(out, "articles")["source"] == [] and read_table(out, "errors")["source"] == []
     assert not list((out / "_staging").iterdir())
+
+
+def test_query_table_escapes_terminal_controls_and_csv_json_stay_exact():
+    import io
+    import json
+    from pipeline.analyst import query
+    hostile = "Title\x1b]0;owned\x07 \x1b[2J\x9b31m \u202eevil"
+    table = io.StringIO()
+    query.format_result(["title\x1b[1m"], [(hostile,)], "table", table)
+    shown = table.getvalue()
+    assert not any(ch in shown for ch in "\x1b\x07\x9b\u202e"), repr(shown)
+    assert "Title\\x1b]0;owned\\x07 \\x1b[2J\\x9b31m \\u202eevil" in shown
+    csv_out, json_out = io.StringIO(), io.StringIO()
+    query.format_result(["title"], [(hostile,)], "csv", csv_out)
+    query.format_result(["title"], [(hostile,)], "json", json_out)
+    assert csv_out.getvalue() == f"title\n{hostile}\n"
+    assert json.loads(json_out.getvalue()) == {"title": hostile}
