@@ -72,3 +72,20 @@ def test_query_table_escapes_terminal_controls_and_csv_json_stay_exact():
     query.format_result(["title"], [(hostile,)], "json", json_out)
     assert csv_out.getvalue() == f"title\n{hostile}\n"
     assert json.loads(json_out.getvalue()) == {"title": hostile}
+
+
+def test_report_temp_file_never_follows_a_planted_symlink(tmp_path):
+    from pipeline.analyst import report
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "site"
+    folder.mkdir()
+    # The name the old code wrote through: .<page>.<pid>.tmp in the target folder.
+    os.symlink(victim, folder / f".report.html.{os.getpid()}.tmp")
+    report._write_atomically(str(folder / "report.html"), "<html>page</html>")
+    assert victim.read_text() == "precious"
+    assert (folder / "report.html").read_text() == "<html>page</html>"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (folder / "report.html").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in folder.iterdir()) == [f".report.html.{os.getpid()}.tmp", "report.html"]
