@@ -32,6 +32,7 @@ from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms.ingest.read_feeds import fetch_page, page_document
 from transforms.paths import literal_pattern
 from transforms.redact import RedactingFilter, redact_text, redact_url
 from transforms.model import ExtractionError, Limits, RawDocument
@@ -174,11 +175,12 @@ def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
 
 def _load_target(target: str, limits, allow_private: bool):
     if target.startswith(("http://", "https://")):
-        res = Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)).fetch(target)
-        if res.error_reason:
-            raise ExtractionError("fetch", res.error_reason, res.detail)
-        return RawDocument(source=target, raw=res.body, url=res.final_url,
-                           content_type=(res.headers or {}).get("Content-Type"))
+        # The pipeline's own fetch and document (FetchArticlesFn): same Accept, checks and charset hint.
+        with Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)) as fetcher:
+            res, reason = fetch_page(fetcher, target)
+        if reason:
+            raise ExtractionError("fetch", reason, res.detail or f"Content-Type {res.headers.get('content-type')}")
+        return page_document(target, res)
     try:
         with open(target, "rb") as fh:
             raw = fh.read(limits.max_bytes + 1)

@@ -89,3 +89,25 @@ def test_report_temp_file_never_follows_a_planted_symlink(tmp_path):
     os.umask(umask)
     assert (folder / "report.html").stat().st_mode & 0o777 == 0o666 & ~umask
     assert sorted(p.name for p in folder.iterdir()) == [f".report.html.{os.getpid()}.tmp", "report.html"]
+
+
+def test_extract_url_uses_the_content_type_charset_like_the_pipeline(capsys):
+    import json
+    from pipeline import cli
+    from tests.feed_server import FeedServer
+    from transforms.extract.document import extract_document
+    from transforms.ingest.fetch import FetchConfig, Fetcher
+    from transforms.ingest.read_feeds import fetch_page, page_document
+    from transforms.model import Limits
+    words = "Příliš žluťoučký kůň úpěl ďábelské ódy"  # undetectable as ISO-8859-2 without the hint
+    body = ("<html><head><title>x</title></head><body><article><p>" + " ".join([words] * 30)
+            + "</p></article></body></html>").encode("iso-8859-2")
+    with FeedServer() as srv:
+        srv.static("/page", body, "text/html; charset=iso-8859-2")
+        url = srv.url("/page")
+        assert cli.main(["extract", "--allow_private_hosts", url]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        with Fetcher(FetchConfig(allow_private_hosts=True)) as fetcher:
+            result, reason = fetch_page(fetcher, url)
+    pipeline_text = extract_document(page_document(url, result), Limits()).text
+    assert reason is None and printed["text"].startswith(words) and printed["text"] == pipeline_text

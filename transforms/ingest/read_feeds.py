@@ -48,7 +48,7 @@ from transforms.tokens import count_words
 from transforms.model import ExtractionError, Limits, RawDocument, error_record
 from transforms import counters
 
-__all__ = ["ReadFeeds"]
+__all__ = ["ReadFeeds", "fetch_page", "page_document"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,29 @@ def _error(source: str, stage: str, reason: str, detail: str = "", excerpt: str 
     if not excerpt:
         return error_record(source, stage, reason, excerpt=detail)
     return error_record(source, stage, reason, excerpt=excerpt, detail=detail)
+
+
+def fetch_page(fetcher: Fetcher, url: str, timeout: Optional[float] = None) -> tuple:
+    """GET an article page as the pipeline does: ``(FetchResult, reason)``, reason None when usable.
+
+    Also ``storywire extract URL``'s path, so what it prints is what the pipeline compares.
+    """
+    result = fetcher.fetch(url, {"Accept": _HTML_ACCEPT}, timeout=timeout)
+    reason = result.error_reason
+    if reason is None:
+        content_type = result.headers.get("content-type")  # the fetcher lower-cases header names
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if media_type and media_type not in _HTML_TYPES:
+            reason = "unsupported_content_type"
+        elif not result.body.strip():
+            reason = "empty_body"
+    return result, reason
+
+
+def page_document(url: str, result, feed: Optional[dict] = None) -> RawDocument:
+    """The RawDocument of a page ``fetch_page`` found usable (its Content-Type is the charset hint)."""
+    return RawDocument(source=url, raw=result.body, url=url, content_type=result.headers.get("content-type"),
+                       feed=feed)
 
 
 class _Outputs:
@@ -347,7 +370,7 @@ class FetchArticlesFn(_ConcurrentFetchFn):
         if left is not None and left <= 0:
             self._over_budget(url, entry, outputs)
             return
-        result = self._fetcher.fetch(url, {"Accept": _HTML_ACCEPT}, timeout=left)
+        result, reason = fetch_page(self._fetcher, url, timeout=left)
         if left is not None and result.error_reason in ("timeout", "host_busy") and self._time_left(entry) <= 0:
             self._over_budget(url, entry, outputs)
             return
@@ -364,15 +387,8 @@ class FetchArticlesFn(_ConcurrentFetchFn):
             "fallback": None,
             "fetch_error": None,
         }
-        reason = result.error_reason
         if reason is None:
-            media_type = (content_type or "").split(";", 1)[0].strip().lower()
-            if media_type and media_type not in _HTML_TYPES:
-                reason = "unsupported_content_type"
-            elif not result.body.strip():
-                reason = "empty_body"
-        if reason is None:
-            outputs.out(RawDocument(source=url, raw=result.body, url=url, content_type=content_type, feed=feed))
+            outputs.out(page_document(url, result, feed))
             outputs.out(url, "seen")
             outputs.count("articles_fetched")
             outputs.count("feed_documents")
