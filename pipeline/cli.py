@@ -23,6 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline import stream
+from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.analyst import query, report
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
@@ -236,11 +237,22 @@ def _quiet_known_noise() -> None:
         handler.addFilter(RedactingFilter())  # no URL credentials in any log line
 
 
+#: Sub-commands that build a Beam pipeline: Beam's own options (--runner, --project ...) pass through.
+_BEAM_COMMANDS = ("run", "stream")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _quiet_known_noise()
     parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices  # noqa: SLF001
+    if argv and argv[0] in commands:
+        # Both spellings (--max_bytes, --max-bytes) of every option; unknown options are errors.
+        try:
+            argv[1:] = normalize_argv(argv[1:], commands[argv[0]], with_beam=argv[0] in _BEAM_COMMANDS)
+        except UnknownOptionError as exc:
+            commands[argv[0]].error(str(exc))
     args, _unknown = parser.parse_known_args(argv)
     # Everything after the sub-command (storywire's and Beam's own flags) goes to PipelineOptions.
     return args.func(args, argv[1:])

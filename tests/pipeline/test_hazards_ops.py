@@ -111,3 +111,47 @@ def test_extract_url_uses_the_content_type_charset_like_the_pipeline(capsys):
             result, reason = fetch_page(fetcher, url)
     pipeline_text = extract_document(page_document(url, result), Limits()).text
     assert reason is None and printed["text"].startswith(words) and printed["text"] == pipeline_text
+
+
+def test_every_option_in_both_spellings_unknown_ones_refused_beam_ones_passed(capsys):
+    import argparse
+    import pytest
+    from pipeline import cli
+    from pipeline.argv import UnknownOptionError, normalize_argv
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    run = commands["run"]
+    assert normalize_argv(["--allow-private-hosts", "--max-bytes=10", "--feed-budget", "5", "--runner", "X",
+                           "--temp-location", "/t", "--direct_num_workers=2"], run, with_beam=True) == [
+        "--allow_private_hosts", "--max_bytes=10", "--feed_budget", "5", "--runner", "X",
+        "--temp_location", "/t", "--direct_num_workers=2"]
+    assert normalize_argv(["out", "--min_size", "2", "--html", "--x.html"], commands["report"], False) == [
+        "out", "--min-size", "2", "--html", "--x.html"]
+    assert normalize_argv(["out", "-c", "--comment\nSELECT 1"], commands["query"], False)[2].startswith("--")
+    with pytest.raises(UnknownOptionError, match="did you mean --allow_private_hosts"):
+        normalize_argv(["--allow-private-host"], run, with_beam=True)
+    with pytest.raises(UnknownOptionError):
+        normalize_argv(["--runner", "X"], commands["report"], with_beam=False)  # no Beam options there
+    for argv in (["run", "--output", "o", "--allow-privat-hosts"], ["stream", "--fedds", "f"],
+                 ["extract", "--allow-private-host", "x"], ["query", "o", "--formt", "csv"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2 and "did you mean --" in capsys.readouterr().err, argv
+    # --help: every option once (in its one spelling), storywire's feed budget included.
+    for name, sub in commands.items():
+        help_text = sub.format_help()
+        options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+        assert len(options) == len(set(options)), name
+        for option in options:
+            assert f"  {option}" in help_text or f", {option}" in help_text, (name, option)
+    assert "--feed_budget" in commands["run"].format_help()
+
+
+def test_dashed_option_reaches_the_pipeline_options(monkeypatch):
+    from pipeline import cli
+    from pipeline.options import StorywireOptions
+    seen = {}
+    monkeypatch.setattr(cli, "cmd_run", lambda args, argv: seen.setdefault("argv", argv) and 0)
+    cli.main(["run", "--output", "o", "--feeds", "f.txt", "--allow-private-hosts", "--feed-budget=7"])
+    opts = StorywireOptions(seen["argv"]).view_as(StorywireOptions)
+    assert opts.allow_private_hosts is True and opts.feed_budget == 7.0
