@@ -28,6 +28,7 @@ from pipeline.analyst import query, report
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
+from pipeline.tempdirs import sweep_beam_temp_dirs
 from pipeline.runs import counters_of, distributions_of, has_flag, new_run_id
 from transforms import counters as names
 from transforms.dataset import layout, publish
@@ -91,6 +92,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     if mismatch:
         print(f"storywire run: {mismatch}", file=sys.stderr)
         return 2
+    sweep_beam_temp_dirs()  # the empty temp folders of earlier runs that were killed
     with publish.dataset_lock(opts.output) as locked:
         # Unlocked (object stores), recent staging folders may be runs still going: leave them be.
         rolled = publish.recover(opts.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))

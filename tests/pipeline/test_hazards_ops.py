@@ -155,3 +155,26 @@ def test_dashed_option_reaches_the_pipeline_options(monkeypatch):
     cli.main(["run", "--output", "o", "--feeds", "f.txt", "--allow-private-hosts", "--feed-budget=7"])
     opts = StorywireOptions(seen["argv"]).view_as(StorywireOptions)
     assert opts.allow_private_hosts is True and opts.feed_budget == 7.0
+
+
+def test_empty_beam_temp_folders_of_killed_runs_are_swept(tmp_path):
+    from pipeline.tempdirs import sweep_beam_temp_dirs
+    old, young, full, other = (tmp_path / f"beam-pipeline-temp{n}" for n in ("old", "young", "full", "x"))
+    for folder in (old, young, full):
+        folder.mkdir()
+    (full / "keep").write_text("x")
+    other.write_text("a file, not a folder")
+    for path in (old, full, other):
+        os.utime(path, (1, 1))
+    (tmp_path / "unrelated").mkdir()
+    assert sweep_beam_temp_dirs(root=str(tmp_path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "beam-pipeline-tempfull", "beam-pipeline-tempx", "beam-pipeline-tempyoung", "unrelated"]
+
+
+def test_unresolvable_name_is_reported_as_written():
+    from transforms.ingest.fetch import FetchConfig, Fetcher
+    with Fetcher(FetchConfig(allow_private_hosts=True, retries=0)) as fetcher:
+        result = fetcher.fetch("http://storywire-no-such-host.invalid./x")
+    assert result.error_reason == "dns_error"
+    assert "'storywire-no-such-host.invalid.'" in result.detail, result.detail

@@ -390,7 +390,8 @@ class _GuardedConnectionMixin:
         try:
             pairs = self.guard.resolve(host, port, min(timeout, budget))
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc
+            # The name as resolved: urllib3's ``host`` has lost a trailing dot ("localhost.").
+            raise NameResolutionError(host, self, exc) from exc
         except TimeoutError as exc:
             raise ConnectTimeoutError(self, str(exc)) from exc
         last_error: Exception = NewConnectionError(self, f"no usable address for {host}")
@@ -867,8 +868,11 @@ class Fetcher:
         if watchdog.expired:
             return _Attempt(status=status, headers=headers, error="timeout",
                             detail=f"total_timeout {self.config.total_timeout:g}s reached")
-        if _find_cause(exc, NameResolutionError) is not None:
-            return _Attempt(error="dns_error", detail=str(exc)[:300], retryable=True)
+        failed = _find_cause(exc, NameResolutionError)
+        if failed is not None:
+            cause = failed.__cause__ or failed
+            host = urlsplit(url).hostname or "?"
+            return _Attempt(error="dns_error", detail=f"Failed to resolve {host!r} ({cause})"[:300], retryable=True)
         if isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError):
             return _Attempt(error="timeout", detail=f"connect: {exc}"[:300], retryable=True)
         if isinstance(exc, (ReadTimeoutError, socket.timeout)) or _find_cause(exc, ReadTimeoutError) is not None \
