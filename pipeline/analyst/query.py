@@ -26,10 +26,11 @@ import argparse
 import csv
 import datetime as dt
 import decimal
+import glob
 import json
-import re
 import logging
 import os
+import re
 import sys
 from typing import Any, Iterable, List, Sequence, TextIO, Tuple
 
@@ -70,7 +71,8 @@ def _ident(name: str) -> str:
 
 
 def _table_glob(output: str, table: str) -> str:
-    base = output.rstrip("/") + "/" + table
+    # The dataset folder is a path, never a pattern: out[1] must not match out1.
+    base = glob.escape(output.rstrip("/")) + "/" + table
     if table in _PARTITIONED:
         # Only partition folders match, never a writer's temp folder inside the table folder.
         return f"{base}/{_PARTITION_COLUMN}=*/*.parquet"

@@ -46,6 +46,10 @@ def test_run_accounts_for_fifo_bad_name_and_broken_links_in_glob_named_folders(t
         ("dangling", "dangling_symlink"), ("loop_a", "symlink_loop"), ("loop_b", "symlink_loop"),
         ("pipe", "not_a_regular_file")]
     assert "3 + 4 + 0 = 7 [OK]" in proc.stdout, proc.stdout
+    from pipeline.analyst import query  # the analyst views read the literal folder too
+    con = query.connect(str(out))
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM errors").fetchone()[0] == 4
 
 
 def test_empty_input_on_fresh_output_publishes_zero_rows(tmp_path):
