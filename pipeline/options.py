@@ -93,9 +93,10 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--fetch_retries", type=int, default=3,
                        help="Retries on connection errors, 5xx and 429 (with backoff, honouring Retry-After).")
         g.add_argument("--feed_budget", type=float, default=_L.feed_budget_s,
-                       help="Seconds to fetch one feed's article pages, from the first one started; entries not "
-                            "fetched by then get an errors row (reason budget) and are fetched by the next run. "
-                            "0 = no budget.")
+                       help="storywire run: seconds to fetch one feed's article pages, from the first one started; "
+                            "entries not fetched by then get an errors row (reason budget) and are fetched by the "
+                            "next run. 0 = no budget. (storywire stream has none: it marks entries seen before "
+                            "fetching them.)")
         g.add_argument("--per_host_concurrency", type=int, default=2, help="Concurrent requests per host per worker.")
         g.add_argument("--allow_private_hosts", action="store_true", default=False,
                        help="Allow fetching from loopback/private/link-local addresses (tests, intranets).")
