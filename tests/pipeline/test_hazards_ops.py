@@ -182,3 +182,13 @@ def test_unresolvable_name_is_reported_as_written():
         result = fetcher.fetch("http://storywire-no-such-host.invalid./x")
     assert result.error_reason == "dns_error"
     assert "'storywire-no-such-host.invalid.'" in result.detail, result.detail
+
+
+def test_summary_shows_entries_cut_and_over_budget_and_balances(capsys):
+    from pipeline import cli
+    counters = {"feed_documents": 3, "feed_errors": 3, "feed_entries_cut": 500, "feed_entries_over_budget": 2}
+    cli._print_summary("r1", "out", counters, {"articles": 3, "clusters": 2, "errors": 3})
+    out = capsys.readouterr().out
+    assert "feed entries cut by the cap" in out and " 500" in out
+    assert "feed entries over the time budget" in out
+    assert "3 + 3 + 0 = 6 [OK]" in out
