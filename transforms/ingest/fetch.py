@@ -160,6 +160,8 @@ class FetchResult:
         error_reason: None on success (2xx or 304), else a short reason.
         detail: Human-readable detail for logs and the errors table.
         attempts: HTTP exchanges made, redirects and retries included.
+        elapsed: Seconds spent in those exchanges and the waits between retries
+            (not in waiting for a free slot for the host).
     """
 
     url_requested: str
@@ -170,6 +172,7 @@ class FetchResult:
     error_reason: Optional[str]
     detail: str = ""
     attempts: int = 0
+    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -729,6 +732,7 @@ class Fetcher:
         hops = 0
         retry = 0
         attempts = 0
+        elapsed = 0.0
         last = _Attempt()
 
         def result(attempt: _Attempt, reason: Optional[str] = None, detail: str = "") -> FetchResult:
@@ -736,7 +740,7 @@ class Fetcher:
                                headers=attempt.headers,
                                body=attempt.body if (reason or attempt.error) is None else b"",
                                error_reason=reason or attempt.error, detail=detail or attempt.detail,
-                               attempts=attempts)
+                               attempts=attempts, elapsed=elapsed)
 
         while True:
             bad = self._check_url(current)
@@ -757,6 +761,7 @@ class Fetcher:
             finally:
                 self._slots.release(host)
                 remaining -= time.monotonic() - started
+                elapsed += time.monotonic() - started
 
             if last.error and last.retryable and retry < cfg.retries:
                 delay = cfg.backoff_base * (2 ** retry) * (1.0 + 0.2 * random.random())
@@ -767,6 +772,7 @@ class Fetcher:
                 logger.debug("retrying %s in %.2fs after %s", current, delay, last.error)
                 time.sleep(delay)
                 remaining -= delay
+                elapsed += delay
                 retry += 1
                 continue
             if last.error:

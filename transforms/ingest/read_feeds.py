@@ -340,25 +340,33 @@ class FetchArticlesFn(_ConcurrentFetchFn):
         super().__init__(fetch_config, max_in_flight)
         self._min_fallback_words = min_fallback_words
         self._budget = feed_budget_s
-        self._deadlines: dict = {}  # (feed_url, feed_parsed_at) -> monotonic deadline
+        self._spent: dict = {}  # (feed_url, feed_parsed_at) -> seconds its fetches took
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _budget_key(entry: dict) -> tuple:
+        return entry["feed_url"], entry.get("feed_parsed_at")
+
     def _time_left(self, entry: dict) -> Optional[float]:
-        """Seconds left of the entry's feed budget (it starts with the feed's first fetch); None: no budget."""
+        """Seconds left of the entry's feed budget; None: no budget.
+
+        A feed is charged the time its own fetches take (``FetchResult.elapsed``), not the time
+        its entries wait behind other feeds' fetches: entries are interleaved across feeds.
+        """
         if not self._budget > 0:
             return None
-        now = time.monotonic()
         with self._lock:
-            key = (entry["feed_url"], entry.get("feed_parsed_at"))
-            deadline = self._deadlines.setdefault(key, now + self._budget)
-            if len(self._deadlines) > 10_000:  # a long stream: forget budgets long over
-                self._deadlines = {k: d for k, d in self._deadlines.items() if d > now - 3600}
-        return deadline - now
+            return self._budget - self._spent.get(self._budget_key(entry), 0.0)
+
+    def _charge(self, entry: dict, seconds: float) -> None:
+        with self._lock:
+            key = self._budget_key(entry)
+            self._spent[key] = self._spent.get(key, 0.0) + seconds
 
     def _over_budget(self, url: str, entry: dict, outputs: _Outputs) -> None:
         # Not marked seen, and the feed's validators are dropped: the next run fetches it in full.
         outputs.out(_error(url, "fetch_article", "budget",
-                           detail=f"feed {entry['feed_url']} used its {self._budget:g}s fetch budget; "
+                           detail=f"feed {entry['feed_url']} spent its {self._budget:g}s fetch budget; "
                                   f"fetched by the next run", excerpt=entry.get("title", "")), "errors")
         outputs.out(entry["feed_url"], "retry")
         outputs.count("feed_entries_over_budget")
@@ -371,9 +379,14 @@ class FetchArticlesFn(_ConcurrentFetchFn):
             self._over_budget(url, entry, outputs)
             return
         result, reason = fetch_page(self._fetcher, url, timeout=left)
-        if left is not None and result.error_reason in ("timeout", "host_busy") and self._time_left(entry) <= 0:
-            self._over_budget(url, entry, outputs)
-            return
+        if left is not None:
+            self._charge(entry, result.elapsed)
+            # Cut short by what was left of the budget rather than by the fetch's own limits.
+            shortened = left < self._config.total_timeout
+            if shortened and (result.error_reason == "host_busy" or (
+                    result.error_reason == "timeout" and result.elapsed >= left - 0.05)):
+                self._over_budget(url, entry, outputs)
+                return
         content_type = result.headers.get("content-type")
         feed = {
             "feed_url": entry["feed_url"],
