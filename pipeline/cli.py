@@ -28,16 +28,16 @@ from pipeline.analyst import query, report
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
-from pipeline.tempdirs import sweep_beam_temp_dirs
 from pipeline.runs import counters_of, distributions_of, has_flag, new_run_id
+from pipeline.tempdirs import sweep_beam_temp_dirs
 from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.ingest.read_feeds import fetch_page, page_document
+from transforms.model import ExtractionError, Limits, RawDocument
 from transforms.paths import literal_pattern
 from transforms.redact import RedactingFilter, redact_text, redact_url
-from transforms.model import ExtractionError, Limits, RawDocument
 
 __all__ = ["main"]
 
