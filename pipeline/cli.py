@@ -34,6 +34,7 @@ from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms.ingest.files import not_readable_reason
 from transforms.ingest.read_feeds import fetch_page, page_document
 from transforms.model import ExtractionError, Limits, RawDocument
 from transforms.paths import literal_pattern
@@ -184,6 +185,9 @@ def _load_target(target: str, limits, allow_private: bool):
         if reason:
             raise ExtractionError("fetch", reason, res.detail or f"Content-Type {res.headers.get('content-type')}")
         return page_document(target, res)
+    refused = not_readable_reason(target)  # a FIFO or device would block or never end
+    if refused is not None:
+        raise ExtractionError("read", *refused)
     try:
         with open(target, "rb") as fh:
             raw = fh.read(limits.max_bytes + 1)

@@ -192,3 +192,12 @@ def test_summary_shows_entries_cut_and_over_budget_and_balances(capsys):
     assert "feed entries cut by the cap" in out and " 500" in out
     assert "feed entries over the time budget" in out
     assert "3 + 3 + 0 = 6 [OK]" in out
+
+
+def test_extract_refuses_a_fifo_without_opening_it(tmp_path, capsys):
+    import json
+    from pipeline import cli
+    os.mkfifo(tmp_path / "pipe")
+    assert cli.main(["extract", str(tmp_path / "pipe")]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["error"]["reason"] == "not_a_regular_file"

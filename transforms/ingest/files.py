@@ -35,7 +35,7 @@ from transforms.paths import display_path, path_from_display
 from transforms.model import Limits, RawDocument, error_record
 from transforms import counters
 
-__all__ = ["ReadDocuments", "ReadFileFn", "MatchInputFn"]
+__all__ = ["ReadDocuments", "ReadFileFn", "MatchInputFn", "not_readable_reason"]
 
 _LOG = logging.getLogger(__name__)
 ERRORS = "errors"
@@ -56,7 +56,7 @@ class MatchInputFn(beam.DoFn):
             yield found
 
 
-def _not_readable_reason(path: str):
+def not_readable_reason(path: str):
     """None for a regular file (after following links), else ``(reason, detail)``; never opens ``path``."""
     try:
         info = os.stat(path)
@@ -90,7 +90,7 @@ class ReadFileFn(beam.DoFn):
         try:
             if paths.is_local(source):
                 path = path_from_display(source)
-                refused = _not_readable_reason(path)
+                refused = not_readable_reason(path)
                 if refused is not None:
                     self._failed.inc()
                     yield beam.pvalue.TaggedOutput(ERRORS, error_record(source, "read", refused[0],
