@@ -201,3 +201,40 @@ def test_extract_refuses_a_fifo_without_opening_it(tmp_path, capsys):
     assert cli.main(["extract", str(tmp_path / "pipe")]) == 1
     printed = json.loads(capsys.readouterr().out)
     assert printed["error"]["reason"] == "not_a_regular_file"
+
+
+def test_body_shorter_than_its_content_length_is_given_up_on_after_the_stall_timeout():
+    import time
+    from tests.feed_server import FeedServer
+    from transforms.ingest.fetch import FetchConfig, Fetcher
+
+    def short_body(h):  # promises 1000 bytes, sends 500, keeps the connection open
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b"x" * 500)
+        h.wfile.flush()
+        h.server.owner.stop.wait(10)
+
+    def steady(h):  # a slow server that keeps sending is not cut off
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", "6")
+        h.end_headers()
+        for byte in b"abcdef":
+            h.wfile.write(bytes([byte]))
+            h.wfile.flush()
+            time.sleep(0.15)
+
+    with FeedServer() as srv:
+        srv.route("/short", short_body)
+        srv.route("/steady", steady)
+        config = FetchConfig(allow_private_hosts=True, read_timeout=8.0, body_stall_timeout=0.5, retries=0)
+        with Fetcher(config) as fetcher:
+            started = time.monotonic()
+            result = fetcher.fetch(srv.url("/short"))
+            took = time.monotonic() - started
+            assert result.error_reason == "timeout" and took < 3.0, (result, took)
+            assert "500 of 1000 bytes" in result.detail
+            assert fetcher.fetch(srv.url("/steady")).body == b"abcdef"

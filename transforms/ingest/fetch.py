@@ -99,6 +99,10 @@ class FetchConfig:
     Attributes:
         connect_timeout: Seconds to establish a TCP (and TLS) connection.
         read_timeout: Seconds any single socket read may wait for data.
+        body_stall_timeout: Seconds a body that has started may pause (at most
+            ``read_timeout``). A server that sends less than its Content-Length and
+            keeps the connection open looks like a pause that never ends: it is
+            given up on after this, not after the full ``read_timeout``.
         total_timeout: Wall-clock seconds for one ``fetch`` including redirects,
             retries and their waits (time queued behind ``per_host_concurrency``
             is bounded separately, by the same number).
@@ -120,6 +124,7 @@ class FetchConfig:
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
+    body_stall_timeout: float = 5.0
     total_timeout: float = 30.0
     max_bytes: int = 5_000_000
     max_redirects: int = 5
@@ -133,7 +138,7 @@ class FetchConfig:
     ca_certs: Optional[str] = None
 
     def __post_init__(self) -> None:
-        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+        for name in ("connect_timeout", "read_timeout", "total_timeout", "body_stall_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"FetchConfig.{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("max_bytes", "per_host_concurrency"):
@@ -847,12 +852,19 @@ class Fetcher:
             left = watchdog.remaining()
             if left <= 0 or watchdog.expired:
                 raise socket.timeout("total deadline reached while reading the body")
+            wait = cfg.read_timeout if raw_size == 0 else min(cfg.read_timeout, cfg.body_stall_timeout)
             if sock is not None:
                 try:
-                    sock.settimeout(min(cfg.read_timeout, left))
+                    sock.settimeout(min(wait, left))
                 except OSError:
                     pass
-            chunk = response.read1(_CHUNK, decode_content=False)
+            try:
+                chunk = response.read1(_CHUNK, decode_content=False)
+            except (ReadTimeoutError, socket.timeout) as exc:
+                if raw_size and length.strip().isdigit() and not watchdog.expired:
+                    raise socket.timeout(f"body stopped at {raw_size} of {int(length)} bytes (Content-Length) "
+                                         f"for {min(wait, left):g}s") from exc
+                raise
             if not chunk:
                 break
             raw_size += len(chunk)
