@@ -23,16 +23,22 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline import stream
+from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.analyst import query, report
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
 from pipeline.runs import has_flag, metrics_of, new_run_id
+from pipeline.tempdirs import sweep_beam_temp_dirs
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
+from transforms.ingest.files import not_readable_reason
+from transforms.ingest.read_feeds import fetch_page, page_document
 from transforms.model import ExtractionError, Limits, RawDocument
+from transforms.paths import literal_pattern
+from transforms.redact import RedactingFilter, redact_text, redact_url
 
 __all__ = ["main"]
 
@@ -51,11 +57,13 @@ _UNFINISHED_GRACE_S = 24 * 3600
 
 
 def _expand_input(pattern: Optional[str]) -> Optional[str]:
-    """A bare directory means every file in it."""
+    """A bare directory means every file in it; a path that exists as written is not a glob."""
+    if pattern and "://" not in pattern and os.path.isdir(pattern):
+        return FileSystems.join(literal_pattern(pattern.rstrip("/") or "/"), "*")
     if pattern and not any(ch in pattern for ch in "*?[") and (
             pattern.endswith("/") or (FileSystems.exists(pattern) and "://" not in pattern and _is_dir(pattern))):
         return FileSystems.join(pattern.rstrip("/"), "*")
-    return pattern
+    return literal_pattern(pattern) if pattern else pattern
 
 
 def _is_dir(path: str) -> bool:
@@ -85,6 +93,7 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     if mismatch:
         print(f"storywire run: {mismatch}", file=sys.stderr)
         return 2
+    sweep_beam_temp_dirs()  # the empty temp folders of earlier runs that were killed
     with publish.dataset_lock(opts.output) as locked:
         # Unlocked (object stores), recent staging folders may be runs still going: leave them be.
         rolled = publish.recover(opts.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
@@ -94,6 +103,9 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         run_id = opts.run_id or new_run_id(now)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
                          pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
+        # Made before the job: a run whose input is empty writes nothing, and its publish step
+        # must then find an empty staging folder (zero rows), not a missing one (removed: an error).
+        FileSystems.mkdirs(ctx.staging)
 
         runner = None
         if not has_flag(argv, "--runner"):
@@ -142,6 +154,10 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("pairs linked", counters.get("verified_pairs", 0)),
         ("capped LSH buckets", counters.get("capped_buckets", 0)),
     ]
+    for counter, label in (("feed_entries_cut", "feed entries cut by the cap"),
+                           ("feed_entries_over_budget", "feed entries over the time budget")):
+        if counters.get(counter):
+            rows.append((label, counters[counter]))
     rows += [(f"stage: {label}", value) for label, value in stage_counts(counters).items()]
     print(f"\nstorywire run {run_id} -> {output}")
     width = max(len(r[0]) for r in rows)
@@ -160,24 +176,28 @@ def cmd_extract(args: argparse.Namespace, argv: List[str]) -> int:
         try:
             doc = _load_target(target, limits, args.allow_private_hosts)
             ext = extract_document(doc, limits)
-            out = {"source": target, "title": ext.title,
+            out = {"source": redact_url(target), "title": ext.title,
                    "published": ext.published.isoformat() if ext.published else None,
                    "byline": ext.byline, "credited_source": ext.credited_source, "site": ext.site,
                    "language": ext.language, "extractor": ext.extractor, "text": ext.text}
         except ExtractionError as exc:
-            out, status = {"source": target, "error": {"stage": exc.stage, "reason": exc.reason,
-                                                        "detail": exc.detail}}, 1
+            out, status = {"source": redact_url(target), "error": {"stage": exc.stage, "reason": exc.reason,
+                                                                    "detail": redact_text(exc.detail)}}, 1
         print(json.dumps(out, ensure_ascii=False))
     return status
 
 
 def _load_target(target: str, limits, allow_private: bool):
     if target.startswith(("http://", "https://")):
-        res = Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)).fetch(target)
-        if res.error_reason:
-            raise ExtractionError("fetch", res.error_reason, res.detail)
-        return RawDocument(source=target, raw=res.body, url=res.final_url,
-                           content_type=(res.headers or {}).get("Content-Type"))
+        # The pipeline's own fetch and document (FetchArticlesFn): same Accept, checks and charset hint.
+        with Fetcher(FetchConfig(max_bytes=limits.max_bytes, allow_private_hosts=allow_private)) as fetcher:
+            res, reason = fetch_page(fetcher, target)
+        if reason:
+            raise ExtractionError("fetch", reason, res.detail or f"Content-Type {res.headers.get('content-type')}")
+        return page_document(target, res)
+    refused = not_readable_reason(target)  # a FIFO or device would block or never end
+    if refused is not None:
+        raise ExtractionError("read", *refused)
     try:
         with open(target, "rb") as fh:
             raw = fh.read(limits.max_bytes + 1)
@@ -230,6 +250,11 @@ def _quiet_known_noise() -> None:
     drop = _DropMessages(("apitools not found", "may be left orphaned in the temporary folder"))
     for handler in logging.getLogger().handlers:
         handler.addFilter(drop)
+        handler.addFilter(RedactingFilter())  # no URL credentials in any log line
+
+
+#: Sub-commands that build a Beam pipeline: Beam's own options (--runner, --project ...) pass through.
+_BEAM_COMMANDS = ("run", "stream")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -237,6 +262,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _quiet_known_noise()
     parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices  # noqa: SLF001
+    if argv and argv[0] in commands:
+        # Both spellings (--max_bytes, --max-bytes) of every option; unknown options are errors.
+        try:
+            argv[1:] = normalize_argv(argv[1:], commands[argv[0]], with_beam=argv[0] in _BEAM_COMMANDS)
+        except UnknownOptionError as exc:
+            commands[argv[0]].error(str(exc))
     args, _unknown = parser.parse_known_args(argv)
     # Everything after the sub-command (storywire's and Beam's own flags) goes to PipelineOptions.
     return args.func(args, argv[1:])

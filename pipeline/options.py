@@ -92,6 +92,11 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--fetch_timeout", type=float, default=30.0, help="Total seconds per fetch, retries excluded.")
         g.add_argument("--fetch_retries", type=int, default=3,
                        help="Retries on connection errors, 5xx and 429 (with backoff, honouring Retry-After).")
+        g.add_argument("--feed_budget", type=float, default=_L.feed_budget_s,
+                       help="storywire run: seconds to fetch one feed's article pages, from the first one started; "
+                            "entries not fetched by then get an errors row (reason budget) and are fetched by the "
+                            "next run. 0 = no budget. (storywire stream has none: it marks entries seen before "
+                            "fetching them.)")
         g.add_argument("--per_host_concurrency", type=int, default=2, help="Concurrent requests per host per worker.")
         g.add_argument("--allow_private_hosts", action="store_true", default=False,
                        help="Allow fetching from loopback/private/link-local addresses (tests, intranets).")
@@ -102,6 +107,7 @@ def limits_from(opts: StorywireOptions) -> Limits:
         max_bytes=opts.max_bytes, max_field_chars=opts.max_field_chars, max_text_chars=opts.max_text_chars,
         max_html_depth=opts.max_html_depth, extract_timeout_s=opts.extract_timeout,
         extract_memory_mb=opts.extract_memory_mb, min_words=opts.min_words,
+        feed_budget_s=opts.feed_budget,
     )
 
 

@@ -9,6 +9,8 @@ import dataclasses
 import datetime as dt
 from typing import Optional
 
+from transforms.redact import redact_text
+
 __all__ = ["RawDocument", "Extracted", "ExtractionError", "Limits", "error_record"]
 
 
@@ -78,9 +80,10 @@ class Limits:
     extract_timeout_s: float = 20.0     # wall time per document for HTML extraction
     extract_memory_mb: int = 1024       # address-space cap of the extraction worker process
     min_words: int = 30                 # fewer words -> errors table, reason too_short
+    feed_budget_s: float = 120.0        # wall time to fetch one feed's articles (0 = none); the rest: reason budget
 
 
 def error_record(source: str, stage: str, reason: str, excerpt: str = "", detail: str = "") -> dict:
-    """The one shape of an errors-table record (see schemas.ERRORS_SCHEMA)."""
-    text = " | ".join(part for part in (detail, excerpt) if part)
-    return {"source": source, "stage": stage, "reason": reason, "excerpt": text[:300]}
+    """The one shape of an errors-table record (see schemas.ERRORS_SCHEMA); URL credentials are redacted."""
+    text = redact_text(" | ".join(part for part in (detail, excerpt) if part))
+    return {"source": redact_text(source), "stage": stage, "reason": reason, "excerpt": text[:300]}

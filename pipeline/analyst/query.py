@@ -26,9 +26,11 @@ import argparse
 import csv
 import datetime as dt
 import decimal
+import glob
 import json
 import logging
 import os
+import re
 import sys
 from typing import Any, Iterable, List, Sequence, TextIO, Tuple
 
@@ -69,7 +71,8 @@ def _ident(name: str) -> str:
 
 
 def _table_glob(output: str, table: str) -> str:
-    base = output.rstrip("/") + "/" + table
+    # The dataset folder is a path, never a pattern: out[1] must not match out1.
+    base = glob.escape(output.rstrip("/")) + "/" + table
     if table in _PARTITIONED:
         # Only partition folders match, never a writer's temp folder inside the table folder.
         return f"{base}/{_PARTITION_COLUMN}=*/*.parquet"
@@ -318,6 +321,17 @@ def _csv_value(value: Any) -> Any:
     return _json_value(value)
 
 
+# C0 and C1 controls and DEL (terminal escapes: ESC ] 0; ... BEL retitles the window, ESC [2J clears it),
+# and the bidirectional overrides that reorder what a table shows.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_controls(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters shown as ``\\xNN`` / ``\\uNNNN``."""
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else f"\\u{ord(m.group()):04x}", text)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "NULL"
@@ -331,6 +345,7 @@ def _cell(value: Any) -> str:
     else:
         text = str(value)
     text = " ".join(text.split()) if any(ch in text for ch in "\r\n\t") else text
+    text = _escape_controls(text)  # the table is for a terminal; CSV and JSON keep the data exact
     return text if len(text) <= _TABLE_CELL_WIDTH else text[:_TABLE_CELL_WIDTH - 1] + "…"
 
 
@@ -353,6 +368,7 @@ def format_result(columns: Sequence[str], rows: Iterable[tuple], fmt: str, out: 
         return
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
+    columns = [_escape_controls(str(c)) for c in columns]
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [bool(rows) and all(_is_number(r[i]) or r[i] is None for r in rows) for i in range(len(columns))]

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from typing import Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
@@ -601,14 +602,18 @@ def _page(output: str, data: dict, since, until, site, min_size, limit) -> str:
 def _write_atomically(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    # A plain open() (not mkstemp) so the page gets the usual umask permissions, not 0600.
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    # Created exclusively under an unpredictable name (a planted symlink is never followed), then
+    # given the usual umask permissions rather than mkstemp's 0600, as a plain open() would.
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
 

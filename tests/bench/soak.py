@@ -12,11 +12,13 @@ What it does:
    one file per file hazard of ``../shared/docs/input-hazards.md`` (deep nesting,
    a 40 MB page, random bytes, an empty file, windows-1251 labelled utf-8 and
    iso-8859-1, a 16 KB author, a quadratic-regex trigger as plain text and as a
-   190 KB page, a huge single line, NULs).
+   190 KB page, a huge single line, NULs), a FIFO and a file whose name is not UTF-8.
 2. Serves a normal feed (its entries link to normal pages) and the feed hazards
    (entity bomb, billion laughs, external entity, 16 KB ``<author>``, a 30 MB feed
-   of 50k items, the same scaled under ``--max_bytes``, truncated XML, an HTML page
-   served as a feed) from a ``tests.feed_server.FeedServer`` on 127.0.0.1.
+   of 50k items, the same scaled under ``--max_bytes``, a 5,000-entry oldest-first
+   feed (the newest 1,000 must be the ones kept), 24 slow-drip article pages (bounded
+   by ``--feed_budget``), truncated XML, an HTML page served as a feed) from a
+   ``tests.feed_server.FeedServer`` on 127.0.0.1.
 3. Runs ``python -m pipeline run`` twice as a subprocess, on the same normal
    documents without and with the hazards, polling ``/proc`` every 0.2 s for the
    summed RSS of the whole process tree (the pipeline and its sandbox workers).
@@ -63,6 +65,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 KB = 1024
 MB = 1024 * 1024
+#: --feed_budget of both runs: the slow-drip feed must cost this, not 24 x 6.5 s.
+SLOW_DRIP_BUDGET_S = 20.0
 
 # Marker sentences planted in hazard pages: finding them in ``articles.text`` proves the content survived.
 DEEP_MARKER = "The harbour commission confirmed the northern breakwater would be rebuilt before the winter storms."
@@ -307,6 +311,8 @@ class Hazard:
         links: Article URLs the feed's entries point to (feeds).
         url: Where the feed is served (feeds; set once the server runs).
         entry_prefix: URL path prefix of the (404) pages its entries link to (big feeds).
+        special: "fifo" for a named pipe in the input folder (files).
+        raw_name: The file name as bytes, when it is not UTF-8 (files).
     """
 
     name: str
@@ -319,6 +325,15 @@ class Hazard:
     links: tuple = ()
     url: str = ""
     entry_prefix: str = ""
+    special: str = ""            # "fifo": made with mkfifo instead of written
+    raw_name: bytes = b""        # a file name given as bytes (not UTF-8)
+
+
+def _capped_1000(o: dict) -> bool:
+    """A feed cut to 1,000 entries whose pages all 404 (or wait for the next run: --feed_budget)."""
+    head = "entries_capped; 1000 entries: "
+    return o["reason"].startswith(head) and all(
+        part.split("=")[0] in ("http_404", "budget") for part in o["reason"][len(head):].split(","))
 
 
 def _in_errors(*reasons: str) -> Callable[[dict], bool]:
@@ -358,7 +373,27 @@ def file_hazards(regex_bytes: int) -> List[Hazard]:
         Hazard("huge_line_8mb", "file", huge_line_text(8 * MB), "article (truncated) from a single 8 MB line",
                lambda o: o["where"] == "articles", suffix=".txt"),
         Hazard("nuls_1mb", "file", b"\0" * MB, "errors: binary", _in_errors("binary"), suffix=".txt"),
+        Hazard("fifo", "file", b"", "errors: not_a_regular_file, never opened (it used to hang the run)",
+               _in_errors("not_a_regular_file"), suffix="", special="fifo"),
+        Hazard("bad_name", "file", deep_page(10), "article; the non-UTF-8 name stored escaped (it crashed the run)",
+               _article_with(DEEP_MARKER), raw_name=b"hazard_bad_\xff_name.html"),
     ]
+
+
+def hazard_path(folder: Path, hz: Hazard) -> str:
+    """Where a file hazard is written (a str; surrogate-escaped for a non-UTF-8 name)."""
+    if hz.raw_name:
+        return os.fsdecode(os.fsencode(str(folder)) + b"/" + hz.raw_name)
+    return str(folder / (f"hazard_{hz.name}" + hz.suffix))
+
+
+def write_hazard(folder: Path, hz: Hazard) -> None:
+    path = hazard_path(folder, hz)
+    if hz.special == "fifo":
+        os.mkfifo(path)
+    else:
+        with open(path, "wb") as fh:
+            fh.write(hz.body)
 
 
 # ----------------------------------------------------------------------------- feed hazards
@@ -389,8 +424,14 @@ EXTERNAL_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "fi
                    b"<link>http://example.com/xxe</link><description>&xxe;</description></item></channel></rss>")
 
 
-def big_feed(items: int, link: Callable[[int], str]) -> bytes:
-    """An RSS feed of ``items`` items (~600 bytes each: 50k items is about 30 MB)."""
+def big_feed(items: int, link: Callable[[int], str], oldest_first: bool = False) -> bytes:
+    """An RSS feed of ``items`` items (~600 bytes each: 50k items is about 30 MB).
+
+    All items carry the same date, unless ``oldest_first``: then item i is i minutes after the first.
+    """
+    import datetime as dt
+
+    start = dt.datetime(2024, 5, 7, 4, 0, tzinfo=dt.timezone.utc)
     rng = random.Random(50)
     words = "storm council harbor budget rail school court election market bridge river museum".split()
     parts = []
@@ -398,7 +439,7 @@ def big_feed(items: int, link: Callable[[int], str]) -> bytes:
         desc = " ".join(rng.choice(words) for _ in range(40))  # under the 50-word feed-content fallback
         parts.append(f"<item><title>Item {i} {rng.choice(words)} update</title><link>{link(i)}</link>"
                      f"<guid isPermaLink='false'>soak-{i}</guid><category>Local news</category>"
-                     f"<category>{rng.choice(words).capitalize()}</category><pubDate>Tue, 07 May 2024 04:00:00 GMT</pubDate>"
+                     f"<category>{rng.choice(words).capitalize()}</category><pubDate>{(start + dt.timedelta(minutes=i if oldest_first else 0)).strftime('%a, %d %b %Y %H:%M:%S GMT')}</pubDate>"
                      f"<description>{desc}. Officials said more details would follow later on {i}.</description></item>")
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Big feed</title>'
             f"<link>http://example.com/</link><description>d</description>{''.join(parts)}</channel></rss>").encode()
@@ -617,14 +658,18 @@ def _where(source_rows: dict, key: str, max_field_chars: int) -> dict:
 def _feed_outcome(hz: Hazard, idx: dict, max_field_chars: int) -> dict:
     """Where a feed hazard ended: its own errors row, or what became of the entries it listed."""
     own = _where(idx, hz.url, max_field_chars)
-    if own["where"] == "errors":
+    # A feed over the entry cap has its own errors row (entries_capped) and entries that were fetched.
+    capped = own["where"] == "errors" and own["reason"] == "entries_capped"
+    if own["where"] == "errors" and not capped:
         return {"where": "errors", "reason": own["reason"], "stage": own.get("stage"), "max_field_chars": max_field_chars}
     if hz.entry_prefix:
         keys = [k for table in ("articles", "errors") for k in idx[table] if hz.entry_prefix in k]
         reasons = collections.Counter(idx["errors"][k]["reason"] if k in idx["errors"] else "article" for k in keys)
         where = "errors" if keys else "LOST"
-        return {"where": where, "reason": f"{len(keys)} entries: " + ",".join(f"{r}={n}" for r, n in reasons.items()),
-                "max_field_chars": max_field_chars}
+        tails = [k.rsplit("/", 1)[1] for k in keys]
+        return {"where": where, "reason": ("entries_capped; " if capped else "") + f"{len(keys)} entries: "
+                + ",".join(f"{r}={n}" for r, n in sorted(reasons.items())), "capped": capped,
+                "indices": sorted(int(t) for t in tails if t.isdigit()), "max_field_chars": max_field_chars}
     linked = [_where(idx, u, max_field_chars) for u in hz.links]
     if not linked:
         return own
@@ -686,6 +731,7 @@ def main() -> int:
     """Generate, serve, run twice, report; returns the exit status (1 when a target is missed)."""
     from tests.feed_server import FeedServer
     from transforms.model import Limits
+    from transforms.paths import display_path
 
     n_normal = _env_int("SOAK_NORMAL", 3000)
     seed = _env_int("SOAK_SEED", 0)
@@ -719,7 +765,7 @@ def main() -> int:
         os.link(path, hostile_dir / Path(path).name)
     hazards = file_hazards(regex_bytes)
     for hz in hazards:
-        (hostile_dir / (f"hazard_{hz.name}" + hz.suffix)).write_bytes(hz.body)
+        write_hazard(hostile_dir, hz)
     print(f"generated {len(normal_files)} normal documents ({dict(sorted(kinds.items()))}) and "
           f"{len(hazards)} file hazards in {time.monotonic() - t0:.1f}s under {work}", flush=True)
 
@@ -749,13 +795,25 @@ def main() -> int:
                    "parsed fast (author capped); its 5 pages in articles", lambda o: o["where"] == "articles",
                    links=tuple(page_urls[10:15])),
             Hazard("feed_30mb_50k", "feed", big_feed(big_items, lambda i: server.url(f"/gone/big/{i}")),
-                   "over --max_bytes: errors too_large; under it: parsed, 1000 entries, their 404 pages in errors",
-                   lambda o: o["reason"] in ("too_large", "1000 entries: http_404=1000"),
+                   "over --max_bytes: errors too_large; under it: parsed, 1000 entries, their 404 pages in errors "
+                   "(or budget: next run)",
+                   lambda o: o["reason"] == "too_large" or _capped_1000(o),
                    content_type="application/rss+xml", entry_prefix="/gone/big/"),
             Hazard("feed_5mb_under_cap", "feed",
                    big_feed(int(4.6 * MB) // 600, lambda i: server.url(f"/gone/mid/{i}")),
-                   "parsed; 1000 entries kept (entries_capped), their 404 pages in errors",
-                   lambda o: o["reason"] == "1000 entries: http_404=1000", entry_prefix="/gone/mid/"),
+                   "parsed; 1000 entries kept (entries_capped), their 404 pages in errors (or budget: next run)",
+                   _capped_1000, entry_prefix="/gone/mid/"),
+            Hazard("feed_5000_oldest_first", "feed",
+                   big_feed(5000, lambda i: server.url(f"/gone/old/{i}"), oldest_first=True),
+                   "entries_capped (4000 cut); the newest 1000 fetched (their 404 pages in errors)",
+                   lambda o: o.get("capped") and o.get("indices") == list(range(4000, 5000)),
+                   entry_prefix="/gone/old/"),
+            Hazard("feed_slow_drip", "feed",
+                   _rss([(server.trickle_body(f"/drip/{i}", 0.25), f"Drip {i}", "Teaser.") for i in range(24)]),
+                   f"24 slow-drip pages: errors budget/timeout within --feed_budget ({SLOW_DRIP_BUDGET_S:g}s)",
+                   lambda o: o["where"] == "errors" and o["reason"].startswith("24 entries: ") and all(
+                       part.split("=")[0] in ("budget", "timeout") for part in o["reason"][12:].split(",")),
+                   entry_prefix="/drip/"),
             Hazard("feed_truncated_xml", "feed", truncated, "entries before the cut fetched: pages in articles",
                    lambda o: o["where"] == "articles", links=tuple(page_urls[20:24])),
             Hazard("feed_html_page", "feed", feed_pages[-1], "errors: not_a_feed", _in_errors("not_a_feed"),
@@ -773,7 +831,8 @@ def main() -> int:
         runs = {}
         for label, folder, feeds in (("normal only", normal_dir, base_list), ("normal + hazards", hostile_dir, full_list)):
             print(f"running the pipeline: {label} ...", flush=True)
-            runs[label] = run_pipeline(label, f"{folder}/*", feeds, work / f"out-{label.split()[-1]}", [], run_limit)
+            runs[label] = run_pipeline(label, f"{folder}/*", feeds, work / f"out-{label.split()[-1]}",
+                                       ["--feed_budget", str(SLOW_DRIP_BUDGET_S)], run_limit)
             r = runs[label]
             print(f"  {r.seconds:.1f}s, exit {r.returncode}, peak tree RSS {_mb(r.peak_rss)}", flush=True)
             if r.returncode != 0:
@@ -803,7 +862,7 @@ def main() -> int:
     idx = _index(full)
     hz_rows = []
     for hz in hazards:
-        key = str(hostile_dir / (f"hazard_{hz.name}" + hz.suffix))
+        key = display_path(hazard_path(hostile_dir, hz))
         outcome = _where(idx, key, limits.max_field_chars)
         ok = hz.check(outcome)
         detail = outcome["reason"] + (f" ({outcome.get('stage')})" if outcome["where"] == "errors" else "")
@@ -851,7 +910,8 @@ def main() -> int:
         print("\ntiming each hazard alone (child process per hazard) ...", flush=True)
         specs = []
         for hz in hazards:
-            specs.append((hz.name, {"kind": "file", "path": str(hostile_dir / (f"hazard_{hz.name}" + hz.suffix))}))
+            if not hz.special:  # a FIFO is never read: nothing to time
+                specs.append((hz.name, {"kind": "file", "path": hazard_path(hostile_dir, hz)}))
         uncapped = work / "html_40mb_uncapped.html"
         os.link(hostile_dir / "hazard_html_40mb.html", uncapped)
         # Not what the pipeline runs with its defaults: shown for information, outside the target.

@@ -244,3 +244,41 @@ def test_mixed_folder_and_feeds_every_input_accounted_for(tmp_path):
     assert len(arts) + len(errs) == len(expected) + len(feed_sources)
     read = int(re.search(r"documents read\s+(\d+)", proc.stdout).group(1))
     assert read == len(arts) + len(errs)
+
+
+# ----------------------------------------------------------------------------- the in-process fast path
+
+_SENTENCE = "The council met again to discuss the harbour plan and the ferry. "
+
+
+def _nested_page(depth: int, elements: int, chars: int) -> str:
+    """About ``elements`` elements in groups ``depth`` deep around a paragraph, ``chars`` of text in all."""
+    groups = max(1, elements // (depth + 1))
+    text = _SENTENCE * max(1, chars // groups // len(_SENTENCE))
+    return "<html><body>" + ("<div>" * depth + "<p>" + text + "</p>" + "</div>" * depth) * groups + "</body></html>"
+
+
+def test_in_process_fast_path_takes_only_pages_within_a_stated_time(sandbox_factory):
+    """Issue 21 item 6: 199k characters of 190-deep <div>s took 4 s in-process, under both the size
+    and the depth cut-offs. Such a page now goes to the killable worker, and no shape the fast path
+    still takes costs more than 8x a flat text page of the largest size (the stated limit)."""
+    from transforms.extract.html import HtmlExtractor
+    sb = sandbox_factory()
+    hostile = _nested_page(190, 14_000, 20_000)
+    assert len(hostile) < sb.inprocess_max_chars and not sb.routes_inprocess(hostile)
+    reference = "<html><body><p>" + _SENTENCE * (sb.inprocess_max_chars // len(_SENTENCE) - 1) + "</p></body></html>"
+    corners = [_nested_page(0, 1_480, 100_000), _nested_page(10, 1_480, 170_000),
+               _nested_page(190, 1_480, 170_000), _nested_page(190, 1_480, 10_000)]
+    assert all(sb.routes_inprocess(page) for page in [reference] + corners)
+    extractor = HtmlExtractor()
+    took_reference = _best_of(lambda: _try_extract(extractor, reference))
+    for page in corners:
+        took = _best_of(lambda: _try_extract(extractor, page))
+        assert took <= 8 * took_reference, (len(page), took, took_reference)
+
+
+def _try_extract(extractor, page):
+    try:
+        extractor.extract(page, "https://example.com/a", Limits())
+    except ExtractionError:
+        pass

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from schemas import TABLES
-from transforms import counters
+from transforms import counters, paths
 from transforms.dataset import layout
 from transforms.dataset.write import merge_parquet, write_parquet
 from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
@@ -51,7 +51,7 @@ def crash_point(name: str) -> None:
 
 def _match(pattern: str) -> list:
     try:
-        return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        return sorted(m.path for m in paths.match(pattern))
     except Exception:  # noqa: BLE001 - FileSystems raises BeamIOError/IOError subclasses per backend
         return []
 
@@ -181,14 +181,14 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
             if FileSystems.exists(dst) and table != layout.CLUSTERS:
                 continue  # already moved by an interrupted publish
             if table == layout.CLUSTERS and FileSystems.exists(dst):
-                FileSystems.delete([dst])
+                paths.delete([dst])
             FileSystems.rename([src], [dst])
             crash_point("publish")
     write_index_config(output, (manifest or {}).get("minhash"))
     # Stream deltas this run folded into clusters/ (only those present when it started).
     folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
     if folded:
-        FileSystems.delete(folded)
+        paths.delete(folded)
     if (manifest or {}).get("state_dir"):
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
     runs = layout.join(output, layout.RUNS)
@@ -196,7 +196,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
         fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
     if FileSystems.exists(staging):
-        FileSystems.delete([staging])
+        paths.delete([staging])
     return moved
 
 
@@ -256,13 +256,13 @@ def recover(output: str, ready_after_s: float = 0.0, unfinished_after_s: float =
             rolled.append(run_id)
         else:
             _LOG.warning("discarding unfinished run %s", run_id)
-            FileSystems.delete([entry])
+            paths.delete([entry])
     return rolled
 
 
 def _last_write(folder: str) -> float:
     try:
-        found = FileSystems.match([folder.rstrip("/") + "/**"])[0].metadata_list
+        found = paths.match(folder.rstrip("/") + "/**")
     except Exception:  # noqa: BLE001 - backends raise their own IOError subclasses
         return 0.0
     return max((m.last_updated_in_seconds or 0.0 for m in found), default=0.0)

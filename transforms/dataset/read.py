@@ -9,6 +9,8 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 
+from transforms import paths
+
 __all__ = ["ReadParquetRows"]
 
 
@@ -38,8 +40,10 @@ class ReadParquetRows(beam.PTransform):
         if self._paths is not None:
             files = pbegin | "ListParquet" >> beam.Create(list(self._paths))
         else:
-            files = pbegin | "MatchParquet" >> fileio.MatchFiles(
-                self._pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+            # Not fileio.MatchFiles: a dataset folder such as out[1] must not be read as a glob.
+            files = (pbegin
+                     | "CreatePattern" >> beam.Create([self._pattern])
+                     | "MatchParquet" >> beam.FlatMap(paths.match))
         return (
             files
             | "OpenParquet" >> fileio.ReadMatches()

@@ -5,7 +5,8 @@ thread (Beam runs DoFns elsewhere), so a pathological page is bounded the only w
 that always works: it runs in a separate worker process that the parent kills.
 
 * **Fast path.** A page that the pre-check finds small (``inprocess_max_chars``) and
-  shallow (``htmlextract.quick_depth`` within ``Limits.max_html_depth``) is extracted
+  shallow (``htmlextract.quick_depth`` within ``Limits.max_html_depth``) with few
+  elements (``inprocess_max_elements``) is extracted
   in-process: no IPC, no copy; the sandbox costs such a page one tag scan, about
   1 ms per 100 KB (``make bench-extract`` measures it on the evaluation set).
 * **Sandboxed path.** Anything bigger, deeper, or when ``inprocess_max_chars=0``, goes
@@ -21,11 +22,19 @@ Failures raise ``ExtractionError("extract", reason, detail)`` with reason
 ``timeout``, ``memory_limit`` or ``worker_crashed`` (plus the extractor's own
 ``empty``/``unparseable``); the sandbox itself never needs restarting by the caller.
 
-Trade-off, measured and accepted: the fast path has no hard timeout. It is limited
-to pages below ``inprocess_max_chars`` (default 200 000 characters): text-dense markup
-of that size takes trafilatura 2.3.1 about 0.5 s here (400 000 took 0.95 s), a
-typical news page 5-30 ms. Set it to 0 to send every page to the worker, which
-costs about 1 ms a page more (``make bench-extract``).
+Trade-off, measured and accepted: the fast path has no hard timeout, so it takes only
+pages that cannot be slow. Size alone bounded nothing: trafilatura's time grows with
+the number of elements, and 199 000 characters of 190-deep ``<div>``s (16 000
+elements, under both the size and the depth cut-offs) took 4 s in-process. So a
+fast-path page is at most ``inprocess_max_chars`` (default 200 000 characters), at
+most ``Limits.max_html_depth`` deep and opens at most ``inprocess_max_elements``
+(default 1 500) elements; everything else goes to the killable worker. Stated limit,
+checked by ``tests/extract/test_hazards.py`` on the corner shapes (1 500 elements
+flat, 10 deep and 190 deep, with up to 170 000 characters of text): no fast-path page
+takes more than 8x a flat 200 000-character text page (measured: at most 4.5x, 0.37 s
+on two shared cores; a typical news page takes 5-30 ms). Set ``inprocess_max_chars``
+to 0 to send every page to the worker, which costs about 1 ms a page more
+(``make bench-extract``).
 
 Usage in a DoFn::
 
@@ -45,6 +54,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import select
 import struct
 import subprocess
@@ -65,6 +75,19 @@ _HEADER = struct.Struct(">I")
 _MAX_FRAME = 512 * 1024 * 1024
 _STARTUP_TIMEOUT_S = 60.0
 DEFAULT_FACTORY = "transforms.extract.html:HtmlExtractor"
+#: Elements (opening tags) a page may have for the in-process fast path (see the module docstring).
+INPROCESS_MAX_ELEMENTS = 1_500
+_OPEN_TAG_RE = re.compile(r"<[A-Za-z]")
+
+
+def _count_elements(html: str, stop_at: int) -> int:
+    """Opening tags in ``html``, counting stopped just past ``stop_at``."""
+    count = 0
+    for _ in _OPEN_TAG_RE.finditer(html):
+        count += 1
+        if count > stop_at:
+            break
+    return count
 
 
 # ---------------------------------------------------------------------------- framing
@@ -205,6 +228,7 @@ class ExtractionSandbox:
             ``max_html_depth`` and the extractor's field and text caps).
         inprocess_max_chars: Pages up to this size that pass the depth pre-check are
             extracted in-process; 0 sends every page to the worker.
+        inprocess_max_elements: ...and that open at most this many elements.
         extractor_factory: ``"module:callable"`` building the extractor (an object with
             ``extract(html, url, limits) -> Extracted``), used on both paths. The
             default is ``transforms.extract.html:HtmlExtractor``; tests inject slow or
@@ -215,15 +239,16 @@ class ExtractionSandbox:
     """
 
     def __init__(self, limits: Limits = Limits(), inprocess_max_chars: int = 200_000,
-                 extractor_factory: str = DEFAULT_FACTORY):
-        if inprocess_max_chars < 0:
-            raise ValueError("inprocess_max_chars must be >= 0")
+                 extractor_factory: str = DEFAULT_FACTORY, inprocess_max_elements: int = INPROCESS_MAX_ELEMENTS):
+        if inprocess_max_chars < 0 or inprocess_max_elements < 0:
+            raise ValueError("inprocess_max_chars and inprocess_max_elements must be >= 0")
         if limits.extract_timeout_s <= 0:
             raise ValueError("Limits.extract_timeout_s must be > 0")
         if ":" not in extractor_factory:
             raise ValueError(f"extractor_factory must look like 'module:callable', not {extractor_factory!r}")
         self.limits = limits
         self.inprocess_max_chars = inprocess_max_chars
+        self.inprocess_max_elements = inprocess_max_elements
         self.extractor_factory = extractor_factory
         self.stats = {"inprocess": 0, "sandboxed": 0, "timeouts": 0, "memory_limit": 0, "crashes": 0, "restarts": 0}
         self._local = None
@@ -233,6 +258,7 @@ class ExtractionSandbox:
     # -- pickling: configuration only (a DoFn must not carry a process handle)
     def __getstate__(self) -> dict:
         return {"limits": self.limits, "inprocess_max_chars": self.inprocess_max_chars,
+                "inprocess_max_elements": self.inprocess_max_elements,
                 "extractor_factory": self.extractor_factory}
 
     def __setstate__(self, state: dict) -> None:
@@ -247,7 +273,11 @@ class ExtractionSandbox:
     def routes_inprocess(self, html: str) -> bool:
         """The pre-check: True when ``html`` is small and shallow enough for the fast path."""
 
-        if len(html) > self.inprocess_max_chars:
+        if not html or len(html) > self.inprocess_max_chars:
+            return False
+        # Size alone does not bound the time: trafilatura's cost grows with the number of
+        # elements (199k characters of 190-deep <div>s, 16k elements, took 4 s in-process).
+        if _count_elements(html, stop_at=self.inprocess_max_elements) > self.inprocess_max_elements:
             return False
         return quick_depth(html, stop_at=self.limits.max_html_depth) <= self.limits.max_html_depth
 

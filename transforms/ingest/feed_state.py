@@ -28,6 +28,8 @@ from typing import Iterable, Iterator, Mapping, Optional
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from transforms import paths
+
 __all__ = ["FeedState"]
 
 logger = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class FeedState:
         except BaseException:
             try:
                 if FileSystems.exists(temp):
-                    FileSystems.delete([temp])
+                    paths.delete([temp])
             except Exception:  # noqa: BLE001 - keep the original error
                 logger.warning("could not remove temporary state file %s", temp)
             raise
@@ -126,7 +128,7 @@ class FeedState:
     def _shards(self) -> list:
         pattern = self._path(_SEEN_DIR, _SEEN_PREFIX + "*.txt")
         try:
-            matches = FileSystems.match([pattern])[0].metadata_list
+            matches = paths.match(pattern)
         except Exception as exc:  # noqa: BLE001 - BeamIOError and friends: nothing stored yet
             logger.debug("no seen-URL shards under %s: %s", pattern, exc)
             return []
@@ -172,4 +174,4 @@ class FeedState:
         # Write the merged shard before deleting anything: a crash in between
         # leaves duplicates, never a gap.
         self._write_atomic(path, ("\n".join(sorted(merged)) + "\n").encode("utf-8"))
-        FileSystems.delete(shards)
+        paths.delete(shards)

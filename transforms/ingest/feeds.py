@@ -470,7 +470,7 @@ def canonical_url(url: Optional[str], base: Optional[str] = None) -> Optional[st
     spaces and non-ASCII are percent-encoded, the fragment is dropped and
     tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, ocid, cmpid,
     _ga, ref, ref_src, at_* ...) are removed; the other parameters keep their
-    order and spelling.
+    order and spelling. A ``user:password@`` becomes ``***@``.
 
     Args:
         url: An absolute or relative URL (as found in a feed).
@@ -499,7 +499,7 @@ def canonical_url(url: Optional[str], base: Optional[str] = None) -> Optional[st
         host = f"[{host}]"
     netloc = host
     if parts.username is not None:
-        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + host
+        netloc = "***@" + host  # credentials are never stored (the fetcher refuses such URLs anyway)
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
     path = _remove_dot_segments(quote(parts.path, safe=_PATH_SAFE)) if parts.path else "/"
@@ -559,6 +559,7 @@ class FeedParse:
         title: The feed's title.
         version: feedparser's version string ("rss20", "atom10", "rss10"...).
         encoding: The codec the body was decoded with.
+        entries_cut: Distinct entries dropped by ``max_entries`` (the oldest).
     """
 
     entries: list
@@ -566,6 +567,17 @@ class FeedParse:
     title: str = ""
     version: str = ""
     encoding: str = ""
+    entries_cut: int = 0
+
+
+def _newest(candidates: list, keep: int) -> list:
+    """The ``keep`` newest of ``(url, item, published)``, still in document order."""
+    def rank(index: int) -> tuple:
+        published = candidates[index][2]
+        return (0, -published.timestamp(), index) if published else (1, 0.0, index)
+
+    kept = set(sorted(range(len(candidates)), key=rank)[:keep])
+    return [c for i, c in enumerate(candidates) if i in kept]
 
 
 def _struct_to_utc(value) -> Optional[dt.datetime]:
@@ -638,7 +650,9 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
         content_type: The response's Content-Type (charset hint).
         limits: ``max_field_chars`` for titles/authors/summaries,
             ``max_text_chars`` for content; ``Limits()`` when None.
-        max_entries: Entries kept per feed (a problem is noted past it).
+        max_entries: Entries kept per feed: the newest by date (undated ones after
+            dated ones, in document order); ``FeedParse.entries_cut`` says how many
+            were cut.
         feed_url: The feed's URL as listed (``FeedEntry.feed_url``); ``base_url``
             when None.
 
@@ -677,7 +691,7 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     if not result.entries:
         raise _classify_empty(result, text)
 
-    entries: list = []
+    candidates: list = []  # (url, item, published) per distinct URL, in document order
     seen: set = set()
     missing_url = 0
     for item in result.entries:
@@ -687,18 +701,23 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
             continue
         if url in seen:
             continue
-        if len(entries) >= max_entries:
-            problems.append(f"entries_capped:{max_entries}")
-            break
         seen.add(url)
+        candidates.append((url, item, _struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")
+                                                     or item.get("created_parsed"))))
+    cut = max(0, len(candidates) - max_entries)
+    if cut:
+        # Keep the newest: an oldest-first feed must not lose its new items to the cap.
+        candidates = _newest(candidates, max_entries)
+        problems.append(f"entries_capped:{cut} of {cut + max_entries} cut, the newest {max_entries} kept")
+    entries: list = []
+    for url, item, published in candidates:
         title = item.get("title") or ""
         if (item.get("title_detail") or {}).get("type", "text/plain") != "text/plain":
             title = html_to_text(title)
         entries.append(FeedEntry(
             url=url,
             title=_SPACE_RE.sub(" ", title).strip()[:limits.max_field_chars],
-            published=_struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")
-                                     or item.get("created_parsed")),
+            published=published,
             summary=html_to_text(item.get("summary"))[:limits.max_field_chars],
             content_html=_entry_content(item)[:limits.max_text_chars],
             feed_url=feed_url or base_url,
@@ -708,4 +727,5 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     if not entries:
         raise ExtractionError("feed", "no_entries", f"{len(result.entries)} entries, none with an http(s) link")
     return FeedParse(entries=entries, problems=problems, title=html_to_text(result.feed.get("title"))
-                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding)
+                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding,
+                     entries_cut=cut)

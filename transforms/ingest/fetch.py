@@ -99,6 +99,10 @@ class FetchConfig:
     Attributes:
         connect_timeout: Seconds to establish a TCP (and TLS) connection.
         read_timeout: Seconds any single socket read may wait for data.
+        body_stall_timeout: Seconds a body that has started may pause (at most
+            ``read_timeout``). A server that sends less than its Content-Length and
+            keeps the connection open looks like a pause that never ends: it is
+            given up on after this, not after the full ``read_timeout``.
         total_timeout: Wall-clock seconds for one ``fetch`` including redirects,
             retries and their waits (time queued behind ``per_host_concurrency``
             is bounded separately, by the same number).
@@ -120,6 +124,7 @@ class FetchConfig:
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
+    body_stall_timeout: float = 5.0
     total_timeout: float = 30.0
     max_bytes: int = 5_000_000
     max_redirects: int = 5
@@ -133,7 +138,7 @@ class FetchConfig:
     ca_certs: Optional[str] = None
 
     def __post_init__(self) -> None:
-        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+        for name in ("connect_timeout", "read_timeout", "total_timeout", "body_stall_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"FetchConfig.{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("max_bytes", "per_host_concurrency"):
@@ -160,6 +165,8 @@ class FetchResult:
         error_reason: None on success (2xx or 304), else a short reason.
         detail: Human-readable detail for logs and the errors table.
         attempts: HTTP exchanges made, redirects and retries included.
+        elapsed: Seconds spent in those exchanges and the waits between retries
+            (not in waiting for a free slot for the host).
     """
 
     url_requested: str
@@ -170,6 +177,7 @@ class FetchResult:
     error_reason: Optional[str]
     detail: str = ""
     attempts: int = 0
+    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -390,7 +398,8 @@ class _GuardedConnectionMixin:
         try:
             pairs = self.guard.resolve(host, port, min(timeout, budget))
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc
+            # The name as resolved: urllib3's ``host`` has lost a trailing dot ("localhost.").
+            raise NameResolutionError(host, self, exc) from exc
         except TimeoutError as exc:
             raise ConnectTimeoutError(self, str(exc)) from exc
         last_error: Exception = NewConnectionError(self, f"no usable address for {host}")
@@ -706,24 +715,29 @@ class Fetcher:
             return "bad_url", "credentials in URL"
         return None
 
-    def fetch(self, url: str, headers: Optional[Mapping[str, str]] = None) -> FetchResult:
+    def fetch(self, url: str, headers: Optional[Mapping[str, str]] = None,
+              timeout: Optional[float] = None) -> FetchResult:
         """GET ``url`` within the configured limits; never raises for network trouble.
 
         Args:
             url: An http(s) URL.
             headers: Extra request headers, e.g. ``If-None-Match`` and
                 ``If-Modified-Since`` for a conditional GET, or ``Accept``.
+            timeout: Seconds for this fetch when fewer than ``total_timeout``
+                (what is left of a caller's own budget).
 
         Returns:
             A ``FetchResult``; ``error_reason`` is None for 2xx and 304.
         """
         cfg = self.config
         request_headers = self._headers(headers)
-        remaining = cfg.total_timeout
+        remaining = cfg.total_timeout if timeout is None else max(0.0, min(cfg.total_timeout, timeout))
+        limit = remaining
         current = url
         hops = 0
         retry = 0
         attempts = 0
+        elapsed = 0.0
         last = _Attempt()
 
         def result(attempt: _Attempt, reason: Optional[str] = None, detail: str = "") -> FetchResult:
@@ -731,17 +745,17 @@ class Fetcher:
                                headers=attempt.headers,
                                body=attempt.body if (reason or attempt.error) is None else b"",
                                error_reason=reason or attempt.error, detail=detail or attempt.detail,
-                               attempts=attempts)
+                               attempts=attempts, elapsed=elapsed)
 
         while True:
             bad = self._check_url(current)
             if bad:
                 return result(last, bad[0], f"{current}: {bad[1]}")
             if remaining <= 0:
-                return result(last, "timeout", f"total_timeout {cfg.total_timeout:g}s spent")
+                return result(last, "timeout", f"total_timeout {limit:g}s spent")
             host = urlsplit(current).hostname.lower()
-            if not self._slots.acquire(host, cfg.total_timeout):
-                return result(last, "host_busy", f"no free slot for {host} in {cfg.total_timeout:g}s")
+            if not self._slots.acquire(host, limit):
+                return result(last, "host_busy", f"no free slot for {host} in {limit:g}s")
             started = time.monotonic()
             try:
                 attempts += 1
@@ -752,6 +766,7 @@ class Fetcher:
             finally:
                 self._slots.release(host)
                 remaining -= time.monotonic() - started
+                elapsed += time.monotonic() - started
 
             if last.error and last.retryable and retry < cfg.retries:
                 delay = cfg.backoff_base * (2 ** retry) * (1.0 + 0.2 * random.random())
@@ -762,6 +777,7 @@ class Fetcher:
                 logger.debug("retrying %s in %.2fs after %s", current, delay, last.error)
                 time.sleep(delay)
                 remaining -= delay
+                elapsed += delay
                 retry += 1
                 continue
             if last.error:
@@ -836,12 +852,19 @@ class Fetcher:
             left = watchdog.remaining()
             if left <= 0 or watchdog.expired:
                 raise socket.timeout("total deadline reached while reading the body")
+            wait = cfg.read_timeout if raw_size == 0 else min(cfg.read_timeout, cfg.body_stall_timeout)
             if sock is not None:
                 try:
-                    sock.settimeout(min(cfg.read_timeout, left))
+                    sock.settimeout(min(wait, left))
                 except OSError:
                     pass
-            chunk = response.read1(_CHUNK, decode_content=False)
+            try:
+                chunk = response.read1(_CHUNK, decode_content=False)
+            except (ReadTimeoutError, socket.timeout) as exc:
+                if raw_size and length.strip().isdigit() and not watchdog.expired:
+                    raise socket.timeout(f"body stopped at {raw_size} of {int(length)} bytes (Content-Length) "
+                                         f"for {min(wait, left):g}s") from exc
+                raise
             if not chunk:
                 break
             raw_size += len(chunk)
@@ -863,8 +886,11 @@ class Fetcher:
         if watchdog.expired:
             return _Attempt(status=status, headers=headers, error="timeout",
                             detail=f"total_timeout {self.config.total_timeout:g}s reached")
-        if _find_cause(exc, NameResolutionError) is not None:
-            return _Attempt(error="dns_error", detail=str(exc)[:300], retryable=True)
+        failed = _find_cause(exc, NameResolutionError)
+        if failed is not None:
+            cause = failed.__cause__ or failed
+            host = urlsplit(url).hostname or "?"
+            return _Attempt(error="dns_error", detail=f"Failed to resolve {host!r} ({cause})"[:300], retryable=True)
         if isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError):
             return _Attempt(error="timeout", detail=f"connect: {exc}"[:300], retryable=True)
         if isinstance(exc, (ReadTimeoutError, socket.timeout)) or _find_cause(exc, ReadTimeoutError) is not None \

@@ -32,6 +32,8 @@ import concurrent.futures
 import dataclasses
 import json
 import logging
+import threading
+import time
 from typing import Any, Iterator, Optional
 
 import apache_beam as beam
@@ -47,7 +49,7 @@ from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.model import ExtractionError, Limits, RawDocument, error_record
 from transforms.tokens import count_words
 
-__all__ = ["ReadFeeds"]
+__all__ = ["ReadFeeds", "fetch_page", "page_document"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,29 @@ def _error(source: str, stage: str, reason: str, detail: str = "", excerpt: str 
     if not excerpt:
         return error_record(source, stage, reason, excerpt=detail)
     return error_record(source, stage, reason, excerpt=excerpt, detail=detail)
+
+
+def fetch_page(fetcher: Fetcher, url: str, timeout: Optional[float] = None) -> tuple:
+    """GET an article page as the pipeline does: ``(FetchResult, reason)``, reason None when usable.
+
+    Also ``storywire extract URL``'s path, so what it prints is what the pipeline compares.
+    """
+    result = fetcher.fetch(url, {"Accept": _HTML_ACCEPT}, timeout=timeout)
+    reason = result.error_reason
+    if reason is None:
+        content_type = result.headers.get("content-type")  # the fetcher lower-cases header names
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if media_type and media_type not in _HTML_TYPES:
+            reason = "unsupported_content_type"
+        elif not result.body.strip():
+            reason = "empty_body"
+    return result, reason
+
+
+def page_document(url: str, result, feed: Optional[dict] = None) -> RawDocument:
+    """The RawDocument of a page ``fetch_page`` found usable (its Content-Type is the charset hint)."""
+    return RawDocument(source=url, raw=result.body, url=url, content_type=result.headers.get("content-type"),
+                       feed=feed)
 
 
 class _Outputs:
@@ -259,9 +284,18 @@ class ParseFeedsFn(beam.DoFn):
             _count("feed_problems", len(parsed.problems))
             logger.info("feed %s parsed with problems: %s", feed_url, "; ".join(parsed.problems)[:500])
         _count("entries", len(parsed.entries))
+        if parsed.entries_cut:
+            # Counted and visible: one errors row per feed, and a line in the run summary.
+            _count("feed_entries_cut", parsed.entries_cut)
+            yield pvalue.TaggedOutput("errors", _error(
+                feed_url, "parse_feed", "entries_capped",
+                detail=f"{parsed.entries_cut} of {parsed.entries_cut + len(parsed.entries)} entries cut by the "
+                       f"{len(parsed.entries)}-entry cap; the newest were kept"))
+        parsed_at = time.time()  # the feed's fetch budget is per parse: a later poll gets a new one
         for entry in parsed.entries:
             record = entry.to_dict()
             record["feed_title"] = parsed.title
+            record["feed_parsed_at"] = parsed_at
             yield entry.url, record
 
 
@@ -302,13 +336,58 @@ class FetchArticlesFn(_ConcurrentFetchFn):
     Outputs: main RawDocument; ``seen`` URLs ingested; ``errors``.
     """
 
-    def __init__(self, fetch_config: FetchConfig, max_in_flight: int, min_fallback_words: int):
+    def __init__(self, fetch_config: FetchConfig, max_in_flight: int, min_fallback_words: int,
+                 feed_budget_s: float = 0.0):
         super().__init__(fetch_config, max_in_flight)
         self._min_fallback_words = min_fallback_words
+        self._budget = feed_budget_s
+        self._spent: dict = {}  # (feed_url, feed_parsed_at) -> seconds its fetches took
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _budget_key(entry: dict) -> tuple:
+        return entry["feed_url"], entry.get("feed_parsed_at")
+
+    def _time_left(self, entry: dict) -> Optional[float]:
+        """Seconds left of the entry's feed budget; None: no budget.
+
+        A feed is charged the time its own fetches take (``FetchResult.elapsed``), not the time
+        its entries wait behind other feeds' fetches: entries are interleaved across feeds.
+        """
+        if not self._budget > 0:
+            return None
+        with self._lock:
+            return self._budget - self._spent.get(self._budget_key(entry), 0.0)
+
+    def _charge(self, entry: dict, seconds: float) -> None:
+        with self._lock:
+            key = self._budget_key(entry)
+            self._spent[key] = self._spent.get(key, 0.0) + seconds
+
+    def _over_budget(self, url: str, entry: dict, outputs: _Outputs) -> None:
+        # Not marked seen, and the feed's validators are dropped: the next run fetches it in full.
+        outputs.out(_error(url, "fetch_article", "budget",
+                           detail=f"feed {entry['feed_url']} spent its {self._budget:g}s fetch budget; "
+                                  f"fetched by the next run", excerpt=entry.get("title", "")), "errors")
+        outputs.out(entry["feed_url"], "retry")
+        outputs.count("feed_entries_over_budget")
+        outputs.count("article_errors")
 
     def work(self, item: tuple, outputs: _Outputs) -> None:
         url, entry = item
-        result = self._fetcher.fetch(url, {"Accept": _HTML_ACCEPT})
+        left = self._time_left(entry)
+        if left is not None and left <= 0:
+            self._over_budget(url, entry, outputs)
+            return
+        result, reason = fetch_page(self._fetcher, url, timeout=left)
+        if left is not None:
+            self._charge(entry, result.elapsed)
+            # Cut short by what was left of the budget rather than by the fetch's own limits.
+            shortened = left < self._config.total_timeout
+            if shortened and (result.error_reason == "host_busy" or (
+                    result.error_reason == "timeout" and result.elapsed >= left - 0.05)):
+                self._over_budget(url, entry, outputs)
+                return
         content_type = result.headers.get("content-type")
         feed = {
             "feed_url": entry["feed_url"],
@@ -322,15 +401,8 @@ class FetchArticlesFn(_ConcurrentFetchFn):
             "fallback": None,
             "fetch_error": None,
         }
-        reason = result.error_reason
         if reason is None:
-            media_type = (content_type or "").split(";", 1)[0].strip().lower()
-            if media_type and media_type not in _HTML_TYPES:
-                reason = "unsupported_content_type"
-            elif not result.body.strip():
-                reason = "empty_body"
-        if reason is None:
-            outputs.out(RawDocument(source=url, raw=result.body, url=url, content_type=content_type, feed=feed))
+            outputs.out(page_document(url, result, feed))
             outputs.out(url, "seen")
             outputs.count("articles_fetched")
             outputs.count("feed_documents")
@@ -382,11 +454,17 @@ class RecordFeedStateFn(beam.DoFn):
         _, items = grouped
         validators: dict = {}
         seen: list = []
+        retry: set = set()
         for kind, value in items:
             if kind == "validators":
                 validators[value["feed_url"]] = value
+            elif kind == "retry":
+                retry.add(value)
             else:
                 seen.append(value)
+        for feed_url in retry:
+            # Entries left over (fetch budget): no validators, so the next run gets the whole feed again.
+            validators[feed_url] = {"feed_url": feed_url, "etag": None, "last_modified": None}
         try:
             if self._pending_dir:
                 # Applied by the caller once the run's output is published: a run that dies before
@@ -490,13 +568,15 @@ class ReadFeeds(beam.PTransform):
         articles = (new_entries
                     | "ReshuffleArticles" >> beam.Reshuffle()
                     | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
-                        self._fetch_config, self._max_in_flight, self._min_fallback_words))
-                    .with_outputs("errors", "seen", main="documents"))
+                        self._fetch_config, self._max_in_flight, self._min_fallback_words,
+                        self._limits.feed_budget_s))
+                    .with_outputs("errors", "seen", "retry", main="documents"))
 
         error_sets = [feed_list.errors, fetched.errors, parsed.errors, articles.errors]
         if self._state_dir:
             recorded = ((fetched.validators | "KeyValidators" >> beam.Map(lambda v: ("state", ("validators", v))),
-                         articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))))
+                         articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))),
+                         articles.retry | "KeyRetryFeeds" >> beam.Map(lambda u: ("state", ("retry", u))))
                         | "CollectState" >> beam.Flatten()
                         | "GroupState" >> beam.GroupByKey()
                         | "RecordFeedState" >> beam.ParDo(RecordFeedStateFn(self._state_dir, self._pending_dir))
