@@ -23,6 +23,8 @@ def test_containment_rules_need_a_share_and_a_minimum():
     assert is_contained_brief(8, 10)
     assert not is_contained_brief(6, 10)
     assert not is_contained_brief(5, 5)  # too few anchors to trust
+    # A brief whose page kept a caption beside it: a 40-word passage that is 40% of the text.
+    assert is_contained_brief(12, 21) and not is_contained_brief(9, 21) and not is_contained_brief(12, 31)
     assert is_contained_text(60, 100)
     assert not is_contained_text(31, 100)  # two reports quoting one statement
     assert not is_contained_text(10, 12)

@@ -54,6 +54,9 @@ MAX_ANCHORS = 3000
 MAX_QUERY_ANCHORS = 40
 MIN_CONTAINMENT = 0.7
 MIN_SHARED = 6
+#: A shared passage of about 40 words (10 anchors) links a short text holding it as this share of its own.
+MIN_PASSAGE = 10
+MIN_PASSAGE_SHARE = 0.4
 MIN_COARSE = 3
 MIN_LONG_CONTAINMENT = 0.45
 MIN_LONG_SHARED = 12
@@ -81,8 +84,15 @@ def _coarse(anchors: np.ndarray) -> np.ndarray:
 
 
 def is_contained_brief(shared: int, n_short: int) -> bool:
-    """Whether a short text with ``n_short`` anchors, ``shared`` of them in another text, is contained in it."""
-    return shared >= MIN_SHARED and shared >= MIN_CONTAINMENT * n_short
+    """Whether a short text with ``n_short`` anchors, ``shared`` of them in another text, is contained in it.
+
+    Either most of it is in the other text, or a passage of about 40 words or more is and it is at
+    least ``MIN_PASSAGE_SHARE`` of the short text: a brief whose page kept a caption or a teaser
+    beside it (measured on real pages: 41-58% of such briefs' anchors are in their story).
+    """
+    if shared < MIN_SHARED:
+        return False
+    return shared >= MIN_CONTAINMENT * n_short or (shared >= MIN_PASSAGE and shared >= MIN_PASSAGE_SHARE * n_short)
 
 
 def is_contained_text(shared: int, n_shorter: int) -> bool:
