@@ -15,7 +15,7 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
    documents with the project's pure functions: extract (``extract_document``),
    sign (``Signer.sign`` in batches, after the exact-duplicate split), LSH
    (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), cluster
-   (``connected_components``) and write (``write_parquet``).
+   (``UnionFind``) and write (``write_parquet``).
 4. The naive baseline a user would write runs on the same extracted texts:
    datasketch ``MinHash(num_perm)`` with ``update(shingle.encode())`` per
    shingle, ``MinHashLSH`` insert then query, verification with
@@ -515,7 +515,10 @@ def false_links(truth_rows: Sequence, names: Sequence[str], edges: Sequence[tupl
 def stage_cluster(edges: Iterable[tuple], n: int) -> list:
     """Component label per record index (isolated records are their own component)."""
     from transforms.dedup import lsh
-    comp = lsh.connected_components(edges)
+    uf = lsh.UnionFind()
+    for a, c in edges:
+        uf.union(a, c)
+    comp = uf.components()
     return [comp.get(i, i) for i in range(n)]
 
 

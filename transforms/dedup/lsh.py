@@ -1,4 +1,4 @@
-"""Banding, bucket pairing and connected components: the pure core of clustering.
+"""Banding, bucket pairing and union-find: the pure core of clustering.
 
 Band keys match datasketch's ``MinHashLSH``: two signatures share a key for
 band ``i`` exactly when ``hashvalues[i*r:(i+1)*r]`` are equal (up to 64-bit
@@ -8,13 +8,13 @@ shuffles small).
 from __future__ import annotations
 
 import itertools
-from typing import Hashable, Iterable, Sequence
+from typing import Hashable, Sequence
 
 import numpy as np
 
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
-__all__ = ["band_keys", "band_of", "bucket_pairs", "UnionFind", "connected_components"]
+__all__ = ["band_keys", "band_of", "bucket_pairs", "UnionFind"]
 
 
 #: Bits of a band key that hold the band's digest; the band index sits above them.
@@ -118,11 +118,3 @@ class UnionFind:
             for m in members:
                 out[m] = label
         return out
-
-
-def connected_components(edges: Iterable[tuple]) -> dict:
-    """Node -> smallest node of its component, for the nodes that appear in ``edges``."""
-    uf = UnionFind()
-    for a, b in edges:
-        uf.union(a, b)
-    return uf.components()
