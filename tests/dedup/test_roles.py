@@ -131,10 +131,10 @@ def test_references_are_the_members_not_published_after():
     assert len(refs) == roles.MAX_REFERENCES + 1 and refs[-1] is many[-1]
 
 
-def test_assign_role_uses_the_containment_of_a_pair_estimate():
-    assert roles.assign_role(0.1, 0.95, False) == "copy"  # truncated: low Jaccard, contained
-    assert roles.assign_role(0.6, 0.7, False) == "rewrite"  # shares much, but a third is its own
-    assert roles.assign_role(0.0, 0.0, True) == "original"
+def test_one_role_rule_on_the_share_of_a_pair():
+    assert roles.role_of(0.95, False) == "copy"  # truncated: low Jaccard, contained
+    assert roles.role_of(0.7, False) == "rewrite"  # shares much, but a third is its own
+    assert roles.role_of(0.0, True) == "original"
 
 
 def test_canonical_of_a_giant_story_does_not_depend_on_member_order():

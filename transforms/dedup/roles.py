@@ -36,7 +36,7 @@ import numpy as np
 from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
 from transforms.tokens import words
 
-__all__ = ["pick_canonical", "role_of", "assign_role", "copy_share", "role_sketch", "reference_members",
+__all__ = ["pick_canonical", "role_of", "copy_share", "role_sketch", "reference_members",
            "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
 
 #: Share of a member's body that must be word-for-word text of an earlier member for it to be a copy.
@@ -220,19 +220,16 @@ def reference_members(member: dict, members: Sequence[dict], canonical: Optional
 
 
 def role_of(share: float, is_canonical: bool) -> str:
-    """``original`` for the canonical, else ``copy`` at or above ``COPY_SHARE``, else ``rewrite``."""
+    """``original`` for the canonical, else ``copy`` at or above ``COPY_SHARE``, else ``rewrite``.
+
+    The one role rule of batch runs and streams. ``share`` is ``copy_share``: from role sketches
+    when both texts have one, else the containment estimated from the MinHash signatures (what a
+    stream has for the members it matched). Jaccard is never the share: a truncated copy has a low
+    Jaccard similarity, and a rewrite keeping half its source's sentences can have a high one.
+    """
     if is_canonical:
         return "original"
     return "copy" if share >= COPY_SHARE else "rewrite"
-
-
-def assign_role(jaccard: float, containment: float, is_canonical: bool) -> str:
-    """Role from a pair estimate alone (callers without role sketches): the containment is the share.
-
-    Jaccard is not used: a truncated copy has a low Jaccard similarity, and a
-    rewrite keeping half its source's sentences can have a high one.
-    """
-    return role_of(containment, is_canonical)
 
 
 def headline_from_text(text: str, max_words: int = 14) -> str:

@@ -167,7 +167,8 @@ class AssignClustersFn(beam.DoFn):
             if known:
                 j, c, other, cluster_id = max(known)
                 row.update(cluster_id=cluster_id, is_canonical=False, similarity=round(j, 4),
-                           role=roles.assign_role(j, c, False))
+                           # The share copy_share falls back to without role sketches: the containment.
+                           role=roles.role_of(c, False))
                 self._joined.inc()
                 if other not in clusters:
                     self._joined_index.inc()
