@@ -14,7 +14,9 @@ def _write_site(folder, n):
     folder.mkdir()
     for i in range(n):
         body = f"Report {i} on the harbour dredging and the new ferry timetable for the island towns."
-        if i % 3:  # on two pages in three
+        # On nine pages in ten: a 25-page sample is then over half promo whatever the paths hash to
+        # (on two in three, one tmp path in ~30 drew a sample with 11 of 25, and the test failed).
+        if i % 10:
             body += "\n" + PROMO
         (folder / f"{i:04d}.txt").write_text(body)
 
