@@ -35,17 +35,23 @@ import numpy as np
 from transforms import counters
 from transforms.dedup import lsh, roles
 from transforms.dedup.containment import FindContainedTexts
+from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 from transforms.dedup.sign import unpack_text
-from transforms.dedup.signing import (MinHashConfig, estimate_containment, estimate_jaccard, is_match,
-                                      verification_signature)
+from transforms.dedup.signing import (
+    MinHashConfig,
+    estimate_containment,
+    estimate_jaccard,
+    is_match,
+    verification_signature,
+)
 
 __all__ = ["ClusterStories", "DropIngested", "FindCandidates", "VerifyCandidates",
-           "LinkComponents", "BuildClusters", "AttachTexts", "UpdateClusterState", "PairBucketFn", "VerifyPairsFn",
+           "LinkComponents", "BuildClusters", "AttachTexts", "UpdateClusterState", "VerifyPairsFn",
            "ComponentsFn", "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text",
            "index_row"]
 
 _LOG = logging.getLogger(__name__)
-_NEW, _OLD = "n", "o"
+_NEW, _OLD = NEW, OLD
 #: Fields members carry through clustering that are not part of an article row.
 _INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch", "anchors")
 
@@ -102,52 +108,12 @@ def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
         yield key, value
 
 
-class PairBucketFn(beam.DoFn):
-    """An LSH bucket -> candidate pairs ``(a, b)``, a < b, with at least one new member."""
-
-    def __init__(self, bucket_cap: int):
-        self._cap = bucket_cap
-        self._capped = counters.counter("capped_buckets")
-        self._capped_members = counters.counter("capped_bucket_members")
-        # What one worker holds for one band key, before capping: bounded by the largest story
-        # (or shared boilerplate), not by the corpus.
-        self._bucket_size = counters.distribution("lsh_bucket_size")
-
-    def process(self, element):
-        _, members = element
-        tags = {m[1:]: m[0] for m in members}  # "<tag><article_id>", see _emit_band_keys
-        self._bucket_size.update(len(tags))
-        if len(tags) < 2 or all(t == _OLD for t in tags.values()):
-            return
-        # Past articles sort first, so a capped bucket's representative is an old one when there is one.
-        order = sorted(tags, key=lambda k: (tags[k] != _OLD, k))
-        pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
-        if capped:
-            self._capped.inc()
-            self._capped_members.inc(len(tags))
-        for a, b in pairs:
-            if tags[a] == _OLD and tags[b] == _OLD:
-                continue
-            yield (a, b) if a < b else (b, a)
-
-
 def _verification_entry(member: dict) -> tuple:
     return member["article_id"], (verification_signature(member["sig"]), member["n_shingles"])
 
 
-def _attach_first_signature(element):
-    """(a, {"pairs": [b...], "sig": [(sig, n)]}) -> (b, (a, sig_a, n_a)) per pair."""
-    a, grouped = element
-    sigs = list(grouped["sig"])
-    if not sigs:
-        return
-    sig, n = sigs[0]
-    for b in grouped["pairs"]:
-        yield b, (a, sig, n)
-
-
 class VerifyPairsFn(beam.DoFn):
-    """(b, {"pairs": [(a, sig_a, n_a)], "sig": [(sig_b, n_b)]}) -> verified edges ``(a, b)``."""
+    """(b, {"pairs": [(a, (sig_a, n_a))], "values": [(sig_b, n_b)]}) -> verified edges ``(a, b)``."""
 
     def __init__(self, config: MinHashConfig):
         self._config = config
@@ -158,13 +124,13 @@ class VerifyPairsFn(beam.DoFn):
 
     def process(self, element):
         b, grouped = element
-        sigs = list(grouped["sig"])
+        sigs = list(grouped["values"])
         if not sigs:
             return
         sig_b, n_b = sigs[0]
         vec_b = np.frombuffer(sig_b, dtype=np.uint16)
         n = 0
-        for a, sig_a, n_a in grouped["pairs"]:
+        for a, (sig_a, n_a) in grouped["pairs"]:
             n += 1
             self._candidates.inc()
             j = estimate_jaccard(np.frombuffer(sig_a, dtype=np.uint16), vec_b)
@@ -455,14 +421,9 @@ class VerifyCandidates(beam.PTransform):
              inputs["history"] | "KeyOldSignatures" >> beam.Map(_verification_entry))
             | "FlattenSignatures" >> beam.Flatten()
         )
-        with_first = (
-            {"pairs": inputs["pairs"], "sig": signatures}
-            | "JoinFirstSignature" >> beam.CoGroupByKey()
-            | "AttachFirstSignature" >> beam.FlatMap(_attach_first_signature)
-        )
         return (
-            {"pairs": with_first, "sig": signatures}
-            | "JoinSecondSignature" >> beam.CoGroupByKey()
+            {"pairs": inputs["pairs"], "values": signatures}
+            | "MeetSignatures" >> MeetPairs()
             | "VerifyPairs" >> beam.ParDo(VerifyPairsFn(self._config))
         )
 

@@ -21,8 +21,8 @@ Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands:
 - ``c`` (coarse, one anchor in 4 again): longer texts pair with the next
   ``NEIGHBOURS`` longer members of a bucket (never all pairs: 50 near-copies of
   one story would give 2,500 pairs a key). A pair sharing ``MIN_COARSE`` coarse
-  anchors is a candidate; it meets both anchor lists once (two joins, as in
-  ``VerifyCandidates``) and links when at least ``MIN_LONG_CONTAINMENT`` of the
+  anchors is a candidate; it meets both anchor lists once (``MeetPairs``)
+  and links when at least ``MIN_LONG_CONTAINMENT`` of the
   shorter text's anchors are in the longer one. On real article bodies, texts of
   different stories share at most 31% (two reports quoting one statement);
   edited reposts share 57-81%.
@@ -44,6 +44,7 @@ import apache_beam as beam
 import numpy as np
 
 from transforms import counters
+from transforms.dedup.pairs import NEW, OLD, MeetPairs
 
 __all__ = ["FindContainedTexts", "ShortAnchorsFn", "containment_anchors", "anchor_keys", "shared_share", "is_contained_brief",
            "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
@@ -65,7 +66,7 @@ BUCKET_CAP = 200
 _MIX = np.uint32(0x9E3779B1)
 _FILTER_BITS = 1 << 24
 _FILTER_MIX = np.uint32(0x85EBCA6B)
-_NEW, _OLD = "n", "o"
+_NEW, _OLD = NEW, OLD
 
 
 def _mixed(h: np.ndarray) -> np.ndarray:
@@ -237,22 +238,13 @@ def _anchors_entry(member: dict) -> Optional[tuple]:
     return member["article_id"], member.get("anchors") or b""
 
 
-def _attach_first(element):
-    a, grouped = element
-    anchors = list(grouped["anchors"])
-    if not anchors:
-        return
-    for b in grouped["pairs"]:
-        yield b, (a, anchors[0])
-
-
 class _VerifyContainedFn(beam.DoFn):
     def __init__(self):
         self._verified = counters.counter("containment_text_pairs")
 
     def process(self, element):
         b, grouped = element
-        anchors = list(grouped["anchors"])
+        anchors = list(grouped["values"])
         if not anchors:
             return
         for a, anchors_a in grouped["pairs"]:
@@ -294,15 +286,10 @@ class FindContainedTexts(beam.PTransform):
              inputs["history"] | "KeyOldAnchors" >> beam.Map(_anchors_entry))
             | "FlattenAnchors" >> beam.Flatten()
         )
-        with_first = (
-            # One candidate per pair already: CountSharedAnchors keyed it.
-            {"pairs": counted[_CandidatesFn.CANDIDATES], "anchors": anchors}
-            | "JoinFirstAnchors" >> beam.CoGroupByKey()
-            | "AttachFirstAnchors" >> beam.FlatMap(_attach_first)
-        )
         texts = (
-            {"pairs": with_first, "anchors": anchors}
-            | "JoinSecondAnchors" >> beam.CoGroupByKey()
+            # One candidate per pair already: CountSharedAnchors keyed it.
+            {"pairs": counted[_CandidatesFn.CANDIDATES], "values": anchors}
+            | "MeetAnchors" >> MeetPairs()
             | "VerifyContainedTexts" >> beam.ParDo(_VerifyContainedFn())
         )
         return (counted.briefs, texts) | "FlattenContainmentEdges" >> beam.Flatten()

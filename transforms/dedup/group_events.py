@@ -3,7 +3,7 @@
     EmitEventKeys (+ EmitHistoryEventKeys) -> GroupByEventKey -> PairEventBuckets -> DedupeEventCandidates
         pairs of top terms are band keys (``events.event_keys``); past articles of the
         index take part, so a rewrite of an old story finds its event.
-    JoinFirstTerms -> JoinSecondTerms -> VerifyEventPairs
+    MeetTerms -> VerifyEventPairs
         each candidate meets both term vectors once: cosine and date window.
     LinkEvents                          union-find over event edges and cluster membership
     KeyByEvent -> GroupByEvent -> AssignEvents
@@ -15,16 +15,15 @@ is in its event, so one verified rewrite brings the whole cluster along.
 """
 from __future__ import annotations
 
-
 import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
 from transforms.dedup.events import EventConfig, cosine, event_id_for, event_keys, event_roles, unpack_terms
+from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 
 __all__ = ["GroupEvents"]
 
-_NEW, _OLD = "n", "o"
 
 
 def _member(row: dict, old: bool) -> dict:
@@ -35,42 +34,13 @@ def _member(row: dict, old: bool) -> dict:
 
 def _emit_keys(member: dict, key_terms: int):
     terms = unpack_terms(member.get("event_terms"))
-    value = (_OLD if member["old"] else _NEW) + member["article_id"]
+    value = (OLD if member["old"] else NEW) + member["article_id"]
     for key in event_keys(terms, key_terms):
         yield key, value
 
 
-class _PairEventBucketFn(beam.DoFn):
-    def __init__(self, cap: int):
-        self._cap = cap
-        self._capped = counters.counter("capped_event_buckets")
-
-    def process(self, element):
-        _, values = element
-        tags = {v[1:]: v[0] for v in values}
-        if len(tags) < 2 or all(t == _OLD for t in tags.values()):
-            return
-        order = sorted(tags, key=lambda k: (tags[k] != _OLD, k))
-        pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
-        if capped:
-            self._capped.inc()
-        for a, b in pairs:
-            if tags[a] == _OLD and tags[b] == _OLD:
-                continue
-            yield (a, b) if a < b else (b, a)
-
-
 def _terms_entry(member: dict) -> tuple:
     return member["article_id"], (member.get("event_terms"), member.get("published"))
-
-
-def _attach_first(element):
-    a, grouped = element
-    entries = list(grouped["terms"])
-    if not entries:
-        return
-    for b in grouped["pairs"]:
-        yield b, (a, entries[0])
 
 
 def _within(a, b, window_days: float) -> bool:
@@ -87,7 +57,7 @@ class _VerifyEventPairsFn(beam.DoFn):
 
     def process(self, element):
         b, grouped = element
-        entries = list(grouped["terms"])
+        entries = list(grouped["values"])
         if not entries:
             return
         terms_b, published_b = entries[0]
@@ -185,16 +155,14 @@ class GroupEvents(beam.PTransform):
             members
             | "EmitEventKeys" >> beam.FlatMap(_emit_keys, cfg.key_terms)
             | "GroupByEventKey" >> beam.GroupByKey()
-            | "PairEventBuckets" >> beam.ParDo(_PairEventBucketFn(cfg.bucket_cap))
+            | "PairEventBuckets" >> beam.ParDo(PairBucketFn(
+                cfg.bucket_cap, metrics=("capped_event_buckets", "capped_event_bucket_members", "event_bucket_size")))
             | "DedupeEventCandidates" >> beam.Distinct()
         )
         terms = members | "KeyTerms" >> beam.Map(_terms_entry)
         edges = (
-            {"pairs": {"pairs": candidates, "terms": terms}
-                      | "JoinFirstTerms" >> beam.CoGroupByKey()
-                      | "AttachFirstTerms" >> beam.FlatMap(_attach_first),
-             "terms": terms}
-            | "JoinSecondTerms" >> beam.CoGroupByKey()
+            {"pairs": candidates, "values": terms}
+            | "MeetTerms" >> MeetPairs()
             | "VerifyEventPairs" >> beam.ParDo(_VerifyEventPairsFn(cfg))
         )
         cluster_edges = members | "ClusterEdges" >> beam.Map(lambda m: (m["article_id"], "c:" + m["cluster_id"]))

@@ -1,0 +1,80 @@
+"""Candidate pairs on Beam, shared by the LSH, containment and event levels.
+
+- ``PairBucketFn``: a bucket (one band key, anchor or term pair) -> candidate pairs among its
+  members, with at least one new member; buckets over the cap link to one representative.
+- ``MeetPairs``: each distinct candidate ``(a, b)`` meets both members' values once, with two
+  ``CoGroupByKey``s (a's value travels to b), so a verifying DoFn sees
+  ``(b, {"pairs": [(a, value_a), ...], "values": [value_b]})``.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+
+from transforms import counters
+from transforms.dedup import lsh
+
+__all__ = ["NEW", "OLD", "PairBucketFn", "MeetPairs"]
+
+#: Tags packed in front of a member id in bucket values: a new article, or one of the index.
+NEW, OLD = "n", "o"
+
+
+class PairBucketFn(beam.DoFn):
+    """A bucket ``(key, ["<tag><article_id>", ...])`` -> candidate pairs ``(a, b)``, a < b.
+
+    Args:
+        bucket_cap: Buckets with more members link each to one representative instead.
+        metrics: Names of its capped-bucket and capped-member counters and of its bucket-size
+            distribution, so each level counts its own.
+    """
+
+    def __init__(self, bucket_cap: int,
+                 metrics: tuple = ("capped_buckets", "capped_bucket_members", "lsh_bucket_size")):
+        self._cap = bucket_cap
+        capped, capped_members, bucket_size = metrics
+        self._capped = counters.counter(capped)
+        self._capped_members = counters.counter(capped_members)
+        # What one worker holds for one key, before capping: bounded by the largest story
+        # (or shared boilerplate), not by the corpus.
+        self._bucket_size = counters.distribution(bucket_size)
+
+    def process(self, element):
+        _, members = element
+        tags = {m[1:]: m[0] for m in members}
+        self._bucket_size.update(len(tags))
+        if len(tags) < 2 or all(t == OLD for t in tags.values()):
+            return
+        # Past articles sort first, so a capped bucket's representative is an old one when there is one.
+        order = sorted(tags, key=lambda k: (tags[k] != OLD, k))
+        pairs, capped = lsh.bucket_pairs(order, self._cap, presorted=True)
+        if capped:
+            self._capped.inc()
+            self._capped_members.inc(len(tags))
+        for a, b in pairs:
+            if tags[a] == OLD and tags[b] == OLD:
+                continue
+            yield (a, b) if a < b else (b, a)
+
+
+def _attach_first(element):
+    """(a, {"pairs": [b...], "values": [value_a]}) -> (b, (a, value_a)) per pair."""
+    a, grouped = element
+    values = list(grouped["values"])
+    if not values:
+        return
+    for b in grouped["pairs"]:
+        yield b, (a, values[0])
+
+
+class MeetPairs(beam.PTransform):
+    """``{"pairs": (a, b) candidates, "values": (article_id, value)}`` -> ``(b, {"pairs": [(a, value_a)],
+    "values": [value_b]})`` for every b with candidates."""
+
+    def expand(self, inputs):
+        values = inputs["values"]
+        with_first = (
+            {"pairs": inputs["pairs"], "values": values}
+            | "JoinFirst" >> beam.CoGroupByKey()
+            | "AttachFirst" >> beam.FlatMap(_attach_first)
+        )
+        return {"pairs": with_first, "values": values} | "JoinSecond" >> beam.CoGroupByKey()
