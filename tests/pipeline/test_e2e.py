@@ -36,6 +36,36 @@ def test_seeds_clusters_and_counts(seeds_run):
     assert pair.iloc[1]["role"] in ("copy", "rewrite") and 0.3 <= pair.iloc[1]["similarity"] < 1.0
 
 
+def test_seeds_share_one_event_across_clusters(seeds_run):
+    out, _ = seeds_run
+    arts = read_table(out, "articles")
+    by = {pathlib.Path(s).name[:3]: r for s, r in zip(arts["source"], arts.to_dict("records"))}
+    # 000/001 are one wire story, 002/003 rewrite it in other words, 004 reports the event independently.
+    assert len({r["event_id"] for r in by.values()}) == 1
+    assert len({r["cluster_id"] for r in by.values()}) == 4
+    roles = sorted(r["event_role"] for r in by.values())
+    assert roles.count("original") == 1 and roles.count("copy") == 1 and roles.count("related") == 3
+    assert by["000"]["event_role"] == "copy" or by["001"]["event_role"] == "copy"
+
+
+def test_a_rewrite_in_a_later_run_joins_the_earlier_event(tmp_path):
+    seeds = pathlib.Path(__file__).resolve().parents[2] / "seeds"
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for name in ("000_7628abf37355e235.txt", "001_c917f2f7be059549.txt"):
+        (first / name).write_bytes((seeds / name).read_bytes())
+    (second / "004_1b868e38b75db580.txt").write_bytes((seeds / "004_1b868e38b75db580.txt").read_bytes())
+    out = tmp_path / "out"
+    storywire("run", "--input", str(first), "--output", out)
+    storywire("run", "--input", str(second), "--output", out)
+    arts = read_table(out, "articles")
+    by = {pathlib.Path(s).name[:3]: r for s, r in zip(arts["source"], arts.to_dict("records"))}
+    assert by["004"]["event_id"] == by["000"]["event_id"] == by["001"]["event_id"]
+    assert by["004"]["cluster_id"] != by["000"]["cluster_id"]
+    assert by["004"]["event_role"] == "related"
+
+
 def test_seeds_run_manifest_records_counters_and_working_sets(seeds_run):
     import json
     out, _ = seeds_run
