@@ -31,7 +31,7 @@ A bucket with more than ``BUCKET_CAP`` members is a phrase every outlet prints
 ("contributed to this report"); it is skipped and counted.
 
 Fine keys of long texts only matter in a bucket that holds a short text. So the
-short texts' anchors are first gathered into a 2 MB bit set (``ShortAnchorsFn``,
+short texts' anchors are first gathered into a 1 MB bit set (``ShortAnchorsFn``,
 a ``CombineGlobally``, used as a side input), and a long text emits only the fine
 anchors whose bit is set: in a corpus of full articles that is almost none, and
 the containment tier costs about what the coarse keys cost, whatever the corpus.
@@ -64,7 +64,7 @@ MIN_LONG_SHARED = 12
 NEIGHBOURS = 8
 BUCKET_CAP = 200
 _MIX = np.uint32(0x9E3779B1)
-_FILTER_BITS = 1 << 24
+_FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
 _NEW, _OLD = NEW, OLD
 
@@ -109,11 +109,15 @@ def shared_share(a: bytes, b: bytes) -> tuple:
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
-        return (anchors * _FILTER_MIX) >> np.uint32(8)
+        return (anchors * _FILTER_MIX) >> np.uint32(9)
 
 
 class ShortAnchorsFn(beam.CombineFn):
-    """Members -> a bit set (uint8 array of ``_FILTER_BITS``) of the short texts' anchors."""
+    """Members -> a bit set (``_FILTER_BITS`` bits, packed bytes) of the short texts' anchors.
+
+    The accumulator is the packed bytes themselves (1 MB), made only when a short text arrives:
+    a lifted combine ships one per bundle.
+    """
 
     def create_accumulator(self):
         return None
@@ -123,19 +127,20 @@ class ShortAnchorsFn(beam.CombineFn):
         if not packed or len(packed) // 4 > MAX_QUERY_ANCHORS:
             return bits
         if bits is None:
-            bits = np.zeros(_FILTER_BITS, dtype=bool)
-        bits[_filter_bits(np.frombuffer(packed, dtype=np.uint32))] = True
+            bits = np.zeros(_FILTER_BITS // 8, dtype=np.uint8)
+        idx = _filter_bits(np.frombuffer(packed, dtype=np.uint32))
+        np.bitwise_or.at(bits, idx >> 3, (np.uint8(128) >> (idx & 7).astype(np.uint8)))
         return bits
 
     def merge_accumulators(self, accumulators):
         merged = None
         for bits in accumulators:
             if bits is not None:
-                merged = bits if merged is None else merged | bits
+                merged = bits.copy() if merged is None else np.bitwise_or(merged, bits, out=merged)
         return merged
 
     def extract_output(self, bits):
-        return np.packbits(bits).tobytes() if bits is not None else b""
+        return bits.tobytes() if bits is not None else b""
 
 
 def anchor_keys(member: dict, tag: str, short_anchors: bytes = None):

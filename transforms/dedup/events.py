@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import functools
 import hashlib
+import heapq
 import itertools
 import math
 from typing import Iterable, Optional
@@ -79,16 +80,17 @@ def _zipf(word: str, lang: str) -> float:
 
 
 @functools.lru_cache(maxsize=200_000)
-def _term(token: str, lang: str) -> Optional[str]:
-    """The term a token counts as (its lemma), or None for a common word; cached, as words repeat."""
+def _term(token: str, lang: str) -> Optional[tuple]:
+    """(term, rarity weight) a token counts as (its lemma), or None for a common word; cached, as words
+    repeat across documents."""
     if token.isdigit():
-        return token if len(token) >= 2 else None
+        return (token, _MAX_IDF - _NUMBER_ZIPF) if len(token) >= 2 else None
     if len(token) < 2:
         return None
     lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
     if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
         return None
-    return lemma
+    return lemma, max(0.5, _MAX_IDF - _zipf(lemma, lang))
 
 
 def _base_lang(language: Optional[str]) -> str:
@@ -96,27 +98,27 @@ def _base_lang(language: Optional[str]) -> str:
 
 
 def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
-                top: int = 40) -> list:
-    """The ``top`` heaviest ``(term, weight)`` pairs of a document, L2-normalised, heaviest first."""
+                top: int = 40, tokens: Optional[list] = None) -> list:
+    """The ``top`` heaviest ``(term, weight)`` pairs of a document, L2-normalised, heaviest first.
+
+    ``tokens``: ``words(text)`` when the caller has them already (signing tokenises the same text).
+    """
     lang = _base_lang(language)
-    counts = collections.Counter(words(text))
+    counts = collections.Counter(words(text) if tokens is None else tokens)
     if title:
         # The headline names the event: its terms count twice more.
         for token in words(title):
             counts[token] += 2
     tf: dict = {}
+    idf: dict = {}
     for token, count in counts.items():
-        term = _term(token, lang)
-        if term is not None:
+        found = _term(token, lang)
+        if found is not None:
+            term, idf[term] = found
             tf[term] = tf.get(term, 0) + count
-    weights = []
-    for term, count in tf.items():
-        z = _NUMBER_ZIPF if term.isdigit() else _zipf(term, lang)
-        weights.append((term, (1.0 + math.log(count)) * max(0.5, _MAX_IDF - z)))
-    weights.sort(key=lambda tw: (-tw[1], tw[0]))
-    weights = weights[:top]
-    norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
-    return [(t, round(w / norm, 4)) for t, w in weights]
+    weights = heapq.nsmallest(top, ((-(1.0 + math.log(c)) * idf[t], t) for t, c in tf.items()))
+    norm = math.sqrt(sum(w * w for w, _ in weights)) or 1.0
+    return [(t, round(-w / norm, 4)) for w, t in weights]
 
 
 def pack_terms(terms: Iterable) -> str:

@@ -19,7 +19,8 @@ from transforms import counters
 from transforms.dedup import roles
 from transforms.dedup.containment import containment_anchors
 from transforms.dedup.events import event_terms, pack_terms
-from transforms.dedup.signing import MinHashConfig, Signer
+from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
+from transforms.tokens import words
 
 __all__ = ["SignArticles", "SignBatchFn", "SplitTextFn", "pack_text", "unpack_text"]
 
@@ -36,11 +37,13 @@ class SignBatchFn(beam.DoFn):
         self._signer = Signer(self._config)
 
     def process(self, batch):
-        per_doc = [self._signer.hashes(a["text"]) for a in batch]
+        # One tokenisation per text serves the shingles and the event terms.
+        tokens = [words(a["text"]) for a in batch]
+        per_doc = [shingle_hashes(t, self._config.shingle_size) for t in tokens]
         sigs = self._signer.sign_hashes(per_doc)
-        for article, sig, hashes in zip(batch, sigs, per_doc):
+        for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
             self._signed.inc()
-            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language")))
+            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
             yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(np.unique(hashes))), "event_terms": terms,
                    "anchors": containment_anchors(hashes).tobytes()}
 
