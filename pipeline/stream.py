@@ -47,7 +47,7 @@ from transforms.dedup.sign import SignBatchFn
 from transforms.dedup.first_seen import FirstSeenFn, history_marker
 from transforms.dedup.stream_match import MatchStories, cluster_update
 from transforms.extract.articles import ExtractArticles
-from transforms.ingest.read_feeds import FetchArticlesFn, FetchFeedsFn, ParseFeedsFn, ReadFeedListFn
+from transforms.ingest.read_feeds import FetchNewArticles, ReadFeedEntries
 
 __all__ = ["build_stream", "register"]
 
@@ -73,22 +73,20 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
     polls = p | "PollFeeds" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                                fire_interval=opts.poll_interval)
+    # The same feed reading and article fetching as a batch run's ReadFeeds; only "already seen"
+    # differs: Beam state here, the feed state there.
     feeds = (polls
              | "FeedListPath" >> beam.Map(lambda _, path=opts.feeds: path)
-             | "ReadFeedList" >> beam.ParDo(ReadFeedListFn(None)).with_outputs("errors", main="feeds"))
-    fetched = (feeds.feeds
-               | "FetchFeeds" >> beam.ParDo(FetchFeedsFn(fetch, 8)).with_outputs("errors", "validators", main="bodies"))
-    parsed = fetched.bodies | "ParseFeeds" >> beam.ParDo(ParseFeedsFn(limits)).with_outputs("errors", main="entries")
+             | "ReadFeedEntries" >> ReadFeedEntries(fetch, limits, reshuffle=False))
     new_entries = (
-        (parsed.entries | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows()),
+        (feeds["entries"] | "GlobalUrlWindow" >> beam.WindowInto(GlobalWindows()),
          history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
         # Typed keys: state is keyed by the encoded key, which must be deterministic (not pickled).
         | "FlattenUrls" >> beam.Flatten().with_output_types(Tuple[str, Any])
         | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
     )
-    articles = (new_entries
-                | "FetchArticles" >> beam.ParDo(FetchArticlesFn(fetch, 8, 50)).with_outputs(
-                    "errors", "seen", main="documents"))
+    # No fetch budget: the stream marks entries seen before fetching them, so a deferred one would be lost.
+    articles = new_entries | "FetchNewArticles" >> FetchNewArticles(fetch, reshuffle=False)
     extracted = articles.documents | "ExtractArticles" >> ExtractArticles(limits)
     fresh = (
         (extracted.articles
@@ -124,7 +122,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
                                                run_id, started, shards=1, temp_directory=tmp)
     )
     (
-        (feeds.errors, fetched.errors, parsed.errors, articles.errors, extracted.errors)
+        (feeds["errors"], articles.errors, extracted.errors)
         | "FlattenErrors" >> beam.Flatten()
         | "StampErrorTime" >> beam.Map(lambda e: TimestampedValue(e, time.time()))
         | "WindowErrors" >> beam.WindowInto(FixedWindows(opts.poll_interval))

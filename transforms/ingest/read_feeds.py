@@ -496,6 +496,70 @@ class CountFn(beam.DoFn):
         yield element
 
 
+#: Concurrent fetches per DoFn instance, and the feed content that stands in for an unfetchable page.
+MAX_IN_FLIGHT = 8
+MIN_FALLBACK_WORDS = 50
+
+
+class ReadFeedEntries(beam.PTransform):
+    """Feed-list paths -> ``{"entries", "errors", "validators"}``: the lists read, every feed fetched
+    and parsed. Shared by the batch ``ReadFeeds`` and the stream, which feeds it one path per poll.
+
+    Args:
+        fetch_config: HTTP limits.
+        limits: Per-document limits (field caps for feed parsing).
+        state_dir: Feed state for conditional GET (None: none).
+        max_in_flight: Concurrent fetches per DoFn instance.
+        reshuffle: Spread the feeds over workers before fetching (batch; a stream's poll is small).
+    """
+
+    def __init__(self, fetch_config: FetchConfig, limits: Limits, state_dir: Optional[str] = None,
+                 max_in_flight: int = MAX_IN_FLIGHT, reshuffle: bool = True):
+        super().__init__()
+        self._fetch_config, self._limits, self._state_dir = fetch_config, limits, state_dir
+        self._max_in_flight, self._reshuffle = max_in_flight, reshuffle
+
+    def expand(self, paths):
+        feed_list = paths | "ReadFeedList" >> beam.ParDo(ReadFeedListFn(self._state_dir)).with_outputs(
+            "errors", main="feeds")
+        feeds = feed_list.feeds
+        if self._reshuffle:
+            feeds = feeds | "ReshuffleFeeds" >> beam.Reshuffle()
+        fetched = (feeds
+                   | "FetchFeeds" >> beam.ParDo(FetchFeedsFn(self._fetch_config, self._max_in_flight))
+                   .with_outputs("errors", "validators", main="bodies"))
+        parsed = (fetched.bodies
+                  | "ParseFeeds" >> beam.ParDo(ParseFeedsFn(self._limits)).with_outputs("errors", main="entries"))
+        errors = (feed_list.errors, fetched.errors, parsed.errors) | "FlattenFeedErrors" >> beam.Flatten()
+        return {"entries": parsed.entries, "errors": errors, "validators": fetched.validators}
+
+
+class FetchNewArticles(beam.PTransform):
+    """New feed entries -> ``documents`` (RawDocuments), ``errors``, ``seen`` (URLs ingested) and
+    ``retry`` (feeds whose budget ran out). Shared by the batch ``ReadFeeds`` and the stream.
+
+    Args:
+        fetch_config: HTTP limits.
+        min_fallback_words: Feed content at least this long stands in for an unfetchable page.
+        max_in_flight: Concurrent fetches per DoFn instance.
+        feed_budget_s: Fetch time each feed may spend on its articles (0: no budget).
+        reshuffle: Spread the entries over workers before fetching.
+    """
+
+    def __init__(self, fetch_config: FetchConfig, min_fallback_words: int = MIN_FALLBACK_WORDS,
+                 max_in_flight: int = MAX_IN_FLIGHT, feed_budget_s: float = 0.0, reshuffle: bool = True):
+        super().__init__()
+        self._fetch_config, self._min_fallback_words = fetch_config, min_fallback_words
+        self._max_in_flight, self._budget, self._reshuffle = max_in_flight, feed_budget_s, reshuffle
+
+    def expand(self, entries):
+        if self._reshuffle:
+            entries = entries | "ReshuffleArticles" >> beam.Reshuffle()
+        return entries | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
+            self._fetch_config, self._max_in_flight, self._min_fallback_words, self._budget)).with_outputs(
+            "errors", "seen", "retry", main="documents")
+
+
 class ReadFeeds(beam.PTransform):
     """Read feeds and their new articles as ``RawDocument``s.
 
@@ -528,7 +592,8 @@ class ReadFeeds(beam.PTransform):
 
     def __init__(self, feeds_path: str, state_dir: Optional[str] = None,
                  fetch_config: Optional[FetchConfig] = None, limits: Optional[Limits] = None,
-                 min_fallback_words: int = 50, max_in_flight: int = 8, label: Optional[str] = None,
+                 min_fallback_words: int = MIN_FALLBACK_WORDS, max_in_flight: int = MAX_IN_FLIGHT,
+                 label: Optional[str] = None,
                  pending_dir: Optional[str] = None):
         super().__init__(label)
         self._pending_dir = pending_dir
@@ -547,34 +612,24 @@ class ReadFeeds(beam.PTransform):
         self._max_in_flight = max_in_flight
 
     def expand(self, pbegin):
-        feed_list = (pbegin
-                     | "CreateFeedList" >> beam.Create([self._feeds_path])
-                     | "ReadFeedList" >> beam.ParDo(ReadFeedListFn(self._state_dir)).with_outputs(
-                         "errors", main="feeds"))
-        fetched = (feed_list.feeds
-                   | "ReshuffleFeeds" >> beam.Reshuffle()
-                   | "FetchFeeds" >> beam.ParDo(FetchFeedsFn(self._fetch_config, self._max_in_flight))
-                   .with_outputs("errors", "validators", main="bodies"))
-        parsed = (fetched.bodies
-                  | "ParseFeeds" >> beam.ParDo(ParseFeedsFn(self._limits)).with_outputs("errors", main="entries"))
+        feeds = (pbegin
+                 | "CreateFeedList" >> beam.Create([self._feeds_path])
+                 | "ReadFeedEntries" >> ReadFeedEntries(self._fetch_config, self._limits, self._state_dir,
+                                                        self._max_in_flight))
 
         state_dirs = [self._state_dir] if self._state_dir else []
         seen_before = (pbegin
                        | "CreateStateDir" >> beam.Create(state_dirs)
                        | "ReadSeenUrls" >> beam.ParDo(ReadSeenUrlsFn()))
-        new_entries = ({"entries": parsed.entries, "seen": seen_before}
+        new_entries = ({"entries": feeds["entries"], "seen": seen_before}
                        | "DedupeUrls" >> beam.CoGroupByKey()
                        | "PickNewEntries" >> beam.ParDo(PickNewEntryFn()))
-        articles = (new_entries
-                    | "ReshuffleArticles" >> beam.Reshuffle()
-                    | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
-                        self._fetch_config, self._max_in_flight, self._min_fallback_words,
-                        self._limits.feed_budget_s))
-                    .with_outputs("errors", "seen", "retry", main="documents"))
+        articles = new_entries | "FetchNewArticles" >> FetchNewArticles(
+            self._fetch_config, self._min_fallback_words, self._max_in_flight, self._limits.feed_budget_s)
 
-        error_sets = [feed_list.errors, fetched.errors, parsed.errors, articles.errors]
+        error_sets = [feeds["errors"], articles.errors]
         if self._state_dir:
-            recorded = ((fetched.validators | "KeyValidators" >> beam.Map(lambda v: ("state", ("validators", v))),
+            recorded = ((feeds["validators"] | "KeyValidators" >> beam.Map(lambda v: ("state", ("validators", v))),
                          articles.seen | "KeySeenUrls" >> beam.Map(lambda u: ("state", ("seen", u))),
                          articles.retry | "KeyRetryFeeds" >> beam.Map(lambda u: ("state", ("retry", u))))
                         | "CollectState" >> beam.Flatten()
