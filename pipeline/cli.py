@@ -23,14 +23,15 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline import stream
-from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.analyst import query, report
+from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from pipeline.tempdirs import sweep_beam_temp_dirs
+from transforms import counters as names
 from transforms.dataset import layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
@@ -131,31 +132,36 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         print(f"\nstorywire run {run_id} -> {opts.output} (no summary: counters unreadable)")
         return 0
     counters = metrics.counters
-    staged = {t: counters.get(f"published_{t}", 0) for t in ("articles", "clusters", "errors")}
+    staged = {t: counters.get(names.published(t), 0) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
     _print_summary(run_id, opts.output, counters, staged)
     return 0
 
 
 def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> None:
     # Feed-level failures (a feed that 404s) are error rows with no document behind them: count them as read.
-    read = counters.get("documents_read", 0) + counters.get("feed_documents", 0) + counters.get("feed_errors", 0)
-    skipped = counters.get("already_ingested", 0)
+    read = sum(counters.get(n, 0) for n in (names.DOCUMENTS_READ, names.FEED_DOCUMENTS, names.FEED_ERRORS))
+    skipped = counters.get(names.ALREADY_INGESTED, 0)
     rows = [
         ("documents read", read),
-        ("articles written", staged["articles"]),
-        ("errors written", staged["errors"]),
+        ("articles written", staged[layout.ARTICLES]),
+        ("errors written", staged[layout.ERRORS]),
         ("already ingested (skipped)", skipped),
-        ("new story clusters", counters.get("new_clusters", 0)),
-        ("joined earlier stories", counters.get("joined_existing_clusters", 0)),
-        ("clusters merged", counters.get("merged_clusters", 0)),
-        ("story clusters in dataset", staged["clusters"]),
-        ("exact duplicates", counters.get("exact_duplicates", 0)),
-        ("candidate pairs verified", counters.get("candidate_pairs", 0)),
-        ("pairs linked", counters.get("verified_pairs", 0)),
-        ("capped LSH buckets", counters.get("capped_buckets", 0)),
+        ("new story clusters", counters.get(names.NEW_CLUSTERS, 0)),
+        ("joined earlier stories", counters.get(names.JOINED_EXISTING_CLUSTERS, 0)),
+        ("clusters merged", counters.get(names.MERGED_CLUSTERS, 0)),
+        ("story clusters in dataset", staged[layout.CLUSTERS]),
+        ("exact duplicates", counters.get(names.EXACT_DUPLICATES, 0)),
+        ("candidate pairs verified", counters.get(names.CANDIDATE_PAIRS, 0)),
+        ("pairs linked", counters.get(names.VERIFIED_PAIRS, 0)),
+        ("briefs and excerpts linked", counters.get(names.CONTAINMENT_BRIEF_PAIRS, 0)
+         + counters.get(names.CONTAINMENT_TEXT_PAIRS, 0)),
+        ("capped LSH buckets", counters.get(names.CAPPED_BUCKETS, 0)),
+        ("new news events", counters.get(names.NEW_EVENTS, 0)),
+        ("joined earlier events", counters.get(names.JOINED_EXISTING_EVENTS, 0)),
     ]
-    for counter, label in (("feed_entries_cut", "feed entries cut by the cap"),
-                           ("feed_entries_over_budget", "feed entries over the time budget")):
+    for counter, label in ((names.SITE_BOILERPLATE_STRIPPED, "articles with site boilerplate removed"),
+                           (names.FEED_ENTRIES_CUT, "feed entries cut by the cap"),
+                           (names.FEED_ENTRIES_OVER_BUDGET, "feed entries over the time budget")):
         if counters.get(counter):
             rows.append((label, counters[counter]))
     rows += [(f"stage: {label}", value) for label, value in stage_counts(counters).items()]

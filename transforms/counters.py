@@ -25,6 +25,13 @@ EXACT_DUPLICATES = "exact_duplicates"
 CANDIDATE_PAIRS = "candidate_pairs"
 VERIFIED_PAIRS = "verified_pairs"
 CAPPED_BUCKETS = "capped_buckets"
+CONTAINMENT_BRIEF_PAIRS = "containment_brief_pairs"
+CONTAINMENT_TEXT_PAIRS = "containment_text_pairs"
+NEW_EVENTS = "new_events"
+JOINED_EXISTING_EVENTS = "joined_existing_events"
+SITE_BOILERPLATE_STRIPPED = "site_boilerplate_stripped"
+FEED_ENTRIES_CUT = "feed_entries_cut"
+FEED_ENTRIES_OVER_BUDGET = "feed_entries_over_budget"
 
 
 def published(table: str) -> str:

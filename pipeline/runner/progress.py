@@ -23,11 +23,11 @@ __all__ = ["ProgressFnApiRunner", "ProgressPrinter", "STAGES"]
 
 #: What a progress line shows: label -> storywire counters summed for it.
 STAGES = (
-    ("read", ("documents_read", "feed_documents")),
+    ("read", (counters.DOCUMENTS_READ, counters.FEED_DOCUMENTS)),
     ("extracted", ("documents_extracted",)),
     ("signed", ("documents_signed",)),
     ("clustered", ("documents_clustered",)),
-    ("failed", ("read_failed", "extract_failed", "feed_errors")),
+    ("failed", ("read_failed", "extract_failed", counters.FEED_ERRORS)),
 )
 
 

@@ -60,7 +60,7 @@ class _SkipIngestedFn(beam.DoFn):
     """(key, {"new": articles, "old": markers}) -> the new articles, unless the key was ingested before."""
 
     def __init__(self, what: str):
-        self._skipped = counters.counter("already_ingested")
+        self._skipped = counters.counter(counters.ALREADY_INGESTED)
         self._what = what
 
     def process(self, element):
@@ -82,7 +82,7 @@ class SplitExactDuplicatesFn(_SkipIngestedFn):
 
     def __init__(self):
         super().__init__("content")
-        self._dups = counters.counter("exact_duplicates")
+        self._dups = counters.counter(counters.EXACT_DUPLICATES)
 
     def process(self, element):
         articles = list(super().process(element))
@@ -117,8 +117,8 @@ class VerifyPairsFn(beam.DoFn):
 
     def __init__(self, config: MinHashConfig):
         self._config = config
-        self._candidates = counters.counter("candidate_pairs")
-        self._verified = counters.counter("verified_pairs")
+        self._candidates = counters.counter(counters.CANDIDATE_PAIRS)
+        self._verified = counters.counter(counters.VERIFIED_PAIRS)
         # Candidates (each with its signature) joined to one article: bounded by its buckets' sizes.
         self._per_article = counters.distribution("candidates_per_article")
 
@@ -190,9 +190,9 @@ class BuildClustersFn(beam.DoFn):
     INDEX = "index"
 
     def __init__(self):
-        self._clusters = counters.counter("new_clusters")
-        self._joined = counters.counter("joined_existing_clusters")
-        self._merged = counters.counter("merged_clusters")
+        self._clusters = counters.counter(counters.NEW_CLUSTERS)
+        self._joined = counters.counter(counters.JOINED_EXISTING_CLUSTERS)
+        self._merged = counters.counter(counters.MERGED_CLUSTERS)
         self._size = counters.distribution("cluster_size")
         # Members one worker holds for one component key (past members included).
         self._component_size = counters.distribution("component_size")

@@ -226,7 +226,7 @@ class _CandidatesFn(beam.DoFn):
     CANDIDATES = "candidates"
 
     def __init__(self):
-        self._briefs = counters.counter("containment_brief_pairs")
+        self._briefs = counters.counter(counters.CONTAINMENT_BRIEF_PAIRS)
 
     def process(self, element):
         key, shared = element
@@ -245,7 +245,7 @@ def _anchors_entry(member: dict) -> Optional[tuple]:
 
 class _VerifyContainedFn(beam.DoFn):
     def __init__(self):
-        self._verified = counters.counter("containment_text_pairs")
+        self._verified = counters.counter(counters.CONTAINMENT_TEXT_PAIRS)
 
     def process(self, element):
         b, grouped = element

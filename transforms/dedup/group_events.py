@@ -101,8 +101,8 @@ class _AssignEventsFn(beam.DoFn):
     """(component, members) -> (article_id, (event_id, event_role)) for the new members."""
 
     def __init__(self):
-        self._events = counters.counter("new_events")
-        self._joined = counters.counter("joined_existing_events")
+        self._events = counters.counter(counters.NEW_EVENTS)
+        self._joined = counters.counter(counters.JOINED_EXISTING_EVENTS)
 
     def process(self, element):
         _, members = element

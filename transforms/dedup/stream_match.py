@@ -140,9 +140,9 @@ class AssignClustersFn(beam.DoFn):
     WAITING = BagStateSpec("waiting", PickleCoder())
 
     def __init__(self):
-        self._joined = counters.counter("joined_existing_clusters")
+        self._joined = counters.counter(counters.JOINED_EXISTING_CLUSTERS)
         self._joined_index = counters.counter("joined_index_clusters")
-        self._new = counters.counter("new_clusters")
+        self._new = counters.counter(counters.NEW_CLUSTERS)
         self._waited = counters.counter("assignments_waited")
 
     def process(self, element, assigned=beam.DoFn.StateParam(ASSIGNED), waiting=beam.DoFn.StateParam(WAITING),

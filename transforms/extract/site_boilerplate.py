@@ -134,7 +134,7 @@ class _BoilerplateFn(beam.DoFn):
 class _StripFn(beam.DoFn):
     def __init__(self, min_kept: float, min_words: int):
         self._min_kept, self._min_words = min_kept, min_words
-        self._stripped = counters.counter("site_boilerplate_stripped")
+        self._stripped = counters.counter(counters.SITE_BOILERPLATE_STRIPPED)
 
     def process(self, article, boilerplate):
         keys = boilerplate.get(site_of_article(article))

@@ -370,7 +370,7 @@ class FetchArticlesFn(_ConcurrentFetchFn):
                            detail=f"feed {entry['feed_url']} spent its {self._budget:g}s fetch budget; "
                                   f"fetched by the next run", excerpt=entry.get("title", "")), "errors")
         outputs.out(entry["feed_url"], "retry")
-        outputs.count("feed_entries_over_budget")
+        outputs.count(counters.FEED_ENTRIES_OVER_BUDGET)
         outputs.count("article_errors")
 
     def work(self, item: tuple, outputs: _Outputs) -> None:
@@ -405,7 +405,7 @@ class FetchArticlesFn(_ConcurrentFetchFn):
             outputs.out(page_document(url, result, feed))
             outputs.out(url, "seen")
             outputs.count("articles_fetched")
-            outputs.count("feed_documents")
+            outputs.count(counters.FEED_DOCUMENTS)
             return
         content = feed["content_html"] or ""
         if count_words(html_to_text(content)) >= self._min_fallback_words:
@@ -415,7 +415,7 @@ class FetchArticlesFn(_ConcurrentFetchFn):
                                     content_type="text/html; charset=utf-8", feed=feed))
             outputs.out(url, "seen")
             outputs.count("article_fallbacks")
-            outputs.count("feed_documents")
+            outputs.count(counters.FEED_DOCUMENTS)
             return
         detail = result.detail or (f"Content-Type {content_type}" if content_type else "")
         outputs.out(_error(url, "fetch_article", reason, detail=detail, excerpt=feed["title"]), "errors")
@@ -642,5 +642,5 @@ class ReadFeeds(beam.PTransform):
             state = pbegin | "NoFeedState" >> beam.Create([])
         errors = (error_sets
                   | "CollectErrors" >> beam.Flatten()
-                  | "CountFeedErrors" >> beam.ParDo(CountFn("feed_errors")))
+                  | "CountFeedErrors" >> beam.ParDo(CountFn(counters.FEED_ERRORS)))
         return {"documents": articles.documents, "errors": errors, "state": state}
