@@ -147,12 +147,13 @@ class ComponentsFn(beam.CombineFn):
 
     Unlike every other step, its working set grows with the corpus (every linked
     article, on one worker): the ``union_find_members`` and ``union_find_edges``
-    distributions record it.
+    distributions record it (the event level names its own through ``metrics``).
     """
 
-    def __init__(self):
-        self._members = counters.distribution("union_find_members")
-        self._edges = counters.distribution("union_find_edges")
+    def __init__(self, metrics: tuple = ("union_find_members", "union_find_edges")):
+        members, edges = metrics
+        self._members = counters.distribution(members)
+        self._edges = counters.distribution(edges)
 
     def create_accumulator(self):
         return lsh.UnionFind()
@@ -429,13 +430,21 @@ class VerifyCandidates(beam.PTransform):
 
 
 class LinkComponents(beam.PTransform):
-    """Edge PCollections -> one ``{article_id: component label}`` dict (union-find), for a side input."""
+    """Edge PCollections -> one ``{node: component label}`` dict (union-find), for a side input.
+
+    Args:
+        metrics: Names of the union-find's member and edge distributions (``ComponentsFn``).
+    """
+
+    def __init__(self, metrics: tuple = ("union_find_members", "union_find_edges")):
+        super().__init__()
+        self._metrics = metrics
 
     def expand(self, edges):
         return (
             edges
             | "FlattenEdges" >> beam.Flatten()
-            | "ComputeComponents" >> beam.CombineGlobally(ComponentsFn())
+            | "ComputeComponents" >> beam.CombineGlobally(ComponentsFn(self._metrics))
         )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from transforms import counters
-from transforms.dedup import lsh
+from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.events import EventConfig, cosine, event_id_for, event_keys, event_roles, unpack_terms
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 
@@ -69,28 +69,6 @@ class _VerifyEventPairsFn(beam.DoFn):
             if cosine(unpack_terms(terms_a), vec_b) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
-
-
-class _EventComponentsFn(beam.CombineFn):
-    """Union-find over event edges: {node: component label} (nodes: article ids and ``c:`` cluster ids)."""
-
-    def create_accumulator(self):
-        return lsh.UnionFind()
-
-    def add_input(self, uf, edge):
-        uf.union(*edge)
-        return uf
-
-    def merge_accumulators(self, accumulators):
-        accumulators = iter(accumulators)
-        merged = next(accumulators)
-        for uf in accumulators:
-            for member, label in uf.components().items():
-                merged.union(member, label)
-        return merged
-
-    def extract_output(self, uf):
-        return uf.components()
 
 
 def _component_of(member: dict, comp: dict) -> str:
@@ -168,8 +146,7 @@ class GroupEvents(beam.PTransform):
         cluster_edges = members | "ClusterEdges" >> beam.Map(lambda m: (m["article_id"], "c:" + m["cluster_id"]))
         components = beam.pvalue.AsSingleton(
             (edges, cluster_edges)
-            | "FlattenEventEdges" >> beam.Flatten()
-            | "LinkEvents" >> beam.CombineGlobally(_EventComponentsFn())
+            | "LinkEvents" >> LinkComponents(metrics=("event_union_find_members", "event_union_find_edges"))
         )
         events = (
             members
