@@ -46,8 +46,8 @@ import numpy as np
 from transforms import counters
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 
-__all__ = ["FindContainedTexts", "ShortAnchorsFn", "containment_anchors", "anchor_keys", "shared_share", "is_contained_brief",
-           "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
+__all__ = ["FindContainedTexts", "ShortAnchorsFn", "containment_anchors", "anchor_keys", "shared_share",
+           "is_contained_brief", "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
 
 SAMPLE_MOD = 4
 COARSE_MOD = 4
@@ -74,9 +74,14 @@ def _mixed(h: np.ndarray) -> np.ndarray:
         return (h * _MIX) >> np.uint32(12)
 
 
-def containment_anchors(shingle_hashes: np.ndarray) -> np.ndarray:
-    """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``."""
-    h = np.unique(np.asarray(shingle_hashes, dtype=np.uint32))
+def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> np.ndarray:
+    """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``.
+
+    ``distinct``: the hashes are already ``np.unique``'s output (signing counts them anyway).
+    """
+    h = np.asarray(shingle_hashes, dtype=np.uint32)
+    if not distinct:
+        h = np.unique(h)
     return h[(_mixed(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
 
 

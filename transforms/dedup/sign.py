@@ -44,8 +44,9 @@ class SignBatchFn(beam.DoFn):
         for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
             self._signed.inc()
             terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
-            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(np.unique(hashes))), "event_terms": terms,
-                   "anchors": containment_anchors(hashes).tobytes()}
+            distinct = np.unique(hashes)
+            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
+                   "anchors": containment_anchors(distinct, distinct=True).tobytes()}
 
 
 class SplitTextFn(beam.DoFn):
