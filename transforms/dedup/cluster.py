@@ -51,7 +51,6 @@ __all__ = ["ClusterStories", "DropIngested", "FindCandidates", "VerifyCandidates
            "index_row"]
 
 _LOG = logging.getLogger(__name__)
-_NEW, _OLD = NEW, OLD
 #: Fields members carry through clustering that are not part of an article row.
 _INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch", "anchors")
 
@@ -396,8 +395,8 @@ class FindCandidates(beam.PTransform):
     def expand(self, inputs):
         cfg = self._config
         return (
-            (inputs["articles"] | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _NEW),
-             inputs["history"] | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, _OLD))
+            (inputs["articles"] | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, NEW),
+             inputs["history"] | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, OLD))
             | "FlattenBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
             | "PairBuckets" >> beam.ParDo(PairBucketFn(self._cap))

@@ -66,7 +66,6 @@ BUCKET_CAP = 200
 _MIX = np.uint32(0x9E3779B1)
 _FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
-_NEW, _OLD = NEW, OLD
 
 
 def _mixed(h: np.ndarray) -> np.ndarray:
@@ -185,7 +184,7 @@ def _parse(values, old_tag: str) -> dict:
 class PairAnchorsFn(beam.DoFn):
     """An anchor bucket -> ``(("f", short, n_short, other) | ("c", a, b), 1)`` per pair it proposes."""
 
-    def __init__(self, old_tag: str = _OLD):
+    def __init__(self, old_tag: str = OLD):
         self._old = old_tag
         self._capped = counters.counter("capped_anchor_buckets")
 
@@ -282,12 +281,12 @@ class FindContainedTexts(beam.PTransform):
             | "GatherShortAnchors" >> beam.CombineGlobally(ShortAnchorsFn()))
         counted = (
             (inputs["articles"] | "SeparateNew" >> beam.Reshuffle()
-             | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, _NEW, short),
+             | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, NEW, short),
              inputs["history"] | "SeparateOld" >> beam.Reshuffle()
-             | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, _OLD, short))
+             | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, OLD, short))
             | "FlattenAnchorKeys" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(_OLD))
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(OLD))
             | "CountSharedAnchors" >> beam.CombinePerKey(sum)
             | "SplitBriefs" >> beam.ParDo(_CandidatesFn()).with_outputs(_CandidatesFn.CANDIDATES, main="briefs")
         )

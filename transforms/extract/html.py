@@ -550,7 +550,7 @@ def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> in
             continue
         else:
             linked = sum(len("".join(a.text_content().split())) for a in elem.iter("a"))
-        if linked >= 0.9 * size and _words(text) <= max_words:
+        if linked >= 0.9 * size and count_words(text) <= max_words:
             victims.append(elem)
             if elem.tag == "p":
                 linked_paras += size
@@ -655,7 +655,7 @@ def clean_title(title: Optional[str], site: Optional[str], text: str = "", page_
     head = _norm(text[:1000])
     if page_title and head:
         for part in sorted(_TITLE_SEP_RE.split(page_title), key=len, reverse=True):
-            if _words(part) >= 4 and head.startswith(_norm(part)):
+            if count_words(part) >= 4 and head.startswith(_norm(part)):
                 return " ".join(part.split())
     if not title:
         return title
@@ -665,7 +665,7 @@ def clean_title(title: Optional[str], site: Optional[str], text: str = "", page_
     site_n = _norm(site) if site else ""
     kept = [p for p in parts if not site_n or _norm(p) != site_n]
     for part in sorted(kept, key=len, reverse=True):
-        if _words(part) >= 4 and head.startswith(_norm(part)):
+        if count_words(part) >= 4 and head.startswith(_norm(part)):
             return part.strip()
     if len(kept) < len(parts):
         return " - ".join(p.strip() for p in kept)
@@ -717,10 +717,10 @@ def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str
         if not value:
             return None
         value = " ".join(value.split())
-        return value if value and _words(value) <= 40 else None
+        return value if value and count_words(value) <= 40 else None
 
     og, headline, title = (strip_site(usable(facts.get(k))) for k in ("og_title", "jsonld_headline", "title"))
-    h1s = [h for h in (usable(h) for h in facts.get("h1") or []) if h and _words(h) >= 2 and not is_site(_norm(h))]
+    h1s = [h for h in (usable(h) for h in facts.get("h1") or []) if h and count_words(h) >= 2 and not is_site(_norm(h))]
     others = [_norm(v) for v in (og, headline, title) if v]
     for h in h1s:
         hn = _norm(h)
@@ -745,12 +745,12 @@ def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str
         if len(pieces) > 1:
             head = _norm(text[:1000])
             for piece in sorted(pieces, key=len, reverse=True):
-                if head and _words(piece) >= 4 and head.startswith(_norm(piece)):
+                if head and count_words(piece) >= 4 and head.startswith(_norm(piece)):
                     return piece  # the headline printed above the article
-            rest = _words(title)
-            if _words(pieces[-1]) <= 4 and 2 * _words(pieces[-1]) < rest:
+            rest = count_words(title)
+            if count_words(pieces[-1]) <= 4 and 2 * count_words(pieces[-1]) < rest:
                 return title[: title.rfind(pieces[-1])].rstrip(" |–—•·:»-")
-            if _words(pieces[0]) <= 4 and 2 * _words(pieces[0]) < rest:
+            if count_words(pieces[0]) <= 4 and 2 * count_words(pieces[0]) < rest:
                 return title[len(pieces[0]):].lstrip(" |–—•·:»-")
         return title
     return clean_title(fallback, site, text) if fallback else fallback
@@ -769,10 +769,6 @@ def _agrees(short: str, long: str) -> bool:
 
 def _norm(text: str) -> str:
     return " ".join(words(text))
-
-
-def _words(text: str) -> int:
-    return count_words(text)
 
 
 def _is_structured(line: str) -> bool:
@@ -808,7 +804,7 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
         if _BOUNDARY_RE.match(line) and n <= 8 and position >= 0.5:
             break
         if title_n and i < 5 and (norm == title_n or (
-                norm.startswith(title_n + " ") and _words(line) - len(title_n.split()) <= 20
+                norm.startswith(title_n + " ") and count_words(line) - len(title_n.split()) <= 20
                 and ((byline_n and byline_n in norm[len(title_n):]) or norm[len(title_n):].startswith(" by ")))):
             continue  # the headline, alone or run together with its byline and date
         if byline_n and n <= 14 and (norm == byline_n or norm.endswith(byline_n) and norm.startswith(("by ", "von ", "par ", "por ", "words by ", "written by "))):
@@ -850,7 +846,7 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
 
 
 def _is_heading_like(line: str) -> bool:
-    return not _is_structured(line) and _words(line) <= 10 and not line.rstrip().endswith(_TERMINAL)
+    return not _is_structured(line) and count_words(line) <= 10 and not line.rstrip().endswith(_TERMINAL)
 
 
 # -------------------------------------------------------------------- metadata
@@ -1081,7 +1077,7 @@ def _distinct_words(text: str) -> int:
         key = line.strip()
         if key and key not in seen:
             seen.add(key)
-            total += _words(key)
+            total += count_words(key)
     return total
 
 
@@ -1089,7 +1085,7 @@ def _menu_share(text: str) -> float:
     """Share of the words that sit in lines of at most three words (menus, link lists)."""
     total = short = 0
     for line in (text or "").splitlines():
-        n = _words(line)
+        n = count_words(line)
         total += n
         if n <= 3:
             short += n
@@ -1183,7 +1179,7 @@ class HtmlExtractor:
         raw = (doc.text or "") if doc else ""
         compared = False
         raw_menu = _menu_share(raw) if self.fast else 0.0
-        if self.fast and (raw_menu > 0.05 or _words(raw) < 3 * limits.min_words):
+        if self.fast and (raw_menu > 0.05 or count_words(raw) < 3 * limits.min_words):
             # The fast reading looks like a menu or is short: let trafilatura compare its
             # reading with readability's and jusText's, as its full mode does on every page.
             full = trafilatura.bare_extraction(root, options=self._options(url, full=True))
@@ -1202,7 +1198,7 @@ class HtmlExtractor:
         text, extractor = self._arbitrate(html, url, limits, notes, facts, text, raw, pruned, title, byline)
         if compared and extractor == "trafilatura":
             extractor = "trafilatura_full"
-        if _words(text) < limits.min_words:
+        if count_words(text) < limits.min_words:
             text, extractor = self._fallback(root, text, extractor, title, byline, limits, notes)
 
         published = _published(root, doc, notes, facts["jsonld"])
@@ -1275,16 +1271,16 @@ class HtmlExtractor:
             logger.debug("baseline failed: %s", err)
             base_text = ""
         base_text = postfilter(base_text or "", title, byline) if self.filter_lines else (base_text or "")
-        if _words(base_text) > _words(best_text):
+        if count_words(base_text) > count_words(best_text):
             best_text, best_name = base_text, "baseline"
-        if _words(best_text) < limits.min_words:
+        if count_words(best_text) < limits.min_words:
             try:
                 from transforms.extract.text import clean_text
             except ImportError:
                 clean_text = None
             if clean_text is not None:
                 cleaned = clean_text(visible_text(copy.deepcopy(root))).text
-                if _words(cleaned) > _words(best_text):
+                if count_words(cleaned) > count_words(best_text):
                     best_text, best_name = cleaned, "textclean"
         if best_name != extractor:
             notes.append(f"fallback:{best_name}")
