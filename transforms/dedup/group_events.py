@@ -25,7 +25,6 @@ from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 __all__ = ["GroupEvents"]
 
 
-
 def _member(row: dict, old: bool) -> dict:
     return {"article_id": row["article_id"], "cluster_id": row["cluster_id"], "published": row.get("published"),
             "is_canonical": row.get("is_canonical"), "event_id": row.get("event_id") if old else None,
@@ -69,10 +68,6 @@ class _VerifyEventPairsFn(beam.DoFn):
             if cosine(unpack_terms(terms_a), vec_b) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
-
-
-def _component_of(member: dict, comp: dict) -> str:
-    return comp.get(member["article_id"]) or comp.get("c:" + member["cluster_id"]) or member["article_id"]
 
 
 class _AssignEventsFn(beam.DoFn):
@@ -150,7 +145,8 @@ class GroupEvents(beam.PTransform):
         )
         events = (
             members
-            | "KeyByEvent" >> beam.Map(lambda m, comp: (_component_of(m, comp), m), comp=components)
+            # Every member has its cluster edge, so every member is in the components.
+            | "KeyByEvent" >> beam.Map(lambda m, comp: (comp[m["article_id"]], m), comp=components)
             | "GroupByEvent" >> beam.GroupByKey()
             | "AssignEvents" >> beam.ParDo(_AssignEventsFn())
         )
