@@ -111,6 +111,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         runner = None
         if not has_flag(argv, "--runner"):
             runner = batch_runner()
+            if not opts.workers:
+                opts.workers = len(os.sched_getaffinity(0))  # a local run uses the whole machine unless told
         p = beam.Pipeline(runner=runner, options=options)
         build_pipeline(p, opts, ctx)
         # Beam's stock runner (another Beam version) has no running totals to print.

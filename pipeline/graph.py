@@ -104,7 +104,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
     )
     extracted = documents | "ExtractArticles" >> ExtractArticles(
-        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate))
+        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers))
     errors.append(extracted.errors)
     history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
     current = p | "ReadClusterState" >> ReadParquetRows(

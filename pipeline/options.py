@@ -38,6 +38,11 @@ class StorywireOptions(PipelineOptions):
                        help="Return once the job is submitted (Dataflow, flex templates): the job's last step "
                             "publishes its output by itself.")
 
+        g.add_argument("--workers", type=int, default=0,
+                       help="Processes extracting text at once on a local run (0 = one per core of this machine). "
+                            "Other runners (Dataflow) spread the work themselves: there it is 1 unless given. "
+                            "The output is the same for every value.")
+
         g = parser.add_argument_group("streaming (storywire stream)")
         g.add_argument("--poll_interval", type=float, default=300.0,
                        help="Seconds between feed polls; also the window of the Parquet files written.")

@@ -2,24 +2,25 @@
 
 A thin DoFn around ``transforms.extract.document.extract_document``; the HTML
 extraction sandbox (a killable worker process) is built once per DoFn
-instance in ``setup()`` and closed in ``teardown()``.
+instance in ``setup()`` and closed in ``teardown()``. With ``processes`` above 1
+(a local run on several cores) documents are extracted by a pool of worker
+processes instead (``transforms.extract.parallel``), with the same output.
 """
 from __future__ import annotations
 
-import logging
 from typing import NamedTuple
 
 import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms import counters
 from transforms.extract.boilerplate import site_group
-from transforms.extract.document import article_record, extract_document
+from transforms.extract.parallel import ExtractionPool, extract_outcome
 from transforms.extract.sandbox import ExtractionSandbox
-from transforms.model import ExtractionError, Limits, error_record
+from transforms.model import Limits, error_record
 
 __all__ = ["ExtractArticles", "ExtractFn", "ExtractOutputs"]
 
-_LOG = logging.getLogger(__name__)
 ERRORS = "errors"
 
 
@@ -28,40 +29,74 @@ def _excerpt(raw: bytes) -> str:
 
 
 class ExtractFn(beam.DoFn):
-    def __init__(self, limits: Limits, use_sandbox: bool = True):
+    """RawDocument -> article record, or an errors record; in ``processes`` worker processes when above 1.
+
+    With one process every document is extracted where it arrives. With more,
+    documents go to an ``ExtractionPool`` and their records come out in the
+    order they went in (the rest of the bundle's work carries on meanwhile),
+    each in its own document's window.
+    """
+
+    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1):
+        if processes < 1:
+            raise ValueError(f"processes must be >= 1, not {processes}")
         self._limits = limits
         self._use_sandbox = use_sandbox
+        self._processes = processes
         self._sandbox = None
+        self._pool = None
         self._ok = counters.counter("documents_extracted")
         self._failed = counters.counter("extract_failed")
 
     def setup(self):
-        if self._use_sandbox:
+        if self._processes > 1:
+            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox)
+        elif self._use_sandbox:
             self._sandbox = ExtractionSandbox(self._limits)
 
     def teardown(self):
-        if self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+        for resource in (self._sandbox, self._pool):
+            if resource is not None:
+                resource.close()
+        self._sandbox = self._pool = None
 
-    def process(self, doc, boilerplate=None):
+    def process(self, doc, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam, boilerplate=None):
         lines = (boilerplate or {}).get(site_group(doc), frozenset())
-        try:
-            ext = extract_document(doc, self._limits, sandbox=self._sandbox, boilerplate=lines)
-        except ExtractionError as exc:
-            self._failed.inc()
-            counters.counter(f"error_{exc.reason}").inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(doc.source, exc.stage, exc.reason, _excerpt(doc.raw), exc.detail))
+        if self._pool is None:
+            yield from self._outputs(doc, extract_outcome(doc, self._limits, self._sandbox, lines))
             return
-        except Exception as exc:  # noqa: BLE001 - a library bug on one page must not sink the run
-            _LOG.warning("extraction crashed on %s: %r", doc.source, exc)
-            self._failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(doc.source, "extract", "extractor_crashed", _excerpt(doc.raw), repr(exc)))
+        for (earlier, ts, win), outcome in self._pool.submit(doc, lines, (doc, timestamp, window)):
+            for out in self._outputs(earlier, outcome):
+                yield _in_window(out, ts, win)
+
+    def finish_bundle(self):
+        if self._pool is None:
             return
-        self._ok.inc()
-        yield article_record(doc, ext)
+        for (doc, ts, win), outcome in self._pool.drain():
+            for out in self._outputs(doc, outcome):
+                yield _in_window(out, ts, win)
+
+    def _outputs(self, doc, outcome):
+        kind = outcome[0]
+        if kind == "ok":
+            self._ok.inc()
+            yield outcome[1]
+            return
+        self._failed.inc()
+        if kind == "error":
+            _, stage, reason, detail = outcome
+            counters.counter(f"error_{reason}").inc()
+            yield beam.pvalue.TaggedOutput(ERRORS, error_record(doc.source, stage, reason, _excerpt(doc.raw), detail))
+        else:
+            yield beam.pvalue.TaggedOutput(
+                ERRORS, error_record(doc.source, "extract", "extractor_crashed", _excerpt(doc.raw), outcome[1]))
+
+
+def _in_window(output, timestamp, window):
+    """An output of an earlier document, stamped with that document's timestamp and window."""
+    if isinstance(output, beam.pvalue.TaggedOutput):
+        return beam.pvalue.TaggedOutput(output.tag, WindowedValue(output.value, timestamp, (window,)))
+    return WindowedValue(output, timestamp, (window,))
 
 
 class ExtractOutputs(NamedTuple):
@@ -78,19 +113,23 @@ class ExtractArticles(beam.PTransform):
     would make a local runner hold every document's bytes at once.
     """
 
-    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None):
-        """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``)."""
+    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1):
+        """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``).
+
+        ``processes``: worker processes extracting at once (1: in the DoFn's own process).
+        """
         super().__init__()
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._boilerplate = boilerplate
+        self._processes = processes
 
     def expand(self, documents):
         kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
         sources = documents if isinstance(documents, dict) else {"": documents}
         outs = [
             docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
-                ExtractFn(self._limits, self._use_sandbox), **kwargs).with_outputs(ERRORS, main="articles")
+                ExtractFn(self._limits, self._use_sandbox, self._processes), **kwargs).with_outputs(ERRORS, main="articles")
             for name, docs in sorted(sources.items())
         ]
         if len(outs) == 1:

@@ -1,0 +1,165 @@
+"""Extraction on every core of a local run: batches of documents extracted in worker processes, in order.
+
+Beam's in-process runner runs every DoFn of a run on one core, and its own
+multi-process mode (``--direct_num_workers=2 --direct_running_mode=multi_processing``)
+measured 168 against 160 docs/s for 3.2x the memory: it copies every element
+between processes over gRPC and only spread the extraction stage anyway.
+Extraction is the largest share of a run's own work, and each document's is
+independent of the others, so ``ExtractionPool`` runs it in ``processes``
+worker processes and leaves everything else where it was.
+
+* Workers are started with ``spawn`` (``concurrent.futures.ProcessPoolExecutor``):
+  forking a process that runs Beam's threads is unsafe. Each worker builds its
+  own ``ExtractionSandbox`` once, so HTML stays bounded in time and memory.
+* Documents go in batches of at most ``BATCH_DOCS`` documents or ``BATCH_BYTES``
+  raw bytes, and at most ``IN_FLIGHT_PER_PROCESS`` batches per worker are out at
+  once: the documents held do not grow with the corpus.
+* Results come back in the order the documents were submitted, so what a run
+  outputs does not depend on the number of workers.
+* A worker that dies (killed, out of memory) breaks the pool: the batches it
+  held are extracted again in this process and a fresh pool takes the next ones.
+
+Public: ``Outcome``, ``extract_outcome``, ``ExtractionPool``.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Deque, Iterator, List, Optional, Tuple
+
+from transforms.extract.document import article_record, extract_document
+from transforms.extract.sandbox import ExtractionSandbox
+from transforms.model import ExtractionError, Limits, RawDocument
+
+__all__ = ["Outcome", "extract_outcome", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES"]
+
+_LOG = logging.getLogger(__name__)
+
+#: Documents per batch sent to a worker: enough to make the pickling round trip small beside the work.
+BATCH_DOCS = 32
+#: Raw bytes per batch, so a run of large pages does not pile up in flight.
+BATCH_BYTES = 4 << 20
+#: Batches out per worker: one being extracted, one waiting, so a worker never idles on the parent.
+IN_FLIGHT_PER_PROCESS = 2
+
+#: ``("ok", record)``, ``("error", stage, reason, detail)`` or ``("crash", repr of the exception)``:
+#: plain tuples, because an exception does not always survive pickling.
+Outcome = Tuple[Any, ...]
+
+
+def extract_outcome(doc: RawDocument, limits: Limits, sandbox: Optional[ExtractionSandbox],
+                    boilerplate: frozenset) -> Outcome:
+    """Extract one document into an article record, or say why not, without raising."""
+    try:
+        return ("ok", article_record(doc, extract_document(doc, limits, sandbox=sandbox, boilerplate=boilerplate)))
+    except ExtractionError as exc:
+        return ("error", exc.stage, exc.reason, exc.detail)
+    except Exception as exc:  # noqa: BLE001 - a library bug on one page must not sink the run
+        _LOG.warning("extraction crashed on %s: %r", doc.source, exc)
+        return ("crash", repr(exc))
+
+
+# -- in each worker process
+_worker_limits: Limits = Limits()
+_worker_sandbox: Optional[ExtractionSandbox] = None
+
+
+def _start_worker(limits: Limits, use_sandbox: bool) -> None:
+    global _worker_limits, _worker_sandbox
+    _worker_limits = limits
+    _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
+
+
+def _extract_batch(items: List[Tuple[RawDocument, frozenset]]) -> List[Outcome]:
+    return [extract_outcome(doc, _worker_limits, _worker_sandbox, lines) for doc, lines in items]
+
+
+class ExtractionPool:
+    """Extracts documents in worker processes; yields ``(tag, outcome)`` in submission order.
+
+    Args:
+        processes: Worker processes (at least 1).
+        limits: Per-document limits.
+        use_sandbox: Whether the workers bound HTML extraction with an ``ExtractionSandbox``.
+    """
+
+    def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True):
+        if processes < 1:
+            raise ValueError(f"processes must be >= 1, not {processes}")
+        self._processes = processes
+        self._limits = limits
+        self._use_sandbox = use_sandbox
+        self._executor: Optional[ProcessPoolExecutor] = None
+        self._local_sandbox: Optional[ExtractionSandbox] = None
+        self._items: List[Tuple[RawDocument, frozenset]] = []
+        self._tags: List[Any] = []
+        self._bytes = 0
+        self._in_flight: Deque[tuple] = collections.deque()
+        #: Batches extracted again in this process after a worker died.
+        self.recovered_batches = 0
+
+    def submit(self, doc: RawDocument, boilerplate: frozenset, tag: Any) -> Iterator[Tuple[Any, Outcome]]:
+        """Queue ``doc``; yields the outcomes that must be taken now to keep memory bounded."""
+        self._items.append((doc, boilerplate))
+        self._tags.append(tag)
+        self._bytes += len(doc.raw or b"")
+        if len(self._items) >= BATCH_DOCS or self._bytes >= BATCH_BYTES:
+            self._send()
+        while len(self._in_flight) > self._processes * IN_FLIGHT_PER_PROCESS:
+            yield from self._receive()
+
+    def drain(self) -> Iterator[Tuple[Any, Outcome]]:
+        """Every outcome still out, in order (at the end of a bundle)."""
+        if self._items:
+            self._send()
+        while self._in_flight:
+            yield from self._receive()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._local_sandbox is not None:
+            self._local_sandbox.close()
+            self._local_sandbox = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self._processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self._limits, self._use_sandbox))
+        return self._executor
+
+    def _send(self) -> None:
+        items, tags = self._items, self._tags
+        self._items, self._tags, self._bytes = [], [], 0
+        try:
+            future = self._pool().submit(_extract_batch, items)
+        except BrokenProcessPool:
+            self._executor = None  # the next batch gets a fresh pool
+            future = None
+        self._in_flight.append((items, tags, future))
+
+    def _receive(self) -> Iterator[Tuple[Any, Outcome]]:
+        items, tags, future = self._in_flight.popleft()
+        try:
+            if future is None:
+                raise BrokenProcessPool("pool was broken when the batch was sent")
+            outcomes = future.result()
+        except BrokenProcessPool as exc:
+            _LOG.warning("an extraction worker died (%s): extracting its %d documents in this process",
+                         exc, len(items))
+            self.recovered_batches += 1
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+            outcomes = self._extract_here(items)
+        yield from zip(tags, outcomes)
+
+    def _extract_here(self, items) -> List[Outcome]:
+        if self._use_sandbox and self._local_sandbox is None:
+            self._local_sandbox = ExtractionSandbox(self._limits)
+        return [extract_outcome(doc, self._limits, self._local_sandbox, lines) for doc, lines in items]
