@@ -10,7 +10,9 @@ things and leaves the graph alone (Dataflow has its own shuffle and bundling):
 * a stage runs as many bundles, each cut from its input at element boundaries
   and sized so that input and (measured) output stay under ``BUNDLE_OUT_BYTES``;
   Beam allows any bundling, and a stage whose DoFns set timers keeps one bundle;
-* after each stage, glibc hands freed heap back to the OS.
+* after each stage, glibc hands freed heap back to the OS;
+* Beam's state sampler wakes every ``SAMPLING_PERIOD_MS``, not every 200 ms, so the
+  join that ends every bundle does not idle.
 
 What remains in memory is Beam's own: side inputs (our biggest is the
 component map of linked articles) and a group's values for one key.
@@ -26,7 +28,7 @@ from apache_beam.metrics.monitoring_infos import consolidate
 from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.portability.fn_api_runner.execution import ListBuffer
 from apache_beam.runners.portability.fn_api_runner.translations import DataInput, split_buffer_id
-from apache_beam.runners.worker import bundle_processor
+from apache_beam.runners.worker import bundle_processor, statesampler
 from apache_beam.transforms.trigger import AccumulationMode, Always
 from apache_beam.transforms.window import GlobalWindows
 
@@ -63,6 +65,29 @@ def _released_after_finish(finish):
 
 #: Applied while a ``LocalRunner`` runs its stages (see ``pipeline.runner.fence``).
 RELEASE_OUTPUT_STREAMS = BeamPatch(bundle_processor.DataOutputOperation, "finish", _released_after_finish)
+
+#: Longest sleep of the state-sampling thread, in ms (Beam: 200).
+SAMPLING_PERIOD_MS = 10
+
+
+def _sampling_every(sampler_class):
+    """Beam's ``StateSampler`` with a short sampling period.
+
+    Every bundle starts a sampling thread and joins it at the end; the thread
+    sleeps up to its period (ramping up to 200 ms) before it sees the stop, so
+    each bundle of more than a second ended with ~100 ms of idle wall time: 3 s
+    for the 90 bundles of a 10k-document run. The sampled times only feed
+    Beam's per-step msec counters, which a local run does not report.
+    """
+    class ShortPeriodStateSampler(sampler_class):
+        def __init__(self, prefix, counter_factory, sampling_period_ms=SAMPLING_PERIOD_MS):
+            super().__init__(prefix, counter_factory, min(sampling_period_ms, SAMPLING_PERIOD_MS))
+
+    return ShortPeriodStateSampler
+
+
+#: ``bundle_processor`` builds one sampler per bundle processor as ``statesampler.StateSampler(...)``.
+SHORT_SAMPLING = BeamPatch(statesampler, "StateSampler", _sampling_every)
 
 
 def _heap_trimmer():
@@ -112,7 +137,7 @@ class LocalRunner(FencedFnApiRunner):
         spill_dir: Where temp files go (anonymous files: nothing is left behind).
     """
 
-    PATCHES = FencedFnApiRunner.PATCHES + (RELEASE_OUTPUT_STREAMS,)
+    PATCHES = FencedFnApiRunner.PATCHES + (RELEASE_OUTPUT_STREAMS, SHORT_SAMPLING)
 
     def __init__(self, spill_dir: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)

@@ -18,6 +18,9 @@ worker processes and leaves everything else where it was.
   outputs does not depend on the number of workers.
 * A worker that dies (killed, out of memory) breaks the pool: the batches it
   held are extracted again in this process and a fresh pool takes the next ones.
+* The first ``WARMUP_DOCS`` documents are extracted in this process: starting a
+  worker (imports included) costs about 1.5 s of CPU, more than a small run's
+  whole extraction, so a small run never starts one.
 
 Public: ``Outcome``, ``extract_outcome``, ``ExtractionPool``.
 """
@@ -34,7 +37,7 @@ from transforms.extract.document import article_record, extract_document
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, RawDocument
 
-__all__ = ["Outcome", "extract_outcome", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES"]
+__all__ = ["Outcome", "extract_outcome", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES", "WARMUP_DOCS"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ _LOG = logging.getLogger(__name__)
 BATCH_DOCS = 32
 #: Raw bytes per batch, so a run of large pages does not pile up in flight.
 BATCH_BYTES = 4 << 20
+#: Documents extracted in this process before the workers are started.
+WARMUP_DOCS = 64
 #: Batches out per worker: one being extracted, one waiting, so a worker never idles on the parent.
 IN_FLIGHT_PER_PROCESS = 2
 
@@ -98,11 +103,16 @@ class ExtractionPool:
         self._tags: List[Any] = []
         self._bytes = 0
         self._in_flight: Deque[tuple] = collections.deque()
+        self._seen = 0
         #: Batches extracted again in this process after a worker died.
         self.recovered_batches = 0
 
     def submit(self, doc: RawDocument, boilerplate: frozenset, tag: Any) -> Iterator[Tuple[Any, Outcome]]:
         """Queue ``doc``; yields the outcomes that must be taken now to keep memory bounded."""
+        self._seen += 1
+        if self._seen <= WARMUP_DOCS:
+            yield tag, self._extract_here([(doc, boilerplate)])[0]
+            return
         self._items.append((doc, boilerplate))
         self._tags.append(tag)
         self._bytes += len(doc.raw or b"")

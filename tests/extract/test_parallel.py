@@ -1,0 +1,74 @@
+"""``ExtractionPool`` and ``ExtractArticles`` with worker processes: same records, same order, as in-process."""
+import os
+import signal
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.beam_helpers import local_pipeline
+from tests.bench.corpus import generate
+from transforms.extract import parallel
+from transforms.extract.articles import ExtractArticles
+from transforms.extract.parallel import ExtractionPool, extract_outcome
+from transforms.model import Limits, RawDocument
+
+LIMITS = Limits()
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    generate(root, 90, seed=3)
+    made = [RawDocument(source=str(p), raw=p.read_bytes()) for p in sorted((root / "docs").iterdir())]
+    # Refusals travel through the pool too: an empty file and one too short to be an article.
+    return made + [RawDocument(source="empty.txt", raw=b""), RawDocument(source="short.txt", raw=b"three words only")]
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    # Several batches in flight from the first document, so order and recovery are exercised.
+    monkeypatch.setattr(parallel, "WARMUP_DOCS", 0)
+    monkeypatch.setattr(parallel, "BATCH_DOCS", 8)
+
+def _through(pool, docs):
+    out = []
+    for i, doc in enumerate(docs):
+        out.extend(pool.submit(doc, frozenset(), i))
+    out.extend(pool.drain())
+    return out
+
+def test_pool_returns_in_process_outcomes_in_submission_order(docs, small_batches):
+    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
+    pool = ExtractionPool(2, LIMITS, use_sandbox=False)
+    try:
+        got = _through(pool, docs)
+    finally:
+        pool.close()
+    assert got == expected
+    assert {o[0] for _, o in got} == {"ok", "error"} and pool.recovered_batches == 0
+
+def test_batches_of_a_killed_worker_are_extracted_here(docs, small_batches):
+    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
+    pool = ExtractionPool(2, LIMITS, use_sandbox=False)
+    try:
+        head = _through(pool, docs[:16])
+        for pid in list(pool._executor._processes):
+            os.kill(pid, signal.SIGKILL)
+        tail = [(i + 16, o) for i, o in _through(pool, docs[16:])]
+    finally:
+        pool.close()
+    assert head + tail == expected
+    assert pool.recovered_batches >= 1
+
+def test_pool_needs_a_process():
+    with pytest.raises(ValueError):
+        ExtractionPool(0, LIMITS)
+
+def test_extract_articles_gives_the_same_records_with_two_processes(docs, small_batches):
+
+    expected = [o[1] for d in docs for o in [extract_outcome(d, LIMITS, None, frozenset())] if o[0] == "ok"]
+    reasons = sorted(o[2] for d in docs for o in [extract_outcome(d, LIMITS, None, frozenset())] if o[0] == "error")
+    with local_pipeline() as p:
+        out = p | "CreateDocuments" >> beam.Create(docs) | "ExtractArticles" >> ExtractArticles(LIMITS, processes=2)
+        assert_that(out.articles, equal_to(expected), label="CheckArticles")
+        assert_that(out.errors | "Reasons" >> beam.Map(lambda e: e["reason"]), equal_to(reasons),
+                    label="CheckErrors")
