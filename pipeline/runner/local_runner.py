@@ -2,9 +2,10 @@
 
 Beam's ``FnApiRunner`` runs each fused stage as one bundle over its whole input
 and keeps every PCollection between stages in memory, so a local run's peak
-grew by ~14 KB per document (1.8 GB at 100k). ``LocalRunner`` changes three
+grew by ~14 KB per document (1.8 GB at 100k). ``LocalRunner`` changes a few
 things and leaves the graph alone (Dataflow has its own shuffle and bundling):
 
+* a Flatten that only feeds a shuffle writes straight into it (``pipeline.runner.flatten``);
 * stage outputs go to ``pipeline.runner.spill`` buffers, which move to temp files past
   a few MB and group a shuffle one hash partition at a time;
 * a stage runs as many bundles, each cut from its input at element boundaries
@@ -19,19 +20,23 @@ component map of linked articles) and a group's values for one key.
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import ctypes.util
 import time
 from typing import Dict, Optional
 
 from apache_beam.metrics.monitoring_infos import consolidate
+from apache_beam.portability import common_urns
 from apache_beam.portability.api import beam_fn_api_pb2
+from apache_beam.runners.portability.fn_api_runner import translations
 from apache_beam.runners.portability.fn_api_runner.execution import ListBuffer
 from apache_beam.runners.portability.fn_api_runner.translations import DataInput, split_buffer_id
 from apache_beam.runners.worker import bundle_processor, statesampler
 from apache_beam.transforms.trigger import AccumulationMode, Always
 from apache_beam.transforms.window import GlobalWindows
 
+from pipeline.runner import flatten
 from pipeline.runner.fence import BeamPatch, FencedFnApiRunner
 from pipeline.runner.spill import SpillingGroupingBuffer, SpillingListBuffer, slice_chunks
 
@@ -146,6 +151,13 @@ class LocalRunner(FencedFnApiRunner):
         self._sizers: Dict[str, _BundleSizer] = {}
         #: Bundles run, for tests and the bench: how finely stages were cut.
         self.bundles_run = 0
+
+    def create_stages(self, pipeline_proto):
+        """Beam's fusion, plus ``flatten.flatten_into_shuffle``: no Flatten copied only to be shuffled."""
+        return translations.create_and_optimize_stages(
+            copy.deepcopy(pipeline_proto), phases=flatten.phases(),
+            known_runner_urns=frozenset([common_urns.primitives.FLATTEN.urn, common_urns.primitives.GROUP_BY_KEY.urn]),
+            use_state_iterables=self._use_state_iterables, is_drain=self._is_drain)
 
     def bundle_finished(self, response: beam_fn_api_pb2.InstructionResponse) -> None:
         """Called after every bundle with its response (counters included)."""

@@ -177,6 +177,16 @@ class _Partitions:
                 self._segments[part].append(self._file.write(out.get()))
                 self._staged[part] = create_OutputStream()
 
+    def absorb(self, other: "_Partitions") -> None:
+        """Append ``other``'s records (same level, so the same partitioning) as they are encoded."""
+        for part in range(PARTS):
+            out = self._staged[part]
+            for offset, length in other._segments[part]:
+                out.write(other._file.read(offset, length))
+            out.write(other._staged[part].get())
+            if self.staged_bytes() > GROUP_STAGE_BYTES:
+                self.flush()
+
     def size(self, part: int) -> int:
         return sum(length for _, length in self._segments[part])
 
@@ -225,8 +235,15 @@ class SpillingGroupingBuffer:
         if self._parts.staged_bytes() > IDLE_MEMORY_BYTES:
             self._parts.flush()
 
-    def extend(self, other) -> None:
-        raise NotImplementedError("grouping buffers are not merged by the local runner")
+    def extend(self, other: "SpillingGroupingBuffer") -> None:
+        """Take in another buffer of the same shuffle: several stages write one shuffle when
+        ``pipeline.runner.flatten`` has folded the Flatten before it into it."""
+        if other is self:  # a buffer handed to its consumer twice (it is shared, never copied)
+            return
+        if self._read or other._read:
+            raise RuntimeError("grouping buffer extended after read")
+        self.nbytes += other.nbytes
+        self._parts.absorb(other._parts)
 
     def copy(self) -> "SpillingGroupingBuffer":
         # As Beam's GroupingBuffer: shared, because reading does not consume it.

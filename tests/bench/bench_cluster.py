@@ -1,9 +1,10 @@
 """``make bench``: clustering quality and speed on labelled corpora of 1k, 10k and 100k documents.
 
-For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
+For each size in ``BENCH_SIZES`` (default ``1000,10000``; add 100000 for the scaling line):
 
 1. ``tests.bench.corpus.generate`` writes a labelled corpus into a temporary folder.
-2. The real pipeline runs on it as a subprocess (``storywire run``);
+2. The real pipeline runs on it as a subprocess (``storywire run``), twice: with
+   ``--workers 1`` and with one worker per core (the default of a local run);
    its wall time, peak RSS (``os.wait4`` rusage: the child and the processes it
    waited for) and per-key working sets (Beam distributions recorded in the run
    manifest: LSH bucket, candidates per article, component, union-find) are kept, and its
@@ -16,7 +17,12 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000,100000``):
    sign (``Signer.sign`` in batches, after the exact-duplicate split), LSH
    (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), cluster
    (``UnionFind``) and write (``write_parquet``).
-4. The naive baseline a user would write runs on the same extracted texts:
+   Their sum is the plain loop the end-to-end figures are compared with (with
+   ``roles``: role sketches, ``pick_canonical``, copy shares).
+4. A user's datasketch loop runs on the first ``BENCH_USER_DOCS`` raw text dumps:
+   ``MinHash.update_batch`` over word 3-shingles, ``MinHashLSH`` insert and query,
+   union-find, nothing else (issue 22 compares storywire end to end with it).
+5. The naive baseline a user would write runs on the same extracted texts:
    datasketch ``MinHash(num_perm)`` with ``update(shingle.encode())`` per
    shingle, ``MinHashLSH`` insert then query, verification with
    ``MinHash.jaccard``, union-find. Single-threaded too, so the ratio is per core.
@@ -25,7 +31,8 @@ Results are printed (one table per size, then a summary) and written as JSON to
 ``BENCH_JSON`` (default ``tests/bench/results.json``).
 
 Environment:
-    BENCH_SIZES          comma-separated corpus sizes (default 1000,10000,100000)
+    BENCH_SIZES          comma-separated corpus sizes (default 1000,10000)
+    BENCH_USER_DOCS      raw dumps the user's datasketch loop runs on (default 5000; 0 skips it)
     BENCH_SEED           corpus seed (default 0)
     BENCH_ARGS           extra ``storywire run`` flags, also applied in-process,
                          e.g. ``"--threshold 0.25 --bucket_cap 200"``
@@ -62,6 +69,17 @@ __all__ = ["PairScores", "contingency", "pair_scores", "adjusted_rand_index", "s
 #: Targets from issue 5.
 TARGET_COPY_F1 = 0.95
 TARGET_SPEEDUP = 5.0
+#: Targets from issue 22: end to end (1 worker) against the plain loop of the same functions; the plain
+#: loop against the 227 docs/s measured when the issue was filed; 2 workers against 1 (with the whole
+#: process tree under 1 GB at 100k); end to end (every core) against a user's datasketch loop.
+TARGET_E2E_VS_LOOP = 0.85
+ISSUE22_PLAIN_LOOP_DOCS_PER_S = 227.0
+TARGET_LOOP_GAIN = 1.5
+TARGET_TWO_WORKERS = 1.7
+TARGET_TREE_RSS_MB = 1024
+TARGET_VS_USER_LOOP = 0.5
+#: Raw text dumps the user's datasketch loop runs on.
+USER_LOOP_DOCS = 5000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,6 +551,62 @@ def stage_write(records: Sequence[dict], labels: Sequence[int], where: Path) -> 
     write_parquet(str(where), rows, ARTICLES_SCHEMA)
 
 
+def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence[int], sigs, counts,
+                config) -> Dict[str, int]:
+    """Role counts, as ``BuildClustersFn`` picks them: role sketches, the canonical, each member's copy share."""
+    from transforms.dedup import roles
+    rep_of = {records[i]["content_hash"]: pos for pos, i in enumerate(unique)}
+    members_of: Dict[int, list] = collections.defaultdict(list)
+    for i, (rec, label) in enumerate(zip(records, labels)):
+        pos = rep_of[rec["content_hash"]]
+        members_of[label].append({
+            "article_id": rec["article_id"], "published": rec.get("published"), "site": rec.get("site"),
+            "credited_source": rec.get("credited_source"), "content_hash": rec["content_hash"],
+            "sig": sigs[pos].tobytes(), "n_shingles": int(counts[pos]),
+            "role_sketch": roles.role_sketch(rec["text"], config.shingle_size)})
+    found: Dict[str, int] = collections.Counter()
+    for members in members_of.values():
+        canonical = roles.pick_canonical(members)
+        for m in members:
+            share = 1.0 if m is canonical else max(
+                roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical))
+            found[roles.role_of(share, m is canonical)] += 1
+    return dict(found)
+
+
+def user_loop(docs_dir: Path, n_docs: int, config) -> dict:
+    """What a user writes instead of storywire: datasketch over the raw text dumps, nothing else.
+
+    Reads the first ``n_docs`` files, MinHashes each raw text's word 3-shingles with
+    ``MinHash.update_batch``, inserts every signature in a ``MinHashLSH`` and queries it
+    back, and joins what each query returns with a union-find. No extraction, no
+    cleaning, no verification, no roles, no events, nothing written.
+    """
+    from datasketch import MinHash, MinHashLSH
+    from transforms.dedup import lsh
+    k = config.shingle_size
+    paths = sorted(docs_dir.iterdir())[:n_docs]
+    t0 = time.perf_counter()
+    minhashes = []
+    for path in paths:
+        tokens = path.read_bytes().decode("utf-8", errors="replace").split()
+        m = MinHash(num_perm=config.num_perm)
+        m.update_batch([" ".join(tokens[i:i + k]).encode("utf-8") for i in range(max(1, len(tokens) - k + 1))])
+        minhashes.append(m)
+    index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    for i, m in enumerate(minhashes):
+        index.insert(i, m)
+    uf = lsh.UnionFind()
+    for i, m in enumerate(minhashes):
+        uf.find(i)
+        for j in index.query(m):
+            uf.union(i, j)
+    n_clusters = len(set(uf.components().values()))
+    seconds = time.perf_counter() - t0
+    return {"docs": len(paths), "seconds": seconds, "docs_per_s": len(paths) / seconds if seconds else float("inf"),
+            "clusters": n_clusters}
+
+
 def naive_baseline(texts: Sequence[str], config) -> tuple:
     """What a user writes with datasketch: per-shingle ``update``, ``MinHashLSH`` insert + query, union-find.
 
@@ -571,9 +645,9 @@ def naive_baseline(texts: Sequence[str], config) -> tuple:
 # ---------------------------------------------------------------------------------------------
 
 def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, naive_max: int,
-               run_the_pipeline: bool, max_rss_mb: float) -> dict:
+               run_the_pipeline: bool, max_rss_mb: float, cores: int = 1, user_docs: int = USER_LOOP_DOCS) -> dict:
     from tests.bench.corpus import KINDS, generate
-    res: dict = {"n_docs": n_docs, "seed": seed, "args": list(extra_args)}
+    res: dict = {"n_docs": n_docs, "seed": seed, "args": list(extra_args), "cores": cores}
     corpus = work / f"corpus_{n_docs}"
     truth, res["generate_s"] = _timed(generate, corpus, n_docs, seed)
     res["kinds"] = {k: sum(r.kind == k for r in truth) for k in KINDS}
@@ -584,12 +658,17 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     _log(f"[{n_docs}] corpus: {res['generate_s']:.1f} s, {res['stories']} stories, {res['kinds']}")
 
     if run_the_pipeline:
-        out = work / f"out_{n_docs}"
-        _log(f"[{n_docs}] pipeline running ...")
-        pipe = run_pipeline(docs_dir, out, extra_args, max_rss_mb)
-        res["pipeline"] = pipe
-        _log(f"[{n_docs}] pipeline: exit {pipe['returncode']}, {pipe['wall_s']:.1f} s, "
-             f"peak RSS {pipe['peak_rss_mb']:.0f} MB (process tree {pipe['tree_peak_rss_mb']:.0f} MB)")
+        # One worker first, then every core (the default of a local run), on the same documents.
+        for workers in sorted({1, cores}):
+            out = work / f"out_{n_docs}_w{workers}"
+            _log(f"[{n_docs}] pipeline running with {workers} worker(s) ...")
+            pipe = run_pipeline(docs_dir, out, [*extra_args, "--workers", str(workers)], max_rss_mb)
+            pipe["workers"] = workers
+            res["pipeline_1" if workers == 1 else "pipeline"] = pipe
+            _log(f"[{n_docs}] pipeline ({workers} worker(s)): exit {pipe['returncode']}, {pipe['wall_s']:.1f} s, "
+                 f"peak RSS {pipe['peak_rss_mb']:.0f} MB (process tree {pipe['tree_peak_rss_mb']:.0f} MB)")
+        res.setdefault("pipeline", res["pipeline_1"])
+        pipe = res["pipeline"]
         if pipe["returncode"] == 0:
             arts = read_articles(out)
             res["pipeline_quality"] = score_clustering(
@@ -608,6 +687,7 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     contained, t["containment"] = _timed(stage_containment, records, unique)
     labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges + contained, len(records))
     _, t["events"] = _timed(stage_events, records, labels)
+    _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
     n_rec = len(records)
@@ -622,10 +702,17 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     res["inprocess"]["tiers_added_share"] = (t["containment"] + t["events"]) / core if core else 0.0
     res["inprocess"]["core_s"] = core
     res["inprocess"]["core_docs_per_s"] = n_rec / core if core else float("inf")
+    # Every stage the pipeline runs, called in plain loops: what the run would take without a framework.
+    res["inprocess"]["plain_loop_s"] = sum(t.values())
+    res["inprocess"]["plain_loop_docs_per_s"] = n_docs / sum(t.values())
     names = [os.path.basename(r["source"]) for r in records]
     res["inprocess"]["false_links"] = false_links(truth, names, edges, details, config)
     res["inprocess_quality"] = score_clustering(truth, {f: str(l) for f, l in zip(names, labels)})
     _log(f"[{n_docs}] in-process stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()))
+
+    if user_docs:
+        _log(f"[{n_docs}] a user's datasketch loop on {min(user_docs, n_docs)} raw text dumps ...")
+        res["user_loop"] = user_loop(docs_dir, user_docs, config)
 
     m = min(naive_max, n_rec)
     if m:
@@ -753,11 +840,64 @@ def report_size(res: dict) -> str:
                      f"peak RSS {pipe['peak_rss_mb']:,.0f} MB (largest process; whole tree "
                      f"{pipe['tree_peak_rss_mb']:,.0f} MB)"))
     out.append(_table("speed (in-process stages are single-threaded, one core)", rows))
+    out.append(_end_to_end_table(res))
     if pipe and pipe.get("working_sets"):
         out.append(_working_sets_table(n, pipe))
     if pipe and pipe.get("summary"):
         out.append("pipeline summary:\n" + "\n".join(pipe["summary"]))
     return "\n".join(out)
+
+
+def _docs_per_s(res: dict, key: str) -> Optional[float]:
+    pipe = res.get(key)
+    if not pipe or pipe["returncode"] != 0:
+        return None
+    return res["n_docs"] / pipe["wall_s"]
+
+
+def _end_to_end_table(res: dict) -> str:
+    """End to end on 1 and on every worker, against the plain loop of the same functions and a user's loop."""
+    n, ip = res["n_docs"], res["inprocess"]
+    loop = ip["plain_loop_docs_per_s"]
+    gain = loop / ISSUE22_PLAIN_LOOP_DOCS_PER_S
+    rows = [("plain loop, every stage, one core", f"{loop:>8,.0f} docs/s", f"{ip['plain_loop_s']:8.2f} s",
+             "(" + ", ".join(f"{k} {v:.1f}" for k, v in ip["seconds"].items()) + " s)",
+             f"x{gain:.2f} vs {ISSUE22_PLAIN_LOOP_DOCS_PER_S:.0f} docs/s [target >= x{TARGET_LOOP_GAIN}: "
+             f"{_ok(gain >= TARGET_LOOP_GAIN)}]")]
+    one, many = _docs_per_s(res, "pipeline_1"), _docs_per_s(res, "pipeline")
+    for key, rate in (("pipeline_1", one), ("pipeline", many)):
+        pipe = res.get(key)
+        if key == "pipeline" and pipe is res.get("pipeline_1"):
+            continue
+        if rate is None:
+            rows.append((f"end to end, {pipe['workers'] if pipe else '?'} worker(s)", "not run or failed"))
+            continue
+        rss_ok = pipe["tree_peak_rss_mb"] < TARGET_TREE_RSS_MB
+        rows.append((f"end to end, {pipe['workers']} worker(s)", f"{rate:>8,.0f} docs/s", f"{pipe['wall_s']:8.2f} s",
+                     f"{pipe['cpu_s']:.1f} s CPU", f"process tree peak {pipe['tree_peak_rss_mb']:,.0f} MB "
+                     f"[target < {TARGET_TREE_RSS_MB} MB at 100k: {_ok(rss_ok)}]"))
+    if one:
+        ratio = one / loop
+        rows.append(("end to end (1 worker) / plain loop", f"{ratio:>8.2f}x",
+                     f"[target >= {TARGET_E2E_VS_LOOP}x: {_ok(ratio >= TARGET_E2E_VS_LOOP)}]"))
+    if one and many and res["pipeline"] is not res["pipeline_1"]:
+        workers = res["pipeline"]["workers"]
+        speedup = many / one
+        rows.append((f"speed-up, {workers} workers vs 1", f"{speedup:>8.2f}x",
+                     f"{(speedup - 1) / (workers - 1):+.2f} per added worker",
+                     f"[target >= {TARGET_TWO_WORKERS}x at 2: {_ok(speedup >= TARGET_TWO_WORKERS)}]"))
+    ul = res.get("user_loop")
+    if ul:
+        rows.append((f"a user's datasketch loop, {ul['docs']:,} raw dumps", f"{ul['docs_per_s']:>8,.0f} docs/s",
+                     f"{ul['seconds']:8.2f} s", "(update_batch of word 3-shingles, MinHashLSH insert+query, "
+                     "union-find; nothing else)"))
+        best = many or one
+        if best:
+            ratio = best / ul["docs_per_s"]
+            rows.append(("storywire end to end / user's loop", f"{ratio:>8.2f}x",
+                         f"[target >= {TARGET_VS_USER_LOOP}x: {_ok(ratio >= TARGET_VS_USER_LOOP)}]"))
+    return _table(f"end to end against its own plain loop ({n:,} documents, {res.get('cores', '?')} cores; "
+                  "a shared machine: compare within this run)", rows)
 
 
 def _working_sets_table(n_docs: int, pipe: dict) -> str:
@@ -807,6 +947,13 @@ def report_summary(results: List[dict]) -> str:
             lambda r: f"+{100 * r['inprocess']['tiers_added_share']:.0f}%"),
         row("naive docs/s", lambda r: f"{r['naive']['docs_per_s']:,.0f}"),
         row("speed-up per core", lambda r: f"{r['naive']['speedup_per_core']:.1f}x"),
+        row("plain loop docs/s (every stage)", lambda r: f"{r['inprocess']['plain_loop_docs_per_s']:,.0f}"),
+        row("end to end docs/s, 1 worker", lambda r: f"{_docs_per_s(r, 'pipeline_1'):,.0f}"),
+        row("end to end (1 worker) / plain loop", lambda r: f"{_docs_per_s(r, 'pipeline_1') / r['inprocess']['plain_loop_docs_per_s']:.2f}x"),
+        row("speed-up, every worker vs 1", lambda r: f"{_docs_per_s(r, 'pipeline') / _docs_per_s(r, 'pipeline_1'):.2f}x"),
+        row("process tree peak MB, every worker", lambda r: f"{r['pipeline']['tree_peak_rss_mb']:,.0f}"),
+        row("user's datasketch loop docs/s", lambda r: f"{r['user_loop']['docs_per_s']:,.0f}"),
+        row("storywire / user's loop", lambda r: f"{_docs_per_s(r, 'pipeline') / r['user_loop']['docs_per_s']:.2f}x"),
         row("pipeline wall s", lambda r: f"{r['pipeline']['wall_s']:.1f}"),
         row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
         row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
@@ -850,7 +997,9 @@ def _scaling(small: dict, big: dict) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if s.strip()]
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if s.strip()]
+    cores = len(os.sched_getaffinity(0))
+    user_docs = int(os.environ.get("BENCH_USER_DOCS", str(USER_LOOP_DOCS)))
     seed = int(os.environ.get("BENCH_SEED", "0"))
     extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
     naive_max = int(os.environ.get("BENCH_NAIVE_MAX", "20000"))
@@ -862,12 +1011,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results = []
     try:
         for n in sizes:
-            res = bench_size(n, seed, extra, work, naive_max, run_the_pipeline, max_rss_mb)
+            res = bench_size(n, seed, extra, work, naive_max, run_the_pipeline, max_rss_mb, cores, user_docs)
             results.append(res)
             print(report_size(res), flush=True)
             if not keep:
                 shutil.rmtree(work / f"corpus_{n}", ignore_errors=True)
-                shutil.rmtree(work / f"out_{n}", ignore_errors=True)
+                for out in work.glob(f"out_{n}_w*"):
+                    shutil.rmtree(out, ignore_errors=True)
         print(report_summary(results), flush=True)
     finally:
         if keep:

@@ -9,6 +9,8 @@ import pytest
 from apache_beam import coders
 from apache_beam.coders.coder_impl import create_InputStream, create_OutputStream
 from apache_beam.metrics import Metrics
+from apache_beam.portability import common_urns
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
 from apache_beam.transforms import core
 from apache_beam.transforms.window import GlobalWindows
@@ -191,3 +193,42 @@ def test_counters_read_after_a_stage_ran_as_thousands_of_bundles(monkeypatch):
     assert runner.bundles_run > 2_000
     assert counters_of(result)["documents_read"] == n
     assert distributions_of(result) == {}
+
+
+def test_grouping_buffers_of_one_shuffle_merge_into_the_same_groups(tiny_spill):
+    rng = random.Random(11)
+    pairs = [(f"k{rng.randrange(300)}", i) for i in range(5_000)]
+    stock = GroupingBuffer(PRE, POST, core.Windowing(GlobalWindows()))
+    first, second = spill.SpillingGroupingBuffer(PRE, POST), spill.SpillingGroupingBuffer(PRE, POST)
+    chunks = list(_chunks(pairs))
+    for i, chunk in enumerate(chunks):
+        stock.append(chunk)
+        (first if i % 2 else second).append(chunk)  # two stages writing one shuffle
+    first.extend(second)
+    first.extend(first)  # the same buffer handed over twice adds nothing
+    assert _groups(first) == _groups(stock)
+    assert first.nbytes == sum(map(len, chunks))
+
+
+def test_a_flatten_feeding_a_shuffle_is_folded_into_it(tiny_spill):
+    def build(p):
+        evens = p | "Evens" >> beam.Create(range(0, 4_000, 2)) | "KeyEvens" >> beam.Map(lambda i: (i % 31, i))
+        odds = p | "Odds" >> beam.Create(range(1, 4_000, 2)) | "KeyOdds" >> beam.Map(lambda i: (str(i % 31), i))
+        return ((evens, odds) | "FlattenBoth" >> beam.Flatten() | "GroupBoth" >> beam.GroupByKey()
+                | "Sum" >> beam.MapTuple(lambda k, vs: (k, len(vs), sum(vs))))
+
+    groups = {}
+    for i in range(4_000):
+        groups.setdefault(i % 31 if i % 2 == 0 else str(i % 31), []).append(i)
+    expected = [(k, len(vs), sum(vs)) for k, vs in groups.items()]
+    runner = local_runner.LocalRunner()
+    p = beam.Pipeline(runner=runner)
+    out = build(p)
+    assert_that(out, equal_to(expected))
+    _, stages = runner.create_stages(p.to_runner_api())
+    urns = [t.spec.urn for s in stages for t in s.transforms]
+    assert common_urns.primitives.FLATTEN.urn not in urns
+    p.run().wait_until_finish()
+    # Beam's own fusion materializes the Flatten (a write per input, then a read).
+    _, stock = FnApiRunner().create_stages(p.to_runner_api())
+    assert any(t.unique_name.startswith("FlattenBoth/Write/") for s in stock for t in s.transforms)
