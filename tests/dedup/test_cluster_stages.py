@@ -4,6 +4,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from tests.dedup.test_cluster_transform import article, words
+from transforms.dedup.records import Member
 from transforms.dedup.cluster import DropIngested, FindCandidates, LinkComponents, VerifyCandidates
 from transforms.dedup.sign import SignArticles
 from transforms.dedup.signing import MinHashConfig
@@ -13,15 +14,17 @@ CFG = MinHashConfig()
 
 def test_drop_ingested_skips_past_urls_and_contents_and_splits_exact_duplicates():
     text, other, old = " ".join(words(1)), " ".join(words(2)), " ".join(words(3))
-    arts = [{**article("a", text), "url": "https://x/a"}, {**article("a2", text), "url": "https://y/a"},
-            {**article("b", other), "url": "https://x/seen"}, {**article("c", old), "url": "https://x/c"}]
-    history = [{"article_id": "h1", "url": "https://x/seen", "content_hash": "zz"},
-               {"article_id": "h2", "url": "https://x/h2", "content_hash": article("c", old)["content_hash"]}]
+    arts = [Member.from_article({**article(aid, body), "url": url}) for aid, body, url in (
+        ("a", text, "https://x/a"), ("a2", text, "https://y/a"), ("b", other, "https://x/seen"),
+        ("c", old, "https://x/c"))]
+    history = [Member.from_index(row) for row in (
+        {"article_id": "h1", "url": "https://x/seen", "content_hash": "zz"},
+        {"article_id": "h2", "url": "https://x/h2", "content_hash": article("c", old)["content_hash"]})]
     with local_pipeline() as p:
         out = {"articles": p | "Arts" >> beam.Create(arts), "history": p | "History" >> beam.Create(history)} \
             | DropIngested()
-        assert_that(out.unique | beam.Map(lambda a: a["article_id"]), equal_to(["a"]), label="Unique")
-        assert_that(out.duplicates | beam.Map(lambda a: (a["article_id"], a["dup_of"])), equal_to([("a2", "a")]),
+        assert_that(out.unique | beam.Map(lambda a: a.article_id), equal_to(["a"]), label="Unique")
+        assert_that(out.duplicates | beam.Map(lambda a: (a.article_id, a.dup_of)), equal_to([("a2", "a")]),
                     label="Duplicates")
         assert_that(out.dup_edges, equal_to([("a", "a2")]), label="Edges")
 
