@@ -625,6 +625,35 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     """
 
     limits = limits or Limits()
+    text, encoding, problems = _safe_text(body, content_type, limits)
+    result = feedparser.parse(io.BytesIO(_as_utf8_document(text)), response_headers={
+        "content-type": "application/xml; charset=utf-8",
+        "content-location": base_url,
+    })
+    if result.get("bozo"):
+        exc = result.get("bozo_exception")
+        problems.append(f"bozo:{type(exc).__name__}: {exc}"[:200])
+    if not result.entries:
+        raise _classify_empty(result, text)
+
+    candidates, missing_url = _distinct_links(result.entries, base_url)
+    cut = max(0, len(candidates) - max_entries)
+    if cut:
+        # Keep the newest: an oldest-first feed must not lose its new items to the cap.
+        candidates = _newest(candidates, max_entries)
+        problems.append(f"entries_capped:{cut} of {cut + max_entries} cut, the newest {max_entries} kept")
+    entries = [_entry(url, item, published, limits, feed_url or base_url) for url, item, published in candidates]
+    if missing_url:
+        problems.append(f"entries_without_url:{missing_url}")
+    if not entries:
+        raise ExtractionError("feed", "no_entries", f"{len(result.entries)} entries, none with an http(s) link")
+    return FeedParse(entries=entries, problems=problems, title=html_to_text(result.feed.get("title"))
+                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding,
+                     entries_cut=cut)
+
+
+def _safe_text(body: bytes, content_type: Optional[str], limits: Limits) -> tuple:
+    """The feed decoded, checked before and after decoding, its fields capped: (text, encoding, problems)."""
     try:
         check_xml_safety(body)
     except ExtractionError as exc:
@@ -638,22 +667,15 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     text, cut = cap_field_text(text, limits.max_field_chars, limits.max_text_chars)
     if cut:
         problems.append(f"fields_capped:{cut}")
-    document = _as_utf8_document(text)
+    return text, encoding, problems
 
-    result = feedparser.parse(io.BytesIO(document), response_headers={
-        "content-type": "application/xml; charset=utf-8",
-        "content-location": base_url,
-    })
-    if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        problems.append(f"bozo:{type(exc).__name__}: {exc}"[:200])
-    if not result.entries:
-        raise _classify_empty(result, text)
 
-    candidates: list = []  # (url, item, published) per distinct URL, in document order
+def _distinct_links(items, base_url: str) -> tuple:
+    """([(url, item, published)] per distinct canonical link, in document order; items without a link)."""
+    candidates: list = []
     seen: set = set()
     missing_url = 0
-    for item in result.entries:
+    for item in items:
         url = canonical_url(_entry_link(item), base_url)
         if not url:
             missing_url += 1
@@ -663,28 +685,18 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
         seen.add(url)
         candidates.append((url, item, _struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")
                                                      or item.get("created_parsed"))))
-    cut = max(0, len(candidates) - max_entries)
-    if cut:
-        # Keep the newest: an oldest-first feed must not lose its new items to the cap.
-        candidates = _newest(candidates, max_entries)
-        problems.append(f"entries_capped:{cut} of {cut + max_entries} cut, the newest {max_entries} kept")
-    entries: list = []
-    for url, item, published in candidates:
-        title = item.get("title") or ""
-        if (item.get("title_detail") or {}).get("type", "text/plain") != "text/plain":
-            title = html_to_text(title)
-        entries.append(FeedEntry(
-            url=url,
-            title=_SPACE_RE.sub(" ", title).strip()[:limits.max_field_chars],
-            published=published,
-            summary=html_to_text(item.get("summary"))[:limits.max_field_chars],
-            content_html=_entry_content(item)[:limits.max_text_chars],
-            feed_url=feed_url or base_url,
-        ))
-    if missing_url:
-        problems.append(f"entries_without_url:{missing_url}")
-    if not entries:
-        raise ExtractionError("feed", "no_entries", f"{len(result.entries)} entries, none with an http(s) link")
-    return FeedParse(entries=entries, problems=problems, title=html_to_text(result.feed.get("title"))
-                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding,
-                     entries_cut=cut)
+    return candidates, missing_url
+
+
+def _entry(url: str, item, published, limits: Limits, feed_url: str) -> FeedEntry:
+    title = item.get("title") or ""
+    if (item.get("title_detail") or {}).get("type", "text/plain") != "text/plain":
+        title = html_to_text(title)
+    return FeedEntry(
+        url=url,
+        title=_SPACE_RE.sub(" ", title).strip()[:limits.max_field_chars],
+        published=published,
+        summary=html_to_text(item.get("summary"))[:limits.max_field_chars],
+        content_html=_entry_content(item)[:limits.max_text_chars],
+        feed_url=feed_url,
+    )
