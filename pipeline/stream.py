@@ -25,23 +25,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
+import threading
 import time
 from typing import Any, List, Optional, Tuple
-
-import signal
-import threading
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
 
+from pipeline.batch import run_batch
 from pipeline.graph import fetch_config_from
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
-from pipeline.batch import run_batch
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
+from transforms import counters
 from transforms.dataset import layout, publish
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
@@ -85,7 +85,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
          history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
         # Typed keys: state is keyed by the encoded key, which must be deterministic (not pickled).
         | "FlattenUrls" >> beam.Flatten().with_output_types(Tuple[str, Any])
-        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
+        | "DedupeUrls" >> beam.ParDo(FirstSeenFn(counters.ENTRIES_SEEN_BEFORE))
     )
     # No fetch budget: the stream marks entries seen before fetching them, so a deferred one would be lost.
     articles = new_entries | "FetchNewArticles" >> FetchNewArticles(fetch, reshuffle=False)
@@ -135,9 +135,10 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
 
 #: Counters a poll line and the final summary show, in this order.
-_REPORTED = ("feeds_fetched", "feeds_not_modified", "entries", "entries_seen_before", "documents_extracted",
-             "extract_failed", "already_ingested", "new_clusters", "joined_existing_clusters", "new_events",
-             "joined_existing_events", "feed_errors")
+_REPORTED = (counters.FEEDS_FETCHED, counters.FEEDS_NOT_MODIFIED, counters.FEED_ENTRIES, counters.ENTRIES_SEEN_BEFORE,
+             counters.DOCUMENTS_EXTRACTED, counters.EXTRACT_FAILED, counters.ALREADY_INGESTED, counters.NEW_CLUSTERS,
+             counters.JOINED_EXISTING_CLUSTERS, counters.NEW_EVENTS, counters.JOINED_EXISTING_EVENTS,
+             counters.FEED_ERRORS)
 
 
 def _run_streaming_job(options, opts, run_id: str, started: dt.datetime) -> Optional[dict]:
@@ -182,13 +183,13 @@ def _run_polls(options, argv: List[str], opts, run_id: str) -> dict:
     try:
         while not stop.wait(max(0.0, due - time.time())):
             run = run_batch(options, argv, run_id=f"{run_id}-{poll + 1:05d}", progress=False)
-            counters = (run.metrics.counters if run.metrics else None) or {}
+            counts = (run.metrics.counters if run.metrics else None) or {}
             if run.metrics and run.metrics.problem:
                 print(f"warning: poll {poll + 1}: {run.metrics.problem}", file=sys.stderr, flush=True)
-            for name, value in counters.items():
+            for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             poll += 1
-            print(f"poll {poll}: " + ", ".join(f"{n} {counters.get(n, 0)}" for n in _REPORTED if counters.get(n)),
+            print(f"poll {poll}: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in _REPORTED if counts.get(n)),
                   flush=True)
             if opts.max_polls and poll >= opts.max_polls:
                 break
@@ -216,15 +217,15 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
     if has_flag(argv, "--runner"):
         options.view_as(StandardOptions).streaming = True
-        counters = _run_streaming_job(options, opts, run_id, started)
+        counts = _run_streaming_job(options, opts, run_id, started)
     else:
-        counters = _run_polls(options, argv, opts, run_id)
-    if counters is None:
+        counts = _run_polls(options, argv, opts, run_id)
+    if counts is None:
         print(f"\nstorywire stream {run_id} -> {opts.output} (no summary: counters unreadable)")
         return 0
     print(f"\nstorywire stream {run_id} -> {opts.output}")
     for name in _REPORTED:
-        print(f"  {name:<28}{counters.get(name, 0):>8}")
+        print(f"  {name:<28}{counts.get(name, 0):>8}")
     return 0
 
 
