@@ -31,8 +31,11 @@ import logging
 import re
 from typing import Optional
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree as safe_et  # forbids entities and external references
 import feedparser
+from defusedxml import DefusedXmlException
 
 from transforms.extract.charset import charset_from_content_type, decode_bytes
 from transforms.model import ExtractionError, Limits
@@ -71,11 +74,6 @@ def read_feed_list(data: bytes) -> list:
     head = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     urls: list = []
     if head.startswith(b"<"):
-        from xml.etree.ElementTree import ParseError
-
-        import defusedxml.ElementTree as safe_et  # forbids entities and external references
-        from defusedxml import DefusedXmlException
-
         try:
             root = safe_et.fromstring(data)
         except (ParseError, DefusedXmlException, ValueError) as exc:
