@@ -45,8 +45,8 @@ class ExtractFn(beam.DoFn):
         self._processes = processes
         self._sandbox = None
         self._pool = None
-        self._ok = counters.counter("documents_extracted")
-        self._failed = counters.counter("extract_failed")
+        self._ok = counters.counter(counters.DOCUMENTS_EXTRACTED)
+        self._failed = counters.counter(counters.EXTRACT_FAILED)
 
     def setup(self):
         if self._processes > 1:
