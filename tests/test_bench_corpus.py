@@ -185,3 +185,17 @@ def test_score_clustering_flags_merged_independent_reports_and_missing_documents
     assert q["syndicated"]["true_pairs"] == 3 and q["syndicated"]["pred_pairs"] == 3 and q["syndicated"]["both"] == 1
     assert q["extraction_exact"] == 0.5
     assert q["role_checks"]["copy"] == {"n": 1, "rate": 1.0}
+
+
+def test_users_datasketch_loop_joins_the_same_dump_only(tmp_path):
+    from tests.bench.bench_cluster import user_loop
+    from transforms.dedup.signing import MinHashConfig
+    rng = random.Random(4)
+    story = " ".join(rng.choice(["rain", "court", "mayor", "bridge", "vote", "fire", "budget", "school"]) + str(i)
+                     for i in range(300))
+    other = " ".join(f"w{rng.randrange(10**6)}" for _ in range(300))
+    for name, text in (("a.txt", story), ("b.txt", story), ("c.txt", other)):
+        (tmp_path / name).write_text(text)
+    out = user_loop(tmp_path, 3, MinHashConfig())
+    assert out["docs"] == 3 and out["clusters"] == 2
+    assert user_loop(tmp_path, 2, MinHashConfig())["clusters"] == 1  # only the first n dumps
