@@ -556,15 +556,16 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
                 config) -> Dict[str, int]:
     """Role counts, as ``BuildClustersFn`` picks them: role sketches, the canonical, each member's copy share."""
     from transforms.dedup import roles
+    from transforms.dedup.records import Member
     rep_of = {records[i]["content_hash"]: pos for pos, i in enumerate(unique)}
     members_of: Dict[int, list] = collections.defaultdict(list)
     for i, (rec, label) in enumerate(zip(records, labels)):
         pos = rep_of[rec["content_hash"]]
-        members_of[label].append({
-            "article_id": rec["article_id"], "published": rec.get("published"), "site": rec.get("site"),
-            "credited_source": rec.get("credited_source"), "content_hash": rec["content_hash"],
-            "sig": sigs[pos].tobytes(), "n_shingles": int(counts[pos]),
-            "role_sketch": roles.role_sketch(rec["text"], config.shingle_size)})
+        members_of[label].append(Member(
+            article_id=rec["article_id"], published=rec.get("published"), site=rec.get("site"),
+            credited_source=rec.get("credited_source"), content_hash=rec["content_hash"],
+            sig=sigs[pos].tobytes(), n_shingles=int(counts[pos]),
+            role_sketch=roles.role_sketch(rec["text"], config.shingle_size)))
     found: Dict[str, int] = collections.Counter()
     for members in members_of.values():
         canonical = roles.pick_canonical(members)
