@@ -1,11 +1,14 @@
 """ReadDocuments: every matched file read once, capped; the boilerplate sample is chosen from paths."""
+import os
+
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from transforms.extract.boilerplate import FindRepeatedLines, candidate_lines, sample_rank
 from transforms.model import Limits
-from transforms.ingest.files import ReadDocuments
+from transforms.ingest.files import ReadDocuments, read_capped
 
 PROMO = "Sign up for our morning briefing and get the top stories in your inbox."
 
@@ -49,3 +52,20 @@ def test_sample_is_the_bottom_k_of_each_folder_and_finds_the_same_boilerplate(tm
         want = [{str(tmp_path / "big"): frozenset({promo}), str(tmp_path / "small"): frozenset({promo})}]
         assert_that(from_sample, equal_to(want), label="sample boilerplate")
         assert_that(from_all, equal_to(want), label="all boilerplate")
+
+
+@pytest.mark.parametrize("size", [0, 10, 999, 1000, 1001, 5000])
+def test_read_capped_reads_the_file_up_to_the_cap(tmp_path, size):
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * (size // 256) + bytes(range(size % 256)))
+    with open(path, "rb") as fh:
+        assert read_capped(fh, 1001) == path.read_bytes()[:1001]
+
+
+def test_read_capped_reads_on_when_the_file_grew_after_its_size_was_taken(tmp_path, monkeypatch):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"y" * 3000)
+    real_fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 100, *real_fstat(fd)[7:])))
+    with open(path, "rb") as fh:
+        assert read_capped(fh, 2001) == b"y" * 2001
