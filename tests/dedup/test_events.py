@@ -87,3 +87,23 @@ def test_group_events_joins_an_event_of_a_past_run():
                "history": p | "History" >> beam.Create([past])} | GroupEvents(EventConfig())
         assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
                     equal_to([("new", "e-past", "related")]))
+
+
+def test_terms_do_not_depend_on_the_documents_seen_before():
+    # Each language learns its tokens as they come; a language code of its own starts a fresh lexicon.
+    alone = event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-alone")
+    event_terms(ELECTION + " " + QUAKE, None, "x-after")
+    assert event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-after") == alone
+    assert alone == event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-alone")
+
+
+def test_a_tie_at_the_cut_is_settled_by_the_term():
+    numbers = [str(n) for n in range(99, 10, -1)]  # every number weighs the same
+    got = [t for t, _ in event_terms(" ".join(numbers), None, "en", top=40)]
+    assert got == sorted(numbers)[:40]
+
+
+def test_tokens_of_one_lemma_add_up_to_one_term():
+    t = dict(event_terms("The senators voted. A senator objected to the vote of senators.", None, "en"))
+    assert "senator" in t and "senators" not in t
+    assert t["senator"] > t["object"]
