@@ -316,8 +316,9 @@ def _sign_stage(records: list, config) -> tuple:
 
 def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
     """The event tier as the pipeline runs it: terms from the signing tokens (``SignBatchFn``), then
-    ``GroupEvents``' steps in plain loops: term-pair keys, buckets, cosine + window per candidate
-    (terms unpacked per candidate, as ``VerifyEventPairs``), components with cluster membership."""
+    ``GroupEvents``' steps in plain loops: term-pair keys, buckets, cosine per candidate of two
+    clusters (terms unpacked per candidate, as ``VerifyEventPairs``; no dates here), components
+    with cluster membership, each split by ``split_event`` when the module has it."""
     from transforms.dedup import lsh
     ev = events_module
     cfg = ev.EventConfig()
@@ -328,11 +329,14 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
         for key in ev.event_keys(ev.unpack_terms(p), cfg.key_terms):
             buckets[key].append(i)
     seen, edges = set(), []
+    split = getattr(ev, "split_event", None)
     for members in buckets.values():
         pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
         for a, b in pairs:
             if (a, b) not in seen:
                 seen.add((a, b))
+                if split and labels[a] == labels[b]:
+                    continue
                 if ev.cosine(ev.unpack_terms(packed[a]), ev.unpack_terms(packed[b])) >= cfg.threshold:
                     edges.append((a, b))
     uf = lsh.UnionFind()
@@ -341,7 +345,17 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
     for i, label in enumerate(labels):
         uf.union(f"a{i}", f"c{label}")
     comp = uf.components()
-    return [comp[f"a{i}"] for i in range(len(records))]
+    if not split:
+        return [comp[f"a{i}"] for i in range(len(records))]
+    components = collections.defaultdict(list)
+    for i in range(len(records)):
+        components[comp[f"a{i}"]].append({"i": i, "cluster_id": labels[i], "event_terms": packed[i]})
+    event = [0] * len(records)
+    for members in components.values():
+        for e in split(members, cfg.merge_threshold):
+            for m in e:
+                event[m["i"]] = e[0]["i"]
+    return event
 
 
 def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats: int = 3) -> dict:

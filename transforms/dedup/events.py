@@ -40,8 +40,8 @@ from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "event_id_for",
-           "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "within_window",
+           "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -51,13 +51,14 @@ class EventConfig:
     """Event-level parameters; defaults were measured on the rewrites set (module docstring)."""
 
     def __init__(self, threshold: float = 0.5, window_days: float = 3.0, top_terms: int = 40, key_terms: int = 6,
-                 bucket_cap: int = 50):
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"event threshold must be in (0, 1), got {threshold}")
+                 bucket_cap: int = 50, merge_threshold: float = 0.4):
+        if not 0.0 < threshold < 1.0 or not 0.0 < merge_threshold < 1.0:
+            raise ValueError(f"event thresholds must be in (0, 1), got {threshold} and {merge_threshold}")
         if window_days < 0 or top_terms < key_terms or key_terms < 2:
             raise ValueError("window_days >= 0 and top_terms >= key_terms >= 2 are required")
         self.threshold, self.window_days = threshold, window_days
         self.top_terms, self.key_terms, self.bucket_cap = top_terms, key_terms, bucket_cap
+        self.merge_threshold = merge_threshold
 
     def to_metadata(self) -> dict:
         return dict(vars(self))
@@ -206,6 +207,70 @@ def cosine(a: list, b: list) -> float:
         a, b = b, a
     wb = dict(b)
     return sum(w * wb[t] for t, w in a if t in wb)
+
+
+def within_window(a: Iterable, b: Iterable, window_days: float) -> bool:
+    """Whether two members' dates allow one event: some date of each at most ``window_days`` apart.
+
+    A member's dates are its own published date, or, when it has none, those of its story
+    cluster's dated members: an undated copy is as old as the story it copies. Without any
+    date, nothing rules the pair out.
+    """
+    a, b = list(a), list(b)
+    if not a or not b:
+        return True
+    limit = window_days * 86400
+    return any(abs((x - y).total_seconds()) <= limit for x in a for y in b)
+
+
+def split_event(members: list, threshold: float, max_clusters: int = 400) -> list:
+    """One connected component of the event graph -> its events, as lists of members.
+
+    Connected components chain: a page that carries two stories (a copy wrapped in another
+    page's teaser text, a digest) links both, and two events with the same people link
+    through their closest pair. Each story cluster is instead one group whose vector is the
+    sum of its members' term vectors, and groups merge, closest first, while the cosine of
+    their summed vectors is at least ``threshold`` (group-average linkage on centroids): a
+    bridge is outweighed by the rest of its cluster, and two events merge only when they are
+    close as a whole. A component of more than ``max_clusters`` clusters stays one event,
+    so the cost per component is bounded (quadratic in its clusters).
+
+    Args:
+        members: Dicts with ``cluster_id`` and ``event_terms`` (packed).
+    """
+    by_cluster: dict = {}
+    for m in members:
+        by_cluster.setdefault(m["cluster_id"], []).append(m)
+    if len(by_cluster) < 2 or len(by_cluster) > max_clusters:
+        return [members]
+    clusters = sorted(by_cluster)
+    column: dict = {}
+    rows = []
+    for c in clusters:
+        row = collections.Counter()
+        for m in by_cluster[c]:
+            for term, weight in unpack_terms(m.get("event_terms")):
+                row[term] += weight
+        rows.append(row)
+        for term in row:
+            column.setdefault(term, len(column))
+    vectors = np.zeros((len(clusters), max(1, len(column))))
+    for i, row in enumerate(rows):
+        for term, weight in row.items():
+            vectors[i, column[term]] = weight
+    groups = {i: [i] for i in range(len(clusters))}
+    while len(groups) > 1:
+        alive = sorted(groups)
+        unit = vectors[alive] / np.maximum(np.linalg.norm(vectors[alive], axis=1), 1e-12)[:, None]
+        sims = unit @ unit.T
+        np.fill_diagonal(sims, -1.0)
+        best = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[best] < threshold:
+            break
+        keep, gone = alive[min(best)], alive[max(best)]
+        vectors[keep] += vectors[gone]
+        groups[keep] += groups.pop(gone)
+    return [[m for i in sorted(g) for m in by_cluster[clusters[i]]] for _, g in sorted(groups.items())]
 
 
 def event_id_for(article_id: str) -> str:
