@@ -223,7 +223,7 @@ def within_window(a: Iterable, b: Iterable, window_days: float) -> bool:
     return any(abs((x - y).total_seconds()) <= limit for x in a for y in b)
 
 
-def split_event(members: list, threshold: float, max_clusters: int = 400) -> list:
+def split_event(members: list, threshold: float, max_clusters: int = 200) -> list:
     """One connected component of the event graph -> its events, as lists of members.
 
     Connected components chain: a page that carries two stories (a copy wrapped in another
@@ -258,18 +258,24 @@ def split_event(members: list, threshold: float, max_clusters: int = 400) -> lis
     for i, row in enumerate(rows):
         for term, weight in row.items():
             vectors[i, column[term]] = weight
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)[:, None]
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
     groups = {i: [i] for i in range(len(clusters))}
     while len(groups) > 1:
-        alive = sorted(groups)
-        unit = vectors[alive] / np.maximum(np.linalg.norm(vectors[alive], axis=1), 1e-12)[:, None]
-        sims = unit @ unit.T
-        np.fill_diagonal(sims, -1.0)
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)
         if sims[best] < threshold:
             break
-        keep, gone = alive[min(best)], alive[max(best)]
+        keep, gone = int(min(best)), int(max(best))
         vectors[keep] += vectors[gone]
         groups[keep] += groups.pop(gone)
+        # Only the merged group's similarities change: one row, not the whole matrix.
+        unit[keep] = vectors[keep] / max(float(np.linalg.norm(vectors[keep])), 1e-12)
+        row = unit @ unit[keep]
+        sims[gone, :] = sims[:, gone] = -np.inf
+        row[list(set(range(len(clusters))) - set(groups))] = -np.inf
+        row[keep] = -np.inf
+        sims[keep, :] = sims[:, keep] = row
     return [[m for i in sorted(g) for m in by_cluster[clusters[i]]] for _, g in sorted(groups.items())]
 
 
