@@ -148,3 +148,12 @@ def test_split_event_keeps_rewrites_together():
     members = [_member("q1", "c1", QUAKE), _member("q2", "c2", QUAKE_REWRITE), _member("q3", "c1", QUAKE)]
     assert [sorted(m["article_id"] for m in e) for e in split_event(members, EventConfig().merge_threshold)] == [
         ["q1", "q2", "q3"]]
+
+
+def test_rarity_matches_wordfreq_for_words_and_capitalised_lemmas():
+    from wordfreq import zipf_frequency
+
+    from transforms.dedup.events import _zipf
+    for lang, word in (("en", "earthquake"), ("en", "Georgia"), ("de", "Erdbeben"), ("pt", "alfabetização"),
+                       ("ru", "землетрясение"), ("en", "the")):
+        assert _zipf(word, lang) == zipf_frequency(word, lang)
