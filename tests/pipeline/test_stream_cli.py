@@ -1,4 +1,5 @@
 """`storywire stream` for real: a short unbounded run against a local feed server that changes between polls."""
+import contextlib
 import inspect
 import random
 import re
@@ -37,13 +38,16 @@ def page(title, sentences):
             f"<article><h1>{title}</h1>{paras}</article><footer>Copyright</footer></body></html>").encode()
 
 
-def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
-    story, other = prose(1), prose(2)
+@contextlib.contextmanager
+def story_then_copy_feed(tmp_path, seed):
+    """A feed server whose feed lists an original and an unrelated story, then also a copy of the
+    original from its second poll on; yields (server, feed list file)."""
+    story = prose(seed)
     copy = list(story)
     copy[3] = "A local reporter added this sentence about the council meeting in town today."
     with FeedServer() as server:
         server.static("/a.html", page("Original story", story), "text/html")
-        server.static("/b.html", page("Unrelated story", other), "text/html")
+        server.static("/b.html", page("Unrelated story", prose(seed + 1)), "text/html")
         server.static("/c.html", page("Reposted story", copy), "text/html")
         first = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y")])
         second = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y"),
@@ -51,7 +55,12 @@ def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
         server.sequence("/feed.xml", [(200, first, {}), (200, second, {})])
         feeds = tmp_path / "feeds.txt"
         feeds.write_text(server.url("/feed.xml") + "\n")
-        out = tmp_path / "out"
+        yield server, feeds
+
+
+def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
+    out = tmp_path / "out"
+    with story_then_copy_feed(tmp_path, 1) as (server, feeds):
         proc = storywire("stream", "--feeds", feeds, "--output", out, "--poll_interval", "2", "--max_polls", "3",
                          "--allow_private_hosts", timeout=300)
         assert server.hits("/feed.xml") >= 2
@@ -238,20 +247,8 @@ def test_streaming_graph_on_a_streaming_runner_matches_copies_and_leaves_cluster
     """The graph a streaming runner (Dataflow) gets, run for real on Beam's local streaming runner:
     three polls in one pipeline, Beam state for what was seen, windowed files, cluster deltas that the
     next batch run folds into clusters/."""
-    story, other = prose(8), prose(9)
-    copy = list(story)
-    copy[4] = "A local reporter added this sentence about the library hours in town today."
     out = tmp_path / "out"
-    with FeedServer() as server:
-        server.static("/a.html", page("Original story", story), "text/html")
-        server.static("/b.html", page("Unrelated story", other), "text/html")
-        server.static("/c.html", page("Reposted story", copy), "text/html")
-        first = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y")])
-        second = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y"),
-                        (server.url("/c.html"), "Reposted story", "z")])
-        server.sequence("/feed.xml", [(200, first, {}), (200, second, {})])
-        feeds = tmp_path / "feeds.txt"
-        feeds.write_text(server.url("/feed.xml") + "\n")
+    with story_then_copy_feed(tmp_path, 8) as (server, feeds):
         options = StorywireOptions(["--feeds", str(feeds), "--output", str(out), "--poll_interval", "2",
                                     "--max_polls", "3", "--allow_private_hosts"])
         options.view_as(StandardOptions).streaming = True
