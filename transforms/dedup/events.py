@@ -13,11 +13,14 @@ vocabulary of the facts: names, places, numbers, rare words.
 - Candidates: every pair of a document's 6 top terms is a band key, grouped with
   ``GroupByKey`` like the MinHash bands, so the event level scales out the same
   way. On the rewrites set, 94 of 96 same-event pairs share a key.
-- Verification: cosine of the term vectors >= ``threshold`` and published dates
-  (when both are known) at most ``window_days`` apart. On the rewrites set and the
-  real-page benchmark, same-event texts score 0.31-0.70 and pages on the same
-  topic but another event up to 0.55: 0.5, with events as connected components
-  (a condensed rewrite joins through the close one), joined 48 of 48 rewrites.
+- Verification: cosine of the term vectors >= ``threshold`` and dates at most
+  ``window_days`` apart (``within_window``: an undated member has its cluster's
+  dates). On the rewrites set and the real-page benchmark, same-event texts score
+  0.31-0.70 and pages on the same topic but another event up to 0.55.
+- Events: the connected components of those links and of cluster membership (a
+  condensed rewrite joins through the close one), each split by group-average
+  linkage of its story clusters at ``merge_threshold`` (``split_event``), so one
+  page carrying two stories does not join their events.
 
 Roles within an event (``event_role``): ``original`` for the canonical of the
 event's earliest cluster, ``copy`` for every non-canonical member of any cluster
@@ -131,7 +134,7 @@ def _term(token: str, lang: str) -> Optional[tuple]:
 class _Lexicon:
     """One language's tokens as term numbers, learnt once per distinct token.
 
-    Lemmatising and looking a word up in wordfreq cost ~60 us each; a document has ~170
+    Lemmatising a word costs ~15 us and wordfreq's slow path 40-70 us; a document has ~170
     distinct tokens, mostly seen before. Each token is resolved once per process, and a
     document is then counted as an array of term numbers (0 = a common word, dropped).
     """
