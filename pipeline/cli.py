@@ -26,13 +26,13 @@ from pipeline import stream
 from pipeline.analyst import query, report
 from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.graph import RunContext, build_pipeline
-from pipeline.options import StorywireOptions, minhash_config_from
+from pipeline.options import StorywireOptions, match_cutoff, minhash_config_from
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from pipeline.tempdirs import sweep_beam_temp_dirs
 from transforms import counters as names
-from transforms.dataset import layout, publish
+from transforms.dataset import commitlog, compact, layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.ingest.files import not_readable_reason
@@ -102,8 +102,14 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
             print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
         now = dt.datetime.now(dt.timezone.utc)
         run_id = opts.run_id or new_run_id(now)
+        # The state the run reads is the last commit's, taken under the lock: files a killed or running
+        # publish has moved but not committed are not part of it.
+        snapshot = commitlog.read_snapshot(opts.output)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
-                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
+                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)),
+                         index_files=tuple(commitlog.visible_files(opts.output, layout.STAGED_INDEX, snapshot)),
+                         cluster_files=tuple(commitlog.visible_files(opts.output, layout.CLUSTERS, snapshot)),
+                         match_cutoff=match_cutoff(opts, now))
         # Made before the job: a run whose input is empty writes nothing, and its publish step
         # must then find an empty staging folder (zero rows), not a missing one (removed: an error).
         FileSystems.mkdirs(ctx.staging)
@@ -121,6 +127,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
                 print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
                 return 0
             result.wait_until_finish()
+        if opts.compact:
+            _print_compaction(compact.compact(opts.output))
 
     metrics = metrics_of(result)
     publish.record_counters(opts.output, run_id, metrics.counters, metrics.distributions, metrics.problem)
@@ -134,6 +142,25 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     counters = metrics.counters
     staged = {t: counters.get(names.published(t), 0) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
     _print_summary(run_id, opts.output, counters, staged)
+    return 0
+
+
+def _print_compaction(report: dict) -> None:
+    print("compaction (files per table: before -> after)")
+    for table, (before, after) in report.items():
+        print(f"  {table:<10} {before:>6} -> {after}")
+
+
+def cmd_compact(args: argparse.Namespace, argv: List[str]) -> int:
+    if "://" not in args.output and not os.path.isdir(args.output):
+        print(f"storywire compact: no dataset at {args.output}", file=sys.stderr)
+        return 2
+    with publish.dataset_lock(args.output) as locked:
+        # Unlocked (object stores), the caller makes sure no run or compaction is going meanwhile.
+        rolled = publish.recover(args.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
+        if rolled:
+            print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
+        _print_compaction(compact.compact(args.output))
     return 0
 
 
@@ -227,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=_BEAM_EPILOG)
     StorywireOptions._add_argparse_args(run)
     run.set_defaults(func=cmd_run)
+
+    comp = sub.add_parser("compact", help="Merge the small files of every table partition and of the index.",
+                          description="Merge every table partition (and the index) holding several files into one "
+                                      "file, in one commit: readers going through the commit log (storywire query, "
+                                      "storywire report, runs and streams) never see a row twice or miss one.")
+    comp.add_argument("output", metavar="OUTPUT", help="The dataset folder (--output of the runs).")
+    comp.set_defaults(func=cmd_compact)
 
     ext = sub.add_parser("extract", help="Print the clean text and metadata of files or URLs as JSON lines.",
                          description="Extract one JSON object per input: source, title, published, byline, "

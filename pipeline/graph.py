@@ -13,7 +13,9 @@ The data path, one named composite per stage:
     dataset:     WriteArticles, WriteIndex, WriteClusters (+ FoldPendingClusters), WriteErrors,
                  then PublishRun                                                (transforms.dataset)
 
-Past runs enter through ReadIndex and ReadClusterState; every step's errors are
+Past runs enter through ReadIndex (the match window), LookUpIngested (URLs and
+contents seen before) and ReadClusterState, reading the files of the commit the
+run started from; every step's errors are
 flattened into WriteErrors. Everything is written to a staging folder; the last
 step, PublishRun, moves it into the dataset once every write has finished, so a
 launcher that does not wait for the job (a flex template) still publishes.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Optional
 
 import apache_beam as beam
 
@@ -40,7 +43,7 @@ from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.dataset.pending_clusters import FoldPendingClusters
 from transforms.ingest.files import ReadDocuments
-from transforms.dataset.read import ReadParquetRows
+from transforms.dataset.read import LookUpIngested, ReadParquetRows, ReadRecentIndex
 from transforms.dataset.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
@@ -53,6 +56,11 @@ class RunContext:
     staging: str
     #: Cluster deltas streams left under _pending/ when the run started; folded in, deleted on publish.
     pending_clusters: tuple = ()
+    #: The dataset as the run found it (the commit log's snapshot, taken under the lock): index and cluster files.
+    index_files: tuple = ()
+    cluster_files: tuple = ()
+    #: Past articles ingested before this take no part in matching (--match_window_days); None: all do.
+    match_cutoff: Optional[dt.datetime] = None
 
     @property
     def ingest_date(self) -> str:
@@ -106,16 +114,19 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     extracted = documents | "ExtractArticles" >> ExtractArticles(
         limits, boilerplate=beam.pvalue.AsSingleton(boilerplate))
     errors.append(extracted.errors)
-    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
-    current = p | "ReadClusterState" >> ReadParquetRows(
-        layout.join(opts.output, layout.CLUSTERS, "*.parquet"))
+    # Past articles within the match window take part in matching; URLs and contents ingested before
+    # are looked up in the whole index, by key.
+    history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff)
+    current = p | "ReadClusterState" >> ReadParquetRows(paths=list(ctx.cluster_files))
     signed = (
         extracted.articles
         | "DropSiteBoilerplate" >> DropSiteBoilerplate(min_words=limits.min_words)
         | "SignArticles" >> SignArticles(config)
     )
+    seen = signed.slim | "LookUpIngested" >> LookUpIngested(ctx.index_files)
     clustered = (
-        {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "clusters": current}
+        {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "seen": seen,
+         "clusters": current}
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
     )
 

@@ -40,7 +40,7 @@ from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from pipeline.runner.choose import stream_runner
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
-from transforms.dataset import layout, publish
+from transforms.dataset import commitlog, layout, publish
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
 from transforms.dedup.sign import SignBatchFn
@@ -69,7 +69,8 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
     # The index of past runs, read once at start: URLs and contents already ingested, and the LSH
     # members new articles are matched against (so a streamed copy joins a batch-run story).
-    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
+    history = p | "ReadIndex" >> ReadParquetRows(
+        paths=commitlog.visible_files(opts.output, layout.STAGED_INDEX))
 
     polls = p | "PollFeeds" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                                fire_interval=opts.poll_interval)
@@ -214,6 +215,8 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
         options.view_as(StandardOptions).runner = "FnApiRunner"
     started = dt.datetime.now(dt.timezone.utc)
     run_id = opts.run_id or new_run_id(started)
+    # Its files go straight into the table folders, uncommitted: registered, readers add them.
+    commitlog.register_stream(opts.output, run_id)
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
     if local and not opts.max_polls:
         counters = _run_epochs(options, opts, run_id)

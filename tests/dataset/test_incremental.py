@@ -144,7 +144,7 @@ def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, 
     """
     import pyarrow.parquet as pq
 
-    from transforms.dataset import publish
+    from transforms.dataset import commitlog, publish
     from schemas import CLUSTERS_SCHEMA, to_row
     from transforms.dataset.write import write_parquet
 
@@ -157,7 +157,7 @@ def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, 
 
     def crash(name):
         if killed_at == "merge" and name == "merge" or \
-                killed_at == "moved" and name == "publish" and (out / "clusters" / "clusters.parquet").exists():
+                killed_at == "moved" and name == "publish" and (out / "clusters" / "part-r1.parquet").exists():
             raise KeyboardInterrupt
     monkeypatch.setattr(publish, "crash_point", crash)
     with pytest.raises(KeyboardInterrupt):
@@ -166,7 +166,8 @@ def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, 
     rows = publish.publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
     assert rows["clusters"] == 123
     files = list((out / "clusters").rglob("*.parquet"))
-    assert [f.name for f in files] == ["clusters.parquet"]
+    assert [f.name for f in files] == ["part-r1.parquet"]
+    assert commitlog.read_snapshot(str(out)).files("clusters") == ["clusters/part-r1.parquet"]
     table = pq.read_table(files[0])
     assert table.num_rows == 123 and len(set(table["cluster_id"].to_pylist())) == 123
     assert not (out / "_staging" / "r1").exists()
