@@ -176,7 +176,7 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("new story clusters", counters.get(names.NEW_CLUSTERS, 0)),
         ("joined earlier stories", counters.get(names.JOINED_EXISTING_CLUSTERS, 0)),
         ("clusters merged", counters.get(names.MERGED_CLUSTERS, 0)),
-        ("story clusters in dataset", staged[layout.CLUSTERS]),
+        ("story clusters new or changed", staged[layout.CLUSTERS]),
         ("exact duplicates", counters.get(names.EXACT_DUPLICATES, 0)),
         ("candidate pairs verified", counters.get(names.CANDIDATE_PAIRS, 0)),
         ("pairs linked", counters.get(names.VERIFIED_PAIRS, 0)),

@@ -43,7 +43,7 @@ from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.dataset.pending_clusters import FoldPendingClusters
 from transforms.ingest.files import ReadDocuments
-from transforms.dataset.read import LookUpIngested, ReadParquetRows, ReadRecentIndex
+from transforms.dataset.read import LookUpClusters, LookUpIngested, ReadParquetRows, ReadRecentIndex
 from transforms.dataset.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
@@ -114,16 +114,26 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     extracted = documents | "ExtractArticles" >> ExtractArticles(
         limits, boilerplate=beam.pvalue.AsSingleton(boilerplate))
     errors.append(extracted.errors)
-    # Past articles within the match window take part in matching; URLs and contents ingested before
-    # are looked up in the whole index, by key.
-    history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff)
-    current = p | "ReadClusterState" >> ReadParquetRows(paths=list(ctx.cluster_files))
     signed = (
         extracted.articles
         | "DropSiteBoilerplate" >> DropSiteBoilerplate(min_words=limits.min_words)
         | "SignArticles" >> SignArticles(config)
     )
+    event_config = EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days)
+    # Past articles take part in matching when they are within the match window and share a key with
+    # a new article; URLs and contents ingested before are looked up in the whole index, by key.
+    history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff, articles=signed.slim,
+                                                 shape=(config.bands, config.rows, event_config.key_terms))
     seen = signed.slim | "LookUpIngested" >> LookUpIngested(ctx.index_files)
+    pending = p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters))
+    # Only the clusters this run can touch: those of past articles it matches against, and of streams'
+    # pending deltas. The clusters table holds a version per change, so nothing else is rewritten.
+    current = (
+        (history | "HistoryClusterIds" >> beam.Map(lambda h: h["cluster_id"]),
+         pending | "PendingClusterIds" >> beam.Map(lambda d: d["cluster_id"]))
+        | "FlattenClusterIds" >> beam.Flatten()
+        | "ReadClusterState" >> LookUpClusters(ctx.cluster_files)
+    )
     clustered = (
         {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "seen": seen,
          "clusters": current}
@@ -132,13 +142,15 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
 
     events = (
         {"articles": clustered["articles"], "index": clustered["index"], "history": history}
-        | "GroupEvents" >> GroupEvents(EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days))
+        | "GroupEvents" >> GroupEvents(event_config)
     )
 
-    cluster_state = {
-        "state": clustered["clusters"],
-        "pending": p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters)),
-    } | "FoldPendingClusters" >> FoldPendingClusters()
+    cluster_state = (
+        {"state": clustered["clusters"], "pending": pending}
+        | "FoldPendingClusters" >> FoldPendingClusters()
+        # An unchanged row keeps its run_id; a changed one is stamped by the writer: a new version.
+        | "KeepChangedClusters" >> beam.Filter(lambda c: c.get("run_id") is None)
+    )
 
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
@@ -149,8 +161,6 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         events["index"] | "WriteIndex" >> WriteTable(
             layout.join(ctx.staging, layout.STAGED_INDEX), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         cluster_state | "WriteClusters" >> WriteTable(
-            # One file per bundle, merged into the one clusters file when the run is published:
-            # asking for one shard would gather every cluster row into one group first.
             layout.join(ctx.staging, layout.CLUSTERS), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         errors | "FlattenErrors" >> beam.Flatten()
         | "WriteErrors" >> WriteTable(layout.join(ctx.staging, layout.ERRORS, partition), ERRORS_SCHEMA, ctx.run_id,

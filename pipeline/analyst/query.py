@@ -4,7 +4,7 @@
 
     articles   OUTPUT/articles/ingest_date=*/*.parquet   (+ ``ingest_date`` DATE from the folder name)
     errors     OUTPUT/errors/ingest_date=*/*.parquet     (+ ``ingest_date``)
-    clusters   OUTPUT/clusters/*.parquet                 (current state, one row per cluster)
+    clusters   OUTPUT/clusters/*.parquet                 (current state: each cluster's newest row)
     events     one row per news event, from ``articles.event_id`` (its clusters, sites, time span)
 
 The views read the files the dataset's last commit lists (``_log/``, see
@@ -106,6 +106,10 @@ def _view_sql(con: duckdb.DuckDBPyConnection, output: str, table: str) -> str:
     select = [_ident(col) if col in present else f"CAST(NULL AS {typ}) AS {_ident(col)}" for col, typ in expected]
     known = {col for col, _ in expected}
     select += [_ident(col) for col in sorted(present - known)]
+    if table == "clusters":
+        # A row per cluster per run that changed it: the newest is the cluster's current state.
+        return (f"SELECT {', '.join(select)} FROM {source} QUALIFY row_number() OVER "
+                "(PARTITION BY cluster_id ORDER BY updated_at DESC NULLS LAST, run_id DESC NULLS LAST) = 1")
     return f"SELECT {', '.join(select)} FROM {source}"
 
 

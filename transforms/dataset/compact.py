@@ -21,6 +21,7 @@ import posixpath
 import uuid
 from typing import Dict, List, Tuple
 
+import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from schemas import INDEX_SCHEMA, TABLES
@@ -34,6 +35,7 @@ __all__ = ["compact", "COMPACT_PREFIX", "undo_or_finish"]
 COMPACT_PREFIX = "compact-"
 _PLAN = "_COMPACT.json"
 _SCHEMAS = {**TABLES, layout.STAGED_INDEX: INDEX_SCHEMA}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _groups(output: str, files: List[str]) -> Dict[str, List[str]]:
@@ -44,8 +46,44 @@ def _groups(output: str, files: List[str]) -> Dict[str, List[str]]:
     return {folder: sorted(found, key=posixpath.basename) for folder, found in groups.items()}
 
 
+def _newest_versions(files: List[str]) -> Dict[str, list]:
+    """``{file: row mask}`` keeping each cluster's newest row (its current state) among ``files``.
+
+    Only the id and version columns are read here, so memory follows the number of clusters.
+    """
+    ids, keys, where = [], [], []
+    for path in files:
+        with FileSystems.open(path) as fh:
+            table = pq.read_table(fh, columns=[c for c in ("cluster_id", "updated_at", "run_id")])
+        when = table["updated_at"].to_pylist()
+        runs = table["run_id"].to_pylist()
+        for row, cluster_id in enumerate(table["cluster_id"].to_pylist()):
+            ids.append(cluster_id)
+            keys.append((when[row] is not None, when[row] or _EPOCH, runs[row] or ""))
+            where.append((path, row))
+    best: Dict[str, int] = {}
+    for i, cluster_id in enumerate(ids):
+        if cluster_id not in best or keys[i] >= keys[best[cluster_id]]:
+            best[cluster_id] = i
+    masks = {path: [False] * n for path, n in _row_counts(files).items()}
+    for i in best.values():
+        path, row = where[i]
+        masks[path][row] = True
+    return masks
+
+
+def _row_counts(files: List[str]) -> Dict[str, int]:
+    counts = {}
+    for path in files:
+        with FileSystems.open(path) as fh:
+            counts[path] = pq.ParquetFile(fh).metadata.num_rows
+    return counts
+
+
 def compact(output: str, min_files: int = 2) -> Dict[str, Tuple[int, int]]:
     """Merge each partition of ``min_files`` files or more into one; ``{table: (files before, after)}``.
+
+    The clusters table keeps only each cluster's newest row: its current state.
 
     The caller holds ``dataset_lock`` and has run ``recover``.
     """
@@ -76,7 +114,8 @@ def compact(output: str, min_files: int = 2) -> Dict[str, Tuple[int, int]]:
     for i, (table, group, dst) in enumerate(work):
         partial = layout.join(staging, f"{i}.parquet.partial")
         with FileSystems.create(partial) as fh:
-            merge_parquet(group, fh, _SCHEMAS[table])
+            merge_parquet(group, fh, _SCHEMAS[table],
+                          keep=_newest_versions(group) if table == layout.CLUSTERS else None)
         FileSystems.rename([partial], [dst])
         crash_point("compact")
     version = commitlog.commit(output, compact_id, "compact", tables, removed, base)

@@ -1,11 +1,15 @@
 """Atomic publication of a run's staged files into the dataset.
 
 A run writes everything under ``OUTPUT/_staging/<run_id>/``. Only after the
-Beam pipeline has finished does ``publish`` mark the staging folder ready and
-move each file into place (a rename per file, atomic on local disks). A run
-killed before the marker leaves nothing a reader sees, and ``recover`` deletes
-its staging folder; a run killed after the marker is rolled forward by the next
-run's ``recover``, so no published run is ever half visible for long or lost.
+Beam pipeline has finished does ``publish`` mark the staging folder ready, plan
+where each file goes, rename the files into the table folders, and then commit
+the snapshot that lists them (``transforms.dataset.commitlog``). Readers go
+through the commit log, so the renamed files stay invisible until that one
+commit makes the run visible in every table at once. A run killed before the
+marker leaves nothing a reader sees, and ``recover`` deletes its staging folder;
+a run killed after it is rolled forward by the next run's ``recover``, each
+step being safe to repeat. ``STORYWIRE_CRASH_AT`` names a step to SIGKILL at
+(``crash_point``), for kill drills.
 
 ``PublishRun`` is the graph's last step, publishing the run once every write has
 finished. Publishing belongs to the pipeline rather than to the program that
@@ -33,7 +37,7 @@ from schemas import TABLES
 from transforms import counters, paths
 from transforms.dataset import commitlog, compact, layout
 from transforms.dataset.commitlog import crash_point
-from transforms.dataset.write import merge_parquet, write_parquet
+from transforms.dataset.write import write_parquet
 from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
 
 __all__ = ["PublishRun", "recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
@@ -137,23 +141,6 @@ def record_counters(output: str, run_id: str, counters: Optional[Dict], distribu
         fh.write(json.dumps(manifest, indent=2, default=str).encode())
 
 
-def _merged_clusters(staging: str, files: list) -> str:
-    """The clusters table is one file; a run staged one per bundle of its last stage. Merge them, once.
-
-    The merged file sits outside the table's staging folder, so a publish that
-    is interrupted and run again never merges it with the parts a second time.
-    """
-    merged = layout.join(staging, "clusters-merged", layout.CLUSTERS_FILE)
-    if not FileSystems.exists(merged):
-        _ensure_dir(layout.join(staging, "clusters-merged"))
-        partial = merged + ".partial"
-        with FileSystems.create(partial) as fh:
-            merge_parquet(files, fh, TABLES[layout.CLUSTERS])
-        FileSystems.rename([partial], [merged])
-        crash_point("merge")
-    return merged
-
-
 #: Written into the staging folder before the first rename: which staged file goes where. A publish
 #: that is interrupted and run again finds the files already moved through it.
 PLAN_FILE = "_PLAN.json"
@@ -168,8 +155,6 @@ def _plan(output: str, run_id: str, ingest_date: str, staging: str, base: commit
     plan = {}
     for table, folder in layout.DESTINATIONS.items():
         files = staged_files(staging, table)
-        if table == layout.CLUSTERS and len(files) > 1:
-            files = [_merged_clusters(staging, files)]
         if not files and table in TABLES and not base.files(table):
             # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
             empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \
@@ -178,11 +163,7 @@ def _plan(output: str, run_id: str, ingest_date: str, staging: str, base: commit
             files = [empty]
         moves = []
         for src in files:
-            if table == layout.CLUSTERS:
-                # A new name for each state: readers of the previous snapshot still find the old file.
-                dst = layout.join(output, folder, f"part-{run_id}.parquet")
-            else:
-                dst = layout.join(output, folder, src[len(layout.join(staging, table)):].lstrip("/"))
+            dst = layout.join(output, folder, src[len(layout.join(staging, table)):].lstrip("/"))
             moves.append((src, dst))
         plan[table] = moves
     partial = plan_path + ".partial"
@@ -211,7 +192,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     if version is None:
         base = commitlog.read_snapshot(output)
         plan = _plan(output, run_id, ingest_date, staging, base)
-        tables, removed = {}, []
+        tables = {}
         for table, moves in plan.items():
             moved[table] = [src for src, _ in moves]
             for src, dst in moves:
@@ -219,17 +200,11 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
                 if not FileSystems.exists(dst):  # else moved by an interrupted publish
                     FileSystems.rename([src], [dst])
                 crash_point("publish")
-            added = [commitlog.relative(output, dst) for _, dst in moves]
-            if table == layout.CLUSTERS:
-                if added:  # the clusters table is the whole current state: it replaces the previous one
-                    tables[table] = added
-                    removed += [f for f in base.files(table) if f not in added]
-            else:
-                tables[table] = sorted(set(base.files(table)) | set(added))
+            # Every table is appended to; the clusters table gets a new version of each changed cluster.
+            tables[table] = sorted(set(base.files(table)) | {commitlog.relative(output, dst) for _, dst in moves})
         crash_point("moved")
-        version = commitlog.commit(output, run_id, "run", tables, removed, base)
+        version = commitlog.commit(output, run_id, "run", tables, base=base)
         crash_point("committed")
-    _delete_removed(output, version)
     write_index_config(output, (manifest or {}).get("minhash"))
     # Stream deltas this run folded into clusters/ (only those present when it started).
     folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
@@ -246,14 +221,6 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     if FileSystems.exists(staging):
         paths.delete([staging])
     return moved
-
-
-def _delete_removed(output: str, version: int) -> None:
-    """Delete the files a commit replaced (no snapshot from then on lists them)."""
-    gone = [commitlog.absolute(output, rel) for rel in commitlog.load(output, version).get("removed", [])]
-    gone = [path for path in gone if FileSystems.exists(path)]
-    if gone:
-        paths.delete(gone)
 
 
 #: MinHashConfig fields that change signatures: an index built with other values cannot be matched against.

@@ -54,8 +54,8 @@ def write_parquet(where, rows: Sequence[dict], schema: pa.Schema) -> None:
     pq.write_table(table, where, row_group_size=ROW_GROUP_ROWS, **_writer_kwargs(schema))
 
 
-def merge_parquet(sources: Sequence[str], where, schema: pa.Schema) -> int:
-    """Copy the rows of ``sources`` into one Parquet file; rows copied.
+def merge_parquet(sources: Sequence[str], where, schema: pa.Schema, keep: Optional[dict] = None) -> int:
+    """Copy the rows of ``sources`` into one Parquet file (only those ``keep[path]``'s mask keeps); rows copied.
 
     Small row groups (one per run's file) are gathered into groups of up to ``ROW_GROUP_ROWS`` rows
     or ``ROW_GROUP_BYTES``, so a compacted file has few groups; memory holds about one group.
@@ -73,8 +73,13 @@ def merge_parquet(sources: Sequence[str], where, schema: pa.Schema) -> int:
         for path in sources:
             with FileSystems.open(path) as fh:
                 parquet = pq.ParquetFile(fh)
+                offset = 0
                 for i in range(parquet.num_row_groups):
                     group = _conform(parquet.read_row_group(i), schema)
+                    if keep is not None:
+                        mask = keep[path][offset:offset + group.num_rows]
+                        offset += group.num_rows
+                        group = group.filter(pa.array(mask, pa.bool_()))
                     pending.append(group)
                     pending_bytes += group.nbytes
                     rows += group.num_rows
