@@ -10,7 +10,7 @@
 The views read the files the dataset's last commit lists (``_log/``, see
 ``transforms.dataset.commitlog``), as of ``connect``: a run that is publishing
 or a compaction going on meanwhile is seen whole or not at all, in every view
-alike. Reconnect to see later runs. A table with no files yet, or files written before a
+alike. ``refresh`` (or a new connection) moves them to a later commit. A table with no files yet, or files written before a
 column existed, still has every column of its Arrow schema (nulls), so saved
 queries keep working on a fresh or old dataset. The session time zone is UTC.
 
@@ -40,7 +40,7 @@ import pyarrow as pa
 from schemas import TABLES
 from transforms.dataset import commitlog
 
-__all__ = ["connect", "view_names", "run_sql", "format_result", "register", "ANALYST_QUERIES"]
+__all__ = ["connect", "refresh", "view_names", "run_sql", "format_result", "register", "ANALYST_QUERIES"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -136,10 +136,15 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # Timestamps are stored in UTC; show them in UTC whatever the machine's zone.
     con.execute("SET TimeZone = 'UTC'")
+    refresh(con, output)
+    return con
+
+
+def refresh(con: duckdb.DuckDBPyConnection, output: str) -> None:
+    """(Re)define the views on the dataset's latest commit: runs committed since are seen from now on."""
     for table in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {_ident(table)} AS {_view_sql(con, output, table)}")
     con.execute(f"CREATE OR REPLACE VIEW events AS {EVENTS_VIEW}")
-    return con
 
 
 #: One row per news event: its story clusters, sites and time span, headed by its original's title.

@@ -34,7 +34,7 @@ from transforms import paths
 from transforms.dataset import layout
 
 __all__ = ["crash_point", "load", "LOG", "TABLES", "Snapshot", "read_snapshot", "visible_files", "commit", "committed_version",
-           "register_stream", "relative", "absolute", "folder_files"]
+           "register_stream", "ensure_log", "relative", "absolute", "folder_files"]
 
 LOG = "_log"
 STREAMS = "streams"
@@ -113,6 +113,20 @@ def read_snapshot(output: str) -> Snapshot:
         return load(output, versions[-1])
     return Snapshot(version=None, tables={t: [relative(output, p) for p in folder_files(output, t)] for t in TABLES},
                     removed=[])
+
+
+def ensure_log(output: str) -> Snapshot:
+    """The latest snapshot, committing a first one when the dataset has no log yet.
+
+    Until then a reader lists the table folders (a dataset made before the log), which would show
+    the files of a first publish halfway through; after it, only commits count. Called under the lock
+    before anything is renamed into place.
+    """
+    snapshot = read_snapshot(output)
+    if snapshot.version is None:
+        commit(output, "bootstrap", "bootstrap", snapshot["tables"], base=snapshot)
+        snapshot = read_snapshot(output)
+    return snapshot
 
 
 def _streams(output: str) -> List[str]:

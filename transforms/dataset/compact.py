@@ -88,7 +88,7 @@ def compact(output: str, min_files: int = 2) -> Dict[str, Tuple[int, int]]:
     The caller holds ``dataset_lock`` and has run ``recover``.
     """
     compact_id = COMPACT_PREFIX + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    base = commitlog.read_snapshot(output)
+    base = commitlog.ensure_log(output)
     work, report, tables, removed = [], {}, {}, []
     for table in commitlog.TABLES:
         files = commitlog.visible_files(output, table, base)

@@ -190,7 +190,7 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
     moved = {}
     version = commitlog.committed_version(output, run_id)
     if version is None:
-        base = commitlog.read_snapshot(output)
+        base = commitlog.ensure_log(output)
         plan = _plan(output, run_id, ingest_date, staging, base)
         tables = {}
         for table, moves in plan.items():
