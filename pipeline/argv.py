@@ -16,6 +16,10 @@ import functools
 import logging
 from typing import Dict, List
 
+from apache_beam.options import pipeline_options as po
+
+from pipeline.options import StorywireOptions
+
 __all__ = ["normalize_argv", "UnknownOptionError", "beam_options"]
 
 _LOG = logging.getLogger(__name__)
@@ -42,9 +46,6 @@ def _options_of(parser: argparse.ArgumentParser) -> Dict[str, bool]:
 @functools.lru_cache(maxsize=1)
 def beam_options() -> Dict[str, bool]:
     """Every option of Beam's own PipelineOptions classes (``--runner``, ``--project``, ...)."""
-    from apache_beam.options import pipeline_options as po
-    from pipeline.options import StorywireOptions
-
     def subclasses(cls):
         for sub in cls.__subclasses__():
             yield sub

@@ -11,28 +11,22 @@ Dataflow:  storywire run --input 'gs://B/dumps/*' --output gs://B/storywire/ \\
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
 import sys
 from typing import List, Optional
 
-import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline import stream
+from pipeline.batch import READY_GRACE_S, UNFINISHED_GRACE_S, run_batch
 from pipeline.analyst import query, report
 from pipeline.argv import UnknownOptionError, normalize_argv
-from pipeline.graph import RunContext, build_pipeline
-from pipeline.options import StorywireOptions, match_cutoff, minhash_config_from
-from pipeline.runner.choose import batch_runner
-from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter, stage_counts
-from pipeline.runs import has_flag, metrics_of, new_run_id
-from pipeline.tempdirs import sweep_beam_temp_dirs
+from pipeline.options import StorywireOptions, minhash_config_from
+from pipeline.runner.progress import stage_counts
 from transforms import counters as names
-from transforms.dataset import commitlog, compact, layout, publish
+from transforms.dataset import compact, layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.ingest.files import not_readable_reason
@@ -49,12 +43,6 @@ _BEAM_EPILOG = (
     "Standard Beam options pass through, e.g. --runner (default FnApiRunner locally; DataflowRunner), "
     "--direct_num_workers, --direct_running_mode, --project, --region, --temp_location, --setup_file."
 )
-
-
-#: Without a lock (object stores): a ready run untouched this long is rolled forward by the next run...
-_READY_GRACE_S = 15 * 60
-#: ... and an unfinished one untouched this long is discarded (a Dataflow job may write nothing for hours).
-_UNFINISHED_GRACE_S = 24 * 3600
 
 
 def _expand_input(pattern: Optional[str]) -> Optional[str]:
@@ -86,52 +74,19 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     options = StorywireOptions(argv)
     opts = options.view_as(StorywireOptions)
     opts.input = _expand_input(opts.input)
-    if not has_flag(argv, "--runner"):
-        # The default SwitchingDirectRunner tries to download Prism first; be explicit.
-        options.view_as(StandardOptions).runner = "FnApiRunner"
-    config = minhash_config_from(opts)
-    mismatch = publish.check_index_config(opts.output, config)
+    mismatch = publish.check_index_config(opts.output, minhash_config_from(opts))
     if mismatch:
         print(f"storywire run: {mismatch}", file=sys.stderr)
         return 2
-    sweep_beam_temp_dirs()  # the empty temp folders of earlier runs that were killed
-    with publish.dataset_lock(opts.output) as locked:
-        # Unlocked (object stores), recent staging folders may be runs still going: leave them be.
-        rolled = publish.recover(opts.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
-        if rolled:
-            print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
-        now = dt.datetime.now(dt.timezone.utc)
-        run_id = opts.run_id or new_run_id(now)
-        # The state the run reads is the last commit's, taken under the lock: files a killed or running
-        # publish has moved but not committed are not part of it.
-        snapshot = commitlog.read_snapshot(opts.output)
-        ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
-                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)),
-                         index_files=tuple(commitlog.visible_files(opts.output, layout.STAGED_INDEX, snapshot)),
-                         cluster_files=tuple(commitlog.visible_files(opts.output, layout.CLUSTERS, snapshot)),
-                         match_cutoff=match_cutoff(opts, now))
-        # Made before the job: a run whose input is empty writes nothing, and its publish step
-        # must then find an empty staging folder (zero rows), not a missing one (removed: an error).
-        FileSystems.mkdirs(ctx.staging)
-
-        runner = None
-        if not has_flag(argv, "--runner"):
-            runner = batch_runner()
-        p = beam.Pipeline(runner=runner, options=options)
-        build_pipeline(p, opts, ctx)
-        # Beam's stock runner (another Beam version) has no running totals to print.
-        progress = opts.progress_interval if isinstance(runner, ProgressFnApiRunner) else 0
-        with ProgressPrinter(runner, progress):
-            result = p.run()
-            if opts.no_wait:
-                print(f"storywire run {run_id}: submitted; the job publishes into {opts.output} when it finishes")
-                return 0
-            result.wait_until_finish()
-        if opts.compact:
-            _print_compaction(compact.compact(opts.output))
-
-    metrics = metrics_of(result)
-    publish.record_counters(opts.output, run_id, metrics.counters, metrics.distributions, metrics.problem)
+    run = run_batch(options, argv)
+    if run.rolled:
+        print(f"finished publishing interrupted run(s): {', '.join(run.rolled)}")
+    if run.metrics is None:
+        print(f"storywire run {run.run_id}: submitted; the job publishes into {opts.output} when it finishes")
+        return 0
+    run_id, metrics = run.run_id, run.metrics
+    if run.compaction is not None:
+        _print_compaction(run.compaction)
     if metrics.problem:
         # The data is published by now: a run that cannot count it has still not failed.
         print(f"warning: storywire run {run_id}: {metrics.problem}; the data is published in {opts.output}",
@@ -157,7 +112,7 @@ def cmd_compact(args: argparse.Namespace, argv: List[str]) -> int:
         return 2
     with publish.dataset_lock(args.output) as locked:
         # Unlocked (object stores), the caller makes sure no run or compaction is going meanwhile.
-        rolled = publish.recover(args.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
+        rolled = publish.recover(args.output, *((0, 0) if locked else (READY_GRACE_S, UNFINISHED_GRACE_S)))
         if rolled:
             print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
         _print_compaction(compact.compact(args.output))

@@ -1,45 +1,47 @@
-"""``storywire stream``: the unbounded pipeline.
+"""``storywire stream``: poll feeds every ``--poll_interval`` seconds, locally or as a streaming job.
 
-    PollFeeds (PeriodicImpulse) -> ReadFeedList -> FetchFeeds -> ParseFeeds
-      -> DedupeUrls (state keyed by URL) -> FetchArticles -> ExtractArticles
-      -> DedupeContents (state keyed by content hash) -> SignArticles
+On the local runner every poll is one batch run of the batch graph (``pipeline.batch``), so a
+stream clusters, groups events and publishes exactly as ``storywire run --feeds`` does.
+
+On a streaming runner (``--runner DataflowRunner --streaming``) ``build_stream`` is one unbounded job:
+
+    PollFeeds (PeriodicImpulse) -> ReadFeedEntries -> DedupeUrls (state keyed by URL)
+      -> FetchNewArticles -> ExtractArticles -> DedupeContents (state keyed by content hash) -> SignBatchFn
       -> MatchStories (state keyed by LSH band) -> WriteArticles (windowed Parquet)
                                                 -> WriteIndex (appended to _index/)
                                                 -> WritePendingClusters (_pending/clusters/)
     ReadIndex (past runs, read once) seeds DedupeUrls, DedupeContents and MatchStories.
     Errors of every step -> WriteErrors (windowed Parquet).
 
-It reuses the batch pipeline's DoFns; what differs is where memory lives: the
-URLs and contents already ingested and the LSH buckets are Beam state, not a
-process dict, so the same graph runs on Dataflow (``--runner DataflowRunner
---streaming``). The index of earlier batch runs seeds that state, and each
-window's index rows are appended for the runs that follow, so batch runs and
-streams share one story history. ``clusters/`` is one file with every cluster's
-state, which a stream cannot rewrite per window: it leaves per-article deltas
-under ``_pending/clusters/`` and the next batch run folds them in. Windowed files are written with
-``fileio.WriteToFiles`` and a Parquet sink (streaming ``WriteToParquet`` loses rows).
+It reuses the batch pipeline's feed reading, extraction and signing; what differs is where memory lives:
+the URLs and contents already ingested and the LSH buckets are Beam state. The index of earlier
+runs seeds that state, and each window's index rows are appended for the runs that follow, so batch
+runs and streams share one story history. ``clusters/`` is one file with every cluster's state, which
+a job cannot rewrite per window: it leaves per-article deltas under ``_pending/clusters/`` and the next
+batch run folds them in. Windowed files are written with ``fileio.WriteToFiles`` and a Parquet sink
+(streaming ``WriteToParquet`` loses rows). It does not build the event level yet (README, "Known limits").
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
+import threading
 import time
 from typing import Any, List, Optional, Tuple
-
-import signal
-import threading
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.window import FixedWindows, GlobalWindows, TimestampedValue
 
+from pipeline.batch import run_batch
 from pipeline.graph import fetch_config_from
 from pipeline.options import StorywireOptions, limits_from, minhash_config_from
-from pipeline.runner.choose import stream_runner
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
+from transforms import counters
 from transforms.dataset import commitlog, layout, publish
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
@@ -84,7 +86,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
          history | "IndexUrls" >> beam.FlatMap(lambda h: [history_marker(h["url"])] if h.get("url") else []))
         # Typed keys: state is keyed by the encoded key, which must be deterministic (not pickled).
         | "FlattenUrls" >> beam.Flatten().with_output_types(Tuple[str, Any])
-        | "DedupeUrls" >> beam.ParDo(FirstSeenFn("entries_seen_before"))
+        | "DedupeUrls" >> beam.ParDo(FirstSeenFn(counters.ENTRIES_SEEN_BEFORE))
     )
     # No fetch budget: the stream marks entries seen before fetching them, so a deferred one would be lost.
     articles = new_entries | "FetchNewArticles" >> FetchNewArticles(fetch, reshuffle=False)
@@ -133,16 +135,19 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
     return p
 
 
-_REPORTED = ("feeds_fetched", "entries", "entries_seen_before", "documents_extracted", "extract_failed",
-             "already_ingested_content", "new_clusters", "joined_existing_clusters", "joined_index_clusters",
-             "feed_errors")
+#: Counters a poll line and the final summary show, in this order.
+_REPORTED = (counters.FEEDS_FETCHED, counters.FEEDS_NOT_MODIFIED, counters.FEED_ENTRIES, counters.ENTRIES_SEEN_BEFORE,
+             counters.DOCUMENTS_EXTRACTED, counters.EXTRACT_FAILED, counters.ALREADY_INGESTED, counters.NEW_CLUSTERS,
+             counters.JOINED_EXISTING_CLUSTERS, counters.NEW_EVENTS, counters.JOINED_EXISTING_EVENTS,
+             counters.FEED_ERRORS)
 
 
-def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: float, polls: int,
-              local: bool) -> Optional[dict]:
-    """Run ``polls`` polls as one pipeline; its counters, or None (after a warning) if they cannot be read."""
-    p = beam.Pipeline(runner=stream_runner() if local else None, options=options)
-    build_stream(p, opts, run_id, started, first_poll, polls)
+def _run_streaming_job(options, opts, run_id: str, started: dt.datetime) -> Optional[dict]:
+    """The streaming graph on a streaming runner (Dataflow): its counters, or None if they cannot be read."""
+    # The job appends to the index as it goes: record what its signatures mean first.
+    publish.write_index_config(opts.output, minhash_config_from(opts).to_metadata())
+    p = beam.Pipeline(options=options)
+    build_stream(p, opts, run_id, started, time.time(), opts.max_polls)
     result = p.run()
     result.wait_until_finish()
     metrics = metrics_of(result)
@@ -152,20 +157,20 @@ def _run_once(options, opts, run_id: str, started: dt.datetime, first_poll: floa
     return metrics.counters
 
 
-def _run_epochs(options, opts, run_id: str) -> dict:
-    """Poll forever on the local runner, one short streaming pipeline per poll.
+def _run_polls(options, argv: List[str], opts, run_id: str) -> dict:
+    """Poll ``--max_polls`` times (0: until interrupted) on the local runner: one batch run per poll.
 
-    The FnApiRunner runs a streaming pipeline stage by stage: with an endless
-    impulse nothing downstream of it would ever run, so no file would be
-    written. Each poll is therefore its own pipeline; what one poll learnt
-    reaches the next through the index it appends to (URLs, contents, LSH
-    members and cluster ids), the same way batch runs share it.
+    Beam's local runner runs a streaming pipeline stage by stage, so with an
+    endless impulse nothing downstream of it would ever run. Each poll is
+    therefore one batch run of the same graph ``storywire run --feeds`` builds
+    (``pipeline.batch.run_batch``): what one poll learnt reaches the next
+    through the dataset it published (feed state, index, clusters, events),
+    the same way scheduled batch runs share it.
 
-    SIGINT or SIGTERM stops the loop once the poll in progress has written its
-    files (an interrupt inside Beam's threads could leave them half done); a
-    second signal stops at once.
+    SIGINT or SIGTERM stops the loop once the poll in progress has published
+    (an interrupt inside Beam's threads could leave it half done); a second
+    signal stops at once.
     """
-
     stop = threading.Event()
 
     def _request_stop(signum, frame):
@@ -178,15 +183,19 @@ def _run_epochs(options, opts, run_id: str) -> dict:
     poll, due = 0, time.time()
     try:
         while not stop.wait(max(0.0, due - time.time())):
-            # Each poll stamps its own ingest time, so a long stream files rows under the right ingest_date.
-            counters = _run_once(options, opts, run_id, dt.datetime.now(dt.timezone.utc), due, 1, True) or {}
-            for name, value in counters.items():
+            run = run_batch(options, argv, run_id=f"{run_id}-{poll + 1:05d}", progress=False)
+            counts = (run.metrics.counters if run.metrics else None) or {}
+            if run.metrics and run.metrics.problem:
+                print(f"warning: poll {poll + 1}: {run.metrics.problem}", file=sys.stderr, flush=True)
+            for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             poll += 1
+            print(f"poll {poll}: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in _REPORTED if counts.get(n)),
+                  flush=True)
+            if opts.max_polls and poll >= opts.max_polls:
+                break
             # A poll that overran its interval is not caught up with a burst: the next one is the next slot.
             due += opts.poll_interval * max(1, -(-(time.time() - due) // opts.poll_interval))
-            print(f"poll {poll}: " + ", ".join(f"{n} {counters.get(n, 0)}" for n in _REPORTED if counters.get(n)),
-                  flush=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -195,39 +204,32 @@ def _run_epochs(options, opts, run_id: str) -> dict:
 
 
 def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
-
-
     if not args.feeds or not args.output:
         print("storywire stream: --feeds and --output are required", file=sys.stderr)
         return 2
     options = StorywireOptions(argv)
     opts = options.view_as(StorywireOptions)
-    config = minhash_config_from(opts)
-    mismatch = publish.check_index_config(opts.output, config)
+    mismatch = publish.check_index_config(opts.output, minhash_config_from(opts))
     if mismatch:
         print(f"storywire stream: {mismatch}", file=sys.stderr)
         return 2
-    # The stream appends to the index as it goes: record what its signatures mean first.
-    publish.write_index_config(opts.output, config.to_metadata())
-    options.view_as(StandardOptions).streaming = True
-    local = not has_flag(argv, "--runner")
-    if local:
-        options.view_as(StandardOptions).runner = "FnApiRunner"
     started = dt.datetime.now(dt.timezone.utc)
     run_id = opts.run_id or new_run_id(started)
-    # Its files go straight into the table folders, uncommitted: registered, readers add them.
-    commitlog.register_stream(opts.output, run_id)
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
-    if local and not opts.max_polls:
-        counters = _run_epochs(options, opts, run_id)
+    if has_flag(argv, "--runner"):
+        # The unbounded job's files go straight into the table folders, uncommitted: registered, readers add
+        # them. (Local polls are batch runs, which commit.)
+        commitlog.register_stream(opts.output, run_id)
+        options.view_as(StandardOptions).streaming = True
+        counts = _run_streaming_job(options, opts, run_id, started)
     else:
-        counters = _run_once(options, opts, run_id, started, time.time(), opts.max_polls, local)
-    if counters is None:
+        counts = _run_polls(options, argv, opts, run_id)
+    if counts is None:
         print(f"\nstorywire stream {run_id} -> {opts.output} (no summary: counters unreadable)")
         return 0
     print(f"\nstorywire stream {run_id} -> {opts.output}")
     for name in _REPORTED:
-        print(f"  {name:<28}{counters.get(name, 0):>8}")
+        print(f"  {name:<28}{counts.get(name, 0):>8}")
     return 0
 
 

@@ -24,10 +24,10 @@ __all__ = ["ProgressFnApiRunner", "ProgressPrinter", "STAGES"]
 #: What a progress line shows: label -> storywire counters summed for it.
 STAGES = (
     ("read", (counters.DOCUMENTS_READ, counters.FEED_DOCUMENTS)),
-    ("extracted", ("documents_extracted",)),
+    ("extracted", (counters.DOCUMENTS_EXTRACTED,)),
     ("signed", ("documents_signed",)),
     ("clustered", ("documents_clustered",)),
-    ("failed", ("read_failed", "extract_failed", counters.FEED_ERRORS)),
+    ("failed", (counters.READ_FAILED, counters.EXTRACT_FAILED, counters.FEED_ERRORS)),
 )
 
 

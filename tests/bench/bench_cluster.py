@@ -440,15 +440,16 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
 def stage_containment(records: Sequence[dict], unique: Sequence[int]) -> list:
     """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops."""
     from transforms.dedup import containment as ct
+    from transforms.dedup.records import Member
     packed = {i: ct.containment_anchors(records[i].pop("_hashes")).tobytes() for i in unique}
     combine = ct.ShortAnchorsFn()
     bits = combine.create_accumulator()
     for i in unique:
-        bits = combine.add_input(bits, {"anchors": packed[i]})
+        bits = combine.add_input(bits, packed[i])
     short = combine.extract_output(bits)
     buckets: Dict[tuple, list] = collections.defaultdict(list)
     for i in unique:
-        for key, value in ct.anchor_keys({"anchors": packed[i], "article_id": str(i)}, "n", short):
+        for key, value in ct.anchor_keys(Member(str(i), anchors=packed[i]), "n", short):
             buckets[key].append(value)
     fn = ct.PairAnchorsFn("o")
     counts: Dict[tuple, int] = collections.Counter()

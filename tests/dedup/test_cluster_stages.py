@@ -4,8 +4,12 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from tests.dedup.test_cluster_transform import article, words
-from transforms.dedup.cluster import DropIngested, FindCandidates, LinkComponents, VerifyCandidates
-from transforms.dedup.sign import SignArticles
+from transforms.dedup.records import Member
+from tests.dedup.test_roles import member, story
+from transforms.dedup.cluster import (AttachTexts, BuildClusters, DropIngested, FindCandidates, LinkComponents,
+                                      UpdateClusterState, VerifyCandidates)
+from transforms.dedup.roles import cluster_id_for
+from transforms.dedup.sign import SignArticles, pack_text
 from transforms.dedup.signing import MinHashConfig
 
 CFG = MinHashConfig()
@@ -13,15 +17,17 @@ CFG = MinHashConfig()
 
 def test_drop_ingested_skips_past_urls_and_contents_and_splits_exact_duplicates():
     text, other, old = " ".join(words(1)), " ".join(words(2)), " ".join(words(3))
-    arts = [{**article("a", text), "url": "https://x/a"}, {**article("a2", text), "url": "https://y/a"},
-            {**article("b", other), "url": "https://x/seen"}, {**article("c", old), "url": "https://x/c"}]
-    history = [{"article_id": "h1", "url": "https://x/seen", "content_hash": "zz"},
-               {"article_id": "h2", "url": "https://x/h2", "content_hash": article("c", old)["content_hash"]}]
+    arts = [Member.from_article({**article(aid, body), "url": url}) for aid, body, url in (
+        ("a", text, "https://x/a"), ("a2", text, "https://y/a"), ("b", other, "https://x/seen"),
+        ("c", old, "https://x/c"))]
+    history = [Member.from_index(row) for row in (
+        {"article_id": "h1", "url": "https://x/seen", "content_hash": "zz"},
+        {"article_id": "h2", "url": "https://x/h2", "content_hash": article("c", old)["content_hash"]})]
     with local_pipeline() as p:
         out = {"articles": p | "Arts" >> beam.Create(arts), "history": p | "History" >> beam.Create(history)} \
             | DropIngested()
-        assert_that(out.unique | beam.Map(lambda a: a["article_id"]), equal_to(["a"]), label="Unique")
-        assert_that(out.duplicates | beam.Map(lambda a: (a["article_id"], a["dup_of"])), equal_to([("a2", "a")]),
+        assert_that(out.unique | beam.Map(lambda a: a.article_id), equal_to(["a"]), label="Unique")
+        assert_that(out.duplicates | beam.Map(lambda a: (a.article_id, a.dup_of)), equal_to([("a2", "a")]),
                     label="Duplicates")
         assert_that(out.dup_edges, equal_to([("a", "a2")]), label="Edges")
 
@@ -48,3 +54,57 @@ def test_link_components_joins_chains_into_one_label():
         comps = (p | "E1" >> beam.Create([("a", "b"), ("c", "d")]), p | "E2" >> beam.Create([("b", "c"), ("x", "y")])) \
             | LinkComponents()
         assert_that(comps, equal_to([{"a": "a", "b": "a", "c": "a", "d": "a", "x": "x", "y": "x"}]))
+
+
+def test_build_clusters_joins_a_past_story_and_starts_new_ones():
+    base = story(21)
+    past = Member.from_index({**member("h", base, 1).index_row("c-old"), "cluster_id": "c-old"})
+    orig, repost, lone = member("a", base, 2), member("b", base[:9], 3), member("x", story(22), 2)
+    with local_pipeline() as p:
+        components = beam.pvalue.AsSingleton(p | "Components" >> beam.Create([{"a": "a", "b": "a", "h": "a"}]))
+        out = {"unique": p | "Unique" >> beam.Create([orig, repost, lone]),
+               "duplicates": p | "Dups" >> beam.Create([]),
+               "history": p | "History" >> beam.Create([past])} | BuildClusters(components)
+        assert_that(out.articles | beam.Map(lambda r: (r["article_id"], r["cluster_id"], r["is_canonical"], r["role"])),
+                    equal_to([("a", "c-old", False, "copy"), ("b", "c-old", False, "copy"),
+                              ("x", cluster_id_for("x"), True, "original")]), label="Rows")
+        assert_that(out.index | beam.Map(lambda r: (r["article_id"], r["cluster_id"], r["sig"] is not None)),
+                    equal_to([("a", "c-old", True), ("b", "c-old", True), ("x", cluster_id_for("x"), True)]),
+                    label="Index")
+        assert_that(out.cluster_updates | beam.Map(lambda u: (u["cluster_id"], u["size"], u["member_ids"],
+                                                              u.get("canonical_article_id"))),
+                    equal_to([("c-old", 2, ["a", "b"], None), (cluster_id_for("x"), 1, ["x"], "x")]),
+                    label="Updates")
+
+
+def test_attach_texts_gives_rows_their_text_and_canonicals_to_their_cluster():
+    rows = [{"article_id": "a", "cluster_id": "c1", "is_canonical": True},
+            {"article_id": "b", "cluster_id": "c1", "is_canonical": False}]
+    texts = [("a", pack_text("text of a")), ("b", pack_text("text of b")), ("skipped", pack_text("never written"))]
+    with local_pipeline() as p:
+        out = {"rows": p | "Rows" >> beam.Create(rows), "texts": p | "Texts" >> beam.Create(texts)} | AttachTexts()
+        assert_that(out.articles | beam.Map(lambda r: (r["article_id"], r["text"])),
+                    equal_to([("a", "text of a"), ("b", "text of b")]), label="Articles")
+        assert_that(out.canonical_text, equal_to([("c1", ("a", "text of a"))]), label="Canonical")
+
+
+def test_update_cluster_state_folds_updates_and_merges_into_current_rows():
+    existing = [{"cluster_id": "c1", "size": 2, "member_ids": ["a", "b"], "sites": ["x"], "first_published": None,
+                 "last_published": None, "merged_into": None, "canonical_article_id": "a", "title": "T",
+                 "run_id": "r0"},
+                {"cluster_id": "c2", "size": 1, "member_ids": ["z"], "sites": [], "merged_into": None,
+                 "run_id": "r0"}]
+    updates = [{"cluster_id": "c1", "size": 1, "member_ids": ["n"], "sites": ["y"], "first_published": None,
+                "last_published": None, "merged_into": None, "merged_from": ["c2"]},
+               {"cluster_id": "c3", "size": 1, "member_ids": ["m"], "sites": [], "first_published": None,
+                "last_published": None, "merged_into": None, "merged_from": [], "canonical_article_id": "m",
+                "title": None, "text": None}]
+    with local_pipeline() as p:
+        out = {"existing": p | "Existing" >> beam.Create(existing), "updates": p | "Updates" >> beam.Create(updates),
+               "canonical_text": p | "Texts" >> beam.Create([("c3", ("m", "Storm hits the coast tonight"))])} \
+            | UpdateClusterState()
+        assert_that(out | beam.Map(lambda r: (r["cluster_id"], r["size"], tuple(r["member_ids"]), r["merged_into"],
+                                              r.get("title"), "run_id" in r)),
+                    equal_to([("c1", 3, ("a", "b", "n"), None, "T", False),
+                              ("c2", 1, ("z",), "c1", None, False),
+                              ("c3", 1, ("m",), None, "Storm hits the coast tonight", False)]))

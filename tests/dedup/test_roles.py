@@ -7,6 +7,7 @@ import pytest
 
 from tests.dedup.test_signing_lsh import WORDS
 from transforms.dedup import roles
+from transforms.dedup.records import Member
 from transforms.dedup.signing import MinHashConfig, Signer
 from transforms.tokens import content_hash
 
@@ -25,12 +26,9 @@ def story(seed, paragraphs=12):
 def member(aid, paragraphs, day=1, site=None, credit=None, sketch=True):
     text = "\n\n".join(paragraphs)
     sig, n = SIGNER.sign([text])
-    m = {"article_id": aid, "content_hash": content_hash(text), "sig": sig[0].tobytes(), "n_shingles": int(n[0]),
-         "published": dt.datetime(2024, 3, day, tzinfo=dt.timezone.utc) if day else None,
-         "site": site, "credited_source": credit}
-    if sketch:
-        m["role_sketch"] = roles.role_sketch(text)
-    return m
+    return Member(article_id=aid, content_hash=content_hash(text), sig=sig[0].tobytes(), n_shingles=int(n[0]),
+                  published=dt.datetime(2024, 3, day, tzinfo=dt.timezone.utc) if day else None,
+                  site=site, credited_source=credit, role_sketch=roles.role_sketch(text) if sketch else None)
 
 
 def edit_words(paragraph, rng, n):
@@ -121,11 +119,11 @@ def test_undated_original_competes_with_the_earliest_dated_members():
 
 def test_references_are_the_members_not_published_after():
     ms = [member("a", BASE, 1), member("b", BASE, 3), member("c", BASE, 2), member("u", BASE, None)]
-    by = {m["article_id"]: m for m in ms}
-    refs = {r["article_id"] for r in roles.reference_members(by["c"], ms)}
+    by = {m.article_id: m for m in ms}
+    refs = {r.article_id for r in roles.reference_members(by["c"], ms)}
     assert refs == {"a", "u"}  # b is later; an undated member cannot be ruled out
-    assert {r["article_id"] for r in roles.reference_members(by["a"], ms)} == {"u"}
-    assert {r["article_id"] for r in roles.reference_members(by["a"], ms[:3], canonical=by["c"])} == {"c"}
+    assert {r.article_id for r in roles.reference_members(by["a"], ms)} == {"u"}
+    assert {r.article_id for r in roles.reference_members(by["a"], ms[:3], canonical=by["c"])} == {"c"}
     many = [member(f"m{i:02d}", BASE[:3], 1) for i in range(40)]
     refs = roles.reference_members(member("z", BASE[:3], 2), many, canonical=many[-1])
     assert len(refs) == roles.MAX_REFERENCES + 1 and refs[-1] is many[-1]
@@ -147,5 +145,5 @@ def test_canonical_of_a_giant_story_does_not_depend_on_member_order():
         shuffled = members + [candidate]
         random.Random(seed).shuffle(shuffled)
         scores.add(round(roles._contains_others(candidate, shuffled), 9))
-        picks.add(roles.pick_canonical(shuffled)["article_id"])
+        picks.add(roles.pick_canonical(shuffled).article_id)
     assert len(scores) == 1 and len(picks) == 1

@@ -11,7 +11,7 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from tests.dedup.test_signing_lsh import WORDS
 from transforms.dedup import roles
 from transforms.dedup.signing import MinHashConfig, Signer
-from transforms.dedup.cluster import index_row
+from transforms.dedup.records import Member
 from transforms.dedup.stream_match import MatchStories, order_batch
 
 CFG = MinHashConfig(num_perm=128, threshold=0.5, fn_weight=0.9)
@@ -89,7 +89,7 @@ def test_copy_of_an_indexed_story_joins_its_cluster_even_when_the_index_arrives_
     base = story(7)
     copy = list(base)
     copy[20] = "rewritten"
-    past = index_row(signed("past", " ".join(base)), "c-past-story")
+    past = Member.from_article(signed("past", " ".join(base))).index_row("c-past-story")
     # One TestStream (the direct runner runs one per pipeline): live articles, then the index row, tagged.
     stream = (TestStream()
               .advance_watermark_to(0)

@@ -1,12 +1,20 @@
 """`storywire stream` for real: a short unbounded run against a local feed server that changes between polls."""
+import contextlib
 import inspect
 import random
 import re
 import sys
 
+import datetime as dt
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 
 from pipeline import cli
+from pipeline.options import StorywireOptions
+from pipeline.runner import choose
+from pipeline.stream import build_stream
 from tests.feed_server import FeedServer, rss20
 from tests.run_cli import read_table, storywire
 
@@ -30,13 +38,16 @@ def page(title, sentences):
             f"<article><h1>{title}</h1>{paras}</article><footer>Copyright</footer></body></html>").encode()
 
 
-def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
-    story, other = prose(1), prose(2)
+@contextlib.contextmanager
+def story_then_copy_feed(tmp_path, seed):
+    """A feed server whose feed lists an original and an unrelated story, then also a copy of the
+    original from its second poll on; yields (server, feed list file)."""
+    story = prose(seed)
     copy = list(story)
     copy[3] = "A local reporter added this sentence about the council meeting in town today."
     with FeedServer() as server:
         server.static("/a.html", page("Original story", story), "text/html")
-        server.static("/b.html", page("Unrelated story", other), "text/html")
+        server.static("/b.html", page("Unrelated story", prose(seed + 1)), "text/html")
         server.static("/c.html", page("Reposted story", copy), "text/html")
         first = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y")])
         second = rss20([(server.url("/a.html"), "Original story", "x"), (server.url("/b.html"), "Unrelated", "y"),
@@ -44,7 +55,12 @@ def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
         server.sequence("/feed.xml", [(200, first, {}), (200, second, {})])
         feeds = tmp_path / "feeds.txt"
         feeds.write_text(server.url("/feed.xml") + "\n")
-        out = tmp_path / "out"
+        yield server, feeds
+
+
+def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
+    out = tmp_path / "out"
+    with story_then_copy_feed(tmp_path, 1) as (server, feeds):
         proc = storywire("stream", "--feeds", feeds, "--output", out, "--poll_interval", "2", "--max_polls", "3",
                          "--allow_private_hosts", timeout=300)
         assert server.hits("/feed.xml") >= 2
@@ -55,6 +71,13 @@ def test_stream_polls_dedupes_urls_and_matches_copies(tmp_path):
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"]
     assert by["b.html"]["cluster_id"] != by["a.html"]["cluster_id"]
     assert by["a.html"]["role"] == "original" and by["c.html"]["role"] == "copy"
+    # Every poll is a batch run of the same graph: events too, and clusters/ published poll by poll.
+    assert by["c.html"]["event_id"] == by["a.html"]["event_id"] != by["b.html"]["event_id"]
+    assert by["c.html"]["event_id"] is not None and by["b.html"]["event_id"] is not None
+    clusters = read_table(out, "clusters").set_index("cluster_id")
+    assert clusters.loc[by["a.html"]["cluster_id"]]["size"] == 2
+    assert clusters.loc[by["a.html"]["cluster_id"]]["canonical_article_id"] == by["a.html"]["article_id"]
+    assert "poll 3:" in proc.stdout and "stopped after 3 poll(s)" in proc.stdout
 
 
 def test_stream_shares_story_history_with_batch_runs(tmp_path):
@@ -88,13 +111,12 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     arts = read_table(out, "articles")
     by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
     assert sorted(by) == ["fresh.html", "orig.html", "repost.html"], proc.stdout
-    assert len(list((out / "_pending" / "clusters").glob("*.parquet"))) >= 1
     assert len(arts) == 3
     assert by["repost.html"]["cluster_id"] == by["orig.html"]["cluster_id"]
     assert by["repost.html"]["role"] == "copy"
     assert by["fresh.html"]["cluster_id"] != by["orig.html"]["cluster_id"]
 
-    # The stream appended its articles to the index: a later batch run skips the same content and
+    # The stream's polls published into the index: a later batch run skips the same content and
     # puts a new repost in the same story.
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "again.txt").write_text("Reposted story\n\n" + "\n\n".join(
@@ -109,7 +131,6 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     second = arts[arts["source"].str.endswith("second.txt")].iloc[0]
     assert second["cluster_id"] == by["orig.html"]["cluster_id"]
 
-    # The stream's cluster deltas are folded into clusters/ by that run, once, and then removed.
     clusters = read_table(out, "clusters").set_index("cluster_id")
     story_row = clusters.loc[by["orig.html"]["cluster_id"]]
     assert story_row["size"] == 3
@@ -120,7 +141,6 @@ def test_stream_shares_story_history_with_batch_runs(tmp_path):
     assert fresh_row["size"] == 1 and fresh_row["canonical_article_id"] == by["fresh.html"]["article_id"]
     assert fresh_row["title"] == "Unrelated story"
     assert set(clusters.index) == set(arts["cluster_id"])
-    assert not list((out / "_pending" / "clusters").glob("*.parquet"))
     storywire("run", "--input", tmp_path / "docs", "--output", out)
     again = read_table(out, "clusters").set_index("cluster_id")
     assert again.loc[by["orig.html"]["cluster_id"]]["size"] == 3
@@ -174,9 +194,7 @@ def test_endless_local_stream_writes_after_every_poll_and_stops_on_interrupt(tmp
     assert sorted(by) == ["a.html", "c.html"] and len(arts) == 2
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] and by["c.html"]["role"] == "copy"
 
-    # A run with no input folds the stream's cluster deltas into clusters/.
-    proc = storywire("run", "--output", out)
-    assert "folding the cluster deltas" in proc.stdout
+    # Each poll published its clusters: no deltas are left for a batch run to fold.
     clusters = read_table(out, "clusters")
     assert len(clusters) == 1 and clusters["size"].iloc[0] == 2
     assert clusters["canonical_article_id"].iloc[0] == by["a.html"]["article_id"]
@@ -219,7 +237,35 @@ def test_bounded_stream_that_runs_for_seconds_reports_its_counts(tmp_path, monke
     assert polls == 8
     counts = {n: int(v) for n, v in re.findall(r"^  (\w+)\s+(\d+)$", captured.out, re.M)}
     assert counts == {
-        "feeds_fetched": 8, "entries": 15, "entries_seen_before": 13, "documents_extracted": 2, "extract_failed": 0,
-        "already_ingested_content": 0, "new_clusters": 2, "joined_existing_clusters": 0, "joined_index_clusters": 0,
-        "feed_errors": 0}, captured.out
+        "feeds_fetched": 8, "feeds_not_modified": 0, "entries": 15, "entries_seen_before": 13,
+        "documents_extracted": 2, "extract_failed": 0, "already_ingested": 0, "new_clusters": 2,
+        "joined_existing_clusters": 0, "new_events": 2, "joined_existing_events": 0, "feed_errors": 0}, captured.out
     assert len(read_table(out, "articles")) == 2
+
+
+def test_streaming_graph_on_a_streaming_runner_matches_copies_and_leaves_cluster_deltas(tmp_path):
+    """The graph a streaming runner (Dataflow) gets, run for real on Beam's local streaming runner:
+    three polls in one pipeline, Beam state for what was seen, windowed files, cluster deltas that the
+    next batch run folds into clusters/."""
+    out = tmp_path / "out"
+    with story_then_copy_feed(tmp_path, 8) as (server, feeds):
+        options = StorywireOptions(["--feeds", str(feeds), "--output", str(out), "--poll_interval", "2",
+                                    "--max_polls", "3", "--allow_private_hosts"])
+        options.view_as(StandardOptions).streaming = True
+        p = beam.Pipeline(runner=choose.stream_runner(), options=options)
+        build_stream(p, options.view_as(StorywireOptions), "s1", dt.datetime.now(dt.timezone.utc))
+        p.run().wait_until_finish()
+        assert server.hits("/a.html") == 1  # seen again on later polls, fetched once
+    arts = read_table(out, "articles")
+    by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
+    assert sorted(by) == ["a.html", "b.html", "c.html"] and len(arts) == 3
+    assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] != by["b.html"]["cluster_id"]
+    assert by["a.html"]["role"] == "original" and by["c.html"]["role"] == "copy"
+    assert list((out / "_pending" / "clusters").glob("*.parquet"))
+
+    proc = storywire("run", "--output", out)
+    assert "folding the cluster deltas" in proc.stdout
+    clusters = read_table(out, "clusters").set_index("cluster_id")
+    assert clusters.loc[by["a.html"]["cluster_id"]]["size"] == 2
+    assert clusters.loc[by["a.html"]["cluster_id"]]["canonical_article_id"] == by["a.html"]["article_id"]
+    assert not list((out / "_pending" / "clusters").glob("*.parquet"))

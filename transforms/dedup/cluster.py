@@ -28,6 +28,7 @@ edge set instead. ``make bench`` measures it.
 from __future__ import annotations
 
 import logging
+from typing import Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -36,6 +37,7 @@ from transforms import counters
 from transforms.dedup import lsh, roles
 from transforms.dedup.containment import FindContainedTexts
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
+from transforms.dedup.records import Member
 from transforms.dedup.sign import unpack_text
 from transforms.dedup.signing import (
     MinHashConfig,
@@ -47,12 +49,9 @@ from transforms.dedup.signing import (
 
 __all__ = ["ClusterStories", "DropIngested", "FindCandidates", "VerifyCandidates",
            "LinkComponents", "BuildClusters", "AttachTexts", "UpdateClusterState", "VerifyPairsFn",
-           "ComponentsFn", "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text",
-           "index_row"]
+           "ComponentsFn", "BuildClustersFn", "AttachTextFn", "merge_cluster_state", "with_canonical_text"]
 
 _LOG = logging.getLogger(__name__)
-#: Fields members carry through clustering that are not part of an article row.
-_INTERNAL_FIELDS = ("sig", "n_shingles", "dup_of", "role_sketch", "anchors")
 
 
 class _SkipIngestedFn(beam.DoFn):
@@ -87,28 +86,28 @@ class SplitExactDuplicatesFn(_SkipIngestedFn):
         articles = list(super().process(element))
         if not articles:
             return
-        articles = sorted(articles, key=lambda a: a["article_id"])
+        articles = sorted(articles, key=lambda a: a.article_id)
         first = articles[0]
         yield first
         for dup in articles[1:]:
             self._dups.inc()
-            yield beam.pvalue.TaggedOutput(self.DUPLICATES, {**dup, "dup_of": first["article_id"]})
-            yield beam.pvalue.TaggedOutput(self.EDGES, (first["article_id"], dup["article_id"]))
+            yield beam.pvalue.TaggedOutput(self.DUPLICATES, dup._replace(dup_of=first.article_id))
+            yield beam.pvalue.TaggedOutput(self.EDGES, (first.article_id, dup.article_id))
 
 
-def _emit_band_keys(member: dict, bands: int, rows: int, tag: str):
+def _emit_band_keys(member: Member, bands: int, rows: int, tag: str):
     # Band records carry ids only: signatures travel once, to the verification join, not once per band
     # (carrying them in all 42 band records doubled the peak memory of a local run). The tag is packed
     # into the id's string, one object per record where a tuple took two: the in-memory shuffle of
     # a local run holds all (bands x articles) of them at once.
-    sig = np.frombuffer(member["sig"], dtype=np.uint32)
-    value = tag + member["article_id"]
+    sig = np.frombuffer(member.sig, dtype=np.uint32)
+    value = tag + member.article_id
     for key in lsh.band_keys(sig, bands, rows):
         yield key, value
 
 
-def _verification_entry(member: dict) -> tuple:
-    return member["article_id"], (verification_signature(member["sig"]), member["n_shingles"])
+def _verification_entry(member: Member) -> tuple:
+    return member.article_id, (verification_signature(member.sig), member.n_shingles)
 
 
 class VerifyPairsFn(beam.DoFn):
@@ -200,77 +199,80 @@ class BuildClustersFn(beam.DoFn):
 
     def process(self, element):
         _, members = element
-        members = list(members)
+        members = _with_duplicate_signatures(list(members))
         self._component_size.update(len(members))
-        old = [m for m in members if m.get("_old")]
-        new = [m for m in members if not m.get("_old")]
+        old = [m for m in members if m.past]
+        new = [m for m in members if not m.past]
         if not new:
             return
-        by_id = {m["article_id"]: m for m in members}
-        for m in new:
-            if m.get("dup_of") and m.get("sig") is None:
-                rep = by_id.get(m["dup_of"], {})
-                m["sig"], m["n_shingles"] = rep.get("sig"), rep.get("n_shingles", 0)
 
         merged_from = []
         if old:
             anchor = roles.pick_canonical(old)
-            cluster_id = anchor["cluster_id"]
-            merged_from = sorted({m["cluster_id"] for m in old} - {cluster_id})
+            cluster_id = anchor.cluster_id
+            merged_from = sorted({m.cluster_id for m in old} - {cluster_id})
             canonical = None
             self._joined.inc()
             self._merged.inc(len(merged_from))
         else:
             canonical = roles.pick_canonical(new)
-            cluster_id = roles.cluster_id_for(canonical["article_id"])
+            cluster_id = roles.cluster_id_for(canonical.article_id)
             self._clusters.inc()
         self._size.update(len(members))
 
-        for m in sorted(new, key=lambda m: m["article_id"]):
+        for m in sorted(new, key=lambda m: m.article_id):
             is_canonical = m is canonical
-            if is_canonical:
-                j, share = 1.0, 1.0
-            else:
-                if canonical is not None:
-                    j, _ = roles.similarity(m, canonical)
-                else:
-                    # Joining a past story: its similarity is to the closest past member it matched.
-                    j = max(roles.similarity(m, o)[0] for o in old)
-                # A copy of any earlier member is a copy (a repost of a repost, a story first seen
-                # truncated), so the role compares with those rather than with the canonical alone.
-                share = max(roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical))
-            row = {k: v for k, v in m.items() if k not in _INTERNAL_FIELDS}
-            row.update(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
-                       role=roles.role_of(share, is_canonical))
+            j, share = (1.0, 1.0) if is_canonical else _similarity_and_share(m, members, canonical, old)
             self._clustered.inc()
-            yield row
-            yield beam.pvalue.TaggedOutput(self.INDEX, index_row(m, cluster_id))
-
-        published = [m["published"] for m in new if m.get("published") is not None]
-        update = {
-            "cluster_id": cluster_id,
-            "size": len(new),
-            "member_ids": sorted(m["article_id"] for m in new),
-            "sites": sorted({m["site"] for m in new if m.get("site")}),
-            "first_published": min(published) if published else None,
-            "last_published": max(published) if published else None,
-            "merged_into": None,
-            "merged_from": merged_from,
-        }
-        if canonical is not None:
-            # Members travel without their text; AttachText joins the canonical's text (and a
-            # headline from it when there is no title) back into this update by cluster id.
-            update.update(canonical_article_id=canonical["article_id"], title=canonical.get("title"), text=None)
-        yield beam.pvalue.TaggedOutput(self.UPDATES, update)
+            yield m.article_row(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
+                                role=roles.role_of(share, is_canonical))
+            yield beam.pvalue.TaggedOutput(self.INDEX, m.index_row(cluster_id))
+        yield beam.pvalue.TaggedOutput(self.UPDATES, _cluster_update(cluster_id, new, canonical, merged_from))
 
 
-def index_row(article: dict, cluster_id: str) -> dict:
-    """The INDEX_SCHEMA row that lets later runs (and streams) match against and skip ``article``."""
-    return {"article_id": article["article_id"], "url": article.get("url"), "content_hash": article.get("content_hash"),
-            "cluster_id": cluster_id, "published": article.get("published"), "site": article.get("site"),
-            "credited_source": article.get("credited_source"), "sig": article.get("sig"),
-            "n_shingles": article.get("n_shingles"), "event_terms": article.get("event_terms"),
-            "anchors": article.get("anchors")}
+def _with_duplicate_signatures(members: list) -> list:
+    """Exact duplicates travel without a signature; they get their representative's."""
+    by_id = {m.article_id: m for m in members}
+    out = []
+    for m in members:
+        if m.dup_of and m.sig is None and m.dup_of in by_id:
+            rep = by_id[m.dup_of]
+            m = m._replace(sig=rep.sig, n_shingles=rep.n_shingles)
+        out.append(m)
+    return out
+
+
+def _similarity_and_share(member: Member, members: list, canonical, old: list) -> tuple:
+    """(estimated Jaccard to the story, share of the member copied) for a member that is not the canonical."""
+    if canonical is not None:
+        j, _ = roles.similarity(member, canonical)
+    else:
+        # Joining a past story: its similarity is to the closest past member it matched.
+        j = max(roles.similarity(member, o)[0] for o in old)
+    # A copy of any earlier member is a copy (a repost of a repost, a story first seen
+    # truncated), so the role compares with those rather than with the canonical alone.
+    share = max(roles.copy_share(member, r) for r in roles.reference_members(member, members, canonical))
+    return j, share
+
+
+def _cluster_update(cluster_id: str, new: list, canonical, merged_from: list) -> dict:
+    """This run's change to one cluster: its new members (and, for a new story, its canonical)."""
+    published = [m.published for m in new if m.published is not None]
+    update = {
+        "cluster_id": cluster_id,
+        "size": len(new),
+        "member_ids": sorted(m.article_id for m in new),
+        "sites": sorted({m.site for m in new if m.site}),
+        "first_published": min(published) if published else None,
+        "last_published": max(published) if published else None,
+        "merged_into": None,
+        "merged_from": merged_from,
+    }
+    if canonical is not None:
+        # Members travel without their text; AttachText joins the canonical's text (and a
+        # headline from it when there is no title) back into this update by cluster id.
+        update.update(canonical_article_id=canonical.article_id, title=canonical.title, text=None)
+    return update
 
 
 def merge_cluster_state(cluster_id: str, existing: list, updates: list, merged_into: list) -> dict:
@@ -346,12 +348,8 @@ class AttachTextFn(beam.DoFn):
             yield {**row, "text": text}
 
 
-def _old_member(record: dict) -> dict:
-    return {**record, "_old": True}
-
-
 class DropIngested(beam.PTransform):
-    """``{"articles": signed articles, "history": index rows}`` -> what no earlier run ingested, split:
+    """``{"articles": this run's members, "history": past members}`` -> what no earlier run ingested, split:
     ``unique`` (one per content hash), ``duplicates`` (the others, with ``dup_of``) and
     ``dup_edges`` (first -> duplicate). Exact duplicates skip LSH.
 
@@ -363,25 +361,25 @@ class DropIngested(beam.PTransform):
         articles, history = inputs["articles"], inputs["history"]
         fresh = (
             {"new": articles | "KeyNewByUrl" >> beam.Map(_url_key),
-             "old": history | "KeyOldByUrl" >> beam.FlatMap(lambda h: [(("u", h["url"]), True)] if h.get("url") else [])}
+             "old": history | "KeyOldByUrl" >> beam.FlatMap(lambda h: [(("u", h.url), True)] if h.url else [])}
             | "GroupUrls" >> beam.CoGroupByKey()
             | "SkipIngestedUrls" >> beam.ParDo(_SkipIngestedFn("url"))
         )
         return (
-            {"new": fresh | "KeyNewByHash" >> beam.Map(lambda a: (a["content_hash"], a)),
-             "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h["content_hash"], True))}
+            {"new": fresh | "KeyNewByHash" >> beam.Map(lambda a: (a.content_hash, a)),
+             "old": history | "KeyOldByHash" >> beam.Map(lambda h: (h.content_hash, True))}
             | "GroupHashes" >> beam.CoGroupByKey()
             | "SplitExactDuplicates" >> beam.ParDo(SplitExactDuplicatesFn()).with_outputs(
                 SplitExactDuplicatesFn.DUPLICATES, SplitExactDuplicatesFn.EDGES, main="unique")
         )
 
 
-def _url_key(article: dict) -> tuple:
-    return ("u", article["url"]) if article.get("url") else ("a", article["article_id"]), article
+def _url_key(article: Member) -> tuple:
+    return ("u", article.url) if article.url else ("a", article.article_id), article
 
 
 class FindCandidates(beam.PTransform):
-    """``{"articles": signed, "history": index rows}`` -> distinct candidate pairs ``(a, b)``, a < b.
+    """``{"articles": this run's members, "history": past members}`` -> distinct candidate pairs ``(a, b)``, a < b.
 
     One key per LSH band, grouped with ``GroupByKey``; pairs form inside each bucket (capped).
     Past articles take part, so a new copy of an old story finds it; two past articles are
@@ -405,7 +403,7 @@ class FindCandidates(beam.PTransform):
 
 
 class VerifyCandidates(beam.PTransform):
-    """``{"pairs": candidates, "articles": signed, "history": index rows}`` -> verified edges ``(a, b)``.
+    """``{"pairs": candidates, "articles": members, "history": past members}`` -> verified edges ``(a, b)``.
 
     Each distinct candidate meets both 16-bit signatures once (two joins) and is verified by
     estimated Jaccard, or containment for truncated copies.
@@ -448,7 +446,7 @@ class LinkComponents(beam.PTransform):
 
 
 class BuildClusters(beam.PTransform):
-    """``{"unique": articles, "duplicates": their exact duplicates, "history": index rows}`` ->
+    """``{"unique": members, "duplicates": their exact duplicates, "history": past members}`` ->
     ``articles`` (rows with cluster fields), ``cluster_updates`` and ``index`` rows.
 
     Past articles linked to a new one join its component, so the component keeps their story's id.
@@ -464,12 +462,13 @@ class BuildClusters(beam.PTransform):
     def expand(self, inputs):
         components = self._components
         linked_history = inputs["history"] | "KeepLinkedHistory" >> beam.FlatMap(
-            lambda h, comp: [_old_member(h)] if h["article_id"] in comp else [], comp=components)
+            lambda h, comp: [h] if h.article_id in comp else [], comp=components).with_output_types(Member)
         return (
             (inputs["unique"], inputs["duplicates"], linked_history)
             | "FlattenMembers" >> beam.Flatten()
             | "KeyByComponent" >> beam.Map(
-                lambda a, comp: (comp.get(a["article_id"], a["article_id"]), a), comp=components)
+                lambda m, comp: (comp.get(m.article_id, m.article_id), m), comp=components
+            ).with_output_types(Tuple[str, Member])
             | "GroupByComponent" >> beam.GroupByKey()
             | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(
                 BuildClustersFn.UPDATES, BuildClustersFn.INDEX, main="articles")
@@ -532,7 +531,10 @@ class ClusterStories(beam.PTransform):
 
     def expand(self, inputs):
         p = inputs["articles"].pipeline
-        history = inputs.get("history") or (p | "NoHistory" >> beam.Create([]))
+        history = (
+            (inputs.get("history") or (p | "NoHistory" >> beam.Create([])))
+            | "PastMembers" >> beam.Map(Member.from_index).with_output_types(Member)
+        )
         existing = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
 
         # What was ingested before may be looked up apart from the match window's history ("seen").

@@ -38,13 +38,12 @@ the containment tier costs about what the coarse keys cost, whatever the corpus.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import apache_beam as beam
 import numpy as np
 
 from transforms import counters
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
+from transforms.dedup.records import Member
 
 __all__ = ["FindContainedTexts", "ShortAnchorsFn", "containment_anchors", "anchor_keys", "shared_share",
            "is_contained_brief", "is_contained_text", "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
@@ -117,7 +116,7 @@ def _filter_bits(anchors: np.ndarray) -> np.ndarray:
 
 
 class ShortAnchorsFn(beam.CombineFn):
-    """Members -> a bit set (``_FILTER_BITS`` bits, packed bytes) of the short texts' anchors.
+    """Packed anchor lists -> a bit set (``_FILTER_BITS`` bits, packed bytes) of the short texts' anchors.
 
     The accumulator is the packed bytes themselves (1 MB), made only when a short text arrives:
     a lifted combine ships one per bundle.
@@ -126,8 +125,7 @@ class ShortAnchorsFn(beam.CombineFn):
     def create_accumulator(self):
         return None
 
-    def add_input(self, bits, member):
-        packed = member.get("anchors")
+    def add_input(self, bits, packed):
         if not packed or len(packed) // 4 > MAX_QUERY_ANCHORS:
             return bits
         if bits is None:
@@ -147,18 +145,17 @@ class ShortAnchorsFn(beam.CombineFn):
         return bits.tobytes() if bits is not None else b""
 
 
-def anchor_keys(member: dict, tag: str, short_anchors: bytes = None):
+def anchor_keys(member: Member, tag: str, short_anchors: bytes = None):
     """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>").
 
     ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a long text's fine keys to those a short
     text may share; None emits them all.
     """
-    packed = member.get("anchors")
-    if not packed:
+    if not member.anchors:
         return
-    anchors = np.frombuffer(packed, dtype=np.uint32)
+    anchors = np.frombuffer(member.anchors, dtype=np.uint32)
     n = len(anchors)
-    value = f"{tag}{n}:{member['article_id']}"
+    value = f"{tag}{n}:{member.article_id}"
     fine = anchors
     if n > MAX_QUERY_ANCHORS and short_anchors is not None:
         if short_anchors:
@@ -243,8 +240,8 @@ class _CandidatesFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.CANDIDATES, (key[1], key[2]))
 
 
-def _anchors_entry(member: dict) -> Optional[tuple]:
-    return member["article_id"], member.get("anchors") or b""
+def _anchors_entry(member: Member) -> tuple:
+    return member.article_id, member.anchors or b""
 
 
 class _VerifyContainedFn(beam.DoFn):
@@ -263,20 +260,16 @@ class _VerifyContainedFn(beam.DoFn):
                 yield (a, b) if a < b else (b, a)
 
 
-def _short_part(member: dict) -> dict:
-    return {"anchors": member.get("anchors")}
-
-
 class FindContainedTexts(beam.PTransform):
-    """``{"articles": signed articles, "history": index rows}`` -> edges ``(a, b)`` where the shorter
+    """``{"articles": this run's members, "history": past members}`` -> edges ``(a, b)`` where the shorter
     text is contained in the other (briefs, excerpts, edited reposts)."""
 
     def expand(self, inputs):
         # Gathered from the keys rather than the members: a side input computed from the very
         # PCollection its consumer reads stalls the local runner's watermarks.
         short = beam.pvalue.AsSingleton(
-            (inputs["articles"] | "ShortAnchorsOfNew" >> beam.Map(_short_part),
-             inputs["history"] | "ShortAnchorsOfOld" >> beam.Map(_short_part))
+            (inputs["articles"] | "ShortAnchorsOfNew" >> beam.Map(lambda m: m.anchors),
+             inputs["history"] | "ShortAnchorsOfOld" >> beam.Map(lambda m: m.anchors))
             | "FlattenShortAnchors" >> beam.Flatten()
             | "GatherShortAnchors" >> beam.CombineGlobally(ShortAnchorsFn()))
         counted = (

@@ -1,6 +1,6 @@
 """Which member of a story cluster is the original, and what the others are.
 
-Pure functions over member records (dicts with ``article_id``, ``published``,
+Pure functions over ``Member`` records (``transforms.dedup.records``: ``published``,
 ``site``, ``credited_source``, ``sig``, ``n_shingles`` and, for this run's
 articles, ``role_sketch``), used by ``BuildClustersFn``.
 
@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from transforms.dedup.records import Member
 from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
 from transforms.tokens import words
 
@@ -62,45 +63,45 @@ def _slug(value: Optional[str]) -> str:
     return re.sub(r"[^a-z0-9]", "", (value or "").lower())
 
 
-def is_own_outlet(member: dict) -> bool:
+def is_own_outlet(member: Member) -> bool:
     """True when a member is published by the outlet it credits (cnn.com crediting CNN)."""
-    credit, site = _slug(member.get("credited_source")), _slug(member.get("site"))
+    credit, site = _slug(member.credited_source), _slug(member.site)
     return bool(credit and site and (credit in site or site in credit))
 
 
-def _rank(member: dict) -> tuple:
+def _rank(member: Member) -> tuple:
     # The outlet that wrote the story outranks its reposts; then the earliest.
-    return 0 if is_own_outlet(member) else 1, member.get("published") or _FAR_FUTURE
+    return 0 if is_own_outlet(member) else 1, member.published or _FAR_FUTURE
 
 
-def _signature_matrix(members: Sequence[dict]) -> np.ndarray:
-    sigs = [np.frombuffer(m["sig"], dtype=np.uint32) for m in members if m.get("sig") is not None]
+def _signature_matrix(members: Sequence[Member]) -> np.ndarray:
+    sigs = [np.frombuffer(m.sig, dtype=np.uint32) for m in members if m.sig is not None]
     return np.stack(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32)
 
 
-def _centrality(candidates: Sequence[dict], members: Sequence[dict]) -> list:
+def _centrality(candidates: Sequence[Member], members: Sequence[Member]) -> list:
     """Mean estimated Jaccard of each candidate to the members (itself included: the same for all)."""
-    pool = sorted(members, key=lambda m: m["article_id"])[:_MAX_CENTRALITY_MEMBERS]
+    pool = sorted(members, key=lambda m: m.article_id)[:_MAX_CENTRALITY_MEMBERS]
     matrix = _signature_matrix(pool)
     out = []
     for c in candidates:
-        if c.get("sig") is None or matrix.size == 0:
+        if c.sig is None or matrix.size == 0:
             out.append(0.0)
             continue
-        sig = np.frombuffer(c["sig"], dtype=np.uint32)
+        sig = np.frombuffer(c.sig, dtype=np.uint32)
         out.append(float(np.count_nonzero(matrix == sig)) / matrix.size)
     return out
 
 
-def _contains_others(candidate: dict, members: Sequence[dict]) -> float:
+def _contains_others(candidate: Member, members: Sequence[Member]) -> float:
     """Mean share of the other members' bodies found word for word in ``candidate``."""
     # The same members whatever order the shuffle delivered them in: the cluster id depends on this.
     others = sorted((o for o in members if o is not candidate),
-                    key=lambda o: o["article_id"])[:_MAX_CONTAINMENT_MEMBERS]
+                    key=lambda o: o.article_id)[:_MAX_CONTAINMENT_MEMBERS]
     return sum(copy_share(o, candidate) for o in others) / len(others) if others else 0.0
 
 
-def pick_canonical(members: Sequence[dict]) -> dict:
+def pick_canonical(members: Sequence[Member]) -> Member:
     """The original of a cluster: the crediting outlet's own copy, else the earliest published.
 
     A member without a date may be the earliest, so it competes with the earliest
@@ -112,14 +113,14 @@ def pick_canonical(members: Sequence[dict]) -> dict:
     """
     best = min(_rank(m) for m in members)
     tied = [m for m in members
-            if _rank(m) == best or (m.get("published") is None and _rank(m)[0] == best[0])]
+            if _rank(m) == best or (m.published is None and _rank(m)[0] == best[0])]
     if len(tied) == 1:
         return tied[0]
     central = _centrality(tied, members)
     finalists = sorted(range(len(tied)), key=lambda i: -central[i])[:_MAX_CANONICAL_FINALISTS]
     score = {i: central[i] + _contains_others(tied[i], members) for i in finalists}
-    best_i = min(finalists, key=lambda i: (-score[i], tied[i].get("published") is None,
-                                           -(tied[i].get("n_shingles") or 0), tied[i]["article_id"]))
+    best_i = min(finalists, key=lambda i: (-score[i], tied[i].published is None,
+                                           -tied[i].n_shingles, tied[i].article_id))
     return tied[best_i]
 
 
@@ -128,15 +129,15 @@ def cluster_id_for(canonical_article_id: str) -> str:
     return "c" + hashlib.blake2b(canonical_article_id.encode(), digest_size=8).hexdigest()
 
 
-def similarity(a: dict, b: dict) -> tuple:
+def similarity(a: Member, b: Member) -> tuple:
     """(estimated Jaccard, estimated containment) between two signed members."""
-    if a.get("content_hash") and a.get("content_hash") == b.get("content_hash"):
+    if a.content_hash and a.content_hash == b.content_hash:
         return 1.0, 1.0
-    sa, sb = a.get("sig"), b.get("sig")
+    sa, sb = a.sig, b.sig
     if sa is None or sb is None:
         return 0.0, 0.0
     j = estimate_jaccard(np.frombuffer(sa, dtype=np.uint32), np.frombuffer(sb, dtype=np.uint32))
-    return j, estimate_containment(j, a.get("n_shingles", 0), b.get("n_shingles", 0))
+    return j, estimate_containment(j, a.n_shingles, b.n_shingles)
 
 
 def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> bytes:
@@ -172,7 +173,7 @@ def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> by
     return sketch.astype("<u4").tobytes()
 
 
-def copy_share(member: dict, reference: dict, size: int = SKETCH_SIZE) -> float:
+def copy_share(member: Member, reference: Member, size: int = SKETCH_SIZE) -> float:
     """Estimated share of ``member``'s body that is word-for-word text of ``reference``.
 
     From the role sketches when both have one: the body entries of the member's
@@ -180,9 +181,9 @@ def copy_share(member: dict, reference: dict, size: int = SKETCH_SIZE) -> float:
     reference holds. Otherwise (a past article from the index has no sketch) from
     the signatures: |A & B| estimated from Jaccard and the shingle counts, over |A|.
     """
-    if member.get("content_hash") and member.get("content_hash") == reference.get("content_hash"):
+    if member.content_hash and member.content_hash == reference.content_hash:
         return 1.0
-    sx, sr = member.get("role_sketch"), reference.get("role_sketch")
+    sx, sr = member.role_sketch, reference.role_sketch
     if sx and sr:
         x = np.frombuffer(sx, dtype="<u4")
         r = np.frombuffer(sr, dtype="<u4") & ~_CORE_BIT
@@ -193,26 +194,26 @@ def copy_share(member: dict, reference: dict, size: int = SKETCH_SIZE) -> float:
             body = body[body <= r[-1]]  # the reference's sketch is complete up to its largest entry
         if len(body):
             return float(np.count_nonzero(np.isin(body, r, assume_unique=True))) / len(body)
-    sa, sb = member.get("sig"), reference.get("sig")
-    n_a, n_b = member.get("n_shingles") or 0, reference.get("n_shingles") or 0
+    sa, sb = member.sig, reference.sig
+    n_a, n_b = member.n_shingles or 0, reference.n_shingles or 0
     if sa is None or sb is None or n_a <= 0:
         return 0.0
     j = estimate_jaccard(np.frombuffer(sa, dtype=np.uint32), np.frombuffer(sb, dtype=np.uint32))
     return min(1.0, j * (n_a + n_b) / (1.0 + j) / n_a)
 
 
-def reference_members(member: dict, members: Sequence[dict], canonical: Optional[dict] = None,
+def reference_members(member: Member, members: Sequence[Member], canonical: Optional[Member] = None,
                       limit: int = MAX_REFERENCES) -> list:
     """The members ``member`` may be a copy of: those not published after it (undated ones included).
 
     The earliest ``limit`` of them, plus the canonical; when none qualifies, the canonical
     alone (or every other member when there is no canonical).
     """
-    published = member.get("published")
-    others = [o for o in members if o is not member and o["article_id"] != member["article_id"]]
+    published = member.published
+    others = [o for o in members if o is not member and o.article_id != member.article_id]
     earlier = [o for o in others
-               if published is None or o.get("published") is None or o["published"] <= published]
-    earlier.sort(key=lambda o: (o.get("published") or _FAR_FUTURE, o["article_id"]))
+               if published is None or o.published is None or o.published <= published]
+    earlier.sort(key=lambda o: (o.published or _FAR_FUTURE, o.article_id))
     refs = earlier[:limit]
     if canonical is not None and canonical is not member and all(r is not canonical for r in refs):
         refs.append(canonical)

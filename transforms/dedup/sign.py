@@ -19,6 +19,7 @@ from transforms import counters
 from transforms.dedup import roles
 from transforms.dedup.containment import containment_anchors
 from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.records import Member
 from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
 from transforms.tokens import words
 
@@ -50,7 +51,7 @@ class SignBatchFn(beam.DoFn):
 
 
 class SplitTextFn(beam.DoFn):
-    """A signed article -> the article without its text, plus ``(article_id, packed text)`` on ``texts``.
+    """A signed article -> a ``Member`` (no text, with its role sketch), plus ``(article_id, packed text)`` on ``texts``.
 
     Clustering needs ids, hashes, dates, signatures and role sketches; only the output
     rows need the text. Leaving it out of the shuffles in between keeps each one ~3x smaller.
@@ -65,11 +66,9 @@ class SplitTextFn(beam.DoFn):
         self._shingle_size = shingle_size
 
     def process(self, article):
-        slim = dict(article)
-        text = slim.pop("text", None)
-        slim["role_sketch"] = roles.role_sketch(text or "", self._shingle_size)
+        text = article.get("text")
         yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(text)))
-        yield slim
+        yield Member.from_article(article, role_sketch=roles.role_sketch(text or "", self._shingle_size))
 
 
 def pack_text(text):
@@ -83,7 +82,7 @@ def unpack_text(packed):
 
 
 class SignArticles(beam.PTransform):
-    """Articles -> ``slim`` (signed, without text) and ``texts`` (``(article_id, packed text)``)."""
+    """Articles -> ``slim`` (``Member`` records: signed, without text) and ``texts`` (``(article_id, packed text)``)."""
 
     def __init__(self, config: MinHashConfig, max_batch: int = 512):
         super().__init__()
@@ -94,6 +93,6 @@ class SignArticles(beam.PTransform):
             articles
             | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
             | "ComputeSignatures" >> beam.ParDo(SignBatchFn(self._config))
-            | "SplitText" >> beam.ParDo(SplitTextFn(self._config.shingle_size)).with_outputs(
-                SplitTextFn.TEXTS, main="slim")
+            | "SplitText" >> beam.ParDo(SplitTextFn(self._config.shingle_size)).with_output_types(
+                Member).with_outputs(SplitTextFn.TEXTS, main="slim")
         )

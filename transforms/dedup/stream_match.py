@@ -33,7 +33,7 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 from transforms.dedup import lsh
 
 from transforms.dedup import roles
-from transforms.dedup.cluster import index_row
+from transforms.dedup.records import Member
 from transforms.dedup.first_seen import hold, release
 from transforms.dedup.signing import MinHashConfig, estimate_containment, estimate_jaccard, is_match
 from transforms import counters
@@ -179,7 +179,8 @@ class AssignClustersFn(beam.DoFn):
             # Stamped with the batch being processed (never earlier than it): a row that waited for an
             # older article goes out with that article's batch.
             yield TimestampedValue(row, timestamp)
-            yield beam.pvalue.TaggedOutput(self.INDEX, TimestampedValue(index_row(art, row["cluster_id"]), timestamp))
+            yield beam.pvalue.TaggedOutput(self.INDEX, TimestampedValue(
+                Member.from_article(art).index_row(row["cluster_id"]), timestamp))
         assigned.write(clusters)
 
 

@@ -32,8 +32,8 @@ class ExtractFn(beam.DoFn):
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._sandbox = None
-        self._ok = counters.counter("documents_extracted")
-        self._failed = counters.counter("extract_failed")
+        self._ok = counters.counter(counters.DOCUMENTS_EXTRACTED)
+        self._failed = counters.counter(counters.EXTRACT_FAILED)
 
     def setup(self):
         if self._use_sandbox:

@@ -147,7 +147,7 @@ def _detect(raw: bytes) -> Optional[str]:
     Single-byte Latin charsets often tie exactly (Spanish text scores the same in
     cp1250 and cp1252, but ``ñ`` becomes ``ń`` in cp1250), so the more common one wins.
     """
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # heavy, and only needed for non-UTF-8 text
 
     matches = list(from_bytes(raw, preemptive_behaviour=False))
     if not matches:

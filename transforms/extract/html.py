@@ -90,11 +90,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import html as htmlmod
 import json
 import logging
 import re
 from typing import Iterable, Optional
+from urllib.parse import urlsplit
 
+from lxml import etree
+from lxml.html import HTMLParser, fromstring
+
+from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
 
@@ -223,16 +229,11 @@ def html_depth(root) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _parser():
-    from lxml.html import HTMLParser
-
     return HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True,
                       huge_tree=True)
 
 
 def _parse(html: str):
-    from lxml import etree
-    from lxml.html import fromstring
-
     html = _XML_DECL_RE.sub("", _BAD_CHARS_RE.sub("", html), count=1)
     try:
         return fromstring(html, parser=_parser())
@@ -251,7 +252,6 @@ _BLOCKS = frozenset("p h1 h2 h3 h4 h5 h6 li blockquote pre td th dt dd figcaptio
 
 def _flatten(root, limit: int) -> None:
     """Make ``root`` shallower than ``limit`` in place, keeping all of its text."""
-    from lxml import etree
 
     # 1. Unwrap pure wrappers (one child element, no text of their own) deeper than half the limit.
     half = max(8, limit // 2)
@@ -975,11 +975,6 @@ def language_from_tree(root) -> Optional[str]:
 
 
 def _credit(text: str, byline: Optional[str]) -> Optional[str]:
-    try:
-        from transforms.extract.text import find_credit
-    except ImportError:  # the lead's module is optional for this one
-        m = re.search(r"\((AP|Reuters|CNN|AFP|UPI)\)\s*[—–-]", text[:2000])
-        return m.group(1) if m else None
     return find_credit(text, byline)
 
 
@@ -1051,8 +1046,6 @@ def _host_words(url: Optional[str]) -> str:
     """The registrable part of a URL's host, lower-cased ("riversidepost" for www.riversidepost.com)."""
     if not url:
         return ""
-    from urllib.parse import urlsplit
-
     labels = (urlsplit(url).hostname or "").lower().split(".")
     labels = [x for x in labels if x not in ("www", "m", "amp", "com", "co", "org", "net", "news", "uk", "de", "fr")]
     return max(labels, key=len) if labels else ""
@@ -1060,8 +1053,6 @@ def _host_words(url: Optional[str]) -> str:
 
 def _markup_to_text(value: str) -> str:
     """JSON-LD ``articleBody`` as plain text: some sites put HTML (and entities) in it."""
-    import html as htmlmod
-
     if "<" in value and ">" in value:
         root = _parse(f"<html><body>{value}</body></html>")
         if root is not None:
@@ -1128,7 +1119,7 @@ class HtmlExtractor:
 
     def _options(self, url: Optional[str], full: bool = False):
         """Options for one page; ``full``: trafilatura's full mode, without metadata (a second reading)."""
-        from trafilatura.settings import Extractor
+        from trafilatura.settings import Extractor  # heavy (0.4 s): imported by the first page, not by every command
 
         today = dt.date.today()
         if self._template is None or self._template_day != today:
@@ -1173,7 +1164,7 @@ class HtmlExtractor:
             if _prune_link_blocks(root):
                 notes.append("link_blocks_pruned")
 
-        import trafilatura
+        import trafilatura  # heavy (0.4 s): imported by the first page, not by `storywire query` or `report`
 
         doc = trafilatura.bare_extraction(root, options=self._options(url))
         raw = (doc.text or "") if doc else ""
@@ -1251,7 +1242,7 @@ class HtmlExtractor:
         return text, extractor
 
     def _unpruned_text(self, html, url, limits, title, byline) -> str:
-        import trafilatura
+        import trafilatura  # heavy: see extract()
 
         root = _tree(html, limits, [])
         if self.prepare:
@@ -1262,7 +1253,7 @@ class HtmlExtractor:
 
     def _fallback(self, root, text, extractor, title, byline, limits, notes):
         """baseline, then textclean on the visible text; the longest plausible text wins."""
-        from trafilatura import baseline
+        from trafilatura import baseline  # heavy: see extract()
 
         best_text, best_name = text, extractor
         try:
@@ -1274,14 +1265,9 @@ class HtmlExtractor:
         if count_words(base_text) > count_words(best_text):
             best_text, best_name = base_text, "baseline"
         if count_words(best_text) < limits.min_words:
-            try:
-                from transforms.extract.text import clean_text
-            except ImportError:
-                clean_text = None
-            if clean_text is not None:
-                cleaned = clean_text(visible_text(copy.deepcopy(root))).text
-                if count_words(cleaned) > count_words(best_text):
-                    best_text, best_name = cleaned, "textclean"
+            cleaned = clean_text(visible_text(copy.deepcopy(root))).text
+            if count_words(cleaned) > count_words(best_text):
+                best_text, best_name = cleaned, "textclean"
         if best_name != extractor:
             notes.append(f"fallback:{best_name}")
         return best_text, best_name

@@ -392,7 +392,7 @@ def _describe_exit(code: int, chars: int, limits: Limits) -> str:
 
 def _worker_main() -> int:
     """Entry point of ``python -m transforms.extract.sandbox``: serve extraction requests until EOF."""
-    import resource
+    import resource  # POSIX only, and only this child process sets limits
 
     config = json.loads(os.environ.get("STORYWIRE_SANDBOX_CONFIG") or "{}")
     limits = Limits(**config.get("limits", {}))

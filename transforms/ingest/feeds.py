@@ -7,7 +7,7 @@ Hostile-input rules (see ``../shared/docs/input-hazards.md``):
 * ``check_xml_safety`` refuses entity and DTD declarations before feedparser
   sees anything (its loose fallback parser would expand a 100 KB entity
   10,000 times), in UTF-8, UTF-16 and UTF-32 bodies alike;
-* ``cap_fields`` cuts over-long element texts in one linear pass, so the
+* ``cap_field_text`` cuts over-long element texts in one linear pass, so the
   quadratic author/e-mail regex of feedparser (issue #562) and huge summaries
   never see more than the configured number of characters;
 * the body is decoded here (``transforms.extract.charset`` verifies the declared
@@ -16,7 +16,7 @@ Hostile-input rules (see ``../shared/docs/input-hazards.md``):
   with a matching declaration, so feedparser never guesses an encoding.
 
 Public: ``read_feed_list``, ``check_xml_safety``, ``decode_xml``,
-``cap_fields``, ``parse_feed``, ``canonical_url``, ``html_to_text``,
+``cap_field_text``, ``parse_feed``, ``canonical_url``, ``html_to_text``,
 ``FeedEntry``, ``FeedParse``.
 """
 from __future__ import annotations
@@ -31,14 +31,17 @@ import logging
 import re
 from typing import Optional
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree as safe_et  # forbids entities and external references
 import feedparser
+from defusedxml import DefusedXmlException
 
 from transforms.extract.charset import charset_from_content_type, decode_bytes
 from transforms.model import ExtractionError, Limits
 
 __all__ = [
-    "read_feed_list", "check_xml_safety", "decode_xml", "cap_fields", "parse_feed", "canonical_url",
+    "read_feed_list", "check_xml_safety", "decode_xml", "cap_field_text", "parse_feed", "canonical_url",
     "html_to_text", "FeedEntry", "FeedParse",
 ]
 
@@ -71,11 +74,6 @@ def read_feed_list(data: bytes) -> list:
     head = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     urls: list = []
     if head.startswith(b"<"):
-        from xml.etree.ElementTree import ParseError
-
-        import defusedxml.ElementTree as safe_et  # forbids entities and external references
-        from defusedxml import DefusedXmlException
-
         try:
             root = safe_et.fromstring(data)
         except (ParseError, DefusedXmlException, ValueError) as exc:
@@ -268,30 +266,26 @@ class _Finder:
         return found
 
 
-def _cut(text: str, keep: int, cdata: bool = False, utf8_bytes: bool = False) -> str:
-    """``text[:keep]``, not ending inside an entity reference (``&amp;``) or,
-    for UTF-8 bytes viewed as latin-1, inside a multi-byte sequence."""
+def _cut(text: str, keep: int, cdata: bool = False) -> str:
+    """``text[:keep]``, not ending inside an entity reference (``&amp;``)."""
     piece = text[:keep]
     if not cdata:
         amp = piece.rfind("&")
         if amp >= 0 and ";" not in piece[amp:] and len(piece) - amp <= 12:
             piece = piece[:amp]
-    if utf8_bytes and piece and ord(piece[-1]) >= 0x80:
-        back = len(piece) - 1
-        while back > 0 and len(piece) - back < 4 and 0x80 <= ord(piece[back]) <= 0xBF:
-            back -= 1
-        lead = ord(piece[back])
-        need = 2 if 0xC0 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF7 else 0
-        if need and len(piece) - back < need:
-            piece = piece[:back]
     return piece
 
 
-def _cap_text(text: str, short_cap: int, long_cap: int, utf8_bytes: bool = False) -> tuple:
-    """Cap element texts in decoded XML; returns (text, number of fields cut).
+def cap_field_text(text: str, short_cap: int, long_cap: int) -> tuple:
+    """Cut over-long element texts of a decoded feed before feedparser sees it; (text, fields cut).
 
-    ``utf8_bytes``: ``text`` is UTF-8 bytes decoded as latin-1, so cut points
-    must not split a multi-byte sequence.
+    Each field element (any element that is not a feed/channel/item/entry
+    container) gets a character budget for all the text inside it, CDATA and
+    nested markup included: ``long_cap`` for content/description/summary-like
+    fields, ``short_cap`` for everything else (title, author, name, email,
+    category...). Text past the budget is dropped; the markup stays, so the
+    document keeps its structure. One pass, linear in the input even for
+    hostile markup (unterminated comments or CDATA, thousands of broken tags).
     """
     out: list = []
     stack: list = []
@@ -311,12 +305,12 @@ def _cap_text(text: str, short_cap: int, long_cap: int, utf8_bytes: bool = False
             # Text directly inside a container (whitespace between items):
             # limit each run on its own.
             if len(piece) > short_cap:
-                piece = _cut(piece, short_cap, cdata, utf8_bytes)
+                piece = _cut(piece, short_cap, cdata)
                 cut_fields += 1
             out.append(f"<![CDATA[{piece}]]>" if cdata else piece)
             return
         if len(piece) > budget:
-            piece = _cut(piece, budget, cdata, utf8_bytes)
+            piece = _cut(piece, budget, cdata)
             if not cut_this:
                 cut_this = True
                 cut_fields += 1
@@ -385,43 +379,6 @@ def _cap_text(text: str, short_cap: int, long_cap: int, utf8_bytes: bool = False
         add_text("<")
         pos = i + 1
     return "".join(out), cut_fields
-
-
-def cap_fields(body: bytes, max_field_chars: int, max_text_chars: Optional[int] = None) -> bytes:
-    """Cut over-long element texts before feedparser sees them.
-
-    Each field element (any element that is not a feed/channel/item/entry
-    container) gets a character budget for all the text inside it, CDATA and
-    nested markup included: ``max_text_chars`` for content/description/
-    summary-like fields, ``max_field_chars`` for everything else (title,
-    author, name, email, category...). Text past the budget is dropped; the
-    markup stays, so the document keeps its structure. One pass, linear in the
-    input even for hostile markup (unterminated comments or CDATA, thousands
-    of broken tags).
-
-    Args:
-        body: The feed bytes, in an ASCII-compatible encoding (UTF-8, a
-            single-byte charset...) or UTF-16/32, which is transcoded to UTF-8.
-        max_field_chars: Budget of short fields.
-        max_text_chars: Budget of long fields; ``100 * max_field_chars`` when None.
-
-    Returns:
-        The capped document (unchanged bytes when nothing needed cutting).
-    """
-    long_cap = max_text_chars if max_text_chars is not None else 100 * max_field_chars
-    wide = _sniff_wide_encoding(body)
-    if wide:
-        text = body[wide[1]:].decode(wide[0], errors="replace")
-        capped, _ = _cap_text(text, max_field_chars, long_cap)
-        return _as_utf8_document(capped)
-    if len(body) <= max_field_chars:
-        return body
-    # latin-1 maps bytes 1:1 to characters, so the bytes survive the round
-    # trip exactly; only cut points need care not to split a UTF-8 sequence.
-    capped, count = _cap_text(body.decode("latin-1"), max_field_chars, long_cap, utf8_bytes=True)
-    if not count:
-        return body
-    return capped.encode("latin-1")
 
 
 # --------------------------------------------------------------------------- URLs
@@ -641,7 +598,7 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
 
     Steps: ``check_xml_safety`` on the raw bytes; ``decode_xml``; the check
     again on the decoded text (so what feedparser parses is what was checked);
-    ``cap_fields``; feedparser on a ``BytesIO`` of the UTF-8 document, with
+    ``cap_field_text``; feedparser on a ``BytesIO`` of the UTF-8 document, with
     ``base_url`` as Content-Location for relative links.
 
     Args:
@@ -666,6 +623,35 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     """
 
     limits = limits or Limits()
+    text, encoding, problems = _safe_text(body, content_type, limits)
+    result = feedparser.parse(io.BytesIO(_as_utf8_document(text)), response_headers={
+        "content-type": "application/xml; charset=utf-8",
+        "content-location": base_url,
+    })
+    if result.get("bozo"):
+        exc = result.get("bozo_exception")
+        problems.append(f"bozo:{type(exc).__name__}: {exc}"[:200])
+    if not result.entries:
+        raise _classify_empty(result, text)
+
+    candidates, missing_url = _distinct_links(result.entries, base_url)
+    cut = max(0, len(candidates) - max_entries)
+    if cut:
+        # Keep the newest: an oldest-first feed must not lose its new items to the cap.
+        candidates = _newest(candidates, max_entries)
+        problems.append(f"entries_capped:{cut} of {cut + max_entries} cut, the newest {max_entries} kept")
+    entries = [_entry(url, item, published, limits, feed_url or base_url) for url, item, published in candidates]
+    if missing_url:
+        problems.append(f"entries_without_url:{missing_url}")
+    if not entries:
+        raise ExtractionError("feed", "no_entries", f"{len(result.entries)} entries, none with an http(s) link")
+    return FeedParse(entries=entries, problems=problems, title=html_to_text(result.feed.get("title"))
+                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding,
+                     entries_cut=cut)
+
+
+def _safe_text(body: bytes, content_type: Optional[str], limits: Limits) -> tuple:
+    """The feed decoded, checked before and after decoding, its fields capped: (text, encoding, problems)."""
     try:
         check_xml_safety(body)
     except ExtractionError as exc:
@@ -676,25 +662,18 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
     text, encoding, problems = decode_xml(body, content_type)
     _check_text_safety(text)
     text = _KNOWN_DOCTYPE_RE.sub("", text, count=1)
-    text, cut = _cap_text(text, limits.max_field_chars, limits.max_text_chars)
+    text, cut = cap_field_text(text, limits.max_field_chars, limits.max_text_chars)
     if cut:
         problems.append(f"fields_capped:{cut}")
-    document = _as_utf8_document(text)
+    return text, encoding, problems
 
-    result = feedparser.parse(io.BytesIO(document), response_headers={
-        "content-type": "application/xml; charset=utf-8",
-        "content-location": base_url,
-    })
-    if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        problems.append(f"bozo:{type(exc).__name__}: {exc}"[:200])
-    if not result.entries:
-        raise _classify_empty(result, text)
 
-    candidates: list = []  # (url, item, published) per distinct URL, in document order
+def _distinct_links(items, base_url: str) -> tuple:
+    """([(url, item, published)] per distinct canonical link, in document order; items without a link)."""
+    candidates: list = []
     seen: set = set()
     missing_url = 0
-    for item in result.entries:
+    for item in items:
         url = canonical_url(_entry_link(item), base_url)
         if not url:
             missing_url += 1
@@ -704,28 +683,18 @@ def parse_feed(body: bytes, base_url: str, content_type: Optional[str] = None,
         seen.add(url)
         candidates.append((url, item, _struct_to_utc(item.get("published_parsed") or item.get("updated_parsed")
                                                      or item.get("created_parsed"))))
-    cut = max(0, len(candidates) - max_entries)
-    if cut:
-        # Keep the newest: an oldest-first feed must not lose its new items to the cap.
-        candidates = _newest(candidates, max_entries)
-        problems.append(f"entries_capped:{cut} of {cut + max_entries} cut, the newest {max_entries} kept")
-    entries: list = []
-    for url, item, published in candidates:
-        title = item.get("title") or ""
-        if (item.get("title_detail") or {}).get("type", "text/plain") != "text/plain":
-            title = html_to_text(title)
-        entries.append(FeedEntry(
-            url=url,
-            title=_SPACE_RE.sub(" ", title).strip()[:limits.max_field_chars],
-            published=published,
-            summary=html_to_text(item.get("summary"))[:limits.max_field_chars],
-            content_html=_entry_content(item)[:limits.max_text_chars],
-            feed_url=feed_url or base_url,
-        ))
-    if missing_url:
-        problems.append(f"entries_without_url:{missing_url}")
-    if not entries:
-        raise ExtractionError("feed", "no_entries", f"{len(result.entries)} entries, none with an http(s) link")
-    return FeedParse(entries=entries, problems=problems, title=html_to_text(result.feed.get("title"))
-                     [:limits.max_field_chars], version=result.get("version") or "", encoding=encoding,
-                     entries_cut=cut)
+    return candidates, missing_url
+
+
+def _entry(url: str, item, published, limits: Limits, feed_url: str) -> FeedEntry:
+    title = item.get("title") or ""
+    if (item.get("title_detail") or {}).get("type", "text/plain") != "text/plain":
+        title = html_to_text(title)
+    return FeedEntry(
+        url=url,
+        title=_SPACE_RE.sub(" ", title).strip()[:limits.max_field_chars],
+        published=published,
+        summary=html_to_text(item.get("summary"))[:limits.max_field_chars],
+        content_html=_entry_content(item)[:limits.max_text_chars],
+        feed_url=feed_url,
+    )

@@ -82,7 +82,7 @@ class ReadFileFn(beam.DoFn):
         self._limits = limits
         # A second read of the same files (the boilerplate sample) counts under its own names.
         self._read = counters.counter(f"{counter_prefix}documents_read")
-        self._failed = counters.counter(f"{counter_prefix}read_failed")
+        self._failed = counters.counter(counter_prefix + counters.READ_FAILED)
 
     def process(self, readable):
         source = readable.metadata.path  # local: as ``display_path`` shows it (MatchInputFn)

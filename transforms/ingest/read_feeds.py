@@ -248,13 +248,13 @@ class FetchFeedsFn(_ConcurrentFetchFn):
             outputs.count("feed_fetch_errors")
             return
         if result.not_modified:
-            outputs.count("feeds_not_modified")
+            outputs.count(counters.FEEDS_NOT_MODIFIED)
             etag = result.headers.get("etag") or feed.get("etag")
             modified = result.headers.get("last-modified") or feed.get("last_modified")
             if (etag, modified) != (feed.get("etag"), feed.get("last_modified")):
                 outputs.out({"feed_url": url, "etag": etag, "last_modified": modified}, "validators")
             return
-        outputs.count("feeds_fetched")
+        outputs.count(counters.FEEDS_FETCHED)
         outputs.count("feed_bytes", len(result.body))
         outputs.out({"feed_url": url, "etag": result.headers.get("etag"),
                      "last_modified": result.headers.get("last-modified")}, "validators")
@@ -283,7 +283,7 @@ class ParseFeedsFn(beam.DoFn):
             _count("feeds_with_problems")
             _count("feed_problems", len(parsed.problems))
             logger.info("feed %s parsed with problems: %s", feed_url, "; ".join(parsed.problems)[:500])
-        _count("entries", len(parsed.entries))
+        _count(counters.FEED_ENTRIES, len(parsed.entries))
         if parsed.entries_cut:
             # Counted and visible: one errors row per feed, and a line in the run summary.
             _count("feed_entries_cut", parsed.entries_cut)
@@ -319,7 +319,7 @@ class PickNewEntryFn(beam.DoFn):
         if not entries:
             return
         if any(True for _ in groups["seen"]):
-            _count("entries_seen_before", len(entries))
+            _count(counters.ENTRIES_SEEN_BEFORE, len(entries))
             return
         _count("duplicate_entries", len(entries) - 1)
         # Keep the entry with the most feed content (the best fallback);
