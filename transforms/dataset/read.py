@@ -103,6 +103,11 @@ def recent_mask(batch: pa.RecordBatch, cutoff: dt.datetime) -> pa.Array:
     return pc.fill_null(pc.greater_equal(when, pa.scalar(cutoff, type=when.type)), True)
 
 
+def _field(record, name: str):
+    """A field of a record: a dict row, or a typed record (``transforms.dedup.records.Member``)."""
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
 class Probe(NamedTuple):
     """The keys a run's new articles emit: LSH band keys, containment anchors, event terms and keys."""
 
@@ -122,12 +127,13 @@ class ProbeKeysFn(beam.CombineFn):
         return [], [], set(), set()
 
     def add_input(self, acc, article):
-        if article.get("sig"):
-            acc[0].append(np.asarray(lsh.band_keys(np.frombuffer(article["sig"], np.uint32), self._bands, self._rows),
+        sig, anchors = _field(article, "sig"), _field(article, "anchors")
+        if sig:
+            acc[0].append(np.asarray(lsh.band_keys(np.frombuffer(sig, np.uint32), self._bands, self._rows),
                                      dtype=np.uint64))
-        if article.get("anchors"):
-            acc[1].append(np.frombuffer(article["anchors"], np.uint32))
-        terms = unpack_terms(article.get("event_terms"))
+        if anchors:
+            acc[1].append(np.frombuffer(anchors, np.uint32))
+        terms = unpack_terms(_field(article, "event_terms"))
         acc[2].update(t for t, _ in terms[:self._key_terms])
         acc[3].update(event_keys(terms, self._key_terms))
         return acc
@@ -249,10 +255,11 @@ class _KeySetsFn(beam.CombineFn):
         return set(), set()
 
     def add_input(self, acc, article):
-        if article.get("url"):
-            acc[0].add(article["url"])
-        if article.get("content_hash"):
-            acc[1].add(article["content_hash"])
+        url, content_hash = _field(article, "url"), _field(article, "content_hash")
+        if url:
+            acc[0].add(url)
+        if content_hash:
+            acc[1].add(content_hash)
         return acc
 
     def merge_accumulators(self, accumulators):
@@ -274,7 +281,7 @@ class _LookUpFn(beam.DoFn):
         url_set, hash_set = pa.array(urls, pa.string()), pa.array(hashes, pa.string())
         with readable.open() as fh:
             pf = pq.ParquetFile(fh)
-            columns = [c for c in ("url", "content_hash") if c in pf.schema_arrow.names]
+            columns = [c for c in ("article_id", "url", "content_hash") if c in pf.schema_arrow.names]
             for batch in pf.iter_batches(batch_size=8 * _BATCH_ROWS, columns=columns):
                 hit = pa.array([False] * batch.num_rows)
                 if "url" in columns:
@@ -286,7 +293,8 @@ class _LookUpFn(beam.DoFn):
 
 
 class LookUpIngested(beam.PTransform):
-    """Articles -> ``{"url", "content_hash"}`` rows of the index ``files`` sharing a URL or content with one."""
+    """Articles -> ``{"article_id", "url", "content_hash"}`` rows of the index ``files`` sharing a URL or
+    content with one."""
 
     def __init__(self, files: Sequence[str]):
         super().__init__()

@@ -538,7 +538,8 @@ class ClusterStories(beam.PTransform):
         existing = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
 
         # What was ingested before may be looked up apart from the match window's history ("seen").
-        seen = inputs.get("seen") or history
+        seen = history if inputs.get("seen") is None else (
+            inputs["seen"] | "SeenMembers" >> beam.Map(Member.from_index).with_output_types(Member))
         split = {"articles": inputs["articles"], "history": seen} | "DropIngested" >> DropIngested()
         unique = {"articles": split.unique, "history": history}
         candidates = unique | "FindCandidates" >> FindCandidates(self._config, self._cap)
