@@ -41,13 +41,16 @@ _ROWS_PER_FILE = 50_000
 
 
 def _storywire(*args, env=None) -> tuple:
-    """Run the CLI under /usr/bin/time; (wall s, peak RSS MB, stdout)."""
-    cmd = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "pipeline", *map(str, args)]
+    """Run the CLI under /usr/bin/time; (wall s, peak RSS MB, stdout, CPU s).
+
+    CPU time (user + system) is quoted beside wall time: on a shared machine it moves far less.
+    """
+    cmd = ["/usr/bin/time", "-f", "%e %M %U %S", sys.executable, "-m", "pipeline", *map(str, args)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"storywire {' '.join(map(str, args))} failed:\n{proc.stderr[-3000:]}")
-    wall, rss = proc.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss) / 1024, proc.stdout
+    wall, rss, user, system = proc.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) / 1024, proc.stdout, float(user) + float(system)
 
 
 def _templates(work: Path) -> tuple:
@@ -135,7 +138,7 @@ def scheduled_runs(work: Path, runs: int, per_run: int) -> dict:
         walls.append(_storywire("run", "--input", batch, "--output", out)[0])
         shutil.rmtree(batch)
     before = _files_per_partition(out)
-    wall, rss, text = _storywire("compact", out)
+    wall, rss, _, _ = _storywire("compact", out)
     after = _files_per_partition(out)
     print(f"\n{runs} scheduled runs of {per_run} documents (median run {statistics.median(walls):.1f} s), "
           f"then `storywire compact` ({wall:.1f} s, {rss:.0f} MB):")
@@ -155,47 +158,12 @@ def main(argv=None) -> int:
     parser.add_argument("--text_chars", type=int, default=2000,
                         help="Canonical text kept per synthetic cluster row (disk only: runs read touched clusters).")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="storywire-history-"))
     results = {"sizes": [], "scheduled": None}
     try:
-        new_docs = work / "new"
-        generate(new_docs, args.docs, seed=11)
-        templates = _templates(work)
-        now = dt.datetime.now(dt.timezone.utc)
-        configs = []
-        for n in sizes:
-            if n >= 1_000_000:  # a year of history: the default window, and none
-                configs.append((n, 365.0, [], "1 year, 30-day window"))
-                configs.append((n, 365.0, ["--match_window_days", "unbounded"], "1 year, unbounded"))
-            else:
-                configs.append((n, 20.0, [], "in window"))
-        rows = []
-        for i, (n, spread, extra, label) in enumerate(configs):
-            base = build_history(work / f"hist-{n}-{spread:g}", templates, n, spread, now, args.text_chars)
-            walls, rsss = [], []
-            for _ in range(args.repeat):
-                out = work / "run-out"
-                shutil.rmtree(out, ignore_errors=True)
-                shutil.copytree(base, out)
-                wall, rss, _ = _storywire("run", "--input", new_docs / "docs", "--output", out, *extra)
-                walls.append(wall)
-                rsss.append(rss)
-            if i + 1 == len(configs) or configs[i + 1][:2] != (n, spread):
-                shutil.rmtree(base)
-            rows.append({"history": n, "label": label, "wall_s": statistics.median(walls), "walls": walls,
-                         "peak_rss_mb": max(rsss)})
-            print(f"history {n:>9,} ({label}): {statistics.median(walls):6.1f} s median of {walls}, "
-                  f"peak RSS {max(rsss):.0f} MB", flush=True)
-        empty = next(r["wall_s"] for r in rows if r["history"] == 0)
-        print(f"\n{args.docs}-document run against history size (ratio to the empty dataset, same invocation):")
-        print(f"  {'past articles':>13}  {'history':<24} {'median s':>8} {'ratio':>6} {'peak RSS MB':>11}")
-        for r in rows:
-            r["ratio"] = r["wall_s"] / empty
-            print(f"  {r['history']:>13,}  {r['label']:<24} {r['wall_s']:>8.1f} {r['ratio']:>6.2f} "
-                  f"{r['peak_rss_mb']:>11.0f}")
-        print("  targets: 50,000 <= 1.3x; 1,000,000 <= 2x with peak RSS < 1024 MB")
-        results["sizes"] = rows
+        if sizes:
+            results["sizes"] = _sizes(work, sizes, args)
         if args.runs:
             results["scheduled"] = scheduled_runs(work, args.runs, args.per_run)
             print("  target: a handful of files per partition after compaction")
@@ -203,6 +171,50 @@ def main(argv=None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     (ROOT / "tests" / "bench" / "history_results.json").write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _sizes(work: Path, sizes: list, args) -> list:
+    new_docs = work / "new"
+    generate(new_docs, args.docs, seed=11)
+    templates = _templates(work)
+    now = dt.datetime.now(dt.timezone.utc)
+    configs = []
+    for n in sizes:
+        if n >= 1_000_000:  # a year of history: the default window, and none
+            configs.append((n, 365.0, [], "1 year, 30-day window"))
+            configs.append((n, 365.0, ["--match_window_days", "unbounded"], "1 year, unbounded"))
+        else:
+            configs.append((n, 20.0, [], "in window"))
+    bases = [build_history(work / f"hist-{n}-{spread:g}", templates, n, spread, now, args.text_chars)
+             for n, spread, _, _ in configs]
+    measured = [{"walls": [], "cpus": [], "rss": []} for _ in configs]
+    # Round robin, so that a burst of load on the shared machine falls on every configuration alike.
+    for _ in range(args.repeat):
+        for (n, spread, extra, label), base, m in zip(configs, bases, measured):
+            out = work / "run-out"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.copytree(base, out)
+            wall, rss, _, cpu = _storywire("run", "--input", new_docs / "docs", "--output", out, *extra)
+            m["walls"].append(wall)
+            m["cpus"].append(cpu)
+            m["rss"].append(rss)
+            print(f"history {n:>9,} ({label}): {wall:6.1f} s wall, {cpu:6.1f} s CPU, {rss:.0f} MB", flush=True)
+    rows = [{"history": n, "label": label, "wall_s": statistics.median(m["walls"]), "walls": m["walls"],
+             "cpu_s": statistics.median(m["cpus"]), "cpus": m["cpus"], "peak_rss_mb": max(m["rss"])}
+            for (n, _, _, label), m in zip(configs, measured)]
+    empty = next(r for r in rows if r["history"] == 0)
+    print(f"\n{args.docs}-document run against history size (medians; ratios to the empty dataset, same "
+          f"invocation):")
+    print(f"  {'past articles':>13}  {'history':<24} {'wall s':>7} {'ratio':>6} {'CPU s':>7} {'ratio':>6} "
+          f"{'peak RSS MB':>11}")
+    for r in rows:
+        r["ratio"], r["cpu_ratio"] = r["wall_s"] / empty["wall_s"], r["cpu_s"] / empty["cpu_s"]
+        print(f"  {r['history']:>13,}  {r['label']:<24} {r['wall_s']:>7.1f} {r['ratio']:>6.2f} {r['cpu_s']:>7.1f} "
+              f"{r['cpu_ratio']:>6.2f} {r['peak_rss_mb']:>11.0f}")
+    print("  targets: 50,000 <= 1.3x; 1,000,000 <= 2x with peak RSS < 1024 MB")
+    for base in bases:
+        shutil.rmtree(base, ignore_errors=True)
+    return rows
 
 
 if __name__ == "__main__":

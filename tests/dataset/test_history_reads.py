@@ -152,3 +152,17 @@ def test_a_killed_compaction_is_undone_or_finished_by_recovery(tmp_path, monkeyp
     on_disk = {commitlog.relative(out, f) for f in commitlog.folder_files(out, "index")}
     assert on_disk == set(listed) and len(listed) == (3 if point == "compact" else 1)
     assert not (tmp_path / "out" / "_staging").exists() or not list((tmp_path / "out" / "_staging").iterdir())
+
+
+def test_match_window_option_takes_days_or_unbounded():
+    from pipeline.options import match_cutoff, match_window_days
+
+    assert match_window_days("unbounded") == 0 and match_window_days("0") == 0 and match_window_days("7.5") == 7.5
+    with pytest.raises(ValueError):
+        match_window_days("-1")
+
+    class Opts:
+        match_window_days = 30.0
+    assert match_cutoff(Opts, NOW) == NOW - dt.timedelta(days=30)
+    Opts.match_window_days = 0.0
+    assert match_cutoff(Opts, NOW) is None
