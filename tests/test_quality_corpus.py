@@ -145,3 +145,23 @@ def test_write_corpus_writes_every_document_and_the_labels(tmp_path, data, corpu
     for doc, content, _ in small:
         written = (tmp_path / "docs" / doc.file).read_bytes()
         assert written == (aeb[doc.source_page].raw if content is None else content.encode("utf-8"))
+
+
+def test_derived_pages_carry_their_source_date_not_their_templates(data, corpus):
+    from htmldate import find_date
+
+    from transforms.extract.html import HtmlExtractor
+    _, aeb, _ = data
+    extractor = HtmlExtractor()
+    date_of = {i: find_date(page.html, original_date=True, extensive_search=False) for i, page in aeb.items()}
+    checked = 0
+    for doc, content, _ in corpus:
+        if doc.kind == "original" or doc.fmt != "html":
+            continue
+        want, template_date = date_of[doc.source_page], date_of[doc.template]
+        if not want or want == template_date:
+            continue
+        got = extractor.extract(content, None).published
+        assert got is not None and got.strftime("%Y-%m-%d") == want, (doc, template_date)
+        checked += 1
+    assert checked >= 10

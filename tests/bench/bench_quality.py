@@ -22,6 +22,10 @@ Needs the shared data (``ROOT/../shared/data`` or ``$STORYWIRE_DATA``, see
    permutations, word 3-shingles) + union-find.
 3. The generated corpus (``tests/bench/corpus.py``) at ``QUALITY_GEN_DOCS`` documents (default
    1000) through the pipeline: its pair F1, so the real-page numbers sit beside the old one.
+4. Cost (``bench_cost``): on both corpora, in process, the containment and event tiers against
+   sign + LSH + cluster (issue 18: at most +40%), with the event tier as ``GroupEvents`` runs it
+   (terms from the signing tokens). With ``QUALITY_BASE_REF`` the event tier at that ref is
+   timed interleaved with the current one.
 
 Results are also written to ``tests/bench/quality_results.json`` (``QUALITY_JSON`` overrides).
 
@@ -31,7 +35,8 @@ Environment:
     QUALITY_GEN_DOCS   size of the generated corpus (default 1000; 0 skips it)
     QUALITY_ARGS       extra ``pipeline run`` flags
     QUALITY_KEEP=1     keep the temporary corpora and outputs
-    QUALITY_BASE_REF   a git ref: score and time clean_text as it was there beside the current one
+    QUALITY_BASE_REF   a git ref: score and time clean_text, and time the event tier, as they were there
+                       beside the current ones
 """
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ import collections
 import dataclasses
 import glob
 import html as htmlmod
+import gc
 import json
 import os
 import re
@@ -62,6 +68,7 @@ TARGETS = {"copy": 0.98, "brief": 0.90, "edited": 0.95}
 TARGET_EVENT = 0.9
 TARGET_PAIR_F1 = 0.97
 TARGET_GEN_F1 = 0.99
+TARGET_TIERS = 0.40
 SYNDICATION = ("original",) + qc.DERIVED
 
 
@@ -76,25 +83,6 @@ def _log(msg: str) -> None:
 def _wrap_lines(text: str) -> str:
     body = "".join(f"<p>{htmlmod.escape(ln.strip())}</p>" for ln in text.splitlines() if ln.strip())
     return f"<html><body>{body}</body></html>"
-
-
-def cleaner_at(ref: str):
-    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one."""
-    import importlib.util
-    import subprocess
-    source = subprocess.run(["git", "show", f"{ref}:transforms/extract/text.py"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="storywire-cleaner-"))
-    try:
-        path = folder / "text_at_ref.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location("text_at_ref", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["text_at_ref"] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return module
 
 
 def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Optional[str] = None) -> dict:
@@ -277,6 +265,186 @@ def bench_generated(n: int, work: Path, extra: Sequence[str], max_rss_mb: float)
 
 
 # ---------------------------------------------------------------------------------------------
+# 4. Cost of the containment and event tiers against sign + LSH + cluster
+# ---------------------------------------------------------------------------------------------
+
+def module_at(ref: str, path: str, name: str):
+    """The module at ``path`` as it was at git ``ref``, loaded beside the current one."""
+    import importlib.util
+    import subprocess
+    source = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout
+    folder = Path(tempfile.mkdtemp(prefix="storywire-at-ref-"))
+    try:
+        file = folder / f"{name}.py"
+        file.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return module
+
+
+def cleaner_at(ref: str):
+    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one."""
+    return module_at(ref, "transforms/extract/text.py", "text_at_ref")
+
+
+def _sign_stage(records: list, config) -> tuple:
+    """As ``SignBatchFn``: one tokenisation per text, shingle hashes, signatures; exact duplicates apart."""
+    import numpy as np
+    from transforms.dedup.signing import Signer, shingle_hashes
+    from transforms.tokens import words
+    first_of: Dict[str, int] = {}
+    unique, dup_edges = [], []
+    for i, rec in enumerate(records):
+        j = first_of.setdefault(rec["content_hash"], i)
+        if j == i:
+            unique.append(i)
+        else:
+            dup_edges.append((j, i))
+    signer = Signer(config)
+    tokens = [words(r["text"]) for r in records]
+    hashes = [shingle_hashes(tokens[i], config.shingle_size) for i in unique]
+    for i, h in zip(unique, hashes):
+        records[i]["_hashes"] = h
+    sigs = signer.sign_hashes(hashes)
+    counts = np.array([len(np.unique(h)) for h in hashes], dtype=np.int64)
+    return tokens, unique, sigs, counts, dup_edges
+
+
+def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
+    """The event tier as the pipeline runs it: terms from the signing tokens (``SignBatchFn``), then
+    ``GroupEvents``' steps in plain loops: term-pair keys, buckets, cosine per candidate of two
+    clusters (terms unpacked per candidate, as ``VerifyEventPairs``; no dates here), components
+    with cluster membership, each split by ``split_event`` when the module has it."""
+    from transforms.dedup import lsh
+    ev = events_module
+    cfg = ev.EventConfig()
+    packed = [ev.pack_terms(ev.event_terms(r["text"], r.get("title"), r.get("language"), tokens=t))
+              for r, t in zip(records, tokens)]
+    buckets: Dict[str, list] = collections.defaultdict(list)
+    for i, p in enumerate(packed):
+        for key in ev.event_keys(ev.unpack_terms(p), cfg.key_terms):
+            buckets[key].append(i)
+    seen, edges = set(), []
+    split = getattr(ev, "split_event", None)
+    for members in buckets.values():
+        pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
+        for a, b in pairs:
+            if (a, b) not in seen:
+                seen.add((a, b))
+                if split and labels[a] == labels[b]:
+                    continue
+                if ev.cosine(ev.unpack_terms(packed[a]), ev.unpack_terms(packed[b])) >= cfg.threshold:
+                    edges.append((a, b))
+    uf = lsh.UnionFind()
+    for a, b in edges:
+        uf.union(f"a{a}", f"a{b}")
+    for i, label in enumerate(labels):
+        uf.union(f"a{i}", f"c{label}")
+    comp = uf.components()
+    if not split:
+        return [comp[f"a{i}"] for i in range(len(records))]
+    components = collections.defaultdict(list)
+    for i in range(len(records)):
+        components[comp[f"a{i}"]].append({"i": i, "cluster_id": labels[i], "event_terms": packed[i]})
+    event = [0] * len(records)
+    for members in components.values():
+        for e in split(members, cfg.merge_threshold):
+            for m in e:
+                event[m["i"]] = e[0]["i"]
+    return event
+
+
+def _warm_languages(events_module, records: list) -> float:
+    """Seconds to load the lemma and frequency lists of the records' languages (once per worker)."""
+    t0 = time.perf_counter()
+    for lang in sorted({r.get("language") or "en" for r in records}):
+        events_module.event_terms("news", None, lang)
+    return time.perf_counter() - t0
+
+
+def cold_events(state_file: str, ref: Optional[str] = None) -> float:
+    """Seconds of one event-tier pass in THIS process, with its language lists loaded but no word
+    seen yet: what a short run pays. Run in a fresh process (``--cold-events``), as the lemma and
+    frequency libraries keep caches of their own that a second tier in one process would reuse."""
+    import pickle
+    with open(state_file, "rb") as f:
+        records, tokens, labels = pickle.load(f)
+    if ref:
+        module = module_at(ref, "transforms/dedup/events.py", "events_at_ref")
+    else:
+        from transforms.dedup import events as module
+    _warm_languages(module, records)
+    t0 = time.perf_counter()
+    _events_stage(module, records, tokens, labels)
+    return time.perf_counter() - t0
+
+
+def _cold_in_subprocess(state_file: Path, ref: Optional[str]) -> float:
+    import subprocess
+    out = subprocess.run([sys.executable, "-m", "tests.bench.bench_quality", "--cold-events", str(state_file)]
+                         + ([ref] if ref else []), cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats: int = 5) -> dict:
+    """Seconds per stage on each corpus's extracted records, in process (no Beam), the way
+    ``make bench`` times stages: sign + LSH + cluster (the core) against containment + events.
+
+    The event tier is timed cold (each tier in a fresh process, no word seen yet: what a short
+    run pays) and warm (best of ``repeats`` passes in this process, the tiers interleaved). With
+    ``base_ref``, the event tier of ``transforms/dedup/events.py`` at that ref is timed the same
+    way beside the current one.
+    """
+    import pickle
+    from tests.bench import bench_cluster as bc
+    from transforms.dedup import events as current
+    config, cap = bc._config([])
+    tiers = {"events": current}
+    if base_ref:
+        tiers[f"events at {base_ref}"] = module_at(base_ref, "transforms/dedup/events.py", "events_at_ref")
+    out = {}
+    for name, docs_dir in corpora.items():
+        records, _ = bc.stage_extract(bc.stage_read(docs_dir))
+        # What extraction (and the sections before) left alive is not the tiers' garbage: frozen, so the
+        # collector does not walk it again on every pass the tiers' many small objects set off.
+        gc.collect()
+        gc.freeze()
+        t: Dict[str, float] = {}
+        (tokens, unique, sigs, counts, dup_edges), t["sign"] = bc._timed(_sign_stage, records, config)
+        (edges, _, _), t["lsh"] = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)
+        contained, t["containment"] = bc._timed(bc.stage_containment, records, unique)
+        labels, t["cluster"] = bc._timed(bc.stage_cluster, edges + dup_edges + contained, len(records))
+        state = Path(tempfile.mkdtemp(prefix="storywire-cost-")) / "state.pkl"
+        try:
+            with open(state, "wb") as f:
+                pickle.dump(([{k: r.get(k) for k in ("text", "title", "language")} for r in records], tokens, labels), f)
+            cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
+        finally:
+            shutil.rmtree(state.parent, ignore_errors=True)
+        # Loading a language's lemma and frequency lists happens once per worker: timed apart.
+        loading = _warm_languages(current, records)
+        passes = {tier: [] for tier in tiers}
+        for r in range(repeats):
+            for tier in (list(tiers) if r % 2 == 0 else list(reversed(tiers))):
+                passes[tier].append(bc._timed(_events_stage, tiers[tier], records, tokens, labels)[1])
+        core = t["sign"] + t["lsh"] + t["cluster"]
+        row = {"docs": len(records), "seconds": t, "core_s": core, "language_lists_s": loading,
+               "core_us_per_doc": core / len(records) * 1e6, "containment_share": t["containment"] / core}
+        for tier, secs in passes.items():
+            row[tier] = {"first_pass_s": cold[tier], "warm_s": min(secs),
+                         "added_first_pass": (t["containment"] + cold[tier]) / core,
+                         "added_warm": (t["containment"] + min(secs)) / core}
+        out[name] = row
+        gc.unfreeze()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 
@@ -366,6 +534,24 @@ def report(res: dict) -> str:
             lines.append(f"\n3. Generated corpus (tests/bench/corpus.py, {gen['n']} docs, seed 0): pair F1 "
                          f"{gen['pair_f1']:.4f} (syndicated {gen['syndicated_f1']:.4f}), refused {gen['missing']}, "
                          f"pipeline {gen['wall_s']:.0f} s   target >= {TARGET_GEN_F1} {_mark(gen['pair_f1'] >= TARGET_GEN_F1)}")
+    cost = res.get("cost")
+    if cost:
+        lines.append(f"\n4. Cost, in process: containment + event tiers against sign + LSH + cluster (target <= "
+                     f"+{TARGET_TIERS:.0%})")
+        lines.append(f"  {'corpus':<10} {'docs':>5} {'core us/doc':>11} {'containment':>11}  {'event tier':<28} "
+                     f"{'events us/doc 1st/warm':>22} {'added 1st pass':>14} {'added warm':>10}")
+        for corpus_name, row in cost.items():
+            for tier in (k for k in row if k.startswith("events")):
+                r = row[tier]
+                lines.append(
+                    f"  {corpus_name:<10} {row['docs']:>5} {row['core_us_per_doc']:>11.0f} "
+                    f"{row['containment_share']:>+11.0%}  {tier:<28} "
+                    f"{r['first_pass_s'] / row['docs'] * 1e6:>10.0f} / {r['warm_s'] / row['docs'] * 1e6:<9.0f} "
+                    f"{r['added_first_pass']:>+14.0%} {r['added_warm']:>+10.0%}"
+                    + (f"  {_mark(r['added_warm'] <= TARGET_TIERS)}" if tier == "events" else ""))
+        lines.append("  (1st pass: a fresh process per tier, no word seen yet, as in a short run; warm: best of 5 passes; "
+                     "loading the lemma and frequency lists, once per worker: " + ", ".join(
+                         f"{n} {row['language_lists_s']:.1f} s" for n, row in cost.items()) + ")")
     return "\n".join(lines)
 
 
@@ -417,6 +603,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if gen_docs:
             _log(f"generated corpus of {gen_docs} documents through the pipeline ...")
             res["generated"] = bench_generated(gen_docs, work, extra, max_rss_mb)
+        _log("cost of the containment and event tiers, in process ...")
+        corpora = {"real": work / "real" / "docs"}
+        if gen_docs:
+            corpora["generated"] = work / "gen" / "docs"
+        res["cost"] = bench_cost(corpora, base_ref=os.environ.get("QUALITY_BASE_REF") or None)
         res["total_s"] = time.perf_counter() - started
         print(report(res), flush=True)
         print(f"\n(total {res['total_s']:.0f} s)")
@@ -431,4 +622,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--cold-events"]:
+        print(cold_events(*sys.argv[2:4]))
+        sys.exit(0)
     sys.exit(main())

@@ -14,7 +14,8 @@ Data (not in the repository): ``ROOT/../shared/data`` or ``$STORYWIRE_DATA``, ho
 - derived documents of an original, each placed into the article slot of ANOTHER real
   page (``place_body``: the element holding most of that page's own article text is
   emptied and the derived body goes in as ``<p>`` paragraphs; title and first ``<h1>``
-  take the source's headline): ``copy`` (the gold body unchanged), ``brief`` (the lead,
+  take the source's headline; the template's own dates give way to the source's, as a
+  site reposting a story dates it when it runs it): ``copy`` (the gold body unchanged), ``brief`` (the lead,
   40-110 words, cut at a sentence end), ``edited`` (a third of the sentences dropped, one
   word in eight replaced or deleted). Half of them stay HTML, half are rendered to text
   dumps with inscriptis (``render_text``);
@@ -226,12 +227,15 @@ def _set_utf8(tree) -> None:
 _SLOTS: Dict[tuple, tuple] = {}
 
 
-def place_body(template: AebPage, headline: str, body: str) -> str:
+def place_body(template: AebPage, headline: str, body: str, published: Optional[str] = None) -> str:
     """``template``'s page with ``body`` (paragraphs split on blank lines) in its article slot.
 
     The page's own article goes, its chrome stays; its ``<title>`` and the first ``<h1>``
     outside the slot take ``headline``. Structured data (JSON-LD) that describes the
     template's own article is dropped, as a page reusing a template would not carry it.
+    So are the template's own publication dates (date meta tags, ``<time datetime>``): a site
+    reposting or rewriting a story dates it when it publishes it, close to the story's own date,
+    which is ``published`` (YYYY-MM-DD, as a ``article:published_time`` meta tag) when known.
     """
     import lxml.html
     tree = _parse(template.html)
@@ -258,6 +262,7 @@ def place_body(template: AebPage, headline: str, body: str) -> str:
             slot.append(el)
     for script in tree.xpath("//script[@type='application/ld+json']"):
         script.getparent().remove(script)
+    _redate(tree, published)
     if headline:
         title = tree.find(".//title")
         if title is not None:
@@ -272,6 +277,37 @@ def place_body(template: AebPage, headline: str, body: str) -> str:
             meta.set("content", headline)
     _set_utf8(tree)
     return "<!DOCTYPE html>\n" + lxml.html.tostring(tree, encoding="unicode", method="html")
+
+
+_DATE_WORDS = ("date", "time", "publish", "modified", "created", "updated")
+
+
+def _redate(tree, published: Optional[str]) -> None:
+    for meta in tree.xpath("//meta"):
+        key = " ".join(meta.get(a) or "" for a in ("name", "property", "itemprop", "http-equiv")).lower()
+        if any(w in key for w in _DATE_WORDS):
+            meta.getparent().remove(meta)
+    for el in tree.xpath("//*[@datetime]"):
+        del el.attrib["datetime"]
+    if published:
+        import lxml.html
+        head = tree.find(".//head")
+        if head is not None:
+            head.append(lxml.html.Element("meta", property="article:published_time", content=published))
+
+
+def source_date(page: AebPage) -> Optional[str]:
+    """The publication date (YYYY-MM-DD) of a real page, as htmldate finds it, or None."""
+    if page.id12 not in _DATES:
+        from htmldate import find_date
+        try:
+            _DATES[page.id12] = find_date(page.html, original_date=True, extensive_search=False)
+        except (ValueError, TypeError):
+            _DATES[page.id12] = None
+    return _DATES[page.id12]
+
+
+_DATES: Dict[str, Optional[str]] = {}
 
 
 def render_text(html: str) -> str:
@@ -448,7 +484,7 @@ def build_corpus(root: Path, seed: int = 0, brief_share: float = 0.6, edited_sha
         else:
             avoid = {src} | {i for i in ids if event[i] == ev or site[i] == site[src]}
             template = _pick_template(eligible, avoid, r, usable, aeb)
-            html = place_body(aeb[template], head, body)
+            html = place_body(aeb[template], head, body, published=source_date(aeb[src]))
         if fmt == "txt":
             content = render_text(html)
         elif kind == "original":

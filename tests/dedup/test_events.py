@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
-                                     pack_terms, unpack_terms)
+                                     pack_terms, split_event, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -87,3 +87,73 @@ def test_group_events_joins_an_event_of_a_past_run():
                "history": p | "History" >> beam.Create([past])} | GroupEvents(EventConfig())
         assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
                     equal_to([("new", "e-past", "related")]))
+
+
+def test_terms_do_not_depend_on_the_documents_seen_before():
+    # Each language learns its tokens as they come; a language code of its own starts a fresh lexicon.
+    alone = event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-alone")
+    event_terms(ELECTION + " " + QUAKE, None, "x-after")
+    assert event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-after") == alone
+    assert alone == event_terms(QUAKE_REWRITE, "Quake in Croatia", "x-alone")
+
+
+def test_a_tie_at_the_cut_is_settled_by_the_term():
+    numbers = [str(n) for n in range(99, 10, -1)]  # every number weighs the same
+    got = [t for t, _ in event_terms(" ".join(numbers), None, "en", top=40)]
+    assert got == sorted(numbers)[:40]
+
+
+def test_tokens_of_one_lemma_add_up_to_one_term():
+    t = dict(event_terms("The senators voted. A senator objected to the vote of senators.", None, "en"))
+    assert "senator" in t and "senators" not in t
+    assert t["senator"] > t["object"]
+
+
+def test_an_undated_copy_is_as_old_as_its_cluster():
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [_row("q1", "c1", QUAKE, t0), _row("q3", "c1", QUAKE, None, canonical=False),
+            # The same words nine days later: without its cluster's date, the undated copy bridged them.
+            _row("q4", "c4", QUAKE_REWRITE, t0 + dt.timedelta(days=9))]
+    with local_pipeline() as p:
+        out = {"articles": p | "Rows" >> beam.Create(rows),
+               "index": p | "Index" >> beam.Create([]),
+               "history": p | "History" >> beam.Create([])} | GroupEvents(EventConfig())
+        assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"])),
+                    equal_to([("q1", event_id_for("q1")), ("q3", event_id_for("q1")),
+                              ("q4", event_id_for("q4"))]))
+
+
+def test_window_uses_any_of_the_dates():
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    assert within_window([t0], [], 3)
+    assert within_window([t0, t0 + dt.timedelta(days=30)], [t0 + dt.timedelta(days=32)], 3)
+    assert not within_window([t0], [t0 + dt.timedelta(days=4)], 3)
+
+
+def _member(aid, cid, text):
+    return {"article_id": aid, "cluster_id": cid, "event_terms": pack_terms(terms(text))}
+
+
+def test_split_event_leaves_a_bridge_with_its_cluster():
+    # c1's second member carries both stories (a copy inside another page's teaser text): it
+    # links the election to the quake, but the quake cluster as a whole is far from the election.
+    members = [_member("q1", "c1", QUAKE), _member("q2", "c1", QUAKE + " " + ELECTION),
+               _member("q5", "c1", QUAKE), _member("e1", "c2", ELECTION)]
+    assert cosine(terms(QUAKE + " " + ELECTION), terms(ELECTION)) >= EventConfig().threshold
+    events = split_event(members, EventConfig().merge_threshold)
+    assert sorted(sorted(m["article_id"] for m in e) for e in events) == [["e1"], ["q1", "q2", "q5"]]
+
+
+def test_split_event_keeps_rewrites_together():
+    members = [_member("q1", "c1", QUAKE), _member("q2", "c2", QUAKE_REWRITE), _member("q3", "c1", QUAKE)]
+    assert [sorted(m["article_id"] for m in e) for e in split_event(members, EventConfig().merge_threshold)] == [
+        ["q1", "q2", "q3"]]
+
+
+def test_rarity_matches_wordfreq_for_words_and_capitalised_lemmas():
+    from wordfreq import zipf_frequency
+
+    from transforms.dedup.events import _zipf
+    for lang, word in (("en", "earthquake"), ("en", "Georgia"), ("de", "Erdbeben"), ("pt", "alfabetização"),
+                       ("ru", "землетрясение"), ("en", "the")):
+        assert _zipf(word, lang) == zipf_frequency(word, lang)

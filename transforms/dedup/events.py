@@ -13,11 +13,14 @@ vocabulary of the facts: names, places, numbers, rare words.
 - Candidates: every pair of a document's 6 top terms is a band key, grouped with
   ``GroupByKey`` like the MinHash bands, so the event level scales out the same
   way. On the rewrites set, 94 of 96 same-event pairs share a key.
-- Verification: cosine of the term vectors >= ``threshold`` and published dates
-  (when both are known) at most ``window_days`` apart. On the rewrites set and the
-  real-page benchmark, same-event texts score 0.31-0.70 and pages on the same
-  topic but another event up to 0.55: 0.5, with events as connected components
-  (a condensed rewrite joins through the close one), joined 48 of 48 rewrites.
+- Verification: cosine of the term vectors >= ``threshold`` and dates at most
+  ``window_days`` apart (``within_window``: an undated member has its cluster's
+  dates). On the rewrites set and the real-page benchmark, same-event texts score
+  0.31-0.70 and pages on the same topic but another event up to 0.55.
+- Events: the connected components of those links and of cluster membership (a
+  condensed rewrite joins through the close one), each split by group-average
+  linkage of its story clusters at ``merge_threshold`` (``split_event``), so one
+  page carrying two stories does not join their events.
 
 Roles within an event (``event_role``): ``original`` for the canonical of the
 event's earliest cluster, ``copy`` for every non-canonical member of any cluster
@@ -29,18 +32,20 @@ from __future__ import annotations
 import collections
 import functools
 import hashlib
-import heapq
 import itertools
 import math
+import threading
 from typing import Iterable, Optional
 
+import numpy as np
 import simplemma
+import wordfreq
 from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "event_id_for",
-           "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "within_window",
+           "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -50,13 +55,14 @@ class EventConfig:
     """Event-level parameters; defaults were measured on the rewrites set (module docstring)."""
 
     def __init__(self, threshold: float = 0.5, window_days: float = 3.0, top_terms: int = 40, key_terms: int = 6,
-                 bucket_cap: int = 50):
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"event threshold must be in (0, 1), got {threshold}")
+                 bucket_cap: int = 50, merge_threshold: float = 0.4):
+        if not 0.0 < threshold < 1.0 or not 0.0 < merge_threshold < 1.0:
+            raise ValueError(f"event thresholds must be in (0, 1), got {threshold} and {merge_threshold}")
         if window_days < 0 or top_terms < key_terms or key_terms < 2:
             raise ValueError("window_days >= 0 and top_terms >= key_terms >= 2 are required")
         self.threshold, self.window_days = threshold, window_days
         self.top_terms, self.key_terms, self.bucket_cap = top_terms, key_terms, bucket_cap
+        self.merge_threshold = merge_threshold
 
     def to_metadata(self) -> dict:
         return dict(vars(self))
@@ -70,8 +76,40 @@ _LEMMA_LANGS = frozenset(("ar", "bg", "ca", "cs", "cy", "da", "de", "el", "en", 
                           "nb", "nl", "nn", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sv", "sw", "tl", "tr", "uk"))
 
 
+@functools.lru_cache(maxsize=None)
+def _frequencies(lang: str) -> Optional[dict]:
+    """wordfreq's frequency table for ``lang`` when a plain word can be looked up in it as it is.
+
+    ``zipf_frequency`` re-tokenises and normalises every word it is asked about (~40-70 us a
+    word, the most of a cold run's event cost). For a language whose words wordfreq only
+    NFC-normalises, case-folds and splits with its regex, an alphabetic word is its own single
+    token, so the table answers directly (measured identical on every word and lemma of the
+    real-page and generated benchmark corpora). Others take the slow path.
+    """
+    try:
+        info = wordfreq.get_language_info(lang)
+        if (info["tokenizer"] != "regex" or info["remove_marks"] or info["dotless_i"] or info["diacritics_under"]
+                or info["transliteration"] or info["lookup_transliteration"]):
+            return None
+        return wordfreq.get_frequency_dict(lang)
+    except (ImportError, LookupError, ValueError, KeyError):
+        return None
+
+
+def _zipf_of(frequency: Optional[float]) -> float:
+    """``zipf_frequency``'s value for a table frequency (3 significant digits, Zipf to 2 decimals)."""
+    if not frequency:
+        return 0.0
+    frequency = round(frequency, math.floor(-math.log10(frequency)) + 3)
+    return round(math.log10(frequency) + 9, 2)
+
+
 @functools.lru_cache(maxsize=200_000)
 def _zipf(word: str, lang: str) -> float:
+    table = _frequencies(lang)
+    if table is not None and word.isalpha():
+        # Lemmas of names come capitalised (simplemma); wordfreq case-folds what it looks up.
+        return _zipf_of(table.get(word.casefold()))
     try:
         return zipf_frequency(word, lang)
     except (ImportError, LookupError, ValueError):
@@ -79,18 +117,68 @@ def _zipf(word: str, lang: str) -> float:
         return 0.0
 
 
-@functools.lru_cache(maxsize=200_000)
 def _term(token: str, lang: str) -> Optional[tuple]:
-    """(term, rarity weight) a token counts as (its lemma), or None for a common word; cached, as words
-    repeat across documents."""
+    """(term, rarity weight) a token counts as (its lemma), or None for a common word."""
     if token.isdigit():
         return (token, _MAX_IDF - _NUMBER_ZIPF) if len(token) >= 2 else None
     if len(token) < 2:
         return None
     lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
+    if not lemma or any(c.isspace() for c in lemma):
+        lemma = token  # packed terms are separated by spaces and tabs
     if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
         return None
     return lemma, max(0.5, _MAX_IDF - _zipf(lemma, lang))
+
+
+class _Lexicon:
+    """One language's tokens as term numbers, learnt once per distinct token.
+
+    Lemmatising a word costs ~15 us and wordfreq's slow path 40-70 us; a document has ~170
+    distinct tokens, mostly seen before. Each token is resolved once per process, and a
+    document is then counted as an array of term numbers (0 = a common word, dropped).
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.number = {}                     # token -> term number
+        self.terms = [""]                    # term number -> term
+        self._term_number = {}               # term -> term number
+        self.idf = np.zeros(1024)            # term number -> rarity weight
+        # A DoFn may run in several threads of one worker; only learning new tokens needs the lock.
+        self._lock = threading.Lock()
+
+    def numbers(self, tokens: Iterable) -> np.ndarray:
+        """Term number of each token (0 for a common word)."""
+        number = self.number
+        missing = [t for t in tokens if t not in number]
+        if missing:
+            with self._lock:
+                for token in missing:
+                    if token not in number:
+                        found = _term(token, self.lang)
+                        number[token] = 0 if found is None else self._add(*found)
+        return np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    def _add(self, term: str, idf: float) -> int:
+        n = self._term_number.get(term)
+        if n is None:
+            n = self._term_number[term] = len(self.terms)
+            self.terms.append(term)
+            if n >= len(self.idf):
+                self.idf = np.concatenate([self.idf, np.zeros(len(self.idf))])
+            self.idf[n] = idf
+        return n
+
+
+_LEXICONS: dict = {}
+
+
+def _lexicon(lang: str) -> _Lexicon:
+    found = _LEXICONS.get(lang)
+    if found is None:
+        found = _LEXICONS[lang] = _Lexicon(lang)
+    return found
 
 
 def _base_lang(language: Optional[str]) -> str:
@@ -102,23 +190,32 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     """The ``top`` heaviest ``(term, weight)`` pairs of a document, L2-normalised, heaviest first.
 
     ``tokens``: ``words(text)`` when the caller has them already (signing tokenises the same text).
+    Ties are broken by the term, so the result does not depend on the order documents were seen in.
     """
-    lang = _base_lang(language)
+    lexicon = _lexicon(_base_lang(language))
     counts = collections.Counter(words(text) if tokens is None else tokens)
     if title:
         # The headline names the event: its terms count twice more.
         for token in words(title):
             counts[token] += 2
-    tf: dict = {}
-    idf: dict = {}
-    for token, count in counts.items():
-        found = _term(token, lang)
-        if found is not None:
-            term, idf[term] = found
-            tf[term] = tf.get(term, 0) + count
-    weights = heapq.nsmallest(top, ((-(1.0 + math.log(c)) * idf[t], t) for t, c in tf.items()))
-    norm = math.sqrt(sum(w * w for w, _ in weights)) or 1.0
-    return [(t, round(-w / norm, 4)) for w, t in weights]
+    distinct = list(counts)
+    numbers = lexicon.numbers(distinct)
+    kept = numbers > 0
+    # Tokens of one lemma add up to one term.
+    found, where = np.unique(numbers[kept], return_inverse=True)
+    if not len(found):
+        return []
+    tf = np.bincount(where, weights=np.fromiter(counts.values(), dtype=np.float64, count=len(distinct))[kept])
+    weights = (1.0 + np.log(tf)) * lexicon.idf[found]
+    if len(found) > top:
+        # Every term as heavy as the top-th one, so a tie at the cut is settled by the term below.
+        keep = weights >= np.partition(weights, len(found) - top)[len(found) - top]
+        found, weights = found[keep], weights[keep]
+    terms = lexicon.terms
+    ranked = sorted(zip((-weights).tolist(), [terms[n] for n in found.tolist()]))[:top]
+    heaviest = np.array([-w for w, _ in ranked])
+    normalised = np.round(heaviest / (math.sqrt(float(heaviest @ heaviest)) or 1.0), 4).tolist()
+    return list(zip([t for _, t in ranked], normalised))
 
 
 def pack_terms(terms: Iterable) -> str:
@@ -129,11 +226,9 @@ def pack_terms(terms: Iterable) -> str:
 def unpack_terms(packed: Optional[str]) -> list:
     if not packed:
         return []
-    out = []
-    for item in packed.split("\t"):
-        term, _, weight = item.rpartition(" ")
-        out.append((term, float(weight)))
-    return out
+    # Unpacked once or twice per candidate pair: two splits in C rather than one per term.
+    parts = packed.replace("\t", " ").split(" ")
+    return list(zip(parts[0::2], map(float, parts[1::2])))
 
 
 def event_keys(terms: list, key_terms: int = 6) -> list:
@@ -148,6 +243,76 @@ def cosine(a: list, b: list) -> float:
         a, b = b, a
     wb = dict(b)
     return sum(w * wb[t] for t, w in a if t in wb)
+
+
+def within_window(a: Iterable, b: Iterable, window_days: float) -> bool:
+    """Whether two members' dates allow one event: some date of each at most ``window_days`` apart.
+
+    A member's dates are its own published date, or, when it has none, those of its story
+    cluster's dated members: an undated copy is as old as the story it copies. Without any
+    date, nothing rules the pair out.
+    """
+    a, b = list(a), list(b)
+    if not a or not b:
+        return True
+    limit = window_days * 86400
+    return any(abs((x - y).total_seconds()) <= limit for x in a for y in b)
+
+
+def split_event(members: list, threshold: float, max_clusters: int = 200) -> list:
+    """One connected component of the event graph -> its events, as lists of members.
+
+    Connected components chain: a page that carries two stories (a copy wrapped in another
+    page's teaser text, a digest) links both, and two events with the same people link
+    through their closest pair. Each story cluster is instead one group whose vector is the
+    sum of its members' term vectors, and groups merge, closest first, while the cosine of
+    their summed vectors is at least ``threshold`` (group-average linkage on centroids): a
+    bridge is outweighed by the rest of its cluster, and two events merge only when they are
+    close as a whole. A component of more than ``max_clusters`` clusters stays one event,
+    so the cost per component is bounded (quadratic in its clusters).
+
+    Args:
+        members: Dicts with ``cluster_id`` and ``event_terms`` (packed).
+    """
+    by_cluster: dict = {}
+    for m in members:
+        by_cluster.setdefault(m["cluster_id"], []).append(m)
+    if len(by_cluster) < 2 or len(by_cluster) > max_clusters:
+        return [members]
+    clusters = sorted(by_cluster)
+    column: dict = {}
+    rows = []
+    for c in clusters:
+        row = collections.Counter()
+        for m in by_cluster[c]:
+            for term, weight in unpack_terms(m.get("event_terms")):
+                row[term] += weight
+        rows.append(row)
+        for term in row:
+            column.setdefault(term, len(column))
+    vectors = np.zeros((len(clusters), max(1, len(column))))
+    for i, row in enumerate(rows):
+        for term, weight in row.items():
+            vectors[i, column[term]] = weight
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)[:, None]
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    groups = {i: [i] for i in range(len(clusters))}
+    while len(groups) > 1:
+        best = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[best] < threshold:
+            break
+        keep, gone = int(min(best)), int(max(best))
+        vectors[keep] += vectors[gone]
+        groups[keep] += groups.pop(gone)
+        # Only the merged group's similarities change: one row, not the whole matrix.
+        unit[keep] = vectors[keep] / max(float(np.linalg.norm(vectors[keep])), 1e-12)
+        row = unit @ unit[keep]
+        sims[gone, :] = sims[:, gone] = -np.inf
+        row[list(set(range(len(clusters))) - set(groups))] = -np.inf
+        row[keep] = -np.inf
+        sims[keep, :] = sims[:, keep] = row
+    return [[m for i in sorted(g) for m in by_cluster[clusters[i]]] for _, g in sorted(groups.items())]
 
 
 def event_id_for(article_id: str) -> str:

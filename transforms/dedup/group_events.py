@@ -1,5 +1,7 @@
 """``GroupEvents``: the event level on Beam, after story clusters are built.
 
+    KeyByCluster -> GroupByCluster -> DateMembers
+        an undated member takes its story cluster's dates (``events.within_window``).
     EmitEventKeys (+ EmitHistoryEventKeys) -> GroupByEventKey -> PairEventBuckets -> DedupeEventCandidates
         pairs of top terms are band keys (``events.event_keys``); past articles of the
         index take part, so a rewrite of an old story finds its event.
@@ -7,7 +9,8 @@
         each candidate meets both term vectors once: cosine and date window.
     LinkEvents                          union-find over event edges and cluster membership
     KeyByEvent -> GroupByEvent -> AssignEvents
-        event id (a past member's, or new) and role per member.
+        each component is split into events by group-average linkage of its story clusters
+        (``events.split_event``); event id (a past member's, or new) and role per member.
     JoinEventIds -> AttachEventIds      the index rows learn their event id
 
 Cluster membership is part of the event graph: every member of a story cluster
@@ -19,7 +22,8 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
-from transforms.dedup.events import EventConfig, cosine, event_id_for, event_keys, event_roles, unpack_terms
+from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, split_event,
+                                     unpack_terms, within_window)
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 
 __all__ = ["GroupEvents"]
@@ -39,13 +43,20 @@ def _emit_keys(member: dict, key_terms: int):
 
 
 def _terms_entry(member: dict) -> tuple:
-    return member["article_id"], (member.get("event_terms"), member.get("published"))
+    return member["article_id"], (member.get("event_terms"), member["dates"], member["cluster_id"])
 
 
-def _within(a, b, window_days: float) -> bool:
-    if a is None or b is None:
-        return True
-    return abs((a - b).total_seconds()) <= window_days * 86400
+#: Dates an undated member borrows from its cluster, at most (the earliest ones).
+_MAX_CLUSTER_DATES = 8
+
+
+def _date_members(element):
+    """(cluster_id, members) -> each member with ``dates``: its published date, or its cluster's."""
+    _, members = element
+    members = list(members)
+    dated = sorted({m["published"] for m in members if m.get("published") is not None})[:_MAX_CLUSTER_DATES]
+    for m in members:
+        yield {**m, "dates": [m["published"]] if m.get("published") is not None else dated}
 
 
 class _VerifyEventPairsFn(beam.DoFn):
@@ -59,27 +70,39 @@ class _VerifyEventPairsFn(beam.DoFn):
         entries = list(grouped["values"])
         if not entries:
             return
-        terms_b, published_b = entries[0]
-        vec_b = unpack_terms(terms_b)
-        for a, (terms_a, published_a) in grouped["pairs"]:
+        terms_b, dates_b, cluster_b = entries[0]
+        vec_b = None
+        for a, (terms_a, dates_a, cluster_a) in grouped["pairs"]:
             self._candidates.inc()
-            if not _within(published_a, published_b, self._config.window_days):
+            # Members of one story cluster share terms and are in one event already: on the
+            # generated corpus they made 83% of the candidates.
+            if cluster_a == cluster_b or not within_window(dates_a, dates_b, self._config.window_days):
                 continue
+            vec_b = unpack_terms(terms_b) if vec_b is None else vec_b
             if cosine(unpack_terms(terms_a), vec_b) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
 
 
 class _AssignEventsFn(beam.DoFn):
-    """(component, members) -> (article_id, (event_id, event_role)) for the new members."""
+    """(component, members) -> (article_id, (event_id, event_role)) for the new members of each of
+    the component's events."""
 
-    def __init__(self):
+    def __init__(self, merge_threshold: float):
+        self._merge_threshold = merge_threshold
         self._events = counters.counter(counters.NEW_EVENTS)
         self._joined = counters.counter(counters.JOINED_EXISTING_EVENTS)
+        self._split = counters.counter("event_components_split")
 
     def process(self, element):
         _, members = element
-        members = list(members)
+        events = split_event(list(members), self._merge_threshold)
+        if len(events) > 1:
+            self._split.inc()
+        for event in events:
+            yield from self._assign(event)
+
+    def _assign(self, members: list):
         new = [m for m in members if not m["old"]]
         if not new:
             return
@@ -123,7 +146,13 @@ class GroupEvents(beam.PTransform):
         old = (history
                | "HistoryWithTerms" >> beam.Filter(lambda h: bool(h.get("event_terms")))
                | "OldEventMembers" >> beam.Map(_member, True))
-        members = (new, old) | "FlattenEventMembers" >> beam.Flatten()
+        members = (
+            (new, old)
+            | "FlattenEventMembers" >> beam.Flatten()
+            | "KeyByCluster" >> beam.Map(lambda m: (m["cluster_id"], m))
+            | "GroupByCluster" >> beam.GroupByKey()
+            | "DateMembers" >> beam.FlatMap(_date_members)
+        )
         candidates = (
             members
             | "EmitEventKeys" >> beam.FlatMap(_emit_keys, cfg.key_terms)
@@ -148,7 +177,7 @@ class GroupEvents(beam.PTransform):
             # Every member has its cluster edge, so every member is in the components.
             | "KeyByEvent" >> beam.Map(lambda m, comp: (comp[m["article_id"]], m), comp=components)
             | "GroupByEvent" >> beam.GroupByKey()
-            | "AssignEvents" >> beam.ParDo(_AssignEventsFn())
+            | "AssignEvents" >> beam.ParDo(_AssignEventsFn(cfg.merge_threshold))
         )
         attached = (
             {"rows": articles | "KeyRowsForEvents" >> beam.Map(lambda r: (r["article_id"], r)),
