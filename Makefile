@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 INPUT ?= seeds/*.txt
 OUTPUT ?= out/
 
-.PHONY: run test bench bench-quality bench-extract soak wheel flex-template clean
+.PHONY: run test bench bench-quality bench-extract bench-history drill soak wheel flex-template clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ bench-quality: $(STAMP)
 
 bench-extract: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_extract
+
+# A 200-document run against 0 / 50k / 1M past articles, and 100 scheduled runs + one compaction.
+bench-history: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_history $(BENCH_ARGS)
+
+# The kill drill at all ten commit steps (make test drills three of them).
+drill: $(STAMP)
+	STORYWIRE_DRILL_ALL=1 $(BIN)/python -m pytest -q tests/dataset/test_kill_drill.py
 
 soak: $(STAMP)
 	$(BIN)/python -m tests.bench.soak

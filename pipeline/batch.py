@@ -17,19 +17,19 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline.graph import RunContext, build_pipeline
-from pipeline.options import StorywireOptions
+from pipeline.options import StorywireOptions, match_cutoff
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter
 from pipeline.runs import RunMetrics, has_flag, metrics_of, new_run_id
 from pipeline.tempdirs import sweep_beam_temp_dirs
-from transforms.dataset import layout, publish
+from transforms.dataset import commitlog, compact, layout, publish
 
-__all__ = ["BatchRun", "run_batch"]
+__all__ = ["BatchRun", "run_batch", "READY_GRACE_S", "UNFINISHED_GRACE_S"]
 
 #: Without a lock (object stores): a ready run untouched this long is rolled forward by the next run...
-_READY_GRACE_S = 15 * 60
+READY_GRACE_S = 15 * 60
 #: ... and an unfinished one untouched this long is discarded (a Dataflow job may write nothing for hours).
-_UNFINISHED_GRACE_S = 24 * 3600
+UNFINISHED_GRACE_S = 24 * 3600
 
 
 class BatchRun(NamedTuple):
@@ -38,6 +38,8 @@ class BatchRun(NamedTuple):
     rolled: tuple
     #: None when the job was only submitted (``--no_wait``).
     metrics: Optional[RunMetrics]
+    #: ``compact``'s report when the run compacted the dataset after publishing (``--compact``).
+    compaction: Optional[dict] = None
 
 
 def run_batch(options: StorywireOptions, argv: List[str], run_id: Optional[str] = None,
@@ -58,11 +60,17 @@ def run_batch(options: StorywireOptions, argv: List[str], run_id: Optional[str] 
     sweep_beam_temp_dirs()  # the empty temp folders of earlier runs that were killed
     with publish.dataset_lock(opts.output) as locked:
         # Unlocked (object stores), recent staging folders may be runs still going: leave them be.
-        rolled = publish.recover(opts.output, *((0, 0) if locked else (_READY_GRACE_S, _UNFINISHED_GRACE_S)))
+        rolled = publish.recover(opts.output, *((0, 0) if locked else (READY_GRACE_S, UNFINISHED_GRACE_S)))
         now = dt.datetime.now(dt.timezone.utc)
         run_id = run_id or opts.run_id or new_run_id(now)
+        # The state the run reads is the last commit's, taken under the lock: files a killed or running
+        # publish has moved but not committed are not part of it.
+        snapshot = commitlog.read_snapshot(opts.output)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
-                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)))
+                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)),
+                         index_files=tuple(commitlog.visible_files(opts.output, layout.STAGED_INDEX, snapshot)),
+                         cluster_files=tuple(commitlog.visible_files(opts.output, layout.CLUSTERS, snapshot)),
+                         match_cutoff=match_cutoff(opts, now))
         # Made before the job: a run whose input is empty writes nothing, and its publish step
         # must then find an empty staging folder (zero rows), not a missing one (removed: an error).
         FileSystems.mkdirs(ctx.staging)
@@ -78,6 +86,7 @@ def run_batch(options: StorywireOptions, argv: List[str], run_id: Optional[str] 
             if opts.no_wait:
                 return BatchRun(run_id, tuple(rolled), None)
             result.wait_until_finish()
+        compaction = compact.compact(opts.output) if opts.compact else None
     metrics = metrics_of(result)
     publish.record_counters(opts.output, run_id, metrics.counters, metrics.distributions, metrics.problem)
-    return BatchRun(run_id, tuple(rolled), metrics)
+    return BatchRun(run_id, tuple(rolled), metrics, compaction)

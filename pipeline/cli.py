@@ -20,13 +20,13 @@ from typing import List, Optional
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline import stream
-from pipeline.batch import run_batch
+from pipeline.batch import READY_GRACE_S, UNFINISHED_GRACE_S, run_batch
 from pipeline.analyst import query, report
 from pipeline.argv import UnknownOptionError, normalize_argv
 from pipeline.options import StorywireOptions, minhash_config_from
 from pipeline.runner.progress import stage_counts
 from transforms import counters as names
-from transforms.dataset import layout, publish
+from transforms.dataset import compact, layout, publish
 from transforms.extract.document import extract_document
 from transforms.ingest.fetch import FetchConfig, Fetcher
 from transforms.ingest.files import not_readable_reason
@@ -85,6 +85,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         print(f"storywire run {run.run_id}: submitted; the job publishes into {opts.output} when it finishes")
         return 0
     run_id, metrics = run.run_id, run.metrics
+    if run.compaction is not None:
+        _print_compaction(run.compaction)
     if metrics.problem:
         # The data is published by now: a run that cannot count it has still not failed.
         print(f"warning: storywire run {run_id}: {metrics.problem}; the data is published in {opts.output}",
@@ -95,6 +97,25 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
     counters = metrics.counters
     staged = {t: counters.get(names.published(t), 0) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
     _print_summary(run_id, opts.output, counters, staged)
+    return 0
+
+
+def _print_compaction(report: dict) -> None:
+    print("compaction (files per table: before -> after)")
+    for table, (before, after) in report.items():
+        print(f"  {table:<10} {before:>6} -> {after}")
+
+
+def cmd_compact(args: argparse.Namespace, argv: List[str]) -> int:
+    if "://" not in args.output and not os.path.isdir(args.output):
+        print(f"storywire compact: no dataset at {args.output}", file=sys.stderr)
+        return 2
+    with publish.dataset_lock(args.output) as locked:
+        # Unlocked (object stores), the caller makes sure no run or compaction is going meanwhile.
+        rolled = publish.recover(args.output, *((0, 0) if locked else (READY_GRACE_S, UNFINISHED_GRACE_S)))
+        if rolled:
+            print(f"finished publishing interrupted run(s): {', '.join(rolled)}")
+        _print_compaction(compact.compact(args.output))
     return 0
 
 
@@ -110,7 +131,7 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
         ("new story clusters", counters.get(names.NEW_CLUSTERS, 0)),
         ("joined earlier stories", counters.get(names.JOINED_EXISTING_CLUSTERS, 0)),
         ("clusters merged", counters.get(names.MERGED_CLUSTERS, 0)),
-        ("story clusters in dataset", staged[layout.CLUSTERS]),
+        ("story clusters new or changed", staged[layout.CLUSTERS]),
         ("exact duplicates", counters.get(names.EXACT_DUPLICATES, 0)),
         ("candidate pairs verified", counters.get(names.CANDIDATE_PAIRS, 0)),
         ("pairs linked", counters.get(names.VERIFIED_PAIRS, 0)),
@@ -188,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=_BEAM_EPILOG)
     StorywireOptions._add_argparse_args(run)
     run.set_defaults(func=cmd_run)
+
+    comp = sub.add_parser("compact", help="Merge the small files of every table partition and of the index.",
+                          description="Merge every table partition (and the index) holding several files into one "
+                                      "file, in one commit: readers going through the commit log (storywire query, "
+                                      "storywire report, runs and streams) never see a row twice or miss one.")
+    comp.add_argument("output", metavar="OUTPUT", help="The dataset folder (--output of the runs).")
+    comp.set_defaults(func=cmd_compact)
 
     ext = sub.add_parser("extract", help="Print the clean text and metadata of files or URLs as JSON lines.",
                          description="Extract one JSON object per input: source, title, published, byline, "

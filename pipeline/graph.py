@@ -13,7 +13,9 @@ The data path, one named composite per stage:
     dataset:     WriteArticles, WriteIndex, WriteClusters (+ FoldPendingClusters), WriteErrors,
                  then PublishRun                                                (transforms.dataset)
 
-Past runs enter through ReadIndex and ReadClusterState; every step's errors are
+Past runs enter through ReadIndex (the match window), LookUpIngested (URLs and
+contents seen before) and ReadClusterState, reading the files of the commit the
+run started from; every step's errors are
 flattened into WriteErrors. Everything is written to a staging folder; the last
 step, PublishRun, moves it into the dataset once every write has finished, so a
 launcher that does not wait for the job (a flex template) still publishes.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Optional
 
 import apache_beam as beam
 
@@ -40,7 +43,7 @@ from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.dataset.pending_clusters import FoldPendingClusters
 from transforms.ingest.files import ReadDocuments
-from transforms.dataset.read import ReadParquetRows
+from transforms.dataset.read import LookUpClusters, LookUpIngested, ReadParquetRows, ReadRecentIndex
 from transforms.dataset.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
@@ -53,6 +56,11 @@ class RunContext:
     staging: str
     #: Cluster deltas streams left under _pending/ when the run started; folded in, deleted on publish.
     pending_clusters: tuple = ()
+    #: The dataset as the run found it (the commit log's snapshot, taken under the lock): index and cluster files.
+    index_files: tuple = ()
+    cluster_files: tuple = ()
+    #: Past articles ingested before this take no part in matching (--match_window_days); None: all do.
+    match_cutoff: Optional[dt.datetime] = None
 
     @property
     def ingest_date(self) -> str:
@@ -106,28 +114,43 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     extracted = documents | "ExtractArticles" >> ExtractArticles(
         limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers))
     errors.append(extracted.errors)
-    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
-    current = p | "ReadClusterState" >> ReadParquetRows(
-        layout.join(opts.output, layout.CLUSTERS, "*.parquet"))
     signed = (
         extracted.articles
         | "DropSiteBoilerplate" >> DropSiteBoilerplate(min_words=limits.min_words)
         | "SignArticles" >> SignArticles(config)
     )
+    event_config = EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days)
+    # Past articles take part in matching when they are within the match window and share a key with
+    # a new article; URLs and contents ingested before are looked up in the whole index, by key.
+    history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff, articles=signed.slim,
+                                                 shape=(config.bands, config.rows, event_config.key_terms))
+    seen = signed.slim | "LookUpIngested" >> LookUpIngested(ctx.index_files)
+    pending = p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters))
+    # Only the clusters this run can touch: those of past articles it matches against, and of streams'
+    # pending deltas. The clusters table holds a version per change, so nothing else is rewritten.
+    current = (
+        (history | "HistoryClusterIds" >> beam.Map(lambda h: h["cluster_id"]),
+         pending | "PendingClusterIds" >> beam.Map(lambda d: d["cluster_id"]))
+        | "FlattenClusterIds" >> beam.Flatten()
+        | "ReadClusterState" >> LookUpClusters(ctx.cluster_files)
+    )
     clustered = (
-        {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "clusters": current}
+        {"articles": signed.slim, "texts": signed[SplitTextFn.TEXTS], "history": history, "seen": seen,
+         "clusters": current}
         | "ClusterStories" >> ClusterStories(config, bucket_cap=opts.bucket_cap)
     )
 
     events = (
         {"articles": clustered["articles"], "index": clustered["index"], "history": history}
-        | "GroupEvents" >> GroupEvents(EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days))
+        | "GroupEvents" >> GroupEvents(event_config)
     )
 
-    cluster_state = {
-        "state": clustered["clusters"],
-        "pending": p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters)),
-    } | "FoldPendingClusters" >> FoldPendingClusters()
+    cluster_state = (
+        {"state": clustered["clusters"], "pending": pending}
+        | "FoldPendingClusters" >> FoldPendingClusters()
+        # An unchanged row keeps its run_id; a changed one is stamped by the writer: a new version.
+        | "KeepChangedClusters" >> beam.Filter(lambda c: c.get("run_id") is None)
+    )
 
     partition = layout.partition(ctx.ingest_date)
     tmp = layout.join(ctx.staging, "_tmp")
@@ -138,8 +161,6 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         events["index"] | "WriteIndex" >> WriteTable(
             layout.join(ctx.staging, layout.STAGED_INDEX), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         cluster_state | "WriteClusters" >> WriteTable(
-            # One file per bundle, merged into the one clusters file when the run is published:
-            # asking for one shard would gather every cluster row into one group first.
             layout.join(ctx.staging, layout.CLUSTERS), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
         errors | "FlattenErrors" >> beam.Flatten()
         | "WriteErrors" >> WriteTable(layout.join(ctx.staging, layout.ERRORS, partition), ERRORS_SCHEMA, ctx.run_id,

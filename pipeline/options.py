@@ -5,6 +5,8 @@ Standard Beam options (``--runner``, ``--direct_num_workers``, ``--project``,
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.model import Limits
@@ -76,6 +78,14 @@ class StorywireOptions(PipelineOptions):
                        help="Cosine of rarity-weighted terms at which two articles report the same event.")
         g.add_argument("--event_window_days", type=float, default=3.0,
                        help="Articles published further apart than this are never the same event.")
+        g.add_argument("--compact", action="store_true", default=False,
+                       help="After publishing, merge the small files of every table partition and of the index "
+                            "(what `storywire compact OUTPUT` does). Off by default; not with --no_wait.")
+        g.add_argument("--match_window_days", type=match_window_days, default=DEFAULT_MATCH_WINDOW_DAYS,
+                       help="Past articles ingested longer ago than this no longer take part in matching "
+                            "(stories and events), so a run's cost follows the window, not the whole history. "
+                            "'unbounded' (or 0) matches against every past article. URLs and contents "
+                            "ingested before are skipped whatever their age.")
 
         g = parser.add_argument_group("per-document limits")
         g.add_argument("--min_words", type=int, default=_L.min_words,
@@ -105,6 +115,25 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--per_host_concurrency", type=int, default=2, help="Concurrent requests per host per worker.")
         g.add_argument("--allow_private_hosts", action="store_true", default=False,
                        help="Allow fetching from loopback/private/link-local addresses (tests, intranets).")
+
+
+#: A copy of a story rarely appears more than a month after it; events span days.
+DEFAULT_MATCH_WINDOW_DAYS = 30.0
+
+
+def match_window_days(value: str) -> float:
+    """``--match_window_days``: days, or ``unbounded`` / 0 (returned as 0: no window)."""
+    if str(value).strip().lower() in ("unbounded", "none", "inf", "infinite"):
+        return 0.0
+    days = float(value)
+    if days < 0 or days != days:
+        raise ValueError("--match_window_days must be a positive number of days or 'unbounded'")
+    return 0.0 if days == float("inf") else days
+
+
+def match_cutoff(opts, now):
+    """The oldest ingestion time a past article may have to take part in matching; None when unbounded."""
+    return now - dt.timedelta(days=opts.match_window_days) if opts.match_window_days else None
 
 
 def limits_from(opts: StorywireOptions) -> Limits:

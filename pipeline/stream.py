@@ -42,7 +42,7 @@ from pipeline.options import StorywireOptions, limits_from, minhash_config_from
 from pipeline.runs import has_flag, metrics_of, new_run_id
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms import counters
-from transforms.dataset import layout, publish
+from transforms.dataset import commitlog, layout, publish
 from transforms.dataset.read import ReadParquetRows
 from transforms.dataset.write import WriteTable
 from transforms.dedup.sign import SignBatchFn
@@ -71,7 +71,8 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
     # The index of past runs, read once at start: URLs and contents already ingested, and the LSH
     # members new articles are matched against (so a streamed copy joins a batch-run story).
-    history = p | "ReadIndex" >> ReadParquetRows(layout.join(opts.output, layout.INDEX, "*.parquet"))
+    history = p | "ReadIndex" >> ReadParquetRows(
+        paths=commitlog.visible_files(opts.output, layout.STAGED_INDEX))
 
     polls = p | "PollFeeds" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                                fire_interval=opts.poll_interval)
@@ -216,6 +217,9 @@ def cmd_stream(args: argparse.Namespace, argv: List[str]) -> int:
     run_id = opts.run_id or new_run_id(started)
     print(f"storywire stream {run_id} -> {opts.output}, polling every {opts.poll_interval:g} s", flush=True)
     if has_flag(argv, "--runner"):
+        # The unbounded job's files go straight into the table folders, uncommitted: registered, readers add
+        # them. (Local polls are batch runs, which commit.)
+        commitlog.register_stream(opts.output, run_id)
         options.view_as(StandardOptions).streaming = True
         counts = _run_streaming_job(options, opts, run_id, started)
     else:

@@ -79,6 +79,8 @@ INDEX_SCHEMA = pa.schema([
     pa.field("event_terms", pa.string()),
     pa.field("anchors", pa.binary()),
     pa.field("run_id", pa.string()),
+    # When the article was ingested: the match window (--match_window_days) is counted from it.
+    pa.field("ingested_at", _TS),
 ])
 
 #: Output table name -> schema; the table name is also its folder under --output.

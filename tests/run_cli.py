@@ -17,6 +17,6 @@ def storywire(*args, check=True, env=None, timeout=600):
 
 
 def read_table(output, table):
-    import duckdb
-    pattern = f"{output}/{table}/**/*.parquet" if table != "clusters" else f"{output}/clusters/*.parquet"
-    return duckdb.sql(f"SELECT * FROM read_parquet('{pattern}', hive_partitioning=true, union_by_name=true)").df()
+    """A table as readers see it: the files of the dataset's last commit, clusters as their current rows."""
+    from pipeline.analyst.query import connect
+    return connect(str(output)).execute(f"SELECT * FROM {table}").df()

@@ -4,12 +4,13 @@
 
     articles   OUTPUT/articles/ingest_date=*/*.parquet   (+ ``ingest_date`` DATE from the folder name)
     errors     OUTPUT/errors/ingest_date=*/*.parquet     (+ ``ingest_date``)
-    clusters   OUTPUT/clusters/*.parquet                 (current state, one row per cluster)
+    clusters   OUTPUT/clusters/*.parquet                 (current state: each cluster's newest row)
     events     one row per news event, from ``articles.event_id`` (its clusters, sites, time span)
 
-The views glob the folders at query time, so files published by a later run
-show up without reconnecting. Internal folders (``_staging``, ``_runs``, ...)
-never match the globs. A table with no files yet, or files written before a
+The views read the files the dataset's last commit lists (``_log/``, see
+``transforms.dataset.commitlog``), as of ``connect``: a run that is publishing
+or a compaction going on meanwhile is seen whole or not at all, in every view
+alike. ``refresh`` (or a new connection) moves them to a later commit. A table with no files yet, or files written before a
 column existed, still has every column of its Arrow schema (nulls), so saved
 queries keep working on a fresh or old dataset. The session time zone is UTC.
 
@@ -26,7 +27,6 @@ import argparse
 import csv
 import datetime as dt
 import decimal
-import glob
 import json
 import logging
 import os
@@ -38,8 +38,9 @@ import duckdb
 import pyarrow as pa
 
 from schemas import TABLES
+from transforms.dataset import commitlog
 
-__all__ = ["connect", "view_names", "run_sql", "format_result", "register", "ANALYST_QUERIES"]
+__all__ = ["connect", "refresh", "view_names", "run_sql", "format_result", "register", "ANALYST_QUERIES"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -70,21 +71,9 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _table_glob(output: str, table: str) -> str:
-    # The dataset folder is a path, never a pattern: out[1] must not match out1.
-    base = glob.escape(output.rstrip("/")) + "/" + table
-    if table in _PARTITIONED:
-        # Only partition folders match, never a writer's temp folder inside the table folder.
-        return f"{base}/{_PARTITION_COLUMN}=*/*.parquet"
-    return f"{base}/*.parquet"
-
-
-def _has_files(con: duckdb.DuckDBPyConnection, pattern: str) -> bool:
-    try:
-        return bool(con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0])
-    except duckdb.Error as exc:  # e.g. a remote scheme whose extension is not loaded
-        _LOG.warning("cannot list %s: %s", pattern, exc)
-        return False
+def _table_files(output: str, table: str) -> List[str]:
+    """The files of ``table`` in the dataset's last commit (``transforms.dataset.commitlog``)."""
+    return commitlog.visible_files(output, table)
 
 
 def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> List[Tuple[str, str]]:
@@ -102,20 +91,25 @@ def _view_sql(con: duckdb.DuckDBPyConnection, output: str, table: str) -> str:
     expected = _duckdb_types(con, TABLES[table])
     if table in _PARTITIONED:
         expected.append((_PARTITION_COLUMN, "DATE"))
-    pattern = _table_glob(output, table)
-    if not _has_files(con, pattern):
+    files = _table_files(output, table)
+    if not files:
         columns = ", ".join(f"CAST(NULL AS {typ}) AS {_ident(col)}" for col, typ in expected)
         return f"SELECT {columns} WHERE false"
 
     options = ["union_by_name = true"]
     if table in _PARTITIONED:
         options += ["hive_partitioning = true", f"hive_types = {{'{_PARTITION_COLUMN}': DATE}}"]
-    source = f"read_parquet({_sql_literal(pattern)}, {', '.join(options)})"
+    listed = "[" + ", ".join(_sql_literal(f) for f in files) + "]"
+    source = f"read_parquet({listed}, {', '.join(options)})"
     present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     # Schema order first; columns missing from every file (older writers) become typed nulls.
     select = [_ident(col) if col in present else f"CAST(NULL AS {typ}) AS {_ident(col)}" for col, typ in expected]
     known = {col for col, _ in expected}
     select += [_ident(col) for col in sorted(present - known)]
+    if table == "clusters":
+        # A row per cluster per run that changed it: the newest is the cluster's current state.
+        return (f"SELECT {', '.join(select)} FROM {source} QUALIFY row_number() OVER "
+                "(PARTITION BY cluster_id ORDER BY updated_at DESC NULLS LAST, run_id DESC NULLS LAST) = 1")
     return f"SELECT {', '.join(select)} FROM {source}"
 
 
@@ -142,10 +136,15 @@ def connect(output: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # Timestamps are stored in UTC; show them in UTC whatever the machine's zone.
     con.execute("SET TimeZone = 'UTC'")
+    refresh(con, output)
+    return con
+
+
+def refresh(con: duckdb.DuckDBPyConnection, output: str) -> None:
+    """(Re)define the views on the dataset's latest commit: runs committed since are seen from now on."""
     for table in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {_ident(table)} AS {_view_sql(con, output, table)}")
     con.execute(f"CREATE OR REPLACE VIEW events AS {EVENTS_VIEW}")
-    return con
 
 
 #: One row per news event: its story clusters, sites and time span, headed by its original's title.

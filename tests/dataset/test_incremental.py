@@ -136,15 +136,14 @@ def test_publish_step_can_run_again(tmp_path):
     assert len(read_table(out, "articles")) == 3
 
 
-@pytest.mark.parametrize("killed_at", ["merge", "moved"])
-def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, killed_at):
-    """The clusters stage may run as many bundles (a file each); the dataset keeps exactly one clusters file.
+@pytest.mark.parametrize("killed_at", ["planned", "publish", "commit"])
+def test_clusters_staged_as_several_files_publish_in_one_commit(tmp_path, monkeypatch, killed_at):
+    """The clusters stage may run as many bundles (a file each): all of them become visible in one commit.
 
-    The publish step is killed once, after the merge or after the merged file moved, and then run again.
+    The publish step is stopped once (after planning, after the first rename, or with the commit
+    written but not yet in place), readers still see nothing of the run, and then it runs again.
     """
-    import pyarrow.parquet as pq
-
-    from transforms.dataset import publish
+    from transforms.dataset import commitlog, publish
     from schemas import CLUSTERS_SCHEMA, to_row
     from transforms.dataset.write import write_parquet
 
@@ -156,19 +155,19 @@ def test_clusters_staged_as_several_files_publish_as_one(tmp_path, monkeypatch, 
         write_parquet(str(staged / f"part-r1-{part:05d}-of-00003.parquet"), rows, CLUSTERS_SCHEMA)
 
     def crash(name):
-        if killed_at == "merge" and name == "merge" or \
-                killed_at == "moved" and name == "publish" and (out / "clusters" / "clusters.parquet").exists():
+        if name == killed_at:
             raise KeyboardInterrupt
     monkeypatch.setattr(publish, "crash_point", crash)
+    monkeypatch.setattr(commitlog, "crash_point", crash)
     with pytest.raises(KeyboardInterrupt):
         publish.publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
     monkeypatch.undo()
+    assert commitlog.visible_files(str(out), "clusters") == []
     rows = publish.publish_run(str(out), "r1", "2024-10-21", {"run_id": "r1"})
     assert rows["clusters"] == 123
-    files = list((out / "clusters").rglob("*.parquet"))
-    assert [f.name for f in files] == ["clusters.parquet"]
-    table = pq.read_table(files[0])
-    assert table.num_rows == 123 and len(set(table["cluster_id"].to_pylist())) == 123
+    assert len(commitlog.read_snapshot(str(out)).files("clusters")) == 3
+    clusters = read_table(out, "clusters")
+    assert len(clusters) == 123 and clusters["cluster_id"].is_unique
     assert not (out / "_staging" / "r1").exists()
 
 

@@ -221,13 +221,21 @@ def test_files_from_older_writers_missing_a_column(tmp_path):
     assert dict(_columns(con, "articles"))["credited_source"] == "VARCHAR"
 
 
-def test_views_see_files_published_after_connecting(tmp_path):
+def test_views_see_a_commit_not_files_published_meanwhile(tmp_path):
+    from transforms.dataset import commitlog
     root = write_dataset(str(tmp_path / "out"), newsroom_articles()[:1], [], [])
+    commitlog.ensure_log(root)
     con = query.connect(root)
     assert _rows(con, "SELECT count(*) FROM articles")[0][0] == 1
-    _write(os.path.join(root, "articles", "ingest_date=2024-10-23", "part-late.parquet"),
-           [art("late", "cL", "late.example", T0, "original", "late")], ARTICLES_SCHEMA)
-    assert _rows(con, "SELECT count(*) FROM articles")[0][0] == 2
+    late = os.path.join(root, "articles", "ingest_date=2024-10-23", "part-late.parquet")
+    _write(late, [art("late", "cL", "late.example", T0, "original", "late")], ARTICLES_SCHEMA)
+    query.refresh(con, root)
+    assert _rows(con, "SELECT count(*) FROM articles")[0][0] == 1  # in the folder, in no commit yet
+    snapshot = commitlog.read_snapshot(root)
+    commitlog.commit(root, "late", "run", {"articles": snapshot.files("articles") + [commitlog.relative(root, late)]})
+    assert _rows(con, "SELECT count(*) FROM articles")[0][0] == 1  # the connection keeps its snapshot ...
+    query.refresh(con, root)
+    assert _rows(con, "SELECT count(*) FROM articles")[0][0] == 2  # ... until refreshed
 
 
 def test_missing_folder_is_an_error(tmp_path):

@@ -2,11 +2,12 @@
 
     OUTPUT/articles/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet   (append per run)
     OUTPUT/errors/ingest_date=YYYY-MM-DD/part-<run_id>-*.parquet     (append per run)
-    OUTPUT/clusters/clusters.parquet                                   (current state, replaced)
+    OUTPUT/clusters/part-<run_id>-*.parquet   a row per cluster each run changed (current: the newest)
     OUTPUT/_index/part-<run_id>-*.parquet   LSH index: signatures + cluster ids of past articles
     OUTPUT/_index/config.json          MinHash parameters the index was built with
     OUTPUT/_staging/<run_id>/...       a run's files until it publishes
     OUTPUT/_runs/<run_id>.json         manifest of each published run
+    OUTPUT/_log/<version>.json         commit log: the files of every table a reader sees
     OUTPUT/_tmp/<run_id>/              a stream's files until its window closes
     OUTPUT/_pending/clusters/*.parquet  cluster deltas of streams, until a batch run folds them in
 
@@ -36,7 +37,6 @@ STAGED_INDEX = "index"
 APPEND_TABLES = (ARTICLES, ERRORS)
 #: Staged table -> folder it is published to.
 DESTINATIONS = {ARTICLES: ARTICLES, ERRORS: ERRORS, CLUSTERS: CLUSTERS, STAGED_INDEX: INDEX}
-CLUSTERS_FILE = "clusters.parquet"
 
 
 def join(*parts: str) -> str:

@@ -1,11 +1,15 @@
 """Atomic publication of a run's staged files into the dataset.
 
 A run writes everything under ``OUTPUT/_staging/<run_id>/``. Only after the
-Beam pipeline has finished does ``publish`` mark the staging folder ready and
-move each file into place (a rename per file, atomic on local disks). A run
-killed before the marker leaves nothing a reader sees, and ``recover`` deletes
-its staging folder; a run killed after the marker is rolled forward by the next
-run's ``recover``, so no published run is ever half visible for long or lost.
+Beam pipeline has finished does ``publish`` mark the staging folder ready, plan
+where each file goes, rename the files into the table folders, and then commit
+the snapshot that lists them (``transforms.dataset.commitlog``). Readers go
+through the commit log, so the renamed files stay invisible until that one
+commit makes the run visible in every table at once. A run killed before the
+marker leaves nothing a reader sees, and ``recover`` deletes its staging folder;
+a run killed after it is rolled forward by the next run's ``recover``, each
+step being safe to repeat. ``STORYWIRE_CRASH_AT`` names a step to SIGKILL at
+(``crash_point``), for kill drills.
 
 ``PublishRun`` is the graph's last step, publishing the run once every write has
 finished. Publishing belongs to the pipeline rather than to the program that
@@ -22,7 +26,6 @@ import json
 import logging
 import os
 import posixpath
-import signal
 import time
 from typing import Dict, Optional
 
@@ -32,8 +35,9 @@ from apache_beam.io.filesystems import FileSystems
 
 from schemas import TABLES
 from transforms import counters, paths
-from transforms.dataset import layout
-from transforms.dataset.write import merge_parquet, write_parquet
+from transforms.dataset import commitlog, compact, layout
+from transforms.dataset.commitlog import crash_point
+from transforms.dataset.write import write_parquet
 from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
 
 __all__ = ["PublishRun", "recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
@@ -43,10 +47,6 @@ __all__ = ["PublishRun", "recover", "publish", "staged_files", "count_rows", "ta
 _LOG = logging.getLogger(__name__)
 
 
-def crash_point(name: str) -> None:
-    """Fault injection for the kill tests: SIGKILL this process at a named point when asked to."""
-    if os.environ.get("STORYWIRE_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _match(pattern: str) -> list:
@@ -108,9 +108,15 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
                 return json.loads(fh.read()).get("rows", {})
         # Fail loudly: publishing an empty run here would silently lose everything it wrote.
         raise RuntimeError(f"the staging folder of run {run_id} was removed before it could be published")
-    rows = {t: count_rows(staged_files(staging, t)) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
-    publish(output, run_id, ingest_date, {**manifest, "rows": rows})
-    return rows
+    marker = layout.join(staging, layout.READY_MARKER)
+    if FileSystems.exists(marker):  # a retried step: some staged files may have moved already
+        with FileSystems.open(marker) as fh:
+            manifest = json.loads(fh.read() or b"{}")
+    else:
+        rows = {t: count_rows(staged_files(staging, t)) for t in (layout.ARTICLES, layout.CLUSTERS, layout.ERRORS)}
+        manifest = {**manifest, "rows": rows}
+    publish(output, run_id, ingest_date, manifest)
+    return manifest.get("rows", {})
 
 
 def record_counters(output: str, run_id: str, counters: Optional[Dict], distributions: Optional[Dict] = None,
@@ -135,66 +141,83 @@ def record_counters(output: str, run_id: str, counters: Optional[Dict], distribu
         fh.write(json.dumps(manifest, indent=2, default=str).encode())
 
 
-def _merged_clusters(staging: str, files: list) -> str:
-    """The clusters table is one file; a run staged one per bundle of its last stage. Merge them, once.
-
-    The merged file sits outside the table's staging folder, so a publish that
-    is interrupted and run again never merges it with the parts a second time.
-    """
-    merged = layout.join(staging, "clusters-merged", layout.CLUSTERS_FILE)
-    if not FileSystems.exists(merged):
-        _ensure_dir(layout.join(staging, "clusters-merged"))
-        partial = merged + ".partial"
-        with FileSystems.create(partial) as fh:
-            merge_parquet(files, fh, TABLES[layout.CLUSTERS])
-        FileSystems.rename([partial], [merged])
-        crash_point("merge")
-    return merged
+#: Written into the staging folder before the first rename: which staged file goes where. A publish
+#: that is interrupted and run again finds the files already moved through it.
+PLAN_FILE = "_PLAN.json"
 
 
-def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
-    """Move a finished run's staged files into the dataset; returns what moved per table."""
-    staging = layout.staging_dir(output, run_id)
-    marker = layout.join(staging, layout.READY_MARKER)
-    if not FileSystems.exists(marker):
-        with FileSystems.create(marker) as fh:
-            fh.write(json.dumps(manifest or {}).encode())
-    moved = {}
+def _plan(output: str, run_id: str, ingest_date: str, staging: str, base: commitlog.Snapshot) -> Dict[str, list]:
+    """``{table: [(staged path, destination)]}`` for a run's files, made once and kept in the staging folder."""
+    plan_path = layout.join(staging, PLAN_FILE)
+    if FileSystems.exists(plan_path):
+        with FileSystems.open(plan_path) as fh:
+            return json.loads(fh.read())
+    plan = {}
     for table, folder in layout.DESTINATIONS.items():
         files = staged_files(staging, table)
-        if table == layout.CLUSTERS and len(files) > 1:
-            files = [_merged_clusters(staging, files)]
-        if not files and table in TABLES and not table_files(output, table):
+        if not files and table in TABLES and not base.files(table):
             # Every table always has at least one file, so `SELECT * FROM 'out/errors/**/*.parquet'` works.
             empty = layout.join(staging, table, layout.partition(ingest_date), f"part-{run_id}-empty.parquet") \
                 if table in layout.APPEND_TABLES else layout.join(staging, table, f"part-{run_id}.parquet")
             _write_empty(empty, table)
             files = [empty]
-        moved[table] = files
+        moves = []
         for src in files:
-            rel = src[len(layout.join(staging, table)):].lstrip("/")
-            if table == layout.CLUSTERS:
-                dst = layout.join(output, folder, layout.CLUSTERS_FILE)
-            else:
-                dst = layout.join(output, folder, rel)
-            _ensure_dir(dst.rsplit("/", 1)[0])
-            if FileSystems.exists(dst) and table != layout.CLUSTERS:
-                continue  # already moved by an interrupted publish
-            if table == layout.CLUSTERS and FileSystems.exists(dst):
-                paths.delete([dst])
-            FileSystems.rename([src], [dst])
-            crash_point("publish")
+            dst = layout.join(output, folder, src[len(layout.join(staging, table)):].lstrip("/"))
+            moves.append((src, dst))
+        plan[table] = moves
+    partial = plan_path + ".partial"
+    with FileSystems.create(partial) as fh:
+        fh.write(json.dumps(plan).encode())
+    FileSystems.rename([partial], [plan_path])
+    crash_point("planned")
+    return plan
+
+
+def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict] = None) -> dict:
+    """Make a finished run's staged files part of the dataset in one commit; returns what moved per table.
+
+    Steps, each safe to repeat: mark the staging folder ready, plan the moves, rename each file
+    into its table folder (still invisible: no commit lists it), commit the snapshot that lists them
+    (the one step that makes the run visible, in every table at once), then the bookkeeping.
+    """
+    staging = layout.staging_dir(output, run_id)
+    marker = layout.join(staging, layout.READY_MARKER)
+    if not FileSystems.exists(marker):
+        with FileSystems.create(marker) as fh:
+            fh.write(json.dumps(manifest or {}).encode())
+        crash_point("ready")
+    moved = {}
+    version = commitlog.committed_version(output, run_id)
+    if version is None:
+        base = commitlog.ensure_log(output)
+        plan = _plan(output, run_id, ingest_date, staging, base)
+        tables = {}
+        for table, moves in plan.items():
+            moved[table] = [src for src, _ in moves]
+            for src, dst in moves:
+                _ensure_dir(dst.rsplit("/", 1)[0])
+                if not FileSystems.exists(dst):  # else moved by an interrupted publish
+                    FileSystems.rename([src], [dst])
+                crash_point("publish")
+            # Every table is appended to; the clusters table gets a new version of each changed cluster.
+            tables[table] = sorted(set(base.files(table)) | {commitlog.relative(output, dst) for _, dst in moves})
+        crash_point("moved")
+        version = commitlog.commit(output, run_id, "run", tables, base=base)
+        crash_point("committed")
     write_index_config(output, (manifest or {}).get("minhash"))
     # Stream deltas this run folded into clusters/ (only those present when it started).
     folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
     if folded:
         paths.delete(folded)
+        crash_point("folded")
     if (manifest or {}).get("state_dir"):
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
     runs = layout.join(output, layout.RUNS)
     _ensure_dir(runs)
     with FileSystems.create(layout.join(runs, f"{run_id}.json")) as fh:
-        fh.write(json.dumps(manifest or {}, indent=2, default=str).encode())
+        fh.write(json.dumps({**(manifest or {}), "version": version}, indent=2, default=str).encode())
+    crash_point("manifest")
     if FileSystems.exists(staging):
         paths.delete([staging])
     return moved
@@ -248,7 +271,10 @@ def recover(output: str, ready_after_s: float = 0.0, unfinished_after_s: float =
         if idle < (ready_after_s if ready else unfinished_after_s):
             _LOG.warning("leaving run %s alone: its staging folder was written %.0f s ago", run_id, idle)
             continue
-        if ready:
+        if run_id.startswith(compact.COMPACT_PREFIX):
+            _LOG.warning("cleaning up after compaction %s", run_id)
+            compact.undo_or_finish(output, run_id)
+        elif ready:
             with FileSystems.open(marker) as fh:
                 manifest = json.loads(fh.read() or b"{}")
             _LOG.warning("rolling forward run %s that stopped while publishing", run_id)

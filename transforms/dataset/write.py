@@ -54,18 +54,47 @@ def write_parquet(where, rows: Sequence[dict], schema: pa.Schema) -> None:
     pq.write_table(table, where, row_group_size=ROW_GROUP_ROWS, **_writer_kwargs(schema))
 
 
-def merge_parquet(sources: Sequence[str], where, schema: pa.Schema) -> int:
-    """Copy the row groups of ``sources`` into one Parquet file, one row group in memory at a time; rows copied."""
+def merge_parquet(sources: Sequence[str], where, schema: pa.Schema, keep: Optional[dict] = None) -> int:
+    """Copy the rows of ``sources`` into one Parquet file (only those ``keep[path]``'s mask keeps); rows copied.
+
+    Small row groups (one per run's file) are gathered into groups of up to ``ROW_GROUP_ROWS`` rows
+    or ``ROW_GROUP_BYTES``, so a compacted file has few groups; memory holds about one group.
+    """
     rows = 0
+    pending, pending_bytes = [], 0
+
+    def flush(writer):
+        if pending:
+            group = pa.concat_tables(pending)
+            writer.write_table(group, row_group_size=max(group.num_rows, 1))
+            pending.clear()
+
     with pq.ParquetWriter(where, schema, **_writer_kwargs(schema)) as writer:
         for path in sources:
             with FileSystems.open(path) as fh:
                 parquet = pq.ParquetFile(fh)
+                offset = 0
                 for i in range(parquet.num_row_groups):
-                    group = parquet.read_row_group(i).cast(schema)
-                    writer.write_table(group, row_group_size=max(group.num_rows, 1))
+                    group = _conform(parquet.read_row_group(i), schema)
+                    if keep is not None:
+                        mask = keep[path][offset:offset + group.num_rows]
+                        offset += group.num_rows
+                        group = group.filter(pa.array(mask, pa.bool_()))
+                    pending.append(group)
+                    pending_bytes += group.nbytes
                     rows += group.num_rows
+                    if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
+                        flush(writer)
+                        pending_bytes = 0
+        flush(writer)
     return rows
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with exactly ``schema``'s columns: files written before a column existed get nulls."""
+    columns = [table[name].cast(field.type) if name in table.column_names else pa.nulls(table.num_rows, field.type)
+               for name, field in zip(schema.names, schema)]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 class ParquetSink(fileio.FileSink):

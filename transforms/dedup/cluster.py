@@ -509,8 +509,9 @@ class ClusterStories(beam.PTransform):
     """Signed articles (+ the index of past runs) -> clustered articles, cluster state, index rows.
 
     Input: ``{"articles": SignArticles' slim articles, "texts": its texts, "history": INDEX_SCHEMA
-    rows of past runs, "clusters": the current CLUSTERS_SCHEMA rows}``; ``history`` and
-    ``clusters`` may be left out.
+    rows of past runs, "seen": index rows (url, content_hash) of input ingested before, "clusters":
+    the current CLUSTERS_SCHEMA rows}``; ``history``, ``seen`` (default: ``history``) and ``clusters``
+    may be left out.
 
     Output: ``articles`` (rows for this run's new articles), ``clusters`` (the full current state
     of every cluster) and ``index`` (index rows to append).
@@ -536,7 +537,10 @@ class ClusterStories(beam.PTransform):
         )
         existing = inputs.get("clusters") or (p | "NoClusters" >> beam.Create([]))
 
-        split = {"articles": inputs["articles"], "history": history} | "DropIngested" >> DropIngested()
+        # What was ingested before may be looked up apart from the match window's history ("seen").
+        seen = history if inputs.get("seen") is None else (
+            inputs["seen"] | "SeenMembers" >> beam.Map(Member.from_index).with_output_types(Member))
+        split = {"articles": inputs["articles"], "history": seen} | "DropIngested" >> DropIngested()
         unique = {"articles": split.unique, "history": history}
         candidates = unique | "FindCandidates" >> FindCandidates(self._config, self._cap)
         edges = {**unique, "pairs": candidates} | "VerifyCandidates" >> VerifyCandidates(self._config)

@@ -14,7 +14,7 @@ import numpy as np
 
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
-__all__ = ["band_keys", "band_of", "bucket_pairs", "UnionFind"]
+__all__ = ["band_keys", "band_key_matrix", "band_of", "bucket_pairs", "UnionFind"]
 
 
 #: Bits of a band key that hold the band's digest; the band index sits above them.
@@ -31,15 +31,22 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list:
     Raises:
         ValueError: more than 127 bands.
     """
+    return band_key_matrix(np.asarray(signature)[None, :], bands, rows)[0].tolist()
+
+
+def band_key_matrix(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``band_keys`` of many signatures at once: an (n, bands) uint64 array, row i for ``signatures[i]``."""
     if bands > 127:
         raise ValueError(f"at most 127 bands, got {bands}")
-    sig = np.ascontiguousarray(signature[: bands * rows], dtype=np.uint32).reshape(bands, rows).astype(np.uint64)
+    n = signatures.shape[0]
+    sig = np.ascontiguousarray(signatures[:, : bands * rows], dtype=np.uint32).reshape(n, bands, rows)
+    sig = sig.astype(np.uint64)
     with np.errstate(over="ignore"):
-        h = np.full(bands, FNV_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64)
+        h = np.broadcast_to(np.full(bands, FNV_OFFSET, dtype=np.uint64) + np.arange(bands, dtype=np.uint64),
+                            (n, bands)).copy()
         for c in range(rows):
-            h = fmix64((h ^ sig[:, c]) * FNV_PRIME)
-    keys = (h & np.uint64((1 << _DIGEST_BITS) - 1)) | (np.arange(bands, dtype=np.uint64) << np.uint64(_DIGEST_BITS))
-    return keys.tolist()
+            h = fmix64((h ^ sig[:, :, c]) * FNV_PRIME)
+    return (h & np.uint64((1 << _DIGEST_BITS) - 1)) | (np.arange(bands, dtype=np.uint64) << np.uint64(_DIGEST_BITS))
 
 
 def band_of(key: int) -> int:
