@@ -69,9 +69,12 @@ def test_a_rewrite_in_a_later_run_joins_the_earlier_event(tmp_path):
 def test_seeds_run_manifest_records_counters_and_working_sets(seeds_run):
     import json
     out, _ = seeds_run
-    manifest = json.loads(next((out / "_runs").glob("*.json")).read_text())
-    assert manifest["counts"]["documents_read"] == 5
-    sets = manifest["distributions"]
+    manifest_file = next((out / "_runs").glob("*.json"))
+    manifest = json.loads(manifest_file.read_text())
+    assert manifest["rows"]["articles"] == 5 and "counts" not in manifest  # written once, by publishing
+    counts = json.loads((out / "_runs" / "counts" / manifest_file.name).read_text())
+    assert counts["counts"]["documents_read"] == 5
+    sets = counts["distributions"]
     # 000 and 001 form the one two-member component; every article was in some LSH bucket.
     assert sets["component_size"]["max"] == 2
     assert sets["lsh_bucket_size"]["min"] >= 1 and sets["candidates_per_article"]["count"] >= 1

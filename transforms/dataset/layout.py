@@ -6,7 +6,8 @@
     OUTPUT/_index/part-<run_id>-*.parquet   LSH index: signatures + cluster ids of past articles
     OUTPUT/_index/config.json          MinHash parameters the index was built with
     OUTPUT/_staging/<run_id>/...       a run's files until it publishes
-    OUTPUT/_runs/<run_id>.json         manifest of each published run
+    OUTPUT/_runs/<run_id>.json         manifest of each published run (written once, by publishing)
+    OUTPUT/_runs/counts/<run_id>.json  the run's Beam counters, from the launcher that waited for them
     OUTPUT/_log/<version>.json         commit log: the files of every table a reader sees
     OUTPUT/_tmp/<run_id>/              a stream's files until its window closes
     OUTPUT/_pending/clusters/*.parquet  cluster deltas of streams, until a batch run folds them in
@@ -24,6 +25,8 @@ PENDING_CLUSTERS = "_pending/clusters"
 #: Temporary files of streaming writers (outside _staging/, which batch recovery clears).
 STREAM_TMP = "_tmp"
 RUNS = "_runs"
+#: Under RUNS: counters are known only to the launcher, after the pipeline (which publishes) has ended.
+RUN_COUNTS = "counts"
 STATE = "_state"
 INDEX = "_index"
 INDEX_CONFIG = "config.json"

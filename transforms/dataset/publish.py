@@ -121,24 +121,25 @@ def publish_run(output: str, run_id: str, ingest_date: str, manifest: Dict) -> d
 
 def record_counters(output: str, run_id: str, counters: Optional[Dict], distributions: Optional[Dict] = None,
                     unreadable: Optional[str] = None) -> None:
-    """Add the run's Beam counters and distributions to its manifest (when the launcher waited for them).
+    """Write the run's Beam counters and distributions beside its manifest (when the launcher waited for them).
 
-    ``counters`` is None when they could not be read: the manifest keeps its row counts and says
-    why under ``counts_unreadable``.
+    The manifest is written once, by publishing inside the pipeline; the counters exist only once
+    the pipeline has ended, so they go to ``_runs/counts/<run_id>.json``. ``counters`` is None when
+    they could not be read: the file then says why under ``counts_unreadable``.
     """
-    path = layout.join(output, layout.RUNS, f"{run_id}.json")
-    if not FileSystems.exists(path):
-        return
-    with FileSystems.open(path) as fh:
-        manifest = json.loads(fh.read())
+    if not FileSystems.exists(layout.join(output, layout.RUNS, f"{run_id}.json")):
+        return  # not published: nothing to describe
+    record = {"run_id": run_id}
     if counters is not None:
-        manifest["counts"] = counters
+        record["counts"] = counters
     if distributions:
-        manifest["distributions"] = distributions
+        record["distributions"] = distributions
     if unreadable:
-        manifest["counts_unreadable"] = unreadable
-    with FileSystems.create(path) as fh:
-        fh.write(json.dumps(manifest, indent=2, default=str).encode())
+        record["counts_unreadable"] = unreadable
+    folder = layout.join(output, layout.RUNS, layout.RUN_COUNTS)
+    _ensure_dir(folder)
+    with FileSystems.create(layout.join(folder, f"{run_id}.json")) as fh:
+        fh.write(json.dumps(record, indent=2, default=str).encode())
 
 
 #: Written into the staging folder before the first rename: which staged file goes where. A publish
