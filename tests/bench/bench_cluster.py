@@ -388,10 +388,8 @@ def stage_extract(docs: Sequence) -> tuple:
     return records, refused
 
 
-def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
-    """Exact-duplicate split by content hash, then signatures of the unique texts in batches."""
-    import numpy as np
-    from transforms.dedup.signing import Signer
+def split_exact_duplicates(records: Sequence[dict]) -> tuple:
+    """(indexes of the first record per content hash, (first, duplicate) edges), as ``DropIngested`` splits them."""
     first_of: Dict[str, int] = {}
     unique, dup_edges = [], []
     for i, rec in enumerate(records):
@@ -400,6 +398,14 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
             unique.append(i)
         else:
             dup_edges.append((j, i))
+    return unique, dup_edges
+
+
+def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
+    """Exact-duplicate split by content hash, then signatures of the unique texts in batches."""
+    import numpy as np
+    from transforms.dedup.signing import Signer
+    unique, dup_edges = split_exact_duplicates(records)
     signer = Signer(config)
     sigs, counts = [], []
     for k in range(0, len(unique), batch):
@@ -576,6 +582,25 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
     return dict(found)
 
 
+def _datasketch_components(minhashes: Sequence, config, verify: bool = False) -> dict:
+    """``MinHashLSH`` insert and query over ``minhashes``, joined with a union-find: {index: label}.
+
+    ``verify``: keep a returned candidate only when its estimated Jaccard reaches the threshold.
+    """
+    from datasketch import MinHashLSH
+    from transforms.dedup import lsh
+    index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    for i, m in enumerate(minhashes):
+        index.insert(i, m)
+    uf = lsh.UnionFind()
+    for i, m in enumerate(minhashes):
+        uf.find(i)
+        for j in index.query(m):
+            if not verify or (j != i and m.jaccard(minhashes[j]) >= config.threshold):
+                uf.union(i, j)
+    return uf.components()
+
+
 def user_loop(docs_dir: Path, n_docs: int, config) -> dict:
     """What a user writes instead of storywire: datasketch over the raw text dumps, nothing else.
 
@@ -584,8 +609,7 @@ def user_loop(docs_dir: Path, n_docs: int, config) -> dict:
     back, and joins what each query returns with a union-find. No extraction, no
     cleaning, no verification, no roles, no events, nothing written.
     """
-    from datasketch import MinHash, MinHashLSH
-    from transforms.dedup import lsh
+    from datasketch import MinHash
     k = config.shingle_size
     paths = sorted(docs_dir.iterdir())[:n_docs]
     t0 = time.perf_counter()
@@ -595,15 +619,7 @@ def user_loop(docs_dir: Path, n_docs: int, config) -> dict:
         m = MinHash(num_perm=config.num_perm)
         m.update_batch([" ".join(tokens[i:i + k]).encode("utf-8") for i in range(max(1, len(tokens) - k + 1))])
         minhashes.append(m)
-    index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
-    for i, m in enumerate(minhashes):
-        index.insert(i, m)
-    uf = lsh.UnionFind()
-    for i, m in enumerate(minhashes):
-        uf.find(i)
-        for j in index.query(m):
-            uf.union(i, j)
-    n_clusters = len(set(uf.components().values()))
+    n_clusters = len(set(_datasketch_components(minhashes, config).values()))
     seconds = time.perf_counter() - t0
     return {"docs": len(paths), "seconds": seconds, "docs_per_s": len(paths) / seconds if seconds else float("inf"),
             "clusters": n_clusters}
@@ -615,8 +631,7 @@ def naive_baseline(texts: Sequence[str], config) -> tuple:
     Returns:
         (labels, seconds for signatures, seconds for LSH + verification + union-find).
     """
-    from datasketch import MinHash, MinHashLSH
-    from transforms.dedup import lsh
+    from datasketch import MinHash
     from transforms.tokens import words
     k = config.shingle_size
     t0 = time.perf_counter()
@@ -628,16 +643,7 @@ def naive_baseline(texts: Sequence[str], config) -> tuple:
             m.update(" ".join(tokens[i:i + k]).encode("utf-8"))
         minhashes.append(m)
     t1 = time.perf_counter()
-    index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
-    for i, m in enumerate(minhashes):
-        index.insert(i, m)
-    uf = lsh.UnionFind()
-    for i, m in enumerate(minhashes):
-        uf.find(i)
-        for j in index.query(m):
-            if j != i and m.jaccard(minhashes[j]) >= config.threshold:
-                uf.union(i, j)
-    comps = uf.components()
+    comps = _datasketch_components(minhashes, config, verify=True)
     t2 = time.perf_counter()
     return [comps[i] for i in range(len(texts))], t1 - t0, t2 - t1
 

@@ -297,14 +297,8 @@ def _sign_stage(records: list, config) -> tuple:
     import numpy as np
     from transforms.dedup.signing import Signer, shingle_hashes
     from transforms.tokens import words
-    first_of: Dict[str, int] = {}
-    unique, dup_edges = [], []
-    for i, rec in enumerate(records):
-        j = first_of.setdefault(rec["content_hash"], i)
-        if j == i:
-            unique.append(i)
-        else:
-            dup_edges.append((j, i))
+    from tests.bench.bench_cluster import split_exact_duplicates
+    unique, dup_edges = split_exact_duplicates(records)
     signer = Signer(config)
     tokens = [words(r["text"]) for r in records]
     hashes = [shingle_hashes(tokens[i], config.shingle_size) for i in unique]
