@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
@@ -54,9 +54,13 @@ from transforms.ingest.read_feeds import FetchNewArticles, ReadFeedEntries
 __all__ = ["build_stream", "register"]
 
 
-def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, first_poll: float = None,
-                 polls: int = None) -> beam.Pipeline:
-    """Add the streaming graph to ``p``: ``polls`` polls (default ``--max_polls``; 0 = forever) from ``first_poll``."""
+def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, index_files: Sequence[str] = (),
+                 first_poll: float = None, polls: int = None) -> beam.Pipeline:
+    """Add the streaming graph to ``p``: ``polls`` polls (default ``--max_polls``; 0 = forever) from ``first_poll``.
+
+    ``index_files``: the index of past runs as the last commit lists it, resolved by the launcher (as a
+    batch run's ``RunContext`` is), so building the graph touches no storage.
+    """
 
 
     limits = limits_from(opts)
@@ -71,8 +75,7 @@ def build_stream(p: beam.Pipeline, opts, run_id: str, started: dt.datetime, firs
 
     # The index of past runs, read once at start: URLs and contents already ingested, and the LSH
     # members new articles are matched against (so a streamed copy joins a batch-run story).
-    history = p | "ReadIndex" >> ReadParquetRows(
-        paths=commitlog.visible_files(opts.output, layout.STAGED_INDEX))
+    history = p | "ReadIndex" >> ReadParquetRows(paths=list(index_files))
 
     polls = p | "PollFeeds" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop,
                                                fire_interval=opts.poll_interval)
@@ -147,7 +150,8 @@ def _run_streaming_job(options, opts, run_id: str, started: dt.datetime) -> Opti
     # The job appends to the index as it goes: record what its signatures mean first.
     publish.write_index_config(opts.output, minhash_config_from(opts).to_metadata())
     p = beam.Pipeline(options=options)
-    build_stream(p, opts, run_id, started, time.time(), opts.max_polls)
+    build_stream(p, opts, run_id, started, commitlog.visible_files(opts.output, layout.STAGED_INDEX), time.time(),
+                 opts.max_polls)
     result = p.run()
     result.wait_until_finish()
     metrics = metrics_of(result)

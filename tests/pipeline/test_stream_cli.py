@@ -15,6 +15,7 @@ from pipeline import cli
 from pipeline.options import StorywireOptions
 from pipeline.runner import choose
 from pipeline.stream import build_stream
+from transforms.dataset import commitlog, layout
 from tests.feed_server import FeedServer, rss20
 from tests.run_cli import read_table, storywire
 
@@ -252,7 +253,8 @@ def test_streaming_graph_on_a_streaming_runner_matches_copies_and_leaves_cluster
                                     "--max_polls", "3", "--allow_private_hosts"])
         options.view_as(StandardOptions).streaming = True
         p = beam.Pipeline(runner=choose.stream_runner(), options=options)
-        build_stream(p, options.view_as(StorywireOptions), "s1", dt.datetime.now(dt.timezone.utc))
+        build_stream(p, options.view_as(StorywireOptions), "s1", dt.datetime.now(dt.timezone.utc),
+                     commitlog.visible_files(str(out), layout.STAGED_INDEX))
         p.run().wait_until_finish()
         assert server.hits("/a.html") == 1  # seen again on later polls, fetched once
     arts = read_table(out, "articles")
