@@ -43,7 +43,7 @@ bench-extract: $(STAMP)
 bench-history: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_history $(BENCH_ARGS)
 
-# The kill drill at all ten commit steps (make test drills three of them).
+# The kill drill at all ten commit steps (make test drills two of them).
 drill: $(STAMP)
 	STORYWIRE_DRILL_ALL=1 $(BIN)/python -m pytest -q tests/dataset/test_kill_drill.py
 
