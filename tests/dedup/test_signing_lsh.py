@@ -201,3 +201,30 @@ def test_band_keys_are_varint_sized_ints_with_their_band():
     assert [lsh.band_of(k) for k in keys] == list(range(cfg.bands))
     # Beam's default coder writes them as varints (type byte + at most 9 bytes), never pickled.
     assert max(len(coders.FastPrimitivesCoder().encode(k)) for k in keys) <= 10
+
+
+def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():
+    cfg = MinHashConfig(num_perm=128, threshold=0.4, seed=1)
+    docs = make_docs()
+    ids = sorted(docs)
+    sigs, _ = Signer(cfg).sign(docs[i] for i in ids)
+    expected = {}
+    for doc_id, sig in zip(ids, sigs):
+        for key in lsh.band_keys(sig, cfg.bands, cfg.rows):
+            expected.setdefault(key, []).append(doc_id)
+    keys = lsh.band_key_matrix(np.asarray(sigs), cfg.bands, cfg.rows)
+    # Two batches, as two bundles would send them; 4 shards per band.
+    groups = {}
+    for lo, hi in ((0, 17), (17, len(ids))):
+        for group, batch in lsh.band_groups(keys[lo:hi], ids[lo:hi], shards=4):
+            groups.setdefault(group, []).append(batch)
+    assert len(groups) <= cfg.bands * 4
+    got, singles = [], 0
+    for batches in groups.values():
+        n_single, buckets = lsh.split_buckets(batches)
+        singles += n_single
+        got.extend(sorted(b) for b in buckets)
+    shared = [sorted(m) for m in expected.values() if len(m) > 1]
+    assert sorted(got) == sorted(shared) and shared
+    assert singles == sum(len(m) == 1 for m in expected.values())
+    assert lsh.split_buckets([]) == (0, [])

@@ -95,15 +95,28 @@ class SplitExactDuplicatesFn(_SkipIngestedFn):
             yield beam.pvalue.TaggedOutput(self.EDGES, (first.article_id, dup.article_id))
 
 
-def _emit_band_keys(member: Member, bands: int, rows: int, tag: str):
+def _band_groups(members: list, bands: int, rows: int, shards: int, tag: str) -> list:
     # Band records carry ids only: signatures travel once, to the verification join, not once per band
     # (carrying them in all 42 band records doubled the peak memory of a local run). The tag is packed
-    # into the id's string, one object per record where a tuple took two: the in-memory shuffle of
-    # a local run holds all (bands x articles) of them at once.
-    sig = np.frombuffer(member.sig, dtype=np.uint32)
-    value = tag + member.article_id
-    for key in lsh.band_keys(sig, bands, rows):
-        yield key, value
+    # into the id's string, one object per member where a tuple took two.
+    sigs = np.stack([np.frombuffer(m.sig, dtype=np.uint32) for m in members])
+    return lsh.band_groups(lsh.band_key_matrix(sigs, bands, rows), [tag + m.article_id for m in members], shards)
+
+
+class PairBandGroupFn(PairBucketFn):
+    """``(band x shard, [(keys, members), ...])`` -> candidate pairs ``(a, b)`` of every bucket in the group.
+
+    The buckets are found in memory (``lsh.split_buckets``) and each is paired as ``PairBucketFn``
+    pairs one; ``lsh_bucket_size`` still records every bucket.
+    """
+
+    def process(self, element):
+        _, batches = element
+        singles, buckets = lsh.split_buckets(batches)
+        for _ in range(singles):
+            self._bucket_size.update(1)
+        for members in buckets:
+            yield from self.bucket_candidates(members)
 
 
 def _verification_entry(member: Member) -> tuple:
@@ -381,23 +394,37 @@ def _url_key(article: Member) -> tuple:
 class FindCandidates(beam.PTransform):
     """``{"articles": this run's members, "history": past members}`` -> distinct candidate pairs ``(a, b)``, a < b.
 
-    One key per LSH band, grouped with ``GroupByKey``; pairs form inside each bucket (capped).
+    LSH banding with ``GroupByKey``, on a coarse key: members go in batches, and each batch
+    sends one record per (band, shard of the band key's digest) holding that group's keys and
+    ids; each group's buckets are then found in memory and paired (capped). Per band key that
+    is the grouping one key per band would do, with ``bands x shards`` records per batch where
+    one key per band sent 42 per member (each Beam record costs ~25 us on a local run). A
+    group holds 1/``shards`` of one band's members: raise ``shards`` to spread a larger corpus.
     Past articles take part, so a new copy of an old story finds it; two past articles are
     never paired again.
     """
 
-    def __init__(self, config: MinHashConfig, bucket_cap: int):
+    def __init__(self, config: MinHashConfig, bucket_cap: int, shards: int = 16, batch_size: int = 1024):
         super().__init__()
-        self._config, self._cap = config, bucket_cap
+        if shards < 1 or batch_size < 1:
+            raise ValueError("shards and batch_size must be >= 1")
+        self._config, self._cap, self._shards, self._batch = config, bucket_cap, shards, batch_size
 
     def expand(self, inputs):
         cfg = self._config
+
+        def band_groups(members, tag, step):
+            return (
+                members
+                | f"Batch{step}" >> beam.BatchElements(min_batch_size=self._batch, max_batch_size=self._batch)
+                | f"Emit{step}" >> beam.FlatMap(_band_groups, cfg.bands, cfg.rows, self._shards, tag)
+            )
+
         return (
-            (inputs["articles"] | "EmitBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, NEW),
-             inputs["history"] | "EmitHistoryBandKeys" >> beam.FlatMap(_emit_band_keys, cfg.bands, cfg.rows, OLD))
+            (band_groups(inputs["articles"], NEW, "BandKeys"), band_groups(inputs["history"], OLD, "HistoryBandKeys"))
             | "FlattenBandKeys" >> beam.Flatten()
             | "GroupByBand" >> beam.GroupByKey()
-            | "PairBuckets" >> beam.ParDo(PairBucketFn(self._cap))
+            | "PairBuckets" >> beam.ParDo(PairBandGroupFn(self._cap))
             | "DedupeCandidates" >> beam.Distinct()
         )
 

@@ -8,13 +8,13 @@ shuffles small).
 from __future__ import annotations
 
 import itertools
-from typing import Hashable, Sequence
+from typing import Hashable, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
-__all__ = ["band_keys", "band_key_matrix", "band_of", "bucket_pairs", "UnionFind"]
+__all__ = ["band_keys", "band_key_matrix", "band_of", "band_groups", "split_buckets", "bucket_pairs", "UnionFind"]
 
 
 #: Bits of a band key that hold the band's digest; the band index sits above them.
@@ -52,6 +52,56 @@ def band_key_matrix(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray
 def band_of(key: int) -> int:
     """The band index of a ``band_keys`` key."""
     return key >> _DIGEST_BITS
+
+
+def band_groups(keys: np.ndarray, members: Sequence[str], shards: int) -> List[Tuple[int, tuple]]:
+    """A batch's band keys, one record per (band, shard) they fall in: ``[(group, (keys bytes, members))]``.
+
+    ``keys`` is ``band_key_matrix`` of the batch (row i for ``members[i]``). A band key's shard is
+    its digest modulo ``shards``, so every member of one bucket lands in one group:
+    ``group = band * shards + shard``. One record carries all the batch's keys of its group
+    (``keys`` as uint64 bytes, ``members[j]`` holding ``keys[j]``): a shuffle then moves
+    about ``bands x shards`` records per batch instead of ``bands`` per member.
+    """
+    if shards < 1:
+        raise ValueError(f"shards must be >= 1, not {shards}")
+    n, bands = keys.shape
+    flat = np.ascontiguousarray(keys, dtype=np.uint64).ravel()
+    owner = np.repeat(np.arange(n), bands)
+    group = (flat >> np.uint64(_DIGEST_BITS)).astype(np.int64) * shards + (
+        (flat & np.uint64((1 << _DIGEST_BITS) - 1)) % np.uint64(shards)).astype(np.int64)
+    order = np.argsort(group, kind="stable")
+    grouped = group[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(order)]
+    out = []
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        idx = order[start:end]
+        out.append((int(grouped[start]), (flat[idx].tobytes(), [members[i] for i in owner[idx].tolist()])))
+    return out
+
+
+def split_buckets(batches: Iterable[tuple]) -> Tuple[int, List[list]]:
+    """``band_groups`` records of one group -> (number of one-member buckets, members of every other bucket).
+
+    The group's keys are sorted once and cut where the key changes: each run of equal keys is one
+    LSH bucket, as a ``GroupByKey`` on the band key alone would have formed it.
+    """
+    key_parts, members = [], []
+    for keys, ids in batches:
+        key_parts.append(np.frombuffer(keys, dtype=np.uint64))
+        members.extend(ids)
+    if not members:
+        return 0, []
+    keys = np.concatenate(key_parts)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    shared = sizes > 1
+    buckets = [[members[i] for i in order[s:s + k].tolist()]
+               for s, k in zip(starts[shared].tolist(), sizes[shared].tolist())]
+    return int(len(sizes) - shared.sum()), buckets
 
 
 def bucket_pairs(member_ids: Sequence[str], cap: int, presorted: bool = False) -> tuple:

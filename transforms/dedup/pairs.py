@@ -40,6 +40,10 @@ class PairBucketFn(beam.DoFn):
 
     def process(self, element):
         _, members = element
+        return self.bucket_candidates(members)
+
+    def bucket_candidates(self, members):
+        """Candidate pairs of one bucket's members (``"<tag><article_id>"`` strings), counted."""
         tags = {m[1:]: m[0] for m in members}
         self._bucket_size.update(len(tags))
         if len(tags) < 2 or all(t == OLD for t in tags.values()):
