@@ -274,6 +274,7 @@ def _available_mb() -> float:
 #: Per-key working sets recorded by ClusterStories (Beam distributions), in the order the bench prints them.
 WORKING_SETS = (
     ("lsh_bucket_size", "LSH bucket (members per band key)"),
+    ("lsh_group_size", "LSH group (band keys per GroupByBand key: band x shard)"),
     ("candidates_per_article", "candidates joined to one article"),
     ("component_size", "component (members per GroupByComponent key)"),
     ("union_find_members", "union-find members (one global key)"),
@@ -282,8 +283,8 @@ WORKING_SETS = (
 
 
 def read_working_sets(out_dir: Path) -> dict:
-    """The run's distributions, as its manifest (``OUTPUT/_runs/<run_id>.json``) records them."""
-    for manifest in sorted(glob.glob(str(out_dir / "_runs" / "*.json"))):
+    """The run's distributions, as its counts file (``OUTPUT/_runs/counts/<run_id>.json``) records them."""
+    for manifest in sorted(glob.glob(str(out_dir / "_runs" / "counts" / "*.json"))):
         recorded = json.loads(Path(manifest).read_text()).get("distributions")
         if recorded:
             return recorded
@@ -974,6 +975,7 @@ def report_summary(results: List[dict]) -> str:
         row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
         row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
         row("max LSH bucket", lambda r: _max_working_set(r, "lsh_bucket_size")),
+        row("max LSH group (band x shard)", lambda r: _max_working_set(r, "lsh_group_size")),
         row("max candidates per article", lambda r: _max_working_set(r, "candidates_per_article")),
         row("max component", lambda r: _max_working_set(r, "component_size")),
         row("union-find members", lambda r: _max_working_set(r, "union_find_members")),

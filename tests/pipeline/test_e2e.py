@@ -78,6 +78,8 @@ def test_seeds_run_manifest_records_counters_and_working_sets(seeds_run):
     # 000 and 001 form the one two-member component; every article was in some LSH bucket.
     assert sets["component_size"]["max"] == 2
     assert sets["lsh_bucket_size"]["min"] >= 1 and sets["candidates_per_article"]["count"] >= 1
+    # Every band key lands in one (band, shard) group and one bucket: both add up to all the band keys.
+    assert sets["lsh_group_size"]["sum"] == sets["lsh_bucket_size"]["sum"] >= 42 * 4
 
 
 def test_seeds_parquet_schemas_and_readers(seeds_run):

@@ -107,11 +107,18 @@ class PairBandGroupFn(PairBucketFn):
     """``(band x shard, [(keys, members), ...])`` -> candidate pairs ``(a, b)`` of every bucket in the group.
 
     The buckets are found in memory (``lsh.split_buckets``) and each is paired as ``PairBucketFn``
-    pairs one; ``lsh_bucket_size`` still records every bucket.
+    pairs one; ``lsh_bucket_size`` still records every bucket, and ``lsh_group_size`` the band
+    keys one group holds (what one worker holds for one key: 1/shards of a band's members).
     """
+
+    def __init__(self, bucket_cap: int):
+        super().__init__(bucket_cap)
+        self._group_size = counters.distribution("lsh_group_size")
 
     def process(self, element):
         _, batches = element
+        batches = list(batches)
+        self._group_size.update(sum(len(ids) for _, ids in batches))
         singles, buckets = lsh.split_buckets(batches)
         for _ in range(singles):
             self._bucket_size.update(1)
