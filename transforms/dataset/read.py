@@ -34,7 +34,8 @@ from apache_beam.io import fileio
 from transforms.dedup import lsh
 from transforms.dedup.events import event_keys, unpack_terms
 
-__all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask"]
+__all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask",
+           "matching_rows"]
 
 _BATCH_ROWS = 10_000
 
@@ -237,22 +238,29 @@ class _KeySetsFn(beam.CombineFn):
         return sorted(acc[0]), sorted(acc[1])
 
 
+def matching_rows(rows, wanted: dict) -> Optional[pa.Array]:
+    """The mask of ``rows`` (a record batch or table) whose value in any column of ``wanted`` is one of
+    that column's values (``{column: pa.Array}``); None when no row matches. Vectorised: Arrow's ``is_in``."""
+    hit = None
+    for column, values in wanted.items():
+        if column in rows.schema.names and len(values):
+            found = pc.fill_null(pc.is_in(rows[column], value_set=values), False)
+            hit = found if hit is None else pc.or_(hit, found)
+    return hit if hit is not None and pc.any(hit).as_py() else None
+
+
 class _LookUpFn(beam.DoFn):
     def process(self, readable, keys):
         urls, hashes = keys
         if not urls and not hashes:
             return
-        url_set, hash_set = pa.array(urls, pa.string()), pa.array(hashes, pa.string())
+        wanted = {"url": pa.array(urls, pa.string()), "content_hash": pa.array(hashes, pa.string())}
         with readable.open() as fh:
             pf = pq.ParquetFile(fh)
             columns = [c for c in ("article_id", "url", "content_hash") if c in pf.schema_arrow.names]
             for batch in pf.iter_batches(batch_size=8 * _BATCH_ROWS, columns=columns):
-                hit = pa.array([False] * batch.num_rows)
-                if "url" in columns:
-                    hit = pc.or_(hit, pc.fill_null(pc.is_in(batch["url"], value_set=url_set), False))
-                if "content_hash" in columns:
-                    hit = pc.or_(hit, pc.fill_null(pc.is_in(batch["content_hash"], value_set=hash_set), False))
-                if pc.any(hit).as_py():
+                hit = matching_rows(batch, wanted)
+                if hit is not None:
                     yield from batch.filter(hit).to_pylist()
 
 
@@ -299,12 +307,12 @@ class _LookUpRowsFn(beam.DoFn):
     def process(self, readable, wanted):
         if not wanted:
             return
-        value_set = pa.array(wanted, pa.string())
+        wanted = {self._column: pa.array(wanted, pa.string())}
         with readable.open() as fh:
             pf = pq.ParquetFile(fh)
             for group in range(pf.num_row_groups):
-                hit = pc.is_in(pf.read_row_group(group, columns=[self._column])[self._column], value_set=value_set)
-                if pc.any(hit).as_py():
+                hit = matching_rows(pf.read_row_group(group, columns=[self._column]), wanted)
+                if hit is not None:
                     yield from pf.read_row_group(group).filter(hit).to_pylist()
 
 
