@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from typing import Optional
 
 import apache_beam as beam
@@ -38,7 +37,7 @@ from transforms.ingest.read_feeds import ReadFeeds
 from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
 from transforms.extract.site_boilerplate import DropSiteBoilerplate
 from transforms.dedup.cluster import ClusterStories
-from transforms.dedup.sign import SignArticles, SplitTextFn, presign
+from transforms.dedup.sign import SignArticles, SplitTextFn
 from transforms.dedup.events import EventConfig
 from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
@@ -133,11 +132,8 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "FlattenSamples" >> beam.Flatten()
         | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
     )
-    # With several worker processes, each signs what it extracted: SignArticles then only signs again
-    # the articles whose text DropSiteBoilerplate changed.
     extracted = documents | "ExtractArticles" >> ExtractArticles(
-        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers),
-        then=functools.partial(presign, config))
+        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers))
     errors.append(extracted.errors)
     signed = (
         extracted.articles

@@ -9,9 +9,8 @@ from tests.dedup.test_roles import member, story
 from transforms.dedup.cluster import (AttachTexts, BuildClusters, DropIngested, FindCandidates, LinkComponents,
                                       UpdateClusterState, VerifyCandidates)
 from transforms.dedup.roles import cluster_id_for
-from transforms.dedup import roles
-from transforms.dedup.sign import SignArticles, pack_text, presign, sign_records
-from transforms.dedup.signing import MinHashConfig, Signer
+from transforms.dedup.sign import SignArticles, pack_text
+from transforms.dedup.signing import MinHashConfig
 
 CFG = MinHashConfig()
 
@@ -109,23 +108,3 @@ def test_update_cluster_state_folds_updates_and_merges_into_current_rows():
                     equal_to([("c1", 3, ("a", "b", "n"), None, "T", False),
                               ("c2", 1, ("z",), "c1", None, False),
                               ("c3", 1, ("m",), None, "Storm hits the coast tonight", False)]))
-
-
-def test_sign_articles_keeps_presigned_records_and_signs_changed_texts_again():
-    arts = [article("a", " ".join(words(31))), article("b", " ".join(words(32))), article("c", " ".join(words(33)))]
-    presigned = presign(CFG, arts)
-    # "b" lost a paragraph after it was signed (as DropSiteBoilerplate does): its signature is stale.
-    changed = {**presigned[1], "text": " ".join(words(32)[:150])}
-    expected = _slim_rows([arts[0], {**arts[1], "text": changed["text"]}, arts[2]])
-    assert presigned[1]["sig"] != dict((r[0], r[1]) for r in expected)["b"]
-    with local_pipeline() as p:
-        got = (p | beam.Create([presigned[0], changed, presigned[2]]) | SignArticles(CFG)).slim | beam.Map(
-            lambda m: (m.article_id, m.sig, m.n_shingles, m.anchors, m.event_terms, m.role_sketch))
-        assert_that(got, equal_to(expected))
-
-
-def _slim_rows(arts):
-    """What SignArticles' members carry, computed from scratch."""
-    return [(a["article_id"], a["sig"], a["n_shingles"], a["anchors"], a["event_terms"],
-             roles.role_sketch(a["text"], CFG.shingle_size))
-            for a in sign_records(arts, Signer(CFG), CFG.shingle_size)]

@@ -72,34 +72,3 @@ def test_extract_articles_gives_the_same_records_with_two_processes(docs, small_
         assert_that(out.articles, equal_to(expected), label="CheckArticles")
         assert_that(out.errors | "Reasons" >> beam.Map(lambda e: e["reason"]), equal_to(reasons),
                     label="CheckErrors")
-
-
-def _mark_pid(records):
-    return [{**r, "marked_by": os.getpid()} for r in records]
-
-
-def _fail(records):
-    raise RuntimeError("broken post-extraction step")
-
-
-def test_then_runs_in_the_workers_on_each_batch_of_articles(docs, small_batches):
-    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
-    pool = ExtractionPool(2, LIMITS, use_sandbox=False, then=_mark_pid)
-    try:
-        got = _through(pool, docs)
-    finally:
-        pool.close()
-    assert [(i, o[0]) for i, o in got] == [(i, o[0]) for i, o in expected]
-    marked = [o[1].pop("marked_by") for _, o in got if o[0] == "ok"]
-    assert os.getpid() not in marked and len(set(marked)) >= 1
-    assert got == expected
-
-
-def test_a_failing_then_leaves_the_records_as_extracted(docs, small_batches):
-    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
-    pool = ExtractionPool(2, LIMITS, use_sandbox=False, then=_fail)
-    try:
-        got = _through(pool, docs)
-    finally:
-        pool.close()
-    assert got == expected and pool.recovered_batches == 0

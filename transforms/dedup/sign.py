@@ -7,17 +7,9 @@ anchors (``transforms.dedup.containment``) and its event terms (``transforms.ded
 all computed from one tokenisation. Then the text leaves the record (``texts``): the
 shuffles of clustering carry ids, hashes, signatures and role sketches, about 3x less,
 and ``AttachTexts`` brings the text back at the end.
-
-On a local run over several cores, ``presign`` does that work in the extraction
-workers right after extraction (``ExtractArticles(then=...)``), so the cores share
-it. A presigned record carries a digest of the text it was signed from; a record
-whose text changed since (site boilerplate removed) is signed again here, so the
-output does not depend on where the signing ran.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import zlib
 
 import apache_beam as beam
@@ -31,58 +23,11 @@ from transforms.dedup.records import Member
 from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
 from transforms.tokens import words
 
-__all__ = ["SignArticles", "SignBatchFn", "SplitTextFn", "pack_text", "unpack_text", "sign_records", "presign"]
-
-#: Key of a presigned record's text digest, and of its role sketch.
-SIGNED_TEXT = "signed_text"
-ROLE_SKETCH = "role_sketch"
-
-
-def sign_records(batch: list, signer: Signer, shingle_size: int) -> list:
-    """Article records -> the same records with ``sig``, ``n_shingles``, ``event_terms`` and ``anchors``."""
-    # One tokenisation per text serves the shingles and the event terms.
-    tokens = [words(a["text"]) for a in batch]
-    per_doc = [shingle_hashes(t, shingle_size) for t in tokens]
-    sigs = signer.sign_hashes(per_doc)
-    out = []
-    for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
-        terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
-        distinct = np.unique(hashes)
-        out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
-                    "anchors": containment_anchors(distinct, distinct=True).tobytes()})
-    return out
-
-
-def _text_digest(text) -> bytes:
-    return hashlib.blake2b((text or "").encode("utf-8"), digest_size=16).digest()
-
-
-def _presigned(article: dict) -> bool:
-    """Whether a record was signed (``presign``) from the text it holds now."""
-    digest = article.get(SIGNED_TEXT)
-    return digest is not None and digest == _text_digest(article.get("text"))
-
-
-@functools.lru_cache(maxsize=4)
-def _signer(config: MinHashConfig) -> Signer:
-    return Signer(config)
-
-
-def presign(config: MinHashConfig, batch: list) -> list:
-    """``sign_records`` plus the role sketch and the digest of the text signed, for ``ExtractArticles(then=...)``.
-
-    Picklable with ``functools.partial(presign, config)``; each process builds its ``Signer`` once.
-    """
-    out = sign_records(batch, _signer(config), config.shingle_size)
-    for article in out:
-        article[ROLE_SKETCH] = roles.role_sketch(article["text"] or "", config.shingle_size)
-        article[SIGNED_TEXT] = _text_digest(article["text"])
-    return out
+__all__ = ["SignArticles", "SignBatchFn", "SplitTextFn", "pack_text", "unpack_text"]
 
 
 class SignBatchFn(beam.DoFn):
-    """A batch of articles -> each with its MinHash signature (``sig`` bytes) and shingle count
-    (``sign_records``); a record ``presign`` signed from its present text passes as it is."""
+    """A batch of articles -> each with its MinHash signature (``sig`` bytes) and shingle count."""
 
     def __init__(self, config: MinHashConfig):
         self._config = config
@@ -93,12 +38,16 @@ class SignBatchFn(beam.DoFn):
         self._signer = Signer(self._config)
 
     def process(self, batch):
-        done = [_presigned(a) for a in batch]
-        todo = [a for a, ok in zip(batch, done) if not ok]
-        signed = iter(sign_records(todo, self._signer, self._config.shingle_size) if todo else ())
-        for article, ok in zip(batch, done):
+        # One tokenisation per text serves the shingles and the event terms.
+        tokens = [words(a["text"]) for a in batch]
+        per_doc = [shingle_hashes(t, self._config.shingle_size) for t in tokens]
+        sigs = self._signer.sign_hashes(per_doc)
+        for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
             self._signed.inc()
-            yield article if ok else next(signed)
+            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
+            distinct = np.unique(hashes)
+            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
+                   "anchors": containment_anchors(distinct, distinct=True).tobytes()}
 
 
 class SplitTextFn(beam.DoFn):
@@ -119,8 +68,7 @@ class SplitTextFn(beam.DoFn):
     def process(self, article):
         text = article.get("text")
         yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(text)))
-        sketch = article[ROLE_SKETCH] if _presigned(article) else roles.role_sketch(text or "", self._shingle_size)
-        yield Member.from_article(article, role_sketch=sketch)
+        yield Member.from_article(article, role_sketch=roles.role_sketch(text or "", self._shingle_size))
 
 
 def pack_text(text):

@@ -37,10 +37,9 @@ class ExtractFn(beam.DoFn):
     each in its own document's window.
     """
 
-    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, then=None):
+    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
-        self._then = then
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._processes = processes
@@ -51,7 +50,7 @@ class ExtractFn(beam.DoFn):
 
     def setup(self):
         if self._processes > 1:
-            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox, self._then)
+            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox)
         elif self._use_sandbox:
             self._sandbox = ExtractionSandbox(self._limits)
 
@@ -114,27 +113,23 @@ class ExtractArticles(beam.PTransform):
     would make a local runner hold every document's bytes at once.
     """
 
-    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1,
-                 then=None):
+    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1):
         """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``).
 
         ``processes``: worker processes extracting at once (1: in the DoFn's own process).
-        ``then``: a picklable function of a list of article records, applied in the worker
-        processes right after extraction (``transforms.extract.parallel``); unused with one process.
         """
         super().__init__()
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._boilerplate = boilerplate
         self._processes = processes
-        self._then = then
 
     def expand(self, documents):
         kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
         sources = documents if isinstance(documents, dict) else {"": documents}
         outs = [
             docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
-                ExtractFn(self._limits, self._use_sandbox, self._processes, self._then), **kwargs).with_outputs(ERRORS, main="articles")
+                ExtractFn(self._limits, self._use_sandbox, self._processes), **kwargs).with_outputs(ERRORS, main="articles")
             for name, docs in sorted(sources.items())
         ]
         if len(outs) == 1:

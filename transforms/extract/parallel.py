@@ -18,10 +18,6 @@ worker processes and leaves everything else where it was.
   outputs does not depend on the number of workers.
 * A worker that dies (killed, out of memory) breaks the pool: the batches it
   held are extracted again in this process and a fresh pool takes the next ones.
-* ``then`` (a picklable function of a list of article records) runs in the worker
-  on each batch's articles right after extraction: the graph passes signing
-  (``transforms.dedup.sign.presign``), so the cores share that work too. If it
-  raises, the batch's records come back as extracted, for the pipeline's own step.
 * The first ``WARMUP_DOCS`` documents are extracted in this process: starting a
   worker (imports included) costs about 1.5 s of CPU, more than a small run's
   whole extraction, so a small run never starts one.
@@ -35,7 +31,7 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Deque, Iterator, List, Optional, Tuple
+from typing import Any, Deque, Iterator, List, Optional, Tuple
 
 from transforms.extract.document import article_record, extract_document
 from transforms.extract.sandbox import ExtractionSandbox
@@ -74,34 +70,16 @@ def extract_outcome(doc: RawDocument, limits: Limits, sandbox: Optional[Extracti
 # -- in each worker process
 _worker_limits: Limits = Limits()
 _worker_sandbox: Optional[ExtractionSandbox] = None
-_worker_then: Optional[Callable[[list], list]] = None
 
 
-def _start_worker(limits: Limits, use_sandbox: bool, then: Optional[Callable[[list], list]] = None) -> None:
-    global _worker_limits, _worker_sandbox, _worker_then
+def _start_worker(limits: Limits, use_sandbox: bool) -> None:
+    global _worker_limits, _worker_sandbox
     _worker_limits = limits
     _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
-    _worker_then = then
 
 
 def _extract_batch(items: List[Tuple[RawDocument, frozenset]]) -> List[Outcome]:
-    outcomes = [extract_outcome(doc, _worker_limits, _worker_sandbox, lines) for doc, lines in items]
-    return _then(outcomes, _worker_then)
-
-
-def _then(outcomes: List[Outcome], then: Optional[Callable[[list], list]]) -> List[Outcome]:
-    """The outcomes with ``then`` applied to their articles, or as they were if it fails."""
-    ok = [i for i, o in enumerate(outcomes) if o[0] == "ok"]
-    if then is None or not ok:
-        return outcomes
-    try:
-        records = then([outcomes[i][1] for i in ok])
-    except Exception as exc:  # noqa: BLE001 - the records still go on, to the pipeline's own step
-        _LOG.warning("post-extraction step failed on a batch of %d articles: %r", len(ok), exc)
-        return outcomes
-    for i, record in zip(ok, records):
-        outcomes[i] = ("ok", record)
-    return outcomes
+    return [extract_outcome(doc, _worker_limits, _worker_sandbox, lines) for doc, lines in items]
 
 
 class ExtractionPool:
@@ -111,17 +89,14 @@ class ExtractionPool:
         processes: Worker processes (at least 1).
         limits: Per-document limits.
         use_sandbox: Whether the workers bound HTML extraction with an ``ExtractionSandbox``.
-        then: Applied in the workers to each batch's article records (see the module docstring).
     """
 
-    def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True,
-                 then: Optional[Callable[[list], list]] = None):
+    def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
         self._processes = processes
         self._limits = limits
         self._use_sandbox = use_sandbox
-        self._then = then
         self._executor: Optional[ProcessPoolExecutor] = None
         self._local_sandbox: Optional[ExtractionSandbox] = None
         self._items: List[Tuple[RawDocument, frozenset]] = []
@@ -165,7 +140,7 @@ class ExtractionPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 self._processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker, initargs=(self._limits, self._use_sandbox, self._then))
+                initializer=_start_worker, initargs=(self._limits, self._use_sandbox))
         return self._executor
 
     def _send(self) -> None:
