@@ -6,8 +6,9 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000``; add 100000 for the sca
 2. The real pipeline runs on it as a subprocess (``storywire run``), twice: with
    ``--workers 1`` and with one worker per core (the default of a local run);
    its wall time, peak RSS (``os.wait4`` rusage: the child and the processes it
-   waited for) and per-key working sets (Beam distributions recorded in the run
-   manifest: LSH bucket, candidates per article, component, union-find) are kept, and its
+   waited for) and per-key working sets (Beam distributions recorded beside the run
+   manifest, in ``_runs/counts/``: LSH bucket, LSH group (band x shard), candidates per article,
+   component, union-find) are kept, and its
    articles Parquet is scored against the
    truth: pair precision, recall, F1 and adjusted Rand index (from contingency
    counts, never materialising pairs), F1 on syndicated copies, independent
