@@ -886,10 +886,11 @@ def _end_to_end_table(res: dict) -> str:
         if rate is None:
             rows.append((f"end to end, {pipe['workers'] if pipe else '?'} worker(s)", "not run or failed"))
             continue
-        rss_ok = pipe["tree_peak_rss_mb"] < TARGET_TREE_RSS_MB
+        # The memory target is set at 100k documents: a smaller run is no evidence either way.
+        verdict = _ok(pipe["tree_peak_rss_mb"] < TARGET_TREE_RSS_MB) if n >= 100_000 else "not judged below 100k"
         rows.append((f"end to end, {pipe['workers']} worker(s)", f"{rate:>8,.0f} docs/s", f"{pipe['wall_s']:8.2f} s",
                      f"{pipe['cpu_s']:.1f} s CPU", f"process tree peak {pipe['tree_peak_rss_mb']:,.0f} MB "
-                     f"[target < {TARGET_TREE_RSS_MB} MB at 100k: {_ok(rss_ok)}]"))
+                     f"[target < {TARGET_TREE_RSS_MB} MB at 100k: {verdict}]"))
     if one:
         ratio = one / loop
         rows.append(("end to end (1 worker) / plain loop", f"{ratio:>8.2f}x",
