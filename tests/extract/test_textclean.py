@@ -513,3 +513,10 @@ def test_rendered_results_table_inside_the_article_is_kept():
     assert "This page always has the latest standings" in ext.text
     assert "1 Driver B1 4990 1" in ext.text and "40 Driver O40 3040 0" in ext.text
     assert "Privacy Policy" not in ext.text
+
+
+def test_a_page_with_nothing_but_a_teaser_list_keeps_the_list_rather_than_nothing():
+    # A calendar or photo page: no prose of its own. Dropping the list would leave it too short to keep.
+    dump = "\n".join(["Politics", "Opinion", "Race calendar 2018", *_rendered_rail(12), "Terms of Use"])
+    ext = clean_text(dump)
+    assert _TEASERS[1][2] in ext.text

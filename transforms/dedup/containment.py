@@ -322,28 +322,21 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
     anchors, or less than ``ROUNDUP_MIN_PART_SHARE`` of the text, is not counted.
     """
     covered = [np.intersect1d(anchors, n, assume_unique=True) for n in neighbours]
-    parent = list(range(len(covered)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(covered)):
-        for j in range(i + 1, len(covered)):
-            smaller = min(covered[i].size, covered[j].size)
-            if smaller and np.intersect1d(covered[i], covered[j], assume_unique=True).size >= ROUNDUP_SAME_PART * smaller:
-                parent[find(j)] = find(i)
-    groups: dict = {}
-    for i in range(len(covered)):
-        groups.setdefault(find(i), []).append(i)
+    # Largest first, each joining the first part it overlaps: one comparison per part, not per pair
+    # (most texts have one part, and a story's original has dozens of neighbours).
+    groups: list = []
+    for i in sorted(range(len(covered)), key=lambda k: (-covered[k].size, k)):
+        c = covered[i]
+        for group in groups:
+            smaller = min(c.size, group[0].size)
+            if smaller and np.intersect1d(c, group[0], assume_unique=True).size >= ROUNDUP_SAME_PART * smaller:
+                group[0] = np.union1d(group[0], c)
+                group[1].append(i)
+                break
+        else:
+            groups.append([c, [i]])
     minimum = max(ROUNDUP_MIN_PART, ROUNDUP_MIN_PART_SHARE * anchors.size)
-    parts = []
-    for members in groups.values():
-        part = np.unique(np.concatenate([covered[i] for i in members]))
-        if part.size >= minimum:
-            parts.append((part, members))
+    parts = [(part, members) for part, members in groups if part.size >= minimum]
     return parts, covered
 
 
@@ -395,7 +388,7 @@ class _JudgeRoundupsFn(beam.DoFn):
     def process(self, element):
         x, grouped = element
         own = list(grouped["values"])
-        neighbours = dict(grouped["pairs"])
+        neighbours = dict(sorted(grouped["pairs"]))  # in a fixed order, whatever the shuffle's
         if not own or not neighbours:
             return
         anchors = np.frombuffer(own[0][0], dtype=np.uint32)

@@ -314,6 +314,8 @@ def classify_line(text: str) -> str:
     return "text"
 
 
+#: Fewer words than this is no article (the pipeline's ``--min_words`` default).
+MIN_ARTICLE_WORDS = 30
 #: A comments heading only ends the article after this many words of prose.
 TAIL_AFTER_WORDS = 40
 #: What one line of a run of ``RUN_MIN_LINES`` or more short non-prose lines (a menu) costs, against a lone one.
@@ -353,8 +355,9 @@ def _content_words(words: Iterable[str]) -> set:
 TOPICAL_OVERLAP = 0.25
 
 
-def _score(lines: Sequence[_Line]) -> None:
-    _mark_teaser_lists(lines)
+def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
+    if teasers:
+        _mark_teaser_lists(lines)
     prose = [ln for ln in lines if ln.prose]
     # The article's core vocabulary: its longest paragraphs (teasers are one-liners), plus every
     # word the article's prose repeats across paragraphs (teasers about other stories do not).
@@ -578,6 +581,15 @@ def clean_text(
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
     _score(lines)
     start, end = _glue(lines, *_best_span(lines))
+    kept = _keep(lines[start:end], None)
+    if sum(len(words_of(k)) for k in kept) < MIN_ARTICLE_WORDS and any(ln.teaser for ln in lines):
+        # Without its teaser list the page has no article at all (a calendar, a photo page): the list
+        # is then what it has to say, as before teaser lists were told apart.
+        for ln in lines:
+            if ln.teaser:
+                ln.teaser, ln.prose = False, True
+        _score(lines, teasers=False)
+        start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start)
     article = "\n\n".join(_keep(lines[start:end], title))
     return Extracted(
