@@ -67,7 +67,6 @@ def run_batch(options: StorywireOptions, argv: List[str], run_id: Optional[str] 
         # publish has moved but not committed are not part of it.
         snapshot = commitlog.read_snapshot(opts.output)
         ctx = RunContext(run_id=run_id, ingested_at=now, staging=layout.staging_dir(opts.output, run_id),
-                         pending_clusters=tuple(publish.pending_cluster_files(opts.output)),
                          index_files=tuple(commitlog.visible_files(opts.output, layout.STAGED_INDEX, snapshot)),
                          cluster_files=tuple(commitlog.visible_files(opts.output, layout.CLUSTERS, snapshot)),
                          match_cutoff=match_cutoff(opts, now))

@@ -67,10 +67,8 @@ def cmd_run(args: argparse.Namespace, argv: List[str]) -> int:
         print("storywire run: --output is required", file=sys.stderr)
         return 2
     if not args.input and not args.feeds:
-        if not publish.pending_cluster_files(args.output):
-            print("storywire run: give --input and/or --feeds", file=sys.stderr)
-            return 2
-        print("no --input or --feeds: folding the cluster deltas streams left in _pending/ into clusters/")
+        print("storywire run: give --input and/or --feeds", file=sys.stderr)
+        return 2
     options = StorywireOptions(argv)
     opts = options.view_as(StorywireOptions)
     opts.input = _expand_input(opts.input)
@@ -205,8 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser("run", help="Run the batch pipeline on files and/or feeds.",
-                         description="Run the batch pipeline: read, extract, cluster, write Parquet. With neither "
-                                     "--input nor --feeds it folds what streams left in _pending/ into clusters/.",
+                         description="Run the batch pipeline: read, extract, cluster, write Parquet.",
                          epilog=_BEAM_EPILOG)
     StorywireOptions._add_argparse_args(run)
     run.set_defaults(func=cmd_run)

@@ -10,7 +10,7 @@ The data path, one named composite per stage:
     clusters:    ClusterStories: DropIngested, FindCandidates, VerifyCandidates,
                  FindContainedTexts, LinkComponents, BuildClusters, AttachTexts, UpdateClusterState
     events:      GroupEvents
-    dataset:     WriteArticles, WriteIndex, WriteClusters (+ FoldPendingClusters), WriteErrors,
+    dataset:     WriteArticles, WriteIndex, WriteClusters, WriteErrors,
                  then PublishRun                                                (transforms.dataset)
 
 Past runs enter through ReadIndex (the match window), LookUpIngested (URLs and
@@ -41,9 +41,8 @@ from transforms.dedup.sign import SignArticles, SplitTextFn
 from transforms.dedup.events import EventConfig
 from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
-from transforms.dataset.pending_clusters import FoldPendingClusters
 from transforms.ingest.files import ReadDocuments
-from transforms.dataset.read import LookUpClusters, LookUpIngested, ReadParquetRows, ReadRecentIndex
+from transforms.dataset.read import LookUpClusters, LookUpIngested, ReadRecentIndex
 from transforms.dataset.write import WriteTable
 
 __all__ = ["RunContext", "build_pipeline"]
@@ -54,8 +53,6 @@ class RunContext:
     run_id: str
     ingested_at: dt.datetime
     staging: str
-    #: Cluster deltas streams left under _pending/ when the run started; folded in, deleted on publish.
-    pending_clusters: tuple = ()
     #: The dataset as the run found it (the commit log's snapshot, taken under the lock): index and cluster files.
     index_files: tuple = ()
     cluster_files: tuple = ()
@@ -79,35 +76,59 @@ def state_dir_of(opts: StorywireOptions) -> str:
     return opts.state_dir or layout.join(opts.output, layout.STATE)
 
 
-def _read_feeds(p: beam.Pipeline, opts: StorywireOptions, limits, staging: str):
-    # Feed state is staged with the run and applied when it publishes (transforms.dataset.publish).
-    return p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir_of(opts), fetch_config_from(opts), limits,
-                                        pending_dir=staging)
+def _read_inputs(p: beam.Pipeline, opts: StorywireOptions, limits, staging: str):
+    """Files and feeds -> ``({source: documents}, [boilerplate samples], [errors], feed state or None)``."""
+    documents, samples, errors, feed_state = {}, [], [], None
+    if opts.input:
+        files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits, sample_docs=SAMPLE_DOCS)
+        documents["files"] = files["documents"]
+        samples.append(files["sample"])
+        errors.append(files["errors"])
+    if opts.feeds:
+        # Feed state is staged with the run and applied when it publishes (transforms.dataset.publish).
+        feeds = p | "ReadFeeds" >> ReadFeeds(opts.feeds, state_dir_of(opts), fetch_config_from(opts), limits,
+                                             pending_dir=staging)
+        documents["feeds"] = feeds["documents"]
+        samples.append(feeds["documents"])
+        errors.append(feeds["errors"])
+        feed_state = feeds["state"]
+    if not documents:
+        raise ValueError("build_pipeline: give --input and/or --feeds")
+    return documents, samples, errors, feed_state
+
+
+def _write_dataset(opts: StorywireOptions, ctx: RunContext, config, articles, index, clusters, errors,
+                   feed_state) -> None:
+    """Write every table to ``ctx.staging`` and publish them together once all are written."""
+    partition = layout.partition(ctx.ingest_date)
+    tmp = layout.join(ctx.staging, "_tmp")
+
+    def table(folder: str, schema):
+        return WriteTable(folder, schema, ctx.run_id, ctx.ingested_at, temp_directory=tmp)
+
+    writes = [
+        articles | "WriteArticles" >> table(layout.join(ctx.staging, layout.ARTICLES, partition), ARTICLES_SCHEMA),
+        index | "WriteIndex" >> table(layout.join(ctx.staging, layout.STAGED_INDEX), INDEX_SCHEMA),
+        clusters | "WriteClusters" >> table(layout.join(ctx.staging, layout.CLUSTERS), CLUSTERS_SCHEMA),
+        errors | "FlattenErrors" >> beam.Flatten()
+        | "WriteErrors" >> table(layout.join(ctx.staging, layout.ERRORS, partition), ERRORS_SCHEMA),
+    ]
+    if feed_state is not None:
+        writes.append(feed_state)  # the feed state staged for publishing
+    manifest = {"run_id": ctx.run_id, "ingest_date": ctx.ingest_date, "ingested_at": ctx.ingested_at.isoformat(),
+                "input": opts.input, "feeds": opts.feeds, "minhash": config.to_metadata(),
+                "state_dir": state_dir_of(opts) if opts.feeds else None}
+    tuple(writes) | "PublishRun" >> PublishRun(opts.output, ctx.run_id, ctx.ingest_date, manifest)
 
 
 def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) -> beam.Pipeline:
     """Add the batch graph to ``p``: read, extract, cluster, write to ``ctx.staging``."""
     limits = limits_from(opts)
     config = minhash_config_from(opts)
-    documents, samples, errors = {}, [], []
-    if opts.input:
-        files = p | "ReadDocuments" >> ReadDocuments(opts.input, limits, sample_docs=SAMPLE_DOCS)
-        documents["files"] = files["documents"]
-        samples.append(files["sample"])
-        errors.append(files["errors"])
-    feeds = None
-    if opts.feeds:
-        feeds = _read_feeds(p, opts, limits, ctx.staging)
-        documents["feeds"] = feeds["documents"]
-        samples.append(feeds["documents"])
-        errors.append(feeds["errors"])
-
-    if not documents:
-        # No input: the run only folds what streams left under _pending/ into clusters/.
-        documents["none"] = p | "NoDocuments" >> beam.Create([])
+    documents, samples, errors, feed_state = _read_inputs(p, opts, limits, ctx.staging)
     # Counted on a sample read apart from the documents, which go from reading into extraction.
     boilerplate = (
-        (samples or [documents["none"]])
+        samples
         | "FlattenSamples" >> beam.Flatten()
         | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
     )
@@ -125,13 +146,11 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
     history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff, articles=signed.slim,
                                                  shape=(config.bands, config.rows, event_config.key_terms))
     seen = signed.slim | "LookUpIngested" >> LookUpIngested(ctx.index_files)
-    pending = p | "ReadPendingClusters" >> ReadParquetRows(paths=list(ctx.pending_clusters))
-    # Only the clusters this run can touch: those of past articles it matches against, and of streams'
-    # pending deltas. The clusters table holds a version per change, so nothing else is rewritten.
+    # Only the clusters this run can touch: those of past articles it matches against. The clusters
+    # table holds a version per change, so nothing else is rewritten.
     current = (
-        (history | "HistoryClusterIds" >> beam.Map(lambda h: h["cluster_id"]),
-         pending | "PendingClusterIds" >> beam.Map(lambda d: d["cluster_id"]))
-        | "FlattenClusterIds" >> beam.Flatten()
+        history
+        | "HistoryClusterIds" >> beam.Map(lambda h: h["cluster_id"])
         | "ReadClusterState" >> LookUpClusters(ctx.cluster_files)
     )
     clustered = (
@@ -145,32 +164,8 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "GroupEvents" >> GroupEvents(event_config)
     )
 
-    cluster_state = (
-        {"state": clustered["clusters"], "pending": pending}
-        | "FoldPendingClusters" >> FoldPendingClusters()
-        # An unchanged row keeps its run_id; a changed one is stamped by the writer: a new version.
-        | "KeepChangedClusters" >> beam.Filter(lambda c: c.get("run_id") is None)
-    )
+    # An unchanged row keeps its run_id; a changed one is stamped by the writer: a new version.
+    cluster_state = clustered["clusters"] | "KeepChangedClusters" >> beam.Filter(lambda c: c.get("run_id") is None)
 
-    partition = layout.partition(ctx.ingest_date)
-    tmp = layout.join(ctx.staging, "_tmp")
-    writes = [
-        events["articles"] | "WriteArticles" >> WriteTable(
-            layout.join(ctx.staging, layout.ARTICLES, partition), ARTICLES_SCHEMA, ctx.run_id, ctx.ingested_at,
-            temp_directory=tmp),
-        events["index"] | "WriteIndex" >> WriteTable(
-            layout.join(ctx.staging, layout.STAGED_INDEX), INDEX_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
-        cluster_state | "WriteClusters" >> WriteTable(
-            layout.join(ctx.staging, layout.CLUSTERS), CLUSTERS_SCHEMA, ctx.run_id, ctx.ingested_at, temp_directory=tmp),
-        errors | "FlattenErrors" >> beam.Flatten()
-        | "WriteErrors" >> WriteTable(layout.join(ctx.staging, layout.ERRORS, partition), ERRORS_SCHEMA, ctx.run_id,
-                                      ctx.ingested_at, temp_directory=tmp),
-    ]
-    if opts.feeds:
-        writes.append(feeds["state"])  # the feed state staged for publishing
-    manifest = {"run_id": ctx.run_id, "ingest_date": ctx.ingest_date, "ingested_at": ctx.ingested_at.isoformat(),
-                "input": opts.input, "feeds": opts.feeds, "minhash": config.to_metadata(),
-                "state_dir": state_dir_of(opts) if opts.feeds else None,
-                "pending_clusters": list(ctx.pending_clusters)}
-    tuple(writes) | "PublishRun" >> PublishRun(opts.output, ctx.run_id, ctx.ingest_date, manifest)
+    _write_dataset(opts, ctx, config, events["articles"], events["index"], cluster_state, errors, feed_state)
     return p

@@ -39,6 +39,9 @@ JOINED_EXISTING_EVENTS = "joined_existing_events"
 SITE_BOILERPLATE_STRIPPED = "site_boilerplate_stripped"
 FEED_ENTRIES_CUT = "feed_entries_cut"
 FEED_ENTRIES_OVER_BUDGET = "feed_entries_over_budget"
+# A streaming job's polls, each one batch run (pipeline.stream.RunPollFn).
+POLLS = "polls"
+POLLS_FAILED = "polls_failed"
 
 
 def published(table: str) -> str:

@@ -11,8 +11,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from schemas import CLUSTERS_SCHEMA, INDEX_SCHEMA, to_row
 from tests.beam_helpers import local_pipeline
 from transforms.dataset import commitlog, compact
-from transforms.dataset.read import (LookUpClusters, LookUpIngested, ProbeKeysFn, ReadRecentIndex, probe_mask,
-                                     recent_mask)
+from transforms.dataset.read import (LookUpClusters, LookUpIngested, ProbeKeysFn, ReadRecentIndex, matching_rows,
+                                     probe_mask, recent_mask)
 from transforms.dataset.write import write_parquet
 from transforms.dedup.events import pack_terms
 
@@ -166,3 +166,11 @@ def test_match_window_option_takes_days_or_unbounded():
     assert match_cutoff(Opts, NOW) == NOW - dt.timedelta(days=30)
     Opts.match_window_days = 0.0
     assert match_cutoff(Opts, NOW) is None
+
+
+def test_matching_rows_ors_the_columns_and_treats_nulls_and_missing_columns_as_no_match():
+    batch = pa.record_batch({"url": ["u1", None, "u3", "u4"], "content_hash": ["h1", "h2", None, "h4"]})
+    wanted = {"url": pa.array(["u3"]), "content_hash": pa.array(["h2"]), "cluster_id": pa.array(["c1"])}
+    assert matching_rows(batch, wanted).to_pylist() == [False, True, True, False]
+    assert matching_rows(batch, {"url": pa.array(["nope"])}) is None
+    assert matching_rows(batch, {"url": pa.array([], pa.string())}) is None

@@ -173,7 +173,7 @@ def test_mixed_folder_and_feeds_every_input_accounted_for(tmp_path):
         expected[f"normal_{i}.txt"] = ("articles", f"repairs to pier {i}")
     files = {
         "deep_5000.html": (deep_page(5000), ("articles", DEEP_MARKER)),
-        # 3 MB with a 2 s limit: trafilatura needs ~6 s here, so this is (almost surely) a timeout row.
+        # 3 MB with a 3 s limit: trafilatura needs ~6 s here, so this is (almost surely) a timeout row.
         "page_3mb.html": (huge_page(3_000_000), ("either", {"timeout", "memory_limit"})),
         "random.bin": (random.Random(3).randbytes(64_000), ("errors", {"binary"})),
         "nuls.txt": (b"\0" * 50_000, ("errors", {"binary"})),
@@ -207,7 +207,7 @@ def test_mixed_folder_and_feeds_every_input_accounted_for(tmp_path):
         feed_list.write_text("\n".join(feeds) + "\n")
         out = tmp_path / "out"
         proc = storywire("run", "--input", src, "--feeds", feed_list, "--output", out, "--allow_private_hosts",
-                         "--extract_timeout", "2", "--max_field_chars", "500", "--max_text_chars", "50000")
+                         "--extract_timeout", "3", "--max_field_chars", "500", "--max_text_chars", "50000")
     assert "[OK]" in proc.stdout, proc.stdout
 
     arts, errs = read_table(out, "articles"), read_table(out, "errors")
@@ -227,7 +227,7 @@ def test_mixed_folder_and_feeds_every_input_accounted_for(tmp_path):
         else:
             assert name in art_by or (name in err_by and err_by[name]["reason"] in what), (name, err_by.get(name))
             if name in err_by:
-                assert err_by[name]["stage"] == "extract" and "limit 2.0s" in err_by[name]["excerpt"]
+                assert err_by[name]["stage"] == "extract" and "limit 3.0s" in err_by[name]["excerpt"]
     assert len(art_by["author_16kb.html"]["byline"]) <= 500
     assert len(art_by["huge_line.txt"]["text"]) <= 50_000
     # Feeds: refused ones are one errors row each; parsed ones yield their pages.

@@ -12,7 +12,7 @@ from apache_beam.runners.dataflow.dataflow_runner import DataflowRunner
 
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions
-from pipeline.stream import build_stream
+from pipeline.stream import build_stream, poll_argv
 
 BUCKET = "gs://storywire-test"
 DRY_RUN = ["--job_name=storywire-dry-run", "--project=test-project", "--region=us-central1",
@@ -55,22 +55,17 @@ def test_batch_graph_builds_a_dataflow_batch_job():
     names = _transform_names(job)
     for step in ("ReadDocuments", "ReadFeeds", "ExtractArticles", "SignArticles",
                  "ClusterStories/FindCandidates/GroupByBand", "ClusterStories/BuildClusters",
-                 "ClusterStories/FindContainedTexts/GroupByAnchor", "GroupEvents/GroupByEventKey", "FoldPendingClusters", "WriteArticles", "WriteClusters",
+                 "ClusterStories/FindContainedTexts/GroupByAnchor", "GroupEvents/GroupByEventKey", "WriteArticles", "WriteClusters",
                  "WriteIndex", "WriteErrors", "PublishRun/Publish"):
         assert step in names, step
     environments = job.proto_pipeline.components.environments.values()
     assert environments and all(e.urn == "beam:env:docker:v1" for e in environments)
 
 
-def test_stream_graph_builds_a_dataflow_streaming_job_with_deterministic_state_keys():
-    job = _dry_run(["--feeds", f"{BUCKET}/feeds.txt", "--output", f"{BUCKET}/out", "--poll_interval", "60",
-                    "--streaming"],
-                   lambda p, opts, now: build_stream(p, opts, "r1", now))
+def test_stream_graph_builds_a_dataflow_streaming_job_that_runs_polls_one_at_a_time():
+    argv = ["--feeds", f"{BUCKET}/feeds.txt", "--output", f"{BUCKET}/out", "--poll_interval", "60", "--streaming"]
+    job = _dry_run(argv, lambda p, opts, now: build_stream(p, opts, "r1", poll_argv(argv + DRY_RUN)))
     assert job.proto.type_.name == "JOB_TYPE_STREAMING"
-    keys = _stateful_key_coders(job)
-    assert set(keys) == {"DedupeUrls", "DedupeContents", "MatchStories/MatchBands",
-                         "MatchStories/AssignClusters/ParDo(AssignClustersFn)"}
-    assert set(keys.values()) <= DETERMINISTIC_KEYS, keys
-    names = _transform_names(job)
-    for step in ("PollFeeds", "ReadIndex", "WriteArticles", "WriteIndex", "WritePendingClusters", "WriteErrors"):
-        assert step in names, step
+    # One deterministic key: the runner hands polls to RunPolls one at a time.
+    assert _stateful_key_coders(job) == {"RunPolls": "beam:coder:varint:v1"}
+    assert {"PollFeeds", "KeyPolls", "RunPolls"} <= _transform_names(job)

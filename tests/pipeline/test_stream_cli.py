@@ -5,8 +5,6 @@ import random
 import re
 import sys
 
-import datetime as dt
-
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.runners.portability.fn_api_runner import fn_runner
@@ -14,8 +12,9 @@ from apache_beam.runners.portability.fn_api_runner import fn_runner
 from pipeline import cli
 from pipeline.options import StorywireOptions
 from pipeline.runner import choose
-from pipeline.stream import build_stream
-from transforms.dataset import commitlog, layout
+from pipeline import stream
+from pipeline.runs import counters_of
+from pipeline.stream import build_stream, poll_argv
 from tests.feed_server import FeedServer, rss20
 from tests.run_cli import read_table, storywire
 
@@ -195,12 +194,11 @@ def test_endless_local_stream_writes_after_every_poll_and_stops_on_interrupt(tmp
     assert sorted(by) == ["a.html", "c.html"] and len(arts) == 2
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] and by["c.html"]["role"] == "copy"
 
-    # Each poll published its clusters: no deltas are left for a batch run to fold.
+    # Each poll published its clusters.
     clusters = read_table(out, "clusters")
     assert len(clusters) == 1 and clusters["size"].iloc[0] == 2
     assert clusters["canonical_article_id"].iloc[0] == by["a.html"]["article_id"]
-    assert not list((out / "_pending" / "clusters").glob("*.parquet"))
-    assert storywire("run", "--output", out, check=False).returncode == 2  # nothing to fold, nothing to read
+    assert storywire("run", "--output", out, check=False).returncode == 2  # nothing to read
 
 
 
@@ -243,30 +241,65 @@ def test_bounded_stream_that_runs_for_seconds_reports_its_counts(tmp_path, monke
     assert len(read_table(out, "articles")) == 2
 
 
-def test_streaming_graph_on_a_streaming_runner_matches_copies_and_leaves_cluster_deltas(tmp_path):
+def test_streaming_job_runs_the_batch_graph_once_per_poll_in_order(tmp_path):
     """The graph a streaming runner (Dataflow) gets, run for real on Beam's local streaming runner:
-    three polls in one pipeline, Beam state for what was seen, windowed files, cluster deltas that the
-    next batch run folds into clusters/."""
+    three polls in one unbounded pipeline, each a committed batch run, so the copy that appears on the
+    second poll joins the first poll's story and event."""
     out = tmp_path / "out"
+    argv = ["--feeds", None, "--output", str(out), "--poll_interval", "2", "--max_polls", "3",
+            "--allow_private_hosts"]
     with story_then_copy_feed(tmp_path, 8) as (server, feeds):
-        options = StorywireOptions(["--feeds", str(feeds), "--output", str(out), "--poll_interval", "2",
-                                    "--max_polls", "3", "--allow_private_hosts"])
+        argv[1] = str(feeds)
+        # Runner flags on the job's command line; poll_argv keeps them out of each poll's batch run.
+        options = StorywireOptions(argv + ["--runner", "FnApiRunner", "--streaming"])
         options.view_as(StandardOptions).streaming = True
         p = beam.Pipeline(runner=choose.stream_runner(), options=options)
-        build_stream(p, options.view_as(StorywireOptions), "s1", dt.datetime.now(dt.timezone.utc),
-                     commitlog.visible_files(str(out), layout.STAGED_INDEX))
-        p.run().wait_until_finish()
+        build_stream(p, options.view_as(StorywireOptions), "s1",
+                     poll_argv(argv + ["--runner", "FnApiRunner", "--streaming"]))
+        result = p.run()
+        result.wait_until_finish()
         assert server.hits("/a.html") == 1  # seen again on later polls, fetched once
+    counts = counters_of(result)
+    assert counts["polls"] == 3 and not counts.get("polls_failed")
+    assert counts["documents_extracted"] == 3 and counts["entries_seen_before"] == 2 + 3
     arts = read_table(out, "articles")
     by = {u.rsplit("/", 1)[-1]: row for u, row in zip(arts["url"], arts.to_dict("records"))}
     assert sorted(by) == ["a.html", "b.html", "c.html"] and len(arts) == 3
     assert by["c.html"]["cluster_id"] == by["a.html"]["cluster_id"] != by["b.html"]["cluster_id"]
     assert by["a.html"]["role"] == "original" and by["c.html"]["role"] == "copy"
-    assert list((out / "_pending" / "clusters").glob("*.parquet"))
-
-    proc = storywire("run", "--output", out)
-    assert "folding the cluster deltas" in proc.stdout
+    assert by["c.html"]["event_id"] == by["a.html"]["event_id"] != by["b.html"]["event_id"]
+    assert {r.rsplit("-", 1)[-1] for r in arts["run_id"]} == {"00001", "00002"}
     clusters = read_table(out, "clusters").set_index("cluster_id")
     assert clusters.loc[by["a.html"]["cluster_id"]]["size"] == 2
-    assert clusters.loc[by["a.html"]["cluster_id"]]["canonical_article_id"] == by["a.html"]["article_id"]
-    assert not list((out / "_pending" / "clusters").glob("*.parquet"))
+
+
+def test_a_failing_poll_is_counted_and_the_next_poll_still_runs(tmp_path, monkeypatch):
+    """A streaming runner retries a failing element forever: a poll that raises must not stop the job."""
+    calls = []
+
+    def flaky_run(options, argv, run_id=None, progress=True):
+        calls.append(run_id)
+        if len(calls) == 1:
+            raise OSError("bucket unreachable")
+        return real_run(options, argv, run_id=run_id, progress=progress)
+
+    real_run = stream.run_batch
+    monkeypatch.setattr(stream, "run_batch", flaky_run)
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("")
+    argv = ["--feeds", str(feeds), "--output", str(tmp_path / "out"), "--poll_interval", "1", "--max_polls", "2"]
+    options = StorywireOptions(argv)
+    options.view_as(StandardOptions).streaming = True
+    p = beam.Pipeline(runner=choose.stream_runner(), options=options)
+    build_stream(p, options.view_as(StorywireOptions), "s2", argv)
+    result = p.run()
+    result.wait_until_finish()
+    assert calls == ["s2-00001", "s2-00002"]
+    counts = counters_of(result)
+    assert counts["polls_failed"] == 1 and counts["polls"] == 1
+
+
+def test_poll_argv_keeps_storywire_flags_and_drops_runner_flags():
+    argv = ["--feeds", "gs://b/feeds.txt", "--runner", "DataflowRunner", "--output=gs://b/out", "--streaming",
+            "--project", "p", "--temp_location", "gs://b/out", "--poll_interval", "300", "--region=r"]
+    assert poll_argv(argv) == ["--feeds", "gs://b/feeds.txt", "--output=gs://b/out", "--poll_interval", "300"]

@@ -6,16 +6,12 @@ alone across tables. So a reader does not take "every file in the folder":
 it takes the files the latest commit lists.
 
     OUTPUT/_log/00000000000000000042.json   {"version", "run_id", "op", "tables": {table: [paths]}, "removed"}
-    OUTPUT/_log/streams/<run_id>             a stream that appends files without committing
 
 Each commit is a whole snapshot (paths relative to OUTPUT), written under a
 temporary name and renamed to the next version number: a single object
 appears, so a reader sees all of a run's tables or none of them. Commits are
-made under ``dataset_lock`` (local) by batch runs and compactions only.
-
-Streams write windowed files straight into the table folders and never
-commit; they register under ``_log/streams/`` first, and a reader adds their
-files that no commit lists yet. The next compaction adopts them.
+made under ``dataset_lock`` (local) by batch runs and compactions only (a
+stream's every poll is a batch run).
 
 A dataset made before the log has no ``_log/``: its snapshot is every file in
 the table folders, and the first commit starts from that.
@@ -34,10 +30,9 @@ from transforms import paths
 from transforms.dataset import layout
 
 __all__ = ["crash_point", "load", "LOG", "TABLES", "Snapshot", "read_snapshot", "visible_files", "commit", "committed_version",
-           "register_stream", "ensure_log", "relative", "absolute", "folder_files"]
+           "ensure_log", "relative", "absolute", "folder_files"]
 
 LOG = "_log"
-STREAMS = "streams"
 _DIGITS = 20
 #: Table name -> its folder under OUTPUT (the index is a table like the others).
 TABLES = {layout.ARTICLES: layout.ARTICLES, layout.ERRORS: layout.ERRORS, layout.CLUSTERS: layout.CLUSTERS,
@@ -129,23 +124,10 @@ def ensure_log(output: str) -> Snapshot:
     return snapshot
 
 
-def _streams(output: str) -> List[str]:
-    return [posixpath.basename(p) for p in _match(layout.join(output, LOG, STREAMS, "*"))]
-
-
 def visible_files(output: str, table: str, snapshot: Optional[Snapshot] = None) -> List[str]:
-    """Absolute paths of the files a reader of ``table`` sees: the snapshot's, plus registered streams' files."""
+    """Absolute paths of the files a reader of ``table`` sees: the snapshot's."""
     snapshot = snapshot if snapshot is not None else read_snapshot(output)
-    listed = snapshot.files(table)
-    found = [absolute(output, rel) for rel in listed]
-    streams = _streams(output) if snapshot.version is not None else []
-    if streams:
-        known = set(listed) | set(snapshot.get("removed", []))
-        prefixes = tuple(f"part-{sid}-" for sid in streams)
-        for path in folder_files(output, table):
-            if relative(output, path) not in known and posixpath.basename(path).startswith(prefixes):
-                found.append(path)
-    return found
+    return [absolute(output, rel) for rel in snapshot.files(table)]
 
 
 def committed_version(output: str, run_id: str, lookback: int = 20) -> Optional[int]:
@@ -180,12 +162,3 @@ def commit(output: str, run_id: str, op: str, tables: Dict[str, List[str]], remo
     crash_point("commit")
     FileSystems.rename([partial], [final])
     return version
-
-
-def register_stream(output: str, run_id: str) -> None:
-    """Make a stream's (never committed) files visible to readers, before it writes any."""
-    folder = layout.join(output, LOG, STREAMS)
-    if not FileSystems.exists(folder):
-        FileSystems.mkdirs(folder)
-    with FileSystems.create(layout.join(folder, run_id)) as fh:
-        fh.write(b"")

@@ -2,7 +2,7 @@
 
 A run every five minutes adds a file to each table partition and to the index,
 288 a day per partition. Compaction merges every partition holding more than one
-file (streams' files included) into a single file. The merged files are written
+file into a single file. The merged files are written
 into the table folders under new names, invisible until the commit that lists
 them instead of the files they replace (``transforms.dataset.commitlog``): a
 reader of the log sees every row exactly once before, during and after.

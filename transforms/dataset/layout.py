@@ -9,8 +9,6 @@
     OUTPUT/_runs/<run_id>.json         manifest of each published run (written once, by publishing)
     OUTPUT/_runs/counts/<run_id>.json  the run's Beam counters, from the launcher that waited for them
     OUTPUT/_log/<version>.json         commit log: the files of every table a reader sees
-    OUTPUT/_tmp/<run_id>/              a stream's files until its window closes
-    OUTPUT/_pending/clusters/*.parquet  cluster deltas of streams, until a batch run folds them in
 
 Folders starting with ``_`` are ignored by Hive-style readers (Spark, DuckDB globs
 of ``articles/**``), so staged files are never picked up.
@@ -20,10 +18,6 @@ from __future__ import annotations
 from apache_beam.io.filesystems import FileSystems
 
 STAGING = "_staging"
-#: Cluster deltas written by streams, folded into clusters/ by the next batch run.
-PENDING_CLUSTERS = "_pending/clusters"
-#: Temporary files of streaming writers (outside _staging/, which batch recovery clears).
-STREAM_TMP = "_tmp"
 RUNS = "_runs"
 #: Under RUNS: counters are known only to the launcher, after the pipeline (which publishes) has ended.
 RUN_COUNTS = "counts"

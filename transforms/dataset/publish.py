@@ -41,7 +41,7 @@ from transforms.dataset.write import write_parquet
 from transforms.ingest.read_feeds import PENDING_STATE_FILE, apply_pending_state
 
 __all__ = ["PublishRun", "recover", "publish", "staged_files", "count_rows", "table_files", "check_index_config",
-           "write_index_config", "pending_cluster_files", "publish_run", "record_counters",
+           "write_index_config", "publish_run", "record_counters",
            "dataset_lock"]
 
 _LOG = logging.getLogger(__name__)
@@ -81,11 +81,6 @@ def count_rows(paths) -> int:
         with FileSystems.open(path) as fh:
             total += pq.ParquetFile(fh).metadata.num_rows
     return total
-
-
-def pending_cluster_files(output: str) -> list:
-    """Cluster deltas streams have written and no batch run has folded in yet."""
-    return _match(layout.join(output, layout.PENDING_CLUSTERS, "*.parquet"))
 
 
 def _write_empty(path: str, table: str) -> None:
@@ -207,11 +202,6 @@ def publish(output: str, run_id: str, ingest_date: str, manifest: Optional[Dict]
         version = commitlog.commit(output, run_id, "run", tables, base=base)
         crash_point("committed")
     write_index_config(output, (manifest or {}).get("minhash"))
-    # Stream deltas this run folded into clusters/ (only those present when it started).
-    folded = [path for path in (manifest or {}).get("pending_clusters") or [] if FileSystems.exists(path)]
-    if folded:
-        paths.delete(folded)
-        crash_point("folded")
     if (manifest or {}).get("state_dir"):
         apply_pending_state(layout.join(staging, PENDING_STATE_FILE), manifest["state_dir"])
     runs = layout.join(output, layout.RUNS)

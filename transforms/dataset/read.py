@@ -1,9 +1,9 @@
 """Reading the dataset back inside a run.
 
-* ``ReadParquetRows``: rows of every Parquet file matching a pattern, or of a
-  list of files (a commit's snapshot), as dicts. Reads through ``fileio`` (so
-  ``gs://`` works) and tolerates nothing to read: the first run of a dataset has
-  no history yet.
+Every reader takes the files of the commit the run started from (a snapshot
+taken by its launcher), reads through ``fileio`` (so ``gs://`` works) and
+tolerates nothing to read: the first run of a dataset has no history yet.
+
 * ``ReadRecentIndex``: the index rows a run matches against: those ingested
   within ``--match_window_days`` that share an LSH band key, a containment
   anchor or an event key with one of the run's articles (``probe_mask``, in
@@ -17,7 +17,7 @@
   Only the two key columns are read, and they are filtered with Arrow's
   vectorised ``is_in`` against the run's own keys, so no past row enters a shuffle.
 * ``LookUpClusters``: the current rows of the clusters a run may touch (those of
-  the past articles in its window, and of streams' pending deltas).
+  the past articles in its window).
 """
 from __future__ import annotations
 
@@ -31,52 +31,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 
-from transforms import paths
 from transforms.dedup import lsh
 from transforms.dedup.events import event_keys, unpack_terms
 
-__all__ = ["ReadParquetRows", "ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask"]
+__all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask",
+           "matching_rows"]
 
 _BATCH_ROWS = 10_000
 
 
-class _ReadRowsFn(beam.DoFn):
-    def __init__(self, columns=None):
-        self._columns = columns
-
-    def process(self, readable):
-        with readable.open() as fh:
-            pf = pq.ParquetFile(fh)
-            for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=self._columns):
-                yield from batch.to_pylist()
-
-
-def _files(pbegin, pattern, files):
-    if files is not None:
-        return pbegin | "ListParquet" >> beam.Create(list(files))
-    # Not fileio.MatchFiles: a dataset folder such as out[1] must not be read as a glob.
-    return (pbegin
-            | "CreatePattern" >> beam.Create([pattern])
-            | "MatchParquet" >> beam.FlatMap(paths.match))
-
-
-class ReadParquetRows(beam.PTransform):
-    """Rows of the Parquet files matching ``pattern``, or of exactly ``paths`` (a snapshot taken earlier)."""
-
-    def __init__(self, pattern: str = None, columns=None, paths=None):
-        super().__init__()
-        if (pattern is None) == (paths is None):
-            raise ValueError("give a pattern or a list of paths")
-        self._pattern = pattern
-        self._paths = paths
-        self._columns = columns
-
-    def expand(self, pbegin):
-        return (
-            _files(pbegin, self._pattern, self._paths)
-            | "OpenParquet" >> fileio.ReadMatches()
-            | "ReadRows" >> beam.ParDo(_ReadRowsFn(self._columns))
-        )
+def _files(pbegin, files):
+    return pbegin | "ListParquet" >> beam.Create(list(files))
 
 
 def _group_newest(metadata, group: int, names: Sequence[str]) -> Optional[dt.datetime]:
@@ -242,7 +207,7 @@ class ReadRecentIndex(beam.PTransform):
             side.append(beam.pvalue.AsSingleton(
                 self._articles | "ProbeKeys" >> beam.CombineGlobally(ProbeKeysFn(*self._shape))))
         return (
-            _files(pbegin, None, self._files)
+            _files(pbegin, self._files)
             | "OpenIndex" >> fileio.ReadMatches()
             | "ReadIndexRows" >> beam.ParDo(_ReadRecentFn(self._cutoff, self._shape), *side)
         )
@@ -273,22 +238,29 @@ class _KeySetsFn(beam.CombineFn):
         return sorted(acc[0]), sorted(acc[1])
 
 
+def matching_rows(rows, wanted: dict) -> Optional[pa.Array]:
+    """The mask of ``rows`` (a record batch or table) whose value in any column of ``wanted`` is one of
+    that column's values (``{column: pa.Array}``); None when no row matches. Vectorised: Arrow's ``is_in``."""
+    hit = None
+    for column, values in wanted.items():
+        if column in rows.schema.names and len(values):
+            found = pc.fill_null(pc.is_in(rows[column], value_set=values), False)
+            hit = found if hit is None else pc.or_(hit, found)
+    return hit if hit is not None and pc.any(hit).as_py() else None
+
+
 class _LookUpFn(beam.DoFn):
     def process(self, readable, keys):
         urls, hashes = keys
         if not urls and not hashes:
             return
-        url_set, hash_set = pa.array(urls, pa.string()), pa.array(hashes, pa.string())
+        wanted = {"url": pa.array(urls, pa.string()), "content_hash": pa.array(hashes, pa.string())}
         with readable.open() as fh:
             pf = pq.ParquetFile(fh)
             columns = [c for c in ("article_id", "url", "content_hash") if c in pf.schema_arrow.names]
             for batch in pf.iter_batches(batch_size=8 * _BATCH_ROWS, columns=columns):
-                hit = pa.array([False] * batch.num_rows)
-                if "url" in columns:
-                    hit = pc.or_(hit, pc.fill_null(pc.is_in(batch["url"], value_set=url_set), False))
-                if "content_hash" in columns:
-                    hit = pc.or_(hit, pc.fill_null(pc.is_in(batch["content_hash"], value_set=hash_set), False))
-                if pc.any(hit).as_py():
+                hit = matching_rows(batch, wanted)
+                if hit is not None:
                     yield from batch.filter(hit).to_pylist()
 
 
@@ -303,7 +275,7 @@ class LookUpIngested(beam.PTransform):
     def expand(self, articles):
         keys = articles | "CollectKeys" >> beam.CombineGlobally(_KeySetsFn())
         return (
-            _files(articles.pipeline, None, self._files)
+            _files(articles.pipeline, self._files)
             | "OpenIndexKeys" >> fileio.ReadMatches()
             | "LookUpKeys" >> beam.ParDo(_LookUpFn(), beam.pvalue.AsSingleton(keys))
         )
@@ -335,12 +307,12 @@ class _LookUpRowsFn(beam.DoFn):
     def process(self, readable, wanted):
         if not wanted:
             return
-        value_set = pa.array(wanted, pa.string())
+        wanted = {self._column: pa.array(wanted, pa.string())}
         with readable.open() as fh:
             pf = pq.ParquetFile(fh)
             for group in range(pf.num_row_groups):
-                hit = pc.is_in(pf.read_row_group(group, columns=[self._column])[self._column], value_set=value_set)
-                if pc.any(hit).as_py():
+                hit = matching_rows(pf.read_row_group(group, columns=[self._column]), wanted)
+                if hit is not None:
                     yield from pf.read_row_group(group).filter(hit).to_pylist()
 
 
@@ -364,7 +336,7 @@ class LookUpClusters(beam.PTransform):
     def expand(self, cluster_ids):
         wanted = cluster_ids | "CollectClusterIds" >> beam.CombineGlobally(_ClusterIdsFn())
         return (
-            _files(cluster_ids.pipeline, None, self._files)
+            _files(cluster_ids.pipeline, self._files)
             | "OpenClusters" >> fileio.ReadMatches()
             | "LookUpClusterRows" >> beam.ParDo(_LookUpRowsFn("cluster_id"), beam.pvalue.AsSingleton(wanted))
             | "KeyByCluster" >> beam.Map(lambda r: (r["cluster_id"], r))

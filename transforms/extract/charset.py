@@ -197,6 +197,37 @@ def _strict(raw: bytes, codec: str) -> Optional[str]:
         return None
 
 
+def _declared_codecs(raw: bytes, declared: Optional[str], notes: list) -> tuple:
+    """The charset labels declared (header first, then the document's own) and ``[(label, codec)]`` known."""
+    labels = []
+    for label in (declared, sniff_declared_charset(raw)):
+        if label and label.lower() not in [x.lower() for x in labels]:
+            labels.append(label.lower())
+    candidates = []
+    for label in labels:
+        codec = _codec_for(label)
+        if codec is None:
+            notes.append(f"unknown_charset:{label[:40]}")
+        elif codec not in [c for _, c in candidates]:
+            candidates.append((label, codec))
+    return labels, candidates
+
+
+def _detected(raw: bytes, candidates: list, notes: list) -> tuple:
+    """``(text, codec)`` of bytes that are not UTF-8 and fit no declared charset: UTF-16 sniffing, then detection."""
+    used = _utf16_without_bom(raw[:8192]) or _detect(raw)
+    text = _strict(raw, used) if used else None
+    if text is None and used:
+        # Detection looks at samples; a stray bad byte elsewhere must not lose the page.
+        text = raw.decode(used, errors="replace")
+        notes.append(f"decode_errors_replaced:{used}")
+    if text is None:
+        used = candidates[0][1] if candidates else "utf-8"
+        text = raw.decode(used, errors="replace")
+        notes.append(f"decode_errors_replaced:{used}")
+    return text, used
+
+
 def decode_bytes(raw: bytes, declared: Optional[str] = None) -> tuple:
     """Decode a web page or feed body to text, verifying any declared charset.
 
@@ -220,18 +251,7 @@ def decode_bytes(raw: bytes, declared: Optional[str] = None) -> tuple:
             return text, codec, (f"bom:{codec}",)
 
     notes: list = []
-    labels = []
-    for label in (declared, sniff_declared_charset(raw)):
-        if label and label.lower() not in [x.lower() for x in labels]:
-            labels.append(label.lower())
-    candidates = []
-    for label in labels:
-        codec = _codec_for(label)
-        if codec is None:
-            notes.append(f"unknown_charset:{label[:40]}")
-        elif codec not in [c for _, c in candidates]:
-            candidates.append((label, codec))
-
+    labels, candidates = _declared_codecs(raw, declared, notes)
     if _is_ascii(raw):
         codec = candidates[0][1] if candidates else "utf-8"
         return raw.decode(codec, errors="replace"), codec, tuple(notes)
@@ -263,17 +283,7 @@ def decode_bytes(raw: bytes, declared: Optional[str] = None) -> tuple:
         used, text = "utf-8", damaged_utf8
         notes.append("decode_errors_replaced:utf-8")
     else:
-        sniff = _utf16_without_bom(raw[:8192])
-        used = sniff or _detect(raw)
-        text = _strict(raw, used) if used else None
-        if text is None and used:
-            # Detection looks at samples; a stray bad byte elsewhere must not lose the page.
-            text = raw.decode(used, errors="replace")
-            notes.append(f"decode_errors_replaced:{used}")
-        if text is None:
-            used = candidates[0][1] if candidates else "utf-8"
-            text = raw.decode(used, errors="replace")
-            notes.append(f"decode_errors_replaced:{used}")
+        text, used = _detected(raw, candidates, notes)
     if used in [c for _, c in candidates]:
         # Detection agrees with a label whose plausibility check was inconclusive.
         notes.append(f"charset_low_confidence:{used}")

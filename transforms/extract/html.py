@@ -687,40 +687,10 @@ def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str
        loses a short last part (a site name the page does not declare).
     ``fallback`` (trafilatura's title) is used when the page has none of these.
     """
-    sites = {_norm(v) for v in (site, facts.get("site_name")) if v}
-    sites.discard("")
-    host = facts.get("host") or ""
-
-    def is_site(norm: str) -> bool:
-        squashed = norm.replace(" ", "")
-        return norm in sites or bool(host) and (squashed == host or len(squashed) >= 4 and squashed in host
-                                                or len(host) >= 5 and squashed.startswith(host)
-                                                and len(squashed) - len(host) <= 14 and len(norm.split()) <= 4)
-
-    def strip_site(value: Optional[str]) -> Optional[str]:
-        if not value:
-            return value
-        pieces = _TITLE_SEP_RE.split(value)
-        seps = _TITLE_SEP_RE.findall(value)
-        while len(pieces) > 1 and is_site(_norm(pieces[-1])):
-            pieces.pop()
-            seps.pop()
-        while len(pieces) > 1 and is_site(_norm(pieces[0])):
-            pieces.pop(0)
-            seps.pop(0)
-        out = pieces[0]
-        for sep, piece in zip(seps, pieces[1:]):
-            out += sep + piece
-        return out.strip() or value
-
-    def usable(value: Optional[str]) -> Optional[str]:
-        if not value:
-            return None
-        value = " ".join(value.split())
-        return value if value and count_words(value) <= 40 else None
-
-    og, headline, title = (strip_site(usable(facts.get(k))) for k in ("og_title", "jsonld_headline", "title"))
-    h1s = [h for h in (usable(h) for h in facts.get("h1") or []) if h and count_words(h) >= 2 and not is_site(_norm(h))]
+    names = _SiteNames(facts, site)
+    og, headline, title = (names.strip(_usable(facts.get(k))) for k in ("og_title", "jsonld_headline", "title"))
+    h1s = [h for h in (_usable(h) for h in facts.get("h1") or [])
+           if h and count_words(h) >= 2 and not names.is_site(_norm(h))]
     others = [_norm(v) for v in (og, headline, title) if v]
     for h in h1s:
         hn = _norm(h)
@@ -741,19 +711,63 @@ def choose_title(facts: dict, fallback: Optional[str] = None, site: Optional[str
         if value:
             return value
     if title:
-        pieces = [p.strip() for p in _TITLE_SEP_RE.split(title)]
-        if len(pieces) > 1:
-            head = _norm(text[:1000])
-            for piece in sorted(pieces, key=len, reverse=True):
-                if head and count_words(piece) >= 4 and head.startswith(_norm(piece)):
-                    return piece  # the headline printed above the article
-            rest = count_words(title)
-            if count_words(pieces[-1]) <= 4 and 2 * count_words(pieces[-1]) < rest:
-                return title[: title.rfind(pieces[-1])].rstrip(" |–—•·:»-")
-            if count_words(pieces[0]) <= 4 and 2 * count_words(pieces[0]) < rest:
-                return title[len(pieces[0]):].lstrip(" |–—•·:»-")
-        return title
+        return _title_alone(title, text)
     return clean_title(fallback, site, text) if fallback else fallback
+
+
+class _SiteNames:
+    """The names a page's site goes by (``site``, ``og:site_name``, its host spelled as words)."""
+
+    def __init__(self, facts: dict, site: Optional[str]):
+        self.sites = {_norm(v) for v in (site, facts.get("site_name")) if v}
+        self.sites.discard("")
+        self.host = facts.get("host") or ""
+
+    def is_site(self, norm: str) -> bool:
+        squashed, host = norm.replace(" ", ""), self.host
+        return norm in self.sites or bool(host) and (squashed == host or len(squashed) >= 4 and squashed in host
+                                                     or len(host) >= 5 and squashed.startswith(host)
+                                                     and len(squashed) - len(host) <= 14 and len(norm.split()) <= 4)
+
+    def strip(self, value: Optional[str]) -> Optional[str]:
+        """``value`` without the site names at its ends ("Headline | Site", "Site - Headline")."""
+        if not value:
+            return value
+        pieces = _TITLE_SEP_RE.split(value)
+        seps = _TITLE_SEP_RE.findall(value)
+        while len(pieces) > 1 and self.is_site(_norm(pieces[-1])):
+            pieces.pop()
+            seps.pop()
+        while len(pieces) > 1 and self.is_site(_norm(pieces[0])):
+            pieces.pop(0)
+            seps.pop(0)
+        out = pieces[0]
+        for sep, piece in zip(seps, pieces[1:]):
+            out += sep + piece
+        return out.strip() or value
+
+
+def _usable(value: Optional[str]) -> Optional[str]:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value if value and count_words(value) <= 40 else None
+
+
+def _title_alone(title: str, text: str) -> str:
+    """A <title> with no other source: the part printed above the article, or without a short end part."""
+    pieces = [p.strip() for p in _TITLE_SEP_RE.split(title)]
+    if len(pieces) > 1:
+        head = _norm(text[:1000])
+        for piece in sorted(pieces, key=len, reverse=True):
+            if head and count_words(piece) >= 4 and head.startswith(_norm(piece)):
+                return piece  # the headline printed above the article
+        rest = count_words(title)
+        if count_words(pieces[-1]) <= 4 and 2 * count_words(pieces[-1]) < rest:
+            return title[: title.rfind(pieces[-1])].rstrip(" |–—•·:»-")
+        if count_words(pieces[0]) <= 4 and 2 * count_words(pieces[0]) < rest:
+            return title[len(pieces[0]):].lstrip(" |–—•·:»-")
+    return title
 
 
 def _agrees(short: str, long: str) -> bool:
@@ -803,46 +817,53 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
             continue
         if _BOUNDARY_RE.match(line) and n <= 8 and position >= 0.5:
             break
-        if title_n and i < 5 and (norm == title_n or (
-                norm.startswith(title_n + " ") and count_words(line) - len(title_n.split()) <= 20
-                and ((byline_n and byline_n in norm[len(title_n):]) or norm[len(title_n):].startswith(" by ")))):
-            continue  # the headline, alone or run together with its byline and date
-        if byline_n and n <= 14 and (norm == byline_n or norm.endswith(byline_n) and norm.startswith(("by ", "von ", "par ", "por ", "words by ", "written by "))):
-            continue
-        if byline_n and n <= len(byline_n.split()) + 4 and byline_n in norm and i < 4:
-            continue
-        if i < 4 and n <= 10 and _BYLINE_LINE_RE.match(line) and not line.rstrip().endswith((".", "!", "?")):
-            continue
-        if n <= 12 and _CRUFT_LINE_RE.match(line):
-            continue
-        if n <= 30 and _TEASER_LINE_RE.match(line) and not line.rstrip().endswith((".", "!", "?")):
-            continue
-        if n <= 40 and (_PROMPT_LINE_RE.match(line) or (
-                "newsletter" in norm or "inbox" in norm) and _SIGNUP_RE.search(norm)):
-            continue
-        if n <= 60 and _COPYRIGHT_RE.search(line):
-            continue
-        if n <= 10 and _STAMP_RE.match(line) and not line.rstrip().endswith("."):
+        if _is_chrome_line(line, i, n, norm, title_n, byline_n):
             continue
         if kept and norm == seen_last:
             continue  # printed twice in a row (a mobile and a desktop copy of one element)
         seen_last = norm
         kept.append(line)
 
-    # An empty section heading: a short unpunctuated line directly followed by another
-    # heading (which has text under it) or ending the text. Runs of three or more such
-    # lines are data (results, addresses, a list without markup) and stay.
+    return "\n".join(_without_empty_headings(kept))
+
+
+def _is_chrome_line(line: str, i: int, n: int, norm: str, title_n: str, byline_n: str) -> bool:
+    """Whether line ``i`` (``n`` words, ``norm`` its words joined) is page furniture rather than article text."""
+    if title_n and i < 5 and (norm == title_n or (
+            norm.startswith(title_n + " ") and count_words(line) - len(title_n.split()) <= 20
+            and ((byline_n and byline_n in norm[len(title_n):]) or norm[len(title_n):].startswith(" by ")))):
+        return True  # the headline, alone or run together with its byline and date
+    if byline_n and n <= 14 and (norm == byline_n or norm.endswith(byline_n) and norm.startswith(
+            ("by ", "von ", "par ", "por ", "words by ", "written by "))):
+        return True
+    if byline_n and n <= len(byline_n.split()) + 4 and byline_n in norm and i < 4:
+        return True
+    unpunctuated = not line.rstrip().endswith((".", "!", "?"))
+    return bool(
+        i < 4 and n <= 10 and _BYLINE_LINE_RE.match(line) and unpunctuated
+        or n <= 12 and _CRUFT_LINE_RE.match(line)
+        or n <= 30 and _TEASER_LINE_RE.match(line) and unpunctuated
+        or n <= 40 and (_PROMPT_LINE_RE.match(line)
+                        or ("newsletter" in norm or "inbox" in norm) and _SIGNUP_RE.search(norm))
+        or n <= 60 and _COPYRIGHT_RE.search(line)
+        or n <= 10 and _STAMP_RE.match(line) and not line.rstrip().endswith("."))
+
+
+def _without_empty_headings(lines: list) -> list:
+    """Drop empty section headings: a short unpunctuated line directly followed by another heading
+    (which has text under it) or ending the text. Runs of three or more such lines are data (results,
+    addresses, a list without markup) and stay."""
     out: list = []
-    flags = [_is_heading_like(ln) for ln in kept]
-    for i, line in enumerate(kept):
+    flags = [_is_heading_like(ln) for ln in lines]
+    for i, line in enumerate(lines):
         if flags[i]:
             prev_h = i > 0 and flags[i - 1]
-            if i + 1 == len(kept) and not prev_h:
+            if i + 1 == len(lines) and not prev_h:
                 continue
-            if (i + 2 < len(kept) and flags[i + 1] and not flags[i + 2] and not prev_h):
+            if i + 2 < len(lines) and flags[i + 1] and not flags[i + 2] and not prev_h:
                 continue
         out.append(line)
-    return "\n".join(out)
+    return out
 
 
 def _is_heading_like(line: str) -> bool:
@@ -1088,6 +1109,21 @@ def _share_in(text: str, vocabulary: set) -> float:
     return sum(1 for w in words if w in vocabulary) / len(words) if words else 0.0
 
 
+def _prepare_tree(root, notes: list) -> int:
+    """Reshape ``root`` for trafilatura (layout tables, embedded posts, split bodies, furniture, link
+    blocks); returns how many furniture blocks were pruned."""
+    if _unwrap_layout_tables(root):
+        notes.append("layout_tables_unwrapped")
+    if _unwrap_embedded_posts(root):
+        notes.append("embedded_posts_kept")
+    pruned = _prune_furniture(root)
+    if _merge_split_body(root):
+        notes.append("split_body_merged")
+    if _prune_link_blocks(root):
+        notes.append("link_blocks_pruned")
+    return pruned
+
+
 class HtmlExtractor:
     """trafilatura with the options measured best, built once; see the module docstring.
 
@@ -1152,37 +1188,8 @@ class HtmlExtractor:
         root = _tree(html, limits, notes)
         facts = _page_facts(root)
         facts["host"] = _host_words(url)
-        pruned = 0
-        if self.prepare:
-            if _unwrap_layout_tables(root):
-                notes.append("layout_tables_unwrapped")
-            if _unwrap_embedded_posts(root):
-                notes.append("embedded_posts_kept")
-            pruned = _prune_furniture(root)
-            if _merge_split_body(root):
-                notes.append("split_body_merged")
-            if _prune_link_blocks(root):
-                notes.append("link_blocks_pruned")
-
-        import trafilatura  # heavy (0.4 s): imported by the first page, not by `storywire query` or `report`
-
-        doc = trafilatura.bare_extraction(root, options=self._options(url))
-        raw = (doc.text or "") if doc else ""
-        compared = False
-        raw_menu = _menu_share(raw) if self.fast else 0.0
-        if self.fast and (raw_menu > 0.05 or count_words(raw) < 3 * limits.min_words):
-            # The fast reading looks like a menu or is short: let trafilatura compare its
-            # reading with readability's and jusText's, as its full mode does on every page.
-            full = trafilatura.bare_extraction(root, options=self._options(url, full=True))
-            full_raw = (full.text or "") if full else ""
-            full_menu = _menu_share(full_raw)
-            # Full wins when it is less of a menu and keeps at least half of the fast reading's
-            # prose (words outside short lines), or when the fast reading lost half of it.
-            raw_prose = _distinct_words(raw) * (1 - raw_menu)
-            full_prose = _distinct_words(full_raw) * (1 - full_menu)
-            if (full_menu < 0.5 * raw_menu and full_prose >= 0.5 * raw_prose) or raw_prose < 0.5 * full_prose:
-                raw, compared = full_raw, True
-                notes.append("compared:trafilatura_full")
+        pruned = _prepare_tree(root, notes) if self.prepare else 0
+        doc, raw, compared = self._read(root, url, limits, notes)
         title = choose_title(facts, _clean_field(doc.title) if doc else None, doc.sitename if doc else None, raw)
         byline = _clean_field(doc.author) if doc else None
         text = postfilter(raw, title, byline) if self.filter_lines and raw else raw
@@ -1206,6 +1213,29 @@ class HtmlExtractor:
         )
         result.credited_source = _credit(text, byline) if text else None
         return _apply_limits(result, limits, notes)
+
+    def _read(self, root, url: Optional[str], limits: Limits, notes: list) -> tuple:
+        """trafilatura's reading of the tree: ``(document, text, whether its full mode was compared)``."""
+        import trafilatura  # heavy (0.4 s): imported by the first page, not by `storywire query` or `report`
+
+        doc = trafilatura.bare_extraction(root, options=self._options(url))
+        raw = (doc.text or "") if doc else ""
+        raw_menu = _menu_share(raw) if self.fast else 0.0
+        if not (self.fast and (raw_menu > 0.05 or count_words(raw) < 3 * limits.min_words)):
+            return doc, raw, False
+        # The fast reading looks like a menu or is short: let trafilatura compare its
+        # reading with readability's and jusText's, as its full mode does on every page.
+        full = trafilatura.bare_extraction(root, options=self._options(url, full=True))
+        full_raw = (full.text or "") if full else ""
+        full_menu = _menu_share(full_raw)
+        # Full wins when it is less of a menu and keeps at least half of the fast reading's
+        # prose (words outside short lines), or when the fast reading lost half of it.
+        raw_prose = _distinct_words(raw) * (1 - raw_menu)
+        full_prose = _distinct_words(full_raw) * (1 - full_menu)
+        if (full_menu < 0.5 * raw_menu and full_prose >= 0.5 * raw_prose) or raw_prose < 0.5 * full_prose:
+            notes.append("compared:trafilatura_full")
+            return doc, full_raw, True
+        return doc, raw, False
 
     def _arbitrate(self, html, url, limits, notes, facts, text, raw, pruned, title, byline) -> tuple:
         """Never lose the article: check what the cutting steps removed against other readings.

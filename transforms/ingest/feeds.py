@@ -276,6 +276,84 @@ def _cut(text: str, keep: int, cdata: bool = False) -> str:
     return piece
 
 
+class _FieldCapper:
+    """The state of one ``cap_field_text`` pass: the open elements, the field being filled and its budget."""
+
+    def __init__(self, text: str, short_cap: int, long_cap: int):
+        self.text, self.short_cap, self.long_cap = text, short_cap, long_cap
+        self.finder = _Finder(text)
+        self.out: list = []
+        self.stack: list = []
+        self.field_at = -1  # stack index of the field element being filled, -1 when none
+        self.budget = 0
+        self.cut_fields = 0
+        self.cut_this = False
+
+    def add_text(self, piece: str, cdata: bool = False) -> None:
+        if not piece:
+            return
+        if self.field_at < 0:
+            # Text directly inside a container (whitespace between items): limit each run on its own.
+            if len(piece) > self.short_cap:
+                piece = _cut(piece, self.short_cap, cdata)
+                self.cut_fields += 1
+            self.out.append(f"<![CDATA[{piece}]]>" if cdata else piece)
+            return
+        if len(piece) > self.budget:
+            piece = _cut(piece, self.budget, cdata)
+            if not self.cut_this:
+                self.cut_this = True
+                self.cut_fields += 1
+        self.budget -= len(piece)
+        if piece:
+            self.out.append(f"<![CDATA[{piece}]]>" if cdata else piece)
+
+    def markup(self, i: int) -> int:
+        """Copy or cap the markup starting at ``text[i] == "<"``; the position after it, or -1 if unrecognised."""
+        text = self.text
+        if text.startswith("<![CDATA[", i):
+            j = self.finder.find("]]>", i + 9)
+            end = j if j >= 0 else len(text)
+            self.add_text(text[i + 9:end], cdata=True)
+            return end + 3 if j >= 0 else len(text)
+        for opener, closer in (("<!--", "-->"), ("<?", "?>"), ("<!", ">")):
+            if text.startswith(opener, i):
+                j = self.finder.find(closer, i + len(opener))
+                if j < 0:
+                    return -1
+                self.out.append(text[i:j + len(closer)])
+                return j + len(closer)
+        if text.startswith("</", i):
+            return self._close(_CLOSE_TAG_RE.match(text, i))
+        return self._open(_OPEN_TAG_RE.match(text, i))
+
+    def _close(self, match) -> int:
+        if not match:
+            return -1
+        name = _local_name(match.group(1).rsplit(":", 1)[-1])
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth] == name:
+                del self.stack[depth:]
+                break
+        if self.field_at >= len(self.stack):
+            self.field_at = -1
+        self.out.append(match.group(0))
+        return match.end()
+
+    def _open(self, match) -> int:
+        if not match:
+            return -1
+        self.out.append(match.group(0))
+        if not match.group(2):  # not self-closing
+            name = match.group(1).rsplit(":", 1)[-1].lower()
+            self.stack.append(name)
+            if self.field_at < 0 and name not in _CONTAINERS:
+                self.field_at = len(self.stack) - 1
+                self.budget = self.long_cap if name in _LONG_FIELDS else self.short_cap
+                self.cut_this = False
+        return match.end()
+
+
 def cap_field_text(text: str, short_cap: int, long_cap: int) -> tuple:
     """Cut over-long element texts of a decoded feed before feedparser sees it; (text, fields cut).
 
@@ -287,98 +365,21 @@ def cap_field_text(text: str, short_cap: int, long_cap: int) -> tuple:
     document keeps its structure. One pass, linear in the input even for
     hostile markup (unterminated comments or CDATA, thousands of broken tags).
     """
-    out: list = []
-    stack: list = []
-    field_at = -1          # stack index of the field element being filled, -1 when none
-    budget = 0
-    cut_fields = 0
-    cut_this = False
-    finder = _Finder(text)
-    pos = 0
-    n = len(text)
-
-    def add_text(piece: str, cdata: bool = False) -> None:
-        nonlocal budget, cut_fields, cut_this
-        if not piece:
-            return
-        if field_at < 0:
-            # Text directly inside a container (whitespace between items):
-            # limit each run on its own.
-            if len(piece) > short_cap:
-                piece = _cut(piece, short_cap, cdata)
-                cut_fields += 1
-            out.append(f"<![CDATA[{piece}]]>" if cdata else piece)
-            return
-        if len(piece) > budget:
-            piece = _cut(piece, budget, cdata)
-            if not cut_this:
-                cut_this = True
-                cut_fields += 1
-        budget -= len(piece)
-        if piece:
-            out.append(f"<![CDATA[{piece}]]>" if cdata else piece)
-
+    capper = _FieldCapper(text, short_cap, long_cap)
+    pos, n = 0, len(text)
     while pos < n:
         i = text.find("<", pos)
         if i < 0:
-            add_text(text[pos:])
+            capper.add_text(text[pos:])
             break
         if i > pos:
-            add_text(text[pos:i])
-        if text.startswith("<![CDATA[", i):
-            j = finder.find("]]>", i + 9)
-            end = j if j >= 0 else n
-            add_text(text[i + 9:end], cdata=True)
-            pos = end + 3 if j >= 0 else n
-            continue
-        if text.startswith("<!--", i):
-            j = finder.find("-->", i + 4)
-            if j >= 0:
-                out.append(text[i:j + 3])
-                pos = j + 3
-                continue
-        elif text.startswith("<?", i):
-            j = finder.find("?>", i + 2)
-            if j >= 0:
-                out.append(text[i:j + 2])
-                pos = j + 2
-                continue
-        elif text.startswith("<!", i):
-            j = finder.find(">", i + 2)
-            if j >= 0:
-                out.append(text[i:j + 1])
-                pos = j + 1
-                continue
-        elif text.startswith("</", i):
-            match = _CLOSE_TAG_RE.match(text, i)
-            if match:
-                name = _local_name(match.group(1).rsplit(":", 1)[-1])
-                for depth in range(len(stack) - 1, -1, -1):
-                    if stack[depth] == name:
-                        del stack[depth:]
-                        break
-                if field_at >= len(stack):
-                    field_at = -1
-                out.append(match.group(0))
-                pos = match.end()
-                continue
-        else:
-            match = _OPEN_TAG_RE.match(text, i)
-            if match:
-                out.append(match.group(0))
-                pos = match.end()
-                if not match.group(2):  # not self-closing
-                    name = match.group(1).rsplit(":", 1)[-1].lower()
-                    stack.append(name)
-                    if field_at < 0 and name not in _CONTAINERS:
-                        field_at = len(stack) - 1
-                        budget = long_cap if name in _LONG_FIELDS else short_cap
-                        cut_this = False
-                continue
-        # Not markup we recognise: a literal "<", counted as text.
-        add_text("<")
-        pos = i + 1
-    return "".join(out), cut_fields
+            capper.add_text(text[pos:i])
+        pos = capper.markup(i)
+        if pos < 0:
+            # Not markup we recognise: a literal "<", counted as text.
+            capper.add_text("<")
+            pos = i + 1
+    return "".join(capper.out), capper.cut_fields
 
 
 # --------------------------------------------------------------------------- URLs

@@ -503,29 +503,26 @@ MIN_FALLBACK_WORDS = 50
 
 class ReadFeedEntries(beam.PTransform):
     """Feed-list paths -> ``{"entries", "errors", "validators"}``: the lists read, every feed fetched
-    and parsed. Shared by the batch ``ReadFeeds`` and the stream, which feeds it one path per poll.
+    and parsed; the feeds are spread over workers before fetching.
 
     Args:
         fetch_config: HTTP limits.
         limits: Per-document limits (field caps for feed parsing).
         state_dir: Feed state for conditional GET (None: none).
         max_in_flight: Concurrent fetches per DoFn instance.
-        reshuffle: Spread the feeds over workers before fetching (batch; a stream's poll is small).
     """
 
     def __init__(self, fetch_config: FetchConfig, limits: Limits, state_dir: Optional[str] = None,
-                 max_in_flight: int = MAX_IN_FLIGHT, reshuffle: bool = True):
+                 max_in_flight: int = MAX_IN_FLIGHT):
         super().__init__()
         self._fetch_config, self._limits, self._state_dir = fetch_config, limits, state_dir
-        self._max_in_flight, self._reshuffle = max_in_flight, reshuffle
+        self._max_in_flight = max_in_flight
 
     def expand(self, paths):
         feed_list = paths | "ReadFeedList" >> beam.ParDo(ReadFeedListFn(self._state_dir)).with_outputs(
             "errors", main="feeds")
-        feeds = feed_list.feeds
-        if self._reshuffle:
-            feeds = feeds | "ReshuffleFeeds" >> beam.Reshuffle()
-        fetched = (feeds
+        fetched = (feed_list.feeds
+                   | "ReshuffleFeeds" >> beam.Reshuffle()
                    | "FetchFeeds" >> beam.ParDo(FetchFeedsFn(self._fetch_config, self._max_in_flight))
                    .with_outputs("errors", "validators", main="bodies"))
         parsed = (fetched.bodies
@@ -536,26 +533,23 @@ class ReadFeedEntries(beam.PTransform):
 
 class FetchNewArticles(beam.PTransform):
     """New feed entries -> ``documents`` (RawDocuments), ``errors``, ``seen`` (URLs ingested) and
-    ``retry`` (feeds whose budget ran out). Shared by the batch ``ReadFeeds`` and the stream.
+    ``retry`` (feeds whose budget ran out); the entries are spread over workers before fetching.
 
     Args:
         fetch_config: HTTP limits.
         min_fallback_words: Feed content at least this long stands in for an unfetchable page.
         max_in_flight: Concurrent fetches per DoFn instance.
         feed_budget_s: Fetch time each feed may spend on its articles (0: no budget).
-        reshuffle: Spread the entries over workers before fetching.
     """
 
     def __init__(self, fetch_config: FetchConfig, min_fallback_words: int = MIN_FALLBACK_WORDS,
-                 max_in_flight: int = MAX_IN_FLIGHT, feed_budget_s: float = 0.0, reshuffle: bool = True):
+                 max_in_flight: int = MAX_IN_FLIGHT, feed_budget_s: float = 0.0):
         super().__init__()
         self._fetch_config, self._min_fallback_words = fetch_config, min_fallback_words
-        self._max_in_flight, self._budget, self._reshuffle = max_in_flight, feed_budget_s, reshuffle
+        self._max_in_flight, self._budget = max_in_flight, feed_budget_s
 
     def expand(self, entries):
-        if self._reshuffle:
-            entries = entries | "ReshuffleArticles" >> beam.Reshuffle()
-        return entries | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
+        return entries | "ReshuffleArticles" >> beam.Reshuffle() | "FetchArticles" >> beam.ParDo(FetchArticlesFn(
             self._fetch_config, self._max_in_flight, self._min_fallback_words, self._budget)).with_outputs(
             "errors", "seen", "retry", main="documents")
 
