@@ -421,6 +421,8 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         # collector does not walk it again on every pass the tiers' many small objects set off.
         gc.collect()
         gc.freeze()
+        # Loading a language's lemma and frequency lists happens once per worker: timed apart.
+        loading = _warm_languages(current, records)
         t: Dict[str, float] = {}
         (tokens, unique, sigs, counts, dup_edges), t["sign"] = bc._timed(_sign_stage, records, config)
         from transforms.dedup.containment import containment_anchors
@@ -441,8 +443,6 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
             cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
         finally:
             shutil.rmtree(state.parent, ignore_errors=True)
-        # Loading a language's lemma and frequency lists happens once per worker: timed apart.
-        loading = _warm_languages(current, records)
         passes = {tier: [] for tier in tiers}
         for r in range(repeats):
             for tier in (list(tiers) if r % 2 == 0 else list(reversed(tiers))):

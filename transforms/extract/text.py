@@ -581,8 +581,8 @@ def clean_text(
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
     _score(lines)
     start, end = _glue(lines, *_best_span(lines))
-    kept = _keep(lines[start:end], None)
-    if sum(len(words_of(k)) for k in kept) < MIN_ARTICLE_WORDS and any(ln.teaser for ln in lines):
+    if any(ln.teaser for ln in lines) and sum(
+            len(ln.words) for ln in lines[start:end] if ln.kind == "text" and not ln.teaser) < MIN_ARTICLE_WORDS:
         # Without its teaser list the page has no article at all (a calendar, a photo page): the list
         # is then what it has to say, as before teaser lists were told apart.
         for ln in lines:
