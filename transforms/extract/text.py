@@ -230,7 +230,7 @@ _BYLINE_CREDIT_RE = re.compile(r",\s*(" + _OUTLET_ALT + r")\s*$", re.IGNORECASE)
 _CREDIT_GUARDS = [None, None, re.compile("contributed", re.IGNORECASE), None, None]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # a dump has thousands of lines: no per-line __dict__
 class _Line:
     text: str
     kind: str  # "text", "cruft", "boundary", "byline"
@@ -421,20 +421,23 @@ def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
     Amazon" bullets come after its paragraphs, not around them). A dump without indentation
     never matches.
     """
-    prose_at = [i for i, ln in enumerate(lines) if ln.prose]
+    prose_at = []
     lists, run = [], []
-    previous = -1
-    for i in prose_at:
+    previous, item_indent = -1, None  # the last prose line, and the indent of the last item since it
+    for i, ln in enumerate(lines):
+        if not ln.prose:
+            if ln.item:
+                item_indent = ln.indent
+            continue
+        prose_at.append(i)
         alone = (i - previous > 1) and (i + 1 >= len(lines) or not lines[i + 1].prose)
-        gap = lines[previous + 1:i]
-        items = [ln for ln in gap if ln.item]
-        if alone and len(gap) <= TEASER_GAP_MAX and items and items[-1].indent < lines[i].indent:
+        if alone and i - previous - 1 <= TEASER_GAP_MAX and item_indent is not None and item_indent < ln.indent:
             run.append(i)
         else:
             if len(run) >= TEASER_LIST_MIN:
                 lists.append(run)
             run = []
-        previous = i
+        previous, item_indent = i, None
     if len(run) >= TEASER_LIST_MIN:
         lists.append(run)
     if not lists:
