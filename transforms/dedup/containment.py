@@ -35,6 +35,13 @@ short texts' anchors are first gathered into a 1 MB bit set (``ShortAnchorsFn``,
 a ``CombineGlobally``, used as a side input), and a long text emits only the fine
 anchors whose bit is set: in a corpus of full articles that is almost none, and
 the containment tier costs about what the coarse keys cost, whatever the corpus.
+
+Roundups (``DropRoundupEdges``, after all verified edges are known): a text holding large
+parts of two or more unrelated stories (a digest, a page whose extraction kept another
+story beside its own) would bridge them into one cluster. Each linked text meets its
+neighbours' anchors and event terms; one linked through two disjoint parts of itself to
+stories that share almost no terms, quoting at least one of them only in part
+(``is_roundup``), keeps none of its edges and gets role ``roundup``.
 """
 from __future__ import annotations
 
