@@ -31,9 +31,11 @@ ARTICLES_SCHEMA = pa.schema([
     pa.field("extractor", pa.string()),
     pa.field("cluster_id", pa.string(), nullable=False),
     pa.field("is_canonical", pa.bool_()),
+    # original | copy | rewrite | roundup (two unrelated stories in one text: left alone, links neither)
     pa.field("role", pa.string()),
     pa.field("similarity", pa.float32()),
     pa.field("event_id", pa.string()),
+    # original | copy | related (a rewrite or an independent report: not told apart offline)
     pa.field("event_role", pa.string()),
     pa.field("run_id", pa.string()),
     pa.field("ingested_at", _TS),

@@ -3,8 +3,9 @@ import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
-from transforms.dedup.containment import (MAX_QUERY_ANCHORS, containment_anchors, is_contained_brief,
-                                          is_contained_text)
+from transforms.dedup.containment import (MAX_QUERY_ANCHORS, ROUNDUP, containment_anchors, is_contained_brief,
+                                          is_contained_text, is_roundup)
+from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
 
 
@@ -64,3 +65,66 @@ def test_an_edited_repost_joins_though_its_jaccard_is_low():
     arts = [article("story", " ".join(story), 1), article("edited", " ".join(edited), 2),
             article("other", " ".join(words(32, 500)), 2)]
     run(arts, check_groups=equal_to([("edited", "story"), ("other",)]), cfg=cfg)
+
+
+# Two unrelated real-ish stories, each with a repost, and a digest page quoting most of both.
+_QUAKE = (
+    "A magnitude 6.4 earthquake struck off the coast of Albania early Tuesday, killing at least 21 people and "
+    "injuring more than 600, officials in Tirana said. The quake hit at 3:54 a.m. about 34 kilometres west of the "
+    "capital, toppling apartment blocks in the port city of Durres and the town of Thumane. Rescue teams from "
+    "Italy, Greece and Romania joined Albanian soldiers searching the rubble for survivors through the night. "
+    "Prime Minister Edi Rama declared a state of emergency in both towns and said the government would house "
+    "every family whose home had been destroyed. Aftershocks of magnitude 5.4 rattled the region on Wednesday "
+    "as crews pulled two women alive from a collapsed hotel in Durres, nearly thirty hours after the main shock. "
+    "Seismologists said the fault had not produced a quake of that size since 1979.")
+_STADIA = (
+    "Google's game streaming service Stadia launched on Tuesday in 14 countries, letting players run console "
+    "games on phones, laptops and televisions without a console. Founders Edition buyers received a Chromecast "
+    "Ultra and a controller for $129, while a monthly Pro subscription costs $9.99. Only 22 games were available "
+    "at launch, fewer than the company had promised, and features such as achievements and family sharing were "
+    "missing. Early reviewers praised the picture quality on fast connections but reported stutter and lag on "
+    "home networks below 35 megabits a second. Analysts at Piper Jaffray said the service would need exclusive "
+    "titles to win over players who already own an Xbox or a PlayStation, and that pricing for individual games "
+    "had disappointed many of the early buyers who had expected a library like Netflix.")
+
+
+def _sentences(text, keep):
+    parts = text.split(". ")
+    return ". ".join(p for i, p in enumerate(parts) if i in keep)
+
+
+def test_a_digest_quoting_two_unrelated_stories_bridges_neither():
+    # Half of each story, as a morning digest quotes them.
+    digest = ("Here is what you need to know this Wednesday morning. "
+              + _sentences(_QUAKE, {0, 1, 2, 3}) + ". In technology news. " + _sentences(_STADIA, {0, 1, 2, 3})
+              + ". That is all for today, see you tomorrow.")
+    arts = [article("quake", _QUAKE, 1), article("quake-repost", _QUAKE + " Reporting by wire staff.", 2),
+            article("stadia", _STADIA, 1), article("stadia-repost", "From our partners: " + _STADIA, 2),
+            article("digest", digest, 2)]
+
+    def roles_of(by_id):
+        assert by_id["digest"]["role"] == ROUNDUP
+        assert by_id["quake"]["role"] != ROUNDUP and by_id["stadia-repost"]["role"] != ROUNDUP
+
+    run(arts, check_groups=equal_to([("quake", "quake-repost"), ("stadia", "stadia-repost"), ("digest",)]),
+        check_rows=roles_of, cfg=MinHashConfig())
+
+
+def test_is_roundup_needs_two_unrelated_parts_one_of_them_quoted():
+    signer = Signer(MinHashConfig())
+    story = words(41, 400)
+    other = words(42, 400)
+    anchors = lambda ws: containment_anchors(signer.hashes(" ".join(ws)))
+    terms = lambda ws: pack_terms(event_terms(" ".join(ws), language="en"))
+    digest = story[:200] + other[:200]
+    quoting = [(anchors(story), terms(story)), (anchors(other), terms(other))]
+    assert is_roundup(anchors(digest), quoting)
+    # The same story's lead and its end, each wholly inside the text: it is their source, not a roundup.
+    full = story
+    excerpts = [(anchors(story[:150]), terms(story[:150])), (anchors(story[250:]), terms(story[250:]))]
+    assert not is_roundup(anchors(full), excerpts)
+    # One story linked through two reposts of the same part: one part.
+    assert not is_roundup(anchors(story[:300]), [(anchors(story), terms(story)), (anchors(story[:250]), terms(story))])
+    # Two parts of one story quoted from two reposts that share its vocabulary: related, not a roundup.
+    assert not is_roundup(anchors(story[:300]), [(anchors(story[:100] + other[:300]), terms(story)),
+                                                  (anchors(story[200:300] + other[300:]), terms(story))])

@@ -157,3 +157,29 @@ def test_rarity_matches_wordfreq_for_words_and_capitalised_lemmas():
     for lang, word in (("en", "earthquake"), ("en", "Georgia"), ("de", "Erdbeben"), ("pt", "alfabetização"),
                        ("ru", "землетрясение"), ("en", "the")):
         assert _zipf(word, lang) == zipf_frequency(word, lang)
+
+
+def test_a_language_without_its_tokenizer_is_tried_once_not_per_word(monkeypatch):
+    from transforms.dedup import events
+    calls = []
+
+    def no_tokenizer(word, lang):
+        calls.append(word)
+        raise ImportError("the tokenizer for this language is not installed")
+
+    monkeypatch.setattr(events, "zipf_frequency", no_tokenizer)
+    monkeypatch.setattr(events, "_NO_FREQUENCIES", set())
+    events._zipf.cache_clear()
+    # A language wordfreq would look up through its own tokenizer (no plain table).
+    terms = event_terms("Petrinja Sisak Zagreb Glina Kutina Novska", language="xx-test")
+    events._zipf.cache_clear()
+    assert len(calls) == 1  # each failed import took ~0.3 ms a word before
+    assert [t for t, _ in terms] and all(w > 0 for _, w in terms)  # every term counts as rare
+
+
+def test_roundup_member_emits_no_event_keys():
+    from transforms.dedup.group_events import _emit_keys, _member
+    terms = pack_terms(event_terms(QUAKE))
+    row = {"article_id": "a", "cluster_id": "c", "event_terms": terms, "role": "roundup"}
+    assert list(_emit_keys(_member(row, False), 6)) == []
+    assert list(_emit_keys(_member({**row, "role": "original"}, False), 6))

@@ -417,3 +417,106 @@ def test_rail_headings_in_other_languages_and_a_read_also_box():
                       "Whatsapp Facebook Pint Baixar", teasers[1], "Whatsapp Facebook Pint Baixar", "Temas"])
     ext = clean_text(dump)
     assert ext.text == "\n\n".join(article + after)
+
+
+_SHORT_ARTICLE = [
+    "PIERRE, S.D. — South Dakota's new anti-drug campaign drew laughs and criticism on Monday for its slogan.",
+    "The governor said the campaign was meant to get people talking about methamphetamine in the state.",
+    "State officials paid an agency in Minneapolis about $449,000 for the campaign and its website.",
+]
+_TEASERS = [
+    ("Carlos Ghosn and the dark side of Japanese justice", "Anna Ghosn",
+     "Our family always celebrates anniversaries, but not this week, because our father is still held on bail "
+     "in Tokyo and cannot speak to his wife, which no court in any other democracy would allow for so long."),
+    ("Prince Andrew struggles to dispel allegations", "Rob Crilly",
+     "The television interview was devised as an opportunity for Britain's Prince Andrew to set the record "
+     "straight about his friendship with a convicted sex offender, and it went about as badly as it could go."),
+    ("Report on children in detention is bogus", "Becket Adams",
+     "Various outlets, including news agencies and public radio, reported that the United States holds more "
+     "children in detention than any other country, citing a report that counted them in a very odd way."),
+    ("Ukraine relations remain very strong", "Tom Rogan",
+     "Beyond the partisan whirlwind of the hearings in Washington, the relationship between the two countries "
+     "remains strong, with military aid flowing again and joint exercises planned for the coming spring."),
+]
+
+
+def _rendered_rail(indent_summary: int) -> list:
+    """A "More stories" box as inscriptis renders it: a bulleted headline, author and date indented under
+    it, and the summary indented ``indent_summary`` blanks."""
+    lines = ["    * More from the Examiner"]
+    for headline, author, summary in _TEASERS:
+        lines += [f"        + {headline}", f"              {author}", "              Tuesday November 19, 2019",
+                  " " * indent_summary + summary]
+    return lines
+
+
+def test_rendered_teaser_list_with_summaries_inside_its_items_is_not_the_article():
+    # Each summary outscores the three-sentence article and the box shares its own vocabulary;
+    # what gives it away is that each summary sits alone inside a list item.
+    dump = "\n".join(["Politics", "Opinion", "South Dakota doubles down on its slogan",
+                      *("  " + p for p in _SHORT_ARTICLE), "Share this article", *_rendered_rail(12),
+                      "Terms of Use", "Privacy Policy"])
+    ext = clean_text(dump)
+    assert ext.text == "\n\n".join(_SHORT_ARTICLE)
+
+
+def test_paragraphs_after_bullets_but_not_inside_them_stay_the_article():
+    # A deals article: each paragraph is followed by a bulleted "Get it at ..." link, so a bullet sits
+    # in every gap, but the paragraphs are not indented into the items: not a teaser list.
+    deals = [
+        "The price of the wireless controller has dropped to its lowest level yet, and the deal includes every "
+        "colour the maker sells, which rarely happens this early in the season for any accessory.",
+        "Save on the handheld console bundled with either of the new games and a carrying case, a bundle that "
+        "costs less than the console alone did at launch, according to the retailer's own price history.",
+        "This is the lowest price we have seen for one of the best wide gaming monitors, and the deal is on the "
+        "curved model with the faster refresh rate that most reviewers recommended over the flat one.",
+    ]
+    lines = ["Deals", "Reviews"]
+    for i, paragraph in enumerate(deals):
+        lines += [f"  Deal number {i + 1} of the day", "  " + paragraph, f"    * Get it at Store {i} for $39.99"]
+    ext = clean_text("\n".join(lines))
+    for paragraph in deals:
+        assert paragraph in ext.text
+
+
+def test_list_of_terms_and_explanations_inside_an_article_is_kept():
+    intro = ("Hospitals in the region keep patient records in several kinds of electronic record systems, and "
+             "the health ministry wants the electronic patient record systems to exchange those patient records.")
+    terms = [
+        ("Case record", "The case record system is kept by the doctors and holds the patient records of one "
+                        "treatment, exchanged between hospitals only with the patient's consent."),
+        ("Patient record", "The patient record system holds every patient record from all hospitals, and the "
+                           "patient decides which doctors may read which electronic records."),
+        ("Health record", "The health record system is often confused with the patient record system, but "
+                          "the patient keeps the health records himself, with records from his own devices too."),
+    ]
+    dump = ["Home", "Blog", "Electronic patient records", intro, "Kinds of electronic records"]
+    for term, explanation in terms:
+        dump += [f"  * {term}", f"      {explanation}"]
+    ext = clean_text("\n".join(dump))
+    for _, explanation in terms:
+        assert explanation in ext.text
+
+
+def test_rendered_results_table_inside_the_article_is_kept():
+    # A season's standings: one row per driver, as many as the real page's (36 races, 40 drivers).
+    rows = [f"  {pos:<4}  {'Driver ' + chr(65 + pos % 26) + str(pos):<20} {5040 - 50 * pos:>6}  {pos % 4:>3}"
+            for pos in range(1, 41)]
+    dump = "\n".join(["Home", "Standings", "Cup Series standings",
+                      "This page always has the latest standings of the series after its most recent race.",
+                      "Bookmark it and come back after every race to check the standings of the series!",
+                      "Kyle Busch",  # a photo caption between the lead and the table
+                      "Final standings of the 2019 Cup Series after all 36 races of the season:",
+                      "  Pos.  Driver                Points  Wins", *rows,
+                      "Privacy Policy", "Contact us"])
+    ext = clean_text(dump)
+    assert "This page always has the latest standings" in ext.text
+    assert "1 Driver B1 4990 1" in ext.text and "40 Driver O40 3040 0" in ext.text
+    assert "Privacy Policy" not in ext.text
+
+
+def test_a_page_with_nothing_but_a_teaser_list_keeps_the_list_rather_than_nothing():
+    # A calendar or photo page: no prose of its own. Dropping the list would leave it too short to keep.
+    dump = "\n".join(["Politics", "Opinion", "Race calendar 2018", *_rendered_rail(12), "Terms of Use"])
+    ext = clean_text(dump)
+    assert _TEASERS[1][2] in ext.text

@@ -8,6 +8,7 @@ so it scales out on Dataflow):
     FindCandidates        one key per LSH band -> GroupByBand -> pairs inside each bucket
     VerifyCandidates      each candidate meets both 16-bit signatures once: Jaccard or containment
     FindContainedTexts    briefs: shared shingle anchors (``transforms.dedup.containment``)
+    DropRoundupEdges      a text holding large parts of two unrelated stories links to neither
     LinkComponents        union-find over verified edges (a side input)
     BuildClusters         canonical and roles per component (``transforms.dedup.roles``)
     AttachTexts           each row gets its text back; canonical texts go to their cluster
@@ -35,7 +36,7 @@ import numpy as np
 
 from transforms import counters
 from transforms.dedup import lsh, roles
-from transforms.dedup.containment import FindContainedTexts
+from transforms.dedup.containment import ROUNDUP, DropRoundupEdges, FindContainedTexts
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 from transforms.dedup.records import Member
 from transforms.dedup.sign import unpack_text
@@ -217,7 +218,7 @@ class BuildClustersFn(beam.DoFn):
         self._component_size = counters.distribution("component_size")
         self._clustered = counters.counter("documents_clustered")
 
-    def process(self, element):
+    def process(self, element, roundups=None):
         _, members = element
         members = _with_duplicate_signatures(list(members))
         self._component_size.update(len(members))
@@ -244,8 +245,8 @@ class BuildClustersFn(beam.DoFn):
             is_canonical = m is canonical
             j, share = (1.0, 1.0) if is_canonical else _similarity_and_share(m, members, canonical, old)
             self._clustered.inc()
-            yield m.article_row(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4),
-                                role=roles.role_of(share, is_canonical))
+            role = ROUNDUP if roundups and m.article_id in roundups else roles.role_of(share, is_canonical)
+            yield m.article_row(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4), role=role)
             yield beam.pvalue.TaggedOutput(self.INDEX, m.index_row(cluster_id))
         yield beam.pvalue.TaggedOutput(self.UPDATES, _cluster_update(cluster_id, new, canonical, merged_from))
 
@@ -487,11 +488,14 @@ class BuildClusters(beam.PTransform):
 
     Args:
         components: ``AsSingleton`` of ``LinkComponents``' output.
+        roundups: ``AsDict`` of ``(article_id, True)`` for the texts ``DropRoundupEdges`` left alone
+            (their role is ``roundup``), or None.
     """
 
-    def __init__(self, components):
+    def __init__(self, components, roundups=None):
         super().__init__()
         self._components = components
+        self._roundups = roundups
 
     def expand(self, inputs):
         components = self._components
@@ -504,7 +508,8 @@ class BuildClusters(beam.PTransform):
                 lambda m, comp: (comp.get(m.article_id, m.article_id), m), comp=components
             ).with_output_types(Tuple[str, Member])
             | "GroupByComponent" >> beam.GroupByKey()
-            | "BuildClusters" >> beam.ParDo(BuildClustersFn()).with_outputs(
+            | "BuildClusters" >> beam.ParDo(BuildClustersFn(), **(
+                {"roundups": self._roundups} if self._roundups is not None else {})).with_outputs(
                 BuildClustersFn.UPDATES, BuildClustersFn.INDEX, main="articles")
         )
 
@@ -579,11 +584,16 @@ class ClusterStories(beam.PTransform):
         candidates = unique | "FindCandidates" >> FindCandidates(self._config, self._cap)
         edges = {**unique, "pairs": candidates} | "VerifyCandidates" >> VerifyCandidates(self._config)
         contained = unique | "FindContainedTexts" >> FindContainedTexts()
+        vouched = (
+            {**unique, "edges": (edges, contained) | "FlattenVerifiedEdges" >> beam.Flatten()}
+            | "DropRoundupEdges" >> DropRoundupEdges()
+        )
         components = beam.pvalue.AsSingleton(
-            (edges, contained, split[SplitExactDuplicatesFn.EDGES]) | "LinkComponents" >> LinkComponents())
+            (vouched["edges"], split[SplitExactDuplicatesFn.EDGES]) | "LinkComponents" >> LinkComponents())
+        roundups = beam.pvalue.AsDict(vouched["roundups"] | "KeyRoundups" >> beam.Map(lambda a: (a, True)))
         built = (
             {"unique": split.unique, "duplicates": split[SplitExactDuplicatesFn.DUPLICATES], "history": history}
-            | "BuildClusters" >> BuildClusters(components)
+            | "BuildClusters" >> BuildClusters(components, roundups)
         )
         with_text = {"rows": built.articles, "texts": inputs["texts"]} | "AttachTexts" >> AttachTexts()
         clusters = (

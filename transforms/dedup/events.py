@@ -35,7 +35,7 @@ import hashlib
 import itertools
 import math
 import threading
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import simplemma
@@ -44,7 +44,7 @@ from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "pack_terms", "unpack_terms", "event_keys", "cosine", "within_window",
+__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "cosine", "within_window",
            "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
@@ -91,7 +91,9 @@ def _frequencies(lang: str) -> Optional[dict]:
         if (info["tokenizer"] != "regex" or info["remove_marks"] or info["dotless_i"] or info["diacritics_under"]
                 or info["transliteration"] or info["lookup_transliteration"]):
             return None
-        return wordfreq.get_frequency_dict(lang)
+        # Spelled as ``zipf_frequency`` asks for it: wordfreq caches the table by its arguments, and
+        # ``get_frequency_dict(lang)`` would load a second copy (~0.2 s and its memory per language).
+        return wordfreq.get_frequency_dict(lang, "best")
     except (ImportError, LookupError, ValueError, KeyError):
         return None
 
@@ -110,11 +112,20 @@ def _zipf(word: str, lang: str) -> float:
     if table is not None and word.isalpha():
         # Lemmas of names come capitalised (simplemma); wordfreq case-folds what it looks up.
         return _zipf_of(table.get(word.casefold()))
+    if lang in _NO_FREQUENCIES:
+        return 0.0
     try:
         return zipf_frequency(word, lang)
-    except (ImportError, LookupError, ValueError):
-        # Chinese and Japanese need tokenizers wordfreq does not ship: treat every term as rare.
+    except ImportError:
+        # Chinese and Japanese need tokenizers wordfreq does not ship: every term is rare. Python does
+        # not remember a failed import, so it is not tried again for every new word.
+        _NO_FREQUENCIES.add(lang)
         return 0.0
+    except (LookupError, ValueError):
+        return 0.0
+
+
+_NO_FREQUENCIES: set = set()
 
 
 def _term(token: str, lang: str) -> Optional[tuple]:
@@ -124,7 +135,7 @@ def _term(token: str, lang: str) -> Optional[tuple]:
     if len(token) < 2:
         return None
     lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
-    if not lemma or any(c.isspace() for c in lemma):
+    if not lemma or lemma.split() != [lemma]:
         lemma = token  # packed terms are separated by spaces and tabs
     if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
         return None
@@ -147,18 +158,26 @@ class _Lexicon:
         self.idf = np.zeros(1024)            # term number -> rarity weight
         # A DoFn may run in several threads of one worker; only learning new tokens needs the lock.
         self._lock = threading.Lock()
+        # The language's lemma and frequency lists load here, once per worker, rather than with
+        # whichever of its first words reaches each of them (about a second per language).
+        if lang in _LEMMA_LANGS:
+            simplemma.lemmatize("news", lang=lang)
+        if _frequencies(lang) is None:
+            _zipf("news", lang)
 
-    def numbers(self, tokens: Iterable) -> np.ndarray:
+    def numbers(self, tokens: Sequence) -> np.ndarray:
         """Term number of each token (0 for a common word)."""
         number = self.number
-        missing = [t for t in tokens if t not in number]
-        if missing:
+        # One lookup per token in C (-1: not learnt yet); on a warm worker nearly every token is known.
+        found = np.fromiter(map(number.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
+        if (found < 0).any():
             with self._lock:
-                for token in missing:
+                for token in {tokens[i] for i in np.flatnonzero(found < 0).tolist()}:
                     if token not in number:
-                        found = _term(token, self.lang)
-                        number[token] = 0 if found is None else self._add(*found)
-        return np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+                        term = _term(token, self.lang)
+                        number[token] = 0 if term is None else self._add(*term)
+            found = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        return found
 
     def _add(self, term: str, idf: float) -> int:
         n = self._term_number.get(term)
@@ -181,6 +200,11 @@ def _lexicon(lang: str) -> _Lexicon:
     return found
 
 
+def load_language(language: Optional[str]) -> None:
+    """Load a language's lemma and frequency lists now (a ``DoFn.setup``), not with its first document."""
+    _lexicon(_base_lang(language))
+
+
 def _base_lang(language: Optional[str]) -> str:
     return (language or "en").split("-")[0].split("_")[0].lower() or "en"
 
@@ -193,19 +217,15 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     Ties are broken by the term, so the result does not depend on the order documents were seen in.
     """
     lexicon = _lexicon(_base_lang(language))
-    counts = collections.Counter(words(text) if tokens is None else tokens)
+    tokens = words(text) if tokens is None else tokens
     if title:
         # The headline names the event: its terms count twice more.
-        for token in words(title):
-            counts[token] += 2
-    distinct = list(counts)
-    numbers = lexicon.numbers(distinct)
-    kept = numbers > 0
-    # Tokens of one lemma add up to one term.
-    found, where = np.unique(numbers[kept], return_inverse=True)
+        tokens = list(tokens) + words(title) * 2
+    numbers = lexicon.numbers(tokens)
+    # Every token counted by its term number: the tokens of one lemma add up to one term.
+    found, tf = np.unique(numbers[numbers > 0], return_counts=True)
     if not len(found):
         return []
-    tf = np.bincount(where, weights=np.fromiter(counts.values(), dtype=np.float64, count=len(distinct))[kept])
     weights = (1.0 + np.log(tf)) * lexicon.idf[found]
     if len(found) > top:
         # Every term as heavy as the top-th one, so a tie at the cut is settled by the term below.

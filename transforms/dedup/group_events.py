@@ -22,6 +22,7 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
+from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, split_event,
                                      unpack_terms, within_window)
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
@@ -32,10 +33,12 @@ __all__ = ["GroupEvents"]
 def _member(row: dict, old: bool) -> dict:
     return {"article_id": row["article_id"], "cluster_id": row["cluster_id"], "published": row.get("published"),
             "is_canonical": row.get("is_canonical"), "event_id": row.get("event_id") if old else None,
-            "event_terms": row.get("event_terms"), "old": old}
+            "event_terms": row.get("event_terms"), "old": old, "roundup": row.get("role") == ROUNDUP}
 
 
 def _emit_keys(member: dict, key_terms: int):
+    if member["roundup"]:
+        return  # it carries two stories, so it would link both events: its event is its own
     terms = unpack_terms(member.get("event_terms"))
     value = (OLD if member["old"] else NEW) + member["article_id"]
     for key in event_keys(terms, key_terms):

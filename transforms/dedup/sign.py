@@ -18,7 +18,7 @@ import numpy as np
 from transforms import counters
 from transforms.dedup import roles
 from transforms.dedup.containment import containment_anchors
-from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.events import event_terms, load_language, pack_terms
 from transforms.dedup.records import Member
 from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
 from transforms.tokens import words
@@ -36,6 +36,8 @@ class SignBatchFn(beam.DoFn):
 
     def setup(self):
         self._signer = Signer(self._config)
+        # English is the default language: its lemma and frequency lists load with the worker.
+        load_language("en")
 
     def process(self, batch):
         # One tokenisation per text serves the shingles and the event terms.

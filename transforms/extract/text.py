@@ -20,7 +20,11 @@ flattened to text, so this module finds the article span from the lines alone:
    Popular", "Leia também") costs a lot but can be crossed by a long article on
    both sides, and the teasers under it are then left out (``_demote_rail_teasers``).
    A short gap of non-prose lines (an inline box) is crossed when on-topic prose
-   lies beyond it (``_glue``).
+   lies beyond it (``_glue``). Two shapes a renderer leaves are read too: a list
+   whose items each hold a headline and a one-paragraph summary indented under
+   its bullet, off the topic of the rest, is a teaser list (``_mark_teaser_lists``);
+   rows laid out in the same columns are a data table, kept with the article
+   around it (``_mark_tables``).
 4. A comments heading ends the article, but only once real article prose
    (``TAIL_AFTER_WORDS`` words) precedes it: a "12 Comments" link by the byline
    or a "Newsletter signup" box above the article must not end it before it
@@ -182,6 +186,8 @@ _CRUFT = [
 _CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT if keys is None), re.IGNORECASE)
 _CRUFT_FREE = [(p, keys) for p, keys in _CRUFT if keys]
 _CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT_FREE for k in keys}))
+# Whether a folded line holds any of the literals: one scan in C instead of ~30 ``in`` tests per line.
+_CRUFT_KEYS_RE = re.compile("|".join(re.escape(k) for k in _CRUFT_KEYS))
 # Characters IGNORECASE matches to a-z although str.lower() does not map them there.
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
@@ -224,7 +230,7 @@ _BYLINE_CREDIT_RE = re.compile(r",\s*(" + _OUTLET_ALT + r")\s*$", re.IGNORECASE)
 _CREDIT_GUARDS = [None, None, re.compile("contributed", re.IGNORECASE), None, None]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # a dump has thousands of lines: no per-line __dict__
 class _Line:
     text: str
     kind: str  # "text", "cruft", "boundary", "byline"
@@ -233,6 +239,10 @@ class _Line:
     score: float = 0.0
     topical: bool = False  # prose sharing the article's core vocabulary
     item: bool = False  # a list item (its bullet or number removed from ``text``)
+    teaser: bool = False  # the summary under a bulleted headline of a teaser list
+    indent: int = 0  # leading blanks: a renderer indents what is inside a list item past its bullet
+    cells: int = 1  # columns, as a renderer lays a table row out (cells apart by two blanks or more)
+    table: bool = False  # a row of a data table (standings, results) inside the article
 
 
 def parse_header(text: str) -> tuple:
@@ -297,13 +307,15 @@ def classify_line(text: str) -> str:
     if _CRUFT_ANCHORED.match(text):
         return "cruft"
     low = _fold(text)
-    if any(k in low for k in _CRUFT_KEYS):
+    if _CRUFT_KEYS_RE.search(low):
         for pattern, keys in _CRUFT_FREE:
             if any(k in low for k in keys) and pattern.search(text):
                 return "cruft"
     return "text"
 
 
+#: Fewer words than this is no article (the pipeline's ``--min_words`` default).
+MIN_ARTICLE_WORDS = 30
 #: A comments heading only ends the article after this many words of prose.
 TAIL_AFTER_WORDS = 40
 #: What one line of a run of ``RUN_MIN_LINES`` or more short non-prose lines (a menu) costs, against a lone one.
@@ -329,7 +341,7 @@ def _is_prose(line: _Line) -> bool:
         return False
     if _shouting(line.text):  # promos and section banners, not sentences
         return False
-    stop = sum(w in _FUNCTION_WORDS for w in line.words) / n
+    stop = sum(map(_FUNCTION_WORDS.__contains__, line.words)) / n
     terminal = line.text.rstrip().endswith(_PROSE_END)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
@@ -339,7 +351,13 @@ def _content_words(words: Iterable[str]) -> set:
     return {w for w in words if w not in _FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
 
 
-def _score(lines: Sequence[_Line]) -> None:
+#: Share of a paragraph's content words in the article's core vocabulary for it to be on topic.
+TOPICAL_OVERLAP = 0.25
+
+
+def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
+    if teasers:
+        _mark_teaser_lists(lines)
     prose = [ln for ln in lines if ln.prose]
     # The article's core vocabulary: its longest paragraphs (teasers are one-liners), plus every
     # word the article's prose repeats across paragraphs (teasers about other stories do not).
@@ -358,8 +376,10 @@ def _score(lines: Sequence[_Line]) -> None:
     longest = sorted((ln for ln in prose if times[ln.text] == 1), key=lambda ln: len(ln.words), reverse=True)[:4]
     in_longest = set().union(*(words_of_line[id(ln)] for ln in longest))
     for ln in lines:
-        if ln.kind in ("cruft", "byline"):
+        if ln.kind in ("cruft", "byline") or ln.teaser:
             ln.score = -1.0
+        elif ln.table:
+            ln.score = TABLE_ROW_SCORE
         elif ln.kind == "boundary":
             ln.score = RAIL_HEADING_SCORE
         elif ln.prose:
@@ -369,14 +389,78 @@ def _score(lines: Sequence[_Line]) -> None:
             weight = min(len(ln.words), 60) / 10.0
             # Off-topic prose is still prose: barely positive, so it joins the article only when it
             # sits right beside it (a closing line) and never carries the span across a teaser rail.
-            ln.score = weight * (1.0 if overlap >= 0.25 else (0.3 if overlap >= 0.1 else 0.05))
-            ln.topical = overlap >= 0.25
+            ln.score = weight * (1.0 if overlap >= TOPICAL_OVERLAP else (0.3 if overlap >= 0.1 else 0.05))
+            ln.topical = overlap >= TOPICAL_OVERLAP
         else:
             # A short non-prose line: a subheading or pull quote inside the article costs
             # a little, a run of them (a rail or menu) costs a lot.
             ln.score = -1.5
     _demote_rail_teasers(lines)
     _penalise_runs(lines)
+
+
+#: A list whose paragraphs share less of the rest's vocabulary than this is about other stories
+#: (measured on the AEB pages: rails at most 0.14, lists inside articles at least 0.22).
+TEASER_OVERLAP = 0.15
+#: Paragraphs in a row, each alone under a bulleted headline, that make a teaser list.
+TEASER_LIST_MIN = 3
+#: Lines between two paragraphs that can still be one teaser's headline, author and date.
+TEASER_GAP_MAX = 12
+
+
+def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
+    """Mark the summaries of a teaser list: ``TEASER_LIST_MIN`` or more prose paragraphs in a row,
+    each standing alone (no prose right above or below it) inside a list item: indented past the
+    bullet of the last item above it.
+
+    A rail or "latest stories" box renders as a list whose items are a headline (bulleted), maybe
+    an author and a date, and a one-paragraph summary. Each summary reads as prose, and a box of
+    them on one theme outscores a short article and shares its own vocabulary, so neither the
+    span search nor the topic test can tell it from the article. Its shape does: an article's
+    paragraphs follow one another and are not inside list items (a deals article's "Get it on
+    Amazon" bullets come after its paragraphs, not around them). A dump without indentation
+    never matches.
+    """
+    prose_at = []
+    lists, run = [], []
+    previous, item_indent = -1, None  # the last prose line, and the indent of the last item since it
+    for i, ln in enumerate(lines):
+        if not ln.prose:
+            if ln.item:
+                item_indent = ln.indent
+            continue
+        prose_at.append(i)
+        alone = (i - previous > 1) and (i + 1 >= len(lines) or not lines[i + 1].prose)
+        if alone and i - previous - 1 <= TEASER_GAP_MAX and item_indent is not None and item_indent < ln.indent:
+            run.append(i)
+        else:
+            if len(run) >= TEASER_LIST_MIN:
+                lists.append(run)
+            run = []
+        previous, item_indent = i, None
+    if len(run) >= TEASER_LIST_MIN:
+        lists.append(run)
+    if not lists:
+        return
+    # A list inside the article (terms and their explanations) is about what the rest of the page's
+    # prose is about; a rail's teasers are about other stories.
+    listed = {i for run in lists for i in run}
+    rest = [lines[i] for i in prose_at if i not in listed]
+    seen_in: dict = {}
+    for ln in rest:
+        for w in _content_words(ln.words):
+            seen_in[w] = seen_in.get(w, 0) + 1
+    longest = sorted(rest, key=lambda ln: len(ln.words), reverse=True)[:4]
+    core = {w for w, n in seen_in.items() if n >= 3}.union(*(_content_words(ln.words) for ln in longest))
+    for run in lists:
+        overlap = [_overlap(_content_words(lines[i].words), core) for i in run]
+        if sum(overlap) / len(overlap) < TEASER_OVERLAP:
+            for i in run:
+                lines[i].teaser, lines[i].prose = True, False
+
+
+def _overlap(words: set, core: set) -> float:
+    return sum(1 for w in words if w in core) / len(words) if words else 0.0
 
 
 def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
@@ -500,6 +584,15 @@ def clean_text(
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
     _score(lines)
     start, end = _glue(lines, *_best_span(lines))
+    if any(ln.teaser for ln in lines) and sum(
+            len(ln.words) for ln in lines[start:end] if ln.kind == "text" and not ln.teaser) < MIN_ARTICLE_WORDS:
+        # Without its teaser list the page has no article at all (a calendar, a photo page): the list
+        # is then what it has to say, as before teaser lists were told apart.
+        for ln in lines:
+            if ln.teaser:
+                ln.teaser, ln.prose = False, True
+        _score(lines, teasers=False)
+        start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start)
     article = "\n\n".join(_keep(lines[start:end], title))
     return Extracted(
@@ -525,10 +618,13 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         kind = "cruft" if boilerplate and _normalise(stripped) in boilerplate else classify_line(stripped)
         if item and kind == "boundary":
             kind = "cruft"  # "* Related", "* Comments": a link in a menu or share bar, not a heading
-        ln = _Line(stripped, kind, words_of(stripped), item=bool(item))
+        body = raw.strip()
+        ln = _Line(stripped, kind, words_of(stripped), item=bool(item), indent=raw.find(body[0]),
+                   cells=len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1)
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
 
+    _mark_tables(lines)
     # A short line the page repeats three times or more (an author's name over every comment, "Reply",
     # a section label) is chrome; a headline is repeated at most twice (title and heading).
     short_seen: dict = {}
@@ -544,6 +640,30 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         for ln in lines:
             ln.prose = ln.kind == "text" and len(ln.words) >= 15
     return lines
+
+
+_CELL_GAP_RE = re.compile(r"\s{2,}")
+#: Rows in a row, with the same number of cells (3 or more), that make a data table.
+TABLE_MIN_ROWS = 3
+TABLE_MIN_CELLS = 3
+#: A table row counts for a little: a long table carries the article across a caption beside it.
+TABLE_ROW_SCORE = 0.1
+
+
+def _mark_tables(lines: Sequence[_Line]) -> None:
+    """Mark data tables: ``TABLE_MIN_ROWS`` or more consecutive text lines laid out in the same number
+    of columns. A standings or results table is the article's own content, but its rows read as
+    short non-prose lines, the shape of a menu; scored as barely positive (``TABLE_ROW_SCORE``), they
+    do not break an article that runs across them, and a table alone is not an article."""
+    start = 0
+    for i in range(len(lines) + 1):
+        if (i < len(lines) and lines[i].kind == "text" and not lines[i].prose and lines[i].cells >= TABLE_MIN_CELLS
+                and lines[i].cells == lines[start].cells):
+            continue
+        if i - start >= TABLE_MIN_ROWS:
+            for ln in lines[start:i]:
+                ln.table = True
+        start = i if i < len(lines) and lines[i].cells >= TABLE_MIN_CELLS and lines[i].kind == "text" else i + 1
 
 
 def _cut_tail(lines: List[_Line]) -> List[_Line]:
@@ -575,14 +695,14 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[str]:
         if not norm or norm in seen or (title and norm == _normalise(title)):
             continue
         # Inside the span a long line without sentence punctuation is a caption or standfirst.
-        if not ln.prose and len(ln.words) > 14:
+        if not ln.prose and len(ln.words) > 14 and not ln.table:
             continue
         seen.add(norm)
-        kept.append(ln.text)
+        kept.append(ln)
     # A trailing short line (a caption, a "KSL 5 TV Live" label) is not the article's end.
-    while kept and len(words_of(kept[-1])) < 8 and not kept[-1].endswith(_TERMINAL):
+    while kept and not kept[-1].table and len(kept[-1].words) < 8 and not kept[-1].text.endswith(_TERMINAL):
         kept.pop()
-    return kept
+    return [ln.text for ln in kept]
 
 
 def _pick_title(lines: Sequence[_Line], first_rest: Optional[str], span_start: int) -> Optional[str]:
