@@ -36,13 +36,11 @@ def _member(row: dict, old: bool) -> dict:
             "event_terms": row.get("event_terms"), "old": old, "roundup": row.get("role") == ROUNDUP}
 
 
-def _emit_keys(member: dict, key_terms: int):
+def _emit_keys(member: dict, key_terms: int) -> list:
     if member["roundup"]:
-        return  # it carries two stories, so it would link both events: its event is its own
-    terms = unpack_terms(member.get("event_terms"))
+        return []  # it carries two stories, so it would link both events: its event is its own
     value = (OLD if member["old"] else NEW) + member["article_id"]
-    for key in event_keys(terms, key_terms):
-        yield key, value
+    return [(key, value) for key in event_keys(unpack_terms(member.get("event_terms")), key_terms)]
 
 
 def _terms_entry(member: dict) -> tuple:
