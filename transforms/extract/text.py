@@ -365,16 +365,8 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
     times: dict = {}
     for ln in prose:
         times[ln.text] = times.get(ln.text, 0) + 1
-    seen_in: dict = {}
-    words_of_line = {}
-    for ln in prose:
-        cw = _content_words(ln.words)
-        words_of_line[id(ln)] = cw
-        if times[ln.text] == 1:
-            for w in cw:
-                seen_in[w] = seen_in.get(w, 0) + 1
-    longest = sorted((ln for ln in prose if times[ln.text] == 1), key=lambda ln: len(ln.words), reverse=True)[:4]
-    in_longest = set().union(*(words_of_line[id(ln)] for ln in longest))
+    words_of_line = {id(ln): _content_words(ln.words) for ln in prose}
+    core = _core_vocabulary([(len(ln.words), words_of_line[id(ln)]) for ln in prose if times[ln.text] == 1])
     for ln in lines:
         if ln.kind in ("cruft", "byline") or ln.teaser:
             ln.score = -1.0
@@ -383,9 +375,7 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
         elif ln.kind == "boundary":
             ln.score = RAIL_HEADING_SCORE
         elif ln.prose:
-            cw = words_of_line[id(ln)]
-            hits = sum(1 for w in cw if seen_in.get(w, 0) >= 3 or w in in_longest)
-            overlap = hits / len(cw) if cw else 0.0
+            overlap = _overlap(words_of_line[id(ln)], core)
             weight = min(len(ln.words), 60) / 10.0
             # Off-topic prose is still prose: barely positive, so it joins the article only when it
             # sits right beside it (a closing line) and never carries the span across a teaser rail.
@@ -446,17 +436,23 @@ def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
     # prose is about; a rail's teasers are about other stories.
     listed = {i for run in lists for i in run}
     rest = [lines[i] for i in prose_at if i not in listed]
-    seen_in: dict = {}
-    for ln in rest:
-        for w in _content_words(ln.words):
-            seen_in[w] = seen_in.get(w, 0) + 1
-    longest = sorted(rest, key=lambda ln: len(ln.words), reverse=True)[:4]
-    core = {w for w, n in seen_in.items() if n >= 3}.union(*(_content_words(ln.words) for ln in longest))
+    core = _core_vocabulary([(len(ln.words), _content_words(ln.words)) for ln in rest])
     for run in lists:
         overlap = [_overlap(_content_words(lines[i].words), core) for i in run]
         if sum(overlap) / len(overlap) < TEASER_OVERLAP:
             for i in run:
                 lines[i].teaser, lines[i].prose = True, False
+
+
+def _core_vocabulary(paragraphs: Sequence[tuple]) -> set:
+    """The core vocabulary of prose paragraphs, given as ``(word count, content words)``: every word
+    three or more of them use, plus all words of the four longest (teasers are one-liners)."""
+    seen_in: dict = {}
+    for _, words in paragraphs:
+        for w in words:
+            seen_in[w] = seen_in.get(w, 0) + 1
+    longest = sorted(paragraphs, key=lambda p: p[0], reverse=True)[:4]
+    return {w for w, n in seen_in.items() if n >= 3}.union(*(words for _, words in longest))
 
 
 def _overlap(words: set, core: set) -> float:
