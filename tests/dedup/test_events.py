@@ -3,10 +3,11 @@ import datetime as dt
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
+import pytest
 
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
-                                     pack_terms, split_event, unpack_terms, within_window)
+                                     pack_terms, split_event, summed_terms, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -183,3 +184,12 @@ def test_roundup_member_emits_no_event_keys():
     row = {"article_id": "a", "cluster_id": "c", "event_terms": terms, "role": "roundup"}
     assert list(_emit_keys(_member(row, False), 6)) == []
     assert list(_emit_keys(_member({**row, "role": "original"}, False), 6))
+
+
+def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones():
+    a = pack_terms([("council", 0.8), ("budget", 0.6)])
+    b = pack_terms([("budget", 0.6), ("mayor", 0.8)])
+    total = summed_terms([a, None, b])
+    assert total.keys() == {"council", "budget", "mayor"}
+    assert total["budget"] == pytest.approx(1.2) and total["council"] == pytest.approx(0.8)
+    assert summed_terms([]) == {}

@@ -51,7 +51,7 @@ import apache_beam as beam
 import numpy as np
 
 from transforms import counters
-from transforms.dedup.events import cosine, unpack_terms
+from transforms.dedup.events import cosine, summed_terms
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 
@@ -348,10 +348,7 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
 
 
 def _summed(terms_list: list) -> list:
-    total: dict = {}
-    for packed in terms_list:
-        for term, weight in unpack_terms(packed):
-            total[term] = total.get(term, 0.0) + weight
+    total = summed_terms(terms_list)
     norm = float(np.sqrt(sum(w * w for w in total.values()))) or 1.0
     return [(t, w / norm) for t, w in total.items()]
 

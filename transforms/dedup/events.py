@@ -29,7 +29,6 @@ the original or an independent report; the two are not told apart offline.
 """
 from __future__ import annotations
 
-import collections
 import functools
 import hashlib
 import itertools
@@ -44,8 +43,8 @@ from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "cosine", "within_window",
-           "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "cosine",
+           "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -170,13 +169,14 @@ class _Lexicon:
         number = self.number
         # One lookup per token in C (-1: not learnt yet); on a warm worker nearly every token is known.
         found = np.fromiter(map(number.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
-        if (found < 0).any():
+        missing = np.flatnonzero(found < 0).tolist()
+        if missing:
             with self._lock:
-                for token in {tokens[i] for i in np.flatnonzero(found < 0).tolist()}:
+                for token in {tokens[i] for i in missing}:
                     if token not in number:
                         term = _term(token, self.lang)
                         number[token] = 0 if term is None else self._add(*term)
-            found = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            found[missing] = [number[tokens[i]] for i in missing]
         return found
 
     def _add(self, term: str, idf: float) -> int:
@@ -257,6 +257,15 @@ def event_keys(terms: list, key_terms: int = 6) -> list:
     return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
 
 
+def summed_terms(packed_terms: Iterable[Optional[str]]) -> dict:
+    """term -> summed weight over several packed term lists: the vector of a group of texts."""
+    total: dict = {}
+    for packed in packed_terms:
+        for term, weight in unpack_terms(packed):
+            total[term] = total.get(term, 0.0) + weight
+    return total
+
+
 def cosine(a: list, b: list) -> float:
     """Cosine of two normalised ``(term, weight)`` lists."""
     if len(a) > len(b):
@@ -303,10 +312,7 @@ def split_event(members: list, threshold: float, max_clusters: int = 200) -> lis
     column: dict = {}
     rows = []
     for c in clusters:
-        row = collections.Counter()
-        for m in by_cluster[c]:
-            for term, weight in unpack_terms(m.get("event_terms")):
-                row[term] += weight
+        row = summed_terms(m.get("event_terms") for m in by_cluster[c])
         rows.append(row)
         for term in row:
             column.setdefault(term, len(column))
