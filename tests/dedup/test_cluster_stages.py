@@ -1,9 +1,12 @@
 """Each stage of ClusterStories on its own, on the real runner, as graph.py names them."""
+import zlib
+
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from tests.dedup.test_cluster_transform import article, words
+from transforms.dedup.pairs import DistinctPairs, shard_by_first
 from transforms.dedup.records import Member
 from tests.dedup.test_roles import member, story
 from transforms.dedup.cluster import (AttachTexts, BuildClusters, DropIngested, FindCandidates, LinkComponents,
@@ -108,3 +111,14 @@ def test_update_cluster_state_folds_updates_and_merges_into_current_rows():
                     equal_to([("c1", 3, ("a", "b", "n"), None, "T", False),
                               ("c2", 1, ("z",), "c1", None, False),
                               ("c3", 1, ("m",), None, "Storm hits the coast tonight", False)]))
+
+
+def test_distinct_pairs_meet_in_the_shard_of_their_first_id():
+    # Two groups found some of the same pairs; each sends one batch per shard of the first id.
+    found = [[("a", "b"), ("a", "c"), ("d", "e")], [("a", "b"), ("d", "e"), ("b", "c")]]
+    batches = [batch for pairs in found for batch in shard_by_first(pairs, lambda p: p[0], 4)]
+    for shard, pairs in batches:
+        assert all(zlib.crc32(a.encode()) % 4 == shard for a, _ in pairs)
+    with local_pipeline() as p:
+        assert_that(p | beam.Create(batches) | DistinctPairs(),
+                    equal_to([("a", "b"), ("a", "c"), ("d", "e"), ("b", "c")]))

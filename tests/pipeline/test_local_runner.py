@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from apache_beam import coders
+from apache_beam.coders.coders import GlobalWindowCoder
 from apache_beam.coders.coder_impl import create_InputStream, create_OutputStream
 from apache_beam.metrics import Metrics
 from apache_beam.portability import common_urns
@@ -23,12 +24,14 @@ from pipeline.runs import counters_of, distributions_of
 from transforms.dataset.write import WriteTable
 
 KV = coders.TupleCoder([coders.StrUtf8Coder(), coders.VarIntCoder()])
-PRE = coders.WindowedValueCoder(KV)
-POST = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(), coders.IterableCoder(coders.VarIntCoder())]))
+# The window coder the runner gives a batch shuffle.
+PRE = coders.WindowedValueCoder(KV, GlobalWindowCoder())
+POST = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(), coders.IterableCoder(coders.VarIntCoder())]),
+                                 GlobalWindowCoder())
 
 
-def _chunks(pairs, per_chunk=300):
-    impl = PRE.get_impl()
+def _chunks(pairs, per_chunk=300, pre=PRE):
+    impl = pre.get_impl()
     for start in range(0, len(pairs), per_chunk):
         out = create_OutputStream()
         for pair in pairs[start:start + per_chunk]:
@@ -73,10 +76,40 @@ def test_grouping_buffer_groups_like_beams_own(tiny_spill):
     expected = _groups(stock)
     got = _groups(ours)
     assert got == expected and len(got["giant"]) == 3_000
+    assert ours._cut and ours._from_bytes  # cut into bytes on the way in, put together from bytes on the way out
     assert _groups(ours) == expected  # a second reader (two consuming stages) sees the same groups
     assert ours.nbytes == sum(map(len, _chunks(pairs)))
     with pytest.raises(RuntimeError):
         ours.append(next(_chunks(pairs)))
+
+
+@pytest.mark.parametrize("window_coder", [GlobalWindowCoder(), coders.PickleCoder()])
+def test_grouping_buffer_decodes_and_encodes_what_it_cannot_cut_or_put_together(tiny_spill, window_coder):
+    # Windows written by another coder: elements are decoded, not cut. The grouped values' coder
+    # writes a type byte the shuffled values did not have: groups are encoded by Beam, not joined.
+    pre = coders.WindowedValueCoder(KV, window_coder)
+    post = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(),
+                                                        coders.IterableCoder(coders.FastPrimitivesCoder())]),
+                                     window_coder)
+    pairs = [(f"k{i % 31}", i) for i in range(1_000)]
+    stock = GroupingBuffer(pre, post, core.Windowing(GlobalWindows()))
+    ours = spill.SpillingGroupingBuffer(pre, post)
+    for chunk in _chunks(pairs, pre=pre):
+        stock.append(chunk)
+        ours.append(chunk)
+
+    def groups(buffer):
+        impl = post.get_impl()
+        found = {}
+        for chunk in buffer:
+            stream = create_InputStream(chunk)
+            while stream.size() > 0:
+                key, values = impl.decode_from_stream(stream, True).value
+                found[key] = sorted(values)
+        return found
+
+    assert groups(ours) == groups(stock) and len(groups(ours)) == 31
+    assert ours._cut == isinstance(window_coder, GlobalWindowCoder) and ours._from_bytes is False
 
 
 def test_grouping_buffer_order_is_the_same_on_every_run(tiny_spill):

@@ -46,7 +46,6 @@ stories that share almost no terms, quoting at least one of them only in part
 from __future__ import annotations
 
 import collections
-import zlib
 from typing import Tuple
 
 import apache_beam as beam
@@ -55,7 +54,7 @@ import numpy as np
 from transforms import counters
 from transforms.dedup import lsh
 from transforms.dedup.events import cosine, summed_terms
-from transforms.dedup.pairs import NEW, OLD, MeetPairs
+from transforms.dedup.pairs import NEW, OLD, MeetPairs, shard_by_first
 from transforms.dedup.records import Member
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "containment_anchors", "anchor_keys",
@@ -307,15 +306,11 @@ class PairAnchorGroupFn(PairAnchorsFn):
         counts: collections.Counter = collections.Counter()
         for values in buckets:
             counts.update(self.proposals(kind, values))
-        shard_of: dict = {}
-        out: dict = {}
-        for key, shared in counts.items():
-            first = key[1]
-            shard = shard_of.get(first)
-            if shard is None:
-                shard = shard_of[first] = zlib.crc32(first.encode()) % self._pair_shards
-            out.setdefault(shard, []).append((key, shared))
-        return out.items()
+        return shard_by_first(counts.items(), _first_id, self._pair_shards)
+
+
+def _first_id(counted: tuple) -> str:
+    return counted[0][1]
 
 
 class _CandidatesFn(beam.DoFn):

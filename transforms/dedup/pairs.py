@@ -2,18 +2,23 @@
 
 - ``PairBucketFn``: a bucket (one band key, anchor or term pair) -> candidate pairs among its
   members, with at least one new member; buckets over the cap link to one representative.
+- ``shard_by_first`` and ``DistinctPairs``: pairs found in many groups leave each group in one record
+  per pair shard, and meet (deduplicated) in their shard's group.
 - ``MeetPairs``: each distinct candidate ``(a, b)`` meets both members' values once, with two
   ``CoGroupByKey``s (a's value travels to b), so a verifying DoFn sees
   ``(b, {"pairs": [(a, value_a), ...], "values": [value_b]})``.
 """
 from __future__ import annotations
 
+import zlib
+from typing import Callable, Iterable, List, Tuple
+
 import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
 
-__all__ = ["NEW", "OLD", "PairBucketFn", "MeetPairs"]
+__all__ = ["NEW", "OLD", "PairBucketFn", "MeetPairs", "DistinctPairs", "shard_by_first"]
 
 #: Tags packed in front of a member id in bucket values: a new article, or one of the index.
 NEW, OLD = "n", "o"
@@ -58,6 +63,38 @@ class PairBucketFn(beam.DoFn):
             if tags[a] == OLD and tags[b] == OLD:
                 continue
             yield (a, b) if a < b else (b, a)
+
+
+def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[int, list]]:
+    """``items`` batched by the shard of their pair's first id: ``[(shard, [item, ...])]``.
+
+    The shard is ``crc32(first(item)) % shards``, the same in every process (Python's ``hash`` of a
+    str is not), so the items of one pair from every group meet in one shard.
+    """
+    shard_of: dict = {}
+    out: dict = {}
+    for item in items:
+        key = first(item)
+        shard = shard_of.get(key)
+        if shard is None:
+            shard = shard_of[key] = zlib.crc32(key.encode()) % shards
+        out.setdefault(shard, []).append(item)
+    return list(out.items())
+
+
+def _distinct(element):
+    _, batches = element
+    seen: set = set()
+    for batch in batches:
+        seen.update(map(tuple, batch))
+    return seen
+
+
+class DistinctPairs(beam.PTransform):
+    """``(shard, [pairs])`` batches from ``shard_by_first`` -> each distinct pair once."""
+
+    def expand(self, batches):
+        return batches | "GroupPairs" >> beam.GroupByKey() | "DropRepeats" >> beam.FlatMap(_distinct)
 
 
 def _attach_first(element):

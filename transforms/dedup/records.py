@@ -10,16 +10,28 @@ are the only ways out, so a field that is not part of a table cannot leak into i
 ``MemberCoder`` writes every field with a fixed coder in a fixed order (datetimes
 as UTC microseconds), so equal members encode to equal bytes: Beam can use members
 in keys and state, and a shuffle costs about half of what pickling a dict does.
+
+``RowValuesCoder`` is Beam's coder for untyped values (``FastPrimitivesCoder``) with a
+faster fallback, registered for every PCollection whose type Beam cannot infer (rows
+as dicts, members inside untyped tuples). Beam pickles what it does not know: a
+timezone-aware datetime took 98 bytes and 5.5 us to encode and decode, so a dict row
+with two of them cost 13.9 us against 2.6 us; a 10k run pickled ~200,000 datetimes,
+~80,000 numpy arrays and ~50,000 members. The fallback writes those three compactly
+and pickles anything else, as Beam did.
 """
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import struct
 from typing import NamedTuple, Optional
 
 import apache_beam as beam
+import numpy as np
 from apache_beam import coders
+from apache_beam.coders import coder_impl
 
-__all__ = ["Member", "MemberCoder", "ARTICLE_FIELDS"]
+__all__ = ["Member", "MemberCoder", "RowValuesCoder", "ARTICLE_FIELDS"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -145,3 +157,69 @@ class MemberCoder(coders.Coder):
 
 
 beam.coders.registry.register_coder(Member, MemberCoder)
+
+
+_UTC = dt.timezone.utc
+_MICROS = struct.Struct(">q")
+# One tag byte in front of each value the fallback writes.
+_UTC_TIME, _NAIVE_TIME, _ARRAY, _MEMBER, _PICKLED = b"U", b"N", b"A", b"M", b"P"
+_MEMBER_IMPL = MemberCoder().get_impl()
+
+
+def _encode_value(value) -> bytes:
+    kind = type(value)
+    if kind is dt.datetime and (value.tzinfo is None or value.tzinfo is _UTC):
+        naive = value.tzinfo is None
+        micros = ((value.replace(tzinfo=_UTC) if naive else value) - _EPOCH) // dt.timedelta(microseconds=1)
+        return (_NAIVE_TIME if naive else _UTC_TIME) + _MICROS.pack(micros)
+    if kind is np.ndarray and value.dtype.kind in "biuf" and value.ndim == 1:
+        dtype = value.dtype.str.encode()
+        return _ARRAY + bytes((len(dtype),)) + dtype + value.tobytes()
+    if kind is Member:
+        return _MEMBER + _MEMBER_IMPL.encode(value)
+    return _PICKLED + pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def _decode_value(encoded: bytes):
+    tag, body = encoded[:1], encoded[1:]
+    if tag == _UTC_TIME or tag == _NAIVE_TIME:
+        value = _EPOCH + dt.timedelta(microseconds=_MICROS.unpack(body)[0])
+        return value if tag == _UTC_TIME else value.replace(tzinfo=None)
+    if tag == _ARRAY:
+        n = body[0]
+        # A copy: a decoded array is writable, as an unpickled one is.
+        return np.frombuffer(body[1 + n:], dtype=np.dtype(body[1:1 + n].decode())).copy()
+    if tag == _MEMBER:
+        return _MEMBER_IMPL.decode(body)
+    return pickle.loads(body)
+
+
+class _ValueFallbackCoder(coders.Coder):
+    """What ``RowValuesCoder`` writes for a value that is not a Python primitive."""
+
+    def _create_impl(self):
+        return coder_impl.CallbackCoderImpl(_encode_value, _decode_value)
+
+    def is_deterministic(self) -> bool:
+        return False  # it pickles what it does not know, as Beam's PickleCoder does
+
+    def to_type_hint(self):
+        return object
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class RowValuesCoder(coders.FastPrimitivesCoder):
+    """Beam's ``FastPrimitivesCoder`` whose fallback writes datetimes (UTC or naive) as microseconds,
+    1-D numpy arrays of numbers as their bytes and ``Member``s with ``MemberCoder``; other values
+    are pickled, as before. Keys still go through Beam's deterministic variant."""
+
+    def __init__(self, fallback_coder=None):
+        super().__init__(fallback_coder or _ValueFallbackCoder())
+
+
+beam.coders.registry.register_fallback_coder(RowValuesCoder)
