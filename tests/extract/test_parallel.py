@@ -1,6 +1,7 @@
 """``ExtractionPool`` and ``ExtractArticles`` with worker processes: same records, same order, as in-process."""
 import os
 import signal
+import time
 
 import apache_beam as beam
 import pytest
@@ -58,6 +59,25 @@ def test_batches_of_a_killed_worker_are_extracted_here(docs, small_batches):
         pool.close()
     assert head + tail == expected
     assert pool.recovered_batches >= 1
+
+def test_idle_workers_stop_and_a_later_bundle_starts_fresh_ones(docs, small_batches, monkeypatch):
+    monkeypatch.setattr(parallel, "IDLE_SECONDS", 0.05)
+    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
+    pool = ExtractionPool(1, LIMITS, use_sandbox=False)
+    try:
+        head = _through(pool, docs[:16])  # one bundle, drained
+        workers = list(pool._executor._processes.values())
+        deadline = time.monotonic() + 30
+        while pool.idle_stops == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the idle timer runs on its own thread
+        assert pool.idle_stops == 1 and pool._executor is None
+        assert workers and not any(w.is_alive() for w in workers)
+        tail = [(i + 16, o) for i, o in _through(pool, docs[16:])]  # the next bundle, on a fresh worker
+    finally:
+        pool.close()
+    # Without a warm-up every batch goes to a worker; none was extracted here after a failure.
+    assert head + tail == expected and pool.recovered_batches == 0
+
 
 def test_pool_needs_a_process():
     with pytest.raises(ValueError):
