@@ -9,6 +9,8 @@ REQUIRED = [
     "apache-beam==2.77.0",
     "feedparser==6.0.14",
     "trafilatura==2.3.1",
+    # The language of the article text (a page declares its template's); trafilatura's own choice.
+    "py3langid==0.3.0",
     # trafilatura imports jusText, which needs lxml.html.clean: a separate package since lxml 5.2.
     "lxml>=6.0,<7",
     "lxml_html_clean==0.4.6",
