@@ -40,11 +40,15 @@ def test_no_declaration_is_detected_and_nothing_to_read_keeps_the_declaration():
     assert text_language(ENGLISH, "xx") == "xx"
 
 
-def test_the_sample_is_the_longest_prose_paragraph():
+def test_the_sample_is_the_longest_paragraphs():
     text = "Menu\nStartseite Politik Sport\n" + ENGLISH
     assert _sample(text) == ENGLISH[:SAMPLE_CHARS]
+    # A brief on a page whose chrome is in another script: its paragraphs, not the menu, are read.
+    brief = "\n".join(["칼럼진별", "분야별 뉴스", "- 악녀의 덫에 걸린 이유리"] + PARAGRAPHS[:2])
+    assert _sample(brief).startswith(max(PARAGRAPHS[:2], key=len)) and "분야별" not in _sample(brief)
+    assert text_language(brief, "ko") == "en"
     short = "Menu\nHome News"
-    assert _sample(short) == short
+    assert _sample(short) == "Home News\nMenu"  # nothing longer to prefer
 
 
 def test_an_english_story_on_a_german_page_is_english_in_the_record():

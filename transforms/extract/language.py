@@ -29,8 +29,6 @@ SAMPLE_CHARS = 500
 #: A declared language is kept while the text's log-probability in it is at most this much per
 #: sampled character below the best language's.
 DECLARED_MARGIN = 0.05
-#: A paragraph this long is article text rather than navigation or a caption.
-_PROSE_CHARS = 200
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,12 +38,19 @@ def load_identifier() -> LanguageIdentifier:
 
 
 def _sample(text: str) -> str:
-    """The longest paragraph, when it is prose, else the text's start; at most ``SAMPLE_CHARS``.
+    """The text's longest paragraphs, longest first, up to ``SAMPLE_CHARS``.
 
-    A text dump's first lines may still be a headline and a byline; its longest paragraph is the
-    article's."""
-    longest = max(text.split("\n"), key=len, default="")
-    return (longest if len(longest) >= _PROSE_CHARS else text)[:SAMPLE_CHARS].strip()
+    A page's leftover chrome (menus, a headline list in the site's own language) comes in lines
+    much shorter than the article's paragraphs (under a third of the longest is not read), and
+    mixing both confuses the identifier."""
+    lines = sorted((line.strip() for line in text.split("\n")), key=len, reverse=True)
+    sample, size = [], 0
+    for line in lines:
+        if not line or size >= SAMPLE_CHARS or 3 * len(line) < len(lines[0]):
+            break
+        sample.append(line)
+        size += len(line) + 1
+    return "\n".join(sample)[:SAMPLE_CHARS]
 
 
 def text_language(text: str, declared: Optional[str] = None) -> Optional[str]:
