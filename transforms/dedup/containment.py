@@ -10,7 +10,10 @@ content-defined sample of their shingles, their *anchors*: the shingle hashes
 whose mixed value is 0 mod 4. A shingle is an anchor in every text that has it,
 so the share of a text's anchors found in another estimates its containment.
 
-Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands:
+Two kinds of keys, grouped like the LSH bands (``FindContainedTexts``: batches of
+members send one record per kind and shard of the anchor, each group's buckets are
+found in memory and the pairs they propose are counted there, the counts meeting
+per pair shard):
 
 - ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
   anchors, about 160 words) pairs with every other member of the bucket, and
