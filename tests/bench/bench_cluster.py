@@ -413,10 +413,12 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     for k in range(0, len(unique), batch):
         # As SignBatchFn: the shingle hashes are kept, for the containment anchors.
         hashes = [signer.hashes(records[i]["text"]) for i in unique[k:k + batch]]
-        for i, h in zip(unique[k:k + batch], hashes):
-            records[i]["_hashes"] = h
         sigs.append(signer.sign_hashes(hashes))
-        counts.append(np.array([len(np.unique(h)) for h in hashes], dtype=np.int64))
+        # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
+        distinct = [np.unique(h) for h in hashes]
+        for i, d in zip(unique[k:k + batch], distinct):
+            records[i]["_distinct_hashes"] = d
+        counts.append(np.array([len(d) for d in distinct], dtype=np.int64))
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
     counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     return unique, sigs, counts, dup_edges
@@ -467,7 +469,8 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int]) -> list:
     """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops."""
     from transforms.dedup import containment as ct
     from transforms.dedup.records import Member
-    packed = {i: ct.containment_anchors(records[i].pop("_hashes")).tobytes() for i in unique}
+    # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn).
+    packed = {i: ct.containment_anchors(records[i].pop("_distinct_hashes"), distinct=True).tobytes() for i in unique}
     combine = ct.ShortAnchorsFn()
     bits = combine.create_accumulator()
     for i in unique:

@@ -302,10 +302,12 @@ def _sign_stage(records: list, config) -> tuple:
     signer = Signer(config)
     tokens = [words(r["text"]) for r in records]
     hashes = [shingle_hashes(tokens[i], config.shingle_size) for i in unique]
-    for i, h in zip(unique, hashes):
-        records[i]["_hashes"] = h
     sigs = signer.sign_hashes(hashes)
-    counts = np.array([len(np.unique(h)) for h in hashes], dtype=np.int64)
+    # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
+    distinct = [np.unique(h) for h in hashes]
+    for i, d in zip(unique, distinct):
+        records[i]["_distinct_hashes"] = d
+    counts = np.array([len(d) for d in distinct], dtype=np.int64)
     return tokens, unique, sigs, counts, dup_edges
 
 
@@ -428,7 +430,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         from transforms.dedup.containment import containment_anchors
         from transforms.dedup.events import event_terms, pack_terms
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
-        anchors = {i: containment_anchors(records[i]["_hashes"]) for i in unique}
+        anchors = {i: containment_anchors(records[i]["_distinct_hashes"], distinct=True) for i in unique}
         packed = [pack_terms(event_terms(r["text"], r.get("title"), r.get("language"), tokens=tk))
                   for r, tk in zip(records, tokens)]
         (edges, _, _), t["lsh"] = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)

@@ -3,8 +3,10 @@ import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
-from transforms.dedup.containment import (MAX_QUERY_ANCHORS, ROUNDUP, containment_anchors, is_contained_brief,
-                                          is_contained_text, is_roundup)
+from transforms.dedup.containment import (MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, anchor_keys,
+                                          containment_anchors, covered_masks, is_contained_brief, is_contained_text,
+                                          is_roundup, roundup_parts)
+from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
 
@@ -128,3 +130,47 @@ def test_is_roundup_needs_two_unrelated_parts_one_of_them_quoted():
     # Two parts of one story quoted from two reposts that share its vocabulary: related, not a roundup.
     assert not is_roundup(anchors(story[:300]), [(anchors(story[:100] + other[:300]), terms(story)),
                                                   (anchors(story[200:300] + other[300:]), terms(story))])
+
+
+def test_covered_masks_mark_each_others_anchors_in_the_text():
+    anchors = np.array([3, 5, 9, 12, 40], dtype=np.uint32)
+    others = [np.array([1, 5, 12, 41], dtype=np.uint32), np.array([], dtype=np.uint32),
+              np.array([3, 9, 12, 40, 99], dtype=np.uint32), np.array([50], dtype=np.uint32)]
+    masks = covered_masks(anchors, others)
+    assert masks.tolist() == [[False, True, False, True, False], [False] * 5,
+                              [True, False, True, True, True], [False] * 5]
+    assert covered_masks(anchors, []).shape == (0, 5)
+    assert covered_masks(np.array([], dtype=np.uint32), others).shape == (4, 0)
+
+
+def test_roundup_parts_group_neighbours_covering_one_part():
+    anchors = np.arange(0, 100, dtype=np.uint32)
+    lead, lead_copy = np.arange(0, 40, dtype=np.uint32), np.arange(5, 45, dtype=np.uint32)
+    tail = np.arange(60, 100, dtype=np.uint32)
+    parts, covered = roundup_parts(anchors, [tail, lead, np.arange(200, 300, dtype=np.uint32), lead_copy])
+    assert [(p.tolist(), members) for p, members in parts] == [(list(range(60, 100)), [0]), (list(range(0, 45)), [1, 3])]
+    assert [c.size for c in covered] == [40, 40, 0, 40]
+
+
+def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neighbours():
+    fn = PairAnchorsFn("o")
+    assert list(fn.process((("f", 7), ["n10:a"]))) == []
+    briefs = sorted(fn.process((("f", 7), ["n10:a", "n12:b", "o100:c", "o90:d"])))
+    # a brief meets every other member; two short texts once, from the one with fewer anchors; two old never
+    assert briefs == [(("f", "a", 10, "b"), 1), (("f", "a", 10, "c"), 1), (("f", "a", 10, "d"), 1),
+                      (("f", "b", 12, "c"), 1), (("f", "b", 12, "d"), 1)]
+    long = [f"n{100 + i}:t{i:02d}" for i in range(NEIGHBOURS + 2)] + ["o300:old1", "o301:old2"]
+    pairs = sorted(p for p, _ in fn.process((("c", 7), long)))
+    assert ("c", "t00", f"t{NEIGHBOURS:02d}") in pairs and ("c", "t00", f"t{NEIGHBOURS + 1:02d}") not in pairs
+    assert ("c", "old1", "old2") not in pairs and ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in pairs
+
+
+def test_anchor_keys_of_a_long_text_keep_only_fine_anchors_a_short_text_may_share():
+    anchors = np.arange(1, MAX_QUERY_ANCHORS * 20, dtype=np.uint32)
+    member = Member("x", anchors=anchors.tobytes())
+    every = anchor_keys(member, "n")
+    assert {k for k, _ in every if k[0] == "f"} == {("f", a) for a in anchors.tolist()}
+    assert all(v == f"n{anchors.size}:x" for _, v in every)
+    assert [k for k, _ in anchor_keys(member, "n", b"") if k[0] == "f"] == []
+    assert {k for k, _ in anchor_keys(member, "n", b"") if k[0] == "c"} == {k for k, _ in every if k[0] == "c"}
+    assert anchor_keys(Member("y", anchors=b""), "n") == []

@@ -45,6 +45,7 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Tuple
 
 import apache_beam as beam
@@ -56,7 +57,7 @@ from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "containment_anchors", "anchor_keys",
-           "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "is_roundup", "ROUNDUP",
+           "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
            "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
 
 SAMPLE_MOD = 4
@@ -168,14 +169,14 @@ class ShortAnchorsFn(beam.CombineFn):
         return bits.tobytes() if bits is not None else b""
 
 
-def anchor_keys(member: Member, tag: str, short_anchors: bytes = None):
+def anchor_keys(member: Member, tag: str, short_anchors: bytes = None) -> list:
     """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>").
 
     ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a long text's fine keys to those a short
     text may share; None emits them all.
     """
     if not member.anchors:
-        return
+        return []
     anchors = np.frombuffer(member.anchors, dtype=np.uint32)
     n = len(anchors)
     value = f"{tag}{n}:{member.article_id}"
@@ -187,17 +188,18 @@ def anchor_keys(member: Member, tag: str, short_anchors: bytes = None):
             fine = anchors[(bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1]
         else:
             fine = anchors[:0]
-    for a in fine.tolist():
-        yield ("f", a), value
-    for a in _coarse(anchors).tolist():
-        yield ("c", a), value
+    # Built by zip in C: a text has ~50 keys and a corpus millions of them.
+    keys = list(zip(zip(repeat("f"), fine.tolist()), repeat(value)))
+    keys += zip(zip(repeat("c"), _coarse(anchors).tolist()), repeat(value))
+    return keys
 
 
 def _parse(values, old_tag: str) -> dict:
+    """article_id -> (is old, anchors) of a bucket's members."""
     members = {}
     for v in values:
-        n, _, article_id = v[1:].partition(":")
-        members[article_id] = (v[0] == old_tag, int(n))
+        head, _, article_id = v.partition(":")
+        members[article_id] = (head[0] == old_tag, int(head[1:]))
     return members
 
 
@@ -210,6 +212,9 @@ class PairAnchorsFn(beam.DoFn):
 
     def process(self, element):
         (kind, _), values = element
+        values = values if isinstance(values, list) else list(values)
+        if len(values) < 2:
+            return  # a third of the buckets on real pages: one text has the anchor
         members = _parse(values, self._old)
         if len(members) < 2:
             return
@@ -236,10 +241,10 @@ class PairAnchorsFn(beam.DoFn):
 
     @staticmethod
     def _neighbours(members: dict):
-        order = sorted(members, key=lambda k: (members[k][1], k))
-        for i, a in enumerate(order):
-            for b in order[i + 1:i + 1 + NEIGHBOURS]:
-                if members[a][0] and members[b][0]:
+        order = sorted([(n, k, old) for k, (old, n) in members.items()])
+        for i, (_, a, a_old) in enumerate(order):
+            for _, b, b_old in order[i + 1:i + 1 + NEIGHBOURS]:
+                if a_old and b_old:
                     continue
                 yield ("c", a, b), 1
 
@@ -328,23 +333,40 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
     and an edited repost of one story) are one part; a part covering fewer than ``ROUNDUP_MIN_PART``
     anchors, or less than ``ROUNDUP_MIN_PART_SHARE`` of the text, is not counted.
     """
-    covered = [np.intersect1d(anchors, n, assume_unique=True) for n in neighbours]
+    masks = covered_masks(anchors, neighbours)
+    sizes = masks.sum(axis=1).tolist()
     # Largest first, each joining the first part it overlaps: one comparison per part, not per pair
-    # (most texts have one part, and a story's original has dozens of neighbours).
+    # (most texts have one part, and a story's original has dozens of neighbours). A part is a mask
+    # over the text's own anchors: its unions and overlaps are elementwise, with no sorting.
     groups: list = []
-    for i in sorted(range(len(covered)), key=lambda k: (-covered[k].size, k)):
-        c = covered[i]
+    for i in sorted(range(len(masks)), key=lambda k: (-sizes[k], k)):
+        c, size = masks[i], sizes[i]
         for group in groups:
-            smaller = min(c.size, group[0].size)
-            if smaller and np.intersect1d(c, group[0], assume_unique=True).size >= ROUNDUP_SAME_PART * smaller:
-                group[0] = np.union1d(group[0], c)
+            smaller = min(size, group[2])
+            if smaller and np.count_nonzero(c & group[0]) >= ROUNDUP_SAME_PART * smaller:
+                group[0] = group[0] | c
+                group[2] = int(np.count_nonzero(group[0]))
                 group[1].append(i)
                 break
         else:
-            groups.append([c, [i]])
+            groups.append([c, [i], size])
     minimum = max(ROUNDUP_MIN_PART, ROUNDUP_MIN_PART_SHARE * anchors.size)
-    parts = [(part, members) for part, members in groups if part.size >= minimum]
-    return parts, covered
+    parts = [(anchors[part], members) for part, members, size in groups if size >= minimum]
+    return parts, [anchors[m] for m in masks]
+
+
+def covered_masks(anchors: np.ndarray, others: list) -> np.ndarray:
+    """Which of a text's sorted distinct ``anchors`` each of ``others`` (sorted arrays) holds: a
+    boolean matrix, one row per other text, found for all of them at once."""
+    masks = np.zeros((len(others), anchors.size), dtype=bool)
+    if not anchors.size or not others:
+        return masks
+    every = np.concatenate(others)
+    owner = np.repeat(np.arange(len(others)), [o.size for o in others])
+    at = np.minimum(np.searchsorted(anchors, every), anchors.size - 1)
+    hit = anchors[at] == every
+    masks[owner[hit], at[hit]] = True
+    return masks
 
 
 def _summed(terms_list: list) -> list:
