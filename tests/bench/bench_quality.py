@@ -322,8 +322,11 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
     packed = [ev.pack_terms(ev.event_terms(r["text"], r.get("title"), r.get("language"), tokens=t))
               for r, t in zip(records, tokens)]
     buckets: Dict[str, list] = collections.defaultdict(list)
+    # As GroupEvents (a module without the packed helpers, at an older ref, unpacks).
+    keys_of = getattr(ev, "packed_event_keys", lambda p, k: ev.event_keys(ev.unpack_terms(p), k))
+    similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
     for i, p in enumerate(packed):
-        for key in ev.event_keys(ev.unpack_terms(p), cfg.key_terms):
+        for key in keys_of(p, cfg.key_terms):
             buckets[key].append(i)
     seen, edges = set(), []
     split = getattr(ev, "split_event", None)
@@ -334,7 +337,7 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
                 seen.add((a, b))
                 if split and labels[a] == labels[b]:
                     continue
-                if ev.cosine(ev.unpack_terms(packed[a]), ev.unpack_terms(packed[b])) >= cfg.threshold:
+                if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
     uf = lsh.UnionFind()
     for a, b in edges:

@@ -43,8 +43,8 @@ from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "cosine",
-           "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "packed_event_keys",
+           "cosine", "packed_cosine", "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -255,6 +255,26 @@ def event_keys(terms: list, key_terms: int = 6) -> list:
     """Band keys of the event level: every pair of the ``key_terms`` heaviest terms."""
     top = sorted(t for t, _ in terms[:key_terms])
     return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+
+
+def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
+    """``event_keys(unpack_terms(packed), key_terms)``, reading only the ``key_terms`` heaviest terms."""
+    if not packed:
+        return []
+    top = sorted([term.partition(" ")[0] for term in packed.split("\t", key_terms)[:key_terms]])
+    return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+
+
+def packed_cosine(a: Optional[str], b: Optional[str]) -> float:
+    """``cosine(unpack_terms(a), unpack_terms(b))`` on packed term lists, the same sum in the same order.
+
+    Two texts share a few of their 40 terms: only those weights are read as numbers.
+    """
+    pa, pb = (a or "").replace("\t", " ").split(" "), (b or "").replace("\t", " ").split(" ")
+    if len(pa) > len(pb):
+        pa, pb = pb, pa
+    wb = dict(zip(pb[0::2], pb[1::2]))
+    return sum(float(w) * float(wb[t]) for t, w in zip(pa[0::2], pa[1::2]) if t in wb)
 
 
 def summed_terms(packed_terms: Iterable[Optional[str]]) -> dict:
