@@ -465,9 +465,13 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
     return edges, details, dict(stats)
 
 
-def stage_containment(records: Sequence[dict], unique: Sequence[int]) -> list:
-    """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops."""
-    from transforms.dedup import containment as ct
+def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -> list:
+    """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops.
+
+    ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside it).
+    """
+    if ct is None:
+        from transforms.dedup import containment as ct
     from transforms.dedup.records import Member
     # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn).
     packed = {i: ct.containment_anchors(records[i].pop("_distinct_hashes"), distinct=True).tobytes() for i in unique}

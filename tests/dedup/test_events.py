@@ -4,6 +4,7 @@ import datetime as dt
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 import pytest
+import simplemma
 
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
@@ -206,3 +207,13 @@ def test_packed_helpers_give_what_unpacking_gives():
         for q in packed:
             assert packed_cosine(p, q) == cosine(unpack_terms(p), unpack_terms(q))
     assert packed_cosine(packed[0], packed[1]) > 0 and packed_cosine(packed[0], packed[3]) == 0
+
+
+def test_lemma_looks_dictionary_words_up_as_simplemma_does():
+    from transforms.dedup.events import _lemma, _lemma_table
+    words_ = ["said", "Said", "announced", "Okafor", "children", "Children", "megacorporations", "COVID", "don't",
+              "e\u0301te\u0301", "１２", "x2", "Häuser", "häuser", "Wachstums", "Istanbul'da", "İstanbul"]
+    for lang in ("en", "de", "fr", "tr", "ru", "pt", "hy"):
+        for w in words_:
+            assert _lemma(w, lang) == simplemma.lemmatize(w, lang=lang), (lang, w)
+    assert _lemma_table("en") is not None and _lemma_table("tr") is None  # Turkish: apostrophe rule first

@@ -34,11 +34,15 @@ import hashlib
 import itertools
 import math
 import threading
+import unicodedata
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import simplemma
 import wordfreq
+from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
+from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY
+from simplemma.utils import canonicalize_token
 from wordfreq import zipf_frequency
 
 from transforms.tokens import words
@@ -97,8 +101,12 @@ def _frequencies(lang: str) -> Optional[dict]:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _zipf_of(frequency: Optional[float]) -> float:
-    """``zipf_frequency``'s value for a table frequency (3 significant digits, Zipf to 2 decimals)."""
+    """``zipf_frequency``'s value for a table frequency (3 significant digits, Zipf to 2 decimals).
+
+    wordfreq stores frequencies in steps of a centibel: a few hundred values, so each is computed once.
+    """
     if not frequency:
         return 0.0
     frequency = round(frequency, math.floor(-math.log10(frequency)) + 3)
@@ -133,12 +141,44 @@ def _term(token: str, lang: str) -> Optional[tuple]:
         return (token, _MAX_IDF - _NUMBER_ZIPF) if len(token) >= 2 else None
     if len(token) < 2:
         return None
-    lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
+    lemma = _lemma(token, lang) if lang in _LEMMA_LANGS else token
     if not lemma or lemma.split() != [lemma]:
         lemma = token  # packed terms are separated by spaces and tabs
-    if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
+    rarity = _zipf(lemma, lang)
+    # A common word is dropped when its lemma or the word itself is common.
+    if rarity >= _COMMON_ZIPF or (token != lemma and _zipf(token, lang) >= _COMMON_ZIPF):
         return None
-    return lemma, max(0.5, _MAX_IDF - _zipf(lemma, lang))
+    return lemma, max(0.5, _MAX_IDF - rarity)
+
+
+@functools.lru_cache(maxsize=None)
+def _lemma_table(lang: str) -> Optional[dict]:
+    """simplemma's loaded dictionary of ``lang`` (bytes -> bytes), when its lookup can be made here.
+
+    ``simplemma.lemmatize`` first looks a word up as it is and then with its first letter's case
+    reversed; half of a first pass's new words are found so, and each one costs ~3 us through
+    simplemma's strategy chain against ~1 us here. Turkish goes through simplemma (its apostrophe
+    rule comes first). None: the dictionary is not where simplemma 2.0 keeps it (every word then
+    goes through ``simplemma.lemmatize``).
+    """
+    if lang in APOSTROPHE_BOUNDARY_LANGS:
+        return None
+    raw = getattr(DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang), "_dict", None)
+    return raw if isinstance(raw, dict) else None
+
+
+def _lemma(token: str, lang: str) -> str:
+    """``simplemma.lemmatize(token, lang=lang)``, with its dictionary hits looked up directly."""
+    table = _lemma_table(lang)
+    normal = unicodedata.normalize("NFC", token)
+    if table is not None and not normal.isnumeric():
+        key = canonicalize_token(normal, lang)
+        found = table.get(key.encode())
+        if found is None:
+            found = table.get((key.lower() if key[:1].isupper() else key.capitalize()).encode())
+        if found is not None:
+            return found.decode()
+    return simplemma.lemmatize(token, lang=lang)
 
 
 class _Lexicon:
