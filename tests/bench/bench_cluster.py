@@ -480,15 +480,24 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
     for i in unique:
         bits = combine.add_input(bits, packed[i])
     short = combine.extract_output(bits)
-    buckets: Dict[tuple, list] = collections.defaultdict(list)
-    for i in unique:
-        for key, value in ct.anchor_keys(Member(str(i), anchors=packed[i]), "n", short):
-            buckets[key].append(value)
-    fn = ct.PairAnchorsFn("o")
+    members = [Member(str(i), anchors=packed[i]) for i in unique]
+    groups: Dict[tuple, list] = collections.defaultdict(list)
     counts: Dict[tuple, int] = collections.Counter()
-    for key, values in buckets.items():
-        for pair, one in fn.process((key, values)):
-            counts[pair] += one
+    if hasattr(ct, "anchor_groups"):
+        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped -> pairs counted.
+        for k in range(0, len(members), ct.ANCHOR_BATCH):
+            for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
+                groups[key].append(value)
+        fn = ct.PairAnchorsFn()
+    else:
+        # The module at an older ref (bench_quality's QUALITY_BASE_REF): one key per anchor.
+        for m in members:
+            for key, value in ct.anchor_keys(m, "n", short):
+                groups[key].append(value)
+        fn = ct.PairAnchorsFn("o")
+    for key, values in groups.items():
+        for pair, shared in fn.process((key, values)):
+            counts[pair] += shared
     edges = []
     for key, shared in counts.items():
         if key[0] == "f":

@@ -1,11 +1,13 @@
 """Containment links: a brief of a story joins it; a short text from elsewhere does not."""
+import collections
+
 import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
-from transforms.dedup.containment import (MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, anchor_keys,
-                                          containment_anchors, covered_masks, is_contained_brief, is_contained_text,
-                                          is_roundup, roundup_parts)
+from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, _coarse,
+                                          anchor_groups, containment_anchors, covered_masks, is_contained_brief,
+                                          is_contained_text, is_roundup, roundup_parts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
@@ -152,25 +154,54 @@ def test_roundup_parts_group_neighbours_covering_one_part():
     assert [c.size for c in covered] == [40, 40, 0, 40]
 
 
+def _pairs(batches, shards=ANCHOR_SHARDS):
+    """Each (tag, members) batch through anchor_groups, grouped, through PairAnchorsFn: shared count per pair."""
+    groups = collections.defaultdict(list)
+    for tag, members in batches:
+        for key, value in anchor_groups(members, tag, None, shards):
+            groups[key].append(value)
+    counted = collections.Counter()
+    for key, values in groups.items():
+        for pair, shared in PairAnchorsFn().process((key, values)):
+            counted[pair] += shared
+    return counted
+
+
 def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neighbours():
-    fn = PairAnchorsFn("o")
-    assert list(fn.process((("f", 7), ["n10:a"]))) == []
-    briefs = sorted(fn.process((("f", 7), ["n10:a", "n12:b", "o100:c", "o90:d"])))
-    # a brief meets every other member; two short texts once, from the one with fewer anchors; two old never
-    assert briefs == [(("f", "a", 10, "b"), 1), (("f", "a", 10, "c"), 1), (("f", "a", 10, "d"), 1),
-                      (("f", "b", 12, "c"), 1), (("f", "b", 12, "d"), 1)]
-    long = [f"n{100 + i}:t{i:02d}" for i in range(NEIGHBOURS + 2)] + ["o300:old1", "o301:old2"]
-    pairs = sorted(p for p, _ in fn.process((("c", 7), long)))
-    assert ("c", "t00", f"t{NEIGHBOURS:02d}") in pairs and ("c", "t00", f"t{NEIGHBOURS + 1:02d}") not in pairs
-    assert ("c", "old1", "old2") not in pairs and ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in pairs
+    anchor = np.array([7], dtype=np.uint32)
+    brief = lambda name, n: Member(name, anchors=np.concatenate([anchor, np.arange(1000, 999 + n, dtype=np.uint32)]).tobytes())
+    # a brief meets every other holder of an anchor; two short texts once, from the one with fewer anchors; two old never
+    fine = {p: n for p, n in _pairs([("n", [brief("a", 10), brief("b", 12)]), ("o", [brief("c", 100), brief("d", 90)])]).items()
+            if p[0] == "f"}
+    assert fine == {("f", "a", 10, "b"): 10, ("f", "a", 10, "c"): 10, ("f", "a", 10, "d"): 10,
+                    ("f", "b", 12, "c"): 12, ("f", "b", 12, "d"): 12}
+    # Long texts sharing coarse anchors: each pairs with the next NEIGHBOURS by anchor count (ties by id).
+    shared = np.arange(0, 4000, dtype=np.uint32)
+    shared = shared[np.isin(shared, _coarse(shared))][:5]
+    long = [Member(f"t{i:02d}", anchors=np.concatenate([shared, np.arange(10**6 * (i + 1), 10**6 * (i + 1) + 60 + i,
+                                                                           dtype=np.uint32)]).tobytes())
+            for i in range(NEIGHBOURS + 2)]
+    old = [Member(f"old{i}", anchors=np.concatenate([shared, np.arange(10**8 * (i + 1), 10**8 * (i + 1) + 300,
+                                                                        dtype=np.uint32)]).tobytes()) for i in (1, 2)]
+    coarse = {p: n for p, n in _pairs([("n", long[:4]), ("n", long[4:]), ("o", old)], shards=3).items() if p[0] == "c"}
+    assert coarse[("c", "t00", f"t{NEIGHBOURS:02d}")] >= len(shared)
+    assert ("c", "t00", f"t{NEIGHBOURS + 1:02d}") not in coarse and ("c", "old1", "old2") not in coarse
+    assert ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in coarse
 
 
-def test_anchor_keys_of_a_long_text_keep_only_fine_anchors_a_short_text_may_share():
+def test_anchor_groups_keep_only_fine_anchors_a_short_text_may_share():
     anchors = np.arange(1, MAX_QUERY_ANCHORS * 20, dtype=np.uint32)
     member = Member("x", anchors=anchors.tobytes())
-    every = anchor_keys(member, "n")
-    assert {k for k, _ in every if k[0] == "f"} == {("f", a) for a in anchors.tolist()}
-    assert all(v == f"n{anchors.size}:x" for _, v in every)
-    assert [k for k, _ in anchor_keys(member, "n", b"") if k[0] == "f"] == []
-    assert {k for k, _ in anchor_keys(member, "n", b"") if k[0] == "c"} == {k for k, _ in every if k[0] == "c"}
-    assert anchor_keys(Member("y", anchors=b""), "n") == []
+
+    def emitted(short_anchors):
+        found = collections.defaultdict(list)
+        for (kind, _), (packed, owners, sizes, ids, old) in anchor_groups([member], "n", short_anchors, 4):
+            assert ids == ["x"] and np.frombuffer(sizes, dtype=np.uint32).tolist() == [anchors.size] and not old
+            assert set(np.frombuffer(owners, dtype=np.uint32).tolist()) == {0}
+            found[kind] += np.frombuffer(packed, dtype=np.uint32).tolist()
+        return found
+
+    every = emitted(None)
+    assert sorted(every["f"]) == anchors.tolist() and 0 < len(every["c"]) < anchors.size
+    assert emitted(b"")["f"] == [] and sorted(emitted(b"")["c"]) == sorted(every["c"])
+    assert anchor_groups([Member("y", anchors=b"")], "n") == []

@@ -10,7 +10,11 @@ content-defined sample of their shingles, their *anchors*: the shingle hashes
 whose mixed value is 0 mod 4. A shingle is an anchor in every text that has it,
 so the share of a text's anchors found in another estimates its containment.
 
-Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands:
+Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands. Like them they travel in
+batches (``anchor_groups``): ``ANCHOR_BATCH`` members send one record per (kind, shard of the
+anchor), and ``PairAnchorsFn`` finds each group's buckets (the holders of one anchor) and counts
+its pairs in numpy, so a text costs two records per shard and batch rather than one per anchor:
+
 
 - ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
   anchors, about 160 words) pairs with every other member of the bucket, and
@@ -45,7 +49,6 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Tuple
 
 import apache_beam as beam
@@ -56,7 +59,7 @@ from transforms.dedup.events import cosine, summed_terms
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 
-__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "containment_anchors", "anchor_keys",
+__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors", "anchor_groups",
            "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
            "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
 
@@ -89,6 +92,10 @@ ROUNDUP_MAX_COSINE = 0.1
 _MIX = np.uint32(0x9E3779B1)
 _FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
+_SHARD_MIX = np.uint32(0x27D4EB2F)
+#: Anchor keys travel as one record per (kind, shard) and batch of ``ANCHOR_BATCH`` members.
+ANCHOR_SHARDS = 16
+ANCHOR_BATCH = 1024
 
 
 def _mixed(h: np.ndarray) -> np.ndarray:
@@ -169,84 +176,134 @@ class ShortAnchorsFn(beam.CombineFn):
         return bits.tobytes() if bits is not None else b""
 
 
-def anchor_keys(member: Member, tag: str, short_anchors: bytes = None) -> list:
-    """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>").
-
-    ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a long text's fine keys to those a short
-    text may share; None emits them all.
-    """
-    if not member.anchors:
-        return []
-    anchors = np.frombuffer(member.anchors, dtype=np.uint32)
-    n = len(anchors)
-    value = f"{tag}{n}:{member.article_id}"
+def _member_anchors(member: Member, short_anchors: bytes = None) -> tuple:
+    """(fine, coarse) anchors of a member. ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a
+    long text's fine anchors to those a short text may share; None keeps them all."""
+    anchors = np.frombuffer(member.anchors or b"", dtype=np.uint32)
     fine = anchors
-    if n > MAX_QUERY_ANCHORS and short_anchors is not None:
+    if len(anchors) > MAX_QUERY_ANCHORS and short_anchors is not None:
         if short_anchors:
             bits = np.frombuffer(short_anchors, dtype=np.uint8)
             idx = _filter_bits(anchors)
             fine = anchors[(bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1]
         else:
             fine = anchors[:0]
-    # Built by zip in C: a text has ~50 keys and a corpus millions of them.
-    keys = list(zip(zip(repeat("f"), fine.tolist()), repeat(value)))
-    keys += zip(zip(repeat("c"), _coarse(anchors).tolist()), repeat(value))
-    return keys
+    return fine, _coarse(anchors)
 
 
-def _parse(values, old_tag: str) -> dict:
-    """article_id -> (is old, anchors) of a bucket's members."""
-    members = {}
-    for v in values:
-        head, _, article_id = v.partition(":")
-        members[article_id] = (head[0] == old_tag, int(head[1:]))
-    return members
+def _shard(anchors: np.ndarray, shards: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return ((anchors * _SHARD_MIX) >> np.uint32(16)) % np.uint32(shards)
+
+
+def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: int = ANCHOR_SHARDS) -> list:
+    """A batch of members' fine and coarse anchors, one record per (kind, shard of the anchor):
+    ``[((kind, shard), (anchors, owners, sizes, article_ids, is_old))]``.
+
+    ``anchors`` and ``owners`` are packed uint32 (owner: an index into ``article_ids``), ``sizes``
+    each member's anchor count. Every holder of one anchor lands in one group, so a group's buckets
+    are the ones a key per anchor would make, with ``2 x shards`` records a batch instead of ~50 a text.
+    """
+    members = [m for m in members if m.anchors]
+    if not members:
+        return []
+    ids = [m.article_id for m in members]
+    sizes = np.array([len(m.anchors) // 4 for m in members], dtype=np.uint32)
+    out = []
+    for kind, arrays in zip(("f", "c"), zip(*(_member_anchors(m, short_anchors) for m in members))):
+        anchors = np.concatenate(arrays)
+        owners = np.repeat(np.arange(len(members), dtype=np.uint32), [len(a) for a in arrays])
+        shard = _shard(anchors, shards)
+        order = np.argsort(shard, kind="stable")
+        anchors, owners, shard = anchors[order], owners[order], shard[order]
+        bounds = np.searchsorted(shard, np.arange(shards + 1)).tolist()
+        for g in range(shards):
+            lo, hi = bounds[g], bounds[g + 1]
+            if lo == hi:
+                continue
+            # Only the members present in the group travel with it, numbered afresh.
+            present, local = np.unique(owners[lo:hi], return_inverse=True)
+            out.append(((kind, g), (anchors[lo:hi].tobytes(), local.astype(np.uint32).tobytes(),
+                                    sizes[present].tobytes(), [ids[i] for i in present.tolist()], tag == OLD)))
+    return out
 
 
 class PairAnchorsFn(beam.DoFn):
-    """An anchor bucket -> ``(("f", short, n_short, other) | ("c", a, b), 1)`` per pair it proposes."""
+    """A (kind, shard) group of anchors -> ``(("f", short, n_short, other) | ("c", a, b), shared)`` per pair
+    its buckets propose, ``shared`` the number of the group's buckets that propose it.
 
-    def __init__(self, old_tag: str = OLD):
-        self._old = old_tag
+    A bucket (the holders of one anchor) proposes, for ``f``, a short text with every other
+    member (two short texts once, from the one with fewer anchors, ties by id); for ``c``, each
+    member with the next ``NEIGHBOURS`` members by anchor count (ties by id). Two past texts are
+    never paired again, and a bucket of more than ``BUCKET_CAP`` members is skipped and counted.
+    """
+
+    def __init__(self):
         self._capped = counters.counter("capped_anchor_buckets")
 
     def process(self, element):
-        (kind, _), values = element
-        values = values if isinstance(values, list) else list(values)
-        if len(values) < 2:
-            return  # a third of the buckets on real pages: one text has the anchor
-        members = _parse(values, self._old)
-        if len(members) < 2:
+        (kind, _), records = element
+        anchors, member, sizes, ids, old = _gather(records)
+        if len(anchors) < 2:
             return
-        if len(members) > BUCKET_CAP:
-            self._capped.inc()
-            return
+        # Buckets in order of (anchor, anchor count, id): a bucket's members sorted as the pairing wants.
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        order = np.lexsort((rank[member], sizes[member], anchors))
+        anchors, member = anchors[order], member[order]
+        starts = np.flatnonzero(np.concatenate(([True], anchors[1:] != anchors[:-1])))
+        lengths = np.diff(np.append(starts, len(anchors)))
+        capped = lengths > BUCKET_CAP
+        if capped.any():
+            self._capped.inc(int(capped.sum()))
+        run = np.repeat(np.arange(len(starts)), lengths)
+        valid = np.repeat((lengths >= 2) & ~capped, lengths)
+        end = np.repeat(starts + lengths, lengths)
+        position = np.arange(len(anchors))
         if kind == "f":
-            yield from self._briefs(members)
+            # A short text pairs with every member after it in its bucket (longer, or as short and
+            # later by id): the pairs a key per anchor counted from the short side.
+            first = position[valid & (sizes[member] <= MAX_QUERY_ANCHORS)]
+            counts = end[first] - first - 1
+            a = np.repeat(first, counts)
+            b = a + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
         else:
-            yield from self._neighbours(members)
+            steps = range(1, min(NEIGHBOURS, len(position) - 1) + 1)
+            a = np.concatenate([position[:len(position) - d] for d in steps])
+            b = np.concatenate([position[d:] for d in steps])
+            keep = valid[a] & (run[a] == run[b])
+            a, b = a[keep], b[keep]
+        a, b = member[a], member[b]
+        fresh = ~(old[a] & old[b])
+        pairs, shared = np.unique(a[fresh].astype(np.int64) * len(ids) + b[fresh], return_counts=True)
+        for pair, count in zip(pairs.tolist(), shared.tolist()):
+            x, y = divmod(pair, len(ids))
+            if kind == "f":
+                yield ("f", ids[x], int(sizes[x]), ids[y]), count
+            else:
+                yield ("c", ids[x], ids[y]), count
 
-    @staticmethod
-    def _briefs(members: dict):
-        for short_id, (short_old, n_short) in members.items():
-            if n_short > MAX_QUERY_ANCHORS:
-                continue
-            for other_id, (other_old, n_other) in members.items():
-                if other_id == short_id or (short_old and other_old):
-                    continue
-                # Two short texts are counted once, from the one with fewer anchors (ties: by id).
-                if n_other <= MAX_QUERY_ANCHORS and (n_other, other_id) < (n_short, short_id):
-                    continue
-                yield ("f", short_id, n_short, other_id), 1
 
-    @staticmethod
-    def _neighbours(members: dict):
-        order = sorted([(n, k, old) for k, (old, n) in members.items()])
-        for i, (_, a, a_old) in enumerate(order):
-            for _, b, b_old in order[i + 1:i + 1 + NEIGHBOURS]:
-                if a_old and b_old:
-                    continue
-                yield ("c", a, b), 1
+def _gather(records) -> tuple:
+    """A group's records -> (anchors, member of each, anchor count of each member, ids, is old of each),
+    one member per article id (a later record's entry wins) and each (anchor, member) once."""
+    anchors, owners, sizes, ids, old = [], [], [], [], []
+    for packed, own, size, names, is_old in records:
+        anchors.append(np.frombuffer(packed, dtype=np.uint32))
+        owners.append(np.frombuffer(own, dtype=np.uint32).astype(np.int64) + len(ids))
+        sizes.append(np.frombuffer(size, dtype=np.uint32))
+        ids.extend(names)
+        old.append(np.full(len(names), is_old))
+    if not ids:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], np.zeros(0, bool)
+    anchors, member = np.concatenate(anchors), np.concatenate(owners)
+    sizes, old = np.concatenate(sizes).astype(np.int64), np.concatenate(old)
+    last = {name: i for i, name in enumerate(ids)}
+    if len(last) < len(ids):
+        canon = np.array([last[name] for name in ids], dtype=np.int64)
+        keys = np.unique(anchors.astype(np.int64) * len(ids) + canon[member])
+        anchors, member = (keys // len(ids)).astype(np.uint32), keys % len(ids)
+    return anchors, member, sizes, ids, old
 
 
 class _CandidatesFn(beam.DoFn):
@@ -300,14 +357,17 @@ class FindContainedTexts(beam.PTransform):
              inputs["history"] | "ShortAnchorsOfOld" >> beam.Map(lambda m: m.anchors))
             | "FlattenShortAnchors" >> beam.Flatten()
             | "GatherShortAnchors" >> beam.CombineGlobally(ShortAnchorsFn()))
+        batch = dict(min_batch_size=ANCHOR_BATCH, max_batch_size=ANCHOR_BATCH)
         counted = (
             (inputs["articles"] | "SeparateNew" >> beam.Reshuffle()
-             | "EmitAnchorKeys" >> beam.FlatMap(anchor_keys, NEW, short),
+             | "BatchNewAnchors" >> beam.BatchElements(**batch)
+             | "EmitAnchorGroups" >> beam.FlatMap(anchor_groups, NEW, short),
              inputs["history"] | "SeparateOld" >> beam.Reshuffle()
-             | "EmitHistoryAnchorKeys" >> beam.FlatMap(anchor_keys, OLD, short))
-            | "FlattenAnchorKeys" >> beam.Flatten()
+             | "BatchOldAnchors" >> beam.BatchElements(**batch)
+             | "EmitHistoryAnchorGroups" >> beam.FlatMap(anchor_groups, OLD, short))
+            | "FlattenAnchorGroups" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(OLD))
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn())
             | "CountSharedAnchors" >> beam.CombinePerKey(sum)
             | "SplitBriefs" >> beam.ParDo(_CandidatesFn()).with_outputs(_CandidatesFn.CANDIDATES, main="briefs")
         )
