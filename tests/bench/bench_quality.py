@@ -605,7 +605,8 @@ def report(res: dict) -> str:
         lines.append("  containment includes judging roundups (DropRoundupEdges): " + ", ".join(
             f"{n} {row[t]['roundup_share']:+.0%}" + (f" ({t[len('events '):]})" if t != "events" else "")
             for n, row in cost.items() for t in row if t.startswith("events")))
-        lines.append("  (every stage best of 5 passes; 1st pass: a fresh process per tier, no word seen yet, as in a short run; "
+        lines.append("  (every stage best of 5 passes; 1st pass: a fresh process per tier, no word seen yet, "
+                     "as in a short run; "
                      "loading the lemma and frequency lists, once per worker: " + ", ".join(
                          f"{n} {row['language_lists_s']:.1f} s" for n, row in cost.items()) + ")")
     return "\n".join(lines)

@@ -150,7 +150,8 @@ def test_roundup_parts_group_neighbours_covering_one_part():
     lead, lead_copy = np.arange(0, 40, dtype=np.uint32), np.arange(5, 45, dtype=np.uint32)
     tail = np.arange(60, 100, dtype=np.uint32)
     parts, covered = roundup_parts(anchors, [tail, lead, np.arange(200, 300, dtype=np.uint32), lead_copy])
-    assert [(p.tolist(), members) for p, members in parts] == [(list(range(60, 100)), [0]), (list(range(0, 45)), [1, 3])]
+    assert [(p.tolist(), members) for p, members in parts] == [(list(range(60, 100)), [0]),
+                                                                (list(range(0, 45)), [1, 3])]
     assert [c.size for c in covered] == [40, 40, 0, 40]
 
 
@@ -169,10 +170,13 @@ def _pairs(batches, shards=ANCHOR_SHARDS):
 
 def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neighbours():
     anchor = np.array([7], dtype=np.uint32)
-    brief = lambda name, n: Member(name, anchors=np.concatenate([anchor, np.arange(1000, 999 + n, dtype=np.uint32)]).tobytes())
-    # a brief meets every other holder of an anchor; two short texts once, from the one with fewer anchors; two old never
-    fine = {p: n for p, n in _pairs([("n", [brief("a", 10), brief("b", 12)]), ("o", [brief("c", 100), brief("d", 90)])]).items()
-            if p[0] == "f"}
+    def brief(name, n):
+        return Member(name, anchors=np.concatenate([anchor, np.arange(1000, 999 + n, dtype=np.uint32)]).tobytes())
+
+    # a brief meets every other holder of an anchor; two short texts once, from the one with fewer anchors;
+    # two old texts never
+    counted = _pairs([("n", [brief("a", 10), brief("b", 12)]), ("o", [brief("c", 100), brief("d", 90)])])
+    fine = {p: n for p, n in counted.items() if p[0] == "f"}
     assert fine == {("f", "a", 10, "b"): 10, ("f", "a", 10, "c"): 10, ("f", "a", 10, "d"): 10,
                     ("f", "b", 12, "c"): 12, ("f", "b", 12, "d"): 12}
     # Long texts sharing coarse anchors: each pairs with the next NEIGHBOURS by anchor count (ties by id).

@@ -15,7 +15,6 @@ batches (``anchor_groups``): ``ANCHOR_BATCH`` members send one record per (kind,
 anchor), and ``PairAnchorsFn`` finds each group's buckets (the holders of one anchor) and counts
 its pairs in numpy, so a text costs two records per shard and batch rather than one per anchor:
 
-
 - ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
   anchors, about 160 words) pairs with every other member of the bucket, and
   counting a pair's buckets gives the anchors they share. A brief links when at
@@ -59,9 +58,9 @@ from transforms.dedup.events import cosine, summed_terms
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 
-__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors", "anchor_groups",
-           "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
-           "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
+__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
+           "anchor_groups", "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks",
+           "is_roundup", "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 SAMPLE_MOD = 4
 COARSE_MOD = 4
@@ -295,7 +294,8 @@ def _gather(records) -> tuple:
         ids.extend(names)
         old.append(np.full(len(names), is_old))
     if not ids:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], np.zeros(0, bool)
+        none = np.zeros(0, dtype=np.int64)
+        return none.astype(np.uint32), none, none, [], none.astype(bool)
     anchors, member = np.concatenate(anchors), np.concatenate(owners)
     sizes, old = np.concatenate(sizes).astype(np.int64), np.concatenate(old)
     last = {name: i for i, name in enumerate(ids)}
