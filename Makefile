@@ -26,8 +26,9 @@ $(CHROMIUM):
 run: $(STAMP)
 	$(BIN)/storywire run --input '$(INPUT)' --output $(OUTPUT)
 
+# One test process per core (at most 4): most of the suite's time is whole pipeline runs, one core each.
 test: $(STAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 tests
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_cluster

@@ -9,6 +9,8 @@ REQUIRED = [
     "apache-beam==2.77.0",
     "feedparser==6.0.14",
     "trafilatura==2.3.1",
+    # The language of the article text (a page declares its template's); trafilatura's own choice.
+    "py3langid==0.3.0",
     # trafilatura imports jusText, which needs lxml.html.clean: a separate package since lxml 5.2.
     "lxml>=6.0,<7",
     "lxml_html_clean==0.4.6",
@@ -34,6 +36,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]),
     install_requires=REQUIRED,
     extras_require={"test": ["pytest>=8,<10", "pandas>=2.1,<3",
+                             # the suite runs on every core: most of its time is whole pipeline runs
+                             "pytest-xdist==3.8.0",
                              # other extractors measured beside ours in `make bench-extract`
                              "readability-lxml==0.8.4.1", "justext==3.0.2",
                              # renders real pages to text dumps for `make bench-quality`

@@ -80,6 +80,9 @@ INDEX_SCHEMA = pa.schema([
     pa.field("event_id", pa.string()),
     pa.field("event_terms", pa.string()),
     pa.field("anchors", pa.binary()),
+    # A roundup (role ``roundup``): later runs never match against it, so it cannot bridge the stories
+    # it carries one run at a time. Null in index files written before the column existed.
+    pa.field("roundup", pa.bool_()),
     pa.field("run_id", pa.string()),
     # When the article was ingested: the match window (--match_window_days) is counted from it.
     pa.field("ingested_at", _TS),

@@ -11,8 +11,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from schemas import CLUSTERS_SCHEMA, INDEX_SCHEMA, to_row
 from tests.beam_helpers import local_pipeline
 from transforms.dataset import commitlog, compact
-from transforms.dataset.read import (LookUpClusters, LookUpIngested, ProbeKeysFn, ReadRecentIndex, matching_rows,
-                                     probe_mask, recent_mask)
+from transforms.dataset.read import (LookUpClusters, LookUpIngested, ProbeKeysFn, ReadRecentIndex, matchable_mask,
+                                     matching_rows, probe_mask, recent_mask)
 from transforms.dataset.write import write_parquet
 from transforms.dedup.events import pack_terms
 
@@ -57,6 +57,14 @@ def test_probe_keeps_exactly_the_past_articles_sharing_a_key():
     assert probe_mask(batch, _probe([new]), BANDS, ROWS, KEY_TERMS).tolist() == [True, True, True, False, False]
 
 
+def test_matchable_mask_leaves_out_roundups_and_keeps_rows_written_before_the_flag():
+    batch = pa.RecordBatch.from_pylist([{"roundup": True}, {"roundup": False}, {"roundup": None}],
+                                       schema=pa.schema([("roundup", pa.bool_())]))
+    assert matchable_mask(batch).to_pylist() == [False, True, True]
+    older = pa.RecordBatch.from_pylist([{"article_id": "a"}], schema=pa.schema([("article_id", pa.string())]))
+    assert matchable_mask(older).to_pylist() == [True]
+
+
 def test_recent_mask_counts_from_ingestion_then_publication_and_keeps_undated():
     old, recent = NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=2)
     batch = pa.RecordBatch.from_pylist(
@@ -79,7 +87,10 @@ def test_read_recent_index_skips_old_rows_and_unrelated_ones(tmp_path):
         {**base, "article_id": "old-match", "sig": sig.tobytes(), "ingested_at": NOW - dt.timedelta(days=90)}])
     recent = _index_file(tmp_path / "recent.parquet", [
         {**base, "article_id": "match", "sig": sig.tobytes(), "ingested_at": NOW - dt.timedelta(days=1)},
-        {**base, "article_id": "other", "sig": _sig(rng).tobytes(), "ingested_at": NOW - dt.timedelta(days=1)}])
+        {**base, "article_id": "other", "sig": _sig(rng).tobytes(), "ingested_at": NOW - dt.timedelta(days=1)},
+        # A roundup shares the key too, but a later run must not link to it.
+        {**base, "article_id": "roundup", "sig": sig.tobytes(), "ingested_at": NOW - dt.timedelta(days=1),
+         "roundup": True}])
     with local_pipeline() as p:
         articles = p | beam.Create([{"article_id": "new", "sig": sig.tobytes()}])
         rows = p | ReadRecentIndex([old, recent], NOW - dt.timedelta(days=30), articles=articles,

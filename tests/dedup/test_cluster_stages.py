@@ -77,6 +77,19 @@ def test_build_clusters_joins_a_past_story_and_starts_new_ones():
                     label="Updates")
 
 
+def test_a_roundup_is_flagged_in_the_index_so_later_runs_never_match_it():
+    lone, digest = member("x", story(22), 2), member("d", story(23), 2)
+    with local_pipeline() as p:
+        components = beam.pvalue.AsSingleton(p | "Components" >> beam.Create([{}]))
+        roundups = beam.pvalue.AsDict(p | "Roundups" >> beam.Create([("d", True)]))
+        out = {"unique": p | "Unique" >> beam.Create([lone, digest]), "duplicates": p | "Dups" >> beam.Create([]),
+               "history": p | "History" >> beam.Create([])} | BuildClusters(components, roundups)
+        assert_that(out.articles | beam.Map(lambda r: (r["article_id"], r["role"])),
+                    equal_to([("x", "original"), ("d", "roundup")]), label="Rows")
+        assert_that(out.index | beam.Map(lambda r: (r["article_id"], r["roundup"])),
+                    equal_to([("x", False), ("d", True)]), label="Index")
+
+
 def test_attach_texts_gives_rows_their_text_and_canonicals_to_their_cluster():
     rows = [{"article_id": "a", "cluster_id": "c1", "is_canonical": True},
             {"article_id": "b", "cluster_id": "c1", "is_canonical": False}]

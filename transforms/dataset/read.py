@@ -9,7 +9,8 @@ tolerates nothing to read: the first run of a dataset has no history yet.
   anchor or an event key with one of the run's articles (``probe_mask``, in
   vectorised numpy over each batch). The rest could not meet a new article in
   any bucket, so they never enter a shuffle and a run's cost follows its
-  candidates rather than the history. Row groups entirely older than the window
+  candidates rather than the history. Roundups are never matched against
+  (``matchable_mask``). Row groups entirely older than the window
   are skipped from their Parquet statistics; compaction keeps the index in
   ingestion order, so old rows sit in old row groups.
 * ``LookUpIngested``: which of a run's URLs and content hashes any past run
@@ -35,7 +36,7 @@ from transforms.dedup import lsh
 from transforms.dedup.events import event_keys, unpack_terms
 
 __all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask",
-           "matching_rows"]
+           "matchable_mask", "matching_rows"]
 
 _BATCH_ROWS = 10_000
 
@@ -54,6 +55,13 @@ def _group_newest(metadata, group: int, names: Sequence[str]) -> Optional[dt.dat
                 return None  # some rows fall back to another column
             return column.statistics.max
     return None
+
+
+def matchable_mask(batch: pa.RecordBatch) -> pa.Array:
+    """Rows a new article may match: every one but a roundup's (null in files older than the flag)."""
+    if "roundup" not in batch.schema.names:
+        return pa.array([True] * batch.num_rows)
+    return pc.invert(pc.fill_null(batch["roundup"], False))
 
 
 def recent_mask(batch: pa.RecordBatch, cutoff: dt.datetime) -> pa.Array:
@@ -175,6 +183,7 @@ class _ReadRecentFn(beam.DoFn):
             if not groups:
                 return
             for batch in pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=groups):
+                batch = batch.filter(matchable_mask(batch))
                 if self._cutoff is not None:
                     batch = batch.filter(recent_mask(batch, self._cutoff))
                 if probe is not None:
@@ -183,7 +192,8 @@ class _ReadRecentFn(beam.DoFn):
 
 
 class ReadRecentIndex(beam.PTransform):
-    """Index rows of ``files`` ingested at or after ``cutoff`` (every row when ``cutoff`` is None).
+    """Index rows of ``files`` ingested at or after ``cutoff`` (every row when ``cutoff`` is None),
+    roundups left out: linking a later copy of one of its stories to it would bridge them again.
 
     Given ``articles`` (the run's signed articles), only the rows that share a key with one of
     them are read into the pipeline (``probe_mask``): the rest could not meet them anyway.

@@ -247,7 +247,7 @@ class BuildClustersFn(beam.DoFn):
             self._clustered.inc()
             role = ROUNDUP if roundups and m.article_id in roundups else roles.role_of(share, is_canonical)
             yield m.article_row(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4), role=role)
-            yield beam.pvalue.TaggedOutput(self.INDEX, m.index_row(cluster_id))
+            yield beam.pvalue.TaggedOutput(self.INDEX, m.index_row(cluster_id, roundup=role == ROUNDUP))
         yield beam.pvalue.TaggedOutput(self.UPDATES, _cluster_update(cluster_id, new, canonical, merged_from))
 
 

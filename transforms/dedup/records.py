@@ -81,12 +81,12 @@ class Member(NamedTuple):
         row.update(cluster_fields)
         return row
 
-    def index_row(self, cluster_id: str) -> dict:
+    def index_row(self, cluster_id: str, roundup: bool = False) -> dict:
         """The ``INDEX_SCHEMA`` row that lets later runs (and streams) match against and skip this article."""
         return {"article_id": self.article_id, "url": self.url, "content_hash": self.content_hash,
                 "cluster_id": cluster_id, "published": self.published, "site": self.site,
                 "credited_source": self.credited_source, "sig": self.sig, "n_shingles": self.n_shingles,
-                "event_terms": self.event_terms, "anchors": self.anchors}
+                "event_terms": self.event_terms, "anchors": self.anchors, "roundup": roundup}
 
 
 #: The article-row fields a member carries (all of ``ARTICLES_SCHEMA`` before text and clustering).

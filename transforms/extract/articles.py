@@ -15,6 +15,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms import counters
 from transforms.extract.boilerplate import site_group
+from transforms.extract.language import load_identifier
 from transforms.extract.parallel import ExtractionPool, extract_outcome
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import Limits, error_record
@@ -49,6 +50,7 @@ class ExtractFn(beam.DoFn):
         self._failed = counters.counter(counters.EXTRACT_FAILED)
 
     def setup(self):
+        load_identifier()
         if self._processes > 1:
             self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox)
         elif self._use_sandbox:

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 from transforms.extract.charset import charset_from_content_type, decode_bytes, looks_binary
 from transforms.extract.html import extract_html, looks_like_html
+from transforms.extract.language import text_language
 from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits, RawDocument
 from transforms.tokens import content_hash, count_words
 
 __all__ = ["extract_document", "article_record", "site_of"]
-
 
 
 def site_of(url: Optional[str]) -> Optional[str]:
@@ -116,6 +116,8 @@ def extract_document(
         raise ExtractionError("extract", "no_text", "no article text found")
     if n_words < limits.min_words:
         raise ExtractionError("filter", "too_short", f"{n_words} words < {limits.min_words}")
+    # A page declares its template's language; the text may be a story in another one.
+    ext.language = text_language(ext.text, ext.language)
     return ext
 
 

@@ -34,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
 from transforms.extract.document import article_record, extract_document
+from transforms.extract.language import load_identifier
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, RawDocument
 
@@ -76,6 +77,7 @@ def _start_worker(limits: Limits, use_sandbox: bool) -> None:
     global _worker_limits, _worker_sandbox
     _worker_limits = limits
     _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
+    load_identifier()
 
 
 def _extract_batch(items: List[Tuple[RawDocument, frozenset]]) -> List[Outcome]:

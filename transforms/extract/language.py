@@ -1,0 +1,74 @@
+"""The language of an article's own text, not of the page around it.
+
+A page declares one language (``<html lang>``, ``og:locale``) for its whole
+template. A wire story in English carried by a Japanese or German site keeps
+the site's declaration, and text dumps declare nothing. Measured on the 181
+real AEB pages: 5 of 158 declarations are wrong (English articles declared
+``de``, German ones ``en``), 23 pages declare none. The event level lemmatises
+and weighs words in the article's language, so a wrong one turns "the" and "and"
+into the heaviest terms of an English text, and it misses its event.
+
+``text_language`` asks py3langid (a naive Bayes over byte n-grams, 97 languages)
+about a sample of the text. A declared language is kept unless the text scores
+clearly worse in it than in the best language: closely related languages (Malay
+and Indonesian differ by 0.003 per character on a real page) stay as the page
+declared them, a wrong declaration scores 0.4-0.7 per character worse.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Optional
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+__all__ = ["text_language", "load_identifier"]
+
+#: Characters the identifier reads: its cost grows with them, and 300 already agree with the
+#: whole text on 180 of the 181 AEB bodies.
+SAMPLE_CHARS = 500
+#: A declared language is kept while the text's log-probability in it is at most this much per
+#: sampled character below the best language's.
+DECLARED_MARGIN = 0.05
+
+
+@functools.lru_cache(maxsize=1)
+def load_identifier() -> LanguageIdentifier:
+    """The identifier, loaded once per process (about 50 ms; called from ``DoFn.setup``)."""
+    return LanguageIdentifier.from_pickled_model(MODEL_FILE)
+
+
+def _sample(text: str) -> str:
+    """The text's longest paragraphs, longest first, up to ``SAMPLE_CHARS``.
+
+    A page's leftover chrome (menus, a headline list in the site's own language) comes in lines
+    much shorter than the article's paragraphs (under a third of the longest is not read), and
+    mixing both confuses the identifier."""
+    lines = sorted((line.strip() for line in text.split("\n")), key=len, reverse=True)
+    sample, size = [], 0
+    for line in lines:
+        if not line or size >= SAMPLE_CHARS or 3 * len(line) < len(lines[0]):
+            break
+        sample.append(line)
+        size += len(line) + 1
+    return "\n".join(sample)[:SAMPLE_CHARS]
+
+
+def text_language(text: str, declared: Optional[str] = None) -> Optional[str]:
+    """The primary language subtag of ``text``; ``declared`` (the page's) unless the text contradicts it.
+
+    A language the identifier does not know is kept as declared; an empty text keeps ``declared``.
+    """
+    sample = _sample(text or "")
+    if not sample:
+        return declared
+    identifier = load_identifier()
+    scores = identifier.nb_classprobs(identifier.instance2fv(sample))
+    best = int(scores.argmax())
+    if declared:
+        try:
+            mine = identifier.nb_classes.index(declared)
+        except ValueError:
+            return declared
+        if scores[best] - scores[mine] <= DECLARED_MARGIN * len(sample):
+            return declared
+    return str(identifier.nb_classes[best])
