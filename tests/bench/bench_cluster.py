@@ -413,10 +413,12 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     for k in range(0, len(unique), batch):
         # As SignBatchFn: the shingle hashes are kept, for the containment anchors.
         hashes = [signer.hashes(records[i]["text"]) for i in unique[k:k + batch]]
-        for i, h in zip(unique[k:k + batch], hashes):
-            records[i]["_hashes"] = h
         sigs.append(signer.sign_hashes(hashes))
-        counts.append(np.array([len(np.unique(h)) for h in hashes], dtype=np.int64))
+        # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
+        distinct = [np.unique(h) for h in hashes]
+        for i, d in zip(unique[k:k + batch], distinct):
+            records[i]["_distinct_hashes"] = d
+        counts.append(np.array([len(d) for d in distinct], dtype=np.int64))
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
     counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     return unique, sigs, counts, dup_edges
@@ -463,25 +465,39 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
     return edges, details, dict(stats)
 
 
-def stage_containment(records: Sequence[dict], unique: Sequence[int]) -> list:
-    """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops."""
-    from transforms.dedup import containment as ct
+def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -> list:
+    """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops.
+
+    ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside it).
+    """
+    if ct is None:
+        from transforms.dedup import containment as ct
     from transforms.dedup.records import Member
-    packed = {i: ct.containment_anchors(records[i].pop("_hashes")).tobytes() for i in unique}
+    # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn).
+    packed = {i: ct.containment_anchors(records[i].pop("_distinct_hashes"), distinct=True).tobytes() for i in unique}
     combine = ct.ShortAnchorsFn()
     bits = combine.create_accumulator()
     for i in unique:
         bits = combine.add_input(bits, packed[i])
     short = combine.extract_output(bits)
-    buckets: Dict[tuple, list] = collections.defaultdict(list)
-    for i in unique:
-        for key, value in ct.anchor_keys(Member(str(i), anchors=packed[i]), "n", short):
-            buckets[key].append(value)
-    fn = ct.PairAnchorsFn("o")
+    members = [Member(str(i), anchors=packed[i]) for i in unique]
+    groups: Dict[tuple, list] = collections.defaultdict(list)
     counts: Dict[tuple, int] = collections.Counter()
-    for key, values in buckets.items():
-        for pair, one in fn.process((key, values)):
-            counts[pair] += one
+    if hasattr(ct, "anchor_groups"):
+        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped -> pairs counted.
+        for k in range(0, len(members), ct.ANCHOR_BATCH):
+            for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
+                groups[key].append(value)
+        fn = ct.PairAnchorsFn()
+    else:
+        # The module at an older ref (bench_quality's QUALITY_BASE_REF): one key per anchor.
+        for m in members:
+            for key, value in ct.anchor_keys(m, "n", short):
+                groups[key].append(value)
+        fn = ct.PairAnchorsFn("o")
+    for key, values in groups.items():
+        for pair, shared in fn.process((key, values)):
+            counts[pair] += shared
     edges = []
     for key, shared in counts.items():
         if key[0] == "f":

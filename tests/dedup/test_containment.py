@@ -1,10 +1,14 @@
 """Containment links: a brief of a story joins it; a short text from elsewhere does not."""
+import collections
+
 import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
-from transforms.dedup.containment import (MAX_QUERY_ANCHORS, ROUNDUP, containment_anchors, is_contained_brief,
-                                          is_contained_text, is_roundup)
+from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, _coarse,
+                                          anchor_groups, containment_anchors, covered_masks, is_contained_brief,
+                                          is_contained_text, is_roundup, roundup_parts)
+from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
 
@@ -128,3 +132,80 @@ def test_is_roundup_needs_two_unrelated_parts_one_of_them_quoted():
     # Two parts of one story quoted from two reposts that share its vocabulary: related, not a roundup.
     assert not is_roundup(anchors(story[:300]), [(anchors(story[:100] + other[:300]), terms(story)),
                                                   (anchors(story[200:300] + other[300:]), terms(story))])
+
+
+def test_covered_masks_mark_each_others_anchors_in_the_text():
+    anchors = np.array([3, 5, 9, 12, 40], dtype=np.uint32)
+    others = [np.array([1, 5, 12, 41], dtype=np.uint32), np.array([], dtype=np.uint32),
+              np.array([3, 9, 12, 40, 99], dtype=np.uint32), np.array([50], dtype=np.uint32)]
+    masks = covered_masks(anchors, others)
+    assert masks.tolist() == [[False, True, False, True, False], [False] * 5,
+                              [True, False, True, True, True], [False] * 5]
+    assert covered_masks(anchors, []).shape == (0, 5)
+    assert covered_masks(np.array([], dtype=np.uint32), others).shape == (4, 0)
+
+
+def test_roundup_parts_group_neighbours_covering_one_part():
+    anchors = np.arange(0, 100, dtype=np.uint32)
+    lead, lead_copy = np.arange(0, 40, dtype=np.uint32), np.arange(5, 45, dtype=np.uint32)
+    tail = np.arange(60, 100, dtype=np.uint32)
+    parts, covered = roundup_parts(anchors, [tail, lead, np.arange(200, 300, dtype=np.uint32), lead_copy])
+    assert [(p.tolist(), members) for p, members in parts] == [(list(range(60, 100)), [0]),
+                                                                (list(range(0, 45)), [1, 3])]
+    assert [c.size for c in covered] == [40, 40, 0, 40]
+
+
+def _pairs(batches, shards=ANCHOR_SHARDS):
+    """Each (tag, members) batch through anchor_groups, grouped, through PairAnchorsFn: shared count per pair."""
+    groups = collections.defaultdict(list)
+    for tag, members in batches:
+        for key, value in anchor_groups(members, tag, None, shards):
+            groups[key].append(value)
+    counted = collections.Counter()
+    for key, values in groups.items():
+        for pair, shared in PairAnchorsFn().process((key, values)):
+            counted[pair] += shared
+    return counted
+
+
+def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neighbours():
+    anchor = np.array([7], dtype=np.uint32)
+    def brief(name, n):
+        return Member(name, anchors=np.concatenate([anchor, np.arange(1000, 999 + n, dtype=np.uint32)]).tobytes())
+
+    # a brief meets every other holder of an anchor; two short texts once, from the one with fewer anchors;
+    # two old texts never
+    counted = _pairs([("n", [brief("a", 10), brief("b", 12)]), ("o", [brief("c", 100), brief("d", 90)])])
+    fine = {p: n for p, n in counted.items() if p[0] == "f"}
+    assert fine == {("f", "a", 10, "b"): 10, ("f", "a", 10, "c"): 10, ("f", "a", 10, "d"): 10,
+                    ("f", "b", 12, "c"): 12, ("f", "b", 12, "d"): 12}
+    # Long texts sharing coarse anchors: each pairs with the next NEIGHBOURS by anchor count (ties by id).
+    shared = np.arange(0, 4000, dtype=np.uint32)
+    shared = shared[np.isin(shared, _coarse(shared))][:5]
+    long = [Member(f"t{i:02d}", anchors=np.concatenate([shared, np.arange(10**6 * (i + 1), 10**6 * (i + 1) + 60 + i,
+                                                                           dtype=np.uint32)]).tobytes())
+            for i in range(NEIGHBOURS + 2)]
+    old = [Member(f"old{i}", anchors=np.concatenate([shared, np.arange(10**8 * (i + 1), 10**8 * (i + 1) + 300,
+                                                                        dtype=np.uint32)]).tobytes()) for i in (1, 2)]
+    coarse = {p: n for p, n in _pairs([("n", long[:4]), ("n", long[4:]), ("o", old)], shards=3).items() if p[0] == "c"}
+    assert coarse[("c", "t00", f"t{NEIGHBOURS:02d}")] >= len(shared)
+    assert ("c", "t00", f"t{NEIGHBOURS + 1:02d}") not in coarse and ("c", "old1", "old2") not in coarse
+    assert ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in coarse
+
+
+def test_anchor_groups_keep_only_fine_anchors_a_short_text_may_share():
+    anchors = np.arange(1, MAX_QUERY_ANCHORS * 20, dtype=np.uint32)
+    member = Member("x", anchors=anchors.tobytes())
+
+    def emitted(short_anchors):
+        found = collections.defaultdict(list)
+        for (kind, _), (packed, owners, sizes, ids, old) in anchor_groups([member], "n", short_anchors, 4):
+            assert ids == ["x"] and np.frombuffer(sizes, dtype=np.uint32).tolist() == [anchors.size] and not old
+            assert set(np.frombuffer(owners, dtype=np.uint32).tolist()) == {0}
+            found[kind] += np.frombuffer(packed, dtype=np.uint32).tolist()
+        return found
+
+    every = emitted(None)
+    assert sorted(every["f"]) == anchors.tolist() and 0 < len(every["c"]) < anchors.size
+    assert emitted(b"")["f"] == [] and sorted(emitted(b"")["c"]) == sorted(every["c"])
+    assert anchor_groups([Member("y", anchors=b"")], "n") == []

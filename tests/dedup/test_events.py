@@ -4,10 +4,12 @@ import datetime as dt
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 import pytest
+import simplemma
 
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
-                                     pack_terms, split_event, summed_terms, unpack_terms, within_window)
+                                     pack_terms, packed_cosine, packed_event_keys, split_event, summed_terms,
+                                     unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -193,3 +195,25 @@ def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones(
     assert total.keys() == {"council", "budget", "mayor"}
     assert total["budget"] == pytest.approx(1.2) and total["council"] == pytest.approx(0.8)
     assert summed_terms([]) == {}
+
+
+def test_packed_helpers_give_what_unpacking_gives():
+    texts = ["The Riverside council approved a 40 million bond for the Harbour bridge on Tuesday.",
+             "Harbour bridge bond of 40 million approved by Riverside council, mayor Okafor said.",
+             "A storm closed the Harbour bridge and flooded Riverside streets.", ""]
+    packed = [pack_terms(event_terms(t, language="en")) for t in texts] + [None, "solo 1"]
+    for p in packed:
+        assert packed_event_keys(p, 3) == event_keys(unpack_terms(p), 3)
+        for q in packed:
+            assert packed_cosine(p, q) == cosine(unpack_terms(p), unpack_terms(q))
+    assert packed_cosine(packed[0], packed[1]) > 0 and packed_cosine(packed[0], packed[3]) == 0
+
+
+def test_lemma_looks_dictionary_words_up_as_simplemma_does():
+    from transforms.dedup.events import _lemma, _lemma_table
+    words_ = ["said", "Said", "announced", "Okafor", "children", "Children", "megacorporations", "COVID", "don't",
+              "e\u0301te\u0301", "１２", "x2", "Häuser", "häuser", "Wachstums", "Istanbul'da", "İstanbul"]
+    for lang in ("en", "de", "fr", "tr", "ru", "pt", "hy"):
+        for w in words_:
+            assert _lemma(w, lang) == simplemma.lemmatize(w, lang=lang), (lang, w)
+    assert _lemma_table("en") is not None and _lemma_table("tr") is None  # Turkish: apostrophe rule first

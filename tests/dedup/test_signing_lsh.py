@@ -228,32 +228,3 @@ def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():
     assert sorted(got) == sorted(shared) and shared
     assert singles == sum(len(m) == 1 for m in expected.values())
     assert lsh.split_buckets([]) == (0, [])
-
-
-def test_owned_groups_and_split_owned_buckets_form_the_buckets_of_one_key_each():
-    rng = np.random.default_rng(5)
-    members = [f"m{i}" for i in range(40)]
-    # Each member holds a different number of keys, drawn from a small range so that buckets form.
-    held = {m: np.unique(rng.integers(0, 60, size=rng.integers(0, 12))).astype(np.uint64) for m in members}
-    expected = {}
-    for m in members:
-        for k in held[m].tolist():
-            expected.setdefault(k, []).append(m)
-    groups = {}
-    for lo, hi in ((0, 15), (15, 40)):  # two batches
-        batch = members[lo:hi]
-        keys = np.concatenate([held[m] for m in batch])
-        owners = np.concatenate([np.full(held[m].size, i) for i, m in enumerate(batch)])
-        for group, record in lsh.owned_groups(keys, owners, batch, keys % 3):
-            assert len(set(record[2])) == len(record[2])  # a record names each member once
-            groups.setdefault(group, []).append(record)
-    assert set(groups) <= {0, 1, 2}
-    got, singles = [], 0
-    for records in groups.values():
-        n_single, buckets = lsh.split_owned_buckets(records)
-        singles += n_single
-        got.extend(buckets)
-    shared = [m for m in expected.values() if len(m) > 1]
-    assert sorted(got) == sorted(shared) and shared
-    assert singles == sum(len(m) == 1 for m in expected.values())
-    assert lsh.split_owned_buckets([]) == (0, [])

@@ -10,10 +10,12 @@ content-defined sample of their shingles, their *anchors*: the shingle hashes
 whose mixed value is 0 mod 4. A shingle is an anchor in every text that has it,
 so the share of a text's anchors found in another estimates its containment.
 
-Two kinds of keys, grouped like the LSH bands (``FindContainedTexts``: batches of
-members send one record per kind and shard of the anchor, each group's buckets are
-found in memory and the pairs they propose are counted there, the counts meeting
-per pair shard):
+Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands. Like them they travel in
+batches (``anchor_groups``): ``ANCHOR_BATCH`` members send one record per (kind, shard of the
+anchor), and ``PairAnchorsFn`` finds each group's buckets (the holders of one anchor) and counts
+its pairs in numpy, so a text costs two records per shard and batch rather than one per anchor.
+A group's counted pairs leave it in one record per shard of the pair (``PAIR_SHARDS``), where
+each pair's counts from every group meet:
 
 - ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
   anchors, about 160 words) pairs with every other member of the bucket, and
@@ -55,14 +57,13 @@ import apache_beam as beam
 import numpy as np
 
 from transforms import counters
-from transforms.dedup import lsh
 from transforms.dedup.events import cosine, summed_terms
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, shard_by_first
 from transforms.dedup.records import Member
 
-__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "containment_anchors", "anchor_keys",
-           "anchor_groups", "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "is_roundup", "ROUNDUP",
-           "MAX_ANCHORS", "MAX_QUERY_ANCHORS"]
+__all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
+           "anchor_groups", "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks",
+           "is_roundup", "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 SAMPLE_MOD = 4
 COARSE_MOD = 4
@@ -93,6 +94,12 @@ ROUNDUP_MAX_COSINE = 0.1
 _MIX = np.uint32(0x9E3779B1)
 _FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
+_SHARD_MIX = np.uint32(0x27D4EB2F)
+#: Anchor keys travel as one record per (kind, shard) and batch of ``ANCHOR_BATCH`` members.
+ANCHOR_SHARDS = 16
+ANCHOR_BATCH = 1024
+#: Shards the counted pairs meet in (by their first id): a shard holds 1/PAIR_SHARDS of the pairs.
+PAIR_SHARDS = 64
 
 
 def _mixed(h: np.ndarray) -> np.ndarray:
@@ -173,143 +180,150 @@ class ShortAnchorsFn(beam.CombineFn):
         return bits.tobytes() if bits is not None else b""
 
 
-def _anchor_arrays(member: Member, short_anchors: bytes = None) -> tuple:
-    """(fine anchors, coarse anchors, number of anchors) of a member; ``anchor_keys`` says which."""
-    anchors = np.frombuffer(member.anchors, dtype=np.uint32)
-    n = len(anchors)
+def _member_anchors(member: Member, short_anchors: bytes = None) -> tuple:
+    """(fine, coarse) anchors of a member. ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a
+    long text's fine anchors to those a short text may share; None keeps them all."""
+    anchors = np.frombuffer(member.anchors or b"", dtype=np.uint32)
     fine = anchors
-    if n > MAX_QUERY_ANCHORS and short_anchors is not None:
+    if len(anchors) > MAX_QUERY_ANCHORS and short_anchors is not None:
         if short_anchors:
             bits = np.frombuffer(short_anchors, dtype=np.uint8)
             idx = _filter_bits(anchors)
             fine = anchors[(bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1]
         else:
             fine = anchors[:0]
-    return fine, _coarse(anchors), n
+    return fine, _coarse(anchors)
 
 
-def anchor_keys(member: Member, tag: str, short_anchors: bytes = None):
-    """Fine and coarse anchor keys of a member: (("f"|"c", anchor), "<tag><n>:<article_id>").
+def _shard(anchors: np.ndarray, shards: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return ((anchors * _SHARD_MIX) >> np.uint32(16)) % np.uint32(shards)
 
-    ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a long text's fine keys to those a short
-    text may share; None emits them all.
+
+def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: int = ANCHOR_SHARDS) -> list:
+    """A batch of members' fine and coarse anchors, one record per (kind, shard of the anchor):
+    ``[((kind, shard), (anchors, owners, sizes, article_ids, is_old))]``.
+
+    ``anchors`` and ``owners`` are packed uint32 (owner: an index into ``article_ids``), ``sizes``
+    each member's anchor count. Every holder of one anchor lands in one group, so a group's buckets
+    are the ones a key per anchor would make, with ``2 x shards`` records a batch instead of ~50 a text.
     """
-    if not member.anchors:
-        return
-    fine, coarse, n = _anchor_arrays(member, short_anchors)
-    value = f"{tag}{n}:{member.article_id}"
-    for a in fine.tolist():
-        yield ("f", a), value
-    for a in coarse.tolist():
-        yield ("c", a), value
-
-
-#: The two kinds of anchor keys, in the order of ``anchor_groups``' group numbers.
-KINDS = ("f", "c")
-_SHARD_MIX = np.uint32(0xC2B2AE35)
-
-
-def anchor_groups(members: list, tag: str, short_anchors: bytes, shards: int) -> list:
-    """A batch of members' ``anchor_keys``, one record per (kind, shard of the anchor):
-    ``[((kind, shard), (anchors bytes, owners bytes, values))]`` (``lsh.owned_groups``).
-
-    Every member of one anchor bucket lands in one group, so a group's buckets are those a
-    ``GroupByKey`` on each anchor key would form (``lsh.split_owned_buckets``).
-    """
-    keys, owners, groups, values = [], [], [], []
-    for member in members:
-        if not member.anchors:
-            continue
-        fine, coarse, n = _anchor_arrays(member, short_anchors)
-        i = len(values)
-        values.append(f"{tag}{n}:{member.article_id}")
-        for kind, found in enumerate((fine, coarse)):
-            if found.size:
-                with np.errstate(over="ignore"):
-                    shard = ((found * _SHARD_MIX) >> np.uint32(16)) % np.uint32(shards)
-                keys.append(found)
-                owners.append(np.full(found.size, i, dtype=np.int64))
-                groups.append(shard.astype(np.int64) + kind * shards)
-    if not keys:
+    members = [m for m in members if m.anchors]
+    if not members:
         return []
-    return [((KINDS[g // shards], g % shards), record) for g, record in
-            lsh.owned_groups(np.concatenate(keys), np.concatenate(owners), values, np.concatenate(groups))]
-
-
-def _parse(values, old_tag: str) -> dict:
-    members = {}
-    for v in values:
-        n, _, article_id = v[1:].partition(":")
-        members[article_id] = (v[0] == old_tag, int(n))
-    return members
+    ids = [m.article_id for m in members]
+    sizes = np.array([len(m.anchors) // 4 for m in members], dtype=np.uint32)
+    out = []
+    for kind, arrays in zip(("f", "c"), zip(*(_member_anchors(m, short_anchors) for m in members))):
+        anchors = np.concatenate(arrays)
+        owners = np.repeat(np.arange(len(members), dtype=np.uint32), [len(a) for a in arrays])
+        shard = _shard(anchors, shards)
+        order = np.argsort(shard, kind="stable")
+        anchors, owners, shard = anchors[order], owners[order], shard[order]
+        bounds = np.searchsorted(shard, np.arange(shards + 1)).tolist()
+        for g in range(shards):
+            lo, hi = bounds[g], bounds[g + 1]
+            if lo == hi:
+                continue
+            # Only the members present in the group travel with it, numbered afresh.
+            present, local = np.unique(owners[lo:hi], return_inverse=True)
+            out.append(((kind, g), (anchors[lo:hi].tobytes(), local.astype(np.uint32).tobytes(),
+                                    sizes[present].tobytes(), [ids[i] for i in present.tolist()], tag == OLD)))
+    return out
 
 
 class PairAnchorsFn(beam.DoFn):
-    """An anchor bucket -> ``(("f", short, n_short, other) | ("c", a, b), 1)`` per pair it proposes."""
+    """A (kind, shard) group of anchors -> ``(("f", short, n_short, other) | ("c", a, b), shared)`` per pair
+    its buckets propose, ``shared`` the number of the group's buckets that propose it.
 
-    def __init__(self, old_tag: str = OLD):
-        self._old = old_tag
+    A bucket (the holders of one anchor) proposes, for ``f``, a short text with every other
+    member (two short texts once, from the one with fewer anchors, ties by id); for ``c``, each
+    member with the next ``NEIGHBOURS`` members by anchor count (ties by id). Two past texts are
+    never paired again, and a bucket of more than ``BUCKET_CAP`` members is skipped and counted.
+    """
+
+    def __init__(self):
         self._capped = counters.counter("capped_anchor_buckets")
 
     def process(self, element):
-        (kind, _), values = element
-        for key in self.proposals(kind, values):
-            yield key, 1
+        (kind, _), records = element
+        anchors, member, sizes, ids, old = _gather(records)
+        if len(anchors) < 2:
+            return
+        # Buckets in order of (anchor, anchor count, id): a bucket's members sorted as the pairing wants.
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        order = np.lexsort((rank[member], sizes[member], anchors))
+        anchors, member = anchors[order], member[order]
+        starts = np.flatnonzero(np.concatenate(([True], anchors[1:] != anchors[:-1])))
+        lengths = np.diff(np.append(starts, len(anchors)))
+        capped = lengths > BUCKET_CAP
+        if capped.any():
+            self._capped.inc(int(capped.sum()))
+        run = np.repeat(np.arange(len(starts)), lengths)
+        valid = np.repeat((lengths >= 2) & ~capped, lengths)
+        end = np.repeat(starts + lengths, lengths)
+        position = np.arange(len(anchors))
+        if kind == "f":
+            # A short text pairs with every member after it in its bucket (longer, or as short and
+            # later by id): the pairs a key per anchor counted from the short side.
+            first = position[valid & (sizes[member] <= MAX_QUERY_ANCHORS)]
+            counts = end[first] - first - 1
+            a = np.repeat(first, counts)
+            b = a + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+        else:
+            steps = range(1, min(NEIGHBOURS, len(position) - 1) + 1)
+            a = np.concatenate([position[:len(position) - d] for d in steps])
+            b = np.concatenate([position[d:] for d in steps])
+            keep = valid[a] & (run[a] == run[b])
+            a, b = a[keep], b[keep]
+        a, b = member[a], member[b]
+        fresh = ~(old[a] & old[b])
+        pairs, shared = np.unique(a[fresh].astype(np.int64) * len(ids) + b[fresh], return_counts=True)
+        for pair, count in zip(pairs.tolist(), shared.tolist()):
+            x, y = divmod(pair, len(ids))
+            if kind == "f":
+                yield ("f", ids[x], int(sizes[x]), ids[y]), count
+            else:
+                yield ("c", ids[x], ids[y]), count
 
-    def proposals(self, kind: str, values):
-        """The pairs one bucket of ``kind`` proposes (its ``"<tag><n>:<article_id>"`` values)."""
-        members = _parse(values, self._old)
-        if len(members) < 2:
-            return ()
-        if len(members) > BUCKET_CAP:
-            self._capped.inc()
-            return ()
-        return self._briefs(members) if kind == "f" else self._neighbours(members)
 
-    @staticmethod
-    def _briefs(members: dict):
-        for short_id, (short_old, n_short) in members.items():
-            if n_short > MAX_QUERY_ANCHORS:
-                continue
-            for other_id, (other_old, n_other) in members.items():
-                if other_id == short_id or (short_old and other_old):
-                    continue
-                # Two short texts are counted once, from the one with fewer anchors (ties: by id).
-                if n_other <= MAX_QUERY_ANCHORS and (n_other, other_id) < (n_short, short_id):
-                    continue
-                yield "f", short_id, n_short, other_id
-
-    @staticmethod
-    def _neighbours(members: dict):
-        order = sorted(members, key=lambda k: (members[k][1], k))
-        for i, a in enumerate(order):
-            for b in order[i + 1:i + 1 + NEIGHBOURS]:
-                if members[a][0] and members[b][0]:
-                    continue
-                yield "c", a, b
+def _gather(records) -> tuple:
+    """A group's records -> (anchors, member of each, anchor count of each member, ids, is old of each),
+    one member per article id (a later record's entry wins) and each (anchor, member) once."""
+    anchors, owners, sizes, ids, old = [], [], [], [], []
+    for packed, own, size, names, is_old in records:
+        anchors.append(np.frombuffer(packed, dtype=np.uint32))
+        owners.append(np.frombuffer(own, dtype=np.uint32).astype(np.int64) + len(ids))
+        sizes.append(np.frombuffer(size, dtype=np.uint32))
+        ids.extend(names)
+        old.append(np.full(len(names), is_old))
+    if not ids:
+        none = np.zeros(0, dtype=np.int64)
+        return none.astype(np.uint32), none, none, [], none.astype(bool)
+    anchors, member = np.concatenate(anchors), np.concatenate(owners)
+    sizes, old = np.concatenate(sizes).astype(np.int64), np.concatenate(old)
+    last = {name: i for i, name in enumerate(ids)}
+    if len(last) < len(ids):
+        canon = np.array([last[name] for name in ids], dtype=np.int64)
+        keys = np.unique(anchors.astype(np.int64) * len(ids) + canon[member])
+        anchors, member = (keys // len(ids)).astype(np.uint32), keys % len(ids)
+    return anchors, member, sizes, ids, old
 
 
-class PairAnchorGroupFn(PairAnchorsFn):
-    """``((kind, shard), [anchor_groups records])`` -> ``(pair shard, [(proposal, anchors shared), ...])``.
+class _ShardPairCountsFn(PairAnchorsFn):
+    """``PairAnchorsFn``'s counted pairs of one group, in one record per pair shard: ``(shard, [(pair, shared)])``.
 
-    Each bucket of the group (a run of equal anchors) is paired as ``PairAnchorsFn`` pairs one, and
-    the group counts its proposals itself: a pair sharing many anchors leaves the group once, with
-    its count, in one record per pair shard (``crc32`` of its first id, so the same in every
-    process) instead of one element per shared anchor. ``_CandidatesFn`` adds up a pair's counts
-    from every group.
+    The shard is that of the pair's first id (``shard_by_first``), so a pair's counts from every group
+    meet in one ``_CandidatesFn``; a group sends a few records where it had one element per pair.
     """
 
-    def __init__(self, old_tag: str = OLD, pair_shards: int = 64):
-        super().__init__(old_tag)
+    def __init__(self, pair_shards: int):
+        super().__init__()
         self._pair_shards = pair_shards
 
     def process(self, element):
-        (kind, _), records = element
-        _, buckets = lsh.split_owned_buckets(records)
-        counts: collections.Counter = collections.Counter()
-        for values in buckets:
-            counts.update(self.proposals(kind, values))
-        return shard_by_first(counts.items(), _first_id, self._pair_shards)
+        return shard_by_first(super().process(element), _first_id, self._pair_shards)
 
 
 def _first_id(counted: tuple) -> str:
@@ -363,24 +377,7 @@ class _VerifyContainedFn(beam.DoFn):
 
 class FindContainedTexts(beam.PTransform):
     """``{"articles": this run's members, "history": past members}`` -> edges ``(a, b)`` where the shorter
-    text is contained in the other (briefs, excerpts, edited reposts).
-
-    Anchor keys travel as LSH band keys do (``FindCandidates``): members go in batches, each batch
-    sends one record per (kind, shard of the anchor), each group finds its buckets in memory and
-    counts the pairs they propose, and the counts meet per pair shard. A 10k run passed ~1.5M
-    elements (one per anchor key, then one per proposed pair) where this passes a few thousand.
-
-    Args:
-        shards: Groups per kind of anchor key: a group holds 1/``shards`` of one kind's keys.
-        pair_shards: Groups the counted pairs meet in.
-        batch_size: Members per batch.
-    """
-
-    def __init__(self, shards: int = 16, pair_shards: int = 64, batch_size: int = 1024):
-        super().__init__()
-        if min(shards, pair_shards, batch_size) < 1:
-            raise ValueError("shards, pair_shards and batch_size must be >= 1")
-        self._shards, self._pair_shards, self._batch = shards, pair_shards, batch_size
+    text is contained in the other (briefs, excerpts, edited reposts)."""
 
     def expand(self, inputs):
         # Gathered from the keys rather than the members: a side input computed from the very
@@ -390,21 +387,17 @@ class FindContainedTexts(beam.PTransform):
              inputs["history"] | "ShortAnchorsOfOld" >> beam.Map(lambda m: m.anchors))
             | "FlattenShortAnchors" >> beam.Flatten()
             | "GatherShortAnchors" >> beam.CombineGlobally(ShortAnchorsFn()))
-
-        def anchor_records(members, tag, separate, batch, emit):
-            return (
-                members
-                | separate >> beam.Reshuffle()
-                | batch >> beam.BatchElements(min_batch_size=self._batch, max_batch_size=self._batch)
-                | emit >> beam.FlatMap(anchor_groups, tag, short, self._shards)
-            )
-
+        batch = dict(min_batch_size=ANCHOR_BATCH, max_batch_size=ANCHOR_BATCH)
         counted = (
-            (anchor_records(inputs["articles"], NEW, "SeparateNew", "BatchNew", "EmitAnchorKeys"),
-             anchor_records(inputs["history"], OLD, "SeparateOld", "BatchOld", "EmitHistoryAnchorKeys"))
-            | "FlattenAnchorKeys" >> beam.Flatten()
+            (inputs["articles"] | "SeparateNew" >> beam.Reshuffle()
+             | "BatchNewAnchors" >> beam.BatchElements(**batch)
+             | "EmitAnchorGroups" >> beam.FlatMap(anchor_groups, NEW, short),
+             inputs["history"] | "SeparateOld" >> beam.Reshuffle()
+             | "BatchOldAnchors" >> beam.BatchElements(**batch)
+             | "EmitHistoryAnchorGroups" >> beam.FlatMap(anchor_groups, OLD, short))
+            | "FlattenAnchorGroups" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(PairAnchorGroupFn(OLD, self._pair_shards))
+            | "PairAnchors" >> beam.ParDo(_ShardPairCountsFn(PAIR_SHARDS))
             | "GroupPairCounts" >> beam.GroupByKey()
             | "SplitBriefs" >> beam.ParDo(_CandidatesFn()).with_outputs(_CandidatesFn.CANDIDATES, main="briefs")
         )
@@ -414,7 +407,7 @@ class FindContainedTexts(beam.PTransform):
             | "FlattenAnchors" >> beam.Flatten()
         )
         texts = (
-            # One candidate per pair already: its counts met in one group.
+            # One candidate per pair already: its counts met in one pair shard.
             {"pairs": counted[_CandidatesFn.CANDIDATES], "values": anchors}
             | "MeetAnchors" >> MeetPairs()
             | "VerifyContainedTexts" >> beam.ParDo(_VerifyContainedFn())
@@ -430,23 +423,40 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
     and an edited repost of one story) are one part; a part covering fewer than ``ROUNDUP_MIN_PART``
     anchors, or less than ``ROUNDUP_MIN_PART_SHARE`` of the text, is not counted.
     """
-    covered = [np.intersect1d(anchors, n, assume_unique=True) for n in neighbours]
+    masks = covered_masks(anchors, neighbours)
+    sizes = masks.sum(axis=1).tolist()
     # Largest first, each joining the first part it overlaps: one comparison per part, not per pair
-    # (most texts have one part, and a story's original has dozens of neighbours).
+    # (most texts have one part, and a story's original has dozens of neighbours). A part is a mask
+    # over the text's own anchors: its unions and overlaps are elementwise, with no sorting.
     groups: list = []
-    for i in sorted(range(len(covered)), key=lambda k: (-covered[k].size, k)):
-        c = covered[i]
+    for i in sorted(range(len(masks)), key=lambda k: (-sizes[k], k)):
+        c, size = masks[i], sizes[i]
         for group in groups:
-            smaller = min(c.size, group[0].size)
-            if smaller and np.intersect1d(c, group[0], assume_unique=True).size >= ROUNDUP_SAME_PART * smaller:
-                group[0] = np.union1d(group[0], c)
+            smaller = min(size, group[2])
+            if smaller and np.count_nonzero(c & group[0]) >= ROUNDUP_SAME_PART * smaller:
+                group[0] = group[0] | c
+                group[2] = int(np.count_nonzero(group[0]))
                 group[1].append(i)
                 break
         else:
-            groups.append([c, [i]])
+            groups.append([c, [i], size])
     minimum = max(ROUNDUP_MIN_PART, ROUNDUP_MIN_PART_SHARE * anchors.size)
-    parts = [(part, members) for part, members in groups if part.size >= minimum]
-    return parts, covered
+    parts = [(anchors[part], members) for part, members, size in groups if size >= minimum]
+    return parts, [anchors[m] for m in masks]
+
+
+def covered_masks(anchors: np.ndarray, others: list) -> np.ndarray:
+    """Which of a text's sorted distinct ``anchors`` each of ``others`` (sorted arrays) holds: a
+    boolean matrix, one row per other text, found for all of them at once."""
+    masks = np.zeros((len(others), anchors.size), dtype=bool)
+    if not anchors.size or not others:
+        return masks
+    every = np.concatenate(others)
+    owner = np.repeat(np.arange(len(others)), [o.size for o in others])
+    at = np.minimum(np.searchsorted(anchors, every), anchors.size - 1)
+    hit = anchors[at] == every
+    masks[owner[hit], at[hit]] = True
+    return masks
 
 
 def _summed(terms_list: list) -> list:

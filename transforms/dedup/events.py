@@ -34,17 +34,22 @@ import hashlib
 import itertools
 import math
 import threading
+import unicodedata
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import simplemma
 import wordfreq
+from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
+from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY
+from simplemma.utils import canonicalize_token
 from wordfreq import zipf_frequency
 
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys", "cosine",
-           "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
+           "packed_event_keys", "cosine", "packed_cosine", "summed_terms", "within_window", "split_event",
+           "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -97,8 +102,12 @@ def _frequencies(lang: str) -> Optional[dict]:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _zipf_of(frequency: Optional[float]) -> float:
-    """``zipf_frequency``'s value for a table frequency (3 significant digits, Zipf to 2 decimals)."""
+    """``zipf_frequency``'s value for a table frequency (3 significant digits, Zipf to 2 decimals).
+
+    wordfreq stores frequencies in steps of a centibel: a few hundred values, so each is computed once.
+    """
     if not frequency:
         return 0.0
     frequency = round(frequency, math.floor(-math.log10(frequency)) + 3)
@@ -133,12 +142,44 @@ def _term(token: str, lang: str) -> Optional[tuple]:
         return (token, _MAX_IDF - _NUMBER_ZIPF) if len(token) >= 2 else None
     if len(token) < 2:
         return None
-    lemma = simplemma.lemmatize(token, lang=lang) if lang in _LEMMA_LANGS else token
+    lemma = _lemma(token, lang) if lang in _LEMMA_LANGS else token
     if not lemma or lemma.split() != [lemma]:
         lemma = token  # packed terms are separated by spaces and tabs
-    if max(_zipf(lemma, lang), _zipf(token, lang)) >= _COMMON_ZIPF:
+    rarity = _zipf(lemma, lang)
+    # A common word is dropped when its lemma or the word itself is common.
+    if rarity >= _COMMON_ZIPF or (token != lemma and _zipf(token, lang) >= _COMMON_ZIPF):
         return None
-    return lemma, max(0.5, _MAX_IDF - _zipf(lemma, lang))
+    return lemma, max(0.5, _MAX_IDF - rarity)
+
+
+@functools.lru_cache(maxsize=None)
+def _lemma_table(lang: str) -> Optional[dict]:
+    """simplemma's loaded dictionary of ``lang`` (bytes -> bytes), when its lookup can be made here.
+
+    ``simplemma.lemmatize`` first looks a word up as it is and then with its first letter's case
+    reversed; half of a first pass's new words are found so, and each one costs ~3 us through
+    simplemma's strategy chain against ~1 us here. Turkish goes through simplemma (its apostrophe
+    rule comes first). None: the dictionary is not where simplemma 2.0 keeps it (every word then
+    goes through ``simplemma.lemmatize``).
+    """
+    if lang in APOSTROPHE_BOUNDARY_LANGS:
+        return None
+    raw = getattr(DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang), "_dict", None)
+    return raw if isinstance(raw, dict) else None
+
+
+def _lemma(token: str, lang: str) -> str:
+    """``simplemma.lemmatize(token, lang=lang)``, with its dictionary hits looked up directly."""
+    table = _lemma_table(lang)
+    normal = unicodedata.normalize("NFC", token)
+    if table is not None and not normal.isnumeric():
+        key = canonicalize_token(normal, lang)
+        found = table.get(key.encode())
+        if found is None:
+            found = table.get((key.lower() if key[:1].isupper() else key.capitalize()).encode())
+        if found is not None:
+            return found.decode()
+    return simplemma.lemmatize(token, lang=lang)
 
 
 class _Lexicon:
@@ -255,6 +296,26 @@ def event_keys(terms: list, key_terms: int = 6) -> list:
     """Band keys of the event level: every pair of the ``key_terms`` heaviest terms."""
     top = sorted(t for t, _ in terms[:key_terms])
     return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+
+
+def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
+    """``event_keys(unpack_terms(packed), key_terms)``, reading only the ``key_terms`` heaviest terms."""
+    if not packed:
+        return []
+    top = sorted([term.partition(" ")[0] for term in packed.split("\t", key_terms)[:key_terms]])
+    return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+
+
+def packed_cosine(a: Optional[str], b: Optional[str]) -> float:
+    """``cosine(unpack_terms(a), unpack_terms(b))`` on packed term lists, the same sum in the same order.
+
+    Two texts share a few of their 40 terms: only those weights are read as numbers.
+    """
+    pa, pb = (a or "").replace("\t", " ").split(" "), (b or "").replace("\t", " ").split(" ")
+    if len(pa) > len(pb):
+        pa, pb = pb, pa
+    wb = dict(zip(pb[0::2], pb[1::2]))
+    return sum(float(w) * float(wb[t]) for t, w in zip(pa[0::2], pa[1::2]) if t in wb)
 
 
 def summed_terms(packed_terms: Iterable[Optional[str]]) -> dict:

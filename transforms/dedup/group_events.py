@@ -23,8 +23,8 @@ import apache_beam as beam
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
-from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, split_event,
-                                     unpack_terms, within_window)
+from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
+                                     split_event, within_window)
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
 
 __all__ = ["GroupEvents"]
@@ -40,7 +40,7 @@ def _emit_keys(member: dict, key_terms: int) -> list:
     if member["roundup"]:
         return []  # it carries two stories, so it would link both events: its event is its own
     value = (OLD if member["old"] else NEW) + member["article_id"]
-    return [(key, value) for key in event_keys(unpack_terms(member.get("event_terms")), key_terms)]
+    return [(key, value) for key in packed_event_keys(member.get("event_terms"), key_terms)]
 
 
 def _terms_entry(member: dict) -> tuple:
@@ -72,15 +72,13 @@ class _VerifyEventPairsFn(beam.DoFn):
         if not entries:
             return
         terms_b, dates_b, cluster_b = entries[0]
-        vec_b = None
         for a, (terms_a, dates_a, cluster_a) in grouped["pairs"]:
             self._candidates.inc()
             # Members of one story cluster share terms and are in one event already: on the
             # generated corpus they made 83% of the candidates.
             if cluster_a == cluster_b or not within_window(dates_a, dates_b, self._config.window_days):
                 continue
-            vec_b = unpack_terms(terms_b) if vec_b is None else vec_b
-            if cosine(unpack_terms(terms_a), vec_b) >= self._config.threshold:
+            if packed_cosine(terms_a, terms_b) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
 

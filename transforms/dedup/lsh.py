@@ -14,8 +14,7 @@ import numpy as np
 
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
-__all__ = ["band_keys", "band_key_matrix", "band_of", "band_groups", "split_buckets", "owned_groups",
-           "split_owned_buckets", "bucket_pairs", "UnionFind"]
+__all__ = ["band_keys", "band_key_matrix", "band_of", "band_groups", "split_buckets", "bucket_pairs", "UnionFind"]
 
 
 #: Bits of a band key that hold the band's digest; the band index sits above them.
@@ -102,55 +101,6 @@ def split_buckets(batches: Iterable[tuple]) -> Tuple[int, List[list]]:
     shared = sizes > 1
     buckets = [[members[i] for i in order[s:s + k].tolist()]
                for s, k in zip(starts[shared].tolist(), sizes[shared].tolist())]
-    return int(len(sizes) - shared.sum()), buckets
-
-
-def owned_groups(keys: np.ndarray, owners: np.ndarray, members: Sequence[str], groups: np.ndarray) -> list:
-    """A batch's keys, one record per group they fall in: ``[(group, (keys bytes, owners bytes, members))]``.
-
-    ``keys[j]`` (uint64) belongs to ``members[owners[j]]`` and goes to group ``groups[j]``. The
-    ``band_groups`` of keys whose number differs per member (anchors): a record names each of
-    its members once (``owners`` as int32 indexes into its ``members``) however many keys it has.
-    """
-    keys = np.asarray(keys, dtype=np.uint64)
-    owners = np.asarray(owners, dtype=np.int64)
-    groups = np.asarray(groups, dtype=np.int64)
-    order = np.argsort(groups, kind="stable")
-    grouped = groups[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else np.empty(0, np.int64)
-    ends = np.r_[starts[1:], len(order)]
-    out = []
-    for start, end in zip(starts.tolist(), ends.tolist()):
-        idx = order[start:end]
-        present, local = np.unique(owners[idx], return_inverse=True)
-        out.append((int(grouped[start]), (keys[idx].tobytes(), local.astype(np.int32).tobytes(),
-                                          [members[i] for i in present.tolist()])))
-    return out
-
-
-def split_owned_buckets(records: Iterable[tuple]) -> Tuple[int, List[list]]:
-    """``owned_groups`` records of one group -> (number of one-member keys, members of every other key).
-
-    As ``split_buckets``: the group's keys are sorted once and each run of equal keys is one bucket,
-    its members in the order the records came.
-    """
-    key_parts, owner_parts, members = [], [], []
-    for keys, owners, names in records:
-        key_parts.append(np.frombuffer(keys, dtype=np.uint64))
-        owner_parts.append(np.frombuffer(owners, dtype=np.int32).astype(np.int64) + len(members))
-        members.extend(names)
-    if not key_parts:
-        return 0, []
-    keys, owners = np.concatenate(key_parts), np.concatenate(owner_parts)
-    if not len(keys):
-        return 0, []
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sizes = np.diff(np.r_[starts, len(ordered)])
-    shared = sizes > 1
-    owner_of = owners[order].tolist()
-    buckets = [[members[i] for i in owner_of[s:s + k]] for s, k in zip(starts[shared].tolist(), sizes[shared].tolist())]
     return int(len(sizes) - shared.sum()), buckets
 
 
