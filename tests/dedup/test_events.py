@@ -188,6 +188,36 @@ def test_roundup_member_emits_no_event_keys():
     assert list(_emit_keys(_member({**row, "role": "original"}, False), 6))
 
 
+def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
+    import collections
+    import random
+    from transforms.dedup.group_events import PairEventGroupFn, _emit_keys, _member, event_key_groups
+    from transforms.dedup.pairs import PairBucketFn
+    rng = random.Random(5)
+    vocab = [f"term{i}" for i in range(14)]
+    rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
+             "event_terms": pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, 8))])}
+            for i in range(60)]
+    members = [_member(r, old=i % 4 == 0) for i, r in enumerate(rows)]
+    # One bucket per key, as a GroupByKey on every key would make them (a cap of 5 caps some).
+    buckets = collections.defaultdict(list)
+    for m in members:
+        for key, value in _emit_keys(m, 6):
+            buckets[key].append(value)
+    one = PairBucketFn(5)
+    expected = {pair for values in buckets.values() for pair in one.bucket_candidates(values)}
+    assert expected and max(len(v) for v in buckets.values()) > 5
+    # Batches of 16 members, 8 shards: grouped by shard, each group's pairs leave in pair-shard batches.
+    groups = collections.defaultdict(list)
+    for k in range(0, len(members), 16):
+        for shard, records in event_key_groups(members[k:k + 16], 6, shards=8):
+            groups[shard].append(records)
+    assert len(groups) > 1
+    fn = PairEventGroupFn(5, pair_shards=4)
+    got = [pair for shard, records in groups.items() for _, batch in fn.process((shard, records)) for pair in batch]
+    assert set(got) == expected
+
+
 def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones():
     a = pack_terms([("council", 0.8), ("budget", 0.6)])
     b = pack_terms([("budget", 0.6), ("mayor", 0.8)])

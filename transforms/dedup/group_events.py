@@ -2,9 +2,11 @@
 
     KeyByCluster -> GroupByCluster -> DateMembers
         an undated member takes its story cluster's dates (``events.within_window``).
-    EmitEventKeys (+ EmitHistoryEventKeys) -> GroupByEventKey -> PairEventBuckets -> DedupeEventCandidates
+    BatchEventMembers -> EmitEventKeys -> GroupByEventKey -> PairEventBuckets -> DedupeEventCandidates
         pairs of top terms are band keys (``events.event_keys``); past articles of the
-        index take part, so a rewrite of an old story finds its event.
+        index take part, so a rewrite of an old story finds its event. The keys travel as
+        the LSH bands do: a batch of members sends one record per shard of the key, each
+        group finds its buckets in memory, and its pairs leave it in one batch per pair shard.
     MeetTerms -> VerifyEventPairs
         each candidate meets both term vectors once: cosine and date window.
     LinkEvents                          union-find over event edges and cluster membership
@@ -18,6 +20,8 @@ is in its event, so one verified rewrite brings the whole cluster along.
 """
 from __future__ import annotations
 
+import zlib
+
 import apache_beam as beam
 
 from transforms import counters
@@ -25,9 +29,9 @@ from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
                                      split_event, within_window)
-from transforms.dedup.pairs import NEW, OLD, MeetPairs, PairBucketFn
+from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 
-__all__ = ["GroupEvents"]
+__all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHARDS", "EVENT_KEY_BATCH"]
 
 
 def _member(row: dict, old: bool) -> dict:
@@ -41,6 +45,51 @@ def _emit_keys(member: dict, key_terms: int) -> list:
         return []  # it carries two stories, so it would link both events: its event is its own
     value = (OLD if member["old"] else NEW) + member["article_id"]
     return [(key, value) for key in packed_event_keys(member.get("event_terms"), key_terms)]
+
+
+#: Event keys go in records per shard of the key, for batches of this many members: a 10k run sent
+#: 150,000 key elements (15 a member), each costing a local run a few microseconds, where this sends
+#: a few thousand records. A group holds 1/``EVENT_KEY_SHARDS`` of the run's keys.
+EVENT_KEY_SHARDS = 256
+EVENT_KEY_BATCH = 1024
+
+
+def event_key_groups(members: list, key_terms: int, shards: int = EVENT_KEY_SHARDS) -> list:
+    """A batch of members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``.
+
+    The shard is ``crc32`` of the key (the same in every process), so every holder of a key meets in one group.
+    """
+    out: dict = {}
+    for member in members:
+        for key, value in _emit_keys(member, key_terms):
+            out.setdefault(zlib.crc32(key.encode()) % shards, []).append((key, value))
+    return list(out.items())
+
+
+class PairEventGroupFn(PairBucketFn):
+    """``(shard, [[(key, value), ...], ...])`` -> the group's distinct candidate pairs, in batches
+    ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``; each bucket (the holders of one key) is
+    paired as ``PairBucketFn`` pairs one."""
+
+    def __init__(self, bucket_cap: int, pair_shards: int = 64):
+        super().__init__(bucket_cap, metrics=("capped_event_buckets", "capped_event_bucket_members",
+                                              "event_bucket_size"))
+        self._pair_shards = pair_shards
+
+    def process(self, element):
+        _, batches = element
+        buckets: dict = {}
+        for batch in batches:
+            for key, value in batch:
+                buckets.setdefault(key, []).append(value)
+        pairs: set = set()
+        for key in sorted(buckets):
+            pairs.update(self.bucket_candidates(buckets[key]))
+        return shard_by_first(pairs, _first, self._pair_shards)
+
+
+def _first(pair: tuple) -> str:
+    return pair[0]
 
 
 def _terms_entry(member: dict) -> tuple:
@@ -154,11 +203,11 @@ class GroupEvents(beam.PTransform):
         )
         candidates = (
             members
-            | "EmitEventKeys" >> beam.FlatMap(_emit_keys, cfg.key_terms)
+            | "BatchEventMembers" >> beam.BatchElements(min_batch_size=EVENT_KEY_BATCH, max_batch_size=EVENT_KEY_BATCH)
+            | "EmitEventKeys" >> beam.FlatMap(event_key_groups, cfg.key_terms)
             | "GroupByEventKey" >> beam.GroupByKey()
-            | "PairEventBuckets" >> beam.ParDo(PairBucketFn(
-                cfg.bucket_cap, metrics=("capped_event_buckets", "capped_event_bucket_members", "event_bucket_size")))
-            | "DedupeEventCandidates" >> beam.Distinct()
+            | "PairEventBuckets" >> beam.ParDo(PairEventGroupFn(cfg.bucket_cap))
+            | "DedupeEventCandidates" >> DistinctPairs()
         )
         terms = members | "KeyTerms" >> beam.Map(_terms_entry)
         edges = (
