@@ -37,7 +37,7 @@ import numpy as np
 from transforms import counters
 from transforms.dedup import lsh, roles
 from transforms.dedup.containment import ROUNDUP, DropRoundupEdges, FindContainedTexts
-from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
+from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn
 from transforms.dedup.records import Member
 from transforms.dedup.sign import unpack_text
 from transforms.dedup.signing import (
@@ -127,14 +127,7 @@ class PairBandGroupFn(PairBucketFn):
         singles, buckets = lsh.split_buckets(batches)
         for _ in range(singles):
             self._bucket_size.update(1)
-        pairs: set = set()
-        for members in buckets:
-            pairs.update(self.bucket_candidates(members))
-        return shard_by_first(pairs, _first, self._pair_shards)
-
-
-def _first(pair: tuple) -> str:
-    return pair[0]
+        return self.sharded_candidates(buckets, self._pair_shards)
 
 
 def _verification_entry(member: Member) -> tuple:

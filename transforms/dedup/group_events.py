@@ -29,7 +29,7 @@ from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
                                      split_event, within_window)
-from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
+from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn
 
 __all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHARDS", "EVENT_KEY_BATCH"]
 
@@ -82,14 +82,7 @@ class PairEventGroupFn(PairBucketFn):
         for batch in batches:
             for key, value in batch:
                 buckets.setdefault(key, []).append(value)
-        pairs: set = set()
-        for key in sorted(buckets):
-            pairs.update(self.bucket_candidates(buckets[key]))
-        return shard_by_first(pairs, _first, self._pair_shards)
-
-
-def _first(pair: tuple) -> str:
-    return pair[0]
+        return self.sharded_candidates(buckets.values(), self._pair_shards)
 
 
 def _terms_entry(member: dict) -> tuple:

@@ -64,6 +64,14 @@ class PairBucketFn(beam.DoFn):
                 continue
             yield (a, b) if a < b else (b, a)
 
+    def sharded_candidates(self, buckets: Iterable[list], pair_shards: int) -> List[Tuple[int, list]]:
+        """The distinct candidate pairs of several buckets (one group's), in batches per shard of their
+        first id (``shard_by_first``) for ``DistinctPairs``: a pair found in many buckets leaves once."""
+        pairs: set = set()
+        for members in buckets:
+            pairs.update(self.bucket_candidates(members))
+        return shard_by_first(pairs, _first, pair_shards)
+
 
 def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[int, list]]:
     """``items`` batched by the shard of their pair's first id: ``[(shard, [item, ...])]``.
@@ -80,6 +88,10 @@ def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[
             shard = shard_of[key] = zlib.crc32(key.encode()) % shards
         out.setdefault(shard, []).append(item)
     return list(out.items())
+
+
+def _first(pair: tuple) -> str:
+    return pair[0]
 
 
 def _distinct(element):
