@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 
 from transforms.dedup import lsh
-from transforms.dedup.events import event_keys, unpack_terms
+from transforms.dedup.events import event_keys, packed_event_keys, unpack_terms
 
 __all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask",
            "matchable_mask", "matching_rows"]
@@ -163,7 +163,7 @@ def probe_mask(batch: pa.RecordBatch, probe: Probe, bands: int, rows: int, key_t
             top = [item.rpartition(" ")[0] for item in packed.split("\t", key_terms)[:key_terms]]
             # Two of its heaviest terms among the new articles' is needed for a shared key; then check the keys.
             if sum(t in probe.terms for t in top) >= 2 and \
-                    not probe.event_keys.isdisjoint(event_keys(unpack_terms(packed), key_terms)):
+                    not probe.event_keys.isdisjoint(packed_event_keys(packed, key_terms)):
                 keep[i] = True
     return keep
 
