@@ -483,14 +483,34 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
     members = [Member(str(i), anchors=packed[i]) for i in unique]
     groups: Dict[tuple, list] = collections.defaultdict(list)
     counts: Dict[tuple, int] = collections.Counter()
+    edges = []
+    if hasattr(ct, "sum_pair_counts"):
+        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped -> pairs
+        # counted -> one pair shard here (met and summed in numpy).
+        for k in range(0, len(members), ct.ANCHOR_BATCH):
+            for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
+                groups[key].append(value)
+        fn = ct.PairAnchorsFn(1)
+        summed = ct.sum_pair_counts([record for key, values in groups.items()
+                                     for _, record in fn.process((key, values))])
+        if "f" in summed:
+            first, second, n_first, shared = summed["f"]
+            briefs = ct.is_contained_brief(shared, n_first)
+            edges += [(int(x), int(y)) for x, y in zip(first[briefs].tolist(), second[briefs].tolist())]
+        if "c" in summed:
+            first, second, _, shared = summed["c"]
+            keep = shared >= ct.MIN_COARSE
+            edges += [(int(x), int(y)) for x, y in zip(first[keep].tolist(), second[keep].tolist())
+                      if ct.is_contained_text(*ct.shared_share(packed[int(x)], packed[int(y)]))]
+        return edges
     if hasattr(ct, "anchor_groups"):
-        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped -> pairs counted.
+        # The module at an older ref (bench_quality's QUALITY_BASE_REF): pairs counted as Python tuples.
         for k in range(0, len(members), ct.ANCHOR_BATCH):
             for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
                 groups[key].append(value)
         fn = ct.PairAnchorsFn()
     else:
-        # The module at an older ref (bench_quality's QUALITY_BASE_REF): one key per anchor.
+        # The module at an older ref: one key per anchor.
         for m in members:
             for key, value in ct.anchor_keys(m, "n", short):
                 groups[key].append(value)
@@ -498,7 +518,6 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
     for key, values in groups.items():
         for pair, shared in fn.process((key, values)):
             counts[pair] += shared
-    edges = []
     for key, shared in counts.items():
         if key[0] == "f":
             if ct.is_contained_brief(shared, key[2]):

@@ -6,8 +6,9 @@ from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, _coarse,
-                                          anchor_groups, containment_anchors, covered_masks, is_contained_brief,
-                                          is_contained_text, is_roundup, roundup_parts)
+                                          _CandidatesFn, anchor_groups, anchor_pair_counts, containment_anchors,
+                                          covered_masks, is_contained_brief, is_contained_text, is_roundup,
+                                          roundup_parts, shard_pair_counts, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
@@ -155,16 +156,39 @@ def test_roundup_parts_group_neighbours_covering_one_part():
     assert [c.size for c in covered] == [40, 40, 0, 40]
 
 
-def _pairs(batches, shards=ANCHOR_SHARDS):
-    """Each (tag, members) batch through anchor_groups, grouped, through PairAnchorsFn: shared count per pair."""
+def _groups(batches, shards=ANCHOR_SHARDS):
     groups = collections.defaultdict(list)
     for tag, members in batches:
         for key, value in anchor_groups(members, tag, None, shards):
             groups[key].append(value)
+    return groups
+
+
+def _pairs(batches, shards=ANCHOR_SHARDS):
+    """Each (tag, members) batch through anchor_groups, grouped, through anchor_pair_counts: shared count per pair."""
     counted = collections.Counter()
-    for key, values in groups.items():
-        for pair, shared in PairAnchorsFn().process((key, values)):
-            counted[pair] += shared
+    for (kind, _), values in _groups(batches, shards).items():
+        ids, sizes, a, b, shared, _ = anchor_pair_counts(kind, values)
+        for x, y, n in zip(a.tolist(), b.tolist(), shared.tolist()):
+            counted[("f", ids[x], int(sizes[x]), ids[y]) if kind == "f" else ("c", ids[x], ids[y])] += n
+    return counted
+
+
+def _summed(batches, shards=ANCHOR_SHARDS, pair_shards=5):
+    """The same through PairAnchorsFn's records, met per pair shard and summed by sum_pair_counts."""
+    met = collections.defaultdict(list)
+    for key, values in _groups(batches, shards).items():
+        for pair_shard, record in PairAnchorsFn(pair_shards).process((key, values)):
+            met[pair_shard].append(record)
+    counted, seen = {}, set()
+    for pair_shard, records in met.items():
+        for kind, (first, second, n_first, shared) in sum_pair_counts(records).items():
+            for x, y, n, c in zip(first.tolist(), second.tolist(), n_first.tolist(), shared.tolist()):
+                key = ("f", x.decode(), n, y.decode()) if kind == "f" else ("c", x.decode(), y.decode())
+                assert key not in counted  # each pair once, in one shard
+                counted[key] = c
+                seen.add((pair_shard, x))
+    assert len({x for _, x in seen}) == len(seen)  # a first id lives in one pair shard
     return counted
 
 
@@ -191,6 +215,46 @@ def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neigh
     assert coarse[("c", "t00", f"t{NEIGHBOURS:02d}")] >= len(shared)
     assert ("c", "t00", f"t{NEIGHBOURS + 1:02d}") not in coarse and ("c", "old1", "old2") not in coarse
     assert ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in coarse
+
+
+def test_pair_counts_meet_per_pair_shard_and_sum_as_counted_per_group():
+    anchors = np.arange(0, 4000, dtype=np.uint32)
+    members = [Member(f"m{i:02d}", anchors=anchors[(i * 37) % 200:(i * 37) % 200 + 20 + 13 * i].tobytes())
+               for i in range(30)]
+    batches = [("n", members[:12]), ("n", members[12:25]), ("o", members[25:])]
+    expected = _pairs(batches, shards=3)
+    assert any(k[0] == "f" for k in expected) and any(k[0] == "c" for k in expected)
+    assert _summed(batches, shards=3) == dict(expected)
+
+
+def test_sum_pair_counts_adds_one_pairs_counts_across_records_of_any_id_width():
+    def record(kind, first, second, n_first, shared):
+        return shard_pair_counts(kind, sorted(set(first + second)), np.array(
+            [dict(zip(first, n_first)).get(i, 99) for i in sorted(set(first + second))]),
+            *[np.array([sorted(set(first + second)).index(i) for i in ids]) for ids in (first, second)],
+            np.array(shared), 1)[0][1]
+
+    summed = sum_pair_counts([record("f", ["a", "a"], ["bb", "c"], [5, 5], [2, 1]),
+                              record("f", ["a"], ["bb"], [5], [4]), record("c", ["x"], ["yyyy"], [50], [7])])
+    first, second, n_first, shared = summed["f"]
+    assert list(zip(first.tolist(), second.tolist(), n_first.tolist(), shared.tolist())) == [
+        (b"a", b"bb", 5, 6), (b"a", b"c", 5, 1)]
+    assert [c.tolist() for c in summed["c"]] == [[b"x"], [b"yyyy"], [50], [7]]
+
+
+def test_candidates_fn_decides_briefs_on_summed_counts_and_passes_long_pairs_on():
+    def record(kind, first, second, n_first, shared):
+        ids = sorted(set(first + second))
+        return shard_pair_counts(kind, ids, np.array([10] * len(ids)),
+                                 np.array([ids.index(i) for i in first]), np.array([ids.index(i) for i in second]),
+                                 np.array(shared), 1)[0][1]
+
+    # b holds 4 + 4 = 8 of a's 10 anchors (a brief of it), c only 5; y and x share 3 coarse anchors, z 2
+    records = [record("f", ["a", "a"], ["b", "c"], [10, 10], [4, 5]), record("f", ["a"], ["b"], [10], [4]),
+               record("c", ["y", "y"], ["x", "z"], [10, 10], [3, 2])]
+    out = list(_CandidatesFn().process((0, records)))
+    assert [o for o in out if isinstance(o, tuple)] == [("a", "b")]
+    assert [o.value for o in out if not isinstance(o, tuple)] == [("y", "x")]
 
 
 def test_anchor_groups_keep_only_fine_anchors_a_short_text_may_share():

@@ -14,8 +14,9 @@ Two kinds of keys, grouped with ``GroupByKey`` like the LSH bands. Like them the
 batches (``anchor_groups``): ``ANCHOR_BATCH`` members send one record per (kind, shard of the
 anchor), and ``PairAnchorsFn`` finds each group's buckets (the holders of one anchor) and counts
 its pairs in numpy, so a text costs two records per shard and batch rather than one per anchor.
-A group's counted pairs leave it in one record per shard of the pair (``PAIR_SHARDS``), where
-each pair's counts from every group meet:
+A group's counted pairs leave it in one record per shard of the pair (``PAIR_SHARDS``), as numpy
+buffers (ids as fixed-width byte strings), where each pair's counts from every group are summed in
+numpy (``sum_pair_counts``):
 
 - ``f`` (fine, every anchor): a short text (at most ``MAX_QUERY_ANCHORS``
   anchors, about 160 words) pairs with every other member of the bucket, and
@@ -50,7 +51,7 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
-import collections
+import zlib
 from typing import Tuple
 
 import apache_beam as beam
@@ -58,12 +59,13 @@ import numpy as np
 
 from transforms import counters
 from transforms.dedup.events import cosine, summed_terms
-from transforms.dedup.pairs import NEW, OLD, MeetPairs, shard_by_first
+from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
-           "anchor_groups", "shared_share", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks",
-           "is_roundup", "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
+           "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_share",
+           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
+           "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 SAMPLE_MOD = 4
 COARSE_MOD = 4
@@ -129,9 +131,9 @@ def is_contained_brief(shared: int, n_short: int) -> bool:
     least ``MIN_PASSAGE_SHARE`` of the short text: a brief whose page kept a caption or a teaser
     beside it (measured on real pages: 41-58% of such briefs' anchors are in their story).
     """
-    if shared < MIN_SHARED:
-        return False
-    return shared >= MIN_CONTAINMENT * n_short or (shared >= MIN_PASSAGE and shared >= MIN_PASSAGE_SHARE * n_short)
+    # Operators rather than ``and``/``or``: it decides whole arrays of counted pairs too.
+    return (shared >= MIN_SHARED) & ((shared >= MIN_CONTAINMENT * n_short)
+                                     | ((shared >= MIN_PASSAGE) & (shared >= MIN_PASSAGE_SHARE * n_short)))
 
 
 def is_contained_text(shared: int, n_shorter: int) -> bool:
@@ -232,60 +234,49 @@ def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: 
     return out
 
 
-class PairAnchorsFn(beam.DoFn):
-    """A (kind, shard) group of anchors -> ``(("f", short, n_short, other) | ("c", a, b), shared)`` per pair
-    its buckets propose, ``shared`` the number of the group's buckets that propose it.
+def anchor_pair_counts(kind: str, records) -> tuple:
+    """A (kind, shard) group's records -> ``(ids, sizes, a, b, shared, capped)``: the pairs its buckets
+    propose, as indexes ``a``, ``b`` into ``ids`` (``sizes``: each one's anchor count), and ``shared``,
+    the number of the group's buckets that propose each pair.
 
     A bucket (the holders of one anchor) proposes, for ``f``, a short text with every other
     member (two short texts once, from the one with fewer anchors, ties by id); for ``c``, each
     member with the next ``NEIGHBOURS`` members by anchor count (ties by id). Two past texts are
-    never paired again, and a bucket of more than ``BUCKET_CAP`` members is skipped and counted.
+    never paired again. Buckets of more than ``BUCKET_CAP`` members are skipped: ``capped`` counts them.
     """
-
-    def __init__(self):
-        self._capped = counters.counter("capped_anchor_buckets")
-
-    def process(self, element):
-        (kind, _), records = element
-        anchors, member, sizes, ids, old = _gather(records)
-        if len(anchors) < 2:
-            return
-        # Buckets in order of (anchor, anchor count, id): a bucket's members sorted as the pairing wants.
-        rank = np.empty(len(ids), dtype=np.int64)
-        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
-        order = np.lexsort((rank[member], sizes[member], anchors))
-        anchors, member = anchors[order], member[order]
-        starts = np.flatnonzero(np.concatenate(([True], anchors[1:] != anchors[:-1])))
-        lengths = np.diff(np.append(starts, len(anchors)))
-        capped = lengths > BUCKET_CAP
-        if capped.any():
-            self._capped.inc(int(capped.sum()))
-        run = np.repeat(np.arange(len(starts)), lengths)
-        valid = np.repeat((lengths >= 2) & ~capped, lengths)
-        end = np.repeat(starts + lengths, lengths)
-        position = np.arange(len(anchors))
-        if kind == "f":
-            # A short text pairs with every member after it in its bucket (longer, or as short and
-            # later by id): the pairs a key per anchor counted from the short side.
-            first = position[valid & (sizes[member] <= MAX_QUERY_ANCHORS)]
-            counts = end[first] - first - 1
-            a = np.repeat(first, counts)
-            b = a + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
-        else:
-            steps = range(1, min(NEIGHBOURS, len(position) - 1) + 1)
-            a = np.concatenate([position[:len(position) - d] for d in steps])
-            b = np.concatenate([position[d:] for d in steps])
-            keep = valid[a] & (run[a] == run[b])
-            a, b = a[keep], b[keep]
-        a, b = member[a], member[b]
-        fresh = ~(old[a] & old[b])
-        pairs, shared = np.unique(a[fresh].astype(np.int64) * len(ids) + b[fresh], return_counts=True)
-        for pair, count in zip(pairs.tolist(), shared.tolist()):
-            x, y = divmod(pair, len(ids))
-            if kind == "f":
-                yield ("f", ids[x], int(sizes[x]), ids[y]), count
-            else:
-                yield ("c", ids[x], ids[y]), count
+    anchors, member, sizes, ids, old = _gather(records)
+    none = np.zeros(0, dtype=np.int64)
+    if len(anchors) < 2:
+        return ids, sizes, none, none, none, 0
+    # Buckets in order of (anchor, anchor count, id): a bucket's members sorted as the pairing wants.
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    order = np.lexsort((rank[member], sizes[member], anchors))
+    anchors, member = anchors[order], member[order]
+    starts = np.flatnonzero(np.concatenate(([True], anchors[1:] != anchors[:-1])))
+    lengths = np.diff(np.append(starts, len(anchors)))
+    capped = lengths > BUCKET_CAP
+    run = np.repeat(np.arange(len(starts)), lengths)
+    valid = np.repeat((lengths >= 2) & ~capped, lengths)
+    end = np.repeat(starts + lengths, lengths)
+    position = np.arange(len(anchors))
+    if kind == "f":
+        # A short text pairs with every member after it in its bucket (longer, or as short and
+        # later by id): the pairs a key per anchor counted from the short side.
+        first = position[valid & (sizes[member] <= MAX_QUERY_ANCHORS)]
+        counts = end[first] - first - 1
+        a = np.repeat(first, counts)
+        b = a + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+    else:
+        steps = range(1, min(NEIGHBOURS, len(position) - 1) + 1)
+        a = np.concatenate([position[:len(position) - d] for d in steps])
+        b = np.concatenate([position[d:] for d in steps])
+        keep = valid[a] & (run[a] == run[b])
+        a, b = a[keep], b[keep]
+    a, b = member[a], member[b]
+    fresh = ~(old[a] & old[b])
+    pairs, shared = np.unique(a[fresh].astype(np.int64) * len(ids) + b[fresh], return_counts=True)
+    return ids, sizes, pairs // len(ids), pairs % len(ids), shared, int(capped.sum())
 
 
 def _gather(records) -> tuple:
@@ -311,23 +302,78 @@ def _gather(records) -> tuple:
     return anchors, member, sizes, ids, old
 
 
-class _ShardPairCountsFn(PairAnchorsFn):
-    """``PairAnchorsFn``'s counted pairs of one group, in one record per pair shard: ``(shard, [(pair, shared)])``.
+def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b: np.ndarray, shared: np.ndarray,
+                      shards: int) -> list:
+    """Counted pairs (``anchor_pair_counts``) in one record per shard of their first id:
+    ``[(shard, (kind, first ids, second ids, first's anchor count, shared))]``.
 
-    The shard is that of the pair's first id (``shard_by_first``), so a pair's counts from every group
-    meet in one ``_CandidatesFn``; a group sends a few records where it had one element per pair.
+    The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
+    the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
+    shard (``crc32(id) % shards``, as ``pairs.shard_by_first``) is the same in every process, so a
+    pair's counts from every group meet in one ``sum_pair_counts``.
     """
+    if not len(a):
+        return []
+    names = np.array([i.encode() for i in ids], dtype=np.bytes_)
+    shard_of = np.zeros(len(ids), dtype=np.int64)
+    used = np.unique(a)
+    shard_of[used] = [zlib.crc32(name) % shards for name in names[used].tolist()]
+    order = np.argsort(shard_of[a], kind="stable")
+    a, b, shared = a[order], b[order], shared[order].astype(np.int64)
+    bounds = np.searchsorted(shard_of[a], np.arange(shards + 1)).tolist()
+    first, second, n_first = names[a], names[b], sizes[a].astype(np.int64)
+    return [(s, (kind, _packed_ids(first[lo:hi]), _packed_ids(second[lo:hi]), n_first[lo:hi].tobytes(),
+                 shared[lo:hi].tobytes()))
+            for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])) if lo < hi]
+
+
+def _packed_ids(names: np.ndarray) -> tuple:
+    return names.dtype.itemsize, names.tobytes()
+
+
+def _unpacked_ids(packed: tuple, width: int) -> np.ndarray:
+    itemsize, raw = packed
+    return np.frombuffer(raw, dtype=f"S{itemsize}").astype(f"S{width}")
+
+
+def sum_pair_counts(records) -> dict:
+    """One pair shard's records (``shard_pair_counts``) -> ``{kind: (first ids, second ids, first's
+    anchor count, shared)}``: each distinct pair once, its counts from every group summed (arrays;
+    ids as ``np.bytes_``)."""
+    by_kind: dict = {}
+    for kind, first, second, n_first, shared in records:
+        by_kind.setdefault(kind, []).append((first, second, n_first, shared))
+    out = {}
+    for kind, parts in by_kind.items():
+        width = max(max(f[0], s[0]) for f, s, _, _ in parts)
+        first = np.concatenate([_unpacked_ids(f, width) for f, _, _, _ in parts])
+        second = np.concatenate([_unpacked_ids(s, width) for _, s, _, _ in parts])
+        n_first = np.concatenate([np.frombuffer(n, dtype=np.int64) for _, _, n, _ in parts])
+        shared = np.concatenate([np.frombuffer(c, dtype=np.int64) for _, _, _, c in parts])
+        order = np.lexsort((n_first, second, first))
+        first, second, n_first, shared = first[order], second[order], n_first[order], shared[order]
+        new = np.ones(len(first), dtype=bool)
+        new[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1]) | (n_first[1:] != n_first[:-1])
+        starts = np.flatnonzero(new)
+        out[kind] = first[starts], second[starts], n_first[starts], np.add.reduceat(shared, starts)
+    return out
+
+
+class PairAnchorsFn(beam.DoFn):
+    """A (kind, shard) group of anchors -> its counted pairs (``anchor_pair_counts``), in one record per
+    pair shard (``shard_pair_counts``), so a pair's counts from every group meet in one ``_CandidatesFn``;
+    a group sends a few packed records where it had one Python tuple per pair (788,000 at 10k documents)."""
 
     def __init__(self, pair_shards: int):
-        super().__init__()
+        self._capped = counters.counter("capped_anchor_buckets")
         self._pair_shards = pair_shards
 
     def process(self, element):
-        return shard_by_first(super().process(element), _first_id, self._pair_shards)
-
-
-def _first_id(counted: tuple) -> str:
-    return counted[0][1]
+        (kind, _), records = element
+        ids, sizes, a, b, shared, capped = anchor_pair_counts(kind, records)
+        if capped:
+            self._capped.inc(capped)
+        return shard_pair_counts(kind, ids, sizes, a, b, shared, self._pair_shards)
 
 
 class _CandidatesFn(beam.DoFn):
@@ -340,19 +386,21 @@ class _CandidatesFn(beam.DoFn):
         self._briefs = counters.counter(counters.CONTAINMENT_BRIEF_PAIRS)
 
     def process(self, element):
-        _, batches = element
-        totals: collections.Counter = collections.Counter()
-        for batch in batches:
-            for key, shared in batch:
-                totals[key] += shared
-        for key, shared in totals.items():
-            if key[0] == "f":
-                _, short_id, n_short, other_id = key
-                if is_contained_brief(shared, n_short):
-                    self._briefs.inc()
-                    yield (short_id, other_id) if short_id < other_id else (other_id, short_id)
-            elif shared >= MIN_COARSE:
-                yield beam.pvalue.TaggedOutput(self.CANDIDATES, (key[1], key[2]))
+        _, records = element
+        summed = sum_pair_counts(records)
+        if "f" in summed:
+            short, other, n_short, shared = summed["f"]
+            briefs = is_contained_brief(shared, n_short)
+            if briefs.any():
+                self._briefs.inc(int(briefs.sum()))
+            for s, o in zip(short[briefs].tolist(), other[briefs].tolist()):
+                s, o = s.decode(), o.decode()
+                yield (s, o) if s < o else (o, s)
+        if "c" in summed:
+            a, b, _, shared = summed["c"]
+            keep = shared >= MIN_COARSE
+            for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+                yield beam.pvalue.TaggedOutput(self.CANDIDATES, (x.decode(), y.decode()))
 
 
 def _anchors_entry(member: Member) -> tuple:
@@ -397,7 +445,7 @@ class FindContainedTexts(beam.PTransform):
              | "EmitHistoryAnchorGroups" >> beam.FlatMap(anchor_groups, OLD, short))
             | "FlattenAnchorGroups" >> beam.Flatten()
             | "GroupByAnchor" >> beam.GroupByKey()
-            | "PairAnchors" >> beam.ParDo(_ShardPairCountsFn(PAIR_SHARDS))
+            | "PairAnchors" >> beam.ParDo(PairAnchorsFn(PAIR_SHARDS))
             | "GroupPairCounts" >> beam.GroupByKey()
             | "SplitBriefs" >> beam.ParDo(_CandidatesFn()).with_outputs(_CandidatesFn.CANDIDATES, main="briefs")
         )
