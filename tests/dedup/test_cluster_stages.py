@@ -3,10 +3,11 @@ import zlib
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import GlobalWindow
 
 from tests.beam_helpers import local_pipeline
 from tests.dedup.test_cluster_transform import article, words
-from transforms.dedup.pairs import DistinctPairs, shard_by_first
+from transforms.dedup.pairs import BatchPerKeyFn, DistinctPairs, MeetPairs, shard_by_first
 from transforms.dedup.records import Member
 from tests.dedup.test_roles import member, story
 from transforms.dedup.cluster import (AttachTexts, BuildClusters, DropIngested, FindCandidates, LinkComponents,
@@ -135,3 +136,30 @@ def test_distinct_pairs_meet_in_the_shard_of_their_first_id():
     with local_pipeline() as p:
         assert_that(p | beam.Create(batches) | DistinctPairs(),
                     equal_to([("a", "b"), ("a", "c"), ("d", "e"), ("b", "c")]))
+
+
+def test_meet_pairs_brings_each_pair_both_values_once_whatever_the_batching():
+    pairs = [("a", "b"), ("a", "c"), ("b", "c"), ("d", "c"), ("a", "b")]  # a repeated pair meets twice
+    values = [("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)]
+
+    def met(element):
+        b, grouped = element
+        return b, sorted(grouped["pairs"]), list(grouped["values"])
+
+    expected = [("b", [("a", 1), ("a", 1)], [2]), ("c", [("a", 1), ("b", 2), ("d", 4)], [3])]
+    with local_pipeline() as p:
+        out = {"pairs": p | "Pairs" >> beam.Create(pairs), "values": p | "Values" >> beam.Create(values)} | MeetPairs()
+        assert_that(out | beam.Map(met), equal_to(expected))
+
+
+def test_batch_per_key_holds_a_bundles_values_of_one_key_together_and_flushes_at_its_cap():
+    fn = BatchPerKeyFn(max_batched=3)
+    fn.start_bundle()
+    window = GlobalWindow()
+    flushed = [wv.value for e in [("a", 1), ("b", 2), ("a", 3), ("a", 4)] for wv in fn.process(e, window)]
+    assert flushed == [("a", [1, 3]), ("b", [2])]
+    assert [(wv.value, wv.windows) for wv in fn.finish_bundle()] == [(("a", [4]), [window])]
+    with local_pipeline() as p:
+        grouped = (p | beam.Create([("k", i) for i in range(7)] + [("j", 9)]) | beam.ParDo(BatchPerKeyFn(2))
+                   | beam.GroupByKey() | beam.MapTuple(lambda k, batches: (k, sorted(v for b in batches for v in b))))
+        assert_that(grouped, equal_to([("k", list(range(7))), ("j", [9])]))
