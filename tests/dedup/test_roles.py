@@ -147,3 +147,21 @@ def test_canonical_of_a_giant_story_does_not_depend_on_member_order():
         scores.add(round(roles._contains_others(candidate, shuffled), 9))
         picks.add(roles.pick_canonical(shuffled).article_id)
     assert len(scores) == 1 and len(picks) == 1
+
+
+def test_copy_share_counts_the_body_entries_the_reference_holds():
+    rng = random.Random(5)
+    texts = [rng.sample(BASE, rng.randint(2, len(BASE))) + [sentence(rng, rng.randint(5, 80))] for _ in range(12)]
+    shares = set()
+    for x in texts:
+        for r in texts:
+            mx, mr = member("x", x), member("r", r)
+            sx = np.frombuffer(mx.role_sketch, dtype="<u4")
+            sr = np.frombuffer(mr.role_sketch, dtype="<u4") & ~np.uint32(1)
+            body = sx[(sx & 1) == 1] & ~np.uint32(1)
+            body = body[body <= sr[-1]] if len(sr) >= roles.SKETCH_SIZE else body
+            # the share as a set intersection, however copy_share finds it
+            expected = len(set(body.tolist()) & set(sr.tolist())) / len(body)
+            assert roles.copy_share(mx, mr) == expected
+            shares.add(expected)
+    assert len(shares) > 10  # shares of every kind, not only 0 and 1

@@ -541,8 +541,9 @@ def _roundup_entry(member: Member) -> tuple:
 
 
 class _JudgeRoundupsFn(beam.DoFn):
-    """(text, {"pairs": [(neighbour, value)], "values": [own value]}) -> its edges, each as
-    ``((a, b), 1)``, unless it is a roundup; a roundup's id goes to ``roundups`` instead."""
+    """(text, {"pairs": [(neighbour, value)], "values": [own value]}) -> its votes on its edges: a text
+    that is not a roundup proposes each edge to a later id, ``((a, b), True)``; a roundup vetoes all
+    of its edges, ``((a, b), False)``, and its id goes to ``roundups``."""
 
     ROUNDUPS = "roundups"
 
@@ -559,9 +560,12 @@ class _JudgeRoundupsFn(beam.DoFn):
         if is_roundup(anchors, [(np.frombuffer(a, dtype=np.uint32), t) for a, t in neighbours.values()]):
             self._roundups.inc()
             yield beam.pvalue.TaggedOutput(self.ROUNDUPS, x)
+            for n in neighbours:
+                yield ((x, n) if x < n else (n, x)), False
             return
         for n in neighbours:
-            yield ((x, n) if x < n else (n, x)), 1
+            if x < n:
+                yield (x, n), True
 
 
 class DropRoundupEdges(beam.PTransform):
@@ -570,7 +574,9 @@ class DropRoundupEdges(beam.PTransform):
 
     A text holding large parts of two unrelated stories (``is_roundup``) bridges neither: it keeps
     none of its edges, so it stays alone with role ``roundup``. Each text meets its neighbours'
-    anchors and event terms once (``MeetPairs``); an edge survives when both its ends vouch for it.
+    anchors and event terms once (``MeetPairs``); an edge survives when its first end proposes it
+    and its other end, judged too (it met the first's values), does not veto it. One vote per edge
+    and one per roundup's edge, where a vote from each end made twice the elements.
     """
 
     def expand(self, inputs):
@@ -584,11 +590,11 @@ class DropRoundupEdges(beam.PTransform):
             {"pairs": directed, "values": values}
             | "MeetNeighbours" >> MeetPairs()
             | "JudgeRoundups" >> beam.ParDo(_JudgeRoundupsFn()).with_output_types(
-                Tuple[Tuple[str, str], int]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, main="ends")
+                Tuple[Tuple[str, str], bool]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, main="votes")
         )
         edges = (
-            judged.ends
-            | "CountEdgeEnds" >> beam.CombinePerKey(sum)
-            | "KeepVouchedEdges" >> beam.FlatMap(lambda kv: [kv[0]] if kv[1] == 2 else [])
+            judged.votes
+            | "JoinEdgeVotes" >> beam.CombinePerKey(all)
+            | "KeepVouchedEdges" >> beam.FlatMap(lambda kv: [kv[0]] if kv[1] else [])
         )
         return {"edges": edges, "roundups": judged[_JudgeRoundupsFn.ROUNDUPS]}

@@ -143,8 +143,8 @@ def similarity(a: Member, b: Member) -> tuple:
 def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> bytes:
     """A member's role sketch: the ``size`` smallest mixed hashes of its word shingles.
 
-    Each entry is a uint32 whose lowest bit says whether the shingle lies in the body
-    (between the first and the last paragraph, when there are at least three). A
+    Its entries are sorted ascending, each a uint32 whose lowest bit says whether the shingle lies
+    in the body (between the first and the last paragraph, when there are at least three). A
     bottom-k sketch holds every shingle of a short text and a uniform sample of a long
     one, so two sketches give the share of one text found in the other (``copy_share``).
     """
@@ -193,7 +193,10 @@ def copy_share(member: Member, reference: Member, size: int = SKETCH_SIZE) -> fl
         if len(r) >= size:
             body = body[body <= r[-1]]  # the reference's sketch is complete up to its largest entry
         if len(body):
-            return float(np.count_nonzero(np.isin(body, r, assume_unique=True))) / len(body)
+            # Both sketches are sorted (bottom-k): a binary search per entry, where np.isin sorted
+            # both again (73,000 calls at 10k documents).
+            at = np.minimum(np.searchsorted(r, body), len(r) - 1)
+            return float(np.count_nonzero(r[at] == body)) / len(body)
     sa, sb = member.sig, reference.sig
     n_a, n_b = member.n_shingles or 0, reference.n_shingles or 0
     if sa is None or sb is None or n_a <= 0:
