@@ -3,7 +3,8 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.extract.site_boilerplate import DropSiteBoilerplate, boilerplate_keys, paragraph_keys, strip_paragraphs
+from transforms.extract.site_boilerplate import (DropSiteBoilerplate, boilerplate_keys, paragraph_keys,
+                                                strip_paragraphs, text_keys)
 from transforms.tokens import content_hash
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
@@ -44,6 +45,16 @@ def test_strip_keeps_an_article_that_would_lose_most_of_its_text():
     assert strip_paragraphs(text, keys, 1 / 3) == (text, False)  # every paragraph is "boilerplate"
     about_only = frozenset(k for (_, k), _ in paragraph_keys({"site": "s", "title": "t", "text": ABOUT}))
     assert strip_paragraphs(text, about_only, 1 / 3) == (BODIES["a"], True)
+    # the text's own keys, made once upstream, give the same
+    assert strip_paragraphs(text, about_only, 1 / 3, text_keys(text)) == (BODIES["a"], True)
+    assert strip_paragraphs(text, keys, 1 / 3, text_keys(text)) == (text, False)
+
+
+def test_text_keys_are_one_per_line_and_feed_paragraph_keys():
+    art = story("a", "s", "t", BODIES["a"])
+    keys = text_keys(f"{art['text']}\nshort line")
+    assert len(keys) == art["text"].count("\n") + 2 and keys[-1] == ""
+    assert paragraph_keys(art, text_keys(art["text"])) == paragraph_keys(art)
 
 
 def test_drop_site_boilerplate_on_the_runner():

@@ -37,7 +37,7 @@ from transforms import counters
 from transforms.dedup import lsh
 from transforms.tokens import content_hash, count_words, words
 
-__all__ = ["DropSiteBoilerplate", "paragraph_keys", "boilerplate_keys", "strip_paragraphs"]
+__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_keys", "boilerplate_keys", "strip_paragraphs"]
 
 MIN_WORDS = 8
 #: Only an article's last paragraphs are candidates.
@@ -58,15 +58,22 @@ def site_of_article(article: dict) -> str:
     return article.get("site") or posixpath.dirname(article.get("source") or "") or "."
 
 
-def paragraph_keys(article: dict) -> list:
+def text_keys(text: str) -> list:
+    """The key of each of a text's paragraphs (its lines), "" for one of fewer than 8 words."""
+    return [_key(p) for p in text.split("\n")]
+
+
+def paragraph_keys(article: dict, keys: list = None) -> list:
     """((site, paragraph key), (title, body sample)) for each of an article's last paragraphs of 8+ words.
 
     The body sample is the smallest ``BODY_SAMPLE`` keys of the article's other paragraphs: copies of
-    one story share them, articles that only share boilerplate do not.
+    one story share them, articles that only share boilerplate do not. ``keys``: ``text_keys`` of its
+    text, when known.
     """
     site = site_of_article(article)
     title = " ".join(words(article.get("title") or article.get("article_id") or ""))
-    keys = [_key(p) for p in (article.get("text") or "").split("\n")]
+    if keys is None:
+        keys = text_keys(article.get("text") or "")
     keys = [k for k in keys if k]
     out = []
     # Boilerplate closes a page (about the company, author bio, disclaimer); a paragraph two stories
@@ -103,11 +110,15 @@ def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
     return len(sizes) >= min_titles and max(sizes.values()) < 0.5 * n
 
 
-def strip_paragraphs(text: str, keys: frozenset, min_kept: float) -> tuple:
-    """(text without the paragraphs whose key is in ``keys``, removed?) - unchanged when too little is left."""
+def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list = None) -> tuple:
+    """(text without the paragraphs whose key is in ``keys``, removed?) - unchanged when too little is left.
+
+    ``own_keys``: ``text_keys(text)``, when known.
+    """
     kept, removed = [], False
-    for paragraph in text.split("\n"):
-        if _key(paragraph) in keys:
+    paragraphs = text.split("\n")
+    for paragraph, key in zip(paragraphs, own_keys if own_keys is not None else map(_key, paragraphs)):
+        if key in keys:
             removed = True
         else:
             kept.append(paragraph)
@@ -136,10 +147,11 @@ class _StripFn(beam.DoFn):
         self._min_kept, self._min_words = min_kept, min_words
         self._stripped = counters.counter(counters.SITE_BOILERPLATE_STRIPPED)
 
-    def process(self, article, boilerplate):
+    def process(self, element, boilerplate):
+        article, own_keys = element
         keys = boilerplate.get(site_of_article(article))
         if keys:
-            text, removed = strip_paragraphs(article["text"], keys, self._min_kept)
+            text, removed = strip_paragraphs(article["text"], keys, self._min_kept, own_keys)
             n = count_words(text)
             if removed and n >= self._min_words:
                 self._stripped.inc()
@@ -163,15 +175,17 @@ class DropSiteBoilerplate(beam.PTransform):
         self._min_titles, self._min_kept, self._min_words = min_titles, min_kept, min_words
 
     def expand(self, articles):
+        # Each paragraph is normalised and hashed once, for finding boilerplate and for stripping it.
+        keyed = articles | "KeyEachParagraph" >> beam.Map(lambda a: (a, text_keys(a.get("text") or "")))
         boilerplate = beam.pvalue.AsDict(
-            articles
-            | "KeyParagraphs" >> beam.FlatMap(paragraph_keys)
+            keyed
+            | "KeyParagraphs" >> beam.FlatMapTuple(paragraph_keys)
             | "GroupParagraphs" >> beam.GroupByKey()
             | "KeepBoilerplate" >> beam.ParDo(_BoilerplateFn(self._min_titles))
             | "GroupBySite" >> beam.GroupByKey()
             | "AsKeySets" >> beam.MapTuple(lambda site, keys: (site, frozenset(keys))))
         return (
-            articles
+            keyed
             # Its own stage: a side input computed from the PCollection its consumer reads in the
             # same fused stage stalls the local runner.
             | "SeparateFromParagraphs" >> beam.Reshuffle()
