@@ -2,12 +2,13 @@
 import zlib
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
-from apache_beam.transforms.window import GlobalWindow
+from apache_beam.transforms.window import FixedWindows, GlobalWindow
 
 from tests.beam_helpers import local_pipeline
 from tests.dedup.test_cluster_transform import article, words
-from transforms.dedup.pairs import BatchPerKeyFn, DistinctPairs, MeetPairs, shard_by_first
+from transforms.dedup.pairs import BatchPerKey, BatchPerKeyFn, DistinctPairs, MeetPairs, shard_by_first
 from transforms.dedup.records import Member
 from tests.dedup.test_roles import member, story
 from transforms.dedup.cluster import (AttachTexts, BuildClusters, DropIngested, FindCandidates, LinkComponents,
@@ -155,11 +156,13 @@ def test_meet_pairs_brings_each_pair_both_values_once_whatever_the_batching():
 def test_batch_per_key_holds_a_bundles_values_of_one_key_together_and_flushes_at_its_cap():
     fn = BatchPerKeyFn(max_batched=3)
     fn.start_bundle()
-    window = GlobalWindow()
-    flushed = [wv.value for e in [("a", 1), ("b", 2), ("a", 3), ("a", 4)] for wv in fn.process(e, window)]
+    flushed = [wv.value for e in [("a", 1), ("b", 2), ("a", 3), ("a", 4)] for wv in fn.process(e)]
     assert flushed == [("a", [1, 3]), ("b", [2])]
-    assert [(wv.value, wv.windows) for wv in fn.finish_bundle()] == [(("a", [4]), [window])]
+    assert [(wv.value, list(wv.windows)) for wv in fn.finish_bundle()] == [(("a", [4]), [GlobalWindow()])]
     with local_pipeline() as p:
         grouped = (p | beam.Create([("k", i) for i in range(7)] + [("j", 9)]) | beam.ParDo(BatchPerKeyFn(2))
                    | beam.GroupByKey() | beam.MapTuple(lambda k, batches: (k, sorted(v for b in batches for v in b))))
         assert_that(grouped, equal_to([("k", list(range(7))), ("j", [9])]))
+    with pytest.raises(ValueError):
+        with local_pipeline() as p:
+            _ = p | beam.Create([("k", 1)]) | beam.WindowInto(FixedWindows(10)) | BatchPerKey()
