@@ -7,7 +7,7 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000``; add 100000 for the sca
    ``--workers 1`` and with one worker per core (the default of a local run);
    its wall time, peak RSS (``os.wait4`` rusage: the child and the processes it
    waited for) and per-key working sets (Beam distributions recorded beside the run
-   manifest, in ``_runs/counts/``: LSH bucket, LSH group (band x shard), candidates per article,
+   manifest, in ``_runs/counts/``: LSH bucket, LSH group (a shard's keys), candidates per article,
    component, union-find) are kept, and its
    articles Parquet is scored against the
    truth: pair precision, recall, F1 and adjusted Rand index (from contingency
@@ -275,7 +275,7 @@ def _available_mb() -> float:
 #: Per-key working sets recorded by ClusterStories (Beam distributions), in the order the bench prints them.
 WORKING_SETS = (
     ("lsh_bucket_size", "LSH bucket (members per band key)"),
-    ("lsh_group_size", "LSH group (band keys per GroupByBand key: band x shard)"),
+    ("lsh_group_size", "LSH group (band keys per GroupByBand key: a shard of every band)"),
     ("candidates_per_article", "candidates joined to one article"),
     ("component_size", "component (members per GroupByComponent key)"),
     ("union_find_members", "union-find members (one global key)"),
@@ -1012,7 +1012,7 @@ def report_summary(results: List[dict]) -> str:
         row("pipeline docs/s end to end", lambda r: f"{r['n_docs'] / r['pipeline']['wall_s']:,.0f}"),
         row("pipeline peak RSS MB", lambda r: f"{r['pipeline']['peak_rss_mb']:,.0f}"),
         row("max LSH bucket", lambda r: _max_working_set(r, "lsh_bucket_size")),
-        row("max LSH group (band x shard)", lambda r: _max_working_set(r, "lsh_group_size")),
+        row("max LSH group (band keys of a shard)", lambda r: _max_working_set(r, "lsh_group_size")),
         row("max candidates per article", lambda r: _max_working_set(r, "candidates_per_article")),
         row("max component", lambda r: _max_working_set(r, "component_size")),
         row("union-find members", lambda r: _max_working_set(r, "union_find_members")),

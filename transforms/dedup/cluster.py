@@ -105,12 +105,12 @@ def _band_groups(members: list, bands: int, rows: int, shards: int, tag: str) ->
 
 
 class PairBandGroupFn(PairBucketFn):
-    """``(band x shard, [(keys, members), ...])`` -> the group's candidate pairs ``(a, b)``, in batches
+    """``(shard, [(keys, members), ...])`` -> the group's candidate pairs ``(a, b)``, in batches
     ``(pair shard, [(a, b), ...])`` (``pairs.shard_by_first``) for ``DistinctPairs``.
 
     The buckets are found in memory (``lsh.split_buckets``) and each is paired as ``PairBucketFn``
     pairs one; ``lsh_bucket_size`` still records every bucket, and ``lsh_group_size`` the band
-    keys one group holds (what one worker holds for one key: 1/shards of a band's members).
+    keys one group holds (what one worker holds for one key: 1/shards of all bands' keys).
     A pair found in many bands leaves each group once, in a batch, where one element per pair
     and band (471,000 at 10k documents, for 34,000 distinct pairs) each cost a local run ~3 us.
     """
@@ -406,16 +406,19 @@ class FindCandidates(beam.PTransform):
     """``{"articles": this run's members, "history": past members}`` -> distinct candidate pairs ``(a, b)``, a < b.
 
     LSH banding with ``GroupByKey``, on a coarse key: members go in batches, and each batch
-    sends one record per (band, shard of the band key's digest) holding that group's keys and
-    ids; each group's buckets are then found in memory and paired (capped). Per band key that
-    is the grouping one key per band would do, with ``bands x shards`` records per batch where
-    one key per band sent 42 per member (each Beam record costs ~25 us on a local run). A
-    group holds 1/``shards`` of one band's members: raise ``shards`` to spread a larger corpus.
+    sends one record per shard of the band key's digest holding that shard's keys (of every
+    band) and ids; each group's buckets are then found in memory and paired (capped). Per band
+    key that is the grouping one key per band would do, with ``shards`` records per batch where
+    one key per band sent 42 per member (each Beam record costs ~25 us on a local run), and a
+    pair found in several bands of a group leaves it once. A group holds 1/``shards`` of all
+    band keys (~6,600 at 10k documents, 66,000 at 100k): raise ``shards`` to spread a larger corpus.
+    One (band x 16 shards) group per record made 672 records per batch, and 40,000 pair batches
+    at 10k documents where 64 shards make at most 4,096.
     Past articles take part, so a new copy of an old story finds it; two past articles are
     never paired again.
     """
 
-    def __init__(self, config: MinHashConfig, bucket_cap: int, shards: int = 16, batch_size: int = 1024):
+    def __init__(self, config: MinHashConfig, bucket_cap: int, shards: int = 64, batch_size: int = 1024):
         super().__init__()
         if shards < 1 or batch_size < 1:
             raise ValueError("shards and batch_size must be >= 1")

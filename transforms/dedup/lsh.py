@@ -55,21 +55,21 @@ def band_of(key: int) -> int:
 
 
 def band_groups(keys: np.ndarray, members: Sequence[str], shards: int) -> List[Tuple[int, tuple]]:
-    """A batch's band keys, one record per (band, shard) they fall in: ``[(group, (keys bytes, members))]``.
+    """A batch's band keys, one record per shard they fall in: ``[(shard, (keys bytes, members))]``.
 
     ``keys`` is ``band_key_matrix`` of the batch (row i for ``members[i]``). A band key's shard is
-    its digest modulo ``shards``, so every member of one bucket lands in one group:
-    ``group = band * shards + shard``. One record carries all the batch's keys of its group
-    (``keys`` as uint64 bytes, ``members[j]`` holding ``keys[j]``): a shuffle then moves
-    about ``bands x shards`` records per batch instead of ``bands`` per member.
+    its digest modulo ``shards``, so every member of one bucket lands in one group, and a group
+    holds the keys of every band (a key carries its band: buckets of different bands never mix).
+    One record carries all the batch's keys of its shard (``keys`` as uint64 bytes, ``members[j]``
+    holding ``keys[j]``): a shuffle then moves ``shards`` records per batch instead of ``bands`` per
+    member, and a pair found in several bands of one group leaves it once.
     """
     if shards < 1:
         raise ValueError(f"shards must be >= 1, not {shards}")
     n, bands = keys.shape
     flat = np.ascontiguousarray(keys, dtype=np.uint64).ravel()
     owner = np.repeat(np.arange(n), bands)
-    group = (flat >> np.uint64(_DIGEST_BITS)).astype(np.int64) * shards + (
-        (flat & np.uint64((1 << _DIGEST_BITS) - 1)) % np.uint64(shards)).astype(np.int64)
+    group = ((flat & np.uint64((1 << _DIGEST_BITS) - 1)) % np.uint64(shards)).astype(np.int64)
     order = np.argsort(group, kind="stable")
     grouped = group[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else np.empty(0, np.int64)
