@@ -59,10 +59,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from tests.bench import quality_corpus as qc
-from tests.bench.bench_cluster import _available_mb, pair_scores, run_pipeline
+from tests.bench.bench_cluster import _available_mb, pair_scores, run_pipeline, stage_events
 from tests.bench.bench_extract import token_prf
-# At the top: imported with the worker, never inside a timed first pass (it imports datasketch, ~0.5 s).
-from transforms.dedup import lsh
+# At the top: imported with the worker, never inside a timed first pass (stage_events uses lsh, which
+# imports datasketch, ~0.5 s).
+from transforms.dedup import lsh  # noqa: F401
+from transforms.tokens import words
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -299,69 +301,13 @@ def cleaner_at(ref: str):
     return module_at(ref, "transforms/extract/text.py", "text_at_ref")
 
 
-def _sign_stage(records: list, config) -> tuple:
-    """As ``SignBatchFn``: one tokenisation per text, shingle hashes, signatures; exact duplicates apart."""
-    import numpy as np
-    from transforms.dedup.signing import Signer, shingle_hashes
-    from transforms.tokens import words
-    from tests.bench.bench_cluster import split_exact_duplicates
-    unique, dup_edges = split_exact_duplicates(records)
-    signer = Signer(config)
-    tokens = [words(r["text"]) for r in records]
-    hashes = [shingle_hashes(tokens[i], config.shingle_size) for i in unique]
-    sigs = signer.sign_hashes(hashes)
-    # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
-    distinct = [np.unique(h) for h in hashes]
-    for i, d in zip(unique, distinct):
-        records[i]["_distinct_hashes"] = d
-    counts = np.array([len(d) for d in distinct], dtype=np.int64)
-    return tokens, unique, sigs, counts, dup_edges
-
-
 def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
     """The event tier as the pipeline runs it: terms from the signing tokens (``SignBatchFn``), then
-    ``GroupEvents``' steps in plain loops: term-pair keys, buckets, cosine per candidate of two
-    clusters (terms unpacked per candidate, as ``VerifyEventPairs``; no dates here), components
-    with cluster membership, each split by ``split_event`` when the module has it."""
+    ``GroupEvents``' steps in plain loops (``bench_cluster.stage_events``)."""
     ev = events_module
-    cfg = ev.EventConfig()
     packed = [ev.pack_terms(ev.event_terms(r["text"], r.get("title"), r.get("language"), tokens=t))
               for r, t in zip(records, tokens)]
-    buckets: Dict[str, list] = collections.defaultdict(list)
-    # As GroupEvents (a module without the packed helpers, at an older ref, unpacks).
-    keys_of = getattr(ev, "packed_event_keys", lambda p, k: ev.event_keys(ev.unpack_terms(p), k))
-    similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
-    for i, p in enumerate(packed):
-        for key in keys_of(p, cfg.key_terms):
-            buckets[key].append(i)
-    seen, edges = set(), []
-    split = getattr(ev, "split_event", None)
-    for members in buckets.values():
-        pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
-        for a, b in pairs:
-            if (a, b) not in seen:
-                seen.add((a, b))
-                if split and labels[a] == labels[b]:
-                    continue
-                if similarity(packed[a], packed[b]) >= cfg.threshold:
-                    edges.append((a, b))
-    uf = lsh.UnionFind()
-    for a, b in edges:
-        uf.union(f"a{a}", f"a{b}")
-    for i, label in enumerate(labels):
-        uf.union(f"a{i}", f"c{label}")
-    comp = uf.components()
-    if not split:
-        return [comp[f"a{i}"] for i in range(len(records))]
-    components = collections.defaultdict(list)
-    for i in range(len(records)):
-        components[comp[f"a{i}"]].append({"i": i, "cluster_id": labels[i], "event_terms": packed[i]})
-    event = [0] * len(records)
-    for members in components.values():
-        for e in split(members, cfg.merge_threshold):
-            for m in e:
-                event[m["i"]] = e[0]["i"]
-    return event
+    return stage_events(packed, labels, ev)
 
 
 def _roundup_stage(anchors: Dict[int, "np.ndarray"], packed: list, edges: list, ct=None) -> list:
@@ -447,11 +393,13 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         loading = _warm_languages(current, records)
         core = collections.defaultdict(list)
         for _ in range(repeats):
-            (tokens, unique, sigs, counts, dup_edges), secs = bc._timed(_sign_stage, records, config)
-            core["sign"].append(secs)
+            (unique, sigs, counts, dup_edges, _, terms_s), secs = bc._timed(bc.stage_sign, records, config)
+            core["sign"].append(secs - terms_s)
             (edges, _, _), secs = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)
             core["lsh"].append(secs)
         distinct = {i: records[i]["_distinct_hashes"] for i in unique}
+        # The signing tokens, kept for the event tier's passes (stage_sign keeps them one batch at a time).
+        tokens = [words(r["text"]) for r in records]
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
         anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True) for i in unique}
         packed = [current.pack_terms(current.event_terms(r["text"], r.get("title"), r.get("language"), tokens=tk))

@@ -247,3 +247,16 @@ def test_lemma_looks_dictionary_words_up_as_simplemma_does():
         for w in words_:
             assert _lemma(w, lang) == simplemma.lemmatize(w, lang=lang), (lang, w)
     assert _lemma_table("en") is not None and _lemma_table("tr") is None  # Turkish: apostrophe rule first
+
+
+def test_terms_come_from_the_title_and_the_lead():
+    from transforms.dedup.events import LEAD_WORDS
+    from transforms.tokens import words
+    lead = " ".join([QUAKE] * (LEAD_WORDS // len(words(QUAKE)) + 1))
+    assert len(words(lead)) >= LEAD_WORDS
+    # Background past the lead (another event the topic recalls) does not move the terms.
+    assert event_terms(lead + " " + ELECTION, "Quake in Croatia", "en") == event_terms(lead, "Quake in Croatia", "en")
+    # The title always counts, and a text shorter than the lead is read whole.
+    assert "Portugal" in dict(event_terms(lead, "Election in Portugal", "en"))
+    assert "Portugal" not in dict(event_terms(lead + " " + ELECTION, None, "en"))
+    assert "Lisbon" in dict(terms(QUAKE + " " + ELECTION))

@@ -45,10 +45,26 @@ def test_the_sample_is_the_longest_paragraphs():
     assert _sample(text) == ENGLISH[:SAMPLE_CHARS]
     # A brief on a page whose chrome is in another script: its paragraphs, not the menu, are read.
     brief = "\n".join(["칼럼진별", "분야별 뉴스", "- 악녀의 덫에 걸린 이유리"] + PARAGRAPHS[:2])
-    assert _sample(brief).startswith(max(PARAGRAPHS[:2], key=len)) and "분야별" not in _sample(brief)
+    sample = _sample(brief)
+    assert sample == "\n".join(sorted(PARAGRAPHS[:2], key=len, reverse=True)) and "분야별" not in sample
+    assert len(_sample("\n".join(PARAGRAPHS))) <= SAMPLE_CHARS + len(PARAGRAPHS)
     assert text_language(brief, "ko") == "en"
     short = "Menu\nHome News"
     assert _sample(short) == "Home News\nMenu"  # nothing longer to prefer
+
+
+def test_the_language_of_most_paragraphs_wins_over_the_longest_one():
+    # A text dump that kept its page's author biography after an English story: the biography is the
+    # longest paragraph, and read alone (as before) it made the story Portuguese.
+    bio = ("Pai de Francesco e Teresa e marido de Bárbara, Carlos é também coordenador pedagógico na escola "
+           "do bairro, em Londrina, cidade onde mora. Junto com um amigo, é co-fundador do blog sobre educação, "
+           "em que publica vídeos, entrevistas e artigos com dicas para os pais sobre educação infantil, "
+           "especialmente no tocante à alfabetização domiciliar, e já ensinou pela internet 1630 pais e mães.")
+    story = [p for p in PARAGRAPHS if len(p) * 3 >= len(bio)][:2]
+    assert len(story) == 2 and all(len(p) < len(bio) for p in story)
+    text = "\n\n".join(story + ["Sobre o autor", bio])
+    assert text_language(text) == "en"
+    assert text_language(text, "pt") == "en"
 
 
 def test_an_english_story_on_a_german_page_is_english_in_the_record():

@@ -6,9 +6,9 @@ hashfunc=lambda x: x).update_batch(h)`` gives the same ``hashvalues`` (a unit
 test holds us to it), so our banding can be checked against ``MinHashLSH``.
 What is faster than datasketch's own ``bulk`` path:
 
-- each distinct word is hashed once (blake2b, cached) and a shingle's hash is
-  a polynomial of its words' hashes computed with numpy, instead of one
-  SHA-1 call per shingle;
+- a text's words are hashed together (FNV-1a over fixed-width code points, in
+  numpy) and a shingle's hash is a polynomial of its words' hashes, instead of
+  one SHA-1 call per shingle;
 - the permutations of a whole batch of documents are one matrix operation,
   reduced per document with ``np.minimum.reduceat``.
 """
