@@ -534,4 +534,8 @@ def test_a_photo_gallery_is_not_the_article():
                       "* Fire damages club in Albany", brief, "Return to Top"])
     assert all(classify_line(c) == "cruft" for c in captions)
     assert classify_line("Photo 2 of 12") == "cruft"
+    # An agency's caption style: the photographer and agency after the caption's last sentence.
+    assert classify_line("A man rides a donkey in the village of Kifl Hares on November 19, 2019. The settlement is "
+                         "seen in the background. Jaafar ASHTIYEH / AFP") == "cruft"
+    assert classify_line("The input/output ratio rose to 3 percent, analysts at the bank said in a note.") == "text"
     assert clean_text(page).text == brief

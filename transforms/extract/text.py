@@ -177,6 +177,9 @@ _CRUFT = [
         (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
+        # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
+        (r"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*\s*/\s*(?:afp|ap|reuters|getty images|epa|"
+         r"anadolu(?: agency)?|xinhua|efe|dpa|ansa|bloomberg|pool)(?:\s*/\s*(?:getty images|pool|file))?\.?$", ("/",)),
         # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
         (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
          r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
