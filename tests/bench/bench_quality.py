@@ -20,6 +20,8 @@ Needs the shared data (``ROOT/../shared/data`` or ``$STORYWIRE_DATA``, see
    mixed clusters (one cluster, two labelled events). A naive baseline runs on the same files
    in the same run: ``trafilatura.extract`` + datasketch ``MinHashLSH`` (threshold 0.5, 128
    permutations, word 3-shingles) + union-find.
+   2b. The same for corpora built with ``QUALITY_SEEDS`` (other templates, formats and derivations of
+   the same pages), one line per seed.
 3. The generated corpus (``tests/bench/corpus.py``) at ``QUALITY_GEN_DOCS`` documents (default
    1000) through the pipeline: its pair F1, so the real-page numbers sit beside the old one.
 4. Cost (``bench_cost``): on both corpora, in process, the containment and event tiers against
@@ -32,6 +34,8 @@ Results are also written to ``tests/bench/quality_results.json`` (``QUALITY_JSON
 Environment:
     STORYWIRE_DATA     folder holding aeb/ and rewrites/
     QUALITY_SEED       corpus seed (default 0)
+    QUALITY_SEEDS      further corpus seeds, one summary line each (default 1,2; empty skips them): every
+                       rule was measured on seed 0, and the others score it as an unseen corpus would
     QUALITY_GEN_DOCS   size of the generated corpus (default 1000; 0 skips it)
     QUALITY_ARGS       extra ``pipeline run`` flags
     QUALITY_KEEP=1     keep the temporary corpora and outputs
@@ -526,6 +530,8 @@ def report(res: dict) -> str:
         lines.append(f"    lost: {n} {kind} ({fmt}) {reason}: " + ", ".join(
             f"{d['file']}[{d['page']}@{d['template']}]" for d in q["lost_docs"]
             if (d["kind"], d["fmt"], d["reason"]) == (kind, fmt, reason))[:300])
+    if res.get("other_seeds"):
+        lines.extend(_seeds_report(res))
     gen = res.get("generated")
     if gen:
         if "failed" in gen:
@@ -558,6 +564,47 @@ def report(res: dict) -> str:
                      "loading the lemma and frequency lists, once per worker: " + ", ".join(
                          f"{n} {row['language_lists_s']:.1f} s" for n, row in cost.items()) + ")")
     return "\n".join(lines)
+
+
+def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float) -> dict:
+    """seed -> the pipeline's scores on the real-page corpus built with that seed: the same pages as
+    originals, derived into other templates and formats. The default seed is the one every rule was
+    measured on; the others are what an unseen corpus looks like."""
+    out = {}
+    for s in seeds:
+        _log(f"real-page corpus with seed {s} through the pipeline ...")
+        labels = qc.write_corpus(qc.build_corpus(root, seed=s, aeb=aeb), aeb, work / f"seed{s}")
+        run = run_pipeline(work / f"seed{s}" / "docs", work / f"seed{s}_out", extra, max_rss_mb)
+        if run["returncode"] != 0:
+            out[s] = {"returncode": run["returncode"]}
+            continue
+        articles, errors, has_event = read_output(work / f"seed{s}_out")
+        out[s] = score(labels, {f: a["cluster_id"] for f, a in articles.items()},
+                       {f: a.get("event_id") for f, a in articles.items()} if has_event else None, errors)
+    return out
+
+
+def _seeds_report(res: dict) -> List[str]:
+    """Section 2b: one line per corpus seed (the default one first)."""
+    rows = {res["seed"]: res["pipeline_scores"], **res.get("other_seeds", {})}
+    lines = ["\n2b. The real-page corpus built with other seeds (QUALITY_SEEDS; targets as in section 2)",
+             f"  {'seed':>4}  {'pair F1':>7}  {'copy':>5} {'brief':>5} {'edited':>6}   {'close':>5} {'cond.':>5} "
+             f"{'indep.':>6}   {'mixed clusters':>14} {'mixed events':>12} {'lost':>4}"]
+    for seed, q in rows.items():
+        if "kinds" not in q:
+            lines.append(f"  {seed:>4}  pipeline failed ({q.get('returncode')})")
+            continue
+
+        def rate(kind: str, key: str) -> str:
+            row = q["kinds"][kind]
+            return f"{row[key] / row['n']:.3f}" if row["n"] and key in row else "-"
+
+        lines.append(f"  {seed:>4}  {q['pairs']['f1']:>7.3f}  {rate('copy', 'joined_cluster'):>5} "
+                     f"{rate('brief', 'joined_cluster'):>5} {rate('edited', 'joined_cluster'):>6}   "
+                     f"{rate('close', 'joined_event'):>5} {rate('condensed', 'joined_event'):>5} "
+                     f"{rate('independent', 'joined_event'):>6}   {q['mixed_clusters']:>14} "
+                     f"{q.get('mixed_events', '-'):>12} {q['lost']:>4}")
+    return lines
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -605,6 +652,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         res["pipeline_scores"] = score(labels, {f: a["cluster_id"] for f, a in articles.items()},
                                        {f: a.get("event_id") for f, a in articles.items()} if has_event else None,
                                        errors)
+        seeds = [int(x) for x in os.environ.get("QUALITY_SEEDS", "1,2").split(",") if x.strip() and int(x) != seed]
+        if seeds:
+            res["other_seeds"] = bench_other_seeds(root, aeb, seeds, work, extra, max_rss_mb)
         if gen_docs:
             _log(f"generated corpus of {gen_docs} documents through the pipeline ...")
             res["generated"] = bench_generated(gen_docs, work, extra, max_rss_mb)

@@ -86,3 +86,24 @@ def test_reheadlined_copies_of_one_story_keep_their_text():
     with local_pipeline() as p:
         out = p | beam.Create(arts) | DropSiteBoilerplate()
         assert_that(out | beam.Map(lambda a: a["text"] == text), equal_to([True, True, True]))
+
+
+BIO = ("Jane Roe is a corporate media reporter for the Daily Example, covering the business of television and "
+       "digital disruption in the entertainment industry. She previously wrote for the Herald.")
+TEASERS = ["Women and people of color directed a greater share of television shows in the last season, a study says.",
+           "Southern California locations play a key role in a new racing film starring two famous actors."]
+
+
+def test_two_stories_under_one_closing_block_lose_it():
+    # Two briefs of different stories on one site, each extracted with the page's author bio and two
+    # teasers after it: the bio and the teasers are boilerplate, the briefs stay (before, a third story
+    # was needed, and the shared teasers, read as body, made the two briefs one story).
+    briefs = {"a": BODIES["a"] + "\n" + BODIES["b"], "c": BODIES["c"] + "\n" + BODIES["b"].replace("June", "May")}
+    arts = []
+    for aid, body in briefs.items():
+        text = "\n".join([body, BIO] + TEASERS)
+        arts.append({"article_id": aid, "site": "example.com", "title": f"Story {aid}", "text": text,
+                     "n_words": len(text.split()), "content_hash": content_hash(text)})
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])), equal_to(list(briefs.items())))

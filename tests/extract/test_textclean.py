@@ -520,3 +520,22 @@ def test_a_page_with_nothing_but_a_teaser_list_keeps_the_list_rather_than_nothin
     dump = "\n".join(["Politics", "Opinion", "Race calendar 2018", *_rendered_rail(12), "Terms of Use"])
     ext = clean_text(dump)
     assert _TEASERS[1][2] in ext.text
+
+
+def test_a_photo_gallery_is_not_the_article():
+    # A page's gallery rendered to text: numbered captions, each ending in a photographer's credit handed
+    # on by an agency. They are longer than the brief below them and read as prose; they are not the story.
+    captions = [f"{i} of 3 A shopper looks at extension cords at a hardware store, Tuesday, Nov. 19, 2019, in Grass "
+                f"Valley, Calif., in preparation of the planned power shutdown scheduled for Wednesday and Thursday. "
+                f"(Elias Funez/The Union via AP)" for i in (1, 2, 3)]
+    brief = ("This holiday season I was thinking of flavors that would put me in the holiday spirit when it came to "
+             "me. Not to be confused with a grunge band, pear jam is a delicious gift to give for the holidays.")
+    page = "\n".join(["* News", "* Sports", "* Business", "Back to Gallery", *captions, "Most Popular",
+                      "* Fire damages club in Albany", brief, "Return to Top"])
+    assert all(classify_line(c) == "cruft" for c in captions)
+    assert classify_line("Photo 2 of 12") == "cruft"
+    # An agency's caption style: the photographer and agency after the caption's last sentence.
+    assert classify_line("A man rides a donkey in the village of Kifl Hares on November 19, 2019. The settlement is "
+                         "seen in the background. Jaafar ASHTIYEH / AFP") == "cruft"
+    assert classify_line("The input/output ratio rose to 3 percent, analysts at the bank said in a note.") == "text"
+    assert clean_text(page).text == brief

@@ -267,10 +267,14 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     """
     lexicon = _lexicon(_base_lang(language))
     tokens = (words(text) if tokens is None else tokens)[:LEAD_WORDS]
-    if title:
-        # The headline names the event: its terms count twice more.
-        tokens = list(tokens) + words(title) * 2
     numbers = lexicon.numbers(tokens)
+    heading = lexicon.numbers(words(title)) if title else numbers[:0]
+    heading = heading[heading > 0]
+    # The headline names the event: its terms count twice more. A title that shares no term with the
+    # lead is the page's, not the article's (a text dump's template headline, in another language even):
+    # counted, it outweighed a short lead's own terms and kept a paraphrase from its event.
+    if np.isin(heading, numbers).any():
+        numbers = np.concatenate([numbers, heading, heading])
     # Every token counted by its term number: the tokens of one lemma add up to one term.
     found, tf = np.unique(numbers[numbers > 0], return_counts=True)
     if not len(found):

@@ -173,11 +173,16 @@ _CRUFT = [
         (r"^(?:click|tap)\s+(?:here|to)\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
         (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser
-        (r"^(?:image|photo|picture) \d+ of \d+", None),
+        # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
+        (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
-        (r"\((?:[^()]{0,80}/)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|bloomberg|alamy|pa images)"
-         r"[^()]{0,40}\)\.?$", ("(",)),
+        # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
+        (r"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*\s*/\s*(?:afp|ap|reuters|getty images|epa|"
+         r"anadolu(?: agency)?|xinhua|efe|dpa|ansa|bloomberg|pool)(?:\s*/\s*(?:getty images|pool|file))?\.?$", ("/",)),
+        # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
+        (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
+         r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
         (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
         (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
          ("cookie", "privacy policy", "terms of")),
