@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 
 from transforms.dedup import lsh
-from transforms.dedup.events import event_keys, packed_event_keys, unpack_terms
+from transforms.dedup.events import packed_key_terms, term_pair_keys
 
 __all__ = ["ReadRecentIndex", "Probe", "ProbeKeysFn", "probe_mask", "LookUpIngested", "LookUpClusters", "recent_mask",
            "matchable_mask", "matching_rows"]
@@ -106,9 +106,9 @@ class ProbeKeysFn(beam.CombineFn):
                                      dtype=np.uint64))
         if anchors:
             acc[1].append(np.frombuffer(anchors, np.uint32))
-        terms = unpack_terms(_field(article, "event_terms"))
-        acc[2].update(t for t, _ in terms[:self._key_terms])
-        acc[3].update(event_keys(terms, self._key_terms))
+        top = packed_key_terms(_field(article, "event_terms"), self._key_terms)
+        acc[2].update(top)
+        acc[3].update(term_pair_keys(top))
         return acc
 
     def merge_accumulators(self, accumulators):
@@ -160,10 +160,9 @@ def probe_mask(batch: pa.RecordBatch, probe: Probe, bands: int, rows: int, key_t
         for i, packed in enumerate(batch["event_terms"].to_pylist()):
             if keep[i] or not packed:
                 continue
-            top = [item.rpartition(" ")[0] for item in packed.split("\t", key_terms)[:key_terms]]
+            top = packed_key_terms(packed, key_terms)
             # Two of its heaviest terms among the new articles' is needed for a shared key; then check the keys.
-            if sum(t in probe.terms for t in top) >= 2 and \
-                    not probe.event_keys.isdisjoint(packed_event_keys(packed, key_terms)):
+            if sum(t in probe.terms for t in top) >= 2 and not probe.event_keys.isdisjoint(term_pair_keys(top)):
                 keep[i] = True
     return keep
 

@@ -49,7 +49,7 @@ from wordfreq import zipf_frequency
 from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
-           "packed_event_keys", "cosine", "packed_cosine", "summed_terms", "within_window", "split_event",
+           "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine", "summed_terms", "within_window", "split_event",
            "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
@@ -306,16 +306,24 @@ def unpack_terms(packed: Optional[str]) -> list:
 
 def event_keys(terms: list, key_terms: int = 6) -> list:
     """Band keys of the event level: every pair of the ``key_terms`` heaviest terms."""
-    top = sorted(t for t, _ in terms[:key_terms])
-    return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+    return term_pair_keys([t for t, _ in terms[:key_terms]])
+
+
+def packed_key_terms(packed: Optional[str], key_terms: int = 6) -> list:
+    """The ``key_terms`` heaviest terms of a packed term list, reading no more of it."""
+    if not packed:
+        return []
+    return [term.partition(" ")[0] for term in packed.split("\t", key_terms)[:key_terms]]
+
+
+def term_pair_keys(top: list) -> list:
+    """The event keys of a text's heaviest terms: every pair of them, each pair in sorted order."""
+    return [f"{a}\x1f{b}" for a, b in itertools.combinations(sorted(top), 2)]
 
 
 def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
     """``event_keys(unpack_terms(packed), key_terms)``, reading only the ``key_terms`` heaviest terms."""
-    if not packed:
-        return []
-    top = sorted([term.partition(" ")[0] for term in packed.split("\t", key_terms)[:key_terms]])
-    return [f"{a}\x1f{b}" for a, b in itertools.combinations(top, 2)]
+    return term_pair_keys(packed_key_terms(packed, key_terms))
 
 
 def packed_cosine(a: Optional[str], b: Optional[str]) -> float:

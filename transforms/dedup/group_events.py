@@ -20,8 +20,6 @@ is in its event, so one verified rewrite brings the whole cluster along.
 """
 from __future__ import annotations
 
-import zlib
-
 import apache_beam as beam
 
 from transforms import counters
@@ -29,7 +27,7 @@ from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
                                      split_event, within_window)
-from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn
+from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 
 __all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHARDS", "EVENT_KEY_BATCH"]
 
@@ -57,13 +55,14 @@ EVENT_KEY_BATCH = 1024
 def event_key_groups(members: list, key_terms: int, shards: int = EVENT_KEY_SHARDS) -> list:
     """A batch of members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``.
 
-    The shard is ``crc32`` of the key (the same in every process), so every holder of a key meets in one group.
+    The shard is the key's (``pairs.shard_by_first``: the same in every process), so every holder of a
+    key meets in one group.
     """
-    out: dict = {}
-    for member in members:
-        for key, value in _emit_keys(member, key_terms):
-            out.setdefault(zlib.crc32(key.encode()) % shards, []).append((key, value))
-    return list(out.items())
+    return shard_by_first((entry for member in members for entry in _emit_keys(member, key_terms)), _key, shards)
+
+
+def _key(entry: tuple) -> str:
+    return entry[0]
 
 
 class PairEventGroupFn(PairBucketFn):
