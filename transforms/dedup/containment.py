@@ -51,7 +51,6 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
-import zlib
 from typing import Tuple
 
 import apache_beam as beam
@@ -59,7 +58,7 @@ import numpy as np
 
 from transforms import counters
 from transforms.dedup.events import cosine, summed_terms
-from transforms.dedup.pairs import NEW, OLD, MeetPairs
+from transforms.dedup.pairs import NEW, OLD, MeetPairs, stable_shard
 from transforms.dedup.records import Member
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
@@ -309,15 +308,15 @@ def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b:
 
     The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
     the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
-    shard (``crc32(id) % shards``, as ``pairs.shard_by_first``) is the same in every process, so a
-    pair's counts from every group meet in one ``sum_pair_counts``.
+    shard (``pairs.stable_shard`` of the first id) is the same in every process, so a pair's counts
+    from every group meet in one ``sum_pair_counts``.
     """
     if not len(a):
         return []
     names = np.array([i.encode() for i in ids], dtype=np.bytes_)
     shard_of = np.zeros(len(ids), dtype=np.int64)
     used = np.unique(a)
-    shard_of[used] = [zlib.crc32(name) % shards for name in names[used].tolist()]
+    shard_of[used] = [stable_shard(ids[i], shards) for i in used.tolist()]
     order = np.argsort(shard_of[a], kind="stable")
     a, b, shared = a[order], b[order], shared[order].astype(np.int64)
     bounds = np.searchsorted(shard_of[a], np.arange(shards + 1)).tolist()

@@ -49,7 +49,8 @@ from wordfreq import zipf_frequency
 from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
-           "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine", "summed_terms", "within_window", "split_event",
+           "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine", "summed_terms",
+           "within_window", "split_event",
            "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).

@@ -20,7 +20,8 @@ from apache_beam.transforms.window import GlobalWindows
 from transforms import counters
 from transforms.dedup import lsh
 
-__all__ = ["NEW", "OLD", "PairBucketFn", "MeetPairs", "DistinctPairs", "BatchPerKey", "BatchPerKeyFn", "shard_by_first"]
+__all__ = ["NEW", "OLD", "PairBucketFn", "MeetPairs", "DistinctPairs", "BatchPerKey", "BatchPerKeyFn", "stable_shard",
+           "shard_by_first"]
 
 #: Tags packed in front of a member id in bucket values: a new article, or one of the index.
 NEW, OLD = "n", "o"
@@ -75,11 +76,15 @@ class PairBucketFn(beam.DoFn):
         return shard_by_first(pairs, _first, pair_shards)
 
 
-def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[int, list]]:
-    """``items`` batched by the shard of their pair's first id: ``[(shard, [item, ...])]``.
+def stable_shard(key: str, shards: int) -> int:
+    """``key``'s shard, the same in every process (Python's ``hash`` of a str is not): what lets the
+    batches of one key from every group meet in one shard."""
+    return zlib.crc32(key.encode()) % shards
 
-    The shard is ``crc32(first(item)) % shards``, the same in every process (Python's ``hash`` of a
-    str is not), so the items of one pair from every group meet in one shard.
+
+def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[int, list]]:
+    """``items`` batched by the shard of their pair's first id (``stable_shard``): ``[(shard, [item, ...])]``,
+    so the items of one pair from every group meet in one shard.
     """
     shard_of: dict = {}
     out: dict = {}
@@ -87,7 +92,7 @@ def shard_by_first(items: Iterable, first: Callable, shards: int) -> List[Tuple[
         key = first(item)
         shard = shard_of.get(key)
         if shard is None:
-            shard = shard_of[key] = zlib.crc32(key.encode()) % shards
+            shard = shard_of[key] = stable_shard(key, shards)
         out.setdefault(shard, []).append(item)
     return list(out.items())
 
