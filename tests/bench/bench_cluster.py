@@ -498,12 +498,18 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
     groups: Dict[tuple, list] = collections.defaultdict(list)
     counts: Dict[tuple, int] = collections.Counter()
     edges = []
-    if hasattr(ct, "sum_pair_counts"):
-        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped -> pairs
-        # counted -> one pair shard here (met and summed in numpy).
+    if hasattr(ct, "anchor_groups"):
+        # As FindContainedTexts: batches of members -> one record per (kind, shard) -> grouped.
         for k in range(0, len(members), ct.ANCHOR_BATCH):
             for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
                 groups[key].append(value)
+    else:
+        # The module at an older ref (bench_quality's QUALITY_BASE_REF): one key per anchor.
+        for m in members:
+            for key, value in ct.anchor_keys(m, "n", short):
+                groups[key].append(value)
+    if hasattr(ct, "sum_pair_counts"):
+        # ... -> pairs counted -> one pair shard here (met and summed in numpy).
         fn = ct.PairAnchorsFn(1)
         summed = ct.sum_pair_counts([record for key, values in groups.items()
                                      for _, record in fn.process((key, values))])
@@ -517,18 +523,8 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
             edges += [(int(x), int(y)) for x, y in zip(first[keep].tolist(), second[keep].tolist())
                       if ct.is_contained_text(*ct.shared_share(packed[int(x)], packed[int(y)]))]
         return edges
-    if hasattr(ct, "anchor_groups"):
-        # The module at an older ref (bench_quality's QUALITY_BASE_REF): pairs counted as Python tuples.
-        for k in range(0, len(members), ct.ANCHOR_BATCH):
-            for key, value in ct.anchor_groups(members[k:k + ct.ANCHOR_BATCH], "n", short):
-                groups[key].append(value)
-        fn = ct.PairAnchorsFn()
-    else:
-        # The module at an older ref: one key per anchor.
-        for m in members:
-            for key, value in ct.anchor_keys(m, "n", short):
-                groups[key].append(value)
-        fn = ct.PairAnchorsFn("o")
+    # The module at an older ref: pairs counted as Python tuples.
+    fn = ct.PairAnchorsFn() if hasattr(ct, "anchor_groups") else ct.PairAnchorsFn("o")
     for key, values in groups.items():
         for pair, shared in fn.process((key, values)):
             counts[pair] += shared
