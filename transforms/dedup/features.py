@@ -1,0 +1,104 @@
+"""What clustering compares of an article, computed from its text alone, without Apache Beam.
+
+``sign_articles`` gives each article of a batch its MinHash signature (``sig``) and
+distinct shingle count, its containment anchors, its packed event terms and its role
+sketch, all from one tokenisation. ``SignBatchFn`` (``transforms.dedup.sign``) calls it,
+and so do the extraction workers of a local run (``transforms.extract.parallel``), right
+after extracting a batch: the work is per document, like extraction, and there it
+spreads over every core. This module and what it imports (numpy, simplemma, wordfreq)
+leave out Beam (~190 MB a process) and datasketch (SciPy, ~56 MB): the signer is a
+``MinHasher`` (``transforms.dedup.shingles``) given the permutations.
+
+An article signed in a worker may still change before it reaches ``SignArticles``
+(``DropSiteBoilerplate`` strips paragraphs), so ``presign`` marks it with a digest of
+the text it was signed from, and ``complete_signatures`` keeps what was done only
+for an article whose text still has that digest and signs the others.
+
+Containment anchors (``containment_anchors``) live here rather than in
+``transforms.dedup.containment``, which matches them and imports Beam.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import List, Sequence
+
+import numpy as np
+
+from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.roles import role_sketch
+from transforms.dedup.shingles import MinHasher, shingle_hashes
+from transforms.tokens import words
+
+__all__ = ["sign_articles", "presign", "complete_signatures", "containment_anchors", "anchor_mix",
+           "SIGNED_TEXT", "SAMPLE_MOD", "MAX_ANCHORS"]
+
+#: A shingle is an anchor when its mixed hash is 0 mod ``SAMPLE_MOD``.
+SAMPLE_MOD = 4
+MAX_ANCHORS = 3000
+_MIX = np.uint32(0x9E3779B1)
+#: The key of a presigned article that holds the digest of the text it was signed from.
+SIGNED_TEXT = "signed_text"
+
+
+def anchor_mix(h: np.ndarray) -> np.ndarray:
+    """The mixed value of uint32 shingle hashes that anchors (and coarse anchors) are sampled on."""
+    with np.errstate(over="ignore"):
+        return (h * _MIX) >> np.uint32(12)
+
+
+def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> np.ndarray:
+    """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``.
+
+    ``distinct``: the hashes are already ``np.unique``'s output (signing counts them anyway).
+    """
+    h = np.asarray(shingle_hashes, dtype=np.uint32)
+    if not distinct:
+        h = np.unique(h)
+    return h[(anchor_mix(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
+
+
+def sign_articles(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
+    """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``."""
+    shingle_size = signer.shingle_size
+    # One tokenisation per text serves the shingles and the event terms.
+    tokens = [words(a["text"]) for a in batch]
+    per_doc = [shingle_hashes(t, shingle_size) for t in tokens]
+    sigs = signer.sign_hashes(per_doc)
+    out = []
+    for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
+        terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
+        distinct = np.unique(hashes)
+        out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
+                    "anchors": containment_anchors(distinct, distinct=True).tobytes(),
+                    "role_sketch": role_sketch(article["text"], shingle_size)})
+    return out
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def presign(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
+    """``sign_articles``, each article marked with the digest of the text it was signed from."""
+    return [{**a, SIGNED_TEXT: _digest(a["text"])} for a in sign_articles(batch, signer)]
+
+
+def complete_signatures(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
+    """Each article signed, in order: a presigned one whose text is unchanged as it is, any other now.
+
+    No article keeps the ``SIGNED_TEXT`` mark.
+    """
+    def done(article: dict) -> bool:
+        mark = article.get(SIGNED_TEXT)
+        return mark is not None and mark == _digest(article["text"])
+
+    kept = [done(a) for a in batch]
+    todo = [a for a, k in zip(batch, kept) if not k]
+    fresh = iter(sign_articles(todo, signer) if todo else ())
+    out = []
+    for article, k in zip(batch, kept):
+        signed = article if k else next(fresh)
+        if SIGNED_TEXT in signed:
+            signed = {key: value for key, value in signed.items() if key != SIGNED_TEXT}
+        out.append(signed)
+    return out
