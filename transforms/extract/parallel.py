@@ -28,9 +28,12 @@ worker processes and leaves everything else where it was.
   fresh ones.
 
 * Given a ``signer``, the workers also sign what they extract
-  (``transforms.dedup.features.presign``: signature, anchors, event terms, role
-  sketch), per-document work that otherwise waits for ``SignArticles`` in the
-  runner's one process. Those modules import neither Beam nor datasketch.
+  (``transforms.dedup.features.presign``: signature, shingle count, anchors and
+  role sketch), per-document work that otherwise waits for ``SignArticles`` in
+  the runner's one process. Those modules import neither Beam nor datasketch,
+  and the event terms stay in the runner's process: their lemma and frequency
+  lists (and the token cache they fill) cost each worker ~56 MB more
+  (``presign``'s docstring has the numbers).
 
 Public: ``Outcome``, ``extract_outcome``, ``presign_outcomes``, ``ExtractionPool``.
 """
@@ -44,7 +47,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
-from transforms.dedup.events import load_language
 from transforms.dedup.features import presign
 from transforms.dedup.shingles import MinHasher
 from transforms.extract.document import article_record, extract_document
@@ -103,8 +105,6 @@ def _start_worker(limits: Limits, use_sandbox: bool, signer: Optional[MinHasher]
     _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
     load_identifier()
     _worker_signer = signer
-    if signer is not None:
-        load_language("en")
 
 
 def _extract_batch(items: List[Tuple[RawDocument, frozenset]]) -> List[Outcome]:
