@@ -539,3 +539,41 @@ def test_a_photo_gallery_is_not_the_article():
                          "seen in the background. Jaafar ASHTIYEH / AFP") == "cruft"
     assert classify_line("The input/output ratio rose to 3 percent, analysts at the bank said in a note.") == "text"
     assert clean_text(page).text == brief
+
+
+def test_a_short_article_beats_the_rules_and_rails_a_page_renders_below_its_footer():
+    # A brief of two paragraphs, the page's copyright footer, then what the renderer wrote out after it:
+    # a comment policy of long sentences and a rail of other stories' summaries, more prose than the brief.
+    brief = [
+        "Two hostages, an American and an Australian who had been held by the Taliban in Afghanistan since 2016, "
+        "were released on Tuesday in exchange for three militant commanders held by the Afghan government, "
+        "officials in Kabul and in the southern province of Zabul said.",
+        "American Kevin King and Australian Timothy Weeks, both professors at the American University of Kabul, "
+        "were handed over to American forces in Zabul and flown out of the region on helicopters, according to "
+        "a local police source.",
+    ]
+    rules = [
+        "The fact of registration and authorization of users on our websites via their accounts on social "
+        "networks indicates acceptance of these rules and of every later change made to them by the editors.",
+        "Users are obliged to abide by national and international laws and to speak respectfully to the other "
+        "participants in the discussion, to readers and to the individuals referenced in the posts.",
+        "The administration has the right to delete comments made in languages other than the language of the "
+        "majority of the content, and to block the account of a user who breaks these rules more than once.",
+    ]
+    rail = [
+        "Why farmers may want to paint their cows with zebra stripes, and what the scientists who studied the "
+        "herds in a Japanese pasture found when they counted the flies around them.",
+        "Cities urge a boycott of meat companies linked to the fires in the Amazon, as lawmakers in the two "
+        "biggest American cities want to cut their ties with the businesses involved.",
+    ]
+    page = "\n".join(["* World", "* Politics", "Hostages freed in Afghanistan", *brief,
+                      "First published on November 19, 2019", "© 2019 Example Media Inc. All Rights Reserved.",
+                      "More World", *rail, "Community standards", *rules, "Log in", "Register"])
+    assert clean_text(page).text == "\n\n".join(brief)
+    # Above the article, the same notice under a header's menu (and one notice line of its own) is no footer.
+    header = ["* Markets", "* Opinion", "Quotes delayed at least 15 minutes. Real-time quotes provided by the "
+              "exchange; market data provided by a data vendor, all of it for information only.",
+              "This material may not be redistributed. ©2019 Example Network, LLC. All rights reserved."]
+    article = brief + [r.replace("rules", "reports") for r in rail] * 2
+    kept = clean_text("\n".join(header + ["Hostages freed", *article])).text
+    assert all(p in kept for p in article)

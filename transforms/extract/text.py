@@ -391,6 +391,7 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
             # a little, a run of them (a rail or menu) costs a lot.
             ln.score = -1.5
     _demote_rail_teasers(lines)
+    _demote_after_footer(lines)
     _penalise_runs(lines)
 
 
@@ -487,6 +488,32 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
                 for teaser in run[1:]:
                     teaser.score, teaser.topical, teaser.prose = -1.0, False, False
             run = []
+
+
+#: What the lines below the page's copyright footer weigh against the same lines above it.
+FOOTER_FACTOR = 0.1
+# A copyright notice with its year, or "all rights reserved": a photo credit ("© Reuters") has neither.
+_FOOTER_RE = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:[^\W\d_]+\s+)?(?:19|20)\d\d\b|\ball rights reserved\b", re.IGNORECASE)
+
+
+def _demote_after_footer(lines: Sequence[_Line]) -> None:
+    """The lines below the copyright footer that closes an article weigh ``FOOTER_FACTOR`` of their score.
+
+    A renderer writes out what a page hides or appends after its footer: a comment policy, sign-in
+    dialogs, a "more from us" rail. Under a short article (a brief of 40-110 words) any of those
+    holds more prose than the article and won the span search. Every score below is scaled, so an
+    article that does come after such a line (a header's menu can carry the copyright notice
+    too) keeps its shape and still wins when it is several times the text above. A footer only
+    counts below ``TAIL_AFTER_WORDS`` of prose.
+    """
+    seen_words = 0
+    for i, ln in enumerate(lines):
+        if ln.prose:
+            seen_words += len(ln.words)
+        elif seen_words >= TAIL_AFTER_WORDS and ln.kind == "cruft" and _FOOTER_RE.search(ln.text):
+            for below in lines[i + 1:]:
+                below.score *= FOOTER_FACTOR
+            return
 
 
 def _penalise_runs(lines: Sequence[_Line]) -> None:
