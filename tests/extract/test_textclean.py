@@ -577,3 +577,18 @@ def test_a_short_article_beats_the_rules_and_rails_a_page_renders_below_its_foot
     article = brief + [r.replace("rules", "reports") for r in rail] * 2
     kept = clean_text("\n".join(header + ["Hostages freed", *article])).text
     assert all(p in kept for p in article)
+
+
+def test_an_article_without_sentence_punctuation_is_kept_rather_than_lost():
+    # A repost that dropped its full stops (or a results table flattened into lines) beside one short
+    # punctuated line of the page's own: the article was under 30 words and the document was lost.
+    article = [
+        "Chelsea have this morning paid the 71.6 million pound fee to the Spanish league to secure the world "
+        "record signing of Athletic Bilbao goalkeeper Kepa Arrizabalaga",
+        "The 23-year-old flew to London yesterday evening and will spend the day completing the formalities of "
+        "the deal with the club",
+    ]
+    page = "\n".join(["* Home", "* Football", "Our reporters have covered football in this city since 1920, and we are "
+                      "proud of every one of them.",
+                      "Transfer news", *article, "Share this article", "Back to top"])
+    assert all(p in clean_text(page).text for p in article)

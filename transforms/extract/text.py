@@ -44,6 +44,7 @@ import re
 from typing import Iterable, List, Optional, Sequence
 
 from transforms.model import Extracted
+from transforms.tokens import count_words
 from transforms.tokens import words as words_of
 
 __all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS"]
@@ -623,6 +624,16 @@ def clean_text(
         start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start)
     article = "\n\n".join(_keep(lines[start:end], title))
+    if count_words(article) < MIN_ARTICLE_WORDS and any(_unpunctuated(ln) for ln in lines):
+        # Nothing reads as an article: a page whose text carries no sentence punctuation (a standings
+        # table flattened into one line, a repost that dropped the full stops) would be lost. Long
+        # lines are then the best evidence of prose, as on a page with no prose at all.
+        for ln in lines:
+            ln.prose = ln.prose or _unpunctuated(ln)
+        _score(lines, teasers=False)
+        start, end = _glue(lines, *_best_span(lines))
+        title = _pick_title(lines, first_rest, start)
+        article = max(article, "\n\n".join(_keep(lines[start:end], title)), key=count_words)
     return Extracted(
         text=article,
         title=title,
@@ -666,8 +677,16 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     if not any(ln.prose for ln in lines):
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
         for ln in lines:
-            ln.prose = ln.kind == "text" and len(ln.words) >= 15
+            ln.prose = _unpunctuated(ln)
     return lines
+
+
+#: Words that make a line without sentence punctuation count as prose when a page has no other article.
+UNPUNCTUATED_PROSE_WORDS = 15
+
+
+def _unpunctuated(ln: _Line) -> bool:
+    return ln.kind == "text" and not ln.prose and not ln.teaser and len(ln.words) >= UNPUNCTUATED_PROSE_WORDS
 
 
 _CELL_GAP_RE = re.compile(r"\s{2,}")
