@@ -98,6 +98,13 @@ def test_seed_000_credit_from_shared_with_partner():
      "cruft"),
     ("The regulator said the company's privacy policy breached the law on personal data.", "text"),
     ("The company said the name is a registered trademark it has used since 1998.", "text"),
+    # An author's bio box is not the article; a sentence about a journalist is.
+    ("Meg James is a corporate media reporter for the Los Angeles Times, covering the business of television.",
+     "cruft"),
+    ("Pulitzer Prize-winning journalist Michael Hiltzik writes a daily blog appearing on latimes.com.", "cruft"),
+    ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
+    ("President Trump is a frequent critic of the press, the reporter said.", "text"),
+    ("Maria Ressa, the founder of Rappler, said the verdict was a blow to every journalist in the country.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind
