@@ -47,7 +47,7 @@ from transforms.model import Extracted
 from transforms.tokens import count_words
 from transforms.tokens import words as words_of
 
-__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS"]
+__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS", "FUNCTION_WORDS"]
 
 _HEADER_RE = re.compile(r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\b[ \t]*(.*)$")
 
@@ -62,7 +62,7 @@ STOPWORDS = frozenset(
 
 # Function words of other languages the pages come in (pt, es, fr, it, de, nl, id): prose in them has
 # few English stopwords, and a short sentence would otherwise not read as prose.
-_FUNCTION_WORDS = STOPWORDS | frozenset(
+FUNCTION_WORDS = STOPWORDS | frozenset(
     """o os as um uma de do da dos das em no na nos nas por para com que não se é ou mas como mais ao à pelo pela
     seu sua foi são ser está este esta isso el la los las un una del en y es con su sus al lo más pero fue está
     le les une des du et qui ne pas est au aux par sur avec dans son sa ses il elle ce cette sont été il lo gli
@@ -352,14 +352,14 @@ def _is_prose(line: _Line) -> bool:
         return False
     if _shouting(line.text):  # promos and section banners, not sentences
         return False
-    stop = sum(map(_FUNCTION_WORDS.__contains__, line.words)) / n
+    stop = sum(map(FUNCTION_WORDS.__contains__, line.words)) / n
     terminal = line.text.rstrip().endswith(_PROSE_END)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
 
 
 def _content_words(words: Iterable[str]) -> set:
-    return {w for w in words if w not in _FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
+    return {w for w in words if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
 
 
 #: Share of a paragraph's content words in the article's core vocabulary for it to be on topic.
@@ -499,7 +499,8 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
 #: What the lines below the page's copyright footer weigh against the same lines above it.
 FOOTER_FACTOR = 0.1
 # A copyright notice with its year, or "all rights reserved": a photo credit ("© Reuters") has neither.
-_FOOTER_RE = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:[^\W\d_]+\s+)?(?:19|20)\d\d\b|\ball rights reserved\b", re.IGNORECASE)
+_FOOTER_RE = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:[^\W\d_]+\s+)?(?:19|20)\d\d\b|\ball rights reserved\b",
+                        re.IGNORECASE)
 
 
 def _demote_after_footer(lines: Sequence[_Line]) -> None:
