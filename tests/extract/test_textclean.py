@@ -101,7 +101,11 @@ def test_seed_000_credit_from_shared_with_partner():
     # An author's bio box is not the article; a sentence about a journalist is.
     ("Meg James is a corporate media reporter for the Los Angeles Times, covering the business of television.",
      "cruft"),
-    ("Pulitzer Prize-winning journalist Michael Hiltzik writes a daily blog appearing on latimes.com.", "cruft"),
+    ("Pulitzer Prize-winning journalist Michael Hiltzik writes a daily blog appearing on latimes.com. His business "
+     "column appears in print every Sunday, and occasionally on other days. As a member of the Los Angeles Times "
+     "staff, he has been a financial and technology writer and a foreign correspondent. He is the author of six "
+     "books. Hiltzik and colleague Chuck Philips shared the 1999 Pulitzer Prize for articles exposing corruption.",
+     "cruft"),
     ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
     ("President Trump is a frequent critic of the press, the reporter said.", "text"),
     ("Maria Ressa, the founder of Rappler, said the verdict was a blow to every journalist in the country.", "text"),

@@ -188,7 +188,7 @@ _CRUFT = [
         # journalist John Doe writes a daily blog ...". A name, then what the person is or does for a living.
         (r"^(?:[\w-]+\s+){0,3}?(?-i:(?:[A-Z][\w'’.-]+\s+){1,3})(?:is an?|has been an?|writes|covers|joined)\s+"
          r"(?:[\w,'’-]+\s+){0,5}?(?:reporter|writer|correspondent|columnist|editor|journalist|contributor|blogger|"
-         r"blog|producer)\b(?!.{400})(?!.*\b(?:said|says)\b)", (" is ", " has been ", " writes ", " covers ", " joined ")),
+         r"blog|producer)\b(?!.*\b(?:said|says)\b)", (" is ", " has been ", " writes ", " covers ", " joined ")),
         (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
         (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
          ("cookie", "privacy policy", "terms of")),
