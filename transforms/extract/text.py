@@ -44,7 +44,6 @@ import re
 from typing import Iterable, List, Optional, Sequence
 
 from transforms.model import Extracted
-from transforms.tokens import count_words
 from transforms.tokens import words as words_of
 
 __all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS", "FUNCTION_WORDS"]
@@ -188,15 +187,17 @@ _CRUFT = [
         # journalist John Doe writes a daily blog ...". A name, then what the person is or does for a living.
         (r"^(?:[\w-]+\s+){0,3}?(?-i:(?:[A-Z][\w'’.-]+\s+){1,3})(?:is an?|has been an?|writes|covers|joined)\s+"
          r"(?:[\w,'’-]+\s+){0,5}?(?:reporter|writer|correspondent|columnist|editor|journalist|contributor|blogger|"
-         r"blog|producer)\b(?!.*\b(?:said|says)\b)", (" is ", " has been ", " writes ", " covers ", " joined ")),
+         r"blog|producer)\b(?!.*\b(?:said|says)\b)",
+         ("reporter", "writer", "correspondent", "columnist", "editor", "journalist", "contributor", "blog", "producer")),
         (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
         (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
          ("cookie", "privacy policy", "terms of")),
     )
 ]
 _CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT if keys is None), re.IGNORECASE)
-_CRUFT_FREE = [(p, keys) for p, keys in _CRUFT if keys]
-_CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT_FREE for k in keys}))
+# Each free pattern with its literals as one alternation: a search in C rather than an ``in`` per literal.
+_CRUFT_FREE = [(p, re.compile("|".join(re.escape(k) for k in keys))) for p, keys in _CRUFT if keys]
+_CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT if keys for k in keys}))
 # Whether a folded line holds any of the literals: one scan in C instead of ~30 ``in`` tests per line.
 _CRUFT_KEYS_RE = re.compile("|".join(re.escape(k) for k in _CRUFT_KEYS))
 # Characters IGNORECASE matches to a-z although str.lower() does not map them there.
@@ -320,7 +321,7 @@ def classify_line(text: str) -> str:
     low = _fold(text)
     if _CRUFT_KEYS_RE.search(low):
         for pattern, keys in _CRUFT_FREE:
-            if any(k in low for k in keys) and pattern.search(text):
+            if keys.search(low) and pattern.search(text):
                 return "cruft"
     return "text"
 
@@ -597,6 +598,11 @@ def _normalise(line: str) -> str:
     return " ".join(words_of(line))
 
 
+def _joined(ln: "_Line") -> str:
+    """``_normalise`` of a read line, from the words it was read with."""
+    return " ".join(ln.words)
+
+
 def clean_text(
     text: str,
     source: str = "",
@@ -629,8 +635,8 @@ def clean_text(
         _score(lines, teasers=False)
         start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start)
-    article = "\n\n".join(_keep(lines[start:end], title))
-    if count_words(article) < MIN_ARTICLE_WORDS and any(_unpunctuated(ln) for ln in lines):
+    kept = _keep(lines[start:end], title)
+    if _words_in(kept) < MIN_ARTICLE_WORDS and any(_unpunctuated(ln) for ln in lines):
         # Nothing reads as an article: a page whose text carries no sentence punctuation (a standings
         # table flattened into one line, a repost that dropped the full stops) would be lost. Long
         # lines are then the best evidence of prose, as on a page with no prose at all.
@@ -638,8 +644,11 @@ def clean_text(
             ln.prose = ln.prose or _unpunctuated(ln)
         _score(lines, teasers=False)
         start, end = _glue(lines, *_best_span(lines))
-        title = _pick_title(lines, first_rest, start)
-        article = max(article, "\n\n".join(_keep(lines[start:end], title)), key=count_words)
+        retry_title = _pick_title(lines, first_rest, start)
+        retry = _keep(lines[start:end], retry_title)
+        if _words_in(retry) > _words_in(kept):
+            kept, title = retry, retry_title
+    article = "\n\n".join(ln.text for ln in kept)
     return Extracted(
         text=article,
         title=title,
@@ -730,9 +739,15 @@ def _cut_tail(lines: List[_Line]) -> List[_Line]:
     return lines
 
 
-def _keep(span: Sequence[_Line], title: Optional[str]) -> List[str]:
+def _words_in(kept: Sequence[_Line]) -> int:
+    """``count_words`` of the article these lines make (a line's words are its tokens)."""
+    return sum(len(ln.words) for ln in kept)
+
+
+def _keep(span: Sequence[_Line], title: Optional[str]) -> List[_Line]:
     """The article's paragraphs among the span's lines."""
     kept, seen = [], set()
+    title_norm = _normalise(title) if title else None
     under_rail = False
     for ln in span:
         if ln.kind == "boundary":
@@ -744,8 +759,8 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[str]:
             under_rail = False
         if ln.kind != "text":
             continue
-        norm = _normalise(ln.text)
-        if not norm or norm in seen or (title and norm == _normalise(title)):
+        norm = _joined(ln)
+        if not norm or norm in seen or norm == title_norm:
             continue
         # Inside the span a long line without sentence punctuation is a caption or standfirst.
         if not ln.prose and len(ln.words) > 14 and not ln.table:
@@ -755,7 +770,7 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[str]:
     # A trailing short line (a caption, a "KSL 5 TV Live" label) is not the article's end.
     while kept and not kept[-1].table and len(kept[-1].words) < 8 and not kept[-1].text.endswith(_TERMINAL):
         kept.pop()
-    return [ln.text for ln in kept]
+    return kept
 
 
 def _pick_title(lines: Sequence[_Line], first_rest: Optional[str], span_start: int) -> Optional[str]:
@@ -766,8 +781,9 @@ def _pick_title(lines: Sequence[_Line], first_rest: Optional[str], span_start: i
     counts: dict = {}
     for ln in lines:
         if headline_shaped(ln) and not ln.prose:
-            counts[_normalise(ln.text)] = counts.get(_normalise(ln.text), 0) + 1
-    repeated = [ln.text for ln in lines if headline_shaped(ln) and counts.get(_normalise(ln.text), 0) >= 2]
+            norm = _joined(ln)
+            counts[norm] = counts.get(norm, 0) + 1
+    repeated = [ln.text for ln in lines if headline_shaped(ln) and counts.get(_joined(ln), 0) >= 2]
     if repeated:
         return repeated[0]
     for ln in reversed(lines[:span_start]):
