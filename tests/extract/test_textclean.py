@@ -603,3 +603,24 @@ def test_an_article_without_sentence_punctuation_is_kept_rather_than_lost():
                       "proud of every one of them.",
                       "Transfer news", *article, "Share this article", "Back to top"])
     assert all(p in clean_text(page).text for p in article)
+
+
+def test_the_headline_is_the_line_above_the_article_that_names_what_its_lead_reports():
+    # A rendered page: menus, a rail's headlines and a repeated slogan above the article, the headline a few
+    # lines above it with a byline and a date between. The repeated slogan and the date line just above the
+    # article were taken for the headline before.
+    article = [
+        "Two United States service members were killed on Wednesday when their helicopter crashed in eastern "
+        "Afghanistan, the US military said in a statement.",
+        "The cause of the crash is under investigation, but preliminary reports do not indicate that it was "
+        "caused by enemy fire, the statement said.",
+    ]
+    page = "\n".join(["* World", "* Politics", "Find us on Facebook", "Most read",
+                      "Apple releases a new update to fix a multitasking bug", "Find us on Facebook",
+                      "US service members killed in Afghanistan helicopter crash", "By Jane Doe",
+                      "Updated November 20, 2019 at 4:15 PM", *article, "Find us on Facebook"])
+    ext = clean_text(page)
+    assert ext.text == "\n\n".join(article)
+    assert ext.title == "US service members killed in Afghanistan helicopter crash"
+    # No line above shares the lead's words: no title rather than a menu item or a slogan.
+    assert clean_text("\n".join(["* World", "Find us on Facebook", "Find us on Facebook", *article])).title is None
