@@ -624,3 +624,18 @@ def test_the_headline_is_the_line_above_the_article_that_names_what_its_lead_rep
     assert ext.title == "US service members killed in Afghanistan helicopter crash"
     # No line above shares the lead's words: no title rather than a menu item or a slogan.
     assert clean_text("\n".join(["* World", "Find us on Facebook", "Find us on Facebook", *article])).title is None
+
+
+def test_a_paragraph_that_lost_its_full_stop_between_two_others_stays_in_the_article():
+    # An edited repost changed the last word of a sentence and its full stop with it. Between two
+    # paragraphs, a line of 20 words or more is one of them; a video's title beside its summary is shorter.
+    article = [
+        "A case of the bubonic plague was reported in China over the weekend, after two people there were "
+        "diagnosed with the pneumonic form of the disease last week.",
+        "Both diseases are linked with the Black Death pandemic that killed an estimated 25 million people in "
+        "Europe during the Middle Ages and many more elsewhere",
+        "The person, who was not identified, was hospitalized in the county of Huade in Inner Mongolia, the "
+        "regional health commission said on Sunday.",
+    ]
+    page = "\n".join(["* News", "* Health", "Plague case reported in China", *article, "With Post wires"])
+    assert clean_text(page).text == "\n\n".join(article)

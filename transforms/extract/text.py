@@ -679,6 +679,13 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         lines.append(ln)
 
     _mark_tables(lines)
+    # A long line without its closing punctuation between two paragraphs is one of them (a repost that
+    # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
+    for before, ln, after in zip(lines, lines[1:], lines[2:]):
+        if (before.prose and after.prose and not ln.prose and ln.kind == "text" and not ln.item and not ln.table
+                and len(ln.words) >= SANDWICHED_PROSE_WORDS
+                and sum(map(FUNCTION_WORDS.__contains__, ln.words)) >= 0.2 * len(ln.words)):
+            ln.prose = True
     # A short line the page repeats three times or more (an author's name over every comment, "Reply",
     # a section label) is chrome; a headline is repeated at most twice (title and heading).
     short_seen: dict = {}
@@ -698,6 +705,8 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
 
 #: Words that make a line without sentence punctuation count as prose when a page has no other article.
 UNPUNCTUATED_PROSE_WORDS = 15
+#: ... and between two paragraphs (a headline or a video's title beside its summary is shorter).
+SANDWICHED_PROSE_WORDS = 20
 
 
 def _unpunctuated(ln: _Line) -> bool:
