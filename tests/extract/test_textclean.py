@@ -98,6 +98,17 @@ def test_seed_000_credit_from_shared_with_partner():
      "cruft"),
     ("The regulator said the company's privacy policy breached the law on personal data.", "text"),
     ("The company said the name is a registered trademark it has used since 1998.", "text"),
+    # An author's bio box is not the article; a sentence about a journalist is.
+    ("Meg James is a corporate media reporter for the Los Angeles Times, covering the business of television.",
+     "cruft"),
+    ("Pulitzer Prize-winning journalist Michael Hiltzik writes a daily blog appearing on latimes.com. His business "
+     "column appears in print every Sunday, and occasionally on other days. As a member of the Los Angeles Times "
+     "staff, he has been a financial and technology writer and a foreign correspondent. He is the author of six "
+     "books. Hiltzik and colleague Chuck Philips shared the 1999 Pulitzer Prize for articles exposing corruption.",
+     "cruft"),
+    ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
+    ("President Trump is a frequent critic of the press, the reporter said.", "text"),
+    ("Maria Ressa, the founder of Rappler, said the verdict was a blow to every journalist in the country.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind
@@ -539,3 +550,92 @@ def test_a_photo_gallery_is_not_the_article():
                          "seen in the background. Jaafar ASHTIYEH / AFP") == "cruft"
     assert classify_line("The input/output ratio rose to 3 percent, analysts at the bank said in a note.") == "text"
     assert clean_text(page).text == brief
+
+
+def test_a_short_article_beats_the_rules_and_rails_a_page_renders_below_its_footer():
+    # A brief of two paragraphs, the page's copyright footer, then what the renderer wrote out after it:
+    # a comment policy of long sentences and a rail of other stories' summaries, more prose than the brief.
+    brief = [
+        "Two hostages, an American and an Australian who had been held by the Taliban in Afghanistan since 2016, "
+        "were released on Tuesday in exchange for three militant commanders held by the Afghan government, "
+        "officials in Kabul and in the southern province of Zabul said.",
+        "American Kevin King and Australian Timothy Weeks, both professors at the American University of Kabul, "
+        "were handed over to American forces in Zabul and flown out of the region on helicopters, according to "
+        "a local police source.",
+    ]
+    rules = [
+        "The fact of registration and authorization of users on our websites via their accounts on social "
+        "networks indicates acceptance of these rules and of every later change made to them by the editors.",
+        "Users are obliged to abide by national and international laws and to speak respectfully to the other "
+        "participants in the discussion, to readers and to the individuals referenced in the posts.",
+        "The administration has the right to delete comments made in languages other than the language of the "
+        "majority of the content, and to block the account of a user who breaks these rules more than once.",
+    ]
+    rail = [
+        "Why farmers may want to paint their cows with zebra stripes, and what the scientists who studied the "
+        "herds in a Japanese pasture found when they counted the flies around them.",
+        "Cities urge a boycott of meat companies linked to the fires in the Amazon, as lawmakers in the two "
+        "biggest American cities want to cut their ties with the businesses involved.",
+    ]
+    page = "\n".join(["* World", "* Politics", "Hostages freed in Afghanistan", *brief,
+                      "First published on November 19, 2019", "© 2019 Example Media Inc. All Rights Reserved.",
+                      "More World", *rail, "Community standards", *rules, "Log in", "Register"])
+    assert clean_text(page).text == "\n\n".join(brief)
+    # Above the article, the same notice under a header's menu (and one notice line of its own) is no footer.
+    header = ["* Markets", "* Opinion", "Quotes delayed at least 15 minutes. Real-time quotes provided by the "
+              "exchange; market data provided by a data vendor, all of it for information only.",
+              "This material may not be redistributed. ©2019 Example Network, LLC. All rights reserved."]
+    article = brief + [r.replace("rules", "reports") for r in rail] * 2
+    kept = clean_text("\n".join(header + ["Hostages freed", *article])).text
+    assert all(p in kept for p in article)
+
+
+def test_an_article_without_sentence_punctuation_is_kept_rather_than_lost():
+    # A repost that dropped its full stops (or a results table flattened into lines) beside one short
+    # punctuated line of the page's own: the article was under 30 words and the document was lost.
+    article = [
+        "Chelsea have this morning paid the 71.6 million pound fee to the Spanish league to secure the world "
+        "record signing of Athletic Bilbao goalkeeper Kepa Arrizabalaga",
+        "The 23-year-old flew to London yesterday evening and will spend the day completing the formalities of "
+        "the deal with the club",
+    ]
+    page = "\n".join(["* Home", "* Football", "Our reporters have covered football in this city since 1920, and we are "
+                      "proud of every one of them.",
+                      "Transfer news", *article, "Share this article", "Back to top"])
+    assert all(p in clean_text(page).text for p in article)
+
+
+def test_the_headline_is_the_line_above_the_article_that_names_what_its_lead_reports():
+    # A rendered page: menus, a rail's headlines and a repeated slogan above the article, the headline a few
+    # lines above it with a byline and a date between. The repeated slogan and the date line just above the
+    # article were taken for the headline before.
+    article = [
+        "Two United States service members were killed on Wednesday when their helicopter crashed in eastern "
+        "Afghanistan, the US military said in a statement.",
+        "The cause of the crash is under investigation, but preliminary reports do not indicate that it was "
+        "caused by enemy fire, the statement said.",
+    ]
+    page = "\n".join(["* World", "* Politics", "Find us on Facebook", "Most read",
+                      "Apple releases a new update to fix a multitasking bug", "Find us on Facebook",
+                      "US service members killed in Afghanistan helicopter crash", "By Jane Doe",
+                      "Updated November 20, 2019 at 4:15 PM", *article, "Find us on Facebook"])
+    ext = clean_text(page)
+    assert ext.text == "\n\n".join(article)
+    assert ext.title == "US service members killed in Afghanistan helicopter crash"
+    # No line above shares the lead's words: no title rather than a menu item or a slogan.
+    assert clean_text("\n".join(["* World", "Find us on Facebook", "Find us on Facebook", *article])).title is None
+
+
+def test_a_paragraph_that_lost_its_full_stop_between_two_others_stays_in_the_article():
+    # An edited repost changed the last word of a sentence and its full stop with it. Between two
+    # paragraphs, a line of 20 words or more is one of them; a video's title beside its summary is shorter.
+    article = [
+        "A case of the bubonic plague was reported in China over the weekend, after two people there were "
+        "diagnosed with the pneumonic form of the disease last week.",
+        "Both diseases are linked with the Black Death pandemic that killed an estimated 25 million people in "
+        "Europe during the Middle Ages and many more elsewhere",
+        "The person, who was not identified, was hospitalized in the county of Huade in Inner Mongolia, the "
+        "regional health commission said on Sunday.",
+    ]
+    page = "\n".join(["* News", "* Health", "Plague case reported in China", *article, "With Post wires"])
+    assert clean_text(page).text == "\n\n".join(article)
