@@ -36,7 +36,8 @@ class ExtractFn(beam.DoFn):
     With one process every document is extracted where it arrives. With more,
     documents go to an ``ExtractionPool`` and their records come out in the
     order they went in (the rest of the bundle's work carries on meanwhile),
-    each in its own document's window.
+    each in its own document's window. Given ``signing`` (a ``MinHashConfig``),
+    the workers also presign them for ``SignArticles`` (``transforms.dedup.features``).
     """
 
     def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, signing=None):
@@ -138,7 +139,8 @@ class ExtractArticles(beam.PTransform):
         sources = documents if isinstance(documents, dict) else {"": documents}
         outs = [
             docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
-                ExtractFn(self._limits, self._use_sandbox, self._processes, self._signing), **kwargs).with_outputs(ERRORS, main="articles")
+                ExtractFn(self._limits, self._use_sandbox, self._processes, self._signing),
+                **kwargs).with_outputs(ERRORS, main="articles")
             for name, docs in sorted(sources.items())
         ]
         if len(outs) == 1:

@@ -54,7 +54,8 @@ from transforms.extract.language import load_identifier
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, RawDocument
 
-__all__ = ["Outcome", "extract_outcome", "presign_outcomes", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES", "WARMUP_DOCS"]
+__all__ = ["Outcome", "extract_outcome", "presign_outcomes", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES",
+           "WARMUP_DOCS"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class ExtractionPool:
         limits: Per-document limits.
         use_sandbox: Whether the workers bound HTML extraction with an ``ExtractionSandbox``.
         signer: When given, the workers also presign the articles they extract with it (what
-            ``SignArticles`` computes); documents extracted in this process are left unsigned.
+            ``SignArticles`` computes but the event terms); documents extracted in this process are left unsigned.
     """
 
     def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True,
