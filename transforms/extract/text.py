@@ -785,7 +785,7 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[_Line]:
 #: Content words a line above the article must share with its lead to be its headline.
 HEADLINE_LEAD_WORDS = 2
 #: Words of the article that are its lead, for that test.
-LEAD_WORDS = 80
+TITLE_LEAD_WORDS = 80
 
 
 def _headline_shaped(ln: _Line) -> bool:
@@ -801,8 +801,8 @@ def _headline_of_lead(lines: Sequence[_Line], start: int, end: int) -> Optional[
     lead: set = set()
     seen = 0
     for ln in lines[start:end]:
-        if ln.prose and seen < LEAD_WORDS:
-            lead |= _content_words(ln.words[:LEAD_WORDS - seen])
+        if ln.prose and seen < TITLE_LEAD_WORDS:
+            lead |= _content_words(ln.words[:TITLE_LEAD_WORDS - seen])
             seen += len(ln.words)
     best, best_shared = None, HEADLINE_LEAD_WORDS - 1
     for ln in lines[:start]:
