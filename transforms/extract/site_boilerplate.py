@@ -17,9 +17,10 @@ with its page (not one a text dump's cleaner guessed) also offers every
 paragraph that shares no two words of its title: a rail of teasers or a
 caption above a short article, which the tail never sees; such an article's
 own story is told by the paragraphs that do share them, and those are never
-stripped from it. Articles that share another paragraph are one story (copies, re-headlined or with a local intro), and no
-story may hold half of the paragraph's articles, so a syndicated story's
-closing paragraph is never taken for boilerplate. The site is the
+stripped from it. Articles that share another paragraph are one story
+(copies, re-headlined or with a local intro), and no story may hold half of
+the paragraph's articles, so a syndicated story's closing paragraph is never
+taken for boilerplate. The site is the
 article's site, else the folder its file came from (a folder of dumps is one
 site, as for ``FindRepeatedLines``). It is removed from each article
 that holds it unless that would leave less than ``min_kept`` of the article's
