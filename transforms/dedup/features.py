@@ -24,7 +24,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from transforms.dedup.events import event_terms, pack_terms
+from transforms.dedup.events import article_event_terms
 from transforms.dedup.roles import role_sketch
 from transforms.dedup.shingles import MinHasher, shingle_hashes
 from transforms.tokens import words
@@ -79,8 +79,7 @@ def sign_articles(batch: Sequence[dict], signer: MinHasher, terms: bool = True) 
 
 def with_terms(article: dict, tokens: Sequence[str] = None) -> dict:
     """The article with its packed ``event_terms``; ``tokens``: ``words`` of its text, when known."""
-    return {**article, "event_terms": pack_terms(event_terms(article["text"], article.get("title"),
-                                                             article.get("language"), tokens=tokens))}
+    return {**article, "event_terms": article_event_terms(article, tokens=tokens)}
 
 
 def _digest(text: str) -> bytes:

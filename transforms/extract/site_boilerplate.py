@@ -16,10 +16,11 @@ boilerplate sits), and a paragraph found in articles with at least
 with its page (not one a text dump's cleaner guessed) also offers every
 paragraph that shares no two words of its title: a rail of teasers or a
 caption above a short article, which the tail never sees; such an article's
-own story is told by the paragraphs that do share them. Articles that share another
-paragraph are one story (copies, re-headlined or with a local intro), and no
-story may hold half of the paragraph's articles, so a syndicated story's
-closing paragraph is never taken for boilerplate. The site is the
+own story is told by the paragraphs that do share them, and those are never
+stripped from it. Articles that share another paragraph are one story
+(copies, re-headlined or with a local intro), and no story may hold half of
+the paragraph's articles, so a syndicated story's closing paragraph is never
+taken for boilerplate. The site is the
 article's site, else the folder its file came from (a folder of dumps is one
 site, as for ``FindRepeatedLines``). It is removed from each article
 that holds it unless that would leave less than ``min_kept`` of the article's
@@ -39,7 +40,7 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
-from transforms.extract.text import FUNCTION_WORDS
+from transforms.extract.text import FUNCTION_WORDS, page_title
 from transforms.tokens import content_hash, count_words, words
 
 __all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
@@ -51,8 +52,6 @@ TAIL_PARAGRAPHS = 3
 BODY_SAMPLE = 3
 #: Title words a paragraph must hold to be the article's own (a headline and its lead share names).
 TITLE_WORDS = 2
-#: The extractor whose titles are guessed from a text dump (a template's headline or a byline as often as not).
-GUESSED_TITLES = "textclean"
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
@@ -78,9 +77,7 @@ def text_keys(text: str) -> list:
 
 def _title_terms(article: dict) -> frozenset:
     """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
-    if article.get("extractor") == GUESSED_TITLES:
-        return frozenset()
-    return frozenset(w for w in words(article.get("title") or "")
+    return frozenset(w for w in words(page_title(article) or "")
                      if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
 
 

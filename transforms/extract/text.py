@@ -46,7 +46,12 @@ from typing import Iterable, List, Optional, Sequence
 from transforms.model import Extracted
 from transforms.tokens import words as words_of
 
-__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "STOPWORDS", "FUNCTION_WORDS"]
+__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "page_title", "STOPWORDS", "FUNCTION_WORDS",
+           "EXTRACTOR"]
+
+#: ``Extracted.extractor`` of the articles this cleaner extracts (from text dumps, and from an HTML page
+#: no other reading could use).
+EXTRACTOR = "textclean"
 
 _HEADER_RE = re.compile(r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\b[ \t]*(.*)$")
 
@@ -594,6 +599,12 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
     return start, end
 
 
+def page_title(article: dict) -> Optional[str]:
+    """An article record's title when its page gave it one; None when this cleaner guessed it (the line
+    above the article that names its lead, when it finds one: a guess all the same)."""
+    return None if article.get("extractor") == EXTRACTOR else article.get("title")
+
+
 def _normalise(line: str) -> str:
     return " ".join(words_of(line))
 
@@ -655,7 +666,7 @@ def clean_text(
         byline=byline,
         published=published,
         credited_source=find_credit(article, byline) or find_credit(text, byline),
-        extractor="textclean",
+        extractor=EXTRACTOR,
     )
 
 
@@ -785,7 +796,7 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[_Line]:
 #: Content words a line above the article must share with its lead to be its headline.
 HEADLINE_LEAD_WORDS = 2
 #: Words of the article that are its lead, for that test.
-LEAD_WORDS = 80
+TITLE_LEAD_WORDS = 80
 
 
 def _headline_shaped(ln: _Line) -> bool:
@@ -801,8 +812,8 @@ def _headline_of_lead(lines: Sequence[_Line], start: int, end: int) -> Optional[
     lead: set = set()
     seen = 0
     for ln in lines[start:end]:
-        if ln.prose and seen < LEAD_WORDS:
-            lead |= _content_words(ln.words[:LEAD_WORDS - seen])
+        if ln.prose and seen < TITLE_LEAD_WORDS:
+            lead |= _content_words(ln.words[:TITLE_LEAD_WORDS - seen])
             seen += len(ln.words)
     best, best_shared = None, HEADLINE_LEAD_WORDS - 1
     for ln in lines[:start]:
