@@ -103,6 +103,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HTMLParser, fromstring
 
+from transforms.extract.short_article import trim_short_article
 from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
@@ -1144,7 +1145,7 @@ class HtmlExtractor:
     """
 
     def __init__(self, focus: str = "balanced", tables: bool = True, fast: bool = True,
-                 prepare: bool = True, filter_lines: bool = True, extract_hook=None):
+                 prepare: bool = True, filter_lines: bool = True, trim_short: bool = True, extract_hook=None):
         if focus not in ("balanced", "precision", "recall"):
             raise ValueError(f"focus must be balanced, precision or recall, not {focus!r}")
         self.focus = focus
@@ -1152,6 +1153,7 @@ class HtmlExtractor:
         self.fast = fast
         self.prepare = prepare
         self.filter_lines = filter_lines
+        self.trim_short = trim_short
         self.extract_hook = extract_hook
         self._template = None
         self._template_day = None
@@ -1197,6 +1199,10 @@ class HtmlExtractor:
         byline = _clean_field(doc.author) if doc else None
         text = postfilter(raw, title, byline) if self.filter_lines and raw else raw
         text, extractor = self._arbitrate(html, url, limits, notes, facts, text, raw, pruned, title, byline)
+        if self.trim_short:
+            text, dropped = trim_short_article(text, root, title, limits.min_words)
+            if dropped:
+                notes.append(f"short_article_trimmed:{dropped}")
         if compared and extractor == "trafilatura":
             extractor = "trafilatura_full"
         if count_words(text) < limits.min_words:
