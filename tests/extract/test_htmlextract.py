@@ -608,3 +608,22 @@ def test_short_article_is_not_replaced_by_a_longer_reading_with_the_chrome_under
     assert PARAGRAPHS[0] in result.text and PARAGRAPHS[2] in result.text
     for marker in ["city hall reporter", "10,000 trees", "robotics team", "weekend hours"]:
         assert marker not in result.text, f"chrome kept: {marker!r}"
+
+
+COMPANY_ABOUT = ["Meridian Health Systems is a global provider of hospital software and mobile workflow solutions. "
+                 "Its vision is to close digital information gaps so that nurses and doctors can make the best decisions.",
+                 "Meridian is headquartered in Basel, has subsidiaries in 15 countries and employs around 1,300 people "
+                 "worldwide. Its registered shares are listed on the SIX Swiss Exchange in Zurich."]
+
+
+def test_brief_loses_the_template_text_that_trafilatura_reads_with_it():
+    # A brief on a template (hashed class names) that prints a company's "About" paragraphs in the
+    # article column: trafilatura's reading holds both, more about the company than the story.
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{TITLE}</title></head><body><main>"
+            f"<article><h1>{TITLE}</h1><div class='css-k3j2'><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p></div>"
+            "<div class='css-p9x1'>" + "".join(f"<p>{a}</p>" for a in COMPANY_ABOUT) + "</div></article></main>"
+            "</body></html>")
+    assert "Meridian" in HtmlExtractor(trim_short=False).extract(page, None, Limits()).text  # the hazard is real
+    result = extract_html(page, None, Limits())
+    assert result.text == f"{PARAGRAPHS[0]}\n{PARAGRAPHS[1]}"
+    assert "short_article_trimmed:1" in result.notes
