@@ -40,11 +40,15 @@ The steps, in order:
    too much), ``trafilatura_unpruned`` (pruning removed more paragraph text than the
    article kept: trafilatura is rerun on the page without pruning), ``jsonld`` (the
    page's JSON-LD ``articleBody``, only when the page's own text holds 90% of its words).
-6. Fallbacks when the text has fewer than ``Limits.min_words`` words:
+6. A short article's text loses the blocks of other page containers that are about
+   something else (``transforms.extract.short_article``: author bios, teaser rails, a
+   company's "About" paragraphs, disclaimers under a brief), when the article's own
+   block is under 200 words; note ``short_article_trimmed:N``.
+7. Fallbacks when the text has fewer than ``Limits.min_words`` words:
    ``trafilatura.baseline`` (JSON-LD ``articleBody`` or all paragraphs), then
    ``transforms.extract.text.clean_text`` on the page's visible text (``baseline``,
    ``textclean``).
-7. Metadata: the title by agreement among ``<h1>``, og:title, JSON-LD headline and
+8. Metadata: the title by agreement among ``<h1>``, og:title, JSON-LD headline and
    ``<title>`` (``choose_title``); trafilatura's author, sitename, description and
    canonical URL; the publication time at full precision from the page's own
    fields (article-typed JSON-LD ``datePublished``, ``article:published_time`` and
@@ -83,6 +87,11 @@ an inline "Related" link on a hashed-class site) is a trafilatura balanced-mode 
 
 ``deduplicate`` stays off: trafilatura's dedup cache is process-wide and would drop
 the syndicated copies this pipeline exists to find.
+
+On the quality corpus's derived HTML documents (a brief, copy or edited repost of an AEB
+story in another real page's slot, ``make bench-extract`` with ``--placed-only``), briefs
+scored mean token F1 0.912 (seeds 0-2) / 0.896 (3-5) before the short-fast-reading rule of
+step 3 and step 6, 0.986 / 0.992 after; AEB 0.9787 -> 0.9801.
 
 Public: ``looks_like_html``, ``extract_html``, ``HtmlExtractor``, ``quick_depth``,
 ``flatten_markup``, ``html_depth``, ``postfilter``, ``clean_title``, ``choose_title``, ``visible_text``,
@@ -1140,6 +1149,7 @@ class HtmlExtractor:
         prepare: Unwrap layout tables, prune furniture and link-only blocks, and join
             split bodies before extraction.
         filter_lines: Run the line post-filter.
+        trim_short: Drop the unrelated blocks around a short article (step 6).
         extract_hook: Test-only: called with the HTML before extraction (lets tests
             make extraction slow or crash without a hostile page).
     """
