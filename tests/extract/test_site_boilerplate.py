@@ -3,8 +3,8 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.extract.site_boilerplate import (DropSiteBoilerplate, boilerplate_keys, paragraph_keys,
-                                                strip_paragraphs, text_keys)
+from transforms.extract.site_boilerplate import (DropSiteBoilerplate, boilerplate_keys, paragraph_index,
+                                                paragraph_keys, strip_paragraphs, text_keys)
 from transforms.tokens import content_hash
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
@@ -107,3 +107,53 @@ def test_two_stories_under_one_closing_block_lose_it():
     with local_pipeline() as p:
         out = p | beam.Create(arts) | DropSiteBoilerplate()
         assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])), equal_to(list(briefs.items())))
+
+
+RAIL = ["Indian-origin man pleads guilty to a fraud scheme in New York, admitting theft and embezzlement of bank funds.",
+        "United Nations regrets the new position of the administration on the legality of settlements in the region.",
+        "All schools and colleges are open again in the valley, and attendance has reached 98 percent, officials say."]
+
+
+def _page(aid, title, body, extractor="trafilatura"):
+    text = "\n".join(RAIL + body)
+    return {"article_id": aid, "site": "example.com", "title": title, "text": text, "n_words": len(text.split()),
+            "content_hash": content_hash(text), "extractor": extractor}
+
+
+def test_a_rail_above_two_briefs_leaves_them_and_the_story_it_quotes_keeps_its_lead():
+    # Two briefs of different stories on one site, each page with the same rail of teasers ABOVE it: the tail
+    # never saw the rail, and the rail (most of each text) made the two briefs one story. The paragraphs that
+    # share two words of their page's title are each article's own; the rail shares none.
+    briefs = {
+        "doobie": ("Doobie Brothers to reunite with Michael McDonald for Blossom show",
+                   ["The Doobie Brothers will ride a potential Hall of Fame induction into a 50th anniversary tour, "
+                    "and the band will do it with singer Michael McDonald.",
+                    "Rolling Stone reported that the reunion tour stops at Blossom Music Center on July 22."]),
+        "trek": ("Star Trek 4 eyes Noah Hawley to direct",
+                 ["After three years of silence there is news of the fourth Star Trek film: Noah Hawley, who created "
+                  "two television series, is in final talks to write and direct it.",
+                  "The most recent Star Trek film was Star Trek Beyond, released in 2016."]),
+    }
+    arts = [_page(aid, title, body) for aid, (title, body) in briefs.items()]
+    # The site's own report of the first teaser's story: that paragraph is its lead, tied to its title.
+    fraud = _page("fraud", "Indian-origin man pleads guilty to fraud scheme",
+                  ["He faces up to thirty years in prison when he is sentenced in March, prosecutors said."])
+    fraud["text"] = "\n".join([RAIL[0], "He faces up to thirty years in prison when he is sentenced in March."])
+    with local_pipeline() as p:
+        out = p | beam.Create(arts + [fraud]) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])),
+                    equal_to([(aid, "\n".join(body)) for aid, (_, body) in briefs.items()]
+                             + [("fraud", fraud["text"])]))
+
+
+def test_a_guessed_title_ties_no_paragraph():
+    # A text dump's title is the cleaner's guess (often the template's headline): only the tail is offered.
+    art = _page("x", "Indian-origin man pleads guilty to fraud", ["A brief of its own story, with words enough."],
+                extractor="textclean")
+    keys, own = paragraph_index(art)
+    assert not any(own)
+    assert {k for (_, k), _ in paragraph_keys(art, keys, own)} == {k for k in keys[-3:] if k}
+    titled = {**art, "extractor": "trafilatura"}
+    keys, own = paragraph_index(titled)
+    assert own == [True, False, False, False]
+    assert {k for (_, k), _ in paragraph_keys(titled, keys, own)} == set(keys[1:])

@@ -98,6 +98,17 @@ def test_seed_000_credit_from_shared_with_partner():
      "cruft"),
     ("The regulator said the company's privacy policy breached the law on personal data.", "text"),
     ("The company said the name is a registered trademark it has used since 1998.", "text"),
+    # An author's bio box is not the article; a sentence about a journalist is.
+    ("Meg James is a corporate media reporter for the Los Angeles Times, covering the business of television.",
+     "cruft"),
+    ("Pulitzer Prize-winning journalist Michael Hiltzik writes a daily blog appearing on latimes.com. His business "
+     "column appears in print every Sunday, and occasionally on other days. As a member of the Los Angeles Times "
+     "staff, he has been a financial and technology writer and a foreign correspondent. He is the author of six "
+     "books. Hiltzik and colleague Chuck Philips shared the 1999 Pulitzer Prize for articles exposing corruption.",
+     "cruft"),
+    ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
+    ("President Trump is a frequent critic of the press, the reporter said.", "text"),
+    ("Maria Ressa, the founder of Rappler, said the verdict was a blow to every journalist in the country.", "text"),
 ])
 def test_classify_line(line, kind):
     assert classify_line(line) == kind
@@ -592,3 +603,39 @@ def test_an_article_without_sentence_punctuation_is_kept_rather_than_lost():
                       "proud of every one of them.",
                       "Transfer news", *article, "Share this article", "Back to top"])
     assert all(p in clean_text(page).text for p in article)
+
+
+def test_the_headline_is_the_line_above_the_article_that_names_what_its_lead_reports():
+    # A rendered page: menus, a rail's headlines and a repeated slogan above the article, the headline a few
+    # lines above it with a byline and a date between. The repeated slogan and the date line just above the
+    # article were taken for the headline before.
+    article = [
+        "Two United States service members were killed on Wednesday when their helicopter crashed in eastern "
+        "Afghanistan, the US military said in a statement.",
+        "The cause of the crash is under investigation, but preliminary reports do not indicate that it was "
+        "caused by enemy fire, the statement said.",
+    ]
+    page = "\n".join(["* World", "* Politics", "Find us on Facebook", "Most read",
+                      "Apple releases a new update to fix a multitasking bug", "Find us on Facebook",
+                      "US service members killed in Afghanistan helicopter crash", "By Jane Doe",
+                      "Updated November 20, 2019 at 4:15 PM", *article, "Find us on Facebook"])
+    ext = clean_text(page)
+    assert ext.text == "\n\n".join(article)
+    assert ext.title == "US service members killed in Afghanistan helicopter crash"
+    # No line above shares the lead's words: no title rather than a menu item or a slogan.
+    assert clean_text("\n".join(["* World", "Find us on Facebook", "Find us on Facebook", *article])).title is None
+
+
+def test_a_paragraph_that_lost_its_full_stop_between_two_others_stays_in_the_article():
+    # An edited repost changed the last word of a sentence and its full stop with it. Between two
+    # paragraphs, a line of 20 words or more is one of them; a video's title beside its summary is shorter.
+    article = [
+        "A case of the bubonic plague was reported in China over the weekend, after two people there were "
+        "diagnosed with the pneumonic form of the disease last week.",
+        "Both diseases are linked with the Black Death pandemic that killed an estimated 25 million people in "
+        "Europe during the Middle Ages and many more elsewhere",
+        "The person, who was not identified, was hospitalized in the county of Huade in Inner Mongolia, the "
+        "regional health commission said on Sunday.",
+    ]
+    page = "\n".join(["* News", "* Health", "Plague case reported in China", *article, "With Post wires"])
+    assert clean_text(page).text == "\n\n".join(article)

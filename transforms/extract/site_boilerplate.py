@@ -12,10 +12,15 @@ Seen across a run, such a paragraph repeats under different stories of one
 site. ``DropSiteBoilerplate`` keys every paragraph of 8 or more words by (site,
 normalised paragraph) for its last ``TAIL_PARAGRAPHS`` paragraphs (where
 boilerplate sits), and a paragraph found in articles with at least
-``min_titles`` different stories is boilerplate. Articles that share another
-paragraph are one story (copies, re-headlined or with a local intro), and no
-story may hold half of the paragraph's articles, so a syndicated story's
-closing paragraph is never taken for boilerplate. The site is the
+``min_titles`` different stories is boilerplate. An article whose title came
+with its page (not one a text dump's cleaner guessed) also offers every
+paragraph that shares no two words of its title: a rail of teasers or a
+caption above a short article, which the tail never sees; such an article's
+own story is told by the paragraphs that do share them, and those are never
+stripped from it. Articles that share another paragraph are one story
+(copies, re-headlined or with a local intro), and no story may hold half of
+the paragraph's articles, so a syndicated story's closing paragraph is never
+taken for boilerplate. The site is the
 article's site, else the folder its file came from (a folder of dumps is one
 site, as for ``FindRepeatedLines``). It is removed from each article
 that holds it unless that would leave less than ``min_kept`` of the article's
@@ -35,22 +40,31 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
+from transforms.extract.text import FUNCTION_WORDS
 from transforms.tokens import content_hash, count_words, words
 
-__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_keys", "boilerplate_keys", "strip_paragraphs"]
+__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
+           "strip_paragraphs"]
 
 MIN_WORDS = 8
 #: Only an article's last paragraphs are candidates.
 TAIL_PARAGRAPHS = 3
 BODY_SAMPLE = 3
+#: Title words a paragraph must hold to be the article's own (a headline and its lead share names).
+TITLE_WORDS = 2
+#: The extractor whose titles are guessed from a text dump (a template's headline or a byline as often as not).
+GUESSED_TITLES = "textclean"
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
 
 
 def _key(paragraph: str) -> str:
-    norm = " ".join(words(paragraph))
-    return hashlib.blake2b(norm.encode(), digest_size=8).hexdigest() if norm.count(" ") + 1 >= MIN_WORDS else ""
+    return _key_of(words(paragraph))
+
+
+def _key_of(toks: list) -> str:
+    return hashlib.blake2b(" ".join(toks).encode(), digest_size=8).hexdigest() if len(toks) >= MIN_WORDS else ""
 
 
 def site_of_article(article: dict) -> str:
@@ -63,28 +77,56 @@ def text_keys(text: str) -> list:
     return [_key(p) for p in text.split("\n")]
 
 
-def paragraph_keys(article: dict, keys: list = None) -> list:
-    """((site, paragraph key), (title, body sample)) for each of an article's last paragraphs of 8+ words.
+def _title_terms(article: dict) -> frozenset:
+    """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
+    if article.get("extractor") == GUESSED_TITLES:
+        return frozenset()
+    return frozenset(w for w in words(article.get("title") or "")
+                     if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
 
-    The body sample is the smallest ``BODY_SAMPLE`` keys of the article's paragraphs above its last
+
+def paragraph_index(article: dict) -> tuple:
+    """(``text_keys`` of its text, whether each paragraph is the article's own by its title).
+
+    A paragraph is the article's own when it holds ``TITLE_WORDS`` of its title's words; with a title of
+    fewer such words, or a guessed one, none is.
+    """
+    terms = _title_terms(article)
+    keys, own = [], []
+    for paragraph in (article.get("text") or "").split("\n"):
+        toks = words(paragraph)
+        keys.append(_key_of(toks))
+        own.append(len(terms) >= TITLE_WORDS and len(terms.intersection(toks)) >= TITLE_WORDS)
+    return keys, own
+
+
+def paragraph_keys(article: dict, keys: list = None, own: list = None) -> list:
+    """((site, paragraph key), (title, body sample)) for each paragraph of 8+ words that may be boilerplate.
+
+    Those are an article's last paragraphs and, when its page's title ties some paragraphs to it
+    (``paragraph_index``), every paragraph that is not its own. The body sample is the smallest
+    ``BODY_SAMPLE`` keys of its own paragraphs when it has any, else of its paragraphs above its last
     ones (of its other paragraphs, when it has no more): copies of one story share them, articles that
-    only share boilerplate do not. A page's closing block is often several paragraphs (an author's
-    bio, then teasers), and read as body they made two stories under it one story. ``keys``:
-    ``text_keys`` of its text, when known.
+    only share boilerplate do not. A page's closing block is often several paragraphs (an author's bio,
+    then teasers), and read as body they made two stories under it one story; so did a rail above two
+    briefs. ``keys``, ``own``: ``paragraph_index`` of the article, when known.
     """
     site = site_of_article(article)
     title = " ".join(words(article.get("title") or article.get("article_id") or ""))
-    if keys is None:
-        keys = text_keys(article.get("text") or "")
+    if keys is None or own is None:
+        keys, own = paragraph_index(article)
+    mine = sorted({k for k, o in zip(keys, own) if k and o})
     keys = [k for k in keys if k]
-    out = []
     # Boilerplate closes a page (about the company, author bio, disclaimer); a paragraph two stories
-    # share in their middle is quoted text, which clustering must see.
+    # share in their middle is quoted text, which clustering must see, unless the page's title says
+    # it is not this article's.
     tail = set(keys[-TAIL_PARAGRAPHS:])
+    candidates = tail | (set(keys) - set(mine) if mine else set())
     above = set(keys) - tail
-    for k in sorted(tail):
-        body = tuple(sorted(above or {o for o in keys if o != k})[:BODY_SAMPLE])
-        out.append(((site, k), (title, body)))
+    out = []
+    for k in sorted(candidates):
+        body = [o for o in mine if o != k] if mine else sorted(above or {o for o in keys if o != k})
+        out.append(((site, k), (title, tuple(body[:BODY_SAMPLE]))))
     return out
 
 
@@ -115,15 +157,18 @@ def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
     return len(sizes) >= min_titles and (len(sizes) == n or max(sizes.values()) < 0.5 * n)
 
 
-def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list = None) -> tuple:
+def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list = None,
+                     own: list = None) -> tuple:
     """(text without the paragraphs whose key is in ``keys``, removed?) - unchanged when too little is left.
 
-    ``own_keys``: ``text_keys(text)``, when known.
+    ``own_keys``: ``text_keys(text)``, when known; ``own``: which paragraphs are the article's own by
+    its title (``paragraph_index``): those stay (the story a rail elsewhere quotes keeps its lead).
     """
     kept, removed = [], False
     paragraphs = text.split("\n")
-    for paragraph, key in zip(paragraphs, own_keys if own_keys is not None else map(_key, paragraphs)):
-        if key in keys:
+    keys_of = own_keys if own_keys is not None else [_key(p) for p in paragraphs]
+    for paragraph, key, mine in zip(paragraphs, keys_of, own or [False] * len(paragraphs)):
+        if key in keys and not mine:
             removed = True
         else:
             kept.append(paragraph)
@@ -153,10 +198,10 @@ class _StripFn(beam.DoFn):
         self._stripped = counters.counter(counters.SITE_BOILERPLATE_STRIPPED)
 
     def process(self, element, boilerplate):
-        article, own_keys = element
+        article, (own_keys, own) = element
         keys = boilerplate.get(site_of_article(article))
         if keys:
-            text, removed = strip_paragraphs(article["text"], keys, self._min_kept, own_keys)
+            text, removed = strip_paragraphs(article["text"], keys, self._min_kept, own_keys, own)
             n = count_words(text)
             if removed and n >= self._min_words:
                 self._stripped.inc()
@@ -184,10 +229,10 @@ class DropSiteBoilerplate(beam.PTransform):
 
     def expand(self, articles):
         # Each paragraph is normalised and hashed once, for finding boilerplate and for stripping it.
-        keyed = articles | "KeyEachParagraph" >> beam.Map(lambda a: (a, text_keys(a.get("text") or "")))
+        keyed = articles | "KeyEachParagraph" >> beam.Map(lambda a: (a, paragraph_index(a)))
         boilerplate = beam.pvalue.AsDict(
             keyed
-            | "KeyParagraphs" >> beam.FlatMapTuple(paragraph_keys)
+            | "KeyParagraphs" >> beam.FlatMapTuple(lambda a, index: paragraph_keys(a, *index))
             | "GroupParagraphs" >> beam.GroupByKey()
             | "KeepBoilerplate" >> beam.ParDo(_BoilerplateFn(self._min_titles))
             | "GroupBySite" >> beam.GroupByKey()
