@@ -84,17 +84,15 @@ def line_groups(lines: list, root) -> list:
     keys = [" ".join(words(line)) for line in lines]
     index = _element_index(root, set(keys))
     groups: list = []
-    last = _MISSING = object()
     for i, key in enumerate(keys):
         elem = index.get(key)
         parent = elem.getparent() if elem is not None else None
         if elem is not None and elem.tag == "li" and parent is not None and parent.getparent() is not None:
             parent = parent.getparent()  # a list's items are one block
-        if groups and parent is last:
+        if groups and parent is groups[-1][0]:
             groups[-1][1].append(i)
         else:
             groups.append((parent, [i]))
-        last = parent
     return groups
 
 
