@@ -411,7 +411,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     the terms are the event tier's work, so the caller counts their seconds there, not in signing.
     """
     import numpy as np
-    from transforms.dedup.events import event_terms, pack_terms
+    from transforms.dedup.events import article_event_terms
     from transforms.dedup.signing import Signer, shingle_hashes
     from transforms.tokens import words
     unique, dup_edges = split_exact_duplicates(records)
@@ -422,8 +422,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
         chunk = range(k, min(k + batch, len(records)))
         tokens = [words(records[i]["text"]) for i in chunk]
         t0 = time.perf_counter()
-        packed.extend(pack_terms(event_terms(records[i]["text"], records[i].get("title"), records[i].get("language"),
-                                             tokens=tk)) for i, tk in zip(chunk, tokens))
+        packed.extend(article_event_terms(records[i], tokens=tk) for i, tk in zip(chunk, tokens))
         terms_s += time.perf_counter() - t0
         signed = [(i, tk) for i, tk in zip(chunk, tokens) if i in first]
         hashes = [shingle_hashes(tk, config.shingle_size) for _, tk in signed]

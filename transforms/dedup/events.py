@@ -46,9 +46,10 @@ from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTION
 from simplemma.utils import canonicalize_token
 from wordfreq import zipf_frequency
 
+from transforms.extract.text import page_title
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
+__all__ = ["EventConfig", "event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
            "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine", "summed_terms",
            "within_window", "split_event",
            "event_id_for", "EVENT_ROLES", "event_roles"]
@@ -288,8 +289,23 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     terms = lexicon.terms
     ranked = sorted(zip((-weights).tolist(), [terms[n] for n in found.tolist()]))[:top]
     heaviest = np.array([-w for w, _ in ranked])
+    if len(heaviest) > 1:
+        # The heaviest term weighs no more than the next: one shared name (the company, the country) is
+        # a topic, not an event. Left alone, it put a company's layoffs and its inquiry at cosine 0.5.
+        heaviest[0] = heaviest[1]
     normalised = np.round(heaviest / (math.sqrt(float(heaviest @ heaviest)) or 1.0), 4).tolist()
     return list(zip([t for _, t in ranked], normalised))
+
+
+def article_event_terms(article: dict, tokens: Optional[list] = None) -> str:
+    """An article record's packed ``event_terms``, its title counted only when its page gave it one.
+
+    A text dump's title is the cleaner's guess: the line above the article that shares its lead's words,
+    which can be a template's own headline over its standfirst. Counted twice, such titles drew a condensed
+    rewrite into its template's story and two stories of one company (its layoffs, its inquiry) into one
+    event on the real-page corpora.
+    """
+    return pack_terms(event_terms(article["text"], page_title(article), article.get("language"), tokens=tokens))
 
 
 def pack_terms(terms: Iterable) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from transforms import counters
 from transforms.dedup import roles
 from transforms.dedup.containment import containment_anchors
-from transforms.dedup.events import event_terms, load_language, pack_terms
+from transforms.dedup.events import article_event_terms, load_language
 from transforms.dedup.records import Member
 from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
 from transforms.tokens import words
@@ -46,7 +46,7 @@ class SignBatchFn(beam.DoFn):
         sigs = self._signer.sign_hashes(per_doc)
         for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
             self._signed.inc()
-            terms = pack_terms(event_terms(article["text"], article.get("title"), article.get("language"), tokens=toks))
+            terms = article_event_terms(article, tokens=toks)
             distinct = np.unique(hashes)
             yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
                    "anchors": containment_anchors(distinct, distinct=True).tobytes()}

@@ -40,7 +40,7 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
-from transforms.extract.text import FUNCTION_WORDS
+from transforms.extract.text import FUNCTION_WORDS, page_title
 from transforms.tokens import content_hash, count_words, words
 
 __all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
@@ -52,8 +52,6 @@ TAIL_PARAGRAPHS = 3
 BODY_SAMPLE = 3
 #: Title words a paragraph must hold to be the article's own (a headline and its lead share names).
 TITLE_WORDS = 2
-#: The extractor whose titles are guessed from a text dump (a template's headline or a byline as often as not).
-GUESSED_TITLES = "textclean"
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
@@ -79,9 +77,7 @@ def text_keys(text: str) -> list:
 
 def _title_terms(article: dict) -> frozenset:
     """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
-    if article.get("extractor") == GUESSED_TITLES:
-        return frozenset()
-    return frozenset(w for w in words(article.get("title") or "")
+    return frozenset(w for w in words(page_title(article) or "")
                      if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
 
 
