@@ -26,6 +26,14 @@ Prints three tables:
    the ten worst pages of each with what went wrong, which path produced storywire's
    text, and the issue-19 targets. Skipped with a message when the pages are missing.
    ``--aeb-only`` runs this table alone.
+5. Bodies placed in other real pages (issue 18, ``--placed [SEEDS]``, default seeds 0-5): the
+   quality corpus's derived HTML documents (``tests.bench.quality_corpus.build_corpus``: a copy,
+   brief or edited repost of an AEB story put into the article slot of another real page, that
+   page's chrome kept) extracted with ``extract_html`` and scored against the body placed in the
+   page (``quality_corpus.words`` tokens, bag of words): per kind and seed, mean P/R/F1 and how
+   many documents have P < 0.7 or R < 0.7, then the worst briefs. Seeds 0-2 were used to design
+   the short-article rules, seeds 3-5 are held out (the issue quotes examples from them).
+   ``--placed-only`` runs this table alone.
 
 The score is a bag-of-words overlap (see ``token_prf``), deliberately simple so the
 numbers are easy to reproduce.
@@ -469,6 +477,8 @@ def main(argv: Optional[list] = None) -> int:
     verbose = "-v" in args
     if "--aeb-only" in args:
         return run_aeb()
+    if "--placed-only" in args:
+        return run_placed(_seeds_arg(args))
 
     pages = load_html_set()
     ours, default, results = bench_html(pages)
@@ -503,7 +513,8 @@ def main(argv: Optional[list] = None) -> int:
     print(f"  worker start-up (once, and after each kill): {over['startup'] * 1000:.0f} ms; "
           f"fast-path routing: {over['fast_stats']['inprocess']} in-process, "
           f"{over['fast_stats']['sandboxed']} to the worker")
-    return run_aeb()
+    run_aeb()
+    return run_placed(_seeds_arg(args))
 
 
 def run_aeb() -> int:
@@ -513,6 +524,92 @@ def run_aeb() -> int:
         print(f"\nAEB real pages: skipped: {err}")
         return 0
     print_aeb(aeb_pages, bench_aeb(aeb_pages))
+    return 0
+
+
+# -------------------------------------------------------------------- bodies placed in other pages
+
+DEV_SEEDS = (0, 1, 2)
+
+
+def _seeds_arg(args: list) -> tuple:
+    """``--seeds 0,1,2`` (default 0-5)."""
+    if "--seeds" in args:
+        return tuple(int(s) for s in args[args.index("--seeds") + 1].split(","))
+    return (0, 1, 2, 3, 4, 5)
+
+
+def bag_prf(predicted: str, gold: str, split: Callable) -> tuple:
+    """(precision, recall, F1) of the token bags ``split(predicted)`` against ``split(gold)``."""
+    pred, ref = collections.Counter(split(predicted or "")), collections.Counter(split(gold or ""))
+    overlap = sum((pred & ref).values())
+    precision = overlap / sum(pred.values()) if pred else 0.0
+    recall = overlap / sum(ref.values()) if ref else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def bench_placed(seeds: tuple, extract: Optional[Callable] = None) -> dict:
+    """{seed: [(QualityDoc, (P, R, F1), extracted text)]} for the derived HTML documents of each seed."""
+    from tests.bench import quality_corpus as qc
+    from transforms.extract.html import extract_html
+    from transforms.model import ExtractionError
+
+    extract = extract or (lambda content, url: extract_html(content, url).text)
+    root = qc.data_dir()
+    aeb = qc.load_aeb(root)
+    out = {}
+    for seed in seeds:
+        rows = []
+        for doc, content, body in qc.build_corpus(root, seed=seed, aeb=aeb):
+            if doc.fmt != "html" or doc.kind not in qc.DERIVED:
+                continue
+            try:
+                text = extract(content, None)
+            except ExtractionError:
+                text = ""
+            rows.append((doc, bag_prf(text, body, qc.words), text))
+        out[seed] = rows
+    return out
+
+
+def print_placed(results: dict, worst: int = 12) -> dict:
+    """Per seed and kind: documents, mean P/R/F1, counts with P < 0.7 / R < 0.7; returns the brief F1s."""
+    print("\nBodies placed in other real pages (quality corpus, derived HTML documents; tokens of "
+          "quality_corpus.words, bag of words; seeds " + ",".join(map(str, DEV_SEEDS)) + " dev, others held out)")
+    print(f"  {'seed':<10} {'kind':<7} {'docs':>5} {'P':>6} {'R':>6} {'F1':>6} {'P<0.7':>6} {'R<0.7':>6}")
+    summary = {}
+    groups = {"dev": [s for s in results if s in DEV_SEEDS], "held out": [s for s in results if s not in DEV_SEEDS]}
+    for seed in list(results) + [g for g in groups if groups[g]]:
+        rows = results[seed] if seed in results else [x for s in groups[seed] for x in results[s]]
+        label = f"{seed}" if seed in results else f"{seed} ({','.join(map(str, groups[seed]))})"
+        for kind in ("copy", "brief", "edited"):
+            scores = [s for d, s, _ in rows if d.kind == kind]
+            if not scores:
+                continue
+            n = len(scores)
+            print(f"  {label:<10} {kind:<7} {n:>5} {_mean(scores, 0):>6.3f} {_mean(scores, 1):>6.3f} "
+                  f"{_mean(scores, 2):>6.3f} {sum(s[0] < 0.7 for s in scores):>6} {sum(s[1] < 0.7 for s in scores):>6}")
+            if seed not in results:
+                summary[(seed, kind)] = _mean(scores, 2)
+    briefs = sorted(((s, d, sc, t) for s, rows in results.items() for d, sc, t in rows if d.kind == "brief"),
+                    key=lambda x: x[2][2])
+    print(f"\n  {worst} worst briefs (seed file template: P R F1, words out / in, start of text):")
+    for seed, d, (p, r, f), text in briefs[:worst]:
+        print(f"    {seed} {d.file} {d.template}: P {p:.2f} R {r:.2f} F1 {f:.2f}, "
+              f"{len(text.split())}/{d.body_words} words: {' '.join(text.split())[:70]!r}")
+    return summary
+
+
+def run_placed(seeds: tuple) -> int:
+    from tests.bench import quality_corpus as qc
+
+    try:
+        results = bench_placed(seeds)
+    except qc.DataMissing as err:
+        print(f"\nBodies placed in other real pages: skipped: {err}")
+        return 0
+    print_placed(results)
     return 0
 
 

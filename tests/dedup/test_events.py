@@ -38,6 +38,22 @@ def test_rewrite_scores_above_threshold_and_other_event_below():
     assert cosine(terms(QUAKE), terms(ELECTION)) < 0.1
 
 
+LAYOFFS = ("WeWork began laying off 2,400 employees on Thursday, WeWork chairman Marcelo Claure told staff, as "
+           "WeWork cuts costs after its failed listing. WeWork said the layoffs would not affect its members.")
+INQUIRY = ("The New York attorney general is investigating WeWork and its ousted chief Adam Neumann over WeWork's "
+           "dealings with him, WeWork confirmed, days after WeWork's investors questioned its accounts.")
+
+
+def test_one_shared_name_does_not_make_two_stories_one_event():
+    # A company's layoffs and an inquiry into it: the company's name, in every sentence, was the heaviest
+    # term of both and carried their cosine. It weighs no more than each one's next term.
+    for text in (LAYOFFS, INQUIRY):
+        weights = [w for _, w in terms(text)]
+        assert terms(text)[0][0] == "wework" and weights[0] == weights[1]
+    assert cosine(terms(LAYOFFS), terms(INQUIRY)) < EventConfig().threshold
+    assert cosine(terms(QUAKE), terms(QUAKE_REWRITE)) >= EventConfig().threshold
+
+
 def test_pack_round_trip_and_keys_are_pairs_of_top_terms():
     t = terms(QUAKE)
     assert unpack_terms(pack_terms(t)) == t

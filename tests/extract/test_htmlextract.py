@@ -570,3 +570,60 @@ def test_hover_cards_inside_a_sentence_are_removed_but_the_name_stays():
     result = extract_html(article(inside=para), None, Limits())
     assert "Public works director Hannah Ellis said the new station would move twice as much water." in result.text
     assert "Council split on bond vote" not in result.text
+
+
+BRIEF_RAIL = [
+    ("Mayor unveils plan to plant 10,000 trees along the east side by 2030",
+     "The program will start with school yards and bus stops, where summer heat is worst, the mayor's office said "
+     "in a statement released on Monday afternoon."),
+    ("High school robotics team heads to the national championship in Houston",
+     "Eight students built a machine that sorts recycling by color and weight, beating forty teams from across "
+     "the state at the regional finals last weekend."),
+    ("Library extends weekend hours after a year of record visits and new memberships",
+     "Branches will now open on Sundays from noon to five, paid for by a donation from a local family foundation "
+     "that supports reading programs."),
+]
+AUTHOR_BIO = ("Dana Whitfield is a city hall reporter for the Riverside Post, covering budgets, zoning and public works. "
+              "She previously wrote for the Lakeside Herald and the Morning Ledger, and grew up in the valley, where "
+              "her family still runs a hardware store that opened in 1962.")
+
+
+def brief_page() -> str:
+    """A two-paragraph brief (55 words) in its page's article body, the author's bio and a rail of three
+    teasers (headline and dek) under it, in containers trafilatura's class rules do not know."""
+    rail = "".join(f"<div class='card'><h3><a href='/s{i}'>{h}</a></h3><p>{dek}</p></div>"
+                   for i, (h, dek) in enumerate(BRIEF_RAIL))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{TITLE} | Riverside Post</title>"
+            f"</head><body><main><div class='layout'><h1>{TITLE}</h1><div class='article-body'>"
+            f"<p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[2]}</p></div>"
+            f"<div class='contributor'><p>{AUTHOR_BIO}</p></div><div class='rail'>{rail}</div></div></main>"
+            "</body></html>")
+
+
+def test_short_article_is_not_replaced_by_a_longer_reading_with_the_chrome_under_it():
+    # trafilatura's fast reading is the brief; its full mode (readability and jusText compared) reads the
+    # brief with the bio and the teasers, more prose. A fast reading that is an article (min_words or more)
+    # is kept: the full reading wins on length only when the fast one is too short to be used.
+    result = extract_html(brief_page(), None, Limits())
+    assert PARAGRAPHS[0] in result.text and PARAGRAPHS[2] in result.text
+    for marker in ["city hall reporter", "10,000 trees", "robotics team", "weekend hours"]:
+        assert marker not in result.text, f"chrome kept: {marker!r}"
+
+
+COMPANY_ABOUT = ["Meridian Health Systems is a global provider of hospital software and mobile workflow solutions. "
+                 "Its vision is to close digital information gaps so that nurses and doctors can make the best decisions.",
+                 "Meridian is headquartered in Basel, has subsidiaries in 15 countries and employs around 1,300 people "
+                 "worldwide. Its registered shares are listed on the SIX Swiss Exchange in Zurich."]
+
+
+def test_brief_loses_the_template_text_that_trafilatura_reads_with_it():
+    # A brief on a template (hashed class names) that prints a company's "About" paragraphs in the
+    # article column: trafilatura's reading holds both, more about the company than the story.
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{TITLE}</title></head><body><main>"
+            f"<article><h1>{TITLE}</h1><div class='css-k3j2'><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p></div>"
+            "<div class='css-p9x1'>" + "".join(f"<p>{a}</p>" for a in COMPANY_ABOUT) + "</div></article></main>"
+            "</body></html>")
+    assert "Meridian" in HtmlExtractor(trim_short=False).extract(page, None, Limits()).text  # the hazard is real
+    result = extract_html(page, None, Limits())
+    assert result.text == f"{PARAGRAPHS[0]}\n{PARAGRAPHS[1]}"
+    assert "short_article_trimmed:1" in result.notes

@@ -639,3 +639,29 @@ def test_a_paragraph_that_lost_its_full_stop_between_two_others_stays_in_the_art
     ]
     page = "\n".join(["* News", "* Health", "Plague case reported in China", *article, "With Post wires"])
     assert clean_text(page).text == "\n\n".join(article)
+
+
+def test_a_most_popular_box_of_bylined_summaries_is_not_the_article():
+    # A short article, then a "most popular" box: each item a section label, a headline, a byline and a
+    # summary. The summaries outweighed the article; an article has one byline, the box one per story.
+    article = [
+        "With protests in Hong Kong growing, President Xi Jinping of China is likely to deploy the army to end "
+        "them, and the cost in lives could be high, a former official warned on Tuesday.",
+        "The police and the intelligence service have lost control of the streets, he said, and Beijing has "
+        "run out of patience with the city's leaders.",
+    ]
+    box = []
+    for label, head, author, summary in (
+            ("Elections", "A poll of voters in the state", "Jane Roe",
+             "A new university poll of voters in South Carolina found the mayor still at zero percent among one "
+             "group of voters, weeks before the primary that will decide the race."),
+            ("Economy", "Who owns the company?", "John Doe",
+             "The founder objects so strongly to a newspaper report about the taxes his company paid that he has "
+             "challenged the paper's publisher to a public debate about it."),
+            ("Sports", "The saga drags on off the field", "Mary Major",
+             "The quarterback's workout for the league's teams this weekend did not go smoothly, and the league "
+             "said it was disappointed that he had moved it at the last minute.")):
+        box += [label, head, f"By {author}", summary]
+    page = "\n".join(["* Sections", "* Podcasts", "Why Beijing will bring slaughter to Hong Kong", *article,
+                      "Most Popular", *box, "© 2019 Example Review"])
+    assert clean_text(page).text == "\n\n".join(article)

@@ -289,6 +289,10 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     terms = lexicon.terms
     ranked = sorted(zip((-weights).tolist(), [terms[n] for n in found.tolist()]))[:top]
     heaviest = np.array([-w for w, _ in ranked])
+    if len(heaviest) > 1:
+        # The heaviest term weighs no more than the next: one shared name (the company, the country) is
+        # a topic, not an event. Left alone, it put a company's layoffs and its inquiry at cosine 0.5.
+        heaviest[0] = heaviest[1]
     normalised = np.round(heaviest / (math.sqrt(float(heaviest @ heaviest)) or 1.0), 4).tolist()
     return list(zip([t for _, t in ranked], normalised))
 

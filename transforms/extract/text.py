@@ -375,6 +375,7 @@ TOPICAL_OVERLAP = 0.25
 def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
     if teasers:
         _mark_teaser_lists(lines)
+        _mark_bylined_teasers(lines)
     prose = [ln for ln in lines if ln.prose]
     # The article's core vocabulary: its longest paragraphs (teasers are one-liners), plus every
     # word the article's prose repeats across paragraphs (teasers about other stories do not).
@@ -414,6 +415,21 @@ TEASER_OVERLAP = 0.15
 TEASER_LIST_MIN = 3
 #: Lines between two paragraphs that can still be one teaser's headline, author and date.
 TEASER_GAP_MAX = 12
+
+
+#: Paragraphs each right under its own byline that make a list of other writers' stories.
+BYLINED_TEASERS_MIN = 3
+
+
+def _mark_bylined_teasers(lines: Sequence[_Line]) -> None:
+    """Mark the summaries of a "most popular" box whose items each carry a byline: ``BYLINED_TEASERS_MIN``
+    or more prose paragraphs, each within two lines under a byline. An article has one byline, above its
+    first paragraph; a box of other stories has one per story."""
+    under = [i for i, ln in enumerate(lines)
+             if ln.prose and any(lines[j].kind == "byline" for j in range(max(0, i - 2), i))]
+    if len(under) >= BYLINED_TEASERS_MIN:
+        for i in under:
+            lines[i].teaser, lines[i].prose = True, False
 
 
 def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
