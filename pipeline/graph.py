@@ -133,7 +133,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
     )
     extracted = documents | "ExtractArticles" >> ExtractArticles(
-        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers))
+        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers), signing=config)
     errors.append(extracted.errors)
     signed = (
         extracted.articles

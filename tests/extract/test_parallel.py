@@ -9,12 +9,17 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from tests.bench.corpus import generate
+from transforms.dedup.features import SIGNED_TEXT, complete_signatures, sign_articles
+from transforms.dedup.records import Member
+from transforms.dedup.sign import SignArticles
+from transforms.dedup.signing import MinHashConfig, Signer
 from transforms.extract import parallel
 from transforms.extract.articles import ExtractArticles
 from transforms.extract.parallel import ExtractionPool, extract_outcome
 from transforms.model import Limits, RawDocument
 
 LIMITS = Limits()
+CFG = MinHashConfig()
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory):
@@ -92,3 +97,27 @@ def test_extract_articles_gives_the_same_records_with_two_processes(docs, small_
         assert_that(out.articles, equal_to(expected), label="CheckArticles")
         assert_that(out.errors | "Reasons" >> beam.Map(lambda e: e["reason"]), equal_to(reasons),
                     label="CheckErrors")
+
+
+def test_presigning_workers_give_the_records_signed_in_process(docs, small_batches):
+    here = [extract_outcome(d, LIMITS, None, frozenset()) for d in docs]
+    pool = ExtractionPool(2, LIMITS, use_sandbox=False, signer=Signer(CFG).hasher())
+    try:
+        got = [o for _, o in _through(pool, docs)]
+    finally:
+        pool.close()
+    assert [o for o in got if o[0] != "ok"] == [o for o in here if o[0] != "ok"]
+    presigned = [o[1] for o in got if o[0] == "ok"]
+    # Signed in the workers (marked), and nothing is left for SignArticles to do (no signer given).
+    assert all(SIGNED_TEXT in a for a in presigned)
+    assert complete_signatures(presigned, None) == sign_articles([o[1] for o in here if o[0] == "ok"], Signer(CFG))
+
+
+def test_extract_and_sign_give_the_same_members_with_presigning_workers(docs, small_batches):
+    signed = sign_articles([o[1] for d in docs for o in [extract_outcome(d, LIMITS, None, frozenset())]
+                            if o[0] == "ok"], Signer(CFG))
+    expected = [Member.from_article(a, role_sketch=a["role_sketch"]) for a in signed]
+    with local_pipeline() as p:
+        out = (p | "CreateDocuments" >> beam.Create(docs)
+               | "ExtractArticles" >> ExtractArticles(LIMITS, processes=2, signing=CFG))
+        assert_that((out.articles | "SignArticles" >> SignArticles(CFG)).slim, equal_to(expected))

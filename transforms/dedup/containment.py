@@ -58,6 +58,8 @@ import numpy as np
 
 from transforms import counters
 from transforms.dedup.events import cosine, summed_terms
+# The anchors are made at signing, without Beam (transforms.dedup.features); exported here too.
+from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, stable_shard
 from transforms.dedup.records import Member
 
@@ -66,9 +68,7 @@ __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnch
            "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
            "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
-SAMPLE_MOD = 4
 COARSE_MOD = 4
-MAX_ANCHORS = 3000
 MAX_QUERY_ANCHORS = 40
 MIN_CONTAINMENT = 0.7
 MIN_SHARED = 6
@@ -92,7 +92,6 @@ ROUNDUP_SAME_PART = 0.5
 #: score 0.43-0.70 on the rewrites set; on the real-page benchmark, two reposts of one story that each
 #: kept a different part of it scored 0.06 and 0.18, a page with another site's author bio beside it 0.
 ROUNDUP_MAX_COSINE = 0.1
-_MIX = np.uint32(0x9E3779B1)
 _FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
 _SHARD_MIX = np.uint32(0x27D4EB2F)
@@ -103,24 +102,8 @@ ANCHOR_BATCH = 1024
 PAIR_SHARDS = 64
 
 
-def _mixed(h: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return (h * _MIX) >> np.uint32(12)
-
-
-def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> np.ndarray:
-    """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``.
-
-    ``distinct``: the hashes are already ``np.unique``'s output (signing counts them anyway).
-    """
-    h = np.asarray(shingle_hashes, dtype=np.uint32)
-    if not distinct:
-        h = np.unique(h)
-    return h[(_mixed(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
-
-
 def _coarse(anchors: np.ndarray) -> np.ndarray:
-    return anchors[((_mixed(anchors) // SAMPLE_MOD) % COARSE_MOD) == 0]
+    return anchors[((anchor_mix(anchors) // SAMPLE_MOD) % COARSE_MOD) == 0]
 
 
 def is_contained_brief(shared: int, n_short: int) -> bool:

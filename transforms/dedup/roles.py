@@ -33,8 +33,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from transforms.dedup.records import Member
-from transforms.dedup.signing import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
+from transforms.dedup.member import Member
+from transforms.dedup.shingles import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
 from transforms.tokens import words
 
 __all__ = ["pick_canonical", "role_of", "copy_share", "role_sketch", "reference_members",

@@ -3,8 +3,9 @@
     BatchForSigning -> ComputeSignatures -> SplitText
 
 Each article gets its MinHash signature (``sig``) and shingle count, its containment
-anchors (``transforms.dedup.containment``) and its event terms (``transforms.dedup.events``),
-all computed from one tokenisation. Then the text leaves the record (``texts``): the
+anchors, its event terms and its role sketch, all computed from one tokenisation
+(``transforms.dedup.features``; on a local run with several workers, most articles
+were signed by the extraction workers already). Then the text leaves the record (``texts``): the
 shuffles of clustering carry ids, hashes, signatures and role sketches, about 3x less,
 and ``AttachTexts`` brings the text back at the end.
 """
@@ -13,21 +14,21 @@ from __future__ import annotations
 import zlib
 
 import apache_beam as beam
-import numpy as np
 
 from transforms import counters
-from transforms.dedup import roles
-from transforms.dedup.containment import containment_anchors
-from transforms.dedup.events import article_event_terms, load_language
+from transforms.dedup.events import load_language
+from transforms.dedup.features import complete_signatures
 from transforms.dedup.records import Member
-from transforms.dedup.signing import MinHashConfig, Signer, shingle_hashes
-from transforms.tokens import words
+from transforms.dedup.signing import MinHashConfig, Signer
 
 __all__ = ["SignArticles", "SignBatchFn", "SplitTextFn", "pack_text", "unpack_text"]
 
 
 class SignBatchFn(beam.DoFn):
-    """A batch of articles -> each with its MinHash signature (``sig`` bytes) and shingle count."""
+    """A batch of articles -> each signed (``transforms.dedup.features.complete_signatures``).
+
+    Articles an extraction worker signed already, whose text has not changed since, pass as they are.
+    """
 
     def __init__(self, config: MinHashConfig):
         self._config = config
@@ -40,20 +41,13 @@ class SignBatchFn(beam.DoFn):
         load_language("en")
 
     def process(self, batch):
-        # One tokenisation per text serves the shingles and the event terms.
-        tokens = [words(a["text"]) for a in batch]
-        per_doc = [shingle_hashes(t, self._config.shingle_size) for t in tokens]
-        sigs = self._signer.sign_hashes(per_doc)
-        for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
+        for article in complete_signatures(batch, self._signer):
             self._signed.inc()
-            terms = article_event_terms(article, tokens=toks)
-            distinct = np.unique(hashes)
-            yield {**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)), "event_terms": terms,
-                   "anchors": containment_anchors(distinct, distinct=True).tobytes()}
+            yield article
 
 
 class SplitTextFn(beam.DoFn):
-    """A signed article -> a ``Member`` (no text, with its role sketch), plus ``(article_id, packed text)`` on ``texts``.
+    """A signed article -> a ``Member`` (no text), plus ``(article_id, packed text)`` on ``texts``.
 
     Clustering needs ids, hashes, dates, signatures and role sketches; only the output
     rows need the text. Leaving it out of the shuffles in between keeps each one ~3x smaller.
@@ -64,13 +58,9 @@ class SplitTextFn(beam.DoFn):
 
     TEXTS = "texts"
 
-    def __init__(self, shingle_size: int):
-        self._shingle_size = shingle_size
-
     def process(self, article):
-        text = article.get("text")
-        yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(text)))
-        yield Member.from_article(article, role_sketch=roles.role_sketch(text or "", self._shingle_size))
+        yield beam.pvalue.TaggedOutput(self.TEXTS, (article["article_id"], pack_text(article.get("text"))))
+        yield Member.from_article(article, role_sketch=article.get("role_sketch"))
 
 
 def pack_text(text):
@@ -79,8 +69,6 @@ def pack_text(text):
 
 def unpack_text(packed):
     return None if packed is None else zlib.decompress(packed).decode("utf-8")
-
-
 
 
 class SignArticles(beam.PTransform):
@@ -95,6 +83,6 @@ class SignArticles(beam.PTransform):
             articles
             | "BatchForSigning" >> beam.BatchElements(min_batch_size=8, max_batch_size=self._max_batch)
             | "ComputeSignatures" >> beam.ParDo(SignBatchFn(self._config))
-            | "SplitText" >> beam.ParDo(SplitTextFn(self._config.shingle_size)).with_output_types(
+            | "SplitText" >> beam.ParDo(SplitTextFn()).with_output_types(
                 Member).with_outputs(SplitTextFn.TEXTS, main="slim")
         )

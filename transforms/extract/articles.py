@@ -14,6 +14,7 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms import counters
+from transforms.dedup.signing import Signer
 from transforms.extract.boilerplate import site_group
 from transforms.extract.language import load_identifier
 from transforms.extract.parallel import ExtractionPool, extract_outcome
@@ -35,15 +36,17 @@ class ExtractFn(beam.DoFn):
     With one process every document is extracted where it arrives. With more,
     documents go to an ``ExtractionPool`` and their records come out in the
     order they went in (the rest of the bundle's work carries on meanwhile),
-    each in its own document's window.
+    each in its own document's window. Given ``signing`` (a ``MinHashConfig``),
+    the workers also presign them for ``SignArticles`` (``transforms.dedup.features``).
     """
 
-    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1):
+    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, signing=None):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._processes = processes
+        self._signing = signing
         self._sandbox = None
         self._pool = None
         self._ok = counters.counter(counters.DOCUMENTS_EXTRACTED)
@@ -52,7 +55,8 @@ class ExtractFn(beam.DoFn):
     def setup(self):
         load_identifier()
         if self._processes > 1:
-            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox)
+            signer = None if self._signing is None else Signer(self._signing).hasher()
+            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox, signer)
         elif self._use_sandbox:
             self._sandbox = ExtractionSandbox(self._limits)
 
@@ -115,23 +119,28 @@ class ExtractArticles(beam.PTransform):
     would make a local runner hold every document's bytes at once.
     """
 
-    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1):
+    def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1,
+                 signing=None):
         """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``).
 
         ``processes``: worker processes extracting at once (1: in the DoFn's own process).
+        ``signing``: a ``MinHashConfig`` for the worker processes to presign the articles with
+        (``SignArticles`` keeps what they did); ignored with one process.
         """
         super().__init__()
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._boilerplate = boilerplate
         self._processes = processes
+        self._signing = signing
 
     def expand(self, documents):
         kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
         sources = documents if isinstance(documents, dict) else {"": documents}
         outs = [
             docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
-                ExtractFn(self._limits, self._use_sandbox, self._processes), **kwargs).with_outputs(ERRORS, main="articles")
+                ExtractFn(self._limits, self._use_sandbox, self._processes, self._signing),
+                **kwargs).with_outputs(ERRORS, main="articles")
             for name, docs in sorted(sources.items())
         ]
         if len(outs) == 1:

@@ -27,7 +27,15 @@ worker processes and leaves everything else where it was.
   every stage after extraction (1.2 GB at 30k documents). A later bundle starts
   fresh ones.
 
-Public: ``Outcome``, ``extract_outcome``, ``ExtractionPool``.
+* Given a ``signer``, the workers also sign what they extract
+  (``transforms.dedup.features.presign``: signature, shingle count, anchors and
+  role sketch), per-document work that otherwise waits for ``SignArticles`` in
+  the runner's one process. Those modules import neither Beam nor datasketch,
+  and the event terms stay in the runner's process: their lemma and frequency
+  lists (and the token cache they fill) cost each worker ~56 MB more
+  (``presign``'s docstring has the numbers).
+
+Public: ``Outcome``, ``extract_outcome``, ``presign_outcomes``, ``ExtractionPool``.
 """
 from __future__ import annotations
 
@@ -39,12 +47,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
+from transforms.dedup.features import presign
+from transforms.dedup.shingles import MinHasher
 from transforms.extract.document import article_record, extract_document
 from transforms.extract.language import load_identifier
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, RawDocument
 
-__all__ = ["Outcome", "extract_outcome", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES", "WARMUP_DOCS"]
+__all__ = ["Outcome", "extract_outcome", "presign_outcomes", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES",
+           "WARMUP_DOCS"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -77,20 +88,29 @@ def extract_outcome(doc: RawDocument, limits: Limits, sandbox: Optional[Extracti
         return ("crash", repr(exc))
 
 
+def presign_outcomes(outcomes: List[Outcome], signer: MinHasher) -> List[Outcome]:
+    """The outcomes, each article presigned (``transforms.dedup.features.presign``), in one batch."""
+    signed = iter(presign([o[1] for o in outcomes if o[0] == "ok"], signer))
+    return [("ok", next(signed)) if o[0] == "ok" else o for o in outcomes]
+
+
 # -- in each worker process
 _worker_limits: Limits = Limits()
 _worker_sandbox: Optional[ExtractionSandbox] = None
+_worker_signer: Optional[MinHasher] = None
 
 
-def _start_worker(limits: Limits, use_sandbox: bool) -> None:
-    global _worker_limits, _worker_sandbox
+def _start_worker(limits: Limits, use_sandbox: bool, signer: Optional[MinHasher]) -> None:
+    global _worker_limits, _worker_sandbox, _worker_signer
     _worker_limits = limits
     _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
     load_identifier()
+    _worker_signer = signer
 
 
 def _extract_batch(items: List[Tuple[RawDocument, frozenset]]) -> List[Outcome]:
-    return [extract_outcome(doc, _worker_limits, _worker_sandbox, lines) for doc, lines in items]
+    outcomes = [extract_outcome(doc, _worker_limits, _worker_sandbox, lines) for doc, lines in items]
+    return outcomes if _worker_signer is None else presign_outcomes(outcomes, _worker_signer)
 
 
 class ExtractionPool:
@@ -100,14 +120,18 @@ class ExtractionPool:
         processes: Worker processes (at least 1).
         limits: Per-document limits.
         use_sandbox: Whether the workers bound HTML extraction with an ``ExtractionSandbox``.
+        signer: When given, the workers also presign the articles they extract with it (what
+            ``SignArticles`` computes but the event terms); documents extracted in this process are left unsigned.
     """
 
-    def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True):
+    def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True,
+                 signer: Optional[MinHasher] = None):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
         self._processes = processes
         self._limits = limits
         self._use_sandbox = use_sandbox
+        self._signer = signer
         self._executor: Optional[ProcessPoolExecutor] = None
         self._local_sandbox: Optional[ExtractionSandbox] = None
         self._items: List[Tuple[RawDocument, frozenset]] = []
@@ -179,7 +203,7 @@ class ExtractionPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 self._processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker, initargs=(self._limits, self._use_sandbox))
+                initializer=_start_worker, initargs=(self._limits, self._use_sandbox, self._signer))
         return self._executor
 
     def _send(self) -> None:
