@@ -126,7 +126,6 @@ class MinHasher:
         return self.sign_hashes(per_doc), counts
 
 
-
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Fraction of agreeing permutations: datasketch's ``MinHash.jaccard``."""
     return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)

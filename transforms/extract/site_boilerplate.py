@@ -162,7 +162,7 @@ def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list
     """
     kept, removed = [], False
     paragraphs = text.split("\n")
-    keys_of = own_keys if own_keys is not None else [_key(p) for p in paragraphs]
+    keys_of = own_keys if own_keys is not None else text_keys(text)
     for paragraph, key, mine in zip(paragraphs, keys_of, own or [False] * len(paragraphs)):
         if key in keys and not mine:
             removed = True
@@ -198,7 +198,7 @@ class _StripFn(beam.DoFn):
         keys = boilerplate.get(site_of_article(article))
         if keys:
             text, removed = strip_paragraphs(article["text"], keys, self._min_kept, own_keys, own)
-            n = count_words(text)
+            n = count_words(text) if removed else 0
             if removed and n >= self._min_words:
                 self._stripped.inc()
                 article = {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}

@@ -696,11 +696,12 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         item = _ITEM_RE.match(stripped)
         if item:
             stripped = stripped[item.end():]
-        kind = "cruft" if boilerplate and _normalise(stripped) in boilerplate else classify_line(stripped)
+        toks = words_of(stripped)
+        kind = "cruft" if boilerplate and " ".join(toks) in boilerplate else classify_line(stripped)
         if item and kind == "boundary":
             kind = "cruft"  # "* Related", "* Comments": a link in a menu or share bar, not a heading
         body = raw.strip()
-        ln = _Line(stripped, kind, words_of(stripped), item=bool(item), indent=raw.find(body[0]),
+        ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]),
                    cells=len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1)
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
