@@ -49,10 +49,9 @@ from wordfreq import zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms", "event_keys",
-           "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine", "summed_terms",
-           "within_window", "split_event",
-           "event_id_for", "EVENT_ROLES", "event_roles"]
+__all__ = ["EventConfig", "event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms",
+           "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
+           "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
