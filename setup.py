@@ -43,5 +43,5 @@ setuptools.setup(
                              # renders real pages to text dumps for `make bench-quality`
                              "inscriptis==2.7.6"],
                     "gcp": ["apache-beam[gcp]==2.77.0"]},
-    entry_points={"console_scripts": ["storywire=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["storywire=pipeline.__main__:main"]},
 )
