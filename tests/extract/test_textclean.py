@@ -665,3 +665,16 @@ def test_a_most_popular_box_of_bylined_summaries_is_not_the_article():
     page = "\n".join(["* Sections", "* Podcasts", "Why Beijing will bring slaughter to Hong Kong", *article,
                       "Most Popular", *box, "© 2019 Example Review"])
     assert clean_text(page).text == "\n\n".join(article)
+
+
+def test_a_sentence_ended_by_an_emoji_is_prose():
+    # A brief of three lines, the second ending in an emoji rather than a full stop: it was dropped, and
+    # with it the document (under 30 words left).
+    article = [
+        "Visitors who booked their tickets through the box office came to the theatre to watch the new musical "
+        "and have left their reviews of the show online! 🙂",
+        "We have brought some of these memorable reviews here, check them out below ⬇️",
+    ]
+    page = "\n".join(["Skip to main content", "* News", "* Sports", "* Life", "Nov. 20, 2019 5:52 AM EST",
+                      *article, "©2019 The Associated Press. All rights reserved."])
+    assert clean_text(page).text == "\n\n".join(article)

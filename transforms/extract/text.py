@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from typing import Iterable, List, Optional, Sequence
 
 from transforms.model import Extracted
@@ -359,9 +360,16 @@ def _is_prose(line: _Line) -> bool:
     if _shouting(line.text):  # promos and section banners, not sentences
         return False
     stop = sum(map(FUNCTION_WORDS.__contains__, line.words)) / n
-    terminal = line.text.rstrip().endswith(_PROSE_END)
+    terminal = line.text.rstrip().endswith(_PROSE_END) or _ends_in_pictograph(line.text)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
+
+
+def _ends_in_pictograph(text: str) -> bool:
+    """Whether a line ends in an emoji or other pictograph: web prose ends sentences with them ("Check them
+    out below ⬇️"), and a brief of three such lines had lost two of them and the document with them."""
+    tail = text.rstrip().rstrip("\ufe0f\ufe0e\u200d")
+    return bool(tail) and unicodedata.category(tail[-1]) == "So"
 
 
 def _content_words(words: Iterable[str]) -> set:
