@@ -153,6 +153,22 @@ def test_meet_pairs_brings_each_pair_both_values_once_whatever_the_batching():
         assert_that(out | beam.Map(met), equal_to(expected))
 
 
+def test_meet_pairs_both_ways_brings_each_end_the_others_value():
+    pairs = [("a", "b"), ("a", "c"), ("c", "d")]
+    values = [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+
+    def met(element):
+        x, grouped = element
+        return x, sorted(grouped["pairs"]), list(grouped["values"])
+
+    expected = [("a", [("b", 2), ("c", 3)], [1]), ("b", [("a", 1)], [2]), ("c", [("a", 1), ("d", 4)], [3]),
+                ("d", [("c", 3)], [4])]
+    with local_pipeline() as p:
+        out = ({"pairs": p | "Pairs" >> beam.Create(pairs), "values": p | "Values" >> beam.Create(values)}
+               | MeetPairs(both_directions=True))
+        assert_that(out | beam.Map(met), equal_to(expected))
+
+
 def test_batch_per_key_holds_a_bundles_values_of_one_key_together_and_flushes_at_its_cap():
     fn = BatchPerKeyFn(max_batched=3)
     fn.start_bundle()

@@ -1,4 +1,5 @@
 """The local runner spills stage outputs to disk and runs each stage as bounded bundles, with the same results."""
+import gc
 import glob
 import random
 
@@ -14,7 +15,7 @@ from apache_beam.portability import common_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner.execution import GroupingBuffer
 from apache_beam.transforms import core
-from apache_beam.transforms.window import GlobalWindows
+from apache_beam.transforms.window import GlobalWindow, GlobalWindows
 from apache_beam.testing.util import assert_that, equal_to
 
 import pipeline.runner.local_runner as local_runner
@@ -23,6 +24,7 @@ from pipeline.runner.progress import ProgressFnApiRunner
 from pipeline.runs import counters_of, distributions_of
 from transforms.dataset.write import WriteTable
 
+STOCK_GLOBAL_WINDOW_INIT = GlobalWindow.__init__
 KV = coders.TupleCoder([coders.StrUtf8Coder(), coders.VarIntCoder()])
 # The window coder the runner gives a batch shuffle.
 PRE = coders.WindowedValueCoder(KV, GlobalWindowCoder())
@@ -265,3 +267,81 @@ def test_a_flatten_feeding_a_shuffle_is_folded_into_it(tiny_spill):
     # Beam's own fusion materializes the Flatten (a write per input, then a read).
     _, stock = FnApiRunner().create_stages(p.to_runner_api())
     assert any(t.unique_name.startswith("FlattenBoth/Write/") for s in stock for t in s.transforms)
+
+
+class _SeesTheRunFn(beam.DoFn):
+    """Records, inside a bundle, what the run changed: the collector's frozen objects, whether
+    ``GlobalWindow()`` still rebuilds its end, and whether this DoFn's output sizes are sampled."""
+
+    seen: list = []
+
+    def process(self, x):
+        rebuilt = []
+        stock = GlobalWindow._getTimestampFromProto
+        GlobalWindow._getTimestampFromProto = staticmethod(lambda: rebuilt.append(1) or stock())
+        try:
+            GlobalWindow()
+        finally:
+            GlobalWindow._getTimestampFromProto = staticmethod(stock)
+        _SeesTheRunFn.seen.append((gc.get_freeze_count() > 0, bool(rebuilt)))
+        yield x
+
+
+def test_a_run_freezes_the_collector_and_builds_the_global_window_once_only_while_it_runs():
+    _SeesTheRunFn.seen = []
+    with beam.Pipeline(runner=local_runner.LocalRunner()) as p:
+        assert_that(p | beam.Create([1, 2, 3]) | beam.ParDo(_SeesTheRunFn()), equal_to([1, 2, 3]))
+    assert _SeesTheRunFn.seen and all(s == (True, False) for s in _SeesTheRunFn.seen)
+    assert gc.get_freeze_count() == 0
+    assert GlobalWindow.__init__ is STOCK_GLOBAL_WINDOW_INIT
+
+
+def test_operations_of_a_run_sample_no_sizes_unless_they_check_types():
+    class Descriptor:
+        pass
+
+    class Counters:
+        def __init__(self, constraints):
+            self.coder_impl, self.output_type_constraints = object(), constraints
+
+    class Receiver:
+        def __init__(self, constraints):
+            self.opcounter = Counters(constraints)
+
+    class Op:
+        receivers = [Receiver({}), Receiver({"Map": ("x", int)})]
+
+    op = Op()
+    create = local_runner._unsampled(lambda self, descriptor: {"t": op})
+    assert create(None, Descriptor()) == {"t": op}
+    assert op.receivers[0].opcounter.coder_impl is None  # no sizes sampled
+    assert op.receivers[1].opcounter.coder_impl is not None  # runtime type checks run where sizes are sampled
+
+
+def test_a_bundle_input_reaches_the_worker_one_message_per_chunk(tiny_spill):
+    # Many small chunks (tiny_spill) in many bundles; the worker must see every element once, in order per key.
+    n = 5_000
+    with beam.Pipeline(runner=ProgressFnApiRunner()) as p:
+        grouped = (p | beam.Create([(i % 7, i) for i in range(n)]) | beam.GroupByKey()
+                   | beam.MapTuple(lambda k, vs: (k, sorted(vs))))
+        assert_that(grouped, equal_to([(k, list(range(k, n, 7))) for k in range(7)]))
+
+    sent = []
+
+    class Channel(local_runner.data_plane.InMemoryDataChannel):
+        pass
+
+    class Manager:
+        class _worker_handler:
+            data_conn = local_runner.data_plane.InMemoryDataChannel()
+
+    send = local_runner._sent_by_chunk(lambda *args: sent.append(args))
+    send(Manager(), "b1", "read", [b"ab", b"", b"cd"])
+    inputs = Manager._worker_handler.data_conn.inverse()._inputs
+    assert [(m.instruction_id, m.transform_id, m.data, m.is_last) for m in inputs] == [
+        ("b1", "read", b"ab", False), ("b1", "read", b"cd", False), ("b1", "read", b"", True)]
+    assert [m.data for m in Manager._worker_handler.data_conn.inverse().input_elements("b1", [])] == [b"ab", b"cd", b""]
+    # Any other channel (a worker in another process) gets Beam's own sending.
+    Manager._worker_handler.data_conn = Channel()
+    send(Manager(), "b2", "read", [b"x"])
+    assert sent and sent[0][1:] == ("b2", "read", [b"x"])

@@ -574,10 +574,9 @@ class DropRoundupEdges(beam.PTransform):
              inputs["history"] | "KeyOldParts" >> beam.Map(_roundup_entry))
             | "FlattenParts" >> beam.Flatten()
         )
-        directed = inputs["edges"] | "BothDirections" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
         judged = (
-            {"pairs": directed, "values": values}
-            | "MeetNeighbours" >> MeetPairs()
+            {"pairs": inputs["edges"], "values": values}
+            | "MeetNeighbours" >> MeetPairs(both_directions=True)
             | "JudgeRoundups" >> beam.ParDo(_JudgeRoundupsFn()).with_output_types(
                 Tuple[Tuple[str, str], bool]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, main="votes")
         )
