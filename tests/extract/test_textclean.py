@@ -678,3 +678,30 @@ def test_a_sentence_ended_by_an_emoji_is_prose():
     page = "\n".join(["Skip to main content", "* News", "* Sports", "* Life", "Nov. 20, 2019 5:52 AM EST",
                       *article, "©2019 The Associated Press. All rights reserved."])
     assert clean_text(page).text == "\n\n".join(article)
+
+
+def test_a_two_column_page_reads_its_left_column_before_its_right():
+    # A renderer lays a page's article column beside its rail, row by row: read in that order, each
+    # paragraph of a brief sat between two teasers, which outweighed it. Two spaces inside a sentence
+    # are a typist's habit, not a column.
+    article = [
+        "Chargers coach Anthony Lynn recognizes that his team's playoff hopes are somewhere between slim and "
+        "none after the loss to the Chiefs.",
+        "Lynn said after the game that the Chargers saw winning Monday night as the most important step toward "
+        "getting back into the playoff race.  Instead, they lost 24-17.",
+    ]
+    rail = ["Home", "Latest news",
+            "Armenia named most popular spot for Russian travelers in 2019, a booking service reveals in its "
+            "yearly report on where people went.",
+            "Iconic props and costumes from a television sitcom will be auctioned next month, including replicas "
+            "of the famous couch.",
+            "A historic church is on the verge of destruction after years of raids by treasure hunters, local "
+            "activists have warned the government."]
+    left = ["Sports", article[0], "", article[1], "Related links:", "Top stories", "Share this page"]
+    width = max(map(len, left)) + 6
+    rows = [f"{(left[i] if i < len(left) else ''):<{width}}{rail[i] if i < len(rail) else ''}".rstrip()
+            for i in range(max(len(left), len(rail)))]
+    expected = "\n\n".join(" ".join(p.split()) for p in article)
+    assert clean_text("\n".join(rows)).text == expected
+    # One column: the same text as before.
+    assert clean_text("\n".join(left)).text == expected

@@ -57,11 +57,8 @@ def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> n
     return h[(anchor_mix(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
 
 
-def sign_articles(batch: Sequence[dict], signer: MinHasher, terms: bool = True) -> List[dict]:
-    """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``.
-
-    ``terms``: False leaves ``event_terms`` out (``with_terms`` adds them).
-    """
+def sign_articles(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
+    """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``."""
     shingle_size = signer.shingle_size
     # One tokenisation per text serves the shingles and the event terms.
     tokens = [words(a["text"]) for a in batch]
@@ -70,16 +67,11 @@ def sign_articles(batch: Sequence[dict], signer: MinHasher, terms: bool = True) 
     out = []
     for article, sig, hashes, toks in zip(batch, sigs, per_doc, tokens):
         distinct = np.unique(hashes)
-        signed = {**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)),
-                  "anchors": containment_anchors(distinct, distinct=True).tobytes(),
-                  "role_sketch": role_sketch(article["text"], shingle_size)}
-        out.append(with_terms(signed, toks) if terms else signed)
+        out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)),
+                    "anchors": containment_anchors(distinct, distinct=True).tobytes(),
+                    "role_sketch": role_sketch(article["text"], shingle_size),
+                    "event_terms": article_event_terms(article, tokens=toks)})
     return out
-
-
-def with_terms(article: dict, tokens: Sequence[str] = None) -> dict:
-    """The article with its packed ``event_terms``; ``tokens``: ``words`` of its text, when known."""
-    return {**article, "event_terms": article_event_terms(article, tokens=tokens)}
 
 
 def _digest(text: str) -> bytes:
@@ -87,19 +79,18 @@ def _digest(text: str) -> bytes:
 
 
 def presign(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
-    """``sign_articles`` without the event terms, each article marked with the digest of its text.
+    """``sign_articles``, each article marked with the digest of its text.
 
-    The event terms are left to ``complete_signatures``: in an extraction worker they cost
-    the language's lemma and frequency lists and a token cache, 135 against 79 MB a worker
-    (process tree 780 against 655 MB at 10k documents on 2 workers, 642 MB with no
-    presigning), for ~0.2 ms of a document's ~2 ms.
+    The event terms are made here too: in the runner's process they were ~1.7 s of serial CPU at 10k
+    documents (the text tokenised again, then counted), against the language's lemma and frequency
+    lists in each worker (~56 MB a worker, which live only while extraction does).
     """
-    return [{**a, SIGNED_TEXT: _digest(a["text"])} for a in sign_articles(batch, signer, terms=False)]
+    return [{**a, SIGNED_TEXT: _digest(a["text"])} for a in sign_articles(batch, signer)]
 
 
 def complete_signatures(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
-    """Each article signed, in order: a presigned one whose text is unchanged gets its event terms, any
-    other is signed now. No article keeps the ``SIGNED_TEXT`` mark.
+    """Each article signed, in order: a presigned one whose text is unchanged passes as it is, any other
+    is signed now. No article keeps the ``SIGNED_TEXT`` mark.
     """
     def done(article: dict) -> bool:
         mark = article.get(SIGNED_TEXT)
@@ -110,7 +101,7 @@ def complete_signatures(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
     fresh = iter(sign_articles(todo, signer) if todo else ())
     out = []
     for article, k in zip(batch, kept):
-        signed = with_terms(article) if k else next(fresh)
+        signed = article if k else next(fresh)
         if SIGNED_TEXT in signed:
             signed = {key: value for key, value in signed.items() if key != SIGNED_TEXT}
         out.append(signed)

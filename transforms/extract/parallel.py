@@ -28,12 +28,10 @@ worker processes and leaves everything else where it was.
   fresh ones.
 
 * Given a ``signer``, the workers also sign what they extract
-  (``transforms.dedup.features.presign``: signature, shingle count, anchors and
-  role sketch), per-document work that otherwise waits for ``SignArticles`` in
-  the runner's one process. Those modules import neither Beam nor datasketch,
-  and the event terms stay in the runner's process: their lemma and frequency
-  lists (and the token cache they fill) cost each worker ~56 MB more
-  (``presign``'s docstring has the numbers).
+  (``transforms.dedup.features.presign``: signature, shingle count, anchors,
+  role sketch and event terms), per-document work that otherwise waits for
+  ``SignArticles`` in the runner's one process. Those modules import neither
+  Beam nor datasketch (``presign``'s docstring has what the event terms cost).
 
 Public: ``Outcome``, ``extract_outcome``, ``presign_outcomes``, ``ExtractionPool``.
 """
@@ -121,7 +119,7 @@ class ExtractionPool:
         limits: Per-document limits.
         use_sandbox: Whether the workers bound HTML extraction with an ``ExtractionSandbox``.
         signer: When given, the workers also presign the articles they extract with it (what
-            ``SignArticles`` computes but the event terms); documents extracted in this process are left unsigned.
+            ``SignArticles`` computes); documents extracted in this process are left unsigned.
     """
 
     def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True,

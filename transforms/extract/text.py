@@ -697,7 +697,7 @@ def clean_text(
 def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]:
     """Classified lines: blanks and bare bullets dropped, list markers removed, prose marked."""
     lines = []
-    for raw in raw_lines:
+    for raw in _columns(raw_lines):
         stripped = " ".join(raw.split())
         if not stripped or not _HAS_WORD_RE.search(stripped):
             continue  # blank, or a bare bullet or rule
@@ -739,6 +739,34 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     return lines
 
 
+def _columns(raw_lines: Iterable[str]) -> List[str]:
+    """The lines, a two-column page's right column after its left one.
+
+    A renderer lays a two-column page out side by side, row by row: the article's lines beside a rail's
+    ("... they lost 24-17.      Latest news"), and read in that order each paragraph sits between two
+    teasers. The right column starts where most rows of two cells have their second, ``COLUMN_START``
+    characters in or later, in ``COLUMN_ROWS`` rows or more.
+    """
+    lines = list(raw_lines)
+    starts: dict = {}
+    for raw in lines:
+        if "    " in raw.strip():
+            gaps = list(_COLUMN_GAP_RE.finditer(raw))
+            if len(gaps) == 1 and len(_CELL_GAP_RE.split(raw.strip())) == 2:
+                starts[gaps[0].end()] = starts.get(gaps[0].end(), 0) + 1
+    at = max(starts, key=lambda k: (starts[k], -k), default=0)
+    if at < COLUMN_START or starts[at] < COLUMN_ROWS:
+        return lines
+    left, right = [], []
+    for raw in lines:
+        if len(raw) > at and raw[at - COLUMN_GAP:at].isspace():
+            left.append(raw[:at].rstrip())
+            right.append(raw[at:].rstrip())
+        else:
+            left.append(raw)
+    return left + [""] + right
+
+
 #: Words that make a line without sentence punctuation count as prose when a page has no other article.
 UNPUNCTUATED_PROSE_WORDS = 15
 #: ... and between two paragraphs (a headline or a video's title beside its summary is shorter).
@@ -750,6 +778,12 @@ def _unpunctuated(ln: _Line) -> bool:
 
 
 _CELL_GAP_RE = re.compile(r"\s{2,}")
+#: Blanks between two columns of a row (two after a full stop are a typist's habit, not a column).
+COLUMN_GAP = 4
+#: Where a right column can start, and in how many rows of two cells it must.
+COLUMN_START = 40
+COLUMN_ROWS = 3
+_COLUMN_GAP_RE = re.compile(r"(?<=\S)\s{%d,}(?=\S)" % COLUMN_GAP)
 #: Rows in a row, with the same number of cells (3 or more), that make a data table.
 TABLE_MIN_ROWS = 3
 TABLE_MIN_CELLS = 3
