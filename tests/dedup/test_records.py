@@ -2,6 +2,7 @@
 import datetime as dt
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import ARTICLES_SCHEMA, INDEX_SCHEMA
@@ -40,7 +41,11 @@ def test_coder_is_deterministic_and_registered_for_members():
     utc = full_member(published=WHEN.astimezone(dt.timezone.utc))
     assert coder.encode(full_member()) == coder.encode(utc)
     assert coder.encode(full_member()) != coder.encode(full_member(n_shingles=401))
+    assert coder.encode(full_member(past=True)) == coder.encode(full_member(past=1))
     assert isinstance(beam.coders.registry.get_coder(Member), MemberCoder)
+    # A field of another type is refused, not pickled (a pickle's bytes are not deterministic).
+    with pytest.raises(Exception):
+        coder.encode(full_member(title=object()))
 
 
 def test_rows_out_of_a_member_hold_only_table_fields():
@@ -85,5 +90,9 @@ def test_untyped_values_keep_datetimes_arrays_and_members_without_pickling_them(
     assert back["pair"] == row["pair"] and type(back["pair"][1]) is Member
     assert back["other_zone"] == WHEN and back["other_zone"].utcoffset() == WHEN.utcoffset()  # pickled, as before
     assert back["day"] == row["day"]
+    # To the microsecond, before 1970 too.
+    for when in (dt.datetime(1969, 7, 20, 20, 17, 40, 999_999, tzinfo=dt.timezone.utc),
+                 dt.datetime(1, 1, 1, 0, 0, 0, 1), dt.datetime(9999, 12, 31, 23, 59, 59, 999_999)):
+        assert coder.decode(coder.encode(when)) == when
     # A datetime takes 10 bytes (tag, length, type byte included), where Beam's fallback pickled 98.
     assert len(coder.encode(utc)) <= 12 < len(pickle.dumps(utc, pickle.HIGHEST_PROTOCOL))

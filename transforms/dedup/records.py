@@ -4,7 +4,7 @@
 ``transforms.dedup.member``, without Beam, and exported here with its coder,
 which importing this module registers.
 
-``MemberCoder`` writes every field with a fixed coder in a fixed order (datetimes
+``MemberCoder`` writes the fields as a tuple of primitives in a fixed order (datetimes
 as UTC microseconds), so equal members encode to equal bytes: Beam can use members
 in keys and state, and a shuffle costs about half of what pickling a dict does.
 
@@ -47,29 +47,32 @@ def _datetime(micros: Optional[int]) -> Optional[dt.datetime]:
     return None if micros is None else _EPOCH + dt.timedelta(microseconds=micros)
 
 
-_STR = coders.NullableCoder(coders.StrUtf8Coder())
-_BYTES = coders.NullableCoder(coders.BytesCoder())
-_INT = coders.NullableCoder(coders.VarIntCoder())
-_FIELD_CODERS = {
-    "published": _INT, "n_words": _INT, "n_shingles": coders.VarIntCoder(), "past": coders.BooleanCoder(),
-    "sig": _BYTES, "anchors": _BYTES, "role_sketch": _BYTES,
-}
+# Members are tuples of str, bytes, int, bool and None once the datetime is microseconds: Beam's own
+# deterministic coder of Python primitives writes such a tuple in C, in a third of the time a TupleCoder
+# of 21 nullable field coders took (1.4 against 3.9 us each way; ~70,000 members a 10k run), and it
+# raises rather than pickle a value of another type.
+_PRIMITIVES = coders.FastPrimitivesCoder().as_deterministic_coder("Member")
 _PUBLISHED = Member._fields.index("published")
+_N_SHINGLES = Member._fields.index("n_shingles")
+_PAST = Member._fields.index("past")
 
 
 class MemberCoder(coders.Coder):
-    """Encodes a ``Member`` field by field in declaration order; deterministic."""
+    """Encodes a ``Member`` as the tuple of its fields (``published`` in UTC microseconds); deterministic."""
 
     def __init__(self):
-        self._tuple = coders.TupleCoder([_FIELD_CODERS.get(name, _STR) for name in Member._fields])
+        self._fields_impl = _PRIMITIVES.get_impl()
 
     def encode(self, member: Member) -> bytes:
         values = list(member)
         values[_PUBLISHED] = _micros(values[_PUBLISHED])
-        return self._tuple.encode(tuple(values))
+        # Equal members encode equally: ``past`` may be given as 0/1, a count as a numpy integer.
+        values[_N_SHINGLES] = int(values[_N_SHINGLES])
+        values[_PAST] = bool(values[_PAST])
+        return self._fields_impl.encode(tuple(values))
 
     def decode(self, encoded: bytes) -> Member:
-        values = list(self._tuple.decode(encoded))
+        values = list(self._fields_impl.decode(encoded))
         values[_PUBLISHED] = _datetime(values[_PUBLISHED])
         return Member(*values)
 
@@ -99,8 +102,11 @@ _MEMBER_IMPL = MemberCoder().get_impl()
 def _encode_value(value) -> bytes:
     kind = type(value)
     if kind is dt.datetime and (value.tzinfo is None or value.tzinfo is _UTC):
+        # Microseconds from the timedelta's fields: dividing by a timedelta took ~0.5 us more a value,
+        # ~200,000 datetimes in a 10k run (rows and event members).
         naive = value.tzinfo is None
-        micros = ((value.replace(tzinfo=_UTC) if naive else value) - _EPOCH) // dt.timedelta(microseconds=1)
+        since = (value.replace(tzinfo=_UTC) if naive else value) - _EPOCH
+        micros = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
         return (_NAIVE_TIME if naive else _UTC_TIME) + _MICROS.pack(micros)
     if kind is np.ndarray and value.dtype.kind in "biuf" and value.ndim == 1:
         dtype = value.dtype.str.encode()
@@ -113,7 +119,7 @@ def _encode_value(value) -> bytes:
 def _decode_value(encoded: bytes):
     tag, body = encoded[:1], encoded[1:]
     if tag == _UTC_TIME or tag == _NAIVE_TIME:
-        value = _EPOCH + dt.timedelta(microseconds=_MICROS.unpack(body)[0])
+        value = _EPOCH + dt.timedelta(0, 0, _MICROS.unpack(body)[0])  # positional: ~0.25 us less than by keyword
         return value if tag == _UTC_TIME else value.replace(tzinfo=None)
     if tag == _ARRAY:
         n = body[0]
