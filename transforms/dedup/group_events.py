@@ -28,6 +28,7 @@ from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
                                      split_event, within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
+from transforms.dedup.records import from_utc_micros, utc_micros
 
 __all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHARDS", "EVENT_KEY_BATCH"]
 
@@ -85,7 +86,14 @@ class PairEventGroupFn(PairBucketFn):
 
 
 def _terms_entry(member: dict) -> tuple:
-    return member["article_id"], (member.get("event_terms"), member["dates"], member["cluster_id"])
+    # The dates travel as UTC microseconds: both joins and every pair's batch carry them, and an
+    # int is written by Beam's coder in C where a datetime takes our fallback (~150,000 at 10k).
+    return member["article_id"], (member.get("event_terms"), [utc_micros(d) for d in member["dates"]],
+                                  member["cluster_id"])
+
+
+def _dates(micros: list) -> list:
+    return [from_utc_micros(m) for m in micros]
 
 
 #: Dates an undated member borrows from its cluster, at most (the earliest ones).
@@ -113,11 +121,12 @@ class _VerifyEventPairsFn(beam.DoFn):
         if not entries:
             return
         terms_b, dates_b, cluster_b = entries[0]
+        dates_b = _dates(dates_b)
         for a, (terms_a, dates_a, cluster_a) in grouped["pairs"]:
             self._candidates.inc()
             # Members of one story cluster share terms and are in one event already: on the
             # generated corpus they made 83% of the candidates.
-            if cluster_a == cluster_b or not within_window(dates_a, dates_b, self._config.window_days):
+            if cluster_a == cluster_b or not within_window(_dates(dates_a), dates_b, self._config.window_days):
                 continue
             if packed_cosine(terms_a, terms_b) >= self._config.threshold:
                 self._verified.inc()

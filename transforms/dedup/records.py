@@ -30,21 +30,24 @@ from apache_beam.coders import coder_impl
 
 from transforms.dedup.member import ARTICLE_FIELDS, Member
 
-__all__ = ["Member", "MemberCoder", "RowValuesCoder", "ARTICLE_FIELDS"]
+__all__ = ["Member", "MemberCoder", "RowValuesCoder", "ARTICLE_FIELDS", "utc_micros", "from_utc_micros"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def _micros(value: Optional[dt.datetime]) -> Optional[int]:
+def utc_micros(value: Optional[dt.datetime]) -> Optional[int]:
+    """A datetime as microseconds since the epoch (naive: taken as UTC); None stays None."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return (value - _EPOCH) // dt.timedelta(microseconds=1)
+    since = value - _EPOCH  # its fields, not a division by a timedelta: ~0.5 us less a value
+    return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
 
 
-def _datetime(micros: Optional[int]) -> Optional[dt.datetime]:
-    return None if micros is None else _EPOCH + dt.timedelta(microseconds=micros)
+def from_utc_micros(micros: Optional[int]) -> Optional[dt.datetime]:
+    """``utc_micros``' inverse, as a UTC datetime."""
+    return None if micros is None else _EPOCH + dt.timedelta(0, 0, micros)
 
 
 # Members are tuples of str, bytes, int, bool and None once the datetime is microseconds: Beam's own
@@ -65,7 +68,7 @@ class MemberCoder(coders.Coder):
 
     def encode(self, member: Member) -> bytes:
         values = list(member)
-        values[_PUBLISHED] = _micros(values[_PUBLISHED])
+        values[_PUBLISHED] = utc_micros(values[_PUBLISHED])
         # Equal members encode equally: ``past`` may be given as 0/1, a count as a numpy integer.
         values[_N_SHINGLES] = int(values[_N_SHINGLES])
         values[_PAST] = bool(values[_PAST])
@@ -73,7 +76,7 @@ class MemberCoder(coders.Coder):
 
     def decode(self, encoded: bytes) -> Member:
         values = list(self._fields_impl.decode(encoded))
-        values[_PUBLISHED] = _datetime(values[_PUBLISHED])
+        values[_PUBLISHED] = from_utc_micros(values[_PUBLISHED])
         return Member(*values)
 
     def is_deterministic(self) -> bool:
@@ -102,12 +105,8 @@ _MEMBER_IMPL = MemberCoder().get_impl()
 def _encode_value(value) -> bytes:
     kind = type(value)
     if kind is dt.datetime and (value.tzinfo is None or value.tzinfo is _UTC):
-        # Microseconds from the timedelta's fields: dividing by a timedelta took ~0.5 us more a value,
-        # ~200,000 datetimes in a 10k run (rows and event members).
-        naive = value.tzinfo is None
-        since = (value.replace(tzinfo=_UTC) if naive else value) - _EPOCH
-        micros = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
-        return (_NAIVE_TIME if naive else _UTC_TIME) + _MICROS.pack(micros)
+        tag = _NAIVE_TIME if value.tzinfo is None else _UTC_TIME
+        return tag + _MICROS.pack(utc_micros(value))
     if kind is np.ndarray and value.dtype.kind in "biuf" and value.ndim == 1:
         dtype = value.dtype.str.encode()
         return _ARRAY + bytes((len(dtype),)) + dtype + value.tobytes()
@@ -119,7 +118,7 @@ def _encode_value(value) -> bytes:
 def _decode_value(encoded: bytes):
     tag, body = encoded[:1], encoded[1:]
     if tag == _UTC_TIME or tag == _NAIVE_TIME:
-        value = _EPOCH + dt.timedelta(0, 0, _MICROS.unpack(body)[0])  # positional: ~0.25 us less than by keyword
+        value = from_utc_micros(_MICROS.unpack(body)[0])
         return value if tag == _UTC_TIME else value.replace(tzinfo=None)
     if tag == _ARRAY:
         n = body[0]
