@@ -705,3 +705,27 @@ def test_a_two_column_page_reads_its_left_column_before_its_right():
     assert clean_text("\n".join(rows)).text == expected
     # One column: the same text as before.
     assert clean_text("\n".join(left)).text == expected
+
+
+def test_teaser_cards_whose_headline_runs_into_the_summary_are_not_the_article():
+    # A menu of teaser cards, each rendered as one line: a headline run into its summary with no break
+    # ("... NeighborhoodVisiting ..."). Each line reads like a sentence, and two of them outweighed the brief.
+    teasers = [
+        "Explore The 3 Top Spots in Detroit's Rivertown NeighborhoodVisiting Rivertown, or just looking to better "
+        "appreciate what it has to offer? From a dining establishment known for its brunch plates to a salon.",
+        "Ford Recalls F-150s; Loose Cable Can Cause Stalling Or FiresFord is recalling over 168,000 pickup trucks "
+        "in North America to fix an electrical problem that could cause engine stalling or fires.",
+    ]
+    article = [
+        "With content engagement migrating from desktop to mobile devices, the ad platform is adding mobile "
+        "marketing pioneer Ivan Braiker to its team as Chief Strategy Officer.",
+        "Braiker served as the chief executive of a mobile marketing company from 2004 to 2014, achieving a "
+        "successful exit for the company's investors.",
+        # A brand inside a sentence is no headline run into a summary.
+        "Mobile Marketing Association members ran PlayStation and YouTube campaigns with him for years, and "
+        "several of them joined the platform.",
+    ]
+    page = "\n".join(["* Menu", "    Travel", *("        " + t for t in teasers), "    Autos",
+                      "Ad platform names mobile marketing pioneer chief strategy officer", "November 19, 2019",
+                      *article, "Comments", "You must log in to post a comment."])
+    assert clean_text(page).text == "\n\n".join(article)

@@ -372,6 +372,29 @@ def _ends_in_pictograph(text: str) -> bool:
     return bool(tail) and unicodedata.category(tail[-1]) == "So"
 
 
+#: Where a teaser's headline may end, glued to its summary's first word, and the summary's least length.
+GLUED_HEAD_CHARS = 160
+GLUED_SUMMARY_WORDS = 5
+_GLUE_RE = re.compile(r"[a-z?!][A-Z][a-z]{2}")
+_LOWER3_RE = re.compile(r"[a-z]{3}")
+
+
+def _glued_headline(text: str) -> bool:
+    """Whether a line starts with a headline run into its summary ("... Rivertown NeighborhoodVisiting
+    Rivertown, or ..."): a renderer that writes a teaser card's title and text without a break."""
+    # A lowercase word (three letters or more), or a question, run into a capitalised one.
+    at = next((g.start() + 1 for g in _GLUE_RE.finditer(text, 0, GLUED_HEAD_CHARS)
+               if text[g.start()] in "?!" or _LOWER3_RE.match(text, g.start() - 2)), None)
+    if at is None or len(text[at:].split()) < GLUED_SUMMARY_WORDS:
+        return False
+    head = text[:at].split()
+    if len(head) > 16 or any(w.endswith(".") for w in head[:-1]):
+        return False
+    # Headline case: a brand inside a sentence ("Sony's new PlayStation sold ...") is not one.
+    long_words = [w for w in head if len(w) >= 4]
+    return len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.9 * len(long_words)
+
+
 def _content_words(words: Iterable[str]) -> set:
     return {w for w in words if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
 
@@ -711,7 +734,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         body = raw.strip()
         ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]),
                    cells=len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1)
-        ln.prose = kind == "text" and _is_prose(ln)
+        ln.prose = kind == "text" and _is_prose(ln) and not _glued_headline(stripped)
         lines.append(ln)
 
     _mark_tables(lines)
