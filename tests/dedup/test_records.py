@@ -2,6 +2,7 @@
 import datetime as dt
 
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -42,6 +43,7 @@ def test_coder_is_deterministic_and_registered_for_members():
     assert coder.encode(full_member()) == coder.encode(utc)
     assert coder.encode(full_member()) != coder.encode(full_member(n_shingles=401))
     assert coder.encode(full_member(past=True)) == coder.encode(full_member(past=1))
+    assert coder.encode(full_member(n_words=12)) == coder.encode(full_member(n_words=np.int64(12)))
     assert isinstance(beam.coders.registry.get_coder(Member), MemberCoder)
     # A field of another type is refused, not pickled (a pickle's bytes are not deterministic).
     with pytest.raises(Exception):

@@ -56,6 +56,7 @@ def from_utc_micros(micros: Optional[int]) -> Optional[dt.datetime]:
 # raises rather than pickle a value of another type.
 _PRIMITIVES = coders.FastPrimitivesCoder().as_deterministic_coder("Member")
 _PUBLISHED = Member._fields.index("published")
+_N_WORDS = Member._fields.index("n_words")
 _N_SHINGLES = Member._fields.index("n_shingles")
 _PAST = Member._fields.index("past")
 
@@ -70,6 +71,8 @@ class MemberCoder(coders.Coder):
         values = list(member)
         values[_PUBLISHED] = utc_micros(values[_PUBLISHED])
         # Equal members encode equally: ``past`` may be given as 0/1, a count as a numpy integer.
+        if values[_N_WORDS] is not None:
+            values[_N_WORDS] = int(values[_N_WORDS])
         values[_N_SHINGLES] = int(values[_N_SHINGLES])
         values[_PAST] = bool(values[_PAST])
         return self._fields_impl.encode(tuple(values))
