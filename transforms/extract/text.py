@@ -385,7 +385,7 @@ def _glued_headline(text: str) -> bool:
     # A lowercase word (three letters or more), or a question, run into a capitalised one.
     at = next((g.start() + 1 for g in _GLUE_RE.finditer(text, 0, GLUED_HEAD_CHARS)
                if text[g.start()] in "?!" or _LOWER3_RE.match(text, g.start() - 2)), None)
-    if at is None or len(text[at:].split()) < GLUED_SUMMARY_WORDS:
+    if at is None or len(text[at:at + GLUED_HEAD_CHARS].split()) < GLUED_SUMMARY_WORDS:
         return False
     head = text[:at].split()
     if len(head) > 16 or any(w.endswith(".") for w in head[:-1]):
