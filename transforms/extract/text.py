@@ -383,9 +383,13 @@ def _glued_headline(text: str) -> bool:
     """Whether a line starts with a headline run into its summary ("... Rivertown NeighborhoodVisiting
     Rivertown, or ..."): a renderer that writes a teaser card's title and text without a break."""
     # A lowercase word (three letters or more), or a question, run into a capitalised one.
-    at = next((g.start() + 1 for g in _GLUE_RE.finditer(text, 0, GLUED_HEAD_CHARS)
-               if text[g.start()] in "?!" or _LOWER3_RE.match(text, g.start() - 2)), None)
-    if at is None or len(text[at:at + GLUED_HEAD_CHARS].split()) < GLUED_SUMMARY_WORDS:
+    glue = _GLUE_RE.search(text, 0, GLUED_HEAD_CHARS)
+    while glue and not (text[glue.start()] in "?!" or _LOWER3_RE.match(text, glue.start() - 2)):
+        glue = _GLUE_RE.search(text, glue.start() + 1, GLUED_HEAD_CHARS)
+    if glue is None:
+        return False
+    at = glue.start() + 1
+    if len(text[at:at + GLUED_HEAD_CHARS].split()) < GLUED_SUMMARY_WORDS:
         return False
     head = text[:at].split()
     if len(head) > 16 or any(w.endswith(".") for w in head[:-1]):
@@ -767,18 +771,19 @@ def _columns(raw_lines: Iterable[str]) -> List[str]:
 
     A renderer lays a two-column page out side by side, row by row: the article's lines beside a rail's
     ("... they lost 24-17.      Latest news"), and read in that order each paragraph sits between two
-    teasers. The right column starts where most rows of two cells have their second, ``COLUMN_START``
-    characters in or later, in ``COLUMN_ROWS`` rows or more.
+    teasers. The right column starts where most rows of two cells with their second ``COLUMN_START``
+    characters in or later have it, in ``COLUMN_ROWS`` rows or more.
     """
     lines = list(raw_lines)
     starts: dict = {}
     for raw in lines:
-        if "    " in raw.strip():
+        # A shorter line has no second column (and most lines of a page are short).
+        if len(raw) > COLUMN_START and "    " in raw.strip():
             gaps = list(_COLUMN_GAP_RE.finditer(raw))
-            if len(gaps) == 1 and len(_CELL_GAP_RE.split(raw.strip())) == 2:
+            if len(gaps) == 1 and gaps[0].end() >= COLUMN_START and len(_CELL_GAP_RE.split(raw.strip())) == 2:
                 starts[gaps[0].end()] = starts.get(gaps[0].end(), 0) + 1
     at = max(starts, key=lambda k: (starts[k], -k), default=0)
-    if at < COLUMN_START or starts[at] < COLUMN_ROWS:
+    if not at or starts[at] < COLUMN_ROWS:
         return lines
     left, right = [], []
     for raw in lines:
