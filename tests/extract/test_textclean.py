@@ -1,10 +1,12 @@
 """The plain-text cleaner on the seeds and on each kind of boilerplate."""
 import datetime as dt
 import pathlib
+import re
 
 import pytest
 
-from transforms.extract.text import classify_line, clean_text, find_credit, parse_header
+from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, classify_line, clean_text, find_credit,
+                                     parse_header)
 
 SEEDS = pathlib.Path(__file__).resolve().parents[2] / "seeds"
 
@@ -729,3 +731,15 @@ def test_teaser_cards_whose_headline_runs_into_the_summary_are_not_the_article()
                       "Ad platform names mobile marketing pioneer chief strategy officer", "November 19, 2019",
                       *article, "Comments", "You must log in to post a comment."])
     assert clean_text(page).text == "\n\n".join(article)
+
+
+def test_the_cruft_literals_are_found_where_a_flat_alternation_finds_them():
+    flat = re.compile("|".join(re.escape(k) for k in _CRUFT_KEYS))
+    tree = re.compile(_prefix_tree_pattern(_CRUFT_KEYS))
+    lines = ["jane doe is a freelance writer based in toronto.", "the privacy policy changed.", "privacy matters",
+             "by continuing you accept cookies", "songwriters met on monday", "read more...", "the mayor said.",
+             "council approved the budget on tuesday", "a/b test", "(photo)", "consult your doctor"]
+    assert [bool(tree.search(x)) for x in lines] == [bool(flat.search(x)) for x in lines]
+    assert sum(bool(tree.search(x)) for x in lines) == len(lines) - 2
+    # A literal that begins another is still found on its own, and the longer one whole.
+    assert [m.group() for m in re.finditer(_prefix_tree_pattern(["ab", "abc", "b"]), "xabcx ab b")] == ["abc", "ab", "b"]

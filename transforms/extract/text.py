@@ -204,8 +204,34 @@ _CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT i
 # Each free pattern with its literals as one alternation: a search in C rather than an ``in`` per literal.
 _CRUFT_FREE = [(p, re.compile("|".join(re.escape(k) for k in keys))) for p, keys in _CRUFT if keys]
 _CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT if keys for k in keys}))
+
+
+def _prefix_tree_pattern(literals) -> str:
+    """A regex matching any of ``literals``, their common prefixes factored out ("co(?:lumnist|okie|...)").
+
+    ``re`` tries every branch of a flat alternation at each position of a line; factored, one letter
+    rules most of them out. For the cruft literals over the real-page dumps' lines: 0.13 against 0.21 ms
+    a dump (``regex``'s named lists, ``\\L<keys>``, took 0.75), the same lines matched.
+    """
+    tree: dict = {}
+    for literal in literals:
+        node = tree
+        for ch in literal:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
+
 # Whether a folded line holds any of the literals: one scan in C instead of ~30 ``in`` tests per line.
-_CRUFT_KEYS_RE = re.compile("|".join(re.escape(k) for k in _CRUFT_KEYS))
+_CRUFT_KEYS_RE = re.compile(_prefix_tree_pattern(_CRUFT_KEYS))
 # Characters IGNORECASE matches to a-z although str.lower() does not map them there.
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
