@@ -388,7 +388,9 @@ def _is_prose(line: _Line) -> bool:
     stop = sum(map(FUNCTION_WORDS.__contains__, line.words)) / n
     terminal = line.text.rstrip().endswith(_PROSE_END) or _ends_in_pictograph(line.text)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
-    return (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
+    prose = (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
+    # A teaser card's headline run into its summary reads as a sentence, but is no paragraph.
+    return prose and not _glued_headline(line.text)
 
 
 def _ends_in_pictograph(text: str) -> bool:
@@ -764,7 +766,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         body = raw.strip()
         ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]),
                    cells=len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1)
-        ln.prose = kind == "text" and _is_prose(ln) and not _glued_headline(stripped)
+        ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
 
     _mark_tables(lines)
