@@ -764,8 +764,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         if item and kind == "boundary":
             kind = "cruft"  # "* Related", "* Comments": a link in a menu or share bar, not a heading
         body = raw.strip()
-        ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]),
-                   cells=len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1)
+        ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]), cells=_cell_count(body))
         ln.prose = kind == "text" and _is_prose(ln)
         lines.append(ln)
 
@@ -806,9 +805,12 @@ def _columns(raw_lines: Iterable[str]) -> List[str]:
     starts: dict = {}
     for raw in lines:
         # A shorter line has no second column (and most lines of a page are short).
-        if len(raw) > COLUMN_START and "    " in raw.strip():
+        if len(raw) <= COLUMN_START:
+            continue
+        body = raw.strip()
+        if "    " in body:
             gaps = list(_COLUMN_GAP_RE.finditer(raw))
-            if len(gaps) == 1 and gaps[0].end() >= COLUMN_START and len(_CELL_GAP_RE.split(raw.strip())) == 2:
+            if len(gaps) == 1 and gaps[0].end() >= COLUMN_START and _cell_count(body) == 2:
                 starts[gaps[0].end()] = starts.get(gaps[0].end(), 0) + 1
     at = max(starts, key=lambda k: (starts[k], -k), default=0)
     if not at or starts[at] < COLUMN_ROWS:
@@ -834,6 +836,13 @@ def _unpunctuated(ln: _Line) -> bool:
 
 
 _CELL_GAP_RE = re.compile(r"\s{2,}")
+
+
+def _cell_count(body: str) -> int:
+    """Cells of a stripped line, as a renderer lays a table row out (apart by two blanks or more)."""
+    return len(_CELL_GAP_RE.split(body)) if "  " in body or "\t" in body else 1
+
+
 #: Blanks between two columns of a row (two after a full stop are a typist's habit, not a column).
 COLUMN_GAP = 4
 #: Where a right column can start, and in how many rows of two cells it must.
