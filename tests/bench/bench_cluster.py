@@ -552,6 +552,15 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
     # As GroupEvents (a module without the packed helpers, at an older ref, unpacks).
     keys_of = getattr(ev, "packed_event_keys", lambda p, k: ev.event_keys(ev.unpack_terms(p), k))
     similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
+    if hasattr(ev, "term_weights"):
+        # As VerifyEventPairs, which reads the second text of its pairs once: here once per text.
+        weights = {}
+
+        def similarity(a, b, packed_cosine=ev.packed_cosine, term_weights=ev.term_weights):
+            wb = weights.get(b)
+            if wb is None:
+                wb = weights[b] = term_weights(b)
+            return packed_cosine(a, b, wb)
     buckets: Dict[str, list] = collections.defaultdict(list)
     for i, p in enumerate(packed):
         for key in keys_of(p, cfg.key_terms):

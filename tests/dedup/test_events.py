@@ -9,7 +9,7 @@ import simplemma
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
                                      pack_terms, packed_cosine, packed_event_keys, split_event, summed_terms,
-                                     unpack_terms, within_window)
+                                     term_weights, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -252,6 +252,8 @@ def test_packed_helpers_give_what_unpacking_gives():
         assert packed_event_keys(p, 3) == event_keys(unpack_terms(p), 3)
         for q in packed:
             assert packed_cosine(p, q) == cosine(unpack_terms(p), unpack_terms(q))
+            # The second list read once for all its pairs: the same sum, in the same order.
+            assert packed_cosine(p, q, term_weights(q)) == packed_cosine(p, q)
     assert packed_cosine(packed[0], packed[1]) > 0 and packed_cosine(packed[0], packed[3]) == 0
 
 

@@ -51,7 +51,7 @@ from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms",
            "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
-           "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+           "term_weights", "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -343,16 +343,30 @@ def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
     return term_pair_keys(packed_key_terms(packed, key_terms))
 
 
-def packed_cosine(a: Optional[str], b: Optional[str]) -> float:
+def packed_cosine(a: Optional[str], b: Optional[str], b_weights: Optional[dict] = None) -> float:
     """``cosine(unpack_terms(a), unpack_terms(b))`` on packed term lists, the same sum in the same order.
 
     Two texts share a few of their 40 terms: only those weights are read as numbers.
+    ``b_weights``: ``term_weights(b)``, when ``b`` meets several texts (then ``b`` is not read): each pair
+    then reads one packed list, not two.
     """
-    pa, pb = (a or "").replace("\t", " ").split(" "), (b or "").replace("\t", " ").split(" ")
+    pa = (a or "").replace("\t", " ").split(" ")
+    if b_weights is not None:
+        # The shorter list is summed over, in its order (the first on a tie), as below.
+        if len(pa) // 2 <= len(b_weights):
+            return sum(float(w) * b_weights[t] for t, w in zip(pa[0::2], pa[1::2]) if t in b_weights)
+        wa = dict(zip(pa[0::2], pa[1::2]))
+        return sum(w * float(wa[t]) for t, w in b_weights.items() if t in wa)
+    pb = (b or "").replace("\t", " ").split(" ")
     if len(pa) > len(pb):
         pa, pb = pb, pa
     wb = dict(zip(pb[0::2], pb[1::2]))
     return sum(float(w) * float(wb[t]) for t, w in zip(pa[0::2], pa[1::2]) if t in wb)
+
+
+def term_weights(packed: Optional[str]) -> dict:
+    """term -> weight of a packed term list, heaviest first (``packed_cosine``'s ``b_weights``)."""
+    return dict(unpack_terms(packed))
 
 
 def summed_terms(packed_terms: Iterable[Optional[str]]) -> dict:

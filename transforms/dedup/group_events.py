@@ -26,7 +26,7 @@ from transforms import counters
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
-                                     split_event, within_window)
+                                     split_event, term_weights, within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 from transforms.dedup.records import from_utc_micros, utc_micros
 
@@ -121,14 +121,14 @@ class _VerifyEventPairsFn(beam.DoFn):
         if not entries:
             return
         terms_b, dates_b, cluster_b = entries[0]
-        dates_b = _dates(dates_b)
+        dates_b, weights_b = _dates(dates_b), term_weights(terms_b)
         for a, (terms_a, dates_a, cluster_a) in grouped["pairs"]:
             self._candidates.inc()
             # Members of one story cluster share terms and are in one event already: on the
             # generated corpus they made 83% of the candidates.
             if cluster_a == cluster_b or not within_window(_dates(dates_a), dates_b, self._config.window_days):
                 continue
-            if packed_cosine(terms_a, terms_b) >= self._config.threshold:
+            if packed_cosine(terms_a, terms_b, weights_b) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
 
