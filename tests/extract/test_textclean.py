@@ -295,6 +295,14 @@ def test_rendered_blog_post_ends_at_its_comments():
     "x " * 2000 + "AP's Jane Smith CONTRIBUTED to this story.",
     "A story nobody contributed to from a wire.",
     "The AP's reporting was widely shared.",
+    # Letters a case-blind pattern matches to ASCII ones although lower-casing does not make them ASCII.
+    "This story was \u017fhared with CNN.",
+    "TH\u0130S ART\u0130CLE WAS OR\u0130G\u0130NALLY PUBL\u0130SHED BY REUTERS.",
+    "This art\u0131cle first appeared on Al Jazeera.",
+    "Text.\n\nShared with our partner ABC News.",
+    "Photo courtesy of the AP.",
+    "x " * 2000 + "This report was provided by Bloomberg.",
+    "Distributed by Tribune Content Agency.",
 ])
 def test_find_credit_literal_guard_changes_nothing(text):
     import re
@@ -309,6 +317,19 @@ def test_find_credit_literal_guard_changes_nothing(text):
         return None
 
     assert find_credit(text) == unguarded(text)
+    if "\u017f" in text or "\u0130" in text or "\u0131" in text:
+        assert find_credit(text) is not None
+
+
+def test_fold_keeps_every_letter_a_case_blind_pattern_matches_to_an_ascii_one():
+    import re
+    import string
+    from transforms.extract.text import _fold
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for letter in string.ascii_lowercase:
+        matched = set(re.findall(letter, every, re.IGNORECASE))
+        assert matched >= {letter, letter.upper()}
+        assert all(letter in _fold(c) for c in matched), letter
 
 
 def test_rendered_forum_style_comments_after_a_bracketed_count_are_not_the_article():

@@ -232,12 +232,18 @@ def _prefix_tree_pattern(literals) -> str:
 _CRUFT_FREE = [(p, re.compile(_prefix_tree_pattern(keys))) for p, keys in _CRUFT if keys]
 # Whether a folded line holds any of the literals: one scan in C instead of ~30 ``in`` tests per line.
 _CRUFT_KEYS_RE = re.compile(_prefix_tree_pattern(_CRUFT_KEYS))
-# Characters IGNORECASE matches to a-z although str.lower() does not map them there.
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def _fold(text: str) -> str:
-    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
+    """``text`` lower-cased so that it holds an ASCII literal wherever a case-blind pattern finds it: a gate.
+
+    Python's case-blind matching also lets "ı" and "İ" match "i" and "ſ" match "s", the only letters
+    beyond ASCII that match an ASCII one and that ``str.lower`` leaves apart ("İ" lower-cases to "i"
+    and a combining dot). Replaced after lower-casing: ``str.translate`` took ~60 ns a character of a
+    text with one curly quote in it, ~20x this.
+    """
+    low = text.lower()
+    return low if low.isascii() else low.replace("\u0131", "i").replace("\u017f", "s").replace("\u0307", "")
 
 
 _BYLINE_RE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.{3,200})$", re.IGNORECASE)
@@ -269,9 +275,12 @@ _CREDIT_RES = [
     re.compile(r"©\s*\d{4}\s+(?:the\s+)?(" + _OUTLET_ALT + r")\b", re.IGNORECASE),
 ]
 _BYLINE_CREDIT_RE = re.compile(r",\s*(" + _OUTLET_ALT + r")\s*$", re.IGNORECASE)
-# Literals a credit pattern cannot match without, searched with the same flags first (a plain literal
-# is ~40x cheaper than trying every outlet at every word): same result, less work.
-_CREDIT_GUARDS = [None, None, re.compile("contributed", re.IGNORECASE), None, None]
+# Literals a credit pattern cannot match without (one of them), looked for first in the folded text: a
+# substring test is ~40x cheaper than trying every outlet at every word, and ~10x cheaper than the same
+# literal searched as a case-blind pattern. Same result, less work: ~0.25 ms a text dump.
+_CREDIT_GUARDS = [None, ("shared with",), ("contributed",),
+                  ("this story ", "this article ", "this report ", "distributed by", "provided by", "courtesy of"),
+                  None]
 
 
 @dataclasses.dataclass(slots=True)  # a dump has thousands of lines: no per-line __dict__
@@ -318,8 +327,9 @@ def find_credit(text: str, byline: Optional[str] = None) -> Optional[str]:
     # Credits sit in the dateline, the first paragraphs or the closing line: scan only those.
     head = text[:2500]
     tail = text[-1500:] if len(text) > 2500 else ""
+    guarded_head, guarded_tail = _fold(head), _fold(tail)
     for pattern, guard in zip(_CREDIT_RES, _CREDIT_GUARDS):
-        if guard is not None and not (guard.search(head) or (tail and guard.search(tail))):
+        if guard is not None and not any(g in guarded_head or g in guarded_tail for g in guard):
             continue
         m = pattern.search(head) or (pattern.search(tail) if tail else None)
         if m:
