@@ -76,3 +76,22 @@ def test_an_english_story_on_a_german_page_is_english_in_the_record():
     # A text dump declares nothing: its language is read from the text.
     dump = extract_document(RawDocument(source="dump.txt", raw=(TITLE + "\n\n" + GERMAN * 2).encode("utf-8")))
     assert dump.language == "de"
+
+
+def test_scores_are_py3langids_own_on_every_sample():
+    import numpy as np
+    from transforms.extract.language import _scores, load_identifier
+    identifier = load_identifier()
+    samples = [_sample(text) for text in (
+        "\n".join(PARAGRAPHS),
+        "Der Gemeinderat hat am Dienstag den Haushalt für das kommende Jahr beschlossen.",
+        "Le conseil municipal a adopté mardi le budget de l'année prochaine.",
+        "市议会周二通过了明年的预算。", "Городской совет во вторник утвердил бюджет на следующий год.",
+        "x", "12 34 56", "Ｆｕｌｌｗｉｄｔｈ ｔｅｘｔ and emoji 😀 \udcff",
+    )]
+    for sample in samples:
+        theirs = identifier.nb_classprobs(identifier.instance2fv(sample))
+        ours = _scores(identifier, sample)
+        # py3langid sums in float32 over every feature: the same up to its rounding.
+        assert np.allclose(ours, theirs, rtol=0, atol=0.05)
+        assert int(ours.argmax()) == int(theirs.argmax())
