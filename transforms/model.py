@@ -51,6 +51,7 @@ class Extracted:
     credited_source: Optional[str] = None  # wire/outlet credited, e.g. "CNN"
     extractor: str = "unknown"  # which path produced text: trafilatura, baseline, textclean, feed...
     notes: tuple = ()  # reduced-form processing applied (truncated, flattened, charset-guessed...)
+    n_words: Optional[int] = None  # words of ``text``, counted when ``extract_document`` vetted it
 
 
 class ExtractionError(Exception):

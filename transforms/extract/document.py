@@ -110,7 +110,7 @@ def extract_document(
     for field in ("title", "byline", "site", "language", "url", "description", "credited_source"):
         setattr(ext, field, _cap(getattr(ext, field), limits.max_field_chars))
 
-    n_words = count_words(ext.text)
+    n_words = ext.n_words = count_words(ext.text)
     if n_words == 0 and count_words(text[:20_000]) >= limits.min_words:
         # Plenty of words, none of them an article: a page of navigation or listings.
         raise ExtractionError("extract", "no_text", "no article text found")
@@ -141,7 +141,8 @@ def article_record(doc: RawDocument, ext: Extracted) -> dict:
         "published": published,
         "language": ext.language,
         "text": ext.text,
-        "n_words": count_words(ext.text),
+        # Counted once: a text dump's words took ~40 us to count, a fortieth of its extraction.
+        "n_words": ext.n_words if ext.n_words is not None else count_words(ext.text),
         "content_hash": chash,
         "extractor": ext.extractor,
     }
