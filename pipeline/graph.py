@@ -133,7 +133,8 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "FindRepeatedLines" >> FindRepeatedLines(sample_docs=SAMPLE_DOCS)
     )
     extracted = documents | "ExtractArticles" >> ExtractArticles(
-        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers), signing=config)
+        limits, boilerplate=beam.pvalue.AsSingleton(boilerplate), processes=max(1, opts.workers), signing=config,
+        warmup_seconds=opts.worker_warmup_seconds)
     errors.append(extracted.errors)
     signed = (
         extracted.articles

@@ -44,6 +44,10 @@ class StorywireOptions(PipelineOptions):
                        help="Processes extracting text at once on a local run (0 = one per core of this machine). "
                             "Other runners (Dataflow) spread the work themselves: there it is 1 unless given. "
                             "The output is the same for every value.")
+        g.add_argument("--worker_warmup_seconds", type=float, default=None,
+                       help="Seconds of extraction in the run's own process before the --workers processes "
+                            "start (default 0.75: starting one costs ~1.5 s of CPU, so a small run starts "
+                            "none); 0 starts them with the first documents.")
 
         g = parser.add_argument_group("streaming (storywire stream)")
         g.add_argument("--poll_interval", type=float, default=300.0,

@@ -32,7 +32,7 @@ def docs(tmp_path_factory):
 @pytest.fixture
 def small_batches(monkeypatch):
     # Several batches in flight from the first document, so order and recovery are exercised.
-    monkeypatch.setattr(parallel, "WARMUP_DOCS", 0)
+    monkeypatch.setattr(parallel, "WARMUP_SECONDS", 0)
     monkeypatch.setattr(parallel, "BATCH_DOCS", 8)
 
 def _through(pool, docs):
@@ -82,6 +82,27 @@ def test_idle_workers_stop_and_a_later_bundle_starts_fresh_ones(docs, small_batc
         pool.close()
     # Without a warm-up every batch goes to a worker; none was extracted here after a failure.
     assert head + tail == expected and pool.recovered_batches == 0
+
+
+def test_a_pool_extracts_here_until_its_warm_up_time_is_spent(docs, monkeypatch):
+    monkeypatch.setattr(parallel, "BATCH_DOCS", 8)
+    expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
+    # A small run: its whole extraction takes less than the warm-up, so no worker is started.
+    pool = ExtractionPool(2, LIMITS, use_sandbox=False, warmup_seconds=60.0)
+    try:
+        assert _through(pool, docs) == expected and pool._executor is None
+    finally:
+        pool.close()
+    # A warm-up shorter than a document's extraction: the first document here, the rest in workers.
+    pool = ExtractionPool(2, LIMITS, use_sandbox=False, warmup_seconds=1e-9)
+    try:
+        first = list(pool.submit(docs[0], frozenset(), 0))
+        assert first == expected[:1] and pool._executor is None
+        rest = _through(pool, docs[1:])
+        assert pool._executor is not None
+    finally:
+        pool.close()
+    assert first + [(i + 1, o) for i, o in rest] == expected
 
 
 def test_pool_needs_a_process():

@@ -3,7 +3,6 @@ import pyarrow.parquet as pq
 
 from tests.bench.corpus import generate
 from tests.run_cli import storywire
-from transforms.extract.parallel import WARMUP_DOCS
 
 #: Set by the run's clock, not by its data.
 CLOCK_COLUMNS = {"ingested_at", "updated_at"}
@@ -20,14 +19,15 @@ def _content(out, table):
 
 
 def test_one_and_two_workers_write_the_same_dataset(tmp_path):
-    n_docs = WARMUP_DOCS + 140  # past the warm-up, so the second run extracts in worker processes
+    n_docs = 200
     generate(tmp_path / "corpus", n_docs, seed=5)
     (tmp_path / "corpus" / "docs" / "empty.txt").write_bytes(b"")  # an errors row as well
     outs = {}
     for workers in (1, 2):
         outs[workers] = tmp_path / f"out{workers}"
         proc = storywire("run", "--input", f"{tmp_path}/corpus/docs/*", "--output", outs[workers],
-                         "--workers", workers, "--run_id", "same")
+                         # No warm-up: the second run extracts in worker processes from the first document.
+                         "--workers", workers, "--worker_warmup_seconds", 0, "--run_id", "same")
         assert "[OK]" in proc.stdout
     for table in ("articles", "clusters", "errors", "_index"):
         one, two = _content(outs[1], table), _content(outs[2], table)

@@ -8,7 +8,7 @@ processes instead (``transforms.extract.parallel``), with the same output.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
@@ -40,13 +40,15 @@ class ExtractFn(beam.DoFn):
     the workers also presign them for ``SignArticles`` (``transforms.dedup.features``).
     """
 
-    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, signing=None):
+    def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, signing=None,
+                 warmup_seconds: Optional[float] = None):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._processes = processes
         self._signing = signing
+        self._warmup_seconds = warmup_seconds
         self._sandbox = None
         self._pool = None
         self._ok = counters.counter(counters.DOCUMENTS_EXTRACTED)
@@ -56,7 +58,8 @@ class ExtractFn(beam.DoFn):
         load_identifier()
         if self._processes > 1:
             signer = None if self._signing is None else Signer(self._signing).hasher()
-            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox, signer)
+            self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox, signer,
+                                        self._warmup_seconds)
         elif self._use_sandbox:
             self._sandbox = ExtractionSandbox(self._limits)
 
@@ -120,12 +123,14 @@ class ExtractArticles(beam.PTransform):
     """
 
     def __init__(self, limits: Limits = Limits(), use_sandbox: bool = True, boilerplate=None, processes: int = 1,
-                 signing=None):
+                 signing=None, warmup_seconds: Optional[float] = None):
         """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``).
 
         ``processes``: worker processes extracting at once (1: in the DoFn's own process).
         ``signing``: a ``MinHashConfig`` for the worker processes to presign the articles with
         (``SignArticles`` keeps what they did); ignored with one process.
+        ``warmup_seconds``: extraction time in the DoFn's own process before the workers start
+        (``ExtractionPool``).
         """
         super().__init__()
         self._limits = limits
@@ -133,13 +138,14 @@ class ExtractArticles(beam.PTransform):
         self._boilerplate = boilerplate
         self._processes = processes
         self._signing = signing
+        self._warmup_seconds = warmup_seconds
 
     def expand(self, documents):
         kwargs = {"boilerplate": self._boilerplate} if self._boilerplate is not None else {}
         sources = documents if isinstance(documents, dict) else {"": documents}
         outs = [
             docs | f"ExtractText{name.capitalize()}" >> beam.ParDo(
-                ExtractFn(self._limits, self._use_sandbox, self._processes, self._signing),
+                ExtractFn(self._limits, self._use_sandbox, self._processes, self._signing, self._warmup_seconds),
                 **kwargs).with_outputs(ERRORS, main="articles")
             for name, docs in sorted(sources.items())
         ]
