@@ -8,6 +8,7 @@ does, so what an article becomes never depends on how it arrived.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from typing import List, NamedTuple, Optional
@@ -18,6 +19,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline.graph import RunContext, build_pipeline
 from pipeline.options import StorywireOptions, match_cutoff
+from pipeline.runner import fence
 from pipeline.runner.choose import batch_runner
 from pipeline.runner.progress import ProgressFnApiRunner, ProgressPrinter
 from pipeline.runs import RunMetrics, has_flag, metrics_of, new_run_id
@@ -76,15 +78,17 @@ def run_batch(options: StorywireOptions, argv: List[str], run_id: Optional[str] 
         runner = batch_runner() if local else None
         if local and not opts.workers:
             opts.workers = len(os.sched_getaffinity(0))  # a local run uses the whole machine unless told
-        p = beam.Pipeline(runner=runner, options=options)
-        build_pipeline(p, opts, ctx)
-        # Beam's stock runner (another Beam version) has no running totals to print.
-        interval = opts.progress_interval if progress and isinstance(runner, ProgressFnApiRunner) else 0
-        with ProgressPrinter(runner, interval):
-            result = p.run()
-            if opts.no_wait:
-                return BatchRun(run_id, tuple(rolled), None)
-            result.wait_until_finish()
+        # A local run's graph is built and translated with Beam's repeated answers remembered (fence).
+        with fence.building() if local else contextlib.nullcontext():
+            p = beam.Pipeline(runner=runner, options=options)
+            build_pipeline(p, opts, ctx)
+            # Beam's stock runner (another Beam version) has no running totals to print.
+            interval = opts.progress_interval if progress and isinstance(runner, ProgressFnApiRunner) else 0
+            with ProgressPrinter(runner, interval):
+                result = p.run()
+                if opts.no_wait:
+                    return BatchRun(run_id, tuple(rolled), None)
+                result.wait_until_finish()
         compaction = compact.compact(opts.output) if opts.compact else None
     metrics = metrics_of(result)
     publish.record_counters(opts.output, run_id, metrics.counters, metrics.distributions, metrics.problem)

@@ -186,3 +186,38 @@ def test_a_run_on_another_beam_runs_on_the_stock_runner(tmp_path, monkeypatch, c
     assert [r.getMessage() for r in caplog.records if r.name == choose.__name__][0].startswith(
         "apache-beam 2.78.0 is not the tested 2.77.0")
     assert bundle_processor.DataOutputOperation.finish is STOCK_FINISH
+
+
+class _StatefulFn(beam.DoFn):
+    COUNT = beam.transforms.userstate.ReadModifyWriteStateSpec("count", beam.coders.VarIntCoder())
+
+    def process(self, element, count=beam.DoFn.StateParam(COUNT)):
+        yield element
+
+
+def test_build_patches_answer_as_beam_does_and_last_as_long_as_building(monkeypatch):
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TypeOptions
+    from apache_beam.transforms import userstate
+    stock_specs, stock_view = userstate.get_dofn_specs, PipelineOptions.view_as
+    stateful, plain = _StatefulFn(), _SeesPatchesFn()
+    expected = {fn: stock_specs(fn) for fn in (stateful, plain)}
+    opts = PipelineOptions(["--runner", "FnApiRunner"])
+    with fence.building():
+        assert userstate.get_dofn_specs is not stock_specs and PipelineOptions.view_as is not stock_view
+        for fn in (stateful, plain, stateful):
+            assert userstate.get_dofn_specs(fn) == expected[fn]
+        # Each caller gets its own sets: what one does with them is not the next caller's answer.
+        userstate.get_dofn_specs(stateful)[0].clear()
+        assert userstate.get_dofn_specs(stateful) == expected[stateful] and expected[stateful][0]
+        assert userstate.is_stateful_dofn(stateful) and not userstate.is_stateful_dofn(plain)
+        # One view per options class, sharing the options' values with every other view.
+        view = opts.view_as(StandardOptions)
+        assert opts.view_as(StandardOptions) is view and view.runner == "FnApiRunner"
+        view.streaming = True
+        assert opts.view_as(TypeOptions).pipeline_type_check and opts.view_as(StandardOptions).streaming
+    assert userstate.get_dofn_specs is stock_specs and PipelineOptions.view_as is stock_view
+    assert opts.view_as(StandardOptions).streaming and opts.view_as(StandardOptions) is not view
+    # On another Beam release the build runs on Beam as shipped.
+    monkeypatch.setattr(beam, "__version__", "2.78.0")
+    with fence.building():
+        assert userstate.get_dofn_specs is stock_specs and PipelineOptions.view_as is stock_view
