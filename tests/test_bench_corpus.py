@@ -199,3 +199,21 @@ def test_users_datasketch_loop_joins_the_same_dump_only(tmp_path):
     out = user_loop(tmp_path, 3, MinHashConfig())
     assert out["docs"] == 3 and out["clusters"] == 2
     assert user_loop(tmp_path, 2, MinHashConfig())["clusters"] == 1  # only the first n dumps
+
+
+def test_the_plain_loops_site_boilerplate_stage_strips_what_the_pipeline_strips(tmp_path):
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+    from tests.bench.bench_cluster import stage_extract, stage_read, stage_site_boilerplate
+    from tests.beam_helpers import local_pipeline
+    from transforms.extract.site_boilerplate import DropSiteBoilerplate
+    corpus.generate(tmp_path, 300, seed=2)
+    records, _ = stage_extract(stage_read(tmp_path / "docs"))
+    looped = stage_site_boilerplate(records, 30)
+    changed = [a for a, b in zip(records, looped) if a["text"] != b["text"]]
+    assert changed  # the generated taglines are a site's boilerplate
+    rows = lambda recs: sorted((r["article_id"], r["text"], r["n_words"], r["content_hash"]) for r in recs)
+    with local_pipeline() as p:
+        out = p | beam.Create(records) | DropSiteBoilerplate(min_words=30) | beam.Map(
+            lambda r: (r["article_id"], r["text"], r["n_words"], r["content_hash"]))
+        assert_that(out, equal_to(rows(looped)))

@@ -364,6 +364,12 @@ def _config(extra_args: Sequence[str]):
     return minhash_config_from(opts), opts.bucket_cap
 
 
+def _min_words(extra_args: Sequence[str]) -> int:
+    """The fewest words an article keeps after site boilerplate, as the pipeline would use with ``extra_args``."""
+    from pipeline.options import StorywireOptions, limits_from
+    return limits_from(StorywireOptions(list(extra_args)).view_as(StorywireOptions)).min_words
+
+
 def _timed(fn, *args):
     t0 = time.perf_counter()
     out = fn(*args)
@@ -390,6 +396,32 @@ def stage_extract(docs: Sequence) -> tuple:
         except ExtractionError:
             refused += 1
     return records, refused
+
+
+def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
+    """The records with site boilerplate paragraphs removed, as ``DropSiteBoilerplate`` removes them:
+    each paragraph keyed once, the keys of a site grouped in a dict, each group judged, each record stripped."""
+    from transforms.extract import site_boilerplate as sb
+    from transforms.tokens import content_hash, count_words
+    indexed = [(rec, sb.paragraph_index(rec)) for rec in records]
+    groups: Dict[tuple, list] = collections.defaultdict(list)
+    for rec, (keys, own) in indexed:
+        for key, value in sb.paragraph_keys(rec, keys, own):
+            groups[key].append(value)
+    found: Dict[str, set] = collections.defaultdict(set)
+    for (site, key), seen in groups.items():
+        if sb.boilerplate_keys(seen, sb.MIN_TITLES):
+            found[site].add(key)
+    out = []
+    for rec, (keys, own) in indexed:
+        boiler = found.get(sb.site_of_article(rec))
+        if boiler:
+            text, removed = sb.strip_paragraphs(rec["text"], frozenset(boiler), sb.MIN_KEPT, keys, own)
+            n = count_words(text) if removed else 0
+            if removed and n >= min_words:
+                rec = {**rec, "text": text, "n_words": n, "content_hash": content_hash(text)}
+        out.append(rec)
+    return out
 
 
 def split_exact_duplicates(records: Sequence[dict]) -> tuple:
@@ -771,6 +803,8 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     docs, t["read"] = _timed(stage_read, docs_dir)
     (records, refused), t["extract"] = _timed(stage_extract, docs)
     del docs
+    # As DropSiteBoilerplate, before signing: in the pipeline it is what makes the run wait for every article.
+    records, t["boilerplate"] = _timed(stage_site_boilerplate, records, _min_words(extra_args))
     (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config)
     t["sign"] -= terms_s
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)

@@ -55,6 +55,9 @@ TITLE_WORDS = 2
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
+#: ``DropSiteBoilerplate``'s defaults (its docstring says why).
+MIN_TITLES = 2
+MIN_KEPT = 0.2
 
 
 def _key(paragraph: str) -> str:
@@ -217,7 +220,7 @@ class DropSiteBoilerplate(beam.PTransform):
         min_words: ...and at least this many words.
     """
 
-    def __init__(self, min_titles: int = 2, min_kept: float = 0.2, min_words: int = 0):
+    def __init__(self, min_titles: int = MIN_TITLES, min_kept: float = MIN_KEPT, min_words: int = 0):
         super().__init__()
         if min_titles < 2 or not 0.0 < min_kept <= 1.0:
             raise ValueError("min_titles must be >= 2 and min_kept in (0, 1]")
