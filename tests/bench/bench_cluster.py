@@ -15,6 +15,7 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000``; add 100000 for the sca
    reports merged into another story, rewrites found, roles, extraction fidelity.
 3. Every stage is timed again in this process, single-threaded, on the same
    documents with the project's pure functions: extract (``extract_document``),
+   site boilerplate (``stage_site_boilerplate``, as ``DropSiteBoilerplate``),
    sign (``Signer.sign`` in batches, after the exact-duplicate split), LSH
    (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), cluster
    (``UnionFind``) and write (``write_parquet``).
