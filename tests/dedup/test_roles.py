@@ -165,3 +165,16 @@ def test_copy_share_counts_the_body_entries_the_reference_holds():
             assert roles.copy_share(mx, mr) == expected
             shares.add(expected)
     assert len(shares) > 10  # shares of every kind, not only 0 and 1
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join(BASE), "", "\n\n", "İstanbul\nİzmir ünlü\n\u0307x y z", "a\r\nb c d\n\ne f g", "北京 budget\n上海 市",
+    "ﬁne ligature\nＦｕｌｌｗｉｄｔｈ\nStraße MASSE",
+])
+def test_one_tokenisation_serves_the_signature_and_the_role_sketch(text):
+    from transforms.dedup.shingles import shingle_hashes
+    from transforms.tokens import words
+    paragraphs = roles.paragraph_words(text)
+    joined = [w for p in paragraphs for w in p]
+    assert joined == words(text)
+    assert roles.role_sketch(text, 3, paragraphs=paragraphs, hashes=shingle_hashes(joined, 3)) == roles.role_sketch(text)

@@ -37,7 +37,7 @@ from transforms.dedup.member import Member
 from transforms.dedup.shingles import estimate_containment, estimate_jaccard, fmix64, shingle_hashes
 from transforms.tokens import words
 
-__all__ = ["pick_canonical", "role_of", "copy_share", "role_sketch", "reference_members",
+__all__ = ["pick_canonical", "role_of", "copy_share", "role_sketch", "paragraph_words", "reference_members",
            "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
 
 #: Share of a member's body that must be word-for-word text of an earlier member for it to be a copy.
@@ -140,17 +140,31 @@ def similarity(a: Member, b: Member) -> tuple:
     return j, estimate_containment(j, a.n_shingles, b.n_shingles)
 
 
-def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE) -> bytes:
+def paragraph_words(text: str) -> list:
+    """The words of each of a text's paragraphs (lines) that has any.
+
+    Joined, they are ``words(text)``: a token never spans a line break, and neither NFKC nor case
+    folding joins anything across one. So one tokenisation serves signing and the role sketch.
+    """
+    return [ws for ws in (words(p) for p in _PARAGRAPH_RE.split(text)) if ws]
+
+
+def role_sketch(text: str, shingle_size: int = 3, size: int = SKETCH_SIZE, paragraphs: Optional[list] = None,
+                hashes: Optional[np.ndarray] = None) -> bytes:
     """A member's role sketch: the ``size`` smallest mixed hashes of its word shingles.
 
     Its entries are sorted ascending, each a uint32 whose lowest bit says whether the shingle lies
     in the body (between the first and the last paragraph, when there are at least three). A
     bottom-k sketch holds every shingle of a short text and a uniform sample of a long
     one, so two sketches give the share of one text found in the other (``copy_share``).
+    ``paragraphs``: ``paragraph_words(text)``, and ``hashes``: the shingle hashes of their words
+    joined, when the caller has them (signing does).
     """
-    paragraphs = [ws for ws in (words(p) for p in _PARAGRAPH_RE.split(text)) if ws]
+    if paragraphs is None:
+        paragraphs = paragraph_words(text)
     tokens = [w for p in paragraphs for w in p]
-    hashes = shingle_hashes(tokens, shingle_size)
+    if hashes is None:
+        hashes = shingle_hashes(tokens, shingle_size)
     if len(hashes) == 0:
         return b""
     k = min(shingle_size, len(tokens))
