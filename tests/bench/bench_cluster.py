@@ -439,38 +439,29 @@ def split_exact_duplicates(records: Sequence[dict]) -> tuple:
 
 
 def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
-    """As ``SignBatchFn``, batch by batch: one tokenisation per text, paragraph by paragraph, serves the
-    signatures of the unique texts (exact duplicates split off by content hash), every record's event
-    terms and its role sketch (kept as ``_role_sketch`` for ``stage_roles``).
+    """As ``SignBatchFn``, batch by batch: one tokenisation per text serves the signatures of the unique
+    texts (exact duplicates split off by content hash) and every record's event terms.
 
-    Returns ``(unique, sigs, counts, dup_edges, packed event terms per record, seconds spent on them,
-    seconds spent on role sketches)``: the terms are the event tier's work and the sketches the roles',
-    so the caller counts their seconds there, not in signing.
+    Returns ``(unique, sigs, counts, dup_edges, packed event terms per record, seconds spent on them)``:
+    the terms are the event tier's work, so the caller counts their seconds there, not in signing.
     """
     import numpy as np
     from transforms.dedup.events import article_event_terms
-    from transforms.dedup.roles import paragraph_words, role_sketch
     from transforms.dedup.signing import Signer, shingle_hashes
+    from transforms.tokens import words
     unique, dup_edges = split_exact_duplicates(records)
     first = set(unique)
     signer = Signer(config)
-    sigs, counts, packed, terms_s, sketch_s = [], [], [], 0.0, 0.0
+    sigs, counts, packed, terms_s = [], [], [], 0.0
     for k in range(0, len(records), batch):
         chunk = range(k, min(k + batch, len(records)))
-        paragraphs = [paragraph_words(records[i]["text"]) for i in chunk]
-        tokens = [[w for p in ps for w in p] for ps in paragraphs]
+        tokens = [words(records[i]["text"]) for i in chunk]
         t0 = time.perf_counter()
         packed.extend(article_event_terms(records[i], tokens=tk) for i, tk in zip(chunk, tokens))
         terms_s += time.perf_counter() - t0
         signed = [(i, tk) for i, tk in zip(chunk, tokens) if i in first]
         hashes = [shingle_hashes(tk, config.shingle_size) for _, tk in signed]
         sigs.append(signer.sign_hashes(hashes))
-        t0 = time.perf_counter()
-        hashes_of = {i: h for (i, _), h in zip(signed, hashes)}
-        for i, ps in zip(chunk, paragraphs):
-            records[i]["_role_sketch"] = role_sketch(records[i]["text"], config.shingle_size, paragraphs=ps,
-                                                     hashes=hashes_of.get(i))
-        sketch_s += time.perf_counter() - t0
         # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
         distinct = [np.unique(h) for h in hashes]
         for (i, _), d in zip(signed, distinct):
@@ -478,7 +469,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
         counts.append(np.array([len(d) for d in distinct], dtype=np.int64))
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
     counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-    return unique, sigs, counts, dup_edges, packed, terms_s, sketch_s
+    return unique, sigs, counts, dup_edges, packed, terms_s
 
 
 def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
@@ -683,7 +674,12 @@ def stage_write(records: Sequence[dict], labels: Sequence[int], where: Path) -> 
 
 def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence[int], sigs, counts,
                 config) -> Dict[str, int]:
-    """Role counts, as ``BuildClustersFn`` picks them: role sketches, the canonical, each member's copy share."""
+    """Role counts, as ``BuildClustersFn`` picks them: role sketches, the canonical, each member's copy share.
+
+    The sketches are made here from each text (``role_sketch`` tokenises it), where ``sign_articles``
+    makes them from the words it signs with: sharing them here too moved ~50 us a document of paragraph
+    by paragraph tokenising into ``sign``, the core the event and containment tiers are measured against.
+    """
     from transforms.dedup import roles
     from transforms.dedup.records import Member
     rep_of = {records[i]["content_hash"]: pos for pos, i in enumerate(unique)}
@@ -694,7 +690,7 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
             article_id=rec["article_id"], published=rec.get("published"), site=rec.get("site"),
             credited_source=rec.get("credited_source"), content_hash=rec["content_hash"],
             sig=sigs[pos].tobytes(), n_shingles=int(counts[pos]),
-            role_sketch=rec.pop("_role_sketch", None) or roles.role_sketch(rec["text"], config.shingle_size)))
+            role_sketch=roles.role_sketch(rec["text"], config.shingle_size)))
     found: Dict[str, int] = collections.Counter()
     for members in members_of.values():
         canonical = roles.pick_canonical(members)
@@ -816,15 +812,14 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     del docs
     # As DropSiteBoilerplate, before signing: in the pipeline it is what makes the run wait for every article.
     records, t["boilerplate"] = _timed(stage_site_boilerplate, records, _min_words(extra_args))
-    (unique, sigs, counts, dup_edges, packed, terms_s, sketch_s), t["sign"] = _timed(stage_sign, records, config)
-    t["sign"] -= terms_s + sketch_s
+    (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config)
+    t["sign"] -= terms_s
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
     contained, t["containment"] = _timed(stage_containment, records, unique)
     labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges + contained, len(records))
     _, t["events"] = _timed(stage_events, packed, labels)
     t["events"] += terms_s
     _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
-    t["roles"] += sketch_s
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
     plain_loop_cpu_s = time.process_time() - cpu_started
@@ -860,8 +855,8 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
         _log(f"[{n_docs}] naive datasketch baseline on {m} documents ...")
         nl, sign_s, lsh_s = naive_baseline([r["text"] for r in sub], config)
         # Ours on the very same subset, so the ratio compares equal work.
-        (u2, s2, c2, d2, _, terms_s, sketch_s), ours_sign = _timed(stage_sign, sub, config)
-        ours_sign -= terms_s + sketch_s
+        (u2, s2, c2, d2, _, terms_s), ours_sign = _timed(stage_sign, sub, config)
+        ours_sign -= terms_s
         (e2, _, _), ours_lsh = _timed(stage_lsh, u2, s2, c2, config, cap)
         _, ours_cluster = _timed(stage_cluster, e2 + d2, m)
         ours = ours_sign + ours_lsh + ours_cluster
