@@ -403,7 +403,6 @@ def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
     """The records with site boilerplate paragraphs removed, as ``DropSiteBoilerplate`` removes them:
     each paragraph keyed once, the keys of a site grouped in a dict, each group judged, each record stripped."""
     from transforms.extract import site_boilerplate as sb
-    from transforms.tokens import content_hash, count_words
     indexed = [(rec, sb.paragraph_index(rec)) for rec in records]
     groups: Dict[tuple, list] = collections.defaultdict(list)
     for rec, (keys, own) in indexed:
@@ -414,14 +413,9 @@ def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
         if sb.boilerplate_keys(seen, sb.MIN_TITLES):
             found[site].add(key)
     out = []
-    for rec, (keys, own) in indexed:
+    for rec, index in indexed:
         boiler = found.get(sb.site_of_article(rec))
-        if boiler:
-            text, removed = sb.strip_paragraphs(rec["text"], frozenset(boiler), sb.MIN_KEPT, keys, own)
-            n = count_words(text) if removed else 0
-            if removed and n >= min_words:
-                rec = {**rec, "text": text, "n_words": n, "content_hash": content_hash(text)}
-        out.append(rec)
+        out.append(sb.strip_article(rec, frozenset(boiler), index, sb.MIN_KEPT, min_words) if boiler else rec)
     return out
 
 

@@ -44,7 +44,7 @@ from transforms.extract.text import FUNCTION_WORDS, page_title
 from transforms.tokens import content_hash, count_words, words
 
 __all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
-           "strip_paragraphs"]
+           "strip_paragraphs", "strip_article"]
 
 MIN_WORDS = 8
 #: Only an article's last paragraphs are candidates.
@@ -179,6 +179,20 @@ def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list
     return out, True
 
 
+def strip_article(article: dict, keys: frozenset, index: tuple, min_kept: float, min_words: int) -> dict:
+    """``article`` without the paragraphs whose key is in ``keys`` (``strip_paragraphs``), its word count and
+    content hash following; the article itself when nothing is removed or fewer than ``min_words`` are left.
+
+    ``index``: ``paragraph_index(article)``.
+    """
+    own_keys, own = index
+    text, removed = strip_paragraphs(article["text"], keys, min_kept, own_keys, own)
+    n = count_words(text) if removed else 0
+    if removed and n >= min_words:
+        return {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}
+    return article
+
+
 class _BoilerplateFn(beam.DoFn):
     def __init__(self, min_titles: int):
         self._min_titles = min_titles
@@ -197,14 +211,13 @@ class _StripFn(beam.DoFn):
         self._stripped = counters.counter(counters.SITE_BOILERPLATE_STRIPPED)
 
     def process(self, element, boilerplate):
-        article, (own_keys, own) = element
+        article, index = element
         keys = boilerplate.get(site_of_article(article))
         if keys:
-            text, removed = strip_paragraphs(article["text"], keys, self._min_kept, own_keys, own)
-            n = count_words(text) if removed else 0
-            if removed and n >= self._min_words:
+            stripped = strip_article(article, keys, index, self._min_kept, self._min_words)
+            if stripped is not article:
                 self._stripped.inc()
-                article = {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}
+            article = stripped
         yield article
 
 
