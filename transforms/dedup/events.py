@@ -346,22 +346,18 @@ def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
 def packed_cosine(a: Optional[str], b: Optional[str], b_weights: Optional[dict] = None) -> float:
     """``cosine(unpack_terms(a), unpack_terms(b))`` on packed term lists, the same sum in the same order.
 
-    Two texts share a few of their 40 terms: only those weights are read as numbers.
+    Two texts share a few of their 40 terms: only ``a``'s shared weights are read as numbers.
     ``b_weights``: ``term_weights(b)``, when ``b`` meets several texts (then ``b`` is not read): each pair
     then reads one packed list, not two.
     """
+    if b_weights is None:
+        b_weights = term_weights(b)
     pa = (a or "").replace("\t", " ").split(" ")
-    if b_weights is not None:
-        # The shorter list is summed over, in its order (the first on a tie), as below.
-        if len(pa) // 2 <= len(b_weights):
-            return sum(float(w) * b_weights[t] for t, w in zip(pa[0::2], pa[1::2]) if t in b_weights)
-        wa = dict(zip(pa[0::2], pa[1::2]))
-        return sum(w * float(wa[t]) for t, w in b_weights.items() if t in wa)
-    pb = (b or "").replace("\t", " ").split(" ")
-    if len(pa) > len(pb):
-        pa, pb = pb, pa
-    wb = dict(zip(pb[0::2], pb[1::2]))
-    return sum(float(w) * float(wb[t]) for t, w in zip(pa[0::2], pa[1::2]) if t in wb)
+    # The shorter list is summed over, in its order (the first on a tie), as ``cosine`` does.
+    if len(pa) // 2 <= len(b_weights):
+        return sum(float(w) * b_weights[t] for t, w in zip(pa[0::2], pa[1::2]) if t in b_weights)
+    wa = dict(zip(pa[0::2], pa[1::2]))
+    return sum(w * float(wa[t]) for t, w in b_weights.items() if t in wa)
 
 
 def term_weights(packed: Optional[str]) -> dict:
