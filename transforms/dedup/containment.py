@@ -102,8 +102,9 @@ ANCHOR_BATCH = 1024
 PAIR_SHARDS = 64
 
 
-def _coarse(anchors: np.ndarray) -> np.ndarray:
-    return anchors[((anchor_mix(anchors) // SAMPLE_MOD) % COARSE_MOD) == 0]
+def _is_coarse(anchors: np.ndarray) -> np.ndarray:
+    """Which anchors are coarse ones (one in ``COARSE_MOD`` again)."""
+    return ((anchor_mix(anchors) // SAMPLE_MOD) % COARSE_MOD) == 0
 
 
 def is_contained_brief(shared: int, n_short: int) -> bool:
@@ -130,8 +131,8 @@ def shared_share(a: bytes, b: bytes) -> tuple:
 
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return (anchors * _FILTER_MIX) >> np.uint32(9)
+    # Arrays wrap around silently (numpy warns only for scalars): no ``errstate`` (~1 us a call).
+    return (anchors * _FILTER_MIX) >> np.uint32(9)
 
 
 class ShortAnchorsFn(beam.CombineFn):
@@ -164,24 +165,23 @@ class ShortAnchorsFn(beam.CombineFn):
         return bits.tobytes() if bits is not None else b""
 
 
-def _member_anchors(member: Member, short_anchors: bytes = None) -> tuple:
-    """(fine, coarse) anchors of a member. ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a
+def _kinds(anchors: np.ndarray, owners: np.ndarray, sizes: np.ndarray, short_anchors: bytes = None) -> tuple:
+    """(fine, coarse) masks over a batch's concatenated anchors (``owners``: the member of each,
+    ``sizes``: each member's anchor count). ``short_anchors`` (``ShortAnchorsFn``'s bit set) limits a
     long text's fine anchors to those a short text may share; None keeps them all."""
-    anchors = np.frombuffer(member.anchors or b"", dtype=np.uint32)
-    fine = anchors
-    if len(anchors) > MAX_QUERY_ANCHORS and short_anchors is not None:
-        if short_anchors:
-            bits = np.frombuffer(short_anchors, dtype=np.uint8)
-            idx = _filter_bits(anchors)
-            fine = anchors[(bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1]
-        else:
-            fine = anchors[:0]
-    return fine, _coarse(anchors)
+    coarse = _is_coarse(anchors)
+    if short_anchors is None:
+        return np.ones(anchors.size, dtype=bool), coarse
+    fine = (sizes <= MAX_QUERY_ANCHORS)[owners]
+    if short_anchors:
+        bits = np.frombuffer(short_anchors, dtype=np.uint8)
+        idx = _filter_bits(anchors)
+        fine |= (bits[idx >> 3] >> (7 - (idx & 7))) & 1 == 1
+    return fine, coarse
 
 
 def _shard(anchors: np.ndarray, shards: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return ((anchors * _SHARD_MIX) >> np.uint32(16)) % np.uint32(shards)
+    return ((anchors * _SHARD_MIX) >> np.uint32(16)) % np.uint32(shards)
 
 
 def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: int = ANCHOR_SHARDS) -> list:
@@ -191,16 +191,18 @@ def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: 
     ``anchors`` and ``owners`` are packed uint32 (owner: an index into ``article_ids``), ``sizes``
     each member's anchor count. Every holder of one anchor lands in one group, so a group's buckets
     are the ones a key per anchor would make, with ``2 x shards`` records a batch instead of ~50 a text.
+    The batch's anchors are sorted into kinds and shards together, not text by text (~20 us a text).
     """
     members = [m for m in members if m.anchors]
     if not members:
         return []
     ids = [m.article_id for m in members]
     sizes = np.array([len(m.anchors) // 4 for m in members], dtype=np.uint32)
+    every = np.frombuffer(b"".join(m.anchors for m in members), dtype=np.uint32)
+    of = np.repeat(np.arange(len(members), dtype=np.uint32), sizes)
     out = []
-    for kind, arrays in zip(("f", "c"), zip(*(_member_anchors(m, short_anchors) for m in members))):
-        anchors = np.concatenate(arrays)
-        owners = np.repeat(np.arange(len(members), dtype=np.uint32), [len(a) for a in arrays])
+    for kind, mask in zip(("f", "c"), _kinds(every, of, sizes, short_anchors)):
+        anchors, owners = every[mask], of[mask]
         shard = _shard(anchors, shards)
         order = np.argsort(shard, kind="stable")
         anchors, owners, shard = anchors[order], owners[order], shard[order]

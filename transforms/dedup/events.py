@@ -49,7 +49,7 @@ from wordfreq import zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
 
-__all__ = ["EventConfig", "event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms",
+__all__ = ["EventConfig", "event_terms", "packed_event_terms", "article_event_terms", "load_language", "pack_terms", "unpack_terms",
            "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
            "term_weights", "summed_terms", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
@@ -218,14 +218,15 @@ class _Lexicon:
         number = self.number
         # One lookup per token in C (-1: not learnt yet); on a warm worker nearly every token is known.
         found = np.fromiter(map(number.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
+        if not found.size or found.min() >= 0:
+            return found
         missing = np.flatnonzero(found < 0).tolist()
-        if missing:
-            with self._lock:
-                for token in {tokens[i] for i in missing}:
-                    if token not in number:
-                        term = _term(token, self.lang)
-                        number[token] = 0 if term is None else self._add(*term)
-            found[missing] = [number[tokens[i]] for i in missing]
+        with self._lock:
+            for token in {tokens[i] for i in missing}:
+                if token not in number:
+                    term = _term(token, self.lang)
+                    number[token] = 0 if term is None else self._add(*term)
+        found[missing] = [number[tokens[i]] for i in missing]
         return found
 
     def _add(self, term: str, idf: float) -> int:
@@ -258,29 +259,37 @@ def _base_lang(language: Optional[str]) -> str:
     return (language or "en").split("-")[0].split("_")[0].lower() or "en"
 
 
-def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
-                top: int = 40, tokens: Optional[list] = None) -> list:
-    """The ``top`` heaviest ``(term, weight)`` pairs of a document's title and lead (``LEAD_WORDS``),
-    L2-normalised, heaviest first.
-
-    ``tokens``: ``words(text)`` when the caller has them already (signing tokenises the same text).
-    Ties are broken by the term, so the result does not depend on the order documents were seen in.
-    """
+def _ranked_terms(text: str, title: Optional[str], language: Optional[str], top: int,
+                  tokens: Optional[list]) -> tuple:
+    """``event_terms`` as ``([term, ...], [weight x 10^4, ...])``: the weights as the integers they are
+    rounded to, so ``packed_event_terms`` spells each from a table rather than formatting a float."""
     lexicon = _lexicon(_base_lang(language))
     tokens = (words(text) if tokens is None else tokens)[:LEAD_WORDS]
     numbers = lexicon.numbers(tokens)
-    heading = lexicon.numbers(words(title)) if title else numbers[:0]
-    heading = heading[heading > 0]
-    # The headline names the event: its terms count twice more. A title that shares no term with the
-    # lead is the page's, not the article's (a text dump's template headline, in another language even):
-    # counted, it outweighed a short lead's own terms and kept a paraphrase from its event.
-    # Broadcast rather than ``np.isin``, which sorts both arrays: it was a quarter of this function's time.
-    if heading.size and (numbers[:, None] == heading).any():
-        numbers = np.concatenate([numbers, heading, heading])
-    # Every token counted by its term number: the tokens of one lemma add up to one term.
-    found, tf = np.unique(numbers[numbers > 0], return_counts=True)
-    if not len(found):
-        return []
+    if title:
+        heading = lexicon.numbers(words(title))
+        heading = heading[heading > 0]
+        # The headline names the event: its terms count twice more. A title that shares no term with the
+        # lead is the page's, not the article's (a text dump's template headline, in another language even):
+        # counted, it outweighed a short lead's own terms and kept a paraphrase from its event.
+        # Broadcast rather than ``np.isin``, which sorts both arrays: it was a quarter of this function's time.
+        if heading.size and (numbers[:, None] == heading).any():
+            numbers = np.concatenate([numbers, heading, heading])
+    # Every token counted by its term number: the tokens of one lemma add up to one term. ``np.unique``'s
+    # sort and run lengths, without its checks and copies (~10 us a document).
+    numbers.sort()
+    if numbers.size and numbers[0] == 0:
+        numbers = numbers[np.count_nonzero(numbers == 0):]
+    if not numbers.size:
+        return [], []
+    first = np.empty(numbers.size, dtype=bool)
+    first[0] = True
+    np.not_equal(numbers[1:], numbers[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    found = numbers[starts]
+    tf = np.empty(starts.size, dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=tf[:-1])
+    tf[-1] = numbers.size - starts[-1]
     weights = (1.0 + np.log(tf)) * lexicon.idf[found]
     if len(found) > top:
         # Every term as heavy as the top-th one, so a tie at the cut is settled by the term below.
@@ -293,8 +302,34 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
         # The heaviest term weighs no more than the next: one shared name (the company, the country) is
         # a topic, not an event. Left alone, it put a company's layoffs and its inquiry at cosine 0.5.
         heaviest[0] = heaviest[1]
-    normalised = np.round(heaviest / (math.sqrt(float(heaviest @ heaviest)) or 1.0), 4).tolist()
-    return list(zip([t for _, t in ranked], normalised))
+    # ``np.round(x, 4)`` is ``rint(x * 10^4) / 10^4``: the integers are taken before the division.
+    scaled = np.rint(heaviest / (math.sqrt(float(heaviest @ heaviest)) or 1.0) * 1e4).astype(np.int64)
+    return [t for _, t in ranked], scaled.tolist()
+
+
+def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
+                top: int = 40, tokens: Optional[list] = None) -> list:
+    """The ``top`` heaviest ``(term, weight)`` pairs of a document's title and lead (``LEAD_WORDS``),
+    L2-normalised and rounded to 4 decimals, heaviest first.
+
+    ``tokens``: ``words(text)`` when the caller has them already (signing tokenises the same text).
+    Ties are broken by the term, so the result does not depend on the order documents were seen in.
+    """
+    names, scaled = _ranked_terms(text, title, language, top, tokens)
+    return [(t, k / 1e4) for t, k in zip(names, scaled)]
+
+
+#: ``f"{k / 10^4:g}"`` for every weight a term can have (0 to 1 in steps of 10^-4): ``pack_terms``'
+#: spelling, looked up (formatting 40 floats was ~10 us of a document's 80).
+_WEIGHT_TEXT = tuple(f"{k / 1e4:g}" for k in range(10001))
+
+
+def packed_event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
+                       top: int = 40, tokens: Optional[list] = None) -> str:
+    """``pack_terms(event_terms(...))``, the same string."""
+    names, scaled = _ranked_terms(text, title, language, top, tokens)
+    spelled = _WEIGHT_TEXT
+    return "\t".join([f"{t} {spelled[k]}" for t, k in zip(names, scaled)])
 
 
 def article_event_terms(article: dict, tokens: Optional[list] = None) -> str:
@@ -305,7 +340,7 @@ def article_event_terms(article: dict, tokens: Optional[list] = None) -> str:
     rewrite into its template's story and two stories of one company (its layoffs, its inquiry) into one
     event on the real-page corpora.
     """
-    return pack_terms(event_terms(article["text"], page_title(article), article.get("language"), tokens=tokens))
+    return packed_event_terms(article["text"], page_title(article), article.get("language"), tokens=tokens)
 
 
 def pack_terms(terms: Iterable) -> str:
