@@ -596,6 +596,8 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
     for members in buckets.values():
+        if len(members) < 2:
+            continue  # as PairBucketFn, which pairs no bucket of one member
         pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
         for a, b in pairs:
             if (a, b) not in seen:

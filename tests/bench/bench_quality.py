@@ -306,11 +306,11 @@ def cleaner_at(ref: str):
 
 
 def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
-    """The event tier as the pipeline runs it: terms from the signing tokens (``SignBatchFn``), then
+    """The event tier as the pipeline runs it: terms from the signing tokens as signing makes them
+    (``article_event_terms``: a text dump's guessed title left out), then
     ``GroupEvents``' steps in plain loops (``bench_cluster.stage_events``)."""
     ev = events_module
-    packed = [ev.pack_terms(ev.event_terms(r["text"], r.get("title"), r.get("language"), tokens=t))
-              for r, t in zip(records, tokens)]
+    packed = [ev.article_event_terms(r, tokens=t) for r, t in zip(records, tokens)]
     return stage_events(packed, labels, ev)
 
 
@@ -406,8 +406,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         tokens = [words(r["text"]) for r in records]
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
         anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True) for i in unique}
-        packed = [current.pack_terms(current.event_terms(r["text"], r.get("title"), r.get("language"), tokens=tk))
-                  for r, tk in zip(records, tokens)]
+        packed = [current.article_event_terms(r, tokens=tk) for r, tk in zip(records, tokens)]
         contained = bc.stage_containment(records, unique)
         for _ in range(repeats):
             labels, secs = bc._timed(bc.stage_cluster, edges + dup_edges + contained, len(records))
@@ -415,7 +414,8 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         state = Path(tempfile.mkdtemp(prefix="storywire-cost-")) / "state.pkl"
         try:
             with open(state, "wb") as f:
-                pickle.dump(([{k: r.get(k) for k in ("text", "title", "language")} for r in records], tokens, labels), f)
+                pickle.dump(([{k: r.get(k) for k in ("text", "title", "language", "extractor")} for r in records], tokens,
+                             labels), f)
             cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
         finally:
             shutil.rmtree(state.parent, ignore_errors=True)

@@ -8,7 +8,7 @@ from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, _is_coarse,
                                           _CandidatesFn, anchor_groups, anchor_pair_counts, containment_anchors,
                                           covered_masks, is_contained_brief, is_contained_text, is_roundup,
-                                          roundup_parts, shard_pair_counts, sum_pair_counts)
+                                          roundup_parts, shard_pair_counts, shared_share, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
@@ -273,3 +273,68 @@ def test_anchor_groups_keep_only_fine_anchors_a_short_text_may_share():
     assert sorted(every["f"]) == anchors.tolist() and 0 < len(every["c"]) < anchors.size
     assert emitted(b"")["f"] == [] and sorted(emitted(b"")["c"]) == sorted(every["c"])
     assert anchor_groups([Member("y", anchors=b"")], "n") == []
+
+
+def test_shared_share_counts_the_anchors_two_sorted_lists_share():
+    rng = np.random.default_rng(4)
+    for _ in range(500):
+        a, b = (np.unique(rng.integers(0, 300, int(rng.integers(0, 90)))).astype(np.uint32) for _ in range(2))
+        assert shared_share(a.tobytes(), b.tobytes()) == (len(set(a.tolist()) & set(b.tolist())), min(a.size, b.size))
+
+
+def test_sum_pair_counts_orders_ids_as_their_bytes_whatever_their_widths():
+    # Ids across the 8-byte word boundary and prefixes of each other sort as Python sorts their bytes,
+    # and each pair's counts add up over records.
+    rng = np.random.default_rng(9)
+    ids = sorted({"".join(rng.choice(list("0a9f"), int(rng.integers(1, 19)))) for _ in range(80)})
+    expected = collections.Counter()
+    records = []
+    for _ in range(6):
+        a, b = rng.integers(0, len(ids), 120), rng.integers(0, len(ids), 120)
+        shared = rng.integers(1, 5, 120)
+        for x, y, n in zip(a.tolist(), b.tolist(), shared.tolist()):
+            expected[(ids[x].encode(), ids[y].encode(), len(ids[x]))] += n
+        records += [r for _, r in shard_pair_counts("c", ids, np.array([len(i) for i in ids]), a, b, shared, 1)]
+    first, second, n_first, summed = sum_pair_counts(records)["c"]
+    got = list(zip(first.tolist(), second.tolist(), n_first.tolist()))
+    assert got == sorted(expected)
+    assert dict(zip(got, summed.tolist())) == dict(expected)
+
+
+def _parts_in_a_loop(anchors, neighbours):
+    """roundup_parts' rule spelled plainly: largest mask first, each joining the first part it overlaps by half
+    of the smaller; parts too small do not count."""
+    masks = [np.isin(anchors, n) for n in neighbours]
+    groups = []
+    for i in sorted(range(len(masks)), key=lambda k: (-int(masks[k].sum()), k)):
+        for g in groups:
+            smaller = min(int(masks[i].sum()), int(g[0].sum()))
+            if smaller and int((masks[i] & g[0]).sum()) >= 0.5 * smaller:
+                g[0] = g[0] | masks[i]
+                g[1].append(i)
+                break
+        else:
+            groups.append([masks[i], [i]])
+    minimum = max(6, 0.2 * anchors.size)
+    return [(anchors[m].tolist(), members) for m, members in groups if m.sum() >= minimum]
+
+
+def test_roundup_parts_follow_the_rule_with_few_and_many_neighbours():
+    # Many neighbours that are one part are decided at once; any other set goes through the loop.
+    rng = np.random.default_rng(2)
+    one_part = 0
+    for _ in range(3000):
+        anchors = np.unique(rng.integers(0, 300, int(rng.integers(0, 90)))).astype(np.uint32)
+        neighbours = []
+        for _ in range(int(rng.integers(0, 9))):
+            if anchors.size and rng.random() < 0.6:
+                lo = int(rng.integers(0, anchors.size))
+                kept = anchors[lo:lo + int(rng.integers(0, anchors.size + 1))]
+                neighbours.append(np.union1d(kept, rng.integers(300, 600, 4)).astype(np.uint32))
+            else:
+                neighbours.append(np.unique(rng.integers(0, 600, int(rng.integers(0, 60)))).astype(np.uint32))
+        parts, covered = roundup_parts(anchors, neighbours)
+        assert [(p.tolist(), m) for p, m in parts] == _parts_in_a_loop(anchors, neighbours)
+        assert [c.tolist() for c in covered] == [anchors[np.isin(anchors, n)].tolist() for n in neighbours]
+        one_part += len(neighbours) >= 4 and len(parts) == 1
+    assert one_part > 100

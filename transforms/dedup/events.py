@@ -461,8 +461,8 @@ def split_event(members: list, threshold: float, max_clusters: int = 200) -> lis
             column.setdefault(term, len(column))
     vectors = np.zeros((len(clusters), max(1, len(column))))
     for i, row in enumerate(rows):
-        for term, weight in row.items():
-            vectors[i, column[term]] = weight
+        # One assignment per row, not per term (~150 ns each: most of a small component's cost).
+        vectors[i, [column[term] for term in row]] = list(row.values())
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)[:, None]
     sims = unit @ unit.T
     np.fill_diagonal(sims, -np.inf)
