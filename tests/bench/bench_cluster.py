@@ -440,7 +440,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     the terms are the event tier's work, so the caller counts their seconds there, not in signing.
     """
     import numpy as np
-    from transforms.dedup.events import article_event_terms
+    from transforms.dedup.events import articles_event_terms
     from transforms.dedup.signing import Signer, shingle_hashes
     from transforms.tokens import words
     unique, dup_edges = split_exact_duplicates(records)
@@ -451,7 +451,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
         chunk = range(k, min(k + batch, len(records)))
         tokens = [words(records[i]["text"]) for i in chunk]
         t0 = time.perf_counter()
-        packed.extend(article_event_terms(records[i], tokens=tk) for i, tk in zip(chunk, tokens))
+        packed.extend(articles_event_terms([records[i] for i in chunk], tokens))
         terms_s += time.perf_counter() - t0
         signed = [(i, tk) for i, tk in zip(chunk, tokens) if i in first]
         hashes = [shingle_hashes(tk, config.shingle_size) for _, tk in signed]
@@ -606,17 +606,19 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
                     continue
                 if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
+    # Articles are 0..n-1, clusters n + label: the union-find over cluster membership and event edges.
     uf = lsh.UnionFind()
     for a, b in edges:
-        uf.union(f"a{a}", f"a{b}")
+        uf.union(a, b)
+    n = len(packed)
     for i, label in enumerate(labels):
-        uf.union(f"a{i}", f"c{label}")
+        uf.union(i, n + label)
     comp = uf.components()
     if not split:
-        return [comp[f"a{i}"] for i in range(len(packed))]
+        return [comp[i] for i in range(n)]
     components = collections.defaultdict(list)
-    for i in range(len(packed)):
-        components[comp[f"a{i}"]].append({"i": i, "cluster_id": labels[i], "event_terms": packed[i]})
+    for i in range(n):
+        components[comp[i]].append({"i": i, "cluster_id": labels[i], "event_terms": packed[i]})
     event = [0] * len(packed)
     for members in components.values():
         for e in split(members, cfg.merge_threshold):

@@ -307,10 +307,15 @@ def cleaner_at(ref: str):
 
 def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
     """The event tier as the pipeline runs it: terms from the signing tokens as signing makes them
-    (``article_event_terms``: a text dump's guessed title left out), then
+    (``articles_event_terms``: a text dump's guessed title left out), then
     ``GroupEvents``' steps in plain loops (``bench_cluster.stage_events``)."""
     ev = events_module
-    packed = [ev.article_event_terms(r, tokens=t) for r, t in zip(records, tokens)]
+    if hasattr(ev, "articles_event_terms"):
+        # In batches, as SignArticles makes them (BatchElements, at most 512).
+        packed = [p for k in range(0, len(records), 512) for p in ev.articles_event_terms(records[k:k + 512],
+                                                                                          tokens[k:k + 512])]
+    else:
+        packed = [ev.article_event_terms(r, tokens=t) for r, t in zip(records, tokens)]
     return stage_events(packed, labels, ev)
 
 
@@ -406,7 +411,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         tokens = [words(r["text"]) for r in records]
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
         anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True) for i in unique}
-        packed = [current.article_event_terms(r, tokens=tk) for r, tk in zip(records, tokens)]
+        packed = current.articles_event_terms(records, tokens)
         contained = bc.stage_containment(records, unique)
         for _ in range(repeats):
             labels, secs = bc._timed(bc.stage_cluster, edges + dup_edges + contained, len(records))

@@ -7,9 +7,8 @@ import pytest
 import simplemma
 
 from tests.beam_helpers import local_pipeline
-from transforms.dedup.events import (EventConfig, cosine, event_id_for, event_keys, event_roles, event_terms,
-                                     pack_terms, packed_cosine, packed_event_keys, packed_event_terms, split_event,
-                                     summed_terms,
+from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles, event_terms,
+                                     pack_terms, packed_cosine, packed_event_keys, split_event, summed_terms,
                                      term_weights, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
@@ -258,28 +257,30 @@ def test_packed_helpers_give_what_unpacking_gives():
     assert packed_cosine(packed[0], packed[1]) > 0 and packed_cosine(packed[0], packed[3]) == 0
 
 
-def test_packed_event_terms_spell_what_pack_terms_spells():
-    # Weights spelled from a table of 10^-4 steps, the rounding taken as numpy rounds: the same string as
-    # formatting each rounded float, and the list form equal to numpy's rounding of the normalised weights.
+def test_a_batch_gets_the_terms_each_of_its_texts_gets_alone():
+    # Counted and cut together, spelled from a table of 10^-4 steps: each text's packed terms are
+    # pack_terms(event_terms(...)) of its own, whatever else is in its batch (languages, titles, empty texts).
     import math
     import random
-    import numpy as np
+    from transforms.extract.text import EXTRACTOR
     rng = random.Random(7)
     vocab = ("Petrinja Sisak Zagreb quake council bond Harbour Okafor Riverside storm bridge flood 6.4 2020 "
-             "Lisbon Costa seats housing minister rescue rubble Glina Kutina budget").split()
-    texts = [QUAKE, QUAKE_REWRITE, ELECTION, "", "Petrinja", "Petrinja Petrinja Sisak"]
+             "Lisbon Costa seats housing minister rescue rubble Glina Kutina budget the said of").split()
+    texts = [QUAKE, QUAKE_REWRITE, ELECTION, "", "Petrinja", "Petrinja Petrinja Sisak", "the of said"]
     texts += [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 600))) for _ in range(60)]
-    for text in texts:
-        for title in (None, "Quake in Croatia", "Petrinja"):
-            listed = event_terms(text, title, "en")
-            assert packed_event_terms(text, title, "en") == pack_terms(listed)
-            if listed:
-                assert all(0 < w <= 1 and w == round(w, 4) for _, w in listed)
-                assert abs(math.sqrt(sum(w * w for _, w in listed)) - 1.0) < 0.01
-    spelled = [f"{k / 1e4:g}" for k in range(10001)]
-    assert [f"{float(np.round(k / 1e4 + d, 4)):g}" for k in range(0, 10001, 7) for d in (-4e-5, 4e-5)
-            if 0 <= k / 1e4 + d <= 1] == [spelled[int(np.rint((k / 1e4 + d) * 1e4))] for k in range(0, 10001, 7)
-                                          for d in (-4e-5, 4e-5) if 0 <= k / 1e4 + d <= 1]
+    articles = [{"text": t, "title": rng.choice([None, "Quake in Croatia", "Petrinja", "Election night"]),
+                 "language": rng.choice(["en", "en", "de", None]), "extractor": rng.choice(["trafilatura", EXTRACTOR])}
+                for t in texts]
+    expected = [pack_terms(event_terms(a["text"], None if a["extractor"] == EXTRACTOR else a["title"], a["language"]))
+                for a in articles]
+    assert articles_event_terms(articles) == expected
+    assert [articles_event_terms([a])[0] for a in articles] == expected
+    assert articles_event_terms([]) == []
+    for a in articles:
+        listed = event_terms(a["text"], a["title"], a["language"])
+        if listed:
+            assert all(0 < w <= 1 and w == round(w, 4) for _, w in listed)
+            assert abs(math.sqrt(sum(w * w for _, w in listed)) - 1.0) < 0.01
 
 
 def test_lemma_looks_dictionary_words_up_as_simplemma_does():

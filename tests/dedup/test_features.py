@@ -6,7 +6,7 @@ import numpy as np
 
 from tests.dedup.test_cluster_transform import article, words
 from transforms.dedup import roles
-from transforms.dedup.events import article_event_terms
+from transforms.dedup.events import articles_event_terms
 from transforms.dedup.features import SIGNED_TEXT, complete_signatures, containment_anchors, presign, sign_articles
 from transforms.dedup.signing import MinHashConfig, Signer
 
@@ -28,7 +28,7 @@ def test_sign_articles_computes_each_field_as_its_own_module_does():
         assert {k: s[k] for k in a} == a  # the article's own fields are untouched
         assert s["sig"] == sig.tobytes() and s["n_shingles"] == n
         assert s["anchors"] == containment_anchors(SIGNER.hashes(a["text"])).tobytes()
-        assert s["event_terms"] == article_event_terms(a)
+        assert s["event_terms"] == articles_event_terms([a])[0]
         assert s["role_sketch"] == roles.role_sketch(a["text"], CFG.shingle_size)
     assert sign_articles([], SIGNER) == []
     # A worker's plain MinHasher (no datasketch) signs the same.

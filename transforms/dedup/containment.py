@@ -486,8 +486,9 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
 _ONE_PART_CHECK = 4
 
 
-def _parts(anchors: np.ndarray, neighbours: list) -> tuple:
-    """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``)."""
+def _parts(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
+    """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``).
+    ``at_least``: a caller that only needs this many parts or more gets no parts when there is one."""
     masks = covered_masks(anchors, neighbours)
     counts = masks.sum(axis=1)
     sizes = counts.tolist()
@@ -503,6 +504,8 @@ def _parts(anchors: np.ndarray, neighbours: list) -> tuple:
         # story's original, whose neighbours are its copies.
         overlaps = np.count_nonzero(masks & masks[order[0]], axis=1)
         if bool(np.all((counts == 0) | (overlaps >= ROUNDUP_SAME_PART * counts))):
+            if at_least > 1:
+                return [], masks
             joined = [i for i in order if sizes[i]]
             part = masks[joined].any(axis=0)
             return ([(anchors[part], joined)] if np.count_nonzero(part) >= minimum else []), masks
@@ -553,7 +556,7 @@ def is_roundup(anchors: np.ndarray, neighbours: list) -> bool:
     """
     if len(neighbours) < 2:
         return False
-    parts, masks = _parts(anchors, [n[0] for n in neighbours])
+    parts, masks = _parts(anchors, [n[0] for n in neighbours], at_least=2)
     if len(parts) < 2:
         return False
     vectors = [_summed([neighbours[i][1] for i in members]) for _, members in parts]

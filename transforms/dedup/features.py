@@ -24,7 +24,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from transforms.dedup.events import article_event_terms
+from transforms.dedup.events import articles_event_terms
 from transforms.dedup.roles import paragraph_words, role_sketch
 from transforms.dedup.shingles import MinHasher, shingle_hashes
 
@@ -65,13 +65,14 @@ def sign_articles(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
     tokens = [[w for p in ps for w in p] for ps in paragraphs]
     per_doc = [shingle_hashes(t, shingle_size) for t in tokens]
     sigs = signer.sign_hashes(per_doc)
+    terms = articles_event_terms(batch, tokens)
     out = []
-    for article, sig, hashes, toks, ps in zip(batch, sigs, per_doc, tokens, paragraphs):
+    for article, sig, hashes, packed, ps in zip(batch, sigs, per_doc, terms, paragraphs):
         distinct = np.unique(hashes)
         out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)),
                     "anchors": containment_anchors(distinct, distinct=True).tobytes(),
                     "role_sketch": role_sketch(article["text"], shingle_size, paragraphs=ps, hashes=hashes),
-                    "event_terms": article_event_terms(article, tokens=toks)})
+                    "event_terms": packed})
     return out
 
 
