@@ -338,3 +338,13 @@ def test_roundup_parts_follow_the_rule_with_few_and_many_neighbours():
         assert [c.tolist() for c in covered] == [anchors[np.isin(anchors, n)].tolist() for n in neighbours]
         one_part += len(neighbours) >= 4 and len(parts) == 1
     assert one_part > 100
+
+
+def test_a_batch_holding_one_id_twice_sends_its_last_entry():
+    # _gather canonicalises ids only across records, so a record must hold each id once.
+    anchors = np.arange(0, 4000, dtype=np.uint32)
+    first, last = Member("a", anchors=anchors[:300].tobytes()), Member("a", anchors=anchors[100:400].tobytes())
+    other = Member("b", anchors=anchors[:200].tobytes())
+    assert repr(anchor_groups([first, other, last], "n")) == repr(anchor_groups([last, other], "n"))
+    for _, (_, _, _, ids, _) in anchor_groups([first, other, last], "n"):
+        assert len(ids) == len(set(ids))

@@ -200,7 +200,8 @@ def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: 
     are the ones a key per anchor would make, with ``2 x shards`` records a batch instead of ~50 a text.
     The batch's anchors are sorted into kinds and shards together, not text by text (~20 us a text).
     """
-    members = [m for m in members if m.anchors]
+    # One member per id (the last, as ``_gather`` keeps across records): a record's ids are distinct.
+    members = list({m.article_id: m for m in members if m.anchors}.values())
     if not members:
         return []
     ids = [m.article_id for m in members]
@@ -283,10 +284,11 @@ def _gather(records) -> tuple:
     if not ids:
         none = np.zeros(0, dtype=np.int64)
         return none.astype(np.uint32), none, none, [], none.astype(bool)
+    # Each record's ids are distinct (``anchor_groups``): only several records can share one.
+    last = {name: i for i, name in enumerate(ids)} if len(old) > 1 else None
     anchors, member = np.concatenate(anchors), np.concatenate(owners)
     sizes, old = np.concatenate(sizes).astype(np.int64), np.concatenate(old)
-    last = {name: i for i, name in enumerate(ids)}
-    if len(last) < len(ids):
+    if last is not None and len(last) < len(ids):
         canon = np.array([last[name] for name in ids], dtype=np.int64)
         keys = np.unique(anchors.astype(np.int64) * len(ids) + canon[member])
         anchors, member = (keys // len(ids)).astype(np.uint32), keys % len(ids)
