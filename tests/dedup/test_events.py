@@ -9,7 +9,7 @@ import simplemma
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles, event_terms,
                                      pack_terms, packed_cosine, packed_event_keys, split_event, summed_terms,
-                                     term_weights, unpack_terms, within_window)
+                                     summed_vectors, term_weights, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -241,6 +241,24 @@ def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones(
     assert total.keys() == {"council", "budget", "mayor"}
     assert total["budget"] == pytest.approx(1.2) and total["council"] == pytest.approx(0.8)
     assert summed_terms([]) == {}
+
+
+def test_summed_vectors_hold_summed_terms_exactly_in_first_seen_order():
+    import random
+    import numpy as np
+    rng = random.Random(3)
+    vocab = [f"t{i}" for i in range(50)]
+    for _ in range(300):
+        groups = [[rng.choice([None, ""]) if rng.random() < 0.1 else
+                   pack_terms([(t, round(rng.random(), 4)) for t in rng.sample(vocab, rng.randint(0, 15))])
+                   for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(1, 5))]
+        vectors = summed_vectors(groups)
+        order = list(dict.fromkeys(t for g in groups for p in g for t, _ in unpack_terms(p)))
+        assert vectors.shape == (len(groups), max(1, len(order)))
+        for row, group in zip(vectors, groups):
+            total = summed_terms(group)
+            assert [row[order.index(t)] for t in total] == list(total.values())  # the same floats, not close ones
+            assert np.count_nonzero(row) == sum(1 for w in total.values() if w)
 
 
 def test_packed_helpers_give_what_unpacking_gives():
