@@ -5,9 +5,10 @@ import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
-from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn, _is_coarse,
-                                          _CandidatesFn, anchor_groups, anchor_pair_counts, containment_anchors,
-                                          covered_masks, is_contained_brief, is_contained_text, is_roundup,
+from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
+                                          _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
+                                          containment_anchors, covered_masks, is_contained_brief, is_contained_text,
+                                          is_roundup,
                                           roundup_parts, shard_pair_counts, shared_share, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms

@@ -7,9 +7,9 @@ import pytest
 import simplemma
 
 from tests.beam_helpers import local_pipeline
-from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles, event_terms,
-                                     pack_terms, packed_cosine, packed_event_keys, split_event, summed_terms,
-                                     summed_vectors, term_weights, unpack_terms, within_window)
+from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles,
+                                     event_terms, pack_terms, packed_cosine, packed_event_keys, split_event,
+                                     summed_terms, summed_vectors, term_weights, unpack_terms, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "

@@ -51,7 +51,8 @@ from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "articles_event_terms", "load_language", "pack_terms", "unpack_terms",
            "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
-           "term_weights", "summed_terms", "summed_vectors", "within_window", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+           "term_weights", "summed_terms", "summed_vectors", "within_window", "split_event", "event_id_for",
+           "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
 EVENT_ROLES = ("original", "copy", "related")
@@ -261,8 +262,8 @@ def _base_lang(language: Optional[str]) -> str:
 
 def _ranked_batch(docs: Sequence[tuple], top: int) -> list:
     """``[(tokens, title or None, language)]`` -> each document's ``([term, ...], [weight x 10^4, ...])``:
-    ``event_terms`` with the weights as the integers they are rounded to, so ``packed_event_terms``
-    spells each from a table rather than formatting a float.
+    ``event_terms`` with the weights as the integers they are rounded to, so ``_packed`` spells each
+    from a table rather than formatting a float.
 
     A batch is counted, weighed and cut to its top terms in a few array operations for all its
     documents, where one document at a time spent ~25 us a document in the overheads of ~30 small ones.
@@ -475,8 +476,9 @@ def summed_vectors(groups: Sequence[Sequence[Optional[str]]]) -> np.ndarray:
     column = {term: j for j, term in enumerate(dict.fromkeys(names))}
     vectors = np.zeros((len(groups), max(1, len(column))))
     if names:
-        np.add.at(vectors, (np.array(rows), np.fromiter(map(column.__getitem__, names), dtype=np.int64, count=len(names))),
-                  np.fromiter(map(float, weights), dtype=np.float64, count=len(weights)))
+        columns = np.fromiter(map(column.__getitem__, names), dtype=np.int64, count=len(names))
+        np.add.at(vectors, (np.array(rows), columns), np.fromiter(map(float, weights), dtype=np.float64,
+                                                                    count=len(weights)))
     return vectors
 
 
