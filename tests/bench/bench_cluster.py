@@ -600,10 +600,12 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
             continue  # as PairBucketFn, which pairs no bucket of one member
         pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
         for a, b in pairs:
+            # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older
+            # ref, without split_event, verified them).
+            if split and labels[a] == labels[b]:
+                continue
             if (a, b) not in seen:
                 seen.add((a, b))
-                if split and labels[a] == labels[b]:
-                    continue
                 if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
     # Articles are 0..n-1, clusters n + label: the union-find over cluster membership and event edges.

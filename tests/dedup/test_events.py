@@ -211,18 +211,21 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     from transforms.dedup.pairs import PairBucketFn
     rng = random.Random(5)
     vocab = [f"term{i}" for i in range(14)]
-    rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
+    # Some articles share a story cluster: they are in one event already, so never a candidate pair.
+    rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i // 3 if i < 30 else i}", "role": "original",
              "event_terms": pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, 8))])}
             for i in range(60)]
     members = [_member(r, old=i % 4 == 0) for i, r in enumerate(rows)]
+    cluster_of = {r["article_id"]: r["cluster_id"] for r in rows}
     # One bucket per key, as a GroupByKey on every key would make them (a cap of 5 caps some).
     buckets = collections.defaultdict(list)
     for m in members:
-        for key, value in _emit_keys(m, 6):
+        for key, (value, _) in _emit_keys(m, 6):
             buckets[key].append(value)
     one = PairBucketFn(5)
-    expected = {pair for values in buckets.values() for pair in one.bucket_candidates(values)}
-    assert expected and max(len(v) for v in buckets.values()) > 5
+    every = {pair for values in buckets.values() for pair in one.bucket_candidates(values)}
+    expected = {(a, b) for a, b in every if cluster_of[a] != cluster_of[b]}
+    assert expected and max(len(v) for v in buckets.values()) > 5 and len(expected) < len(every)
     # Batches of 16 members, 8 shards: grouped by shard, each group's pairs leave in pair-shard batches.
     groups = collections.defaultdict(list)
     for k in range(0, len(members), 16):

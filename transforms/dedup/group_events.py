@@ -42,7 +42,9 @@ def _member(row: dict, old: bool) -> dict:
 def _emit_keys(member: dict, key_terms: int) -> list:
     if member["roundup"]:
         return []  # it carries two stories, so it would link both events: its event is its own
-    value = (OLD if member["old"] else NEW) + member["article_id"]
+    # The cluster goes with the id: two members of one story cluster are in one event already, so they
+    # are no candidates (on the generated corpus they were most of them).
+    value = ((OLD if member["old"] else NEW) + member["article_id"], member["cluster_id"])
     return [(key, value) for key in packed_event_keys(member.get("event_terms"), key_terms)]
 
 
@@ -67,9 +69,9 @@ def _key(entry: tuple) -> str:
 
 
 class PairEventGroupFn(PairBucketFn):
-    """``(shard, [[(key, value), ...], ...])`` -> the group's distinct candidate pairs, in batches
+    """``(shard, [[(key, (member, cluster)), ...], ...])`` -> the group's distinct candidate pairs, in batches
     ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``; each bucket (the holders of one key) is
-    paired as ``PairBucketFn`` pairs one."""
+    paired as ``PairBucketFn`` pairs one, leaving out two members of one story cluster."""
 
     def __init__(self, bucket_cap: int, pair_shards: int = 64):
         super().__init__(bucket_cap, metrics=("capped_event_buckets", "capped_event_bucket_members",
@@ -79,17 +81,18 @@ class PairEventGroupFn(PairBucketFn):
     def process(self, element):
         _, batches = element
         buckets: dict = {}
+        cluster_of: dict = {}
         for batch in batches:
-            for key, value in batch:
-                buckets.setdefault(key, []).append(value)
-        return self.sharded_candidates(buckets.values(), self._pair_shards)
+            for key, (member, cluster) in batch:
+                buckets.setdefault(key, []).append(member)
+                cluster_of[member[1:]] = cluster
+        return self.sharded_candidates(buckets.values(), self._pair_shards, cluster_of)
 
 
 def _terms_entry(member: dict) -> tuple:
     # The dates travel as UTC microseconds: both joins and every pair's batch carry them, and an
     # int is written by Beam's coder in C where a datetime takes our fallback (~150,000 at 10k).
-    return member["article_id"], (member.get("event_terms"), [utc_micros(d) for d in member["dates"]],
-                                  member["cluster_id"])
+    return member["article_id"], (member.get("event_terms"), [utc_micros(d) for d in member["dates"]])
 
 
 def _dates(micros: list) -> list:
@@ -120,13 +123,11 @@ class _VerifyEventPairsFn(beam.DoFn):
         entries = list(grouped["values"])
         if not entries:
             return
-        terms_b, dates_b, cluster_b = entries[0]
+        terms_b, dates_b = entries[0]
         dates_b, weights_b = _dates(dates_b), term_weights(terms_b)
-        for a, (terms_a, dates_a, cluster_a) in grouped["pairs"]:
+        for a, (terms_a, dates_a) in grouped["pairs"]:
             self._candidates.inc()
-            # Members of one story cluster share terms and are in one event already: on the
-            # generated corpus they made 83% of the candidates.
-            if cluster_a == cluster_b or not within_window(_dates(dates_a), dates_b, self._config.window_days):
+            if not within_window(_dates(dates_a), dates_b, self._config.window_days):
                 continue
             if packed_cosine(terms_a, terms_b, weights_b) >= self._config.threshold:
                 self._verified.inc()

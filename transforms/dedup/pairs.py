@@ -50,8 +50,11 @@ class PairBucketFn(beam.DoFn):
         _, members = element
         return self.bucket_candidates(members)
 
-    def bucket_candidates(self, members):
-        """Candidate pairs of one bucket's members (``"<tag><article_id>"`` strings), counted."""
+    def bucket_candidates(self, members, cluster_of: dict = None):
+        """Candidate pairs of one bucket's members (``"<tag><article_id>"`` strings), counted.
+
+        ``cluster_of``: article id -> story cluster, when members of one cluster are no candidates.
+        """
         tags = {m[1:]: m[0] for m in members}
         self._bucket_size.update(len(tags))
         if len(tags) < 2 or all(t == OLD for t in tags.values()):
@@ -65,14 +68,18 @@ class PairBucketFn(beam.DoFn):
         for a, b in pairs:
             if tags[a] == OLD and tags[b] == OLD:
                 continue
+            if cluster_of is not None and cluster_of[a] == cluster_of[b]:
+                continue
             yield (a, b) if a < b else (b, a)
 
-    def sharded_candidates(self, buckets: Iterable[list], pair_shards: int) -> List[Tuple[int, list]]:
+    def sharded_candidates(self, buckets: Iterable[list], pair_shards: int,
+                           cluster_of: dict = None) -> List[Tuple[int, list]]:
         """The distinct candidate pairs of several buckets (one group's), in batches per shard of their
-        first id (``shard_by_first``) for ``DistinctPairs``: a pair found in many buckets leaves once."""
+        first id (``shard_by_first``) for ``DistinctPairs``: a pair found in many buckets leaves once.
+        ``cluster_of``: as for ``bucket_candidates``."""
         pairs: set = set()
         for members in buckets:
-            pairs.update(self.bucket_candidates(members))
+            pairs.update(self.bucket_candidates(members, cluster_of))
         return shard_by_first(pairs, _first, pair_shards)
 
 
