@@ -419,8 +419,8 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         state = Path(tempfile.mkdtemp(prefix="storywire-cost-")) / "state.pkl"
         try:
             with open(state, "wb") as f:
-                pickle.dump(([{k: r.get(k) for k in ("text", "title", "language", "extractor")} for r in records], tokens,
-                             labels), f)
+                kept = ("text", "title", "language", "extractor")
+                pickle.dump(([{k: r.get(k) for k in kept} for r in records], tokens, labels), f)
             cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
         finally:
             shutil.rmtree(state.parent, ignore_errors=True)
