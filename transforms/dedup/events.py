@@ -46,6 +46,7 @@ from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTION
 from simplemma.utils import canonicalize_token
 from wordfreq import zipf_frequency
 
+from transforms.dedup.shingles import in_sorted
 from transforms.extract.text import page_title
 from transforms.tokens import words
 
@@ -294,7 +295,7 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
         # The headline names the event: its terms count twice more. A title that shares no term with the
         # lead is the page's, not the article's (a text dump's template headline, in another language even):
         # counted, it outweighed a short lead's own terms and kept a paraphrase from its event.
-        shares = keys[np.minimum(np.searchsorted(keys, heading_keys), keys.size - 1)] == heading_keys
+        shares = in_sorted(keys, heading_keys)[1]
         counted = np.zeros(len(docs), dtype=bool)
         counted[heading_keys[shares] // span] = True
         extra = heading_keys[counted[heading_keys // span]]

@@ -14,7 +14,7 @@ import numpy as np
 from transforms.tokens import words
 
 __all__ = ["MinHasher", "hash_words", "shingle_hashes", "fmix64", "estimate_jaccard", "estimate_containment",
-           "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
+           "in_sorted", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk.
@@ -124,6 +124,16 @@ class MinHasher:
         per_doc = [self.hashes(t) for t in texts]
         counts = np.array([len(np.unique(h)) for h in per_doc], dtype=np.int64)
         return self.sign_hashes(per_doc), counts
+
+
+def in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple:
+    """``(position, found)`` of each of ``values`` in the non-empty sorted array ``sorted_values``.
+
+    A binary search per value: sketches, anchors and keys are kept sorted, and ``np.isin`` or
+    ``np.intersect1d`` would sort both arrays again.
+    """
+    at = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
+    return at, sorted_values[at] == values
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
