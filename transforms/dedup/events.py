@@ -397,12 +397,19 @@ def pack_terms(terms: Iterable) -> str:
     return "\t".join(f"{t} {w:g}" for t, w in terms)
 
 
+def _split_packed(packed: Optional[str]) -> tuple:
+    """A packed term list's terms and their weights as written (strings), in order.
+
+    Read once or twice per candidate pair: two splits in C rather than one per term.
+    """
+    parts = packed.replace("\t", " ").split(" ") if packed else []
+    n = len(parts) // 2
+    return parts[0:2 * n:2], parts[1:2 * n:2]
+
+
 def unpack_terms(packed: Optional[str]) -> list:
-    if not packed:
-        return []
-    # Unpacked once or twice per candidate pair: two splits in C rather than one per term.
-    parts = packed.replace("\t", " ").split(" ")
-    return list(zip(parts[0::2], map(float, parts[1::2])))
+    names, weights = _split_packed(packed)
+    return list(zip(names, map(float, weights)))
 
 
 def event_keys(terms: list, key_terms: int = 6) -> list:
@@ -436,11 +443,11 @@ def packed_cosine(a: Optional[str], b: Optional[str], b_weights: Optional[dict] 
     """
     if b_weights is None:
         b_weights = term_weights(b)
-    pa = (a or "").replace("\t", " ").split(" ")
+    names, weights = _split_packed(a)
     # The shorter list is summed over, in its order (the first on a tie), as ``cosine`` does.
-    if len(pa) // 2 <= len(b_weights):
-        return sum(float(w) * b_weights[t] for t, w in zip(pa[0::2], pa[1::2]) if t in b_weights)
-    wa = dict(zip(pa[0::2], pa[1::2]))
+    if len(names) <= len(b_weights):
+        return sum(float(w) * b_weights[t] for t, w in zip(names, weights) if t in b_weights)
+    wa = dict(zip(names, weights))
     return sum(w * float(wa[t]) for t, w in b_weights.items() if t in wa)
 
 
@@ -468,12 +475,10 @@ def summed_vectors(groups: Sequence[Sequence[Optional[str]]]) -> np.ndarray:
     names, weights, rows = [], [], []
     for i, group in enumerate(groups):
         for packed in group:
-            if packed:
-                parts = packed.replace("\t", " ").split(" ")
-                n = len(parts) // 2
-                names += parts[0:2 * n:2]
-                weights += parts[1:2 * n:2]
-                rows += [i] * n
+            terms, written = _split_packed(packed)
+            names += terms
+            weights += written
+            rows += [i] * len(terms)
     column = {term: j for j, term in enumerate(dict.fromkeys(names))}
     vectors = np.zeros((len(groups), max(1, len(column))))
     if names:
