@@ -237,6 +237,20 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     assert set(got) == expected
 
 
+def test_a_common_pair_of_top_terms_pairs_its_holders_with_one_of_them_only():
+    # 25 texts of different stories share their two heaviest terms: all pairs would be 300 cosines for
+    # one common pair of words; at the default cap each meets the key's first holder only.
+    from transforms.dedup.group_events import PairEventGroupFn, event_key_groups, _member
+    rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
+             "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)] + [(f"own{i}x{k}", 0.3) for k in range(4)])}
+            for i in range(25)]
+    groups = event_key_groups([_member(r, old=False) for r in rows], 6, shards=1)
+    fn = PairEventGroupFn(EventConfig().bucket_cap, pair_shards=1)
+    pairs = {pair for shard, records in groups for _, batch in fn.process((shard, [records])) for pair in batch}
+    assert EventConfig().bucket_cap < 25
+    assert pairs == {("a00", f"a{i:02d}") for i in range(1, 25)}
+
+
 def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones():
     a = pack_terms([("council", 0.8), ("budget", 0.6)])
     b = pack_terms([("budget", 0.6), ("mayor", 0.8)])
