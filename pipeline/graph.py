@@ -30,7 +30,7 @@ import apache_beam as beam
 
 from transforms.dataset import layout
 from transforms.dataset.publish import PublishRun
-from pipeline.options import StorywireOptions, limits_from, minhash_config_from
+from pipeline.options import StorywireOptions, event_config_from, limits_from, minhash_config_from
 from schemas import ARTICLES_SCHEMA, CLUSTERS_SCHEMA, ERRORS_SCHEMA, INDEX_SCHEMA
 from transforms.ingest.fetch import FetchConfig
 from transforms.ingest.read_feeds import ReadFeeds
@@ -38,7 +38,6 @@ from transforms.extract.boilerplate import SAMPLE_DOCS, FindRepeatedLines
 from transforms.extract.site_boilerplate import DropSiteBoilerplate
 from transforms.dedup.cluster import ClusterStories
 from transforms.dedup.sign import SignArticles, SplitTextFn
-from transforms.dedup.events import EventConfig
 from transforms.dedup.group_events import GroupEvents
 from transforms.extract.articles import ExtractArticles
 from transforms.ingest.files import ReadDocuments
@@ -141,7 +140,7 @@ def build_pipeline(p: beam.Pipeline, opts: StorywireOptions, ctx: RunContext) ->
         | "DropSiteBoilerplate" >> DropSiteBoilerplate(min_words=limits.min_words)
         | "SignArticles" >> SignArticles(config)
     )
-    event_config = EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days)
+    event_config = event_config_from(opts)
     # Past articles take part in matching when they are within the match window and share a key with
     # a new article; URLs and contents ingested before are looked up in the whole index, by key.
     history = p | "ReadIndex" >> ReadRecentIndex(ctx.index_files, ctx.match_cutoff, articles=signed.slim,

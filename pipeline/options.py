@@ -10,9 +10,10 @@ import datetime as dt
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.model import Limits
+from transforms.dedup.events import EventConfig
 from transforms.dedup.signing import MinHashConfig
 
-__all__ = ["StorywireOptions", "limits_from", "minhash_config_from"]
+__all__ = ["StorywireOptions", "limits_from", "minhash_config_from", "event_config_from"]
 
 _L = Limits()
 _M = MinHashConfig()
@@ -82,6 +83,9 @@ class StorywireOptions(PipelineOptions):
                        help="Cosine of rarity-weighted terms at which two articles report the same event.")
         g.add_argument("--event_window_days", type=float, default=3.0,
                        help="Articles published further apart than this are never the same event.")
+        g.add_argument("--event_bucket_cap", type=int, default=EventConfig().bucket_cap,
+                       help="An event key (a pair of top terms) held by more articles than this pairs each "
+                            "with one of them only: a common pair of words, not an event.")
         g.add_argument("--compact", action="store_true", default=False,
                        help="After publishing, merge the small files of every table partition and of the index "
                             "(what `storywire compact OUTPUT` does). Off by default; not with --no_wait.")
@@ -155,3 +159,8 @@ def minhash_config_from(opts: StorywireOptions) -> MinHashConfig:
         containment_threshold=opts.containment_threshold,
         min_containment_shingles=opts.min_containment_shingles, fn_weight=opts.fn_weight, bands=opts.bands, rows=opts.rows,
     )
+
+
+def event_config_from(opts: StorywireOptions) -> EventConfig:
+    return EventConfig(threshold=opts.event_threshold, window_days=opts.event_window_days,
+                       bucket_cap=opts.event_bucket_cap)

@@ -161,6 +161,21 @@ def test_dashed_option_reaches_the_pipeline_options(monkeypatch):
     assert opts.allow_private_hosts is True and opts.feed_budget == 7.0
 
 
+def test_event_options_reach_the_event_config():
+    import pytest
+    from pipeline.options import StorywireOptions, event_config_from
+    from transforms.dedup.events import EventConfig
+
+    def config(*argv):
+        return event_config_from(StorywireOptions(list(argv)).view_as(StorywireOptions))
+
+    assert vars(config()) == vars(EventConfig())
+    got = config("--event_bucket_cap", "7", "--event_threshold", "0.6", "--event_window_days", "1")
+    assert (got.bucket_cap, got.threshold, got.window_days) == (7, 0.6, 1.0)
+    with pytest.raises(ValueError, match="bucket_cap"):
+        config("--event_bucket_cap", "1")
+
+
 def test_empty_beam_temp_folders_of_killed_runs_are_swept(tmp_path):
     from pipeline.tempdirs import sweep_beam_temp_dirs
     old, young, full, other = (tmp_path / f"beam-pipeline-temp{n}" for n in ("old", "young", "full", "x"))

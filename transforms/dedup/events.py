@@ -77,8 +77,8 @@ class EventConfig:
                  bucket_cap: int = 20, merge_threshold: float = 0.4):
         if not 0.0 < threshold < 1.0 or not 0.0 < merge_threshold < 1.0:
             raise ValueError(f"event thresholds must be in (0, 1), got {threshold} and {merge_threshold}")
-        if window_days < 0 or top_terms < key_terms or key_terms < 2:
-            raise ValueError("window_days >= 0 and top_terms >= key_terms >= 2 are required")
+        if window_days < 0 or top_terms < key_terms or key_terms < 2 or bucket_cap < 2:
+            raise ValueError("window_days >= 0, top_terms >= key_terms >= 2 and bucket_cap >= 2 are required")
         self.threshold, self.window_days = threshold, window_days
         self.top_terms, self.key_terms, self.bucket_cap = top_terms, key_terms, bucket_cap
         self.merge_threshold = merge_threshold
