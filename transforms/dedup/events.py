@@ -167,9 +167,15 @@ def _term(token: str, lang: str) -> Optional[tuple]:
     if not lemma or lemma.split() != [lemma]:
         lemma = token  # packed terms are separated by spaces and tabs
     rarity = _zipf(lemma, lang)
+    spoken = _zipf(token, lang) if lemma != token else rarity
     # A common word is dropped when its lemma or the word itself is common.
-    if rarity >= _COMMON_ZIPF or (token != lemma and _zipf(token, lang) >= _COMMON_ZIPF):
+    if rarity >= _COMMON_ZIPF or spoken >= _COMMON_ZIPF:
         return None
+    if not rarity and spoken:
+        # A lemma the language's word list does not know, of a word it does, is a rule's guess gone
+        # wrong (simplemma: "growing" -> "growe", "unpaid" -> "unpay"): the word stands for itself.
+        # Weighed as the unknown lemma, a word was the heaviest term of unrelated texts.
+        lemma, rarity = token, spoken
     return lemma, max(0.5, _MAX_IDF - rarity)
 
 
