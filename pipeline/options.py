@@ -17,6 +17,7 @@ __all__ = ["StorywireOptions", "limits_from", "minhash_config_from", "event_conf
 
 _L = Limits()
 _M = MinHashConfig()
+_E = EventConfig()
 
 
 class StorywireOptions(PipelineOptions):
@@ -79,11 +80,11 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--bucket_cap", type=int, default=100,
                        help="LSH buckets with more members than this link each member to one representative "
                             "instead of forming all pairs.")
-        g.add_argument("--event_threshold", type=float, default=0.5,
+        g.add_argument("--event_threshold", type=float, default=_E.threshold,
                        help="Cosine of rarity-weighted terms at which two articles report the same event.")
-        g.add_argument("--event_window_days", type=float, default=3.0,
+        g.add_argument("--event_window_days", type=float, default=_E.window_days,
                        help="Articles published further apart than this are never the same event.")
-        g.add_argument("--event_bucket_cap", type=int, default=EventConfig().bucket_cap,
+        g.add_argument("--event_bucket_cap", type=int, default=_E.bucket_cap,
                        help="An event key (a pair of top terms) held by more articles than this pairs each "
                             "with one of them only: a common pair of words, not an event.")
         g.add_argument("--compact", action="store_true", default=False,
