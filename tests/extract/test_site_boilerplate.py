@@ -4,8 +4,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
 from transforms.extract.site_boilerplate import (DropSiteBoilerplate, boilerplate_keys, paragraph_index,
-                                                paragraph_keys, strip_paragraphs, text_keys)
-from transforms.tokens import content_hash
+                                                paragraph_keys, strip_article, strip_paragraphs, text_keys)
+from transforms.tokens import content_hash, count_words
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
          "care homes and emergency services, with offices in forty countries.")
@@ -48,6 +48,13 @@ def test_strip_keeps_an_article_that_would_lose_most_of_its_text():
     # the text's own keys, made once upstream, give the same
     assert strip_paragraphs(text, about_only, 1 / 3, text_keys(text)) == (BODIES["a"], True)
     assert strip_paragraphs(text, keys, 1 / 3, text_keys(text)) == (text, False)
+    # An article stripped carries the words and content hash of what is left; one left too short stays whole.
+    article = story("a", "s", "t", BODIES["a"])
+    stripped = strip_article(article, about_only, paragraph_index(article), 1 / 3, 5)
+    assert stripped["text"] == BODIES["a"] and stripped["n_words"] == count_words(BODIES["a"])
+    assert stripped["content_hash"] == content_hash(BODIES["a"])
+    assert strip_article(article, about_only, paragraph_index(article), 1 / 3, 10_000) is article
+    assert strip_article(article, keys, paragraph_index(article), 1 / 3, 5) is article
 
 
 def test_text_keys_are_one_per_line_and_feed_paragraph_keys():

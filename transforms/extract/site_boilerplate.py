@@ -163,6 +163,13 @@ def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list
     ``own_keys``: ``text_keys(text)``, when known; ``own``: which paragraphs are the article's own by
     its title (``paragraph_index``): those stay (the story a rail elsewhere quotes keeps its lead).
     """
+    out, n_kept = _stripped(text, keys, min_kept, own_keys, own)
+    return out, n_kept is not None
+
+
+def _stripped(text: str, keys: frozenset, min_kept: float, own_keys: list = None, own: list = None) -> tuple:
+    """``strip_paragraphs``, with the words of what is left (None when nothing is removed): counted once,
+    for the ``min_kept`` check and for the stripped article's word count."""
     kept, removed = [], False
     paragraphs = text.split("\n")
     keys_of = own_keys if own_keys is not None else text_keys(text)
@@ -172,11 +179,12 @@ def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list
         else:
             kept.append(paragraph)
     if not removed:
-        return text, False
+        return text, None
     out = "\n".join(kept).strip()
-    if count_words(out) < min_kept * count_words(text):
-        return text, False
-    return out, True
+    n_kept = count_words(out)
+    if n_kept < min_kept * count_words(text):
+        return text, None
+    return out, n_kept
 
 
 def strip_article(article: dict, keys: frozenset, index: tuple, min_kept: float, min_words: int) -> dict:
@@ -186,9 +194,8 @@ def strip_article(article: dict, keys: frozenset, index: tuple, min_kept: float,
     ``index``: ``paragraph_index(article)``.
     """
     own_keys, own = index
-    text, removed = strip_paragraphs(article["text"], keys, min_kept, own_keys, own)
-    n = count_words(text) if removed else 0
-    if removed and n >= min_words:
+    text, n = _stripped(article["text"], keys, min_kept, own_keys, own)
+    if n is not None and n >= min_words:
         return {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}
     return article
 
