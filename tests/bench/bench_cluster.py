@@ -565,14 +565,19 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
     return edges
 
 
-def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
+def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, published: Optional[Sequence] = None) -> list:
     """Event label per record from its packed event terms (made at signing), as ``GroupEvents`` computes
-    it in plain loops (no date window): term-pair keys, buckets, the cosine of each candidate pair of two
-    clusters, components with cluster membership, each split by ``split_event`` when the module has it.
+    it in plain loops: term-pair keys, buckets (paired within date slots when the module has them), the
+    date window and cosine of each candidate pair of two clusters, components with cluster membership,
+    each split by ``split_event`` when the module has it.
 
     ``ev``: the events module (default: the current one; ``bench_quality`` times an older one beside it).
+    ``published``: each record's date or None; an undated record takes its cluster's (``DateMembers``).
+    Without it no pair is refused for its dates and keys are not slotted.
     """
     from transforms.dedup import lsh
+    from transforms.dedup.group_events import _date_members
+    from transforms.dedup.records import utc_micros
     if ev is None:
         from transforms.dedup import events as ev
     cfg = ev.EventConfig()
@@ -589,6 +594,17 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
             return packed_cosine(a, b, wb)
     else:
         similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
+    dates = slots = None
+    if published is not None:
+        clusters = collections.defaultdict(list)
+        for i, (day, label) in enumerate(zip(published, labels)):
+            clusters[label].append({"i": i, "published": day})
+        dates = [None] * len(packed)
+        for label, members in clusters.items():
+            for m in _date_members((label, members)):
+                dates[m["i"]] = m["dates"]
+        if hasattr(ev, "window_buckets"):
+            slots = [ev.date_slots([utc_micros(d) for d in ds], cfg.window_days) for ds in dates]
     buckets: Dict[str, list] = collections.defaultdict(list)
     for i, p in enumerate(packed):
         for key in keys_of(p, cfg.key_terms):
@@ -597,8 +613,13 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
     seen, edges = set(), []
     for members in buckets.values():
         if len(members) < 2:
-            continue  # as PairBucketFn, which pairs no bucket of one member
-        pairs, _ = lsh.bucket_pairs(members, cfg.bucket_cap)
+            continue  # as PairEventGroupFn, which pairs no bucket of one member
+        # As PairEventGroupFn: each date slot's holders, and an undated holder with the whole bucket.
+        groups, undated = ev.window_buckets(members, slots) if slots else ([members], ())
+        pairs = [pair for group in groups for pair in lsh.bucket_pairs(group, cfg.bucket_cap)[0]]
+        if undated:
+            lone = set(undated)
+            pairs += [(a, b) for a, b in lsh.bucket_pairs(members, cfg.bucket_cap)[0] if a in lone or b in lone]
         for a, b in pairs:
             # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older
             # ref, without split_event, verified them).
@@ -606,6 +627,8 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None) -> list:
                 continue
             if (a, b) not in seen:
                 seen.add((a, b))
+                if dates is not None and not ev.within_window(dates[a], dates[b], cfg.window_days):
+                    continue
                 if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
     # Articles are 0..n-1, clusters n + label: the union-find over cluster membership and event edges.
@@ -821,7 +844,7 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
     contained, t["containment"] = _timed(stage_containment, records, unique)
     labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges + contained, len(records))
-    _, t["events"] = _timed(stage_events, packed, labels)
+    _, t["events"] = _timed(stage_events, packed, labels, None, [r.get("published") for r in records])
     t["events"] += terms_s
     _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
     with tempfile.TemporaryDirectory(dir=work) as tmp:

@@ -316,7 +316,7 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
                                                                                           tokens[k:k + 512])]
     else:
         packed = [ev.article_event_terms(r, tokens=t) for r, t in zip(records, tokens)]
-    return stage_events(packed, labels, ev)
+    return stage_events(packed, labels, ev, [r.get("published") for r in records])
 
 
 def _roundup_stage(anchors: Dict[int, "np.ndarray"], packed: list, edges: list, ct=None) -> list:

@@ -8,8 +8,9 @@ import simplemma
 
 from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles,
-                                     event_terms, pack_terms, packed_cosine, packed_event_keys, split_event,
-                                     summed_terms, summed_vectors, term_weights, unpack_terms, within_window)
+                                     event_terms, date_slots, pack_terms, packed_cosine, packed_event_keys,
+                                     split_event, summed_terms, summed_vectors, term_weights, unpack_terms,
+                                     window_buckets, within_window)
 from transforms.dedup.group_events import GroupEvents
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
@@ -207,8 +208,8 @@ def test_roundup_member_emits_no_event_keys():
     from transforms.dedup.group_events import _emit_keys, _member
     terms = pack_terms(event_terms(QUAKE))
     row = {"article_id": "a", "cluster_id": "c", "event_terms": terms, "role": "roundup"}
-    assert list(_emit_keys(_member(row, False), 6)) == []
-    assert list(_emit_keys(_member({**row, "role": "original"}, False), 6))
+    assert list(_emit_keys({**_member(row, False), "dates": []}, 6, 3.0)) == []
+    assert list(_emit_keys({**_member({**row, "role": "original"}, False), "dates": []}, 6, 3.0))
 
 
 def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
@@ -222,12 +223,13 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i // 3 if i < 30 else i}", "role": "original",
              "event_terms": pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, 8))])}
             for i in range(60)]
-    members = [_member(r, old=i % 4 == 0) for i, r in enumerate(rows)]
+    # Undated: each key's holders are one bucket, whatever their slots would be.
+    members = [{**_member(r, old=i % 4 == 0), "dates": []} for i, r in enumerate(rows)]
     cluster_of = {r["article_id"]: r["cluster_id"] for r in rows}
     # One bucket per key, as a GroupByKey on every key would make them (a cap of 5 caps some).
     buckets = collections.defaultdict(list)
     for m in members:
-        for key, (value, _) in _emit_keys(m, 6):
+        for key, (value, _, _) in _emit_keys(m, 6, 3.0):
             buckets[key].append(value)
     one = PairBucketFn(5)
     every = {pair for values in buckets.values() for pair in one.bucket_candidates(values)}
@@ -236,7 +238,7 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     # Batches of 16 members, 8 shards: grouped by shard, each group's pairs leave in pair-shard batches.
     groups = collections.defaultdict(list)
     for k in range(0, len(members), 16):
-        for shard, records in event_key_groups(members[k:k + 16], 6, shards=8):
+        for shard, records in event_key_groups(members[k:k + 16], 6, 3.0, shards=8):
             groups[shard].append(records)
     assert len(groups) > 1
     fn = PairEventGroupFn(5, pair_shards=4)
@@ -251,11 +253,90 @@ def test_a_common_pair_of_top_terms_pairs_its_holders_with_one_of_them_only():
     rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
              "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)] + [(f"own{i}x{k}", 0.3) for k in range(4)])}
             for i in range(25)]
-    groups = event_key_groups([_member(r, old=False) for r in rows], 6, shards=1)
-    fn = PairEventGroupFn(EventConfig().bucket_cap, pair_shards=1)
-    pairs = {pair for shard, records in groups for _, batch in fn.process((shard, [records])) for pair in batch}
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    same_day = [{**_member(r, old=False), "dates": [t0]} for r in rows]
     assert EventConfig().bucket_cap < 25
-    assert pairs == {("a00", f"a{i:02d}") for i in range(1, 25)}
+    assert _event_candidates(same_day) == {("a00", f"a{i:02d}") for i in range(1, 25)}
+
+
+def _event_candidates(members, cap=None, window=3.0):
+    from transforms.dedup.group_events import PairEventGroupFn, event_key_groups
+    groups = event_key_groups(members, 6, window, shards=1)
+    fn = PairEventGroupFn(cap or EventConfig().bucket_cap, pair_shards=1)
+    return {pair for shard, records in groups for _, batch in fn.process((shard, [records])) for pair in batch}
+
+
+def test_holders_of_a_key_a_week_apart_are_no_candidates():
+    # The same 25 texts, one a week: no date window allows any pair. Without date slots the key paired
+    # them (24 cosines, each then refused by the window).
+    from transforms.dedup.group_events import _member
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    members = [{**_member({"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
+                           "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)])}, old=False),
+                "dates": [t0 + dt.timedelta(days=7 * i)]} for i in range(25)]
+    assert _event_candidates(members) == set()
+    # Two days apart, in two slots: a pair. An undated one meets the key's whole bucket: all of it
+    # below the cap, its first holder past it.
+    members[1]["dates"] = [t0 + dt.timedelta(days=2)]
+    members[5]["dates"] = []
+    assert _event_candidates(members) == {("a00", "a01"), ("a00", "a05")}
+    assert _event_candidates(members, cap=25) == {("a00", "a01")} | {(f"a{i:02d}", "a05") for i in range(5)} | \
+        {("a05", f"a{i:02d}") for i in range(6, 25)}
+
+
+def test_date_slots_are_shared_by_every_pair_the_window_allows():
+    import random
+    rng = random.Random(11)
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    for window in (0.5, 3.0, 7.0):
+        for _ in range(3000):
+            a = [t0 + dt.timedelta(hours=rng.randrange(24 * 60)) for _ in range(rng.randint(1, 3))]
+            b = [t0 + dt.timedelta(hours=rng.randrange(24 * 60)) for _ in range(rng.randint(1, 3))]
+            shared = set(date_slots(map(_micros, a), window)) & set(date_slots(map(_micros, b), window))
+            if within_window(a, b, window):
+                assert shared
+            if shared:  # and no pair further apart than two windows
+                assert within_window(a, b, 2 * window)
+    assert date_slots([], 3.0) == ()
+
+
+def _micros(d):
+    from transforms.dedup.records import utc_micros
+    return utc_micros(d)
+
+
+def test_window_buckets_hold_each_holder_in_each_of_its_slots():
+    slots = {"a": (1, 2), "b": (2, 3), "c": (5, 6), "d": (), "e": (6, 7)}
+    dated, undated = window_buckets(list("abcde"), slots)
+    assert sorted(dated) == [["a", "b"], ["c", "e"]] and undated == ["d"]
+
+
+def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():
+    # Holders of shared keys over 60 days, some undated, a cap no slot reaches: every pair of different
+    # clusters, not both past, that shares a key and the window is a candidate; no candidate is more
+    # than two windows apart unless one of them has no date.
+    import random
+    from transforms.dedup.group_events import _emit_keys, _member
+    rng = random.Random(7)
+    vocab = [f"term{i}" for i in range(9)]
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    members = []
+    for i in range(120):
+        m = _member({"article_id": f"a{i:03d}", "cluster_id": f"c{i // 2}", "role": "original",
+                     "event_terms": pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, 6))])},
+                    old=i % 5 == 0)
+        members.append({**m, "dates": [] if i % 17 == 0 else
+                        [t0 + dt.timedelta(hours=rng.randrange(24 * 60)) for _ in range(rng.randint(1, 2))]})
+    got = _event_candidates(members, cap=1000)
+    keys = {m["article_id"]: {k for k, _ in _emit_keys(m, 6, 3.0)} for m in members}
+    by_id = {m["article_id"]: m for m in members}
+    expected = {(a["article_id"], b["article_id"]) for a in members for b in members
+                if a["article_id"] < b["article_id"] and a["cluster_id"] != b["cluster_id"]
+                and not (a["old"] and b["old"]) and keys[a["article_id"]] & keys[b["article_id"]]
+                and within_window(a["dates"], b["dates"], 3.0)}
+    assert expected and expected <= got
+    assert all(within_window(by_id[a]["dates"], by_id[b]["dates"], 6.0) for a, b in got)
+    assert len(got) < len({(a, b) for a in keys for b in keys if a < b and keys[a] & keys[b]}) / 2
 
 
 def test_summed_terms_adds_each_terms_weights_across_lists_and_skips_empty_ones():

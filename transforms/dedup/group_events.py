@@ -6,7 +6,8 @@
         pairs of top terms are band keys (``events.event_keys``); past articles of the
         index take part, so a rewrite of an old story finds its event. The keys travel as
         the LSH bands do: a batch of members sends one record per shard of the key, each
-        group finds its buckets in memory, and its pairs leave it in one batch per pair shard.
+        group finds its buckets in memory, pairs each bucket's holders within date slots
+        (``events.window_buckets``), and its pairs leave it in one batch per pair shard.
     MeetTerms -> VerifyEventPairs
         each candidate meets both term vectors once: cosine and date window.
     LinkEvents                          union-find over event edges and cluster membership
@@ -25,8 +26,8 @@ import apache_beam as beam
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
-from transforms.dedup.events import (EventConfig, event_id_for, event_roles, packed_cosine, packed_event_keys,
-                                     split_event, term_weights, within_window)
+from transforms.dedup.events import (EventConfig, date_slots, event_id_for, event_roles, packed_cosine,
+                                     packed_event_keys, split_event, term_weights, window_buckets, within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 from transforms.dedup.records import from_utc_micros, utc_micros
 
@@ -39,12 +40,14 @@ def _member(row: dict, old: bool) -> dict:
             "event_terms": row.get("event_terms"), "old": old, "roundup": row.get("role") == ROUNDUP}
 
 
-def _emit_keys(member: dict, key_terms: int) -> list:
+def _emit_keys(member: dict, key_terms: int, window_days: float) -> list:
     if member["roundup"]:
         return []  # it carries two stories, so it would link both events: its event is its own
     # The cluster goes with the id: two members of one story cluster are in one event already, so they
-    # are no candidates (on the generated corpus they were most of them).
-    value = ((OLD if member["old"] else NEW) + member["article_id"], member["cluster_id"])
+    # are no candidates (on the generated corpus they were most of them). The date slots go too: a
+    # key's holders are paired slot by slot.
+    value = ((OLD if member["old"] else NEW) + member["article_id"], member["cluster_id"],
+             date_slots([utc_micros(d) for d in member["dates"]], window_days))
     return [(key, value) for key in packed_event_keys(member.get("event_terms"), key_terms)]
 
 
@@ -55,13 +58,14 @@ EVENT_KEY_SHARDS = 256
 EVENT_KEY_BATCH = 1024
 
 
-def event_key_groups(members: list, key_terms: int, shards: int = EVENT_KEY_SHARDS) -> list:
-    """A batch of members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``.
+def event_key_groups(members: list, key_terms: int, window_days: float, shards: int = EVENT_KEY_SHARDS) -> list:
+    """A batch of dated members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``.
 
     The shard is the key's (``pairs.shard_by_first``: the same in every process), so every holder of a
     key meets in one group.
     """
-    return shard_by_first((entry for member in members for entry in _emit_keys(member, key_terms)), _key, shards)
+    return shard_by_first((entry for member in members for entry in _emit_keys(member, key_terms, window_days)),
+                          _key, shards)
 
 
 def _key(entry: tuple) -> str:
@@ -69,9 +73,14 @@ def _key(entry: tuple) -> str:
 
 
 class PairEventGroupFn(PairBucketFn):
-    """``(shard, [[(key, (member, cluster)), ...], ...])`` -> the group's distinct candidate pairs, in batches
-    ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``; each bucket (the holders of one key) is
-    paired as ``PairBucketFn`` pairs one, leaving out two members of one story cluster."""
+    """``(shard, [[(key, (member, cluster, date slots)), ...], ...])`` -> the group's distinct candidate pairs,
+    in batches ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``.
+
+    The holders of one key are paired within each date slot (``events.window_buckets``), each slot's
+    as ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``), leaving out two members of one
+    story cluster; an undated holder is paired with the whole bucket. ``event_bucket_size`` counts a
+    key's holders: what the group holds for it.
+    """
 
     def __init__(self, bucket_cap: int, pair_shards: int = 64):
         super().__init__(bucket_cap, metrics=("capped_event_buckets", "capped_event_bucket_members",
@@ -82,11 +91,28 @@ class PairEventGroupFn(PairBucketFn):
         _, batches = element
         buckets: dict = {}
         cluster_of: dict = {}
+        slots_of: dict = {}
         for batch in batches:
-            for key, (member, cluster) in batch:
+            for key, (member, cluster, slots) in batch:
                 buckets.setdefault(key, []).append(member)
                 cluster_of[member[1:]] = cluster
-        return self.sharded_candidates(buckets.values(), self._pair_shards, cluster_of)
+                slots_of[member] = slots
+        pairs: set = set()
+        for holders in buckets.values():
+            self._bucket_size.update(len(holders))
+            if len(holders) > 1:
+                pairs.update(self._key_candidates(holders, slots_of, cluster_of))
+        return self.sharded(pairs, self._pair_shards)
+
+    def _key_candidates(self, holders: list, slots_of: dict, cluster_of: dict):
+        dated, undated = window_buckets(holders, slots_of)
+        for bucket in dated:
+            yield from self._pairs({m[1:]: m[0] for m in bucket}, cluster_of)
+        if undated:
+            lone = {m[1:] for m in undated}
+            for a, b in self._pairs({m[1:]: m[0] for m in holders}, cluster_of):
+                if a in lone or b in lone:
+                    yield a, b
 
 
 def _terms_entry(member: dict) -> tuple:
@@ -206,7 +232,7 @@ class GroupEvents(beam.PTransform):
         candidates = (
             members
             | "BatchEventMembers" >> beam.BatchElements(min_batch_size=EVENT_KEY_BATCH, max_batch_size=EVENT_KEY_BATCH)
-            | "EmitEventKeys" >> beam.FlatMap(event_key_groups, cfg.key_terms)
+            | "EmitEventKeys" >> beam.FlatMap(event_key_groups, cfg.key_terms, cfg.window_days)
             | "GroupByEventKey" >> beam.GroupByKey()
             | "PairEventBuckets" >> beam.ParDo(PairEventGroupFn(cfg.bucket_cap))
             | "DedupeEventCandidates" >> DistinctPairs()

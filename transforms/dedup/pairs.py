@@ -57,6 +57,10 @@ class PairBucketFn(beam.DoFn):
         """
         tags = {m[1:]: m[0] for m in members}
         self._bucket_size.update(len(tags))
+        return self._pairs(tags, cluster_of)
+
+    def _pairs(self, tags: dict, cluster_of: dict = None):
+        """``bucket_candidates`` of one bucket's ``{article_id: tag}``, its size already counted."""
         if len(tags) < 2 or all(t == OLD for t in tags.values()):
             return
         # Past articles sort first, so a capped bucket's representative is an old one when there is one.
@@ -80,6 +84,11 @@ class PairBucketFn(beam.DoFn):
         pairs: set = set()
         for members in buckets:
             pairs.update(self.bucket_candidates(members, cluster_of))
+        return self.sharded(pairs, pair_shards)
+
+    @staticmethod
+    def sharded(pairs: Iterable[tuple], pair_shards: int) -> List[Tuple[int, list]]:
+        """Distinct pairs in batches per shard of their first id, as ``sharded_candidates`` sends them."""
         return shard_by_first(pairs, _first, pair_shards)
 
 
