@@ -141,6 +141,7 @@ def _print_summary(run_id: str, output: str, counters: dict, staged: dict) -> No
     ]
     for counter, label in ((names.SITE_BOILERPLATE_STRIPPED, "articles with site boilerplate removed"),
                            (names.ROUNDUPS, "roundups (left alone)"),
+                           (names.STRAY_LINKS, "links through a stray passage dropped"),
                            (names.FEED_ENTRIES_CUT, "feed entries cut by the cap"),
                            (names.FEED_ENTRIES_OVER_BUDGET, "feed entries over the time budget")):
         if counters.get(counter):

@@ -8,7 +8,7 @@ from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
                                           _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
-                                          is_roundup,
+                                          is_roundup, judge_links,
                                           roundup_parts, shard_pair_counts, shared_share, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
@@ -134,6 +134,43 @@ def test_is_roundup_needs_two_unrelated_parts_one_of_them_quoted():
     # Two parts of one story quoted from two reposts that share its vocabulary: related, not a roundup.
     assert not is_roundup(anchors(story[:300]), [(anchors(story[:100] + other[:300]), terms(story)),
                                                   (anchors(story[200:300] + other[300:]), terms(story))])
+
+
+def test_judge_links_finds_a_neighbour_met_only_through_a_stray_passage():
+    # A 200-anchor page: a 12-anchor standfirst of its template, then its story. Its story's copy covers the
+    # story; a brief of another story on the same template meets it through the standfirst only.
+    page = np.arange(0, 200, dtype=np.uint32)
+    story_terms = pack_terms(event_terms(_QUAKE, language="en"))
+    other_terms = pack_terms(event_terms(_STADIA, language="en"))
+    copy = (np.arange(12, 200, dtype=np.uint32), story_terms)
+    brief = (np.concatenate([np.arange(0, 12), np.arange(1000, 1015)]).astype(np.uint32), other_terms)
+    assert judge_links(page, [copy, brief]) == (False, [1])
+    assert judge_links(page, [brief, copy]) == (False, [0])
+    # Not stray: the same brief as the page's only link (no story known to set it against) ...
+    assert judge_links(page, [brief]) == (False, [])
+    # ... a brief wholly inside the page (an excerpt of it, whatever its words) ...
+    assert judge_links(page, [copy, (np.arange(0, 12, dtype=np.uint32), other_terms)]) == (False, [])
+    # ... a brief whose words are the story's ...
+    assert judge_links(page, [copy, (brief[0], story_terms)]) == (False, [])
+    # ... and a neighbour through a passage as large as a part, which makes the page a roundup instead.
+    big = (np.concatenate([np.arange(0, 60), np.arange(1000, 1100)]).astype(np.uint32), other_terms)
+    assert judge_links(page, [(np.arange(60, 200, dtype=np.uint32), story_terms), big]) == (True, [])
+    # The page's story covered by four copies (the one-part shortcut) with the brief beside them.
+    copies = [(np.arange(12 + k, 200, dtype=np.uint32), story_terms) for k in range(4)]
+    assert judge_links(page, copies + [brief]) == (False, [4])
+    assert judge_links(page, copies) == (False, [])
+
+
+def test_a_brief_sharing_only_its_templates_standfirst_with_a_story_stays_apart():
+    # Two text dumps of one template keep its 48-word standfirst above their articles: a story (whose
+    # original is elsewhere) and a brief of a story that is not in the run. The standfirst is 44% of the
+    # brief, a passage long enough to link a brief; it made one cluster of two stories.
+    standfirst = " ".join(words(61, 48))
+    story = " ".join(words(62, 600))
+    brief = " ".join(words(63, 60))
+    arts = [article("story", story, 1), article("story-on-template", standfirst + " " + story, 2),
+            article("brief-on-template", standfirst + " " + brief, 2)]
+    run(arts, check_groups=equal_to([("story", "story-on-template"), ("brief-on-template",)]), cfg=MinHashConfig())
 
 
 def test_covered_masks_mark_each_others_anchors_in_the_text():

@@ -66,7 +66,8 @@ from transforms.dedup.shingles import in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_share",
-           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "ROUNDUP",
+           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links",
+           "ROUNDUP",
            "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
@@ -490,6 +491,14 @@ _ONE_PART_CHECK = 4
 def _parts(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
     """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``).
     ``at_least``: a caller that only needs this many parts or more gets no parts when there is one."""
+    groups, masks, minimum = _groups(anchors, neighbours, at_least)
+    return [(anchors[part], members) for part, members, size in groups if size >= minimum], masks
+
+
+def _groups(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
+    """``(groups, masks, minimum)``: the neighbours grouped by the part of the text they cover, each
+    group ``[mask, neighbour indexes, size]``, small ones too; a part is a group of ``minimum`` anchors
+    or more. With ``at_least`` > 1, one part alone gives no groups."""
     masks = covered_masks(anchors, neighbours)
     counts = masks.sum(axis=1)
     sizes = counts.tolist()
@@ -506,10 +515,10 @@ def _parts(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
         overlaps = np.count_nonzero(masks & masks[order[0]], axis=1)
         if bool(np.all((counts == 0) | (overlaps >= ROUNDUP_SAME_PART * counts))):
             if at_least > 1:
-                return [], masks
+                return [], masks, minimum
             joined = [i for i in order if sizes[i]]
             part = masks[joined].any(axis=0)
-            return ([(anchors[part], joined)] if np.count_nonzero(part) >= minimum else []), masks
+            return [[part, joined, int(np.count_nonzero(part))]], masks, minimum
     groups: list = []
     for i in order:
         c, size = masks[i], sizes[i]
@@ -522,7 +531,7 @@ def _parts(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
                 break
         else:
             groups.append([c, [i], size])
-    return [(anchors[part], members) for part, members, size in groups if size >= minimum], masks
+    return groups, masks, minimum
 
 
 def covered_masks(anchors: np.ndarray, others: list) -> np.ndarray:
@@ -554,17 +563,53 @@ def is_roundup(anchors: np.ndarray, neighbours: list) -> bool:
     another only its list) and score as low, but each of those is wholly inside it: it is their
     source, not a roundup of them.
     """
+    return judge_links(anchors, neighbours)[0]
+
+
+def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
+    """``(is_roundup, stray neighbours)`` of a text, from its links (``neighbours`` as for ``is_roundup``).
+
+    A stray neighbour meets the text only through a small passage of it (less than a part: what a
+    roundup is judged on) outside the part its story's other texts share; the stray holds that passage
+    only in part (it is no brief of the text), and its terms share almost nothing with that story's
+    (``ROUNDUP_MAX_COSINE``). Such a passage is the page around the story, not the story: a template's
+    standfirst kept by the text-dump cleaner, another story's teaser. On the real-page benchmark, a brief
+    dump carrying its template's 40-word standfirst (40% of it) linked to a copy of another story on
+    the same template, which carried it too, and made one cluster of two stories. The text's edge to a
+    stray is dropped (``DropRoundupEdges``); both keep their other edges.
+    """
     if len(neighbours) < 2:
-        return False
-    parts, masks = _parts(anchors, [n[0] for n in neighbours], at_least=2)
-    if len(parts) < 2:
-        return False
-    vectors = [_summed([neighbours[i][1] for i in members]) for _, members in parts]
-    # A part that holds only some of a neighbour quotes it; one holding all of it may be its source.
-    quoted = [any(np.count_nonzero(masks[i]) < MIN_CONTAINMENT * neighbours[i][0].size for i in members)
-              for _, members in parts]
-    return any((quoted[i] or quoted[j]) and cosine(vectors[i], vectors[j]) < ROUNDUP_MAX_COSINE
-               for i in range(len(parts)) for j in range(i + 1, len(parts)))
+        return False, []
+    groups, masks, minimum = _groups(anchors, [n[0] for n in neighbours], at_least=2)
+    if not groups:
+        return False, []  # one part: every neighbour meets the text's story
+    parts = [(members, size) for _, members, size in groups if size >= minimum]
+    vectors = {}
+
+    def vector(k):
+        if k not in vectors:
+            vectors[k] = _summed([neighbours[i][1] for i in groups[k][1]])
+        return vectors[k]
+
+    def quoted(members):
+        # A group that holds only some of a neighbour quotes it; one holding all of it may be its source.
+        return any(np.count_nonzero(masks[i]) < MIN_CONTAINMENT * neighbours[i][0].size for i in members)
+
+    if len(parts) >= 2:
+        big = [k for k, g in enumerate(groups) if g[2] >= minimum]
+        if any((quoted(groups[i][1]) or quoted(groups[j][1])) and cosine(vector(i), vector(j)) < ROUNDUP_MAX_COSINE
+               for n, i in enumerate(big) for j in big[n + 1:]):
+            return True, []
+    main = max(range(len(groups)), key=lambda k: groups[k][2])
+    if groups[main][2] < minimum:
+        return False, []
+    strays = []
+    for k, (_, members, size) in enumerate(groups):
+        if k != main and 0 < size < minimum and all(np.count_nonzero(masks[i]) < MIN_CONTAINMENT * neighbours[i][0].size
+                                                    for i in members) \
+                and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE:
+            strays.extend(members)
+    return False, sorted(strays)
 
 
 def _roundup_entry(member: Member) -> tuple:
@@ -574,12 +619,15 @@ def _roundup_entry(member: Member) -> tuple:
 class _JudgeRoundupsFn(beam.DoFn):
     """(text, {"pairs": [(neighbour, value)], "values": [own value]}) -> its proposals: a text that is
     not a roundup proposes each edge to a later id, ``(a, b)``; a roundup proposes none, and its id
-    goes to ``roundups`` (``DropRoundupEdges`` drops every edge with a roundup at an end)."""
+    goes to ``roundups``; an edge to a stray neighbour (``judge_links``) goes to ``strays`` as ``(a, b)``,
+    a < b (``DropRoundupEdges`` drops every edge with a roundup at an end, and every stray edge)."""
 
     ROUNDUPS = "roundups"
+    STRAYS = "strays"
 
     def __init__(self):
         self._roundups = counters.counter(counters.ROUNDUPS)
+        self._strays = counters.counter(counters.STRAY_LINKS)
 
     def process(self, element):
         x, grouped = element
@@ -588,19 +636,26 @@ class _JudgeRoundupsFn(beam.DoFn):
         if not own or not neighbours:
             return
         anchors = np.frombuffer(own[0][0], dtype=np.uint32)
-        if is_roundup(anchors, [(np.frombuffer(a, dtype=np.uint32), t) for a, t in neighbours.values()]):
+        roundup, strays = judge_links(anchors, [(np.frombuffer(a, dtype=np.uint32), t) for a, t in neighbours.values()])
+        if roundup:
             self._roundups.inc()
             yield beam.pvalue.TaggedOutput(self.ROUNDUPS, x)
             return
-        for n in neighbours:
-            if x < n:
+        ids = list(neighbours)
+        stray = {ids[i] for i in strays}
+        for n in sorted(stray):
+            self._strays.inc()
+            yield beam.pvalue.TaggedOutput(self.STRAYS, (x, n) if x < n else (n, x))
+        for n in ids:
+            if x < n and n not in stray:
                 yield x, n
 
 
-def _vouched(proposal: tuple, roundups: dict) -> list:
-    """A proposed edge ``(a, b)`` unless a roundup (a key of ``roundups``) is at one of its ends."""
+def _vouched(proposal: tuple, roundups: dict, strays: dict) -> list:
+    """A proposed edge ``(a, b)`` unless a roundup (a key of ``roundups``) is at one of its ends or
+    an end found the other a stray (a key of ``strays``)."""
     a, b = proposal
-    return [] if a in roundups or b in roundups else [proposal]
+    return [] if a in roundups or b in roundups or proposal in strays else [proposal]
 
 
 class DropRoundupEdges(beam.PTransform):
@@ -623,12 +678,14 @@ class DropRoundupEdges(beam.PTransform):
             {"pairs": inputs["edges"], "values": values}
             | "MeetNeighbours" >> MeetPairs(both_directions=True)
             | "JudgeRoundups" >> beam.ParDo(_JudgeRoundupsFn()).with_output_types(
-                Tuple[str, str]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, main="proposals")
+                Tuple[str, str]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, _JudgeRoundupsFn.STRAYS, main="proposals")
         )
-        # An edge is kept when its first end proposed it and its other end is no roundup. Roundups
-        # are few, so they are a side input: a vote from each end, grouped by edge, took five steps
-        # per edge (33,000 edges at 10k documents).
+        # An edge is kept when its first end proposed it, its other end is no roundup and neither end
+        # found the other a stray. Roundups and strays are few, so they are side inputs: a vote from
+        # each end, grouped by edge, took five steps per edge (33,000 edges at 10k documents).
         roundups = judged[_JudgeRoundupsFn.ROUNDUPS]
+        strays = judged[_JudgeRoundupsFn.STRAYS]
         edges = judged.proposals | "KeepVouchedEdges" >> beam.FlatMap(
-            _vouched, roundups=beam.pvalue.AsDict(roundups | "KeyRoundupIds" >> beam.Map(lambda x: (x, True))))
+            _vouched, roundups=beam.pvalue.AsDict(roundups | "KeyRoundupIds" >> beam.Map(lambda x: (x, True))),
+            strays=beam.pvalue.AsDict(strays | "KeyStrayEdges" >> beam.Map(lambda e: (e, True))))
         return {"edges": edges, "roundups": roundups}
