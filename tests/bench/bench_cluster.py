@@ -576,7 +576,7 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
     Without it no pair is refused for its dates and keys are not slotted.
     """
     from transforms.dedup import lsh
-    from transforms.dedup.group_events import _date_members
+    from transforms.dedup.events import cluster_dates
     from transforms.dedup.records import utc_micros
     if ev is None:
         from transforms.dedup import events as ev
@@ -596,13 +596,12 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
     dates = slots = None
     if published is not None:
+        # As DateMembers: an undated record takes its cluster's dates.
         clusters = collections.defaultdict(list)
-        for i, (day, label) in enumerate(zip(published, labels)):
-            clusters[label].append({"i": i, "published": day})
-        dates = [None] * len(packed)
-        for label, members in clusters.items():
-            for m in _date_members((label, members)):
-                dates[m["i"]] = m["dates"]
+        for day, label in zip(published, labels):
+            clusters[label].append(day)
+        borrowed = {label: cluster_dates(days) for label, days in clusters.items()}
+        dates = [[day] if day is not None else borrowed[label] for day, label in zip(published, labels)]
         if hasattr(ev, "window_buckets"):
             slots = [ev.date_slots([utc_micros(d) for d in ds], cfg.window_days) for ds in dates]
     buckets: Dict[str, list] = collections.defaultdict(list)

@@ -56,7 +56,8 @@ from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "articles_event_terms", "load_language", "pack_terms", "unpack_terms",
            "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
-           "term_weights", "summed_terms", "summed_vectors", "within_window", "date_slots", "window_buckets",
+           "term_weights", "summed_terms", "summed_vectors", "within_window", "cluster_dates", "date_slots",
+           "window_buckets",
            "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report (not told apart).
@@ -527,6 +528,16 @@ def within_window(a: Iterable, b: Iterable, window_days: float) -> bool:
         return True
     limit = window_days * 86400
     return any(abs((x - y).total_seconds()) <= limit for x in a for y in b)
+
+
+#: Dates an undated member borrows from its story cluster, at most (the earliest ones).
+MAX_CLUSTER_DATES = 8
+
+
+def cluster_dates(published: Iterable) -> list:
+    """The dates an undated member takes from its story cluster's members' ``published`` values
+    (``within_window``): the earliest ``MAX_CLUSTER_DATES`` distinct ones."""
+    return sorted({d for d in published if d is not None})[:MAX_CLUSTER_DATES]
 
 
 def date_slots(micros: Iterable[int], window_days: float) -> tuple:

@@ -26,7 +26,7 @@ import apache_beam as beam
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
-from transforms.dedup.events import (EventConfig, date_slots, event_id_for, event_roles, packed_cosine,
+from transforms.dedup.events import (EventConfig, cluster_dates, date_slots, event_id_for, event_roles, packed_cosine,
                                      packed_event_keys, split_event, term_weights, window_buckets, within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 from transforms.dedup.records import from_utc_micros, utc_micros
@@ -125,15 +125,11 @@ def _dates(micros: list) -> list:
     return [from_utc_micros(m) for m in micros]
 
 
-#: Dates an undated member borrows from its cluster, at most (the earliest ones).
-_MAX_CLUSTER_DATES = 8
-
-
 def _date_members(element):
     """(cluster_id, members) -> each member with ``dates``: its published date, or its cluster's."""
     _, members = element
     members = list(members)
-    dated = sorted({m["published"] for m in members if m.get("published") is not None})[:_MAX_CLUSTER_DATES]
+    dated = cluster_dates(m.get("published") for m in members)
     for m in members:
         yield {**m, "dates": [m["published"]] if m.get("published") is not None else dated}
 
