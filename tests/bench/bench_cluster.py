@@ -613,13 +613,9 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
     for members in buckets.values():
         if len(members) < 2:
             continue  # as PairEventGroupFn, which pairs no bucket of one member
-        # As PairEventGroupFn: each date slot's holders, and an undated holder with the whole bucket.
-        groups, undated = ev.window_buckets(members, slots) if slots else ([members], ())
-        pairs = [pair for group in groups for pair in lsh.bucket_pairs(group, cfg.bucket_cap)[0]]
-        if undated:
-            lone = set(undated)
-            pairs += [(a, b) for a, b in lsh.bucket_pairs(members, cfg.bucket_cap)[0] if a in lone or b in lone]
-        for a, b in pairs:
+        # As PairEventGroupFn: the holders of each date slot.
+        groups = ev.window_buckets(members, slots) if slots else [members]
+        for a, b in (pair for group in groups for pair in lsh.bucket_pairs(group, cfg.bucket_cap)[0]):
             # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older
             # ref, without split_event, verified them).
             if split and labels[a] == labels[b]:

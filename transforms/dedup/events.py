@@ -553,25 +553,27 @@ def date_slots(micros: Iterable[int], window_days: float) -> tuple:
     return tuple(sorted({slot + step for slot in {m // width for m in micros} for step in (0, 1)}))
 
 
-def window_buckets(holders: Sequence, slots_of) -> tuple:
-    """One event key's holders -> ``(sub-buckets, undated holders)``: the holders of each date slot
-    (``date_slots``; ``slots_of``: holder -> its slots), sub-buckets of one holder left out.
+def window_buckets(holders: Sequence, slots_of) -> list:
+    """One event key's holders -> the buckets they are paired in: the holders of each date slot
+    (``date_slots``; ``slots_of``: holder -> its slots), buckets of one holder left out.
 
     Without this a key held across months paired texts that no date window allows: on 100,000
     generated documents over 700 days, 785,000 candidate pairs of which 84,000 were in the window;
-    by slot, 95,000. A key's holders on one story day are few, so a common pair of terms is rarely
-    capped. An undated holder (neither it nor its cluster has a date) may be in an event with anyone:
-    its caller pairs it with the whole bucket.
+    by slot, ~100,000. A key's holders on one story day are few, so a common pair of terms is rarely
+    capped. An undated holder (neither it nor its cluster has a date) may be in an event with anyone,
+    so a key with one is paired as one bucket, as it was without slots.
     """
+    if len(holders) == 2:  # most keys' holders: no slot map to build
+        slots_a, slots_b = slots_of[holders[0]], slots_of[holders[1]]
+        return [] if slots_a and slots_b and set(slots_a).isdisjoint(slots_b) else [holders]
     by_slot: dict = {}
-    undated = []
     for holder in holders:
         slots = slots_of[holder]
         if not slots:
-            undated.append(holder)
+            return [holders]
         for slot in slots:
             by_slot.setdefault(slot, []).append(holder)
-    return [bucket for bucket in by_slot.values() if len(bucket) > 1], undated
+    return [bucket for bucket in by_slot.values() if len(bucket) > 1]
 
 
 def split_event(members: list, threshold: float, max_clusters: int = 200) -> list:

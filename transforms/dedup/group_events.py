@@ -78,8 +78,7 @@ class PairEventGroupFn(PairBucketFn):
 
     The holders of one key are paired within each date slot (``events.window_buckets``), each slot's
     as ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``), leaving out two members of one
-    story cluster; an undated holder is paired with the whole bucket. ``event_bucket_size`` counts a
-    key's holders: what the group holds for it.
+    story cluster. ``event_bucket_size`` counts a key's holders: what the group holds for it.
     """
 
     def __init__(self, bucket_cap: int, pair_shards: int = 64):
@@ -101,18 +100,9 @@ class PairEventGroupFn(PairBucketFn):
         for holders in buckets.values():
             self._bucket_size.update(len(holders))
             if len(holders) > 1:
-                pairs.update(self._key_candidates(holders, slots_of, cluster_of))
+                for bucket in window_buckets(holders, slots_of):
+                    pairs.update(self._pairs({m[1:]: m[0] for m in bucket}, cluster_of))
         return self.sharded(pairs, self._pair_shards)
-
-    def _key_candidates(self, holders: list, slots_of: dict, cluster_of: dict):
-        dated, undated = window_buckets(holders, slots_of)
-        for bucket in dated:
-            yield from self._pairs({m[1:]: m[0] for m in bucket}, cluster_of)
-        if undated:
-            lone = {m[1:] for m in undated}
-            for a, b in self._pairs({m[1:]: m[0] for m in holders}, cluster_of):
-                if a in lone or b in lone:
-                    yield a, b
 
 
 def _terms_entry(member: dict) -> tuple:
