@@ -596,14 +596,16 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         similarity = getattr(ev, "packed_cosine", lambda a, b: ev.cosine(ev.unpack_terms(a), ev.unpack_terms(b)))
     dates = slots = None
     if published is not None:
-        # As DateMembers: an undated record takes its cluster's dates.
+        # As DateMembers: an undated record takes its cluster's dates, in UTC microseconds (a module
+        # at an older ref, without date slots, compared datetimes).
         clusters = collections.defaultdict(list)
         for day, label in zip(published, labels):
             clusters[label].append(day)
         borrowed = {label: cluster_dates(days) for label, days in clusters.items()}
         dates = [[day] if day is not None else borrowed[label] for day, label in zip(published, labels)]
         if hasattr(ev, "window_buckets"):
-            slots = [ev.date_slots([utc_micros(d) for d in ds], cfg.window_days) for ds in dates]
+            dates = [[utc_micros(d) for d in ds] for ds in dates]
+            slots = [ev.date_slots(ds, cfg.window_days) for ds in dates]
     buckets: Dict[str, list] = collections.defaultdict(list)
     for i, p in enumerate(packed):
         for key in keys_of(p, cfg.key_terms):

@@ -12,6 +12,7 @@ from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, 
                                      split_event, summed_terms, summed_vectors, term_weights, unpack_terms,
                                      window_buckets, within_window)
 from transforms.dedup.group_events import GroupEvents
+from transforms.dedup.records import utc_micros
 
 QUAKE = ("A magnitude 6.4 earthquake struck near Petrinja in central Croatia on Tuesday, killing at least seven "
          "people and collapsing buildings, officials in Zagreb said. Rescuers searched the rubble in Sisak.")
@@ -152,9 +153,10 @@ def test_an_undated_copy_is_as_old_as_its_cluster():
 
 def test_window_uses_any_of_the_dates():
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
-    assert within_window([t0], [], 3)
-    assert within_window([t0, t0 + dt.timedelta(days=30)], [t0 + dt.timedelta(days=32)], 3)
-    assert not within_window([t0], [t0 + dt.timedelta(days=4)], 3)
+    day = dt.timedelta(days=1)
+    assert within_window(_us(t0), [], 3)
+    assert within_window(_us(t0, t0 + 30 * day), _us(t0 + 32 * day), 3)
+    assert not within_window(_us(t0), _us(t0 + 4 * day), 3)
 
 
 def _member(aid, cid, text):
@@ -254,7 +256,7 @@ def test_a_common_pair_of_top_terms_pairs_its_holders_with_one_of_them_only():
              "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)] + [(f"own{i}x{k}", 0.3) for k in range(4)])}
             for i in range(25)]
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
-    same_day = [{**_member(r, old=False), "dates": [t0]} for r in rows]
+    same_day = [{**_member(r, old=False), "dates": _us(t0)} for r in rows]
     assert EventConfig().bucket_cap < 25
     assert _event_candidates(same_day) == {("a00", f"a{i:02d}") for i in range(1, 25)}
 
@@ -273,10 +275,10 @@ def test_holders_of_a_key_a_week_apart_are_no_candidates():
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
     members = [{**_member({"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
                            "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)])}, old=False),
-                "dates": [t0 + dt.timedelta(days=7 * i)]} for i in range(25)]
+                "dates": _us(t0 + dt.timedelta(days=7 * i))} for i in range(25)]
     assert _event_candidates(members) == set()
     # Two days apart, in two slots: a pair.
-    members[1]["dates"] = [t0 + dt.timedelta(days=2)]
+    members[1]["dates"] = _us(t0 + dt.timedelta(days=2))
     assert _event_candidates(members) == {("a00", "a01")}
     # An undated holder may be in an event with anyone: its key is paired as one bucket, as without slots
     # (past the cap, with its first holder).
@@ -290,9 +292,9 @@ def test_date_slots_are_shared_by_every_pair_the_window_allows():
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
     for window in (0.5, 3.0, 7.0):
         for _ in range(3000):
-            a = [t0 + dt.timedelta(hours=rng.randrange(24 * 60)) for _ in range(rng.randint(1, 3))]
-            b = [t0 + dt.timedelta(hours=rng.randrange(24 * 60)) for _ in range(rng.randint(1, 3))]
-            shared = set(date_slots(map(_micros, a), window)) & set(date_slots(map(_micros, b), window))
+            a = _us(*(t0 + dt.timedelta(minutes=rng.randrange(24 * 60 * 60)) for _ in range(rng.randint(1, 3))))
+            b = _us(*(t0 + dt.timedelta(minutes=rng.randrange(24 * 60 * 60)) for _ in range(rng.randint(1, 3))))
+            shared = set(date_slots(a, window)) & set(date_slots(b, window))
             if within_window(a, b, window):
                 assert shared
             if shared:  # and no pair further apart than two windows
@@ -300,15 +302,14 @@ def test_date_slots_are_shared_by_every_pair_the_window_allows():
     assert date_slots([], 3.0) == ()
 
 
-def _micros(d):
-    from transforms.dedup.records import utc_micros
-    return utc_micros(d)
+def _us(*dates):
+    return [utc_micros(d) for d in dates]
 
 
 def test_window_buckets_hold_each_holder_in_each_of_its_slots():
     slots = {"a": (1, 2), "b": (2, 3), "c": (5, 6), "d": (), "e": (6, 7), "f": (9, 10)}
     assert sorted(window_buckets(list("abcef"), slots)) == [["a", "b"], ["c", "e"]]
-    assert window_buckets(list("ab"), slots) == [["a", "b"]] and window_buckets(list("af"), slots) == []
+    assert window_buckets(list("ab"), slots) == [["a", "b"]] and window_buckets(list("af"), slots) == [["a", "f"]]
     # An undated holder: one bucket.
     assert window_buckets(list("abcdef"), slots) == [list("abcdef")]
     assert window_buckets(list("ad"), slots) == [["a", "d"]]
@@ -329,7 +330,7 @@ def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():
                      "event_terms": pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, 6))])},
                     old=i % 5 == 0)
         members.append({**m, "dates": [] if i in (7, 50) else
-                        [t0 + dt.timedelta(hours=rng.randrange(24 * 180)) for _ in range(rng.randint(1, 2))]})
+                        _us(*(t0 + dt.timedelta(hours=rng.randrange(24 * 180)) for _ in range(rng.randint(1, 2))))})
     got = _event_candidates(members, cap=1000)
     keys = {m["article_id"]: {k for k, _ in _emit_keys(m, 6, 3.0)} for m in members}
     undated_keys = keys["a007"] | keys["a050"]

@@ -29,7 +29,7 @@ from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, cluster_dates, date_slots, event_id_for, event_roles, packed_cosine,
                                      packed_event_keys, split_event, term_weights, window_buckets, within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
-from transforms.dedup.records import from_utc_micros, utc_micros
+from transforms.dedup.records import utc_micros
 
 __all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHARDS", "EVENT_KEY_BATCH"]
 
@@ -47,7 +47,7 @@ def _emit_keys(member: dict, key_terms: int, window_days: float) -> list:
     # are no candidates (on the generated corpus they were most of them). The date slots go too: a
     # key's holders are paired slot by slot.
     value = ((OLD if member["old"] else NEW) + member["article_id"], member["cluster_id"],
-             date_slots([utc_micros(d) for d in member["dates"]], window_days))
+             date_slots(member["dates"], window_days))
     return [(key, value) for key in packed_event_keys(member.get("event_terms"), key_terms)]
 
 
@@ -59,7 +59,8 @@ EVENT_KEY_BATCH = 1024
 
 
 def event_key_groups(members: list, key_terms: int, window_days: float, shards: int = EVENT_KEY_SHARDS) -> list:
-    """A batch of dated members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``.
+    """A batch of dated members' event keys, one record per shard of the key: ``[(shard, [(key, value), ...])]``
+    (``dates`` in UTC microseconds, as ``DateMembers`` gives them).
 
     The shard is the key's (``pairs.shard_by_first``: the same in every process), so every holder of a
     key meets in one group.
@@ -106,22 +107,20 @@ class PairEventGroupFn(PairBucketFn):
 
 
 def _terms_entry(member: dict) -> tuple:
-    # The dates travel as UTC microseconds: both joins and every pair's batch carry them, and an
-    # int is written by Beam's coder in C where a datetime takes our fallback (~150,000 at 10k).
-    return member["article_id"], (member.get("event_terms"), [utc_micros(d) for d in member["dates"]])
-
-
-def _dates(micros: list) -> list:
-    return [from_utc_micros(m) for m in micros]
+    return member["article_id"], (member.get("event_terms"), member["dates"])
 
 
 def _date_members(element):
-    """(cluster_id, members) -> each member with ``dates``: its published date, or its cluster's."""
+    """(cluster_id, members) -> each member with ``dates``: its published date, or its cluster's.
+
+    The dates are UTC microseconds: the members, both joins and every pair's batch carry them, and
+    an int is written by Beam's coder in C where a datetime takes our fallback (~150,000 at 10k).
+    """
     _, members = element
     members = list(members)
-    dated = cluster_dates(m.get("published") for m in members)
+    dated = [utc_micros(d) for d in cluster_dates(m.get("published") for m in members)]
     for m in members:
-        yield {**m, "dates": [m["published"]] if m.get("published") is not None else dated}
+        yield {**m, "dates": [utc_micros(m["published"])] if m.get("published") is not None else dated}
 
 
 class _VerifyEventPairsFn(beam.DoFn):
@@ -136,10 +135,10 @@ class _VerifyEventPairsFn(beam.DoFn):
         if not entries:
             return
         terms_b, dates_b = entries[0]
-        dates_b, weights_b = _dates(dates_b), term_weights(terms_b)
+        weights_b = term_weights(terms_b)
         for a, (terms_a, dates_a) in grouped["pairs"]:
             self._candidates.inc()
-            if not within_window(_dates(dates_a), dates_b, self._config.window_days):
+            if not within_window(dates_a, dates_b, self._config.window_days):
                 continue
             if packed_cosine(terms_a, terms_b, weights_b) >= self._config.threshold:
                 self._verified.inc()
