@@ -488,10 +488,9 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
 _ONE_PART_CHECK = 4
 
 
-def _parts(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
-    """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``).
-    ``at_least``: a caller that only needs this many parts or more gets no parts when there is one."""
-    groups, masks, minimum = _groups(anchors, neighbours, at_least)
+def _parts(anchors: np.ndarray, neighbours: list) -> tuple:
+    """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``)."""
+    groups, masks, minimum = _groups(anchors, neighbours)
     return [(anchors[part], members) for part, members, size in groups if size >= minimum], masks
 
 
@@ -583,32 +582,26 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     groups, masks, minimum = _groups(anchors, [n[0] for n in neighbours], at_least=2)
     if not groups:
         return False, []  # one part: every neighbour meets the text's story
-    parts = [(members, size) for _, members, size in groups if size >= minimum]
-    vectors = {}
+    vectors: dict = {}
 
     def vector(k):
         if k not in vectors:
             vectors[k] = _summed([neighbours[i][1] for i in groups[k][1]])
         return vectors[k]
 
-    def quoted(members):
-        # A group that holds only some of a neighbour quotes it; one holding all of it may be its source.
-        return any(np.count_nonzero(masks[i]) < MIN_CONTAINMENT * neighbours[i][0].size for i in members)
-
-    if len(parts) >= 2:
-        big = [k for k, g in enumerate(groups) if g[2] >= minimum]
-        if any((quoted(groups[i][1]) or quoted(groups[j][1])) and cosine(vector(i), vector(j)) < ROUNDUP_MAX_COSINE
-               for n, i in enumerate(big) for j in big[n + 1:]):
-            return True, []
+    # A neighbour the text holds only some of is quoted; one it holds all of may be its source.
+    quoted = [np.count_nonzero(masks[i]) < MIN_CONTAINMENT * n[0].size for i, n in enumerate(neighbours)]
+    parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum]
+    if any((any(quoted[m] for m in groups[i][1]) or any(quoted[m] for m in groups[j][1]))
+           and cosine(vector(i), vector(j)) < ROUNDUP_MAX_COSINE for n, i in enumerate(parts) for j in parts[n + 1:]):
+        return True, []
     main = max(range(len(groups)), key=lambda k: groups[k][2])
     if groups[main][2] < minimum:
         return False, []
-    strays = []
-    for k, (_, members, size) in enumerate(groups):
-        if k != main and 0 < size < minimum and all(np.count_nonzero(masks[i]) < MIN_CONTAINMENT * neighbours[i][0].size
-                                                    for i in members) \
-                and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE:
-            strays.extend(members)
+    strays = [m for k, (_, members, size) in enumerate(groups)
+              if k != main and 0 < size < minimum and all(quoted[m] for m in members)
+              and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE
+              for m in members]
     return False, sorted(strays)
 
 
@@ -636,7 +629,8 @@ class _JudgeRoundupsFn(beam.DoFn):
         if not own or not neighbours:
             return
         anchors = np.frombuffer(own[0][0], dtype=np.uint32)
-        roundup, strays = judge_links(anchors, [(np.frombuffer(a, dtype=np.uint32), t) for a, t in neighbours.values()])
+        roundup, strays = judge_links(anchors, [(np.frombuffer(a, dtype=np.uint32), t)
+                                                for a, t in neighbours.values()])
         if roundup:
             self._roundups.inc()
             yield beam.pvalue.TaggedOutput(self.ROUNDUPS, x)

@@ -559,7 +559,7 @@ def window_buckets(holders: Sequence, slots_of) -> list:
 
     Without this a key held across months paired texts that no date window allows: on 100,000
     generated documents over 700 days, 785,000 candidate pairs of which 84,000 were in the window;
-    by slot, ~100,000. A key's holders on one story day are few, so a common pair of terms is rarely
+    by slot, 151,000. A key's holders on one story day are few, so a common pair of terms is rarely
     capped. An undated holder (neither it nor its cluster has a date) may be in an event with anyone,
     so a key with one is paired as one bucket, as it was without slots.
     """
