@@ -67,8 +67,7 @@ from transforms.dedup.shingles import in_sorted
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_share",
            "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links",
-           "ROUNDUP",
-           "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
+           "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
 MAX_QUERY_ANCHORS = 40
