@@ -612,12 +612,11 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
             buckets[key].append(i)
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
-    for members in buckets.values():
-        if len(members) < 2:
-            continue  # as PairEventGroupFn, which pairs no bucket of one member
-        # As PairEventGroupFn: the holders of each date slot.
-        groups = ev.window_buckets(members, slots) if slots else [members]
-        for a, b in (pair for group in groups for pair in lsh.bucket_pairs(group, cfg.bucket_cap)[0]):
+    # As PairEventGroupFn: the holders of each key (two or more), of each date slot.
+    groups = (ev.window_buckets(buckets.values(), slots, cfg.bucket_cap) if slots
+              else (m for m in buckets.values() if len(m) > 1))
+    for group in groups:
+        for a, b in lsh.bucket_pairs(group, cfg.bucket_cap)[0]:
             # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older
             # ref, without split_event, verified them).
             if split and labels[a] == labels[b]:

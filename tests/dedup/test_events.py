@@ -307,12 +307,17 @@ def _us(*dates):
 
 
 def test_window_buckets_hold_each_holder_in_each_of_its_slots():
-    slots = {"a": (1, 2), "b": (2, 3), "c": (5, 6), "d": (), "e": (6, 7), "f": (9, 10)}
-    assert sorted(window_buckets(list("abcef"), slots)) == [["a", "b"], ["c", "e"]]
-    assert window_buckets(list("ab"), slots) == [["a", "b"]] and window_buckets(list("af"), slots) == [["a", "f"]]
+    slots = {"a": (1, 2), "b": (2, 3), "c": (5, 6), "d": (), "e": (6, 7), "f": (9, 10), "g": (2, 3)}
+    def of(*keys, cap=20):
+        return sorted(map(list, window_buckets([list(k) for k in keys], slots, cap)))
+    assert of("abcef") == [["a", "b"], ["c", "e"]]
+    # A key of two holders is one pair, of one none; holders sharing a slot stay one bucket ...
+    assert of("ab", "af", "c") == [["a", "b"], ["a", "f"]]
+    assert of("abg") == [["a", "b", "g"]]
+    # ... unless the cap would cut its pairs, which its slots' buckets may keep.
+    assert of("abg", cap=2) == [["a", "b", "g"], ["b", "g"]]
     # An undated holder: one bucket.
-    assert window_buckets(list("abcdef"), slots) == [list("abcdef")]
-    assert window_buckets(list("ad"), slots) == [["a", "d"]]
+    assert of("abcdef") == [list("abcdef")]
 
 
 def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():

@@ -40,7 +40,7 @@ import itertools
 import math
 import threading
 import unicodedata
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 import simplemma
@@ -552,28 +552,38 @@ def date_slots(micros: Iterable[int], window_days: float) -> tuple:
     return tuple(sorted({slot + step for slot in {m // width for m in micros} for step in (0, 1)}))
 
 
-def window_buckets(holders: Sequence, slots_of) -> list:
-    """One event key's holders -> the buckets they are paired in: the holders of each date slot
-    (``date_slots``; ``slots_of``: holder -> its slots), buckets of one holder left out.
+def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int) -> Iterator[Sequence]:
+    """Event keys' holders (a bucket per key) -> the buckets they are paired in: each key's holders of
+    each date slot (``date_slots``; ``slots_of``: holder -> its slots), buckets of one holder left out.
+    ``cap``: the bucket cap the caller pairs them with (``lsh.bucket_pairs``).
 
     Without this a key held across months paired texts that no date window allows: on 100,000
     generated documents over 700 days, 785,000 candidate pairs of which 84,000 were in the window;
     by slot, 151,000. A key's holders on one story day are few, so a common pair of terms is rarely
-    capped. An undated holder (neither it nor its cluster has a date) may be in an event with anyone,
-    so a key with one is paired as one bucket, as it was without slots.
+    capped. A key of at most ``cap`` holders that share a slot stays one bucket: the same pairs, each
+    found once (overlapping slots would find them twice). An undated holder (neither it nor its cluster has a date) may be in an event with anyone,
+    so a key with one is one bucket, as it was without slots.
     """
-    if len(holders) < 3:
-        # One pair, and most keys' holders: the verification's window check costs what slotting would
-        # (on 100,000 generated documents, 7% more candidates than slotting every key).
-        return [holders]
-    by_slot: dict = {}
-    for holder in holders:
-        slots = slots_of[holder]
-        if not slots:
-            return [holders]
-        for slot in slots:
-            by_slot.setdefault(slot, []).append(holder)
-    return [bucket for bucket in by_slot.values() if len(bucket) > 1]
+    for holders in buckets:
+        if len(holders) < 3:
+            # One pair, and most keys' holders: the verification's window check costs what slotting
+            # would (on 100,000 generated documents, 7% more candidates than slotting every key).
+            if len(holders) == 2:
+                yield holders
+            continue
+        holder_slots = [slots_of[holder] for holder in holders]
+        if not all(holder_slots):
+            yield holders
+            continue
+        latest_start = max(slots[0] for slots in holder_slots)
+        if len(holders) <= cap and all(latest_start in slots for slots in holder_slots):
+            yield holders
+            continue
+        by_slot: dict = {}
+        for holder, slots in zip(holders, holder_slots):
+            for slot in slots:
+                by_slot.setdefault(slot, []).append(holder)
+        yield from (bucket for bucket in by_slot.values() if len(bucket) > 1)
 
 
 def split_event(members: list, threshold: float, max_clusters: int = 200) -> list:

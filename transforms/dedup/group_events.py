@@ -97,12 +97,11 @@ class PairEventGroupFn(PairBucketFn):
                 buckets.setdefault(key, []).append(member)
                 cluster_of[member[1:]] = cluster
                 slots_of[member] = slots
-        pairs: set = set()
         for holders in buckets.values():
             self._bucket_size.update(len(holders))
-            if len(holders) > 1:
-                for bucket in window_buckets(holders, slots_of):
-                    pairs.update(self._pairs({m[1:]: m[0] for m in bucket}, cluster_of))
+        pairs: set = set()
+        for bucket in window_buckets(buckets.values(), slots_of, self._cap):
+            pairs.update(self._pairs({m[1:]: m[0] for m in bucket}, cluster_of))
         return self.sharded(pairs, self._pair_shards)
 
 
