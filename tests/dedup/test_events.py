@@ -251,7 +251,7 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
 def test_a_common_pair_of_top_terms_pairs_its_holders_with_one_of_them_only():
     # 25 texts of different stories share their two heaviest terms: all pairs would be 300 cosines for
     # one common pair of words; at the default cap each meets the key's first holder only.
-    from transforms.dedup.group_events import PairEventGroupFn, event_key_groups, _member
+    from transforms.dedup.group_events import _member
     rows = [{"article_id": f"a{i:02d}", "cluster_id": f"c{i}", "role": "original",
              "event_terms": pack_terms([("police", 0.6), ("storm", 0.5)] + [(f"own{i}x{k}", 0.3) for k in range(4)])}
             for i in range(25)]

@@ -561,8 +561,8 @@ def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int) -> Iterator[
     generated documents over 700 days, 785,000 candidate pairs of which 84,000 were in the window;
     by slot, 151,000. A key's holders on one story day are few, so a common pair of terms is rarely
     capped. A key of at most ``cap`` holders that share a slot stays one bucket: the same pairs, each
-    found once (overlapping slots would find them twice). An undated holder (neither it nor its cluster has a date) may be in an event with anyone,
-    so a key with one is one bucket, as it was without slots.
+    found once (overlapping slots would find them twice). An undated holder (neither it nor its cluster
+    has a date) may be in an event with anyone, so a key with one is one bucket, as it was without slots.
     """
     for holders in buckets:
         if len(holders) < 3:
