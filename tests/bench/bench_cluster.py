@@ -51,6 +51,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
+import inspect
 import json
 import os
 import platform
@@ -613,7 +614,10 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
     # As PairEventGroupFn: the holders of each key (two or more), of each date slot.
-    groups = (ev.window_buckets(buckets.values(), slots, cfg.bucket_cap) if slots
+    # (a module at an older ref may slot without leaving out a bucket of one cluster).
+    one_cluster = ((labels,) if slots and "cluster_of" in inspect.signature(ev.window_buckets).parameters
+                   else ())
+    groups = (ev.window_buckets(buckets.values(), slots, cfg.bucket_cap, *one_cluster) if slots
               else (m for m in buckets.values() if len(m) > 1))
     for group in groups:
         for a, b in lsh.bucket_pairs(group, cfg.bucket_cap)[0]:

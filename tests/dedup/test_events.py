@@ -320,6 +320,19 @@ def test_window_buckets_hold_each_holder_in_each_of_its_slots():
     assert of("abcdef") == [list("abcdef")]
 
 
+def test_window_buckets_leave_out_a_bucket_all_of_one_story_cluster():
+    slots = {"a": (1, 2), "b": (2, 3), "c": (5, 6), "d": (), "e": (6, 7), "g": (2, 3)}
+    cluster = {"a": 1, "b": 1, "g": 1, "c": 2, "e": 3, "d": 1}
+    def of(*keys):
+        return sorted(map(list, window_buckets([list(k) for k in keys], slots, 20, cluster)))
+    # Pairs of one cluster are no candidates: a bucket of only those is not paired at all ...
+    assert of("ab", "abg", "abd") == []
+    # ... nor is one date slot's bucket of one cluster, while another slot's mixes two.
+    assert of("abgce") == [["c", "e"]]
+    assert of("ac", "abc") == [["a", "c"]] and of("abgd", "ae") == [["a", "e"]]
+    assert of("abcd") == [list("abcd")]
+
+
 def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():
     # Holders of shared keys over 180 days, two undated, a cap no slot reaches: every pair of different
     # clusters, not both past, that shares a key and the window is a candidate; no candidate is more

@@ -91,16 +91,17 @@ class PairEventGroupFn(PairBucketFn):
         _, batches = element
         buckets: dict = {}
         cluster_of: dict = {}
+        holder_cluster: dict = {}
         slots_of: dict = {}
         for batch in batches:
             for key, (member, cluster, slots) in batch:
                 buckets.setdefault(key, []).append(member)
-                cluster_of[member[1:]] = cluster
+                cluster_of[member[1:]] = holder_cluster[member] = cluster
                 slots_of[member] = slots
         for holders in buckets.values():
             self._bucket_size.update(len(holders))
         pairs: set = set()
-        for bucket in window_buckets(buckets.values(), slots_of, self._cap):
+        for bucket in window_buckets(buckets.values(), slots_of, self._cap, holder_cluster):
             pairs.update(self._pairs({m[1:]: m[0] for m in bucket}, cluster_of))
         return self.sharded(pairs, self._pair_shards)
 
