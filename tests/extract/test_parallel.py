@@ -15,6 +15,7 @@ from transforms.dedup.sign import SignArticles
 from transforms.dedup.signing import MinHashConfig, Signer
 from transforms.extract import parallel
 from transforms.extract.articles import ExtractArticles
+from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index
 from transforms.extract.parallel import ExtractionPool, extract_outcome
 from transforms.model import Limits, RawDocument
 
@@ -129,7 +130,11 @@ def test_presigning_workers_give_the_records_signed_in_process(docs, small_batch
         pool.close()
     assert [o for o in got if o[0] != "ok"] == [o for o in here if o[0] != "ok"]
     presigned = [o[1] for o in got if o[0] == "ok"]
-    # Signed in the workers (marked), and nothing is left for SignArticles to do (no signer given).
+    # Each with DropSiteBoilerplate's paragraph index, the one it would make of the text itself ...
+    indexes = [a.pop(PARAGRAPH_INDEX) for a in presigned]
+    assert indexes == [paragraph_index(a) for a in presigned]
+    assert all(any(keys) for keys, _ in indexes)
+    # ... signed in the workers (marked), and nothing is left for SignArticles to do (no signer given).
     assert all(SIGNED_TEXT in a for a in presigned)
     assert complete_signatures(presigned, None) == sign_articles([o[1] for o in here if o[0] == "ok"], Signer(CFG))
 

@@ -3,9 +3,10 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.extract.site_boilerplate import (DropSiteBoilerplate, boilerplate_keys, paragraph_index,
+from transforms.extract.paragraphs import PARAGRAPH_INDEX
+from transforms.extract.site_boilerplate import (DropSiteBoilerplate, _indexed, boilerplate_keys, paragraph_index,
                                                 paragraph_keys, strip_article, strip_paragraphs, text_keys)
-from transforms.tokens import content_hash, count_words
+from transforms.tokens import content_hash, count_words, words
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
          "care homes and emergency services, with offices in forty countries.")
@@ -164,3 +165,19 @@ def test_a_guessed_title_ties_no_paragraph():
     keys, own = paragraph_index(titled)
     assert own == [True, False, False, False]
     assert {k for (_, k), _ in paragraph_keys(titled, keys, own)} == set(keys[1:])
+
+
+def test_an_index_made_upstream_is_used_and_taken_off_the_record():
+    titled = _page("x", "Indian-origin man pleads guilty to fraud", ["A brief of its own story, with words enough."],
+                   extractor="trafilatura")
+    lines = [words(line) for line in titled["text"].split("\n")]
+    assert paragraph_index(titled, lines) == paragraph_index(titled)
+    # An extraction worker's index (here one that calls every paragraph the article's own) is the one
+    # DropSiteBoilerplate goes by, and no record leaves it with the index.
+    keys, own = paragraph_index(titled)
+    made = {**titled, PARAGRAPH_INDEX: (keys, [True] * len(own))}
+    assert _indexed(made) == (titled, (keys, [True] * len(own)))
+    assert _indexed(titled) == (titled, (keys, own))
+    with local_pipeline() as p:
+        out = p | beam.Create([made]) | DropSiteBoilerplate()
+        assert_that(out, equal_to([titled]))

@@ -20,7 +20,7 @@ Containment anchors (``containment_anchors``) live here rather than in
 from __future__ import annotations
 
 import hashlib
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -56,12 +56,16 @@ def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> n
     return h[(anchor_mix(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
 
 
-def sign_articles(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
-    """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``."""
+def sign_articles(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional[list] = None) -> List[dict]:
+    """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``.
+
+    ``paragraphs``: each text's ``paragraph_words``, when the caller has them.
+    """
     shingle_size = signer.shingle_size
     # One tokenisation per text, paragraph by paragraph, serves the shingles, the role sketch and the
     # event terms (the role sketch tokenised the text again: ~80 us a document).
-    paragraphs = [paragraph_words(a["text"]) for a in batch]
+    if paragraphs is None:
+        paragraphs = [paragraph_words(a["text"]) for a in batch]
     tokens = [[w for p in ps for w in p] for ps in paragraphs]
     per_doc = [shingle_hashes(t, shingle_size) for t in tokens]
     sigs = signer.sign_hashes(per_doc)
@@ -80,14 +84,14 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
-def presign(batch: Sequence[dict], signer: MinHasher) -> List[dict]:
+def presign(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional[list] = None) -> List[dict]:
     """``sign_articles``, each article marked with the digest of its text.
 
     The event terms are made here too: in the runner's process they were ~1.7 s of serial CPU at 10k
     documents (the text tokenised again, then counted), against the language's lemma and frequency
     lists in each worker (~56 MB a worker, which live only while extraction does).
     """
-    return [{**a, SIGNED_TEXT: _digest(a["text"])} for a in sign_articles(batch, signer)]
+    return [{**a, SIGNED_TEXT: _digest(a["text"])} for a in sign_articles(batch, signer, paragraphs)]
 
 
 def complete_signatures(batch: Sequence[dict], signer: MinHasher) -> List[dict]:

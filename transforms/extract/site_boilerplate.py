@@ -32,7 +32,6 @@ The text dumps' own cleaner does the same per line before extraction
 """
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from typing import Iterable
 
@@ -40,18 +39,15 @@ import apache_beam as beam
 
 from transforms import counters
 from transforms.dedup import lsh
-from transforms.extract.text import FUNCTION_WORDS, page_title
+from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index, text_keys
 from transforms.tokens import content_hash, count_words, words
 
 __all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
            "strip_paragraphs", "strip_article"]
 
-MIN_WORDS = 8
 #: Only an article's last paragraphs are candidates.
 TAIL_PARAGRAPHS = 3
 BODY_SAMPLE = 3
-#: Title words a paragraph must hold to be the article's own (a headline and its lead share names).
-TITLE_WORDS = 2
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
@@ -60,43 +56,9 @@ MIN_TITLES = 2
 MIN_KEPT = 0.2
 
 
-def _key(paragraph: str) -> str:
-    return _key_of(words(paragraph))
-
-
-def _key_of(toks: list) -> str:
-    return hashlib.blake2b(" ".join(toks).encode(), digest_size=8).hexdigest() if len(toks) >= MIN_WORDS else ""
-
-
 def site_of_article(article: dict) -> str:
     """The site an article's boilerplate is judged in: its site, else its file's folder."""
     return article.get("site") or posixpath.dirname(article.get("source") or "") or "."
-
-
-def text_keys(text: str) -> list:
-    """The key of each of a text's paragraphs (its lines), "" for one of fewer than 8 words."""
-    return [_key(p) for p in text.split("\n")]
-
-
-def _title_terms(article: dict) -> frozenset:
-    """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
-    return frozenset(w for w in words(page_title(article) or "")
-                     if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
-
-
-def paragraph_index(article: dict) -> tuple:
-    """(``text_keys`` of its text, whether each paragraph is the article's own by its title).
-
-    A paragraph is the article's own when it holds ``TITLE_WORDS`` of its title's words; with a title of
-    fewer such words, or a guessed one, none is.
-    """
-    terms = _title_terms(article)
-    keys, own = [], []
-    for paragraph in (article.get("text") or "").split("\n"):
-        toks = words(paragraph)
-        keys.append(_key_of(toks))
-        own.append(len(terms) >= TITLE_WORDS and len(terms.intersection(toks)) >= TITLE_WORDS)
-    return keys, own
 
 
 def paragraph_keys(article: dict, keys: list = None, own: list = None) -> list:
@@ -200,6 +162,15 @@ def strip_article(article: dict, keys: frozenset, index: tuple, min_kept: float,
     return article
 
 
+def _indexed(article: dict) -> tuple:
+    """(article, its ``paragraph_index``): the one its extraction worker made, when it did (taken off the
+    record), else made here."""
+    index = article.get(PARAGRAPH_INDEX)
+    if index is None:
+        return article, paragraph_index(article)
+    return {key: value for key, value in article.items() if key != PARAGRAPH_INDEX}, index
+
+
 class _BoilerplateFn(beam.DoFn):
     def __init__(self, min_titles: int):
         self._min_titles = min_titles
@@ -248,7 +219,7 @@ class DropSiteBoilerplate(beam.PTransform):
 
     def expand(self, articles):
         # Each paragraph is normalised and hashed once, for finding boilerplate and for stripping it.
-        keyed = articles | "KeyEachParagraph" >> beam.Map(lambda a: (a, paragraph_index(a)))
+        keyed = articles | "KeyEachParagraph" >> beam.Map(_indexed)
         boilerplate = beam.pvalue.AsDict(
             keyed
             | "KeyParagraphs" >> beam.FlatMapTuple(lambda a, index: paragraph_keys(a, *index))

@@ -1,0 +1,56 @@
+"""Each paragraph of an article's text as ``DropSiteBoilerplate`` compares it, without Apache Beam.
+
+A paragraph (a line of the text) is keyed by a digest of its words, and it is the article's own
+when it holds words of the article's page title. The extraction workers of a local run compute
+this index from the tokens they sign the article with (``transforms.extract.parallel``), so the
+runner's process does not tokenise every paragraph again; this module is what they import of it.
+
+Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``text_keys``, ``paragraph_index``.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Optional
+
+from transforms.extract.text import FUNCTION_WORDS, page_title
+from transforms.tokens import words
+
+__all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "text_keys", "paragraph_index"]
+
+#: A paragraph of fewer words has no key: too short to tell boilerplate from a common phrase.
+MIN_WORDS = 8
+#: Title words a paragraph must hold to be the article's own (a headline and its lead share names).
+TITLE_WORDS = 2
+#: The key of an article record that carries its ``paragraph_index``, made where it was extracted.
+PARAGRAPH_INDEX = "paragraph_index"
+
+
+def _key_of(toks: list) -> str:
+    return hashlib.blake2b(" ".join(toks).encode(), digest_size=8).hexdigest() if len(toks) >= MIN_WORDS else ""
+
+
+def text_keys(text: str) -> list:
+    """The key of each of a text's paragraphs (its lines), "" for one of fewer than 8 words."""
+    return [_key_of(words(p)) for p in text.split("\n")]
+
+
+def _title_terms(article: dict) -> frozenset:
+    """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
+    return frozenset(w for w in words(page_title(article) or "")
+                     if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
+
+
+def paragraph_index(article: dict, line_words: Optional[list] = None) -> tuple:
+    """(``text_keys`` of its text, whether each paragraph is the article's own by its title).
+
+    A paragraph is the article's own when it holds ``TITLE_WORDS`` of its title's words; with a title of
+    fewer such words, or a guessed one, none is. ``line_words``: ``words`` of each line of the text, when
+    the caller has them.
+    """
+    terms = _title_terms(article)
+    if line_words is None:
+        line_words = [words(p) for p in (article.get("text") or "").split("\n")]
+    keys = [_key_of(toks) for toks in line_words]
+    if len(terms) < TITLE_WORDS:
+        return keys, [False] * len(keys)
+    return keys, [len(terms.intersection(toks)) >= TITLE_WORDS for toks in line_words]
