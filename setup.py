@@ -40,8 +40,8 @@ setuptools.setup(
                              "pytest-xdist==3.8.0",
                              # other extractors measured beside ours in `make bench-extract`
                              "readability-lxml==0.8.4.1", "justext==3.0.2",
-                             # renders real pages to text dumps for `make bench-quality`
-                             "inscriptis==2.7.6"],
+                             # render real pages to text dumps for `make bench-quality`
+                             "inscriptis==2.7.6", "html2text==2025.4.15"],
                     "gcp": ["apache-beam[gcp]==2.77.0"]},
     entry_points={"console_scripts": ["storywire=pipeline.__main__:main"]},
 )

@@ -51,7 +51,6 @@ import html as htmlmod
 import gc
 import json
 import os
-import re
 import shlex
 import shutil
 import statistics
@@ -134,7 +133,15 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Option
 
     rows = {name: {**summary(outputs[name]), "ms_per_doc": best[name] / len(ids) * 1000} for name in cleaners}
     rows["trafilatura(<p> per line)"] = {**summary(traf), "ms_per_doc": traf_s / len(ids) * 1000}
-    return {"pages": len(ids), "rows": rows}
+    # Other renderers' dumps of the same pages: Markdown, and Markdown hard-wrapped as lynx, w3m and
+    # html2text's default wrap it. Scored, not timed (the cleaner is timed on inscriptis' dumps above).
+    renderers = {"html2text (Markdown)": 0, "html2text wrapped at 78": 78}
+    other = {}
+    for label, width in renderers.items():
+        dumps = {i: qc.render_markdown(aeb[i].html, width) for i in ids}
+        for name, clean in cleaners.items():
+            other[f"{name}, {label}"] = summary({i: clean(dumps[i]).text for i in ids})
+    return {"pages": len(ids), "rows": rows, "other_renderers": other}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,6 +488,9 @@ def report(res: dict) -> str:
                      f"{row['under_30_words']:>10} {row['ms_per_doc']:>7.2f}")
     lines.append("  targets: no page under 30 words (the pipeline's too_short), mean F1 up, no slower per document"
                  + ("" if len(cl["rows"]) > 2 else " (set QUALITY_BASE_REF=<git ref> to measure against an older one)"))
+    for name, row in cl.get("other_renderers", {}).items():
+        lines.append(f"  {name:<34} {row['mean_f1']:>8.3f} {row['median_f1']:>7.3f} {row['bad']:>20} "
+                     f"{row['under_30_words']:>10} {'':>7}")
     worst = sorted(c["bad_pages"].items(), key=lambda kv: kv[1]["f1"])[:8]
     if worst:
         lines.append("  clean_text's worst: " + "; ".join(

@@ -316,6 +316,15 @@ def render_text(html: str) -> str:
     return get_text(html)
 
 
+def render_markdown(html: str, width: int = 0) -> str:
+    """A page as html2text writes it: Markdown, its paragraphs hard-wrapped at ``width`` (0: not wrapped;
+    html2text's own default is 78, as lynx and w3m wrap at about 80)."""
+    import html2text
+    renderer = html2text.HTML2Text()
+    renderer.body_width = width
+    return renderer.handle(html)
+
+
 # ---------------------------------------------------------------------------------------------
 # Derived bodies
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import apache_beam as beam
 
 from transforms.extract.document import site_of
 from transforms.model import RawDocument
+from transforms.extract.reflow import dump_lines
 from transforms.extract.text import words_of
 from transforms import counters
 
@@ -55,7 +56,7 @@ def candidate_lines(raw: bytes) -> set:
         return set()
     text = raw.decode("utf-8", errors="replace")
     out = set()
-    for line in text.splitlines():
+    for line in dump_lines(text):
         words = words_of(line)
         if len(words) >= MIN_WORDS:
             out.add(" ".join(words))

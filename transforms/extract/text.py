@@ -3,7 +3,8 @@
 trafilatura and jusText keep teaser lists and blog tails when a page has been
 flattened to text, so this module finds the article span from the lines alone:
 
-1. ``parse_header`` strips the scraper's `` date YYYY-MM-DD`` header line.
+1. ``parse_header`` strips the scraper's `` date YYYY-MM-DD`` header line, and a
+   renderer's hard wraps and Markdown are undone (``transforms.extract.reflow``).
 2. Each line is classified: cruft (navigation, skip links, share buttons,
    cookie and comment-policy notices, photo credits, "Play video", timestamps),
    a boundary ("Comments", "More stories", "Sponsored"), a byline, or text; a
@@ -44,6 +45,7 @@ import re
 import unicodedata
 from typing import Iterable, List, Optional, Sequence
 
+from transforms.extract.reflow import dump_lines
 from transforms.model import Extracted
 from transforms.tokens import words as words_of
 
@@ -721,7 +723,7 @@ def clean_text(
         nothing reads as an article (the caller decides what is too short).
     """
     published, first_rest, body = parse_header(text)
-    lines = _cut_tail(_read_lines(([first_rest] if first_rest else []) + body.splitlines(), boilerplate))
+    lines = _cut_tail(_read_lines(([first_rest] if first_rest else []) + dump_lines(body), boilerplate))
     byline = next((_BYLINE_RE.match(ln.text).group(1).strip() for ln in lines if ln.kind == "byline"), None)
     _score(lines)
     start, end = _glue(lines, *_best_span(lines))

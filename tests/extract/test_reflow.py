@@ -1,0 +1,91 @@
+"""Renderers' hard wraps and Markdown undone before the text-dump cleaner reads a dump line by line."""
+import textwrap
+
+from tests.extract.test_textclean import _PARISE
+from transforms.extract.boilerplate import candidate_lines
+from transforms.extract.reflow import demarkdown, dump_lines, is_markdown, unwrapped, wrap_width
+from transforms.extract.text import clean_text
+
+MENU = ["Home", "News", "Sports", "Things to Do", "Opinion", "Subscribe"]
+HEADLINE = "Parise heating up, scores twice as team beats Sabres 4-1"
+RAIL = ["Minnesotan finding his legs in Buffalo", "Wild sign defenseman to a two-year deal",
+        "Gophers open the season with a win at home"]
+
+
+def _plain_dump() -> str:
+    """The page as inscriptis renders it: a paragraph a line."""
+    return "\n".join(["Skip to content", *(f"  * {m}" for m in MENU), HEADLINE, "By Bill Hoppe",
+                      *_PARISE, "More in Minnesota Wild", *(f"  * {r}" for r in RAIL), "Privacy Policy"])
+
+
+def _markdown_dump(width: int = 0) -> str:
+    """The same page as html2text writes it: links, a heading, emphasis, escapes; wrapped at ``width``."""
+    def para(text):
+        return textwrap.fill(text, width, break_long_words=False) if width else text
+    body = [para(p.replace("Sabres", "[Sabres](https://example.com/teams/buffalo-sabres)")
+                 .replace("confidence", "**confidence**").replace("4-1", "4\\-1")) for p in _PARISE]
+    return "\n\n".join([
+        "[Skip to content](#main)", "\n".join(f"  * [{m}](https://example.com/{m.lower().replace(' ', '-')})" for m in MENU),
+        "![Logo](https://example.com/logo.png)", f"# {HEADLINE}", "By [Bill Hoppe](https://example.com/staff/hoppe)",
+        *body, "## More in Minnesota Wild",
+        "\n".join(f"  * [{r}](https://example.com/wild/{k})" for k, r in enumerate(RAIL)),
+        "[Privacy Policy](https://example.com/privacy)"])
+
+
+def test_wrap_width_finds_a_renderers_width_and_no_width_in_unwrapped_text():
+    text = "\n\n".join(_PARISE * 3)
+    for width in (60, 72, 78, 80):
+        # The narrowest width that explains the wraps (a few characters under ``width`` give the same lines).
+        wrapped = "\n\n".join(textwrap.fill(p, width) for p in _PARISE * 3).splitlines()
+        assert width - 3 <= wrap_width(wrapped) <= width
+        assert width - 3 <= wrap_width(_markdown_dump(width).splitlines()) <= width
+    assert wrap_width(text.splitlines()) == 0
+    assert wrap_width(_plain_dump().splitlines()) == 0 and wrap_width(_markdown_dump().splitlines()) == 0
+    # A menu of short items of about the same length is not a wrapped paragraph.
+    menu = [f"{word} and more {word} news today" for word in ("world", "sport", "money", "style", "local")] * 4
+    assert wrap_width(menu) == 0
+
+
+def test_unwrapped_joins_each_paragraph_back_and_leaves_lists_tables_and_breaks_alone():
+    paragraphs = [textwrap.fill(p, 50) for p in _PARISE]
+    assert unwrapped("\n\n".join(paragraphs).splitlines()) == "\n\n".join(_PARISE).splitlines()
+    # A URL or long word broken after a hyphen is joined without a blank.
+    url_line = "x" * 35 + " see https://example.com/news/a-long-"
+    lines = textwrap.fill("\n\n".join(_PARISE), 50).splitlines() + [url_line, "headline-of-the-story today."]
+    assert unwrapped(lines)[-1].endswith("https://example.com/news/a-long-headline-of-the-story today.")
+    # List items, table rows and a Markdown line break (two blanks) each keep their line.
+    wrapped = textwrap.fill(" ".join(_PARISE), 60).splitlines()
+    kept = ["  * an item that follows a full line", "Team    Wins    Losses", "a line that ends in a break  "]
+    out = unwrapped(wrapped + kept + ["and the line after it."])
+    assert out[-4:] == kept + ["and the line after it."]
+    assert out[0] == " ".join(_PARISE)
+
+
+def test_demarkdown_keeps_the_text_of_links_headings_and_emphasis():
+    lines = ["# A heading #", "Read [the report](https://example.com/a_(b) \"Title\") and ![a chart](c.png) here.",
+             "**Bold** and _slanted_ and *starred* words, snake_case stays, 2 * 3 * 4 stays.",
+             "> quoted text", "An \\*escaped\\* star and 1\\. a number", "[1]: https://example.com/ref",
+             "See [the ref][1] for more.", "Crafted with __by [Studio](https://s.example)"]
+    assert demarkdown(lines) == [
+        "A heading", "Read the report and  here.", "Bold and slanted and starred words, snake_case stays, 2 * 3 * 4 stays.",
+        "quoted text", "An *escaped* star and 1. a number", "See the ref for more.", "Crafted with by Studio"]
+    assert is_markdown(_markdown_dump()) and not is_markdown(_plain_dump())
+    # A plain dump with a bracket or two is not Markdown: dump_lines leaves its lines as they are.
+    plain = _plain_dump() + "\nThe [sic] quote (see above) stays [as written](in print)."
+    assert dump_lines(plain) == plain.splitlines()
+
+
+def test_clean_text_reads_the_same_article_from_markdown_and_wrapped_dumps():
+    expected = "\n\n".join(_PARISE)
+    assert clean_text(_plain_dump()).text == expected
+    for width in (0, 60, 78):
+        # Before, the Markdown dump kept its link URLs' words and a wrapped one lost the article.
+        assert clean_text(_markdown_dump(width)).text == expected, width
+
+
+def test_site_lines_are_counted_as_the_cleaner_reads_them():
+    # FindRepeatedLines' lines must be the cleaner's: a Markdown menu line counts by its text.
+    lines = candidate_lines(("[Subscribe to our daily newsletter today](https://example.com/newsletter)\n"
+                             + _markdown_dump()).encode())
+    assert "subscribe to our daily newsletter today" in lines
+    assert not any("https" in line for line in lines)

@@ -1,0 +1,182 @@
+"""A text dump's lines as the cleaner reads them, whatever HTML-to-text renderer made the dump.
+
+Renderers differ in two ways that break reading a dump line by line:
+
+* **Hard wraps.** lynx, w3m, html2text (by default) and ``fmt`` cut every paragraph into lines of at
+  most a fixed width (60-80 characters). Each line then reads as a fragment: no closing punctuation,
+  few words. ``unwrapped`` finds the width and joins each paragraph back into one line.
+* **Markdown.** html2text and the crawlers that feed language models write links as
+  ``[text](url)``, images as ``![alt](url)``, headings as ``# Title`` and emphasis as ``**bold**``.
+  A menu of links then reads as long lines of URL words, and the article's own links add URL words
+  to its sentences. ``demarkdown`` keeps the text and drops the markup.
+
+Measured on the 181 AEB pages (``make bench-quality``): the cleaner's mean token F1 on html2text's
+Markdown was 0.58, and 0.09 on its 78-column wrapped output, against 0.92 on inscriptis' dumps,
+which neither step changes.
+
+Public: ``dump_lines``, ``unwrapped``, ``wrap_width``, ``is_markdown``, ``demarkdown``.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Sequence
+
+__all__ = ["dump_lines", "unwrapped", "wrap_width", "is_markdown", "demarkdown"]
+
+#: Widths a renderer wraps at (lynx 79, w3m and links 80, html2text 78, ``fmt`` 75).
+MIN_WRAP_WIDTH = 40
+MAX_WRAP_WIDTH = 200
+#: Lines a wrap at the width would have ended (``wrap_width``): at least this many, and this share of
+#: the lines that run on into a next one ...
+WRAP_MIN_LINES = 5
+WRAP_MIN_SHARE = 0.3
+#: ... and this many times the lines just past the width (a wrap leaves none there, but a long URL).
+WRAP_SHARPNESS = 4
+WRAP_SLACK = 15
+#: Lines longer than any width, with a blank a wrap could have broken them at: this many say a dump
+#: is not wrapped.
+UNWRAPPED_LONG_LINES = 3
+
+# A line that starts a list item or a heading starts a new block: never the rest of the line above.
+_BLOCK_START_RE = re.compile(r"^\s*(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)]|#{1,6})\s+\S")
+# Cells of a table row, as a renderer lays them out: a row is never a wrapped line.
+_CELLS_RE = re.compile(r"\S\s{2,}\S")
+
+
+_BLOCK_HEADS = frozenset("*+•◦▪▸►·‣»›o-#0123456789")
+
+
+def _starts_block(line: str) -> bool:
+    return line.lstrip()[:1] in _BLOCK_HEADS and bool(_BLOCK_START_RE.match(line))
+
+
+def _runs_on(line: str, following: str) -> bool:
+    return bool(line.strip()) and bool(following.strip()) and not _starts_block(following)
+
+
+def wrap_width(lines: Sequence[str]) -> int:
+    """The width ``lines`` were hard-wrapped at, or 0 when they were not.
+
+    A line wrapped at width ``w`` is at most ``w`` long and the next line's first word would not have
+    fit after it. The width taken is the one that explains most lines that run on into a next one;
+    it must explain enough of them (``WRAP_MIN_LINES``, ``WRAP_MIN_SHARE``), and few lines may end
+    just past it (``WRAP_SHARPNESS``): a menu of short items of similar length has lines there too.
+    """
+    top = MAX_WRAP_WIDTH + WRAP_SLACK + 2
+    # Most dumps are not wrapped, and say so in a few long lines a wrap would have broken: prose, not a
+    # list item or a Markdown link (renderers leave those whole).
+    breakable = 0
+    for line in [line for line in lines if len(line) > top]:
+        if " " in line[:MAX_WRAP_WIDTH].strip() and "](" not in line and not _starts_block(line):
+            breakable += 1
+            if breakable >= UNWRAPPED_LONG_LINES:
+                return 0
+    # Coverage counts, by difference: a line of length n followed by a word of length f would have
+    # been wrapped there at any width in [n, n + f].
+    lengths = [len(line.rstrip()) for line in lines]
+    full = [0] * (top + 1)
+    ends = [0] * (top + 1)
+    pairs = 0
+    for i in range(len(lines) - 1):
+        n = lengths[i]
+        if not n or not lengths[i + 1]:
+            continue
+        following = lines[i + 1]
+        if _starts_block(following):
+            continue
+        pairs += 1
+        # A line much shorter than any width only counts among those that run on (most lines are short).
+        if n < MIN_WRAP_WIDTH - WRAP_SLACK or n >= top or _CELLS_RE.search(lines[i].strip()):
+            continue
+        full[n] += 1
+        full[min(top, n + len(following.split(None, 1)[0]) + 1)] -= 1
+        ends[n] += 1
+    if pairs < WRAP_MIN_LINES:
+        return 0
+    running, best, width = 0, 0, 0
+    for w in range(top + 1):
+        running += full[w]
+        if MIN_WRAP_WIDTH <= w <= MAX_WRAP_WIDTH and running > best:
+            best, width = running, w
+    past = sum(ends[width + 1:width + WRAP_SLACK + 1])
+    if best < WRAP_MIN_LINES or best < WRAP_MIN_SHARE * pairs or best < WRAP_SHARPNESS * past:
+        return 0
+    return width
+
+
+def unwrapped(lines: Sequence[str]) -> List[str]:
+    """``lines`` with each hard-wrapped paragraph joined back into one line (unchanged when not wrapped).
+
+    A line is joined to the one above when that one was full at the width (``wrap_width``): the first
+    word would not have fit after it. A list item, a heading, a table row and a Markdown line break
+    (two blanks at the end) start lines of their own. A line wrapped after a hyphen (a renderer breaks
+    long words and URLs there) is joined without a blank.
+    """
+    width = wrap_width(lines)
+    if not width:
+        return list(lines)
+    out: List[str] = []
+    above = ""
+    for line in lines:
+        body = line.strip()
+        if (out and _runs_on(above, line) and not above.endswith("  ") and not _CELLS_RE.search(above.strip())
+                and not _CELLS_RE.search(body) and len(above.rstrip()) + 1 + len(body.split(None, 1)[0]) > width):
+            head = out[-1].rstrip()
+            out[-1] = head + body if head.endswith("-") else f"{head} {body}"
+        else:
+            out.append(line)
+        above = line
+    return out
+
+
+_URL = r"(?:[^()\\\s]|\\.|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\s*"
+_IMAGE_RE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(" + _URL + r"\)")
+_LINK_RE = re.compile(r"\[((?:[^\]\\\n]|\\.)*)\]\(" + _URL + r"\)")
+_REF_LINK_RE = re.compile(r"\[((?:[^\]\\\n]|\\.)+)\]\[\d+\]")
+_REF_DEF_RE = re.compile(r"^\s*\[\d+\]:\s*\S")
+_HEADING_RE = re.compile(r"^(\s{0,3})#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS_RE = re.compile(r"(?<![\w*\\])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_\\])\1(?![\w*])")
+# What an icon font leaves of a link or button ("Crafted with __by").
+_STRAY_RE = re.compile(r"(?<!\S)__(?=\S|$)|(?<=\S)__(?!\S)")
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
+_QUOTE_RE = re.compile(r"^\s*(?:>\s?)+")
+# Renderers write a heading at the start of its line (a literal first, for the regex engine to look for).
+_HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
+#: Links, images and headings: a dump with fewer is not Markdown (a bracket in a sentence stays).
+MARKDOWN_MIN_MARKS = 3
+
+
+def is_markdown(text: str) -> bool:
+    """Whether a dump holds ``MARKDOWN_MIN_MARKS`` Markdown links, images or headings."""
+    # Counted in C first: the pattern tried at every position of a long dump cost ~100 us.
+    links = text.count("](")
+    if links >= MARKDOWN_MIN_MARKS or "#" not in text:
+        return links >= MARKDOWN_MIN_MARKS
+    headings = len(_HEADING_LINE_RE.findall(text)) + bool(_HEADING_LINE_RE.match("\n" + text[:8]))
+    return links + headings >= MARKDOWN_MIN_MARKS
+
+
+def demarkdown(lines: Sequence[str]) -> List[str]:
+    """Markdown ``lines`` as text: links by their text, images and link definitions gone, headings,
+    quotes, emphasis and escapes without their marks."""
+    out = []
+    for line in lines:
+        if _REF_DEF_RE.match(line):
+            continue
+        line = _LINK_RE.sub(r"\1", _IMAGE_RE.sub("", line))
+        line = _REF_LINK_RE.sub(r"\1", line)
+        if line.lstrip().startswith(">"):
+            line = _QUOTE_RE.sub("", line)
+        heading = _HEADING_RE.match(line)
+        if heading:
+            line = heading.group(1) + heading.group(2)
+        line = _EMPHASIS_RE.sub(r"\2", _STRONG_RE.sub(r"\2", line))
+        out.append(_ESCAPE_RE.sub(r"\1", _STRAY_RE.sub("", line)))
+    return out
+
+
+def dump_lines(text: str) -> List[str]:
+    """A dump's lines, unwrapped (``unwrapped``) and, when it is Markdown, without its marks (``demarkdown``)."""
+    lines = unwrapped(text.splitlines())
+    return demarkdown(lines) if is_markdown(text) else lines
