@@ -41,11 +41,15 @@ Environment:
     QUALITY_KEEP=1     keep the temporary corpora and outputs
     QUALITY_BASE_REF   a git ref: score and time clean_text, and time the containment and event tiers, as
                        they were there beside the current ones
+    QUALITY_RENDERER   what renders the real-page corpora's text dumps: inscriptis (default), markdown
+                       (html2text) or wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
+                       wrap): the same pages as another crawler would have dumped them
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import glob
 import html as htmlmod
 import gc
@@ -498,7 +502,8 @@ def report(res: dict) -> str:
 
     q, nv = res["pipeline_scores"], res.get("naive_scores")
     has_event = res["has_event_id"]
-    lines.append(f"\n2. Real-page corpus: {res['n_docs']} documents (seed {res['seed']}), pipeline "
+    lines.append(f"\n2. Real-page corpus: {res['n_docs']} documents (seed {res['seed']}; text dumps by "
+                 f"{res.get('renderer', 'inscriptis')}), pipeline "
                  f"{res['pipeline_wall_s']:.0f} s; naive baseline {res.get('naive_s', 0):.0f} s")
     head = (f"  {'kind':<12} {'n':>4} {'html/txt':>8}  {'joined original cluster':>24} {'target':<11}  "
             f"{'joined original event':>22} {'target':<11}  {'lost':>4}  {'naive: joined cluster':>22}")
@@ -584,14 +589,20 @@ def report(res: dict) -> str:
     return "\n".join(lines)
 
 
-def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float) -> dict:
+#: ``QUALITY_RENDERER``'s choices: what makes a text dump of a page.
+RENDERERS = {"inscriptis": qc.render_text, "markdown": qc.render_markdown,
+             "wrapped": functools.partial(qc.render_markdown, width=78)}
+
+
+def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float,
+                      render=None) -> dict:
     """seed -> the pipeline's scores on the real-page corpus built with that seed: the same pages as
     originals, derived into other templates and formats. The default seed is the one every rule was
     measured on; the others are what an unseen corpus looks like."""
     out = {}
     for s in seeds:
         _log(f"real-page corpus with seed {s} through the pipeline ...")
-        labels = qc.write_corpus(qc.build_corpus(root, seed=s, aeb=aeb), aeb, work / f"seed{s}")
+        labels = qc.write_corpus(qc.build_corpus(root, seed=s, aeb=aeb, render=render), aeb, work / f"seed{s}")
         run = run_pipeline(work / f"seed{s}" / "docs", work / f"seed{s}_out", extra, max_rss_mb)
         if run["returncode"] != 0:
             out[s] = {"returncode": run["returncode"]}
@@ -643,13 +654,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     max_rss_mb = 0.8 * _available_mb()
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="storywire-quality-"))
-    res: dict = {"seed": seed, "args": extra}
+    renderer = os.environ.get("QUALITY_RENDERER", "inscriptis")
+    render = RENDERERS[renderer]
+    res: dict = {"seed": seed, "args": extra, "renderer": renderer}
     try:
         aeb = qc.load_aeb(root)
         _log(f"loaded {len(aeb)} AEB pages; measuring the text-dump cleaner ...")
         res["cleaner"] = bench_cleaner(aeb, base_ref=os.environ.get("QUALITY_BASE_REF") or None)
         t0 = time.perf_counter()
-        corpus = qc.build_corpus(root, seed=seed, aeb=aeb)
+        corpus = qc.build_corpus(root, seed=seed, aeb=aeb, render=render)
         labels = qc.write_corpus(corpus, aeb, work / "real")
         res["n_docs"] = len(labels)
         res["build_s"] = time.perf_counter() - t0
@@ -672,7 +685,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                        errors)
         seeds = [int(x) for x in os.environ.get("QUALITY_SEEDS", "1,2").split(",") if x.strip() and int(x) != seed]
         if seeds:
-            res["other_seeds"] = bench_other_seeds(root, aeb, seeds, work, extra, max_rss_mb)
+            res["other_seeds"] = bench_other_seeds(root, aeb, seeds, work, extra, max_rss_mb, render)
         if gen_docs:
             _log(f"generated corpus of {gen_docs} documents through the pipeline ...")
             res["generated"] = bench_generated(gen_docs, work, extra, max_rss_mb)

@@ -37,7 +37,7 @@ import os
 import random
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_FILE = Path(__file__).resolve().parent / "aeb_events.json"
@@ -436,7 +436,7 @@ def _pick_template(pages: Sequence[str], avoid: set, r: random.Random, usable: D
 
 def build_corpus(root: Path, seed: int = 0, brief_share: float = 0.6, edited_share: float = 0.6,
                  text_share_originals: float = 0.25, aeb: Optional[Dict[str, AebPage]] = None,
-                 rewrites: bool = True) -> List[tuple]:
+                 rewrites: bool = True, render: Optional[Callable[[str], str]] = None) -> List[tuple]:
     """[(QualityDoc, content str or None for an original's own bytes, body)] in file order.
 
     Args:
@@ -447,6 +447,7 @@ def build_corpus(root: Path, seed: int = 0, brief_share: float = 0.6, edited_sha
         text_share_originals: Share of originals rendered to a text dump.
         aeb: Pages already loaded (``load_aeb``), or a subset of them.
         rewrites: Include the rewrites set (its stories must be in ``aeb``).
+        render: What makes the text dumps of pages (``render_text``, inscriptis, when None).
     """
     aeb = aeb if aeb is not None else load_aeb(root)
     event_of_page = load_events()
@@ -495,7 +496,7 @@ def build_corpus(root: Path, seed: int = 0, brief_share: float = 0.6, edited_sha
             template = _pick_template(eligible, avoid, r, usable, aeb)
             html = place_body(aeb[template], head, body, published=source_date(aeb[src]))
         if fmt == "txt":
-            content = render_text(html)
+            content = (render or render_text)(html)
         elif kind == "original":
             content = None  # written as the page's own bytes
         else:
