@@ -89,3 +89,12 @@ def test_site_lines_are_counted_as_the_cleaner_reads_them():
                              + _markdown_dump()).encode())
     assert "subscribe to our daily newsletter today" in lines
     assert not any("https" in line for line in lines)
+
+
+def test_a_markdown_table_is_laid_out_in_cells_as_a_plain_text_renderer_lays_it_out():
+    lines = ["Standings | Site | News", "", "**Pos.** | **Driver** | **Points**  ", "---|:---:|---  ",
+             "1 | Kyle Busch | 5040  ", "2 | Martin Truex Jr. | 5035", "", "The season ends | next week."]
+    # A title with pipes is not a table; the rule under a table's header goes, its rows keep their cells.
+    assert demarkdown(lines) == ["Standings | Site | News", "", "Pos.    Driver    Points",
+                                 "1    Kyle Busch    5040", "2    Martin Truex Jr.    5035", "",
+                                 "The season ends | next week."]

@@ -18,6 +18,7 @@ Public: ``dump_lines``, ``unwrapped``, ``wrap_width``, ``is_markdown``, ``demark
 """
 from __future__ import annotations
 
+import itertools
 import re
 from typing import List, Sequence
 
@@ -36,6 +37,10 @@ WRAP_SLACK = 15
 #: Lines longer than any width, with a blank a wrap could have broken them at: this many say a dump
 #: is not wrapped.
 UNWRAPPED_LONG_LINES = 3
+
+#: What a table row's cells are set apart by once its ``|`` are gone (a plain-text renderer's layout).
+TABLE_CELL_GAP = "    "
+_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
 
 # A line that starts a list item or a heading starts a new block: never the rest of the line above.
 _BLOCK_START_RE = re.compile(r"^\s*(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)]|#{1,6})\s+\S")
@@ -157,11 +162,31 @@ def is_markdown(text: str) -> bool:
     return links + headings >= MARKDOWN_MIN_MARKS
 
 
+def _table_rows(lines: Sequence[str]) -> dict:
+    """Index -> cells, for the rows of each Markdown table: the header above a ``---|---`` rule and the
+    rows below it, up to the first line without a ``|``."""
+    rows: dict = {}
+    for i, line in enumerate(lines):
+        if i == 0 or "|" not in line or not _TABLE_RULE_RE.match(line):
+            continue
+        rows[i] = []
+        for k in itertools.chain([i - 1], itertools.takewhile(lambda k: "|" in lines[k], range(i + 1, len(lines)))):
+            if "|" in lines[k]:
+                rows[k] = [cell.strip() for cell in lines[k].strip().strip("|").split("|")]
+    return rows
+
+
 def demarkdown(lines: Sequence[str]) -> List[str]:
     """Markdown ``lines`` as text: links by their text, images and link definitions gone, headings,
-    quotes, emphasis and escapes without their marks."""
+    quotes, emphasis and escapes without their marks, a table's rows laid out in cells as a plain-text
+    renderer lays them out (the cleaner keeps a data table inside an article by its cells)."""
+    tables = _table_rows(lines)
     out = []
-    for line in lines:
+    for i, line in enumerate(lines):
+        if i in tables:
+            if not tables[i]:
+                continue  # the rule under a table's header
+            line = TABLE_CELL_GAP.join(tables[i])
         if _REF_DEF_RE.match(line):
             continue
         line = _LINK_RE.sub(r"\1", _IMAGE_RE.sub("", line))
