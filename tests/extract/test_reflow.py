@@ -98,3 +98,13 @@ def test_a_markdown_table_is_laid_out_in_cells_as_a_plain_text_renderer_lays_it_
     assert demarkdown(lines) == ["Standings | Site | News", "", "Pos.    Driver    Points",
                                  "1    Kyle Busch    5040", "2    Martin Truex Jr.    5035", "",
                                  "The season ends | next week."]
+
+
+def test_hostile_lines_are_read_in_one_pass():
+    # An opening mark repeated with nothing to close it. A mark's content excludes its closing character,
+    # so each scan ends at the next delimiter and a line takes one pass (6,000 "[" had taken 1.5 s, growing
+    # with the square of the line; a 5 MB dump would not have finished).
+    lines = ["[" * 300_000, "_x " * 100_000, "**x " * 100_000, "![" * 100_000, "#" + " " * 100_000 + "x",
+             "a | b", "---|---" + " " * 100_000]
+    assert demarkdown(lines) == lines[:4] + ["x", "a    b"]
+    assert wrap_width(["x " * 50_000] * 3 + ["y"] * 10) == 0

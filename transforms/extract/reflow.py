@@ -40,7 +40,7 @@ UNWRAPPED_LONG_LINES = 3
 
 #: What a table row's cells are set apart by once its ``|`` are gone (a plain-text renderer's layout).
 TABLE_CELL_GAP = "    "
-_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+_TABLE_RULE_CHARS = frozenset("|-: \t")
 
 # A line that starts a list item or a heading starts a new block: never the rest of the line above.
 _BLOCK_START_RE = re.compile(r"^\s*(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)]|#{1,6})\s+\S")
@@ -134,19 +134,22 @@ def unwrapped(lines: Sequence[str]) -> List[str]:
     return out
 
 
-_URL = r"(?:[^()\\\s]|\\.|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\s*"
-_IMAGE_RE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(" + _URL + r"\)")
-_LINK_RE = re.compile(r"\[((?:[^\]\\\n]|\\.)*)\]\(" + _URL + r"\)")
-_REF_LINK_RE = re.compile(r"\[((?:[^\]\\\n]|\\.)+)\]\[\d+\]")
+# Each mark's content excludes the characters that would close it, so a scan from one opening ends at
+# the next delimiter: linear in the line, whatever a hostile page repeats ("[[[[", "_x _x _x").
+_URL = r"(?:[^()\\\s]|\\.|\([^()\s]{0,2048}\)){0,2048}(?:\s+\"[^\"\n]{0,300}\")?\s*"
+_LINK_TEXT = r"((?:[^\[\]\\\n]|\\.){0,500})"
+_IMAGE_RE = re.compile(r"!\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
+_LINK_RE = re.compile(r"\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
+_REF_LINK_RE = re.compile(r"\[" + _LINK_TEXT + r"\]\[\d+\]")
 _REF_DEF_RE = re.compile(r"^\s*\[\d+\]:\s*\S")
-_HEADING_RE = re.compile(r"^(\s{0,3})#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
-_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS_RE = re.compile(r"(?<![\w*\\])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_\\])\1(?![\w*])")
+_HEADING_RE = re.compile(r"^(\s{0,3})#{1,6}\s")
+_STRONG_RE = re.compile(r"\*\*(?=\S)([^*\n]{1,500})(?<=\S)\*\*|__(?=\S)([^_\n]{1,500})(?<=\S)__")
+_EMPHASIS_RE = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,500})(?<=[^\s\\])\*(?![\w*])|"
+                          r"(?<![\w_\\])_(?=[^\s_])([^_\n]{1,500})(?<=[^\s\\])_(?![\w_])")
 # What an icon font leaves of a link or button ("Crafted with __by").
 _STRAY_RE = re.compile(r"(?<!\S)__(?=\S|$)|(?<=\S)__(?!\S)")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
 _QUOTE_RE = re.compile(r"^\s*(?:>\s?)+")
-# Renderers write a heading at the start of its line (a literal first, for the regex engine to look for).
 _HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 #: Links, images and headings: a dump with fewer is not Markdown (a bracket in a sentence stays).
 MARKDOWN_MIN_MARKS = 3
@@ -167,13 +170,17 @@ def _table_rows(lines: Sequence[str]) -> dict:
     rows below it, up to the first line without a ``|``."""
     rows: dict = {}
     for i, line in enumerate(lines):
-        if i == 0 or "|" not in line or not _TABLE_RULE_RE.match(line):
+        if i == 0 or "|" not in line or "---" not in line or not _TABLE_RULE_CHARS.issuperset(line.strip()):
             continue
         rows[i] = []
         for k in itertools.chain([i - 1], itertools.takewhile(lambda k: "|" in lines[k], range(i + 1, len(lines)))):
             if "|" in lines[k]:
                 rows[k] = [cell.strip() for cell in lines[k].strip().strip("|").split("|")]
     return rows
+
+
+def _marked_text(match: re.Match) -> str:
+    return match.group(1) if match.group(1) is not None else match.group(2)
 
 
 def demarkdown(lines: Sequence[str]) -> List[str]:
@@ -195,8 +202,11 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
             line = _QUOTE_RE.sub("", line)
         heading = _HEADING_RE.match(line)
         if heading:
-            line = heading.group(1) + heading.group(2)
-        line = _EMPHASIS_RE.sub(r"\2", _STRONG_RE.sub(r"\2", line))
+            # "## Title ##": the closing hashes go too, when a blank sets them apart.
+            title = line[heading.end():].strip()
+            bare = title.rstrip("#")
+            line = heading.group(1) + (bare.rstrip() if bare != title and (not bare or bare[-1].isspace()) else title)
+        line = _EMPHASIS_RE.sub(_marked_text, _STRONG_RE.sub(_marked_text, line))
         out.append(_ESCAPE_RE.sub(r"\1", _STRAY_RE.sub("", line)))
     return out
 
