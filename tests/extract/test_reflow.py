@@ -69,6 +69,8 @@ def test_demarkdown_keeps_the_text_of_links_headings_and_emphasis():
     assert demarkdown(lines) == [
         "A heading", "Read the report and  here.", "Bold and slanted and starred words, snake_case stays, 2 * 3 * 4 stays.",
         "quoted text", "An *escaped* star and 1. a number", "See the ref for more.", "Crafted with by Studio"]
+    # A link's title can be a long excerpt of the page it points to.
+    assert demarkdown([f'  * [A teaser](https://example.com/a "{"An excerpt. " * 100}")']) == ["  * A teaser"]
     assert is_markdown(_markdown_dump()) and not is_markdown(_plain_dump())
     # A plain dump with a bracket or two is not Markdown: dump_lines leaves its lines as they are.
     plain = _plain_dump() + "\nThe [sic] quote (see above) stays [as written](in print)."

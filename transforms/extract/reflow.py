@@ -136,7 +136,7 @@ def unwrapped(lines: Sequence[str]) -> List[str]:
 
 # Each mark's content excludes the characters that would close it, so a scan from one opening ends at
 # the next delimiter: linear in the line, whatever a hostile page repeats ("[[[[", "_x _x _x").
-_URL = r"(?:[^()\\\s]|\\.|\([^()\s]{0,2048}\)){0,2048}(?:\s+\"[^\"\n]{0,300}\")?\s*"
+_URL = r"(?:[^()\\\s]|\\.|\([^()\s]{0,2048}\)){0,2048}(?:\s+\"[^\"\n]{0,4096}\")?\s*"
 _LINK_TEXT = r"((?:[^\[\]\\\n]|\\.){0,500})"
 _IMAGE_RE = re.compile(r"!\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
 _LINK_RE = re.compile(r"\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
