@@ -29,10 +29,10 @@ MIN_WRAP_WIDTH = 40
 MAX_WRAP_WIDTH = 200
 #: Lines a wrap at the width would have ended (``wrap_width``): at least this many, and this share of
 #: the lines that run on into a next one ...
-WRAP_MIN_LINES = 5
+WRAP_MIN_LINES = 4
 WRAP_MIN_SHARE = 0.3
 #: ... and this many times the lines just past the width (a wrap leaves none there, but a long URL).
-WRAP_SHARPNESS = 4
+WRAP_SHARPNESS = 3
 WRAP_SLACK = 15
 #: Lines longer than any width, with a blank a wrap could have broken them at: this many say a dump
 #: is not wrapped.
