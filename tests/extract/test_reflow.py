@@ -59,6 +59,11 @@ def test_unwrapped_joins_each_paragraph_back_and_leaves_lists_tables_and_breaks_
     out = unwrapped(wrapped + kept + ["and the line after it."])
     assert out[-4:] == kept + ["and the line after it."]
     assert out[0] == " ".join(_PARISE)
+    # Two blanks after a comma or a full stop are a caption's typing, not a table's cells.
+    caption = "The envoy, Kurt Volker,  testifies before the committee.  (Photo by Jane Doe/Agency)"
+    wrapped = textwrap.fill(" ".join(_PARISE) + " " + caption, 60).splitlines()
+    joined = unwrapped(wrapped)
+    assert len(joined) == 1 and joined[0].split() == (" ".join(_PARISE) + " " + caption).split()
 
 
 def test_demarkdown_keeps_the_text_of_links_headings_and_emphasis():

@@ -44,8 +44,9 @@ _TABLE_RULE_CHARS = frozenset("|-: \t")
 
 # A line that starts a list item or a heading starts a new block: never the rest of the line above.
 _BLOCK_START_RE = re.compile(r"^\s*(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)]|#{1,6})\s+\S")
-# Cells of a table row, as a renderer lays them out: a row is never a wrapped line.
-_CELLS_RE = re.compile(r"\S\s{2,}\S")
+# Cells of a table row, as a renderer lays them out: a row is never a wrapped line. Two blanks after a
+# comma or full stop are a typist's (a photo caption's "Volker,  testifies"), not a cell's.
+_CELLS_RE = re.compile(r"[^\s.,;:!?)]\s{2,}\S|\S\s{3,}\S")
 
 
 _BLOCK_HEADS = frozenset("*+•◦▪▸►·‣»›o-#0123456789")
