@@ -60,13 +60,15 @@ def _runs_on(line: str, following: str) -> bool:
     return bool(line.strip()) and bool(following.strip()) and not _starts_block(following)
 
 
-def wrap_width(lines: Sequence[str]) -> int:
+def wrap_width(lines: Sequence[str], cells: bool = True) -> int:
     """The width ``lines`` were hard-wrapped at, or 0 when they were not.
 
     A line wrapped at width ``w`` is at most ``w`` long and the next line's first word would not have
     fit after it. The width taken is the one that explains most lines that run on into a next one;
     it must explain enough of them (``WRAP_MIN_LINES``, ``WRAP_MIN_SHARE``), and few lines may end
     just past it (``WRAP_SHARPNESS``): a menu of short items of similar length has lines there too.
+    ``cells``: whether a line with blanks between cells is a table row (not in Markdown, whose tables
+    have ``|`` and whose image captions keep the page's runs of blanks).
     """
     top = MAX_WRAP_WIDTH + WRAP_SLACK + 2
     # Most dumps are not wrapped, and say so in a few long lines a wrap would have broken: prose, not a
@@ -92,7 +94,7 @@ def wrap_width(lines: Sequence[str]) -> int:
             continue
         pairs += 1
         # A line much shorter than any width only counts among those that run on (most lines are short).
-        if n < MIN_WRAP_WIDTH - WRAP_SLACK or n >= top or _CELLS_RE.search(lines[i].strip()):
+        if n < MIN_WRAP_WIDTH - WRAP_SLACK or n >= top or (cells and _CELLS_RE.search(lines[i].strip())):
             continue
         full[n] += 1
         full[min(top, n + len(following.split(None, 1)[0]) + 1)] -= 1
@@ -110,23 +112,24 @@ def wrap_width(lines: Sequence[str]) -> int:
     return width
 
 
-def unwrapped(lines: Sequence[str]) -> List[str]:
+def unwrapped(lines: Sequence[str], cells: bool = True) -> List[str]:
     """``lines`` with each hard-wrapped paragraph joined back into one line (unchanged when not wrapped).
 
     A line is joined to the one above when that one was full at the width (``wrap_width``): the first
     word would not have fit after it. A list item, a heading, a table row and a Markdown line break
     (two blanks at the end) start lines of their own. A line wrapped after a hyphen (a renderer breaks
-    long words and URLs there) is joined without a blank.
+    long words and URLs there) is joined without a blank. ``cells``: as for ``wrap_width``.
     """
-    width = wrap_width(lines)
+    width = wrap_width(lines, cells)
     if not width:
         return list(lines)
     out: List[str] = []
     above = ""
     for line in lines:
         body = line.strip()
-        if (out and _runs_on(above, line) and not above.endswith("  ") and not _CELLS_RE.search(above.strip())
-                and not _CELLS_RE.search(body) and len(above.rstrip()) + 1 + len(body.split(None, 1)[0]) > width):
+        if (out and _runs_on(above, line) and not above.endswith("  ")
+                and not (cells and (_CELLS_RE.search(above.strip()) or _CELLS_RE.search(body)))
+                and len(above.rstrip()) + 1 + len(body.split(None, 1)[0]) > width):
             head = out[-1].rstrip()
             out[-1] = head + body if head.endswith("-") else f"{head} {body}"
         else:
@@ -214,5 +217,6 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
 
 def dump_lines(text: str) -> List[str]:
     """A dump's lines, unwrapped (``unwrapped``) and, when it is Markdown, without its marks (``demarkdown``)."""
-    lines = unwrapped(text.splitlines())
-    return demarkdown(lines) if is_markdown(text) else lines
+    markdown = is_markdown(text)
+    lines = unwrapped(text.splitlines(), cells=not markdown)
+    return demarkdown(lines) if markdown else lines
