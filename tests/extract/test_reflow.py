@@ -59,6 +59,9 @@ def test_unwrapped_joins_each_paragraph_back_and_leaves_lists_tables_and_breaks_
     out = unwrapped(wrapped + kept + ["and the line after it."])
     assert out[-4:] == kept + ["and the line after it."]
     assert out[0] == " ".join(_PARISE)
+    # A quote's marks begin every line of it: the paragraph is joined once, without the inner marks.
+    quoted = ["> " + line for line in textwrap.fill(" ".join(_PARISE), 60).splitlines()]
+    assert unwrapped(quoted) == ["> " + " ".join(_PARISE)]
     # Two blanks after a comma or a full stop are a caption's typing, not a table's cells.
     caption = "The envoy, Kurt Volker,  testifies before the committee.  (Photo by Jane Doe/Agency)"
     wrapped = textwrap.fill(" ".join(_PARISE) + " " + caption, 60).splitlines()

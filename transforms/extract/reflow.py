@@ -56,6 +56,14 @@ def _starts_block(line: str) -> bool:
     return line.lstrip()[:1] in _BLOCK_HEADS and bool(_BLOCK_START_RE.match(line))
 
 
+def _first_word(line: str) -> str:
+    """A line's first word, past a quote's ``>`` marks (a renderer repeats them on every line of a quote)."""
+    body = line.lstrip()
+    if body.startswith(">"):
+        body = body.lstrip("> \t")
+    return body.split(None, 1)[0] if body else ""
+
+
 def _runs_on(line: str, following: str) -> bool:
     return bool(line.strip()) and bool(following.strip()) and not _starts_block(following)
 
@@ -97,7 +105,7 @@ def wrap_width(lines: Sequence[str], cells: bool = True) -> int:
         if n < MIN_WRAP_WIDTH - WRAP_SLACK or n >= top or (cells and _CELLS_RE.search(lines[i].strip())):
             continue
         full[n] += 1
-        full[min(top, n + len(following.split(None, 1)[0]) + 1)] -= 1
+        full[min(top, n + len(_first_word(following)) + 1)] -= 1
         ends[n] += 1
     if pairs < WRAP_MIN_LINES:
         return 0
@@ -129,7 +137,9 @@ def unwrapped(lines: Sequence[str], cells: bool = True) -> List[str]:
         body = line.strip()
         if (out and _runs_on(above, line) and not above.endswith("  ")
                 and not (cells and (_CELLS_RE.search(above.strip()) or _CELLS_RE.search(body)))
-                and len(above.rstrip()) + 1 + len(body.split(None, 1)[0]) > width):
+                and len(above.rstrip()) + 1 + len(_first_word(body)) > width):
+            if body.startswith(">") and above.lstrip().startswith(">"):
+                body = body.lstrip("> \t")  # the quote goes on: its marks begin every line of it
             head = out[-1].rstrip()
             out[-1] = head + body if head.endswith("-") else f"{head} {body}"
         else:
