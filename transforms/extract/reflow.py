@@ -42,14 +42,13 @@ UNWRAPPED_LONG_LINES = 3
 TABLE_CELL_GAP = "    "
 _TABLE_RULE_CHARS = frozenset("|-: \t")
 
-# A line that starts a list item or a heading starts a new block: never the rest of the line above.
+# A line that starts a list item or a heading starts a new block: never the rest of the line above. The
+# first characters such a line can start with are tested first (most lines start with none of them).
 _BLOCK_START_RE = re.compile(r"^\s*(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)]|#{1,6})\s+\S")
+_BLOCK_HEADS = frozenset("*+•◦▪▸►·‣»›o-#0123456789")
 # Cells of a table row, as a renderer lays them out: a row is never a wrapped line. Two blanks after a
 # comma or full stop are a typist's (a photo caption's "Volker,  testifies"), not a cell's.
 _CELLS_RE = re.compile(r"[^\s.,;:!?)]\s{2,}\S|\S\s{3,}\S")
-
-
-_BLOCK_HEADS = frozenset("*+•◦▪▸►·‣»›o-#0123456789")
 
 
 def _starts_block(line: str) -> bool:
