@@ -5,7 +5,7 @@ when it holds words of the article's page title. The extraction workers of a loc
 this index from the tokens they sign the article with (``transforms.extract.parallel``), so the
 runner's process does not tokenise every paragraph again; this module is what they import of it.
 
-Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``text_keys``, ``paragraph_index``.
+Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``line_words``, ``text_keys``, ``paragraph_index``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Optional
 from transforms.extract.text import FUNCTION_WORDS, page_title
 from transforms.tokens import words
 
-__all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "text_keys", "paragraph_index"]
+__all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "line_words", "text_keys", "paragraph_index"]
 
 #: A paragraph of fewer words has no key: too short to tell boilerplate from a common phrase.
 MIN_WORDS = 8
@@ -29,9 +29,14 @@ def _key_of(toks: list) -> str:
     return hashlib.blake2b(" ".join(toks).encode(), digest_size=8).hexdigest() if len(toks) >= MIN_WORDS else ""
 
 
+def line_words(text: str) -> list:
+    """``words`` of each line of a text (a paragraph of an article record), empty lines included."""
+    return [words(line) for line in text.split("\n")]
+
+
 def text_keys(text: str) -> list:
     """The key of each of a text's paragraphs (its lines), "" for one of fewer than 8 words."""
-    return [_key_of(words(p)) for p in text.split("\n")]
+    return [_key_of(toks) for toks in line_words(text)]
 
 
 def _title_terms(article: dict) -> frozenset:
@@ -40,17 +45,17 @@ def _title_terms(article: dict) -> frozenset:
                      if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
 
 
-def paragraph_index(article: dict, line_words: Optional[list] = None) -> tuple:
+def paragraph_index(article: dict, lines: Optional[list] = None) -> tuple:
     """(``text_keys`` of its text, whether each paragraph is the article's own by its title).
 
     A paragraph is the article's own when it holds ``TITLE_WORDS`` of its title's words; with a title of
-    fewer such words, or a guessed one, none is. ``line_words``: ``words`` of each line of the text, when
-    the caller has them.
+    fewer such words, or a guessed one, none is. ``lines``: ``line_words`` of the text, when the caller
+    has them.
     """
     terms = _title_terms(article)
-    if line_words is None:
-        line_words = [words(p) for p in (article.get("text") or "").split("\n")]
-    keys = [_key_of(toks) for toks in line_words]
+    if lines is None:
+        lines = line_words(article.get("text") or "")
+    keys = [_key_of(toks) for toks in lines]
     if len(terms) < TITLE_WORDS:
         return keys, [False] * len(keys)
-    return keys, [len(terms.intersection(toks)) >= TITLE_WORDS for toks in line_words]
+    return keys, [len(terms.intersection(toks)) >= TITLE_WORDS for toks in lines]

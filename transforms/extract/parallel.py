@@ -57,10 +57,9 @@ from transforms.dedup.features import presign
 from transforms.dedup.shingles import MinHasher
 from transforms.extract.document import article_record, extract_document
 from transforms.extract.language import load_identifier
-from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index
+from transforms.extract.paragraphs import PARAGRAPH_INDEX, line_words, paragraph_index
 from transforms.extract.sandbox import ExtractionSandbox
 from transforms.model import ExtractionError, Limits, RawDocument
-from transforms.tokens import words
 
 __all__ = ["Outcome", "extract_outcome", "presign_outcomes", "ExtractionPool", "BATCH_DOCS", "BATCH_BYTES",
            "WARMUP_SECONDS"]
@@ -100,7 +99,7 @@ def presign_outcomes(outcomes: List[Outcome], signer: MinHasher) -> List[Outcome
     """The outcomes, each article presigned (``transforms.dedup.features.presign``) in one batch and
     given its ``paragraph_index`` (``PARAGRAPH_INDEX``), both from one tokenisation of its lines."""
     articles = [o[1] for o in outcomes if o[0] == "ok"]
-    lines = [[words(line) for line in a["text"].split("\n")] for a in articles]
+    lines = [line_words(a["text"]) for a in articles]
     signed = presign(articles, signer, [[ws for ws in ls if ws] for ls in lines])
     for article, ls in zip(signed, lines):
         # DropSiteBoilerplate's index of the text as extracted; it tokenised every paragraph again in the

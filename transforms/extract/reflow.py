@@ -18,7 +18,6 @@ Public: ``dump_lines``, ``unwrapped``, ``wrap_width``, ``is_markdown``, ``demark
 """
 from __future__ import annotations
 
-import itertools
 import re
 from typing import List, Sequence
 
@@ -186,7 +185,10 @@ def _table_rows(lines: Sequence[str]) -> dict:
         if i == 0 or "|" not in line or "---" not in line or not _TABLE_RULE_CHARS.issuperset(line.strip()):
             continue
         rows[i] = []
-        for k in itertools.chain([i - 1], itertools.takewhile(lambda k: "|" in lines[k], range(i + 1, len(lines)))):
+        below = i + 1
+        while below < len(lines) and "|" in lines[below]:
+            below += 1
+        for k in [i - 1, *range(i + 1, below)]:
             if "|" in lines[k]:
                 rows[k] = [cell.strip() for cell in lines[k].strip().strip("|").split("|")]
     return rows
