@@ -410,6 +410,30 @@ def test_rendered_headline_and_summary_teasers_under_a_rail_heading_are_not_the_
     assert ext.text == "\n\n".join(article)
 
 
+def test_a_comments_link_above_the_article_is_not_a_rail_over_its_paragraphs():
+    # A blog's post header: "Posted by" and its comment count, a link, then the post. With no prose above it,
+    # "Leave a comment" heads nothing: the paragraphs under it were taken for its teasers and lost.
+    post = ["None of the games can be without bugs. Some bugs are noticeable at once at testing, and some can be "
+            "noticed only at a certain combination of actions.",
+            "So, if you notice that some game mechanic works incorrectly, spend a minute of time and write about it "
+            "in the bug tracker. In such way you can help make my games better."]
+    for link in ("Leave a comment", "0 Comments"):
+        dump = "\n".join(["Blog", "Home", "About bugs", "August 13, 2018", "Posted by", "Vortex", link, *post,
+                          "Facebook", "Twitter", "Email", "Main Games", "Contact Me"])
+        assert clean_text(dump).text == "\n\n".join(post), link
+
+
+def test_comments_under_the_article_stay_out():
+    article = ["The city council voted on Tuesday to extend the bike lane network along the river by another "
+               "twelve kilometres, after a year of consultations with residents.",
+               "Work is due to start in the spring and the council expects the new lanes to open before the summer "
+               "holidays, the transport committee's chair said."]
+    comments = ["About time too, the old lanes stop right where the traffic is worst and nobody has fixed it.",
+                "Twelve kilometres is nothing, they promised forty in the last election and we got none of it."]
+    dump = "\n".join(["Menu", "News", *article, "2 Comments", comments[0], "Reply", comments[1], "Reply", "Footer"])
+    assert clean_text(dump).text == "\n\n".join(article)
+
+
 def test_read_more_button_inside_the_article_does_not_end_it():
     first = ["Hong Kong (CNN Business) A muddled view of trade talks once again seems to be weighing on investors "
              "across the region, as the major indexes opened mixed on Tuesday morning.",

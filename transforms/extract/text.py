@@ -578,9 +578,13 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
     """
     run: list = []
     limit = RAIL_MAX_LINES
+    seen_prose = False
     for ln in list(lines) + [None]:
         if ln is not None and ln.kind == "boundary":
-            run = [] if _EXPANDER_RE.match(ln.text) else [ln]
+            # A comments link above any prose ("0 Comments", "Leave a comment") sits in the article's
+            # header, where the article's own paragraphs follow it.
+            header_link = not seen_prose and _is_tail(ln.text)
+            run = [] if _EXPANDER_RE.match(ln.text) or header_link else [ln]
             limit = 1 if _READ_ALSO_RE.match(ln.text) else RAIL_MAX_LINES
         elif run and ln is not None and ln.prose and len(run) <= limit:
             run.append(ln)
@@ -591,6 +595,7 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
                 for teaser in run[1:]:
                     teaser.score, teaser.topical, teaser.prose = -1.0, False, False
             run = []
+        seen_prose = seen_prose or (ln is not None and ln.prose)
 
 
 #: What the lines below the page's copyright footer weigh against the same lines above it.
