@@ -42,8 +42,9 @@ Environment:
     QUALITY_BASE_REF   a git ref: score and time clean_text, and time the containment and event tiers, as
                        they were there beside the current ones
     QUALITY_RENDERER   what renders the real-page corpora's text dumps: inscriptis (default), markdown
-                       (html2text) or wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
-                       wrap): the same pages as another crawler would have dumped them
+                       (html2text), wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
+                       wrap) or nodes (a text node a line, as BeautifulSoup's get_text("\n") writes): the
+                       same pages as another crawler would have dumped them
 """
 from __future__ import annotations
 
@@ -137,12 +138,14 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Option
 
     rows = {name: {**summary(outputs[name]), "ms_per_doc": best[name] / len(ids) * 1000} for name in cleaners}
     rows["trafilatura(<p> per line)"] = {**summary(traf), "ms_per_doc": traf_s / len(ids) * 1000}
-    # Other renderers' dumps of the same pages: Markdown, and Markdown hard-wrapped as lynx, w3m and
-    # html2text's default wrap it. Scored, not timed (the cleaner is timed on inscriptis' dumps above).
-    renderers = {"html2text (Markdown)": 0, "html2text wrapped at 78": 78}
+    # Other renderers' dumps of the same pages: Markdown, Markdown hard-wrapped as lynx, w3m and html2text's
+    # default wrap it, and a text node a line as BeautifulSoup's get_text("\n") writes it. Scored, not timed
+    # (the cleaner is timed on inscriptis' dumps above).
+    renderers = {"html2text (Markdown)": qc.render_markdown, "html2text wrapped at 78": RENDERERS["wrapped"],
+                 "text nodes (get_text)": qc.render_nodes}
     other = {}
-    for label, width in renderers.items():
-        dumps = {i: qc.render_markdown(aeb[i].html, width) for i in ids}
+    for label, render in renderers.items():
+        dumps = {i: render(aeb[i].html) for i in ids}
         for name, clean in cleaners.items():
             other[f"{name}, {label}"] = summary({i: clean(dumps[i]).text for i in ids})
     return {"pages": len(ids), "rows": rows, "other_renderers": other}
@@ -591,7 +594,7 @@ def report(res: dict) -> str:
 
 #: ``QUALITY_RENDERER``'s choices: what makes a text dump of a page.
 RENDERERS = {"inscriptis": qc.render_text, "markdown": qc.render_markdown,
-             "wrapped": functools.partial(qc.render_markdown, width=78)}
+             "wrapped": functools.partial(qc.render_markdown, width=78), "nodes": qc.render_nodes}
 
 
 def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float,

@@ -325,6 +325,18 @@ def render_markdown(html: str, width: int = 0) -> str:
     return renderer.handle(html)
 
 
+# Text nodes get_text leaves out: code and styles, and what a browser only shows without scripts.
+_HIDDEN_TEXT = "//text()[not(ancestor::script or ancestor::style or ancestor::template or ancestor::noscript)]"
+
+
+def render_nodes(html: str) -> str:
+    """A page as BeautifulSoup's ``get_text("\\n", strip=True)`` writes it, the dump most scripts make by
+    hand: every text node on a line of its own, stripped, so a paragraph breaks at each link and emphasis.
+    Made with lxml (beautifulsoup4 is not a dependency)."""
+    nodes = (node.strip() for node in _parse(html).xpath(_HIDDEN_TEXT))
+    return "\n".join(node for node in nodes if node)
+
+
 # ---------------------------------------------------------------------------------------------
 # Derived bodies
 # ---------------------------------------------------------------------------------------------
