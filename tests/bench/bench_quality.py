@@ -315,8 +315,15 @@ def module_at(ref: str, path: str, name: str, imports: Optional[Dict[str, str]] 
 
 
 def cleaner_at(ref: str):
-    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one."""
-    return module_at(ref, "transforms/extract/text.py", "text_at_ref")
+    """``transforms.extract.text`` as it was at git ``ref``, loaded beside the current one, with the
+    ``reflow`` it read dumps through at that ref (when it had one)."""
+    import subprocess
+    reflow = "transforms/extract/reflow.py"
+    if subprocess.run(["git", "cat-file", "-e", f"{ref}:{reflow}"], cwd=ROOT, capture_output=True).returncode:
+        return module_at(ref, "transforms/extract/text.py", "text_at_ref")
+    module_at(ref, reflow, "reflow_at_ref")
+    return module_at(ref, "transforms/extract/text.py", "text_at_ref",
+                     imports={"transforms.extract.reflow": "reflow_at_ref"})
 
 
 def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
