@@ -143,9 +143,11 @@ def test_rejoined_puts_a_paragraphs_text_nodes_back_together():
 
 def test_rejoined_leaves_menus_lists_and_dumps_of_whole_paragraphs_alone():
     # Two lines that go on from the ones above make the dump one of text nodes ...
-    lines = ["Read the findings of the", "report", ".", "home", "world news", "  * sport", "opinion and letters", "# Weather",
+    lines = ["Data provided by Interactive Data (", "Terms & Conditions", "). Powered by", "", "Read the findings of the",
+             "report", ".", "home", "world news", "  * sport", "opinion and letters", "# Weather",
              "warnings", "Terms", ", and conditions"]
-    assert rejoined(lines) == ["Read the findings of the report.", "home", "world news", "  * sport", "opinion and letters", "# Weather",
+    assert rejoined(lines) == ["Data provided by Interactive Data (Terms & Conditions). Powered by", "",
+                               "Read the findings of the report.", "home", "world news", "  * sport", "opinion and letters", "# Weather",
                                "warnings", "Terms, and conditions"]
     # ... and fewer leave it as it is: inscriptis writes a paragraph a line, and its second-level bullet is "o".
     whole = ["o Video", "o Puzzles", "The council met on Tuesday and the mayor said that the budget", "was approved.",

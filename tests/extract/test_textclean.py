@@ -423,6 +423,22 @@ def test_a_comments_link_above_the_article_is_not_a_rail_over_its_paragraphs():
         assert clean_text(dump).text == "\n\n".join(post), link
 
 
+def test_a_comments_link_in_a_share_bar_does_not_end_the_article():
+    # A text node a line has no bullets: a share bar's "Comments" link stands alone between its neighbours.
+    # Under a data provider's notice (prose, 40 words or more) it was taken for the comments heading and
+    # cut the article below it off.
+    notice = ("Quotes delayed at least 15 minutes. Real-time quotes provided by an exchange. Market data provided by "
+              "a data vendor (terms and conditions apply). Company fundamental data provided by one firm, earnings "
+              "estimates by another, and mutual fund data by a third.")
+    article = ["The home-improvement retailer earned $2.8 billion in the third quarter, as revenue rose 3.5 percent "
+               "to $27.2 billion, short of what analysts had expected.",
+               "Comparable sales rose 3.6 percent, missing the 4.8 percent gain that was expected, and the company "
+               "cut its sales outlook for the fiscal year."]
+    dump = "\n".join(["Markets", notice, "Share", "Comments", "Print", "Email", "By", "A Reporter", *article,
+                      "Terms of Use"])
+    assert all(p in clean_text(dump).text for p in article)
+
+
 def test_comments_under_the_article_stay_out():
     article = ["The city council voted on Tuesday to extend the bike lane network along the river by another "
                "twelve kilometres, after a year of consultations with residents.",

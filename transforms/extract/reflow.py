@@ -234,6 +234,8 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
 # ellipsis starts teasers ("... read more"), and "![" a Markdown image.
 _GOES_ON_RE = re.compile(r"[,.;:?)\]}%»”’]|!(?!\[)|['’]s\b")
 _LOWER_WORD_RE = re.compile(r"[^\W\d_]{2}")
+# What a line cannot end with but for a link or emphasis right after it ("data by Interactive Data (" / "Terms").
+_OPENERS = ("(", "[", "“", "‘", "«")
 # Where a sentence or a quoted or bracketed phrase can end.
 _ENDED_RE = re.compile(r"[.!?:;…\"”’)\]]$")
 #: Lines that go on from the one above (``_GOES_ON_RE``) that make a dump one of text nodes, a line each.
@@ -271,7 +273,8 @@ def rejoined(lines: Sequence[str]) -> List[str]:
 
     A line joins the line right above it (no blank between, not a list item or heading) when it
 
-    * goes on from it: closing punctuation or a possessive, joined without a blank;
+    * goes on from it (closing punctuation, a possessive), or the line above ends in an opening bracket or
+      quote: joined without a blank;
     * starts with a lowercase word under an unfinished line (no closing punctuation), either of them
       ``FRAGMENT_RUN_WORDS`` long or more: a link's text in a sentence, or the sentence after it;
     * is a short link text (``LINK_TEXT_WORDS``, unfinished) under a long unfinished line that ends in a
@@ -290,7 +293,7 @@ def rejoined(lines: Sequence[str]) -> List[str]:
         if joinable and not _starts_block(line):
             above = out[-1].rstrip()
             unfinished = not _ENDED_RE.search(above)
-            if _goes_on(body):
+            if _goes_on(body) or above.endswith(_OPENERS):
                 out[-1] = above + body
                 continue
             size, above_size = len(body.split()), len(above.split())

@@ -802,7 +802,11 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     for ln in lines:
         if short_seen.get(ln.text, 0) >= 3 and ln.kind == "text" and not ln.prose:
             ln.kind = "cruft"
-
+    # A heading between two share or menu links ("Twitter" / "Comments" / "Print") is one of the links: a
+    # dump of a text node a line has no bullets to tell it by.
+    for before, ln, after in zip(lines, lines[1:], lines[2:]):
+        if ln.kind == "boundary" and before.kind == "cruft" and after.kind == "cruft":
+            ln.kind = "cruft"
     if not any(ln.prose for ln in lines):
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
         for ln in lines:
