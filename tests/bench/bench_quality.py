@@ -43,8 +43,9 @@ Environment:
                        they were there beside the current ones
     QUALITY_RENDERER   what renders the real-page corpora's text dumps: inscriptis (default), markdown
                        (html2text), wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
-                       wrap) or nodes (a text node a line, as BeautifulSoup's get_text("\n") writes): the
-                       same pages as another crawler would have dumped them
+                       wrap), nodes (a text node a line, as BeautifulSoup's get_text("\n") writes) or run
+                       (text nodes run together, as its get_text() writes): the same pages as another
+                       crawler would have dumped them
 """
 from __future__ import annotations
 
@@ -142,7 +143,7 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Option
     # default wrap it, and a text node a line as BeautifulSoup's get_text("\n") writes it. Scored, not timed
     # (the cleaner is timed on inscriptis' dumps above).
     renderers = {"html2text (Markdown)": qc.render_markdown, "html2text wrapped at 78": RENDERERS["wrapped"],
-                 "text nodes (get_text)": qc.render_nodes}
+                 "text nodes (get_text(\"\\n\"))": qc.render_nodes, "run together (get_text())": qc.render_run_together}
     other = {}
     for label, render in renderers.items():
         dumps = {i: render(aeb[i].html) for i in ids}
@@ -601,7 +602,8 @@ def report(res: dict) -> str:
 
 #: ``QUALITY_RENDERER``'s choices: what makes a text dump of a page.
 RENDERERS = {"inscriptis": qc.render_text, "markdown": qc.render_markdown,
-             "wrapped": functools.partial(qc.render_markdown, width=78), "nodes": qc.render_nodes}
+             "wrapped": functools.partial(qc.render_markdown, width=78), "nodes": qc.render_nodes,
+             "run": qc.render_run_together}
 
 
 def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float,

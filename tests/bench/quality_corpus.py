@@ -337,6 +337,12 @@ def render_nodes(html: str) -> str:
     return "\n".join(node for node in nodes if node)
 
 
+def render_run_together(html: str) -> str:
+    """A page much as BeautifulSoup's ``get_text()`` (or lxml's ``text_content()``) writes it: the text nodes run
+    together, with the newlines the HTML has between its tags and no others."""
+    return "".join(_parse(html).xpath(_HIDDEN_TEXT))
+
+
 # ---------------------------------------------------------------------------------------------
 # Derived bodies
 # ---------------------------------------------------------------------------------------------

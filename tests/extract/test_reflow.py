@@ -3,7 +3,8 @@ import textwrap
 
 from tests.extract.test_textclean import _PARISE
 from transforms.extract.boilerplate import candidate_lines
-from transforms.extract.reflow import demarkdown, dump_lines, fragmented, is_markdown, rejoined, unwrapped, wrap_width
+from transforms.extract.reflow import (demarkdown, dump_lines, fragmented, is_markdown, rejoined, unglued, unwrapped,
+                                       wrap_width)
 from transforms.extract.text import clean_text
 
 MENU = ["Home", "News", "Sports", "Things to Do", "Opinion", "Subscribe"]
@@ -128,6 +129,8 @@ def test_hostile_lines_are_read_in_one_pass():
     lines = ["[" * 300_000, "_x " * 100_000, "**x " * 100_000, "![" * 100_000, "#" + " " * 100_000 + "x",
              "a | b", "---|---" + " " * 100_000]
     assert demarkdown(lines) == lines[:4] + ["x", "a    b"]
+    parts = unglued(["aaBbbCcc " * 500_000, "x" * 5_000_000])
+    assert parts[-1] == "x" * 5_000_000 and "".join(parts[:-1]).replace(" ", "") == "aaBbbCcc" * 500_000
     assert wrap_width(["x " * 50_000] * 3 + ["y"] * 10) == 0
 
 
@@ -158,3 +161,26 @@ def test_rejoined_leaves_menus_lists_and_dumps_of_whole_paragraphs_alone():
 def test_clean_text_reads_the_article_from_a_dump_of_text_nodes():
     # Before, the cleaner kept 46 of the article's 119 words, starting mid-sentence (", and his first-period goals").
     assert clean_text(_nodes_dump()).text == "\n\n".join(_PARISE)
+
+
+def _one_line_dump() -> str:
+    """The same page as BeautifulSoup's ``get_text()`` writes a page whose HTML has no newlines between its tags:
+    one line, the menu's items glued together, the paragraphs run into one another."""
+    return "".join(["Skip to content", *MENU, HEADLINE, "By Bill Hoppe", " ".join(_PARISE), " More in Minnesota Wild",
+                    *RAIL, "Privacy PolicyTerms of UseContact UsAdvertise with UsCareers"])
+
+
+def test_unglued_cuts_a_line_that_ran_a_pages_blocks_together():
+    parts = unglued([_one_line_dump()])
+    assert ["Home", "News", "Sports"] == parts[1:4] and "Gophers open the season with a win at home" in parts
+    assert all(p in parts for p in _PARISE[1:])  # cut where each sentence ends
+    # A brand the page writes the same way each time is not cut; a line under GLUED_LINE_CHARS is left alone.
+    brand = " ".join(["The new MacBook Pro has a keyboard much like the old MacBook Pro's, said the iFixit team."] * 12)
+    assert unglued([brand]) == [brand] and unglued(["HomeNewsSportWeather Opinion"]) == ["HomeNewsSportWeather Opinion"]
+
+
+def test_clean_text_reads_the_article_from_a_one_line_dump():
+    # Before, the cleaner kept the whole line: menu, headline, rail and footer with the article.
+    text = clean_text(_one_line_dump()).text
+    assert all(p in text for p in _PARISE[1:])
+    assert "HomeNews" not in text and "Sports" not in text and "Gophers" not in text
