@@ -239,6 +239,8 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
 # A line that can only go on from the one above: closing punctuation, or a possessive ("'s plan"); an
 # ellipsis starts teasers ("... read more"), and "![" a Markdown image.
 _GOES_ON_RE = re.compile(r"[,.;:?)\]}%»”’]|!(?!\[)|['’]s\b")
+_GOES_ON_FIRST = frozenset(",;:?)]}%»”’.!'")
+_FLUSH_GOES_ON_RE = re.compile(r"\n[,;:?)\]}%»”’.!']")
 _LOWER_WORD_RE = re.compile(r"[^\W\d_]{2}")
 # What a line cannot end with but for a link or emphasis right after it ("data by Interactive Data (" / "Terms").
 _OPENERS = ("(", "[", "“", "‘", "«")
@@ -265,8 +267,9 @@ def fragmented(lines: Sequence[str]) -> bool:
     """Whether ``lines`` were written a text node a line: ``FRAGMENTED_MIN_LINES`` lines or more go on from
     the line above them ("bug-tracker" / ". In such way")."""
     seen = 0
-    for above, line in zip(lines, lines[1:]):
-        if above.strip() and _goes_on(line.lstrip()):
+    for k, line in enumerate(lines):
+        # The first character is tested first: almost every line fails there.
+        if line.lstrip()[:1] in _GOES_ON_FIRST and k and _goes_on(line.lstrip()) and lines[k - 1].strip():
             seen += 1
             if seen >= FRAGMENTED_MIN_LINES:
                 return True
@@ -340,7 +343,9 @@ def unglued(lines: Sequence[str]) -> List[str]:
     the dump holds once or that hold two glues ("EmailTwitterPosts"). A brand recurs as it is ("MacBook"), a
     menu's run-together items do not: a long paragraph that names a brand is left alone.
     """
-    # Counted in C first: most dumps have no such line, and a long line is tokenised only when it may be one.
+    # Measured in C first: most dumps have no such line, and a long line is tokenised only when it may be one.
+    if not lines or max(map(len, lines)) < GLUED_LINE_CHARS:
+        return list(lines)
     long_lines = [k for k, line in enumerate(lines)
                   if len(line) >= GLUED_LINE_CHARS and len(_GLUE_RE.findall(line)) >= GLUED_MIN_WORDS]
     if not long_lines:
@@ -368,4 +373,9 @@ def dump_lines(text: str) -> List[str]:
     (``rejoined``)."""
     markdown = is_markdown(text)
     lines = unwrapped(text.splitlines(), cells=not markdown)
-    return demarkdown(lines) if markdown else rejoined(unglued(lines))
+    if markdown:
+        return demarkdown(lines)
+    lines = unglued(lines)
+    # A text node a line is written flush left: lines that may go on from the one above are counted in C
+    # first (~8 us a dump), where ``fragmented`` tests every line (~25 us, 1% of the cleaner).
+    return rejoined(lines) if len(_FLUSH_GOES_ON_RE.findall(text)) >= FRAGMENTED_MIN_LINES else lines
