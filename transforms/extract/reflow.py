@@ -238,9 +238,11 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
 
 # A line that can only go on from the one above: closing punctuation, or a possessive ("'s plan"); an
 # ellipsis starts teasers ("... read more"), and "![" a Markdown image.
-_GOES_ON_RE = re.compile(r"[,.;:?)\]}%»”’]|!(?!\[)|['’]s\b")
-_GOES_ON_FIRST = frozenset(",;:?)]}%»”’.!'")
-_FLUSH_GOES_ON_RE = re.compile(r"\n[,;:?)\]}%»”’.!']")
+_CLOSING = ",.;:?)]}%»”’"
+_GOES_ON_RE = re.compile(f"[{re.escape(_CLOSING)}]|!(?!\\[)|['’]s\\b")
+# What such a line can start with, and a dump's flush-left lines that do.
+_GOES_ON_FIRST = frozenset(_CLOSING + "!'")
+_FLUSH_GOES_ON_RE = re.compile(f"\\n[{re.escape(''.join(sorted(_GOES_ON_FIRST)))}]")
 _LOWER_WORD_RE = re.compile(r"[^\W\d_]{2}")
 # What a line cannot end with but for a link or emphasis right after it ("data by Interactive Data (" / "Terms").
 _OPENERS = ("(", "[", "“", "‘", "«")
