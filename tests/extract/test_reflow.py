@@ -91,6 +91,13 @@ def test_demarkdown_keeps_the_text_of_links_headings_and_emphasis():
         "quoted text", "An *escaped* star and 1. a number", "See the ref for more.", "Crafted with by Studio"]
     # A link's title can be a long excerpt of the page it points to.
     assert demarkdown([f'  * [A teaser](https://example.com/a "{"An excerpt. " * 100}")']) == ["  * A teaser"]
+    # As markdownify writes a video rail and a teaser whose link holds its heading: an image whose alt text is
+    # its URL in brackets, inside a link; a link opened on one line and closed on another. Both had left
+    # their URLs' words in lines that read as prose.
+    assert demarkdown(["* [![[https://v.example/a.jpg]](https://v.example/a.jpg)](https://example.com/video/a)",
+                       "[", "", "Plague outbreak: a third case confirmed](/news/world/1203947/plague-news)",
+                       "See [the [full] report](https://example.com/r) now"]) == [
+        "* ", "", "", "Plague outbreak: a third case confirmed", "See the [full] report now"]
     assert is_markdown(_markdown_dump()) and not is_markdown(_plain_dump())
     # A plain dump with a bracket or two is not Markdown: dump_lines leaves its lines as they are.
     plain = _plain_dump() + "\nThe [sic] quote (see above) stays [as written](in print)."
@@ -129,6 +136,8 @@ def test_hostile_lines_are_read_in_one_pass():
     lines = ["[" * 300_000, "_x " * 100_000, "**x " * 100_000, "![" * 100_000, "#" + " " * 100_000 + "x",
              "a | b", "---|---" + " " * 100_000]
     assert demarkdown(lines) == lines[:4] + ["x", "a    b"]
+    # Brackets inside a link's text, and link ends with no opening: each line's marks are read once.
+    assert demarkdown(["[[a]](" * 100_000, "](x)" * 100_000]) == ["[[a]](" * 100_000, ""]
     parts = unglued(["aaBbbCcc " * 500_000, "x" * 5_000_000])
     assert parts[-1] == "x" * 5_000_000 and "".join(parts[:-1]).replace(" ", "") == "aaBbbCcc" * 500_000
     assert wrap_width(["x " * 50_000] * 3 + ["y"] * 10) == 0

@@ -159,10 +159,15 @@ def unwrapped(lines: Sequence[str], cells: bool = True) -> List[str]:
 # Each mark's content excludes the characters that would close it, so a scan from one opening ends at
 # the next delimiter: linear in the line, whatever a hostile page repeats ("[[[[", "_x _x _x").
 _URL = r"(?:[^()\\\s]|\\.|\([^()\s]{0,2048}\)){0,2048}(?:\s+\"[^\"\n]{0,4096}\")?\s*"
-_LINK_TEXT = r"((?:[^\[\]\\\n]|\\.){0,500})"
+# A link's text may hold one level of brackets: an image whose alt text is its own URL in brackets
+# ("[![[https://.../a.jpg]](https://.../a.jpg)](https://...)", as markdownify writes a video rail).
+_LINK_TEXT = r"((?:[^\[\]\\\n]|\\.|\[[^\[\]\\\n]{0,500}\]){0,500})"
 _IMAGE_RE = re.compile(r"!\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
 _LINK_RE = re.compile(r"\[" + _LINK_TEXT + r"\]\(" + _URL + r"\)")
 _REF_LINK_RE = re.compile(r"\[" + _LINK_TEXT + r"\]\[\d+\]")
+# A link around a block (a teaser's heading) opens on a line of its own ("[") and closes after its text on
+# another ("Plague outbreak: China hit by ...](/news/world/1203947/...)"), as markdownify writes it.
+_LINK_END_RE = re.compile(r"\]\(" + _URL + r"\)")
 _REF_DEF_RE = re.compile(r"^\s*\[\d+\]:\s*\S")
 _HEADING_RE = re.compile(r"^(\s{0,3})#{1,6}\s")
 _STRONG_RE = re.compile(r"\*\*(?=\S)([^*\n]{1,500})(?<=\S)\*\*|__(?=\S)([^_\n]{1,500})(?<=\S)__")
@@ -223,6 +228,10 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
             continue
         line = _LINK_RE.sub(r"\1", _IMAGE_RE.sub("", line))
         line = _REF_LINK_RE.sub(r"\1", line)
+        if "](" in line:
+            line = _LINK_END_RE.sub("", line)
+        if line.strip() == "[":
+            line = ""
         if line.lstrip().startswith(">"):
             line = _QUOTE_RE.sub("", line)
         heading = _HEADING_RE.match(line)
