@@ -41,7 +41,7 @@ setuptools.setup(
                              # other extractors measured beside ours in `make bench-extract`
                              "readability-lxml==0.8.4.1", "justext==3.0.2",
                              # render real pages to text dumps for `make bench-quality`
-                             "inscriptis==2.7.6", "html2text==2025.4.15"],
+                             "inscriptis==2.7.6", "html2text==2025.4.15", "markdownify==1.2.3"],
                     "gcp": ["apache-beam[gcp]==2.77.0"]},
     entry_points={"console_scripts": ["storywire=pipeline.__main__:main"]},
 )

@@ -42,7 +42,7 @@ Environment:
     QUALITY_BASE_REF   a git ref: score and time clean_text, and time the containment and event tiers, as
                        they were there beside the current ones
     QUALITY_RENDERER   what renders the real-page corpora's text dumps: inscriptis (default), markdown
-                       (html2text), wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
+                       (html2text), markdownify, wrapped (html2text's Markdown wrapped at 78 columns, as lynx and w3m
                        wrap), nodes (a text node a line, as BeautifulSoup's get_text("\n") writes) or run
                        (text nodes run together, as its get_text() writes): the same pages as another
                        crawler would have dumped them
@@ -143,6 +143,7 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Option
     # default wrap it, and a text node a line as BeautifulSoup's get_text("\n") writes it. Scored, not timed
     # (the cleaner is timed on inscriptis' dumps above).
     renderers = {"html2text (Markdown)": qc.render_markdown, "html2text wrapped at 78": RENDERERS["wrapped"],
+                 "markdownify (Markdown)": qc.render_markdownify,
                  "text nodes (get_text(\"\\n\"))": qc.render_nodes, "run together (get_text())": qc.render_run_together}
     other = {}
     for label, render in renderers.items():
@@ -603,7 +604,7 @@ def report(res: dict) -> str:
 #: ``QUALITY_RENDERER``'s choices: what makes a text dump of a page.
 RENDERERS = {"inscriptis": qc.render_text, "markdown": qc.render_markdown,
              "wrapped": functools.partial(qc.render_markdown, width=78), "nodes": qc.render_nodes,
-             "run": qc.render_run_together}
+             "run": qc.render_run_together, "markdownify": qc.render_markdownify}
 
 
 def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float,

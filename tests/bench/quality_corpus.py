@@ -325,6 +325,13 @@ def render_markdown(html: str, width: int = 0) -> str:
     return renderer.handle(html)
 
 
+def render_markdownify(html: str) -> str:
+    """A page as markdownify writes it: Markdown like html2text's, with a link around a block (a teaser's
+    heading) opened and closed on lines of their own, and headings underlined."""
+    import markdownify
+    return markdownify.markdownify(html)
+
+
 # Text nodes get_text leaves out: code and styles, and what a browser only shows without scripts.
 _HIDDEN_TEXT = "//text()[not(ancestor::script or ancestor::style or ancestor::template or ancestor::noscript)]"
 
