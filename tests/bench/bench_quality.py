@@ -139,14 +139,10 @@ def bench_cleaner(aeb: Dict[str, qc.AebPage], repeats: int = 5, base_ref: Option
 
     rows = {name: {**summary(outputs[name]), "ms_per_doc": best[name] / len(ids) * 1000} for name in cleaners}
     rows["trafilatura(<p> per line)"] = {**summary(traf), "ms_per_doc": traf_s / len(ids) * 1000}
-    # Other renderers' dumps of the same pages: Markdown, Markdown hard-wrapped as lynx, w3m and html2text's
-    # default wrap it, and a text node a line as BeautifulSoup's get_text("\n") writes it. Scored, not timed
-    # (the cleaner is timed on inscriptis' dumps above).
-    renderers = {"html2text (Markdown)": qc.render_markdown, "html2text wrapped at 78": RENDERERS["wrapped"],
-                 "markdownify (Markdown)": qc.render_markdownify,
-                 "text nodes (get_text(\"\\n\"))": qc.render_nodes, "run together (get_text())": qc.render_run_together}
+    # Every other renderer's dumps of the same pages (``RENDERERS``). Scored, not timed (the cleaner is timed
+    # on inscriptis' dumps above).
     other = {}
-    for label, render in renderers.items():
+    for label, render in list(RENDERERS.values())[1:]:
         dumps = {i: render(aeb[i].html) for i in ids}
         for name, clean in cleaners.items():
             other[f"{name}, {label}"] = summary({i: clean(dumps[i]).text for i in ids})
@@ -601,10 +597,14 @@ def report(res: dict) -> str:
     return "\n".join(lines)
 
 
-#: ``QUALITY_RENDERER``'s choices: what makes a text dump of a page.
-RENDERERS = {"inscriptis": qc.render_text, "markdown": qc.render_markdown,
-             "wrapped": functools.partial(qc.render_markdown, width=78), "nodes": qc.render_nodes,
-             "run": qc.render_run_together, "markdownify": qc.render_markdownify}
+#: ``QUALITY_RENDERER``'s choices, what makes a text dump of a page: name -> (label in the report, renderer).
+#: The first makes the corpora's dumps by default; the cleaner is scored on every other one beside it.
+RENDERERS = {"inscriptis": ("inscriptis", qc.render_text),
+             "markdown": ("html2text (Markdown)", qc.render_markdown),
+             "wrapped": ("html2text wrapped at 78", functools.partial(qc.render_markdown, width=78)),
+             "markdownify": ("markdownify (Markdown)", qc.render_markdownify),
+             "nodes": ('text nodes (get_text("\\n"))', qc.render_nodes),
+             "run": ("run together (get_text())", qc.render_run_together)}
 
 
 def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rss_mb: float,
@@ -668,7 +668,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="storywire-quality-"))
     renderer = os.environ.get("QUALITY_RENDERER", "inscriptis")
-    render = RENDERERS[renderer]
+    render = RENDERERS[renderer][1]
     res: dict = {"seed": seed, "args": extra, "renderer": renderer}
     try:
         aeb = qc.load_aeb(root)
