@@ -1,12 +1,15 @@
 """Shingling, signatures and banding agree with datasketch; components are right."""
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
 from transforms.dedup import lsh
-from transforms.dedup.signing import MinHashConfig, Signer, estimate_containment, estimate_jaccard, shingle_hashes, verification_signature
+from transforms.dedup.signing import MinHashConfig, Signer, affine_permutations, estimate_containment, estimate_jaccard, shingle_hashes, verification_signature
 from transforms.tokens import content_hash, words
 
 PINNED_NEWS_HASH = 17805029377940072764  # hash_words(['news']) under fnv-u16-poly3-v1
@@ -57,6 +60,22 @@ def test_signatures_equal_datasketch_update_batch():
         m.update_batch(h.tolist())
         assert np.array_equal(m.hashvalues, sig)
         assert count == len(set(h.tolist()))
+
+
+def test_permutations_are_datasketchs():
+    for num_perm, seed in ((128, 1), (64, 3), (256, 12345), (2, 0)):
+        a, b = affine_permutations(num_perm, seed)
+        da, db = MinHash(num_perm=num_perm, seed=seed).permutations
+        assert a.dtype == da.dtype and b.dtype == db.dtype
+        assert np.array_equal(a, da) and np.array_equal(b, db)
+
+
+def test_a_run_does_not_import_datasketch():
+    # datasketch imports SciPy: 0.45 s at the start of every run, for the permutations drawn above.
+    probe = "import sys, pipeline.cli; print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
 
 
 def test_batching_does_not_change_signatures():

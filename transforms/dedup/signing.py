@@ -11,21 +11,26 @@ What is faster than datasketch's own ``bulk`` path:
   one SHA-1 call per shingle;
 - the permutations of a whole batch of documents are one matrix operation,
   reduced per document with ``np.minimum.reduceat``.
+
+The permutations are drawn here as datasketch draws them (``affine_permutations``;
+a unit test holds them to ``MinHash(num_perm, seed).permutations``): importing
+datasketch imports SciPy, 0.45 s of every run's start (a tenth of a scheduled run
+of a few documents) for two arrays of random numbers.
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
+from typing import Tuple
 
-import datasketch
 import numpy as np
-from datasketch import MinHash
 
 from transforms.dedup.scurve import optimal_bands_rows
 # The numpy part of signing, exported here too: transforms.dedup.shingles.
 from transforms.dedup.shingles import (FNV_OFFSET, FNV_PRIME, HASH_VERSION, MinHasher, estimate_containment,
                                        estimate_jaccard, fmix64, hash_words, shingle_hashes)
 
-__all__ = ["MinHashConfig", "shingle_hashes", "Signer", "MinHasher", "estimate_jaccard", "estimate_containment",
+__all__ = ["MinHashConfig", "affine_permutations", "shingle_hashes", "Signer", "MinHasher", "estimate_jaccard", "estimate_containment",
            "is_match", "verification_signature", "hash_words", "fmix64", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
 
 
@@ -66,14 +71,27 @@ class MinHashConfig:
             raise ValueError(f"bands x rows ({self.bands}x{self.rows}) exceeds num_perm {self.num_perm}")
 
     def to_metadata(self) -> dict:
-        return {**dataclasses.asdict(self), "datasketch": datasketch.__version__, "hash_version": HASH_VERSION}
+        return {**dataclasses.asdict(self), "datasketch": importlib.metadata.version("datasketch"),
+                "hash_version": HASH_VERSION}
+
+
+#: datasketch 2.0's ``affine32`` scheme: permutations h -> a * h + b mod 2^32, ``a`` odd.
+_AFFINE32_WIDTH = 32
+
+
+def affine_permutations(num_perm: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``datasketch.MinHash(num_perm=num_perm, seed=seed).permutations`` (``affine32``), drawn the same way."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << (_AFFINE32_WIDTH - 1), num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << _AFFINE32_WIDTH, num_perm, dtype=np.uint32)
+    return a, b
 
 
 class Signer(MinHasher):
     """A ``MinHasher`` with datasketch's permutations for ``config`` (its ``num_perm`` and ``seed``)."""
 
     def __init__(self, config: MinHashConfig):
-        a, b = MinHash(num_perm=config.num_perm, seed=config.seed).permutations
+        a, b = affine_permutations(config.num_perm, config.seed)
         super().__init__(config.shingle_size, a, b)
         self.config = config
 
