@@ -5,6 +5,7 @@ import numpy as np
 from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
+from transforms.dedup import containment
 from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
                                           _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
@@ -275,7 +276,7 @@ def test_sum_pair_counts_adds_one_pairs_counts_across_records_of_any_id_width():
     summed = sum_pair_counts([record("f", ["a", "a"], ["bb", "c"], [5, 5], [2, 1]),
                               record("f", ["a"], ["bb"], [5], [4]), record("c", ["x"], ["yyyy"], [50], [7])])
     first, second, n_first, shared = summed["f"]
-    assert list(zip(first.tolist(), second.tolist(), n_first.tolist(), shared.tolist())) == [
+    assert sorted(zip(first.tolist(), second.tolist(), n_first.tolist(), shared.tolist())) == [
         (b"a", b"bb", 5, 6), (b"a", b"c", 5, 1)]
     assert [c.tolist() for c in summed["c"]] == [[b"x"], [b"yyyy"], [50], [7]]
 
@@ -320,10 +321,10 @@ def test_shared_share_counts_the_anchors_two_sorted_lists_share():
         assert shared_share(a.tobytes(), b.tobytes()) == (len(set(a.tolist()) & set(b.tolist())), min(a.size, b.size))
 
 
-def test_sum_pair_counts_orders_ids_as_their_bytes_whatever_their_widths():
-    # Ids across the 8-byte word boundary and prefixes of each other sort as Python sorts their bytes,
-    # and each pair's counts add up over records.
-    rng = np.random.default_rng(9)
+def _random_pair_records(seed: int):
+    """Records of random pairs (``shard_pair_counts``), and each pair's expected sum: ids across the 8-byte
+    word boundary and prefixes of each other."""
+    rng = np.random.default_rng(seed)
     ids = sorted({"".join(rng.choice(list("0a9f"), int(rng.integers(1, 19)))) for _ in range(80)})
     expected = collections.Counter()
     records = []
@@ -333,10 +334,26 @@ def test_sum_pair_counts_orders_ids_as_their_bytes_whatever_their_widths():
         for x, y, n in zip(a.tolist(), b.tolist(), shared.tolist()):
             expected[(ids[x].encode(), ids[y].encode(), len(ids[x]))] += n
         records += [r for _, r in shard_pair_counts("c", ids, np.array([len(i) for i in ids]), a, b, shared, 1)]
+    return records, expected
+
+
+def _summed_pairs(records) -> dict:
     first, second, n_first, summed = sum_pair_counts(records)["c"]
     got = list(zip(first.tolist(), second.tolist(), n_first.tolist()))
-    assert got == sorted(expected)
-    assert dict(zip(got, summed.tolist())) == dict(expected)
+    assert len(set(got)) == len(got)
+    return dict(zip(got, summed.tolist()))
+
+
+def test_sum_pair_counts_meets_each_pair_once_whatever_the_widths_of_its_ids():
+    records, expected = _random_pair_records(9)
+    assert _summed_pairs(records) == dict(expected)
+
+
+def test_sum_pair_counts_tells_pairs_apart_when_their_hashes_collide(monkeypatch):
+    # Every row hashed alike: the pairs are then met on their words, with the same sums.
+    records, expected = _random_pair_records(11)
+    monkeypatch.setattr(containment, "_row_hashes", lambda columns: np.zeros(len(columns[0]), dtype=np.uint64))
+    assert _summed_pairs(records) == dict(expected)
 
 
 def _parts_in_a_loop(anchors, neighbours):
