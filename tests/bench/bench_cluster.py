@@ -549,8 +549,16 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
         if "c" in summed:
             first, second, _, shared = summed["c"]
             keep = shared >= ct.MIN_COARSE
-            edges += [(int(x), int(y)) for x, y in zip(first[keep].tolist(), second[keep].tolist())
-                      if ct.is_contained_text(*ct.shared_share(packed[int(x)], packed[int(y)]))]
+            # As FindContainedTexts verifies them: each candidate's second text met by its pairs.
+            pairs_of: Dict[int, list] = collections.defaultdict(list)
+            for x, y in zip(first[keep].tolist(), second[keep].tolist()):
+                pairs_of[int(y)].append(int(x))
+            for y, xs in pairs_of.items():
+                if hasattr(ct, "shared_shares"):
+                    contained = ct.is_contained_text(*ct.shared_shares(packed[y], [packed[x] for x in xs])).tolist()
+                else:
+                    contained = [ct.is_contained_text(*ct.shared_share(packed[x], packed[y])) for x in xs]
+                edges += [(x, y) for x, kept in zip(xs, contained) if kept]
         return edges
     # The module at an older ref: pairs counted as Python tuples.
     fn = ct.PairAnchorsFn() if hasattr(ct, "anchor_groups") else ct.PairAnchorsFn("o")

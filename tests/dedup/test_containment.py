@@ -10,7 +10,7 @@ from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIG
                                           _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
                                           is_roundup, judge_links,
-                                          roundup_parts, shard_pair_counts, shared_share, sum_pair_counts)
+                                          roundup_parts, shard_pair_counts, shared_shares, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
@@ -314,11 +314,14 @@ def test_anchor_groups_keep_only_fine_anchors_a_short_text_may_share():
     assert anchor_groups([Member("y", anchors=b"")], "n") == []
 
 
-def test_shared_share_counts_the_anchors_two_sorted_lists_share():
+def test_shared_shares_count_the_anchors_each_list_shares_with_one_sorted_list():
     rng = np.random.default_rng(4)
-    for _ in range(500):
-        a, b = (np.unique(rng.integers(0, 300, int(rng.integers(0, 90)))).astype(np.uint32) for _ in range(2))
-        assert shared_share(a.tobytes(), b.tobytes()) == (len(set(a.tolist()) & set(b.tolist())), min(a.size, b.size))
+    for _ in range(300):
+        b, *others = (np.unique(rng.integers(0, 300, int(rng.integers(0, 90)))).astype(np.uint32)
+                      for _ in range(int(rng.integers(2, 6))))
+        shared, fewer = shared_shares(b.tobytes(), [a.tobytes() for a in others])
+        assert shared.tolist() == [len(set(a.tolist()) & set(b.tolist())) for a in others]
+        assert fewer.tolist() == [min(a.size, b.size) for a in others]
 
 
 def _random_pair_records(seed: int):

@@ -65,7 +65,7 @@ from transforms.dedup.records import Member
 from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
-           "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_share",
+           "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_shares",
            "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
@@ -121,19 +121,26 @@ def is_contained_brief(shared: int, n_short: int) -> bool:
 
 
 def is_contained_text(shared: int, n_shorter: int) -> bool:
-    """The same for a longer text, judged on all of both texts' anchors."""
-    return shared >= MIN_LONG_SHARED and shared >= MIN_LONG_CONTAINMENT * n_shorter
+    """The same for a longer text, judged on all of both texts' anchors (also on arrays of them)."""
+    return (shared >= MIN_LONG_SHARED) & (shared >= MIN_LONG_CONTAINMENT * n_shorter)
 
 
-def shared_share(a: bytes, b: bytes) -> tuple:
-    """(anchors shared, anchors of the text with fewer) for two packed anchor lists."""
-    x, y = np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32)
-    if x.size > y.size:
-        x, y = y, x
-    if not x.size:
-        return 0, 0
-    # Both are sorted and distinct: each of the shorter list looked up in the longer one.
-    return int(np.count_nonzero(in_sorted(y, x)[1])), int(x.size)
+def shared_shares(b: bytes, others: list) -> Tuple[np.ndarray, np.ndarray]:
+    """(anchors shared with ``b``, anchors of the one with fewer) for each packed anchor list of ``others``:
+    two arrays, from one search.
+
+    Every list of ``others`` is looked up in ``b`` at once: both lists are sorted and hold distinct
+    anchors, so either way round the count is what they share. (A call per pair, ~8 us of numpy's overhead,
+    cost 1.2 s of the tier at 100k documents, for ~3 pairs a text.)
+    """
+    y = np.frombuffer(b, dtype=np.uint32)
+    sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others)) // 4
+    fewer = np.minimum(sizes, y.size)
+    if not y.size:
+        return np.zeros(len(others), dtype=np.int64), fewer
+    found = np.concatenate(([0], np.cumsum(in_sorted(y, np.frombuffer(b"".join(others), dtype=np.uint32))[1])))
+    ends = np.cumsum(sizes)
+    return found[ends] - found[ends - sizes], fewer
 
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
@@ -438,11 +445,12 @@ class _VerifyContainedFn(beam.DoFn):
     def process(self, element):
         b, grouped = element
         anchors = list(grouped["values"])
-        if not anchors:
+        pairs = list(grouped["pairs"])
+        if not anchors or not pairs:
             return
-        for a, anchors_a in grouped["pairs"]:
-            shared, n = shared_share(anchors_a, anchors[0])
-            if is_contained_text(shared, n):
+        contained = is_contained_text(*shared_shares(anchors[0], [anchors_a for _, anchors_a in pairs]))
+        for (a, _), kept in zip(pairs, contained.tolist()):
+            if kept:
                 self._verified.inc()
                 yield (a, b) if a < b else (b, a)
 
