@@ -376,8 +376,8 @@ def sum_pair_counts(records) -> dict:
         new[1:] = hashes[1:] != hashes[:-1]
         same = np.flatnonzero(~new)
         if len(same) and not all(np.array_equal(c[order[same]], c[order[same - 1]]) for c in columns):
-            # Two different pairs share a 64-bit hash (about one shard in 10^6 at 10^7 pairs): sorted
-            # on the words themselves.
+            # Two different pairs share a 64-bit hash (a few shards in a million, at 10^7 pairs a shard):
+            # sorted on the words themselves.
             order = np.lexsort(columns[::-1])
             new[1:] = np.any([c[order][1:] != c[order][:-1] for c in columns], axis=0)
         starts = np.flatnonzero(new)

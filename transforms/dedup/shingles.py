@@ -1,9 +1,8 @@
 """Shingle hashes and MinHash signatures in numpy, apart from datasketch and Apache Beam.
 
 What signing needs in a process that only signs (an extraction worker,
-``transforms.extract.parallel``): importing datasketch imports SciPy, ~56 MB a
-process, and datasketch is only needed once, for the permutations of a config
-(``transforms.dedup.signing``, which exports everything here too).
+``transforms.extract.parallel``): numpy and the one tokenizer. A config and its
+permutations are ``transforms.dedup.signing``'s, which exports everything here too.
 """
 from __future__ import annotations
 

@@ -30,8 +30,9 @@ from transforms.dedup.scurve import optimal_bands_rows
 from transforms.dedup.shingles import (FNV_OFFSET, FNV_PRIME, HASH_VERSION, MinHasher, estimate_containment,
                                        estimate_jaccard, fmix64, hash_words, shingle_hashes)
 
-__all__ = ["MinHashConfig", "affine_permutations", "shingle_hashes", "Signer", "MinHasher", "estimate_jaccard", "estimate_containment",
-           "is_match", "verification_signature", "hash_words", "fmix64", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
+__all__ = ["MinHashConfig", "affine_permutations", "shingle_hashes", "Signer", "MinHasher", "estimate_jaccard",
+           "estimate_containment", "is_match", "verification_signature", "hash_words", "fmix64", "HASH_VERSION",
+           "FNV_PRIME", "FNV_OFFSET"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Signer(MinHasher):
         self.config = config
 
     def hasher(self) -> MinHasher:
-        """The same signer as a plain ``MinHasher``: a process it is sent to need not import datasketch."""
+        """The same signer as a plain ``MinHasher``: a process it is sent to only imports ``shingles``."""
         return MinHasher(self.shingle_size, self._a, self._b)
 
 
