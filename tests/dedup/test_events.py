@@ -124,6 +124,13 @@ def test_a_tie_at_the_cut_is_settled_by_the_term():
     assert got == sorted(numbers)[:40]
 
 
+def test_ties_inside_a_list_are_ordered_by_the_term_in_every_text_of_a_batch():
+    # Numbers weigh alike for a count: the ones said twice first, each tie in the order of its terms.
+    packed = articles_event_terms([{"text": "14 13 12 12 11 11", "language": "en"},
+                                   {"text": "31 30 30 29", "language": "en"}])
+    assert [[t for t, _ in unpack_terms(p)] for p in packed] == [["11", "12", "13", "14"], ["30", "29", "31"]]
+
+
 def test_a_word_whose_lemma_the_word_list_does_not_know_stands_for_itself():
     # simplemma lemmatises "growing" to "growe", which wordfreq has never seen: weighed as the rarest
     # of words it was the heaviest term of any text that says "growing".
