@@ -354,7 +354,8 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
         breaks = np.flatnonzero(np.diff(tied) != 1)
         for lo, hi in zip(tied[np.r_[0, breaks + 1]].tolist(), (tied[np.r_[breaks, tied.size - 1]] + 2).tolist()):
             names[lo:hi] = sorted(names[lo:hi])
-    kept = np.arange(doc.size) - np.searchsorted(doc, doc) < top
+    # ``bounds`` still holds: the sort kept each document's terms where they were.
+    kept = np.arange(doc.size) - bounds[doc] < top
     if not kept.all():
         doc, minus = doc[kept], minus[kept]
         names = list(itertools.compress(names, kept.tolist()))
