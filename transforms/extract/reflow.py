@@ -373,10 +373,11 @@ def unglued(lines: Sequence[str]) -> List[str]:
                   if len(line) >= GLUED_LINE_CHARS and len(_GLUE_RE.findall(line)) >= GLUED_MIN_WORDS]
     if not long_lines:
         return list(lines)
-    times = collections.Counter(w for line in lines if _GLUE_RE.search(line) for w in _glued_words(line))
+    glued = {k: _glued_words(line) for k, line in enumerate(lines) if _GLUE_RE.search(line)}
+    times = collections.Counter(w for words in glued.values() for w in words)
     cuts = {}
     for k in long_lines:
-        cut = [w for w in _glued_words(lines[k]) if times[w] == 1 or len(_GLUE_AT_RE.findall(w)) >= 2]
+        cut = [w for w in glued[k] if times[w] == 1 or len(_GLUE_AT_RE.findall(w)) >= 2]
         if len(cut) >= GLUED_MIN_WORDS:
             cuts[k] = set(cut)
     out: List[str] = []
