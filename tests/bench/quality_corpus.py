@@ -339,7 +339,7 @@ _HIDDEN_TEXT = "//text()[not(ancestor::script or ancestor::style or ancestor::te
 def render_nodes(html: str) -> str:
     """A page as BeautifulSoup's ``get_text("\\n", strip=True)`` writes it, the dump most scripts make by
     hand: every text node on a line of its own, stripped, so a paragraph breaks at each link and emphasis.
-    Made with lxml (beautifulsoup4 is not a dependency)."""
+    Made with lxml, which the pipeline has (beautifulsoup4 is only in the test extras, for markdownify)."""
     nodes = (node.strip() for node in _parse(html).xpath(_HIDDEN_TEXT))
     return "\n".join(node for node in nodes if node)
 
