@@ -406,3 +406,45 @@ def test_a_batch_holding_one_id_twice_sends_its_last_entry():
     assert repr(anchor_groups([first, other, last], "n")) == repr(anchor_groups([last, other], "n"))
     for _, (_, _, _, ids, _) in anchor_groups([first, other, last], "n"):
         assert len(ids) == len(set(ids))
+
+
+def test_judge_links_keeps_a_short_text_out_of_the_other_stories_that_print_it_as_a_passage():
+    # A 30-anchor edited brief of story S; its last 12 anchors are its site's sign-off, which every post
+    # of the site prints, story L's too. S's two texts hold 27 of its anchors, L's two the sign-off.
+    brief = np.arange(0, 30, dtype=np.uint32)
+    terms = pack_terms(event_terms(_QUAKE, language="en"))
+    with_rest = lambda part, start, n: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
+    s1, s2 = with_rest(brief[:27], 1000, 100), with_rest(brief[:27], 1000, 90)
+    l1, l2 = with_rest(brief[18:], 3000, 100), with_rest(brief[18:], 3005, 95)
+    assert judge_links(brief, [s1, l1, s2, l2]) == (False, [1, 3])
+    # A pull quote kept alone, wholly printed by two texts of one story and by one of each of two others:
+    # it stays with the story that prints it most.
+    quote = np.arange(0, 10, dtype=np.uint32)
+    g1, g2 = with_rest(quote, 1000, 100), with_rest(quote, 1000, 80)
+    x, y = with_rest(quote, 2000, 100), with_rest(quote, 3000, 100)
+    assert judge_links(quote, [x, g1, y, g2]) == (False, [0, 2])
+    # Printed as wholly by one text of each of two stories: it joins neither.
+    assert judge_links(quote, [x, y]) == (False, [0, 1])
+    # Not strays: texts of one story (an edited repost shares a fifth or more of the rest) ...
+    edited = (np.concatenate([quote, np.arange(1000, 1100, 3), np.arange(5000, 5050)]).astype(np.uint32), terms)
+    assert judge_links(quote, [g1, edited]) == (False, [])
+    # ... a copy of the text beside one story that prints it (no second story to set it against) ...
+    copy = with_rest(quote, 500, 4)
+    assert judge_links(quote, [copy, x]) == (False, [])
+    assert judge_links(quote, [copy, with_rest(quote, 600, 5)]) == (False, [])
+    # ... and the neighbours of a long text (more than a brief's anchors): the roundup rules judge those.
+    long_text = np.arange(0, MAX_QUERY_ANCHORS + 10, dtype=np.uint32)
+    assert judge_links(long_text, [with_rest(long_text, 2000, 200), with_rest(long_text, 3000, 200)]) == (False, [])
+
+
+def test_a_site_sign_off_in_a_brief_does_not_join_it_to_the_sites_other_story():
+    # Every post of one site ends with the same 50-word sign-off; a brief of one post keeps it. Linked to
+    # the other post through it (half of the brief: a passage), it made one cluster of both.
+    sign_off = " ".join(words(81, 50))
+    other, story = " ".join(words(82, 400)), words(83, 400)
+    brief = " ".join(story[:60]) + " " + sign_off
+    story = " ".join(story)
+    arts = [article("other", other + " " + sign_off, 1), article("other-repost", "Via partners. " + other + " " + sign_off, 2),
+            article("story", story + " " + sign_off, 1), article("story-repost", story + " " + sign_off + " Staff.", 2),
+            article("brief", brief, 2)]
+    run(arts, check_groups=equal_to([("other", "other-repost"), ("brief", "story", "story-repost")]), cfg=MinHashConfig())

@@ -804,3 +804,19 @@ def test_the_cruft_literals_are_found_where_a_flat_alternation_finds_them():
     assert sum(bool(tree.search(x)) for x in lines) == len(lines) - 2
     # A literal that begins another is still found on its own, and the longer one whole.
     assert [m.group() for m in re.finditer(_prefix_tree_pattern(["ab", "abc", "b"]), "xabcx ab b")] == ["abc", "ab", "b"]
+
+
+def test_an_ellipsis_after_a_finished_sentence_does_not_make_a_paragraph_a_truncated_teaser():
+    # A real page's article ended "... and could receive further discipline....": its last paragraph was
+    # taken for a teaser cut short, and an edited repost of it kept one line, too short to stay.
+    assert classify_line("The team said it could receive further discipline....") == "text"
+    assert classify_line("Officials said on Monday that the quarterback would miss the rest of the…") == "cruft"
+    assert classify_line("Police said they were looking into what happened...") == "cruft"
+    article = [
+        "The quarterback was suspended on Friday after the fight at the end of the game in Cleveland, the "
+        "league said in a statement.",
+        "The Pittsburgh quarterback did not suffer a concussion. Garrett, who was the first pick of the 2017 "
+        "draft, has been suspended without pay for the rest of the season and could receive further discipline....",
+    ]
+    page = "\n".join(["* Home", "* Sport", "Opinion | Is Football Violence a Crime?", *article, "Related stories"])
+    assert clean_text(page).text == "\n\n".join(article)

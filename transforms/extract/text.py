@@ -180,7 +180,9 @@ _CRUFT = [
         (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
         (r"^(?:click|tap)\s+(?:here|to)\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
-        (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser
+        # A truncated caption or teaser: cut inside its sentence. An ellipsis after a finished sentence
+        # ("... further discipline....") marks more to come, under a whole paragraph of the article.
+        (r"(?<![.!?])(?:\.\.\.|…)$", ("...", "…")),
         # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
         (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
