@@ -180,9 +180,7 @@ _CRUFT = [
         (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
         (r"^(?:click|tap)\s+(?:here|to)\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
-        # A truncated caption or teaser: cut inside its sentence. An ellipsis after a finished sentence
-        # ("... further discipline....") marks more to come, under a whole paragraph of the article.
-        (r"(?<![.!?])(?:\.\.\.|…)$", ("...", "…")),
+        (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser (``_read_lines`` keeps an article's last)
         # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
         (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
@@ -249,6 +247,9 @@ def _fold(text: str) -> str:
     low = text.lower()
     return low if low.isascii() else low.replace("\u0131", "i").replace("\u017f", "s").replace("\u0307", "")
 
+
+# A finished sentence, then an ellipsis: where a page cut its text short.
+_FINISHED_THEN_CUT_RE = re.compile(r"(?<=[.!?])\s*(?:\.\.\.|…)$")
 
 _BYLINE_RE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.{3,200})$", re.IGNORECASE)
 
@@ -788,6 +789,14 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         lines.append(ln)
 
     _mark_tables(lines)
+    # A page that cuts its article short ends the last paragraph it shows with an ellipsis, often after a
+    # finished sentence ("... further discipline...."): right under a paragraph, that line is one too. A
+    # teaser a list cuts at a sentence's end looks the same, but stands under its headline.
+    for before, ln in zip(lines, lines[1:]):
+        if before.prose and ln.kind == "cruft" and _FINISHED_THEN_CUT_RE.search(ln.text):
+            kind = classify_line(_FINISHED_THEN_CUT_RE.sub(".", ln.text))
+            if kind == "text" and _is_prose(ln):
+                ln.kind, ln.prose = kind, True
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
