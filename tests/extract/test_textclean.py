@@ -109,6 +109,10 @@ def test_seed_000_credit_from_shared_with_partner():
      "books. Hiltzik and colleague Chuck Philips shared the 1999 Pulitzer Prize for articles exposing corruption.",
      "cruft"),
     ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
+    # A blog's author box under a brief, which outweighed it (its lines around a stock table score less).
+    ("Pamela Wilson is an online educator, author, keynote speaker, and the founder of BIG Brand System. Learn how "
+     "you can build your own online business.", "cruft"),
+    ("Jane Doe is a former teacher and the founder of a charity for refugees, the mayor said on Monday.", "text"),
     ("President Trump is a frequent critic of the press, the reporter said.", "text"),
     ("Maria Ressa, the founder of Rappler, said the verdict was a blow to every journalist in the country.", "text"),
 ])

@@ -195,8 +195,9 @@ _CRUFT = [
         # journalist John Doe writes a daily blog ...". A name, then what the person is or does for a living.
         (r"^(?:[\w-]+\s+){0,3}?(?-i:(?:[A-Z][\w'’.-]+\s+){1,3})(?:is an?|has been an?|writes|covers|joined)\s+"
          r"(?:[\w,'’-]+\s+){0,5}?(?:reporter|writer|correspondent|columnist|editor|journalist|contributor|blogger|"
-         r"blog|producer)\b(?!.*\b(?:said|says)\b)",
-         ("reporter", "writer", "correspondent", "columnist", "editor", "journalist", "contributor", "blog", "producer")),
+         r"blog|producer|author|founder)\b(?!.*\b(?:said|says)\b)",
+         ("reporter", "writer", "correspondent", "columnist", "editor", "journalist", "contributor", "blog", "producer",
+          "author", "founder")),
         (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
         (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
          ("cookie", "privacy policy", "terms of")),
@@ -814,9 +815,10 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         if short_seen.get(ln.text, 0) >= 3 and ln.kind == "text" and not ln.prose:
             ln.kind = "cruft"
     # A heading between two share or menu links ("Twitter" / "Comments" / "Print") is one of the links: a
-    # dump of a text node a line has no bullets to tell it by.
+    # dump of a text node a line has no bullets to tell it by. A link is a word or three; a heading that
+    # counts and names ("6 thoughts on ...") is none, whatever an author box above it and a date below.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
-        if ln.kind == "boundary" and before.kind == "cruft" and after.kind == "cruft":
+        if ln.kind == "boundary" and before.kind == "cruft" and after.kind == "cruft" and len(ln.words) <= 3:
             ln.kind = "cruft"
     if not any(ln.prose for ln in lines):
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
