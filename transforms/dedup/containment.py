@@ -650,19 +650,21 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
     ``ROUNDUP_MIN_PART_SHARE`` of the smaller one's anchors beyond the text (different stories share
     next to none; one story's edited reposts 57-81%).
     """
-    if anchors.size > MAX_QUERY_ANCHORS:
+    if anchors.size > MAX_QUERY_ANCHORS or not anchors.size:
         return []
-    part = masks.sum(axis=1)
+    part = np.count_nonzero(masks, axis=1)
     rest = np.array([n.size for n in neighbours]) - part
-    apart = sorted(np.flatnonzero((part > 0) & (rest >= PASSAGE_REST * part)).tolist(), key=lambda k: (-part[k], k))
-    if len(apart) < 2:
+    apart = np.flatnonzero((part > 0) & (rest >= PASSAGE_REST * part))
+    if apart.size < 2:
         return []
+    apart = apart[np.argsort(-part[apart], kind="stable")].tolist()  # the most of the text first
     groups = []
     while apart:
         first, others = apart[0], apart[1:]
         same = np.zeros(len(others), dtype=bool)
         if others:
-            beyond = np.setdiff1d(neighbours[first], anchors, assume_unique=True)
+            held = neighbours[first]
+            beyond = held[~in_sorted(anchors, held)[1]]
             every = np.concatenate([neighbours[k] for k in others])
             owner = np.repeat(np.arange(len(others)), [neighbours[k].size for k in others])
             shared = np.bincount(owner[in_sorted(beyond, every)[1]], minlength=len(others)) if beyond.size else 0
