@@ -469,3 +469,17 @@ def test_the_headline_counts_when_it_is_the_articles():
     # A title sharing no term with the text is the page's (a template's headline on a text dump): left out.
     assert event_terms(QUAKE, "Election in Portugal", "en") == terms(QUAKE)
     assert event_terms(QUAKE, "엘제이-류화영 진흙탕 싸움", "en") == terms(QUAKE)
+
+
+def test_a_titles_tag_and_site_name_are_not_its_headline():
+    from transforms.dedup.events import headline
+    assert headline("[The Palace: Tale of Jang Noksu] More Reviews from KLOOK Visitors! - Jeongdong Theater") == \
+        "More Reviews from KLOOK Visitors!"
+    assert headline("Home Depot sales miss, shares plunge | Fox Business") == "Home Depot sales miss, shares plunge"
+    # A headline with a dash in it, a short one, and one that is nothing but a tag stay as they are.
+    for title in ("Brexit - what happens next", "Quake - Croatia", "[Video]",
+                  "Albania earthquake: death toll rises to 21 as rescuers search rubble"):
+        assert headline(title) == title
+    # The page's labels weigh nothing: a series tag and a site name on the title of a post about the quake.
+    tagged = "[Our Croatia Diary] Kutina and Petrinja hit by quake - Zagreb Morning Post Online"
+    assert event_terms(QUAKE, tagged, "en") == event_terms(QUAKE, "Kutina and Petrinja hit by quake", "en")

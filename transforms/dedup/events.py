@@ -38,6 +38,7 @@ import functools
 import hashlib
 import itertools
 import math
+import re
 import threading
 import unicodedata
 from typing import Iterable, Iterator, Optional, Sequence
@@ -298,12 +299,35 @@ def _ranked_batch(docs: Sequence[tuple], top: int) -> list:
     return out
 
 
+#: A page title's tag in brackets at its start ("[Video]", "[The Show's Name] ...").
+_TITLE_TAG_RE = re.compile(r"^\s*[\[【][^\]】]{1,80}[\]】]\s*")
+#: A page title's last part after a separator ("... - Site Name", "... | Section").
+_TITLE_TAIL_RE = re.compile(r"\s+[-|–—·•]\s+([^-|–—·•]{1,80})$")
+#: Words a title's last part has at most, and the headline before it at least, for it to be the site's.
+TITLE_TAIL_WORDS = 4
+
+
+def headline(title: str) -> str:
+    """The part of a page's title that names its story: without a tag in brackets at its start or the
+    site's name after a separator at its end (when the rest is the longer), which label the page.
+
+    Counted as the headline, a blog's series tag ("[The Palace: Tale of Jang Noksu] ...", over every post
+    about one show) and its site's name put two posts about different happenings of one show into one
+    event on a real-page corpus (0.51 against 0.42 without the title; 0.5 joins).
+    """
+    head = _TITLE_TAG_RE.sub("", title)
+    tail = _TITLE_TAIL_RE.search(head)
+    if tail and len(tail.group(1).split()) <= TITLE_TAIL_WORDS < len(head[:tail.start()].split()):
+        head = head[:tail.start()]
+    return head if head.strip() else title
+
+
 def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
     """``_ranked_batch`` for documents of one language."""
     numbers = lexicon.numbers(list(itertools.chain.from_iterable(
         itertools.islice(tokens, LEAD_WORDS) for tokens, _, _ in docs)))
     owner = np.repeat(np.arange(len(docs), dtype=np.int64), [min(len(tokens), LEAD_WORDS) for tokens, _, _ in docs])
-    titled = [(k, words(title)) for k, (_, title, _) in enumerate(docs) if title]
+    titled = [(k, words(headline(title))) for k, (_, title, _) in enumerate(docs) if title]
     heading = lexicon.numbers([w for _, ws in titled for w in ws])
     heading_owner = np.repeat(np.array([k for k, _ in titled], dtype=np.int64), [len(ws) for _, ws in titled])
     # Every (document, term) as one int64 key, once the lexicon has learnt the batch's words.
