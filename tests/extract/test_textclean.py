@@ -835,3 +835,34 @@ def test_a_paragraph_a_page_cut_short_after_a_finished_sentence_stays_the_articl
              "and all of them were allowed to go home after questioning."]
     page = "\n".join(["* News", *teasers, "0 Comments", *story, "Deported in October", "Related Articles", "Yes"])
     assert clean_text(page).text.split() == " ".join(story).split()
+
+
+def test_a_most_read_box_opening_with_a_headline_that_stands_alone_is_not_the_article():
+    # Under "Most Read", the first item's headline ran into its summary without a full stop; the other
+    # items read as prose. The box then ran on unbroken, outweighed the brief above it and was kept.
+    article = [
+        "If you have followed the program, you have seen firsthand how its timed nutrition plan helps you "
+        "meet your goals without giving up the foods you love.",
+        "The new plan follows the same rules, so you can simply use the first phase's numbers to work out "
+        "the containers you need for each meal of the day.",
+        "This meal plan works for both programs, so there is no need to work out a new one when you move "
+        "from the first to the second.",
+    ]
+    box = [
+        "Tuesday's hearings were a disaster for the committee Even its own witnesses said damaging things",
+        "One of the witnesses confirmed the deal on television This may be the biggest moment in the "
+        "hearings so far, and the members of the committee know it.",
+        "The chairman keeps calling the hearing a circus. It is not as clever as he thinks, and the "
+        "witnesses have made that plain in three days of testimony.",
+        "Office workers could be the most affected by automation A new study of artificial intelligence "
+        "finds that better paid and better educated workers face the most exposure.",
+        "How partisan journalism helped start the inquiry A smear campaign by the president's allies laid "
+        "the groundwork for the scandal that followed, reporters found.",
+    ]
+    kept = lambda heading: clean_text("\n\n".join(["* Politics", "* Culture", "The meal plan for the new program",
+                                                 *article, "Next Up", heading, *box, "Email (required)",
+                                                 "Zip Code"])).text.split()
+    assert kept("Most Read") == " ".join(article).split()
+    # "Trending" and "Related" boxes of one link sit inside articles, whose paragraphs go on below them:
+    # under those, a line standing alone still ends the box.
+    assert kept("Trending") != " ".join(article).split()

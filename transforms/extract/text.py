@@ -114,6 +114,9 @@ _TAIL_RE = re.compile(
     r"^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|about\s+the\s+author)"
     r"\s*:?\s*$", re.IGNORECASE)
 
+# A box of the site's most read stories: never inside an article.
+_RANKING_RE = re.compile(r"^most\s+(?:read|popular|viewed|shared)\s*:?\s*$", re.IGNORECASE)
+
 # "Read more" is as often a button that unfolds the rest of the article as a rail's heading.
 _EXPANDER_RE = re.compile(r"^(?:read|see|show)\s+more\s*:?$", re.IGNORECASE)
 
@@ -579,23 +582,36 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
     demoted unless it runs on for more than RAIL_MAX_LINES paragraphs (then the heading was
     inline and the article goes on under it). A "Read also" box holds one teaser; "Read more"
     is often a button that unfolds the rest of the article and demotes nothing.
+
+    A "Most Read" box may open with an item whose headline stands alone, without a sentence's end, above
+    items that read as prose: that one line does not end the box (on a real page the box's four items then
+    outweighed a brief above it). Only under a ranking heading: "Related" and "Trending" boxes of one link
+    sit inside articles, whose paragraphs go on below them.
     """
     run: list = []
     limit = RAIL_MAX_LINES
     seen_prose = False
-    for ln in list(lines) + [None]:
+    ranked = False  # under a ranking heading, whose first item may be a headline alone
+    skipped = False  # such a headline was passed over: the box then needs two items or more
+    padded = list(lines) + [None, None]
+    for i, ln in enumerate(padded[:-1]):
         if ln is not None and ln.kind == "boundary":
             # A comments link above any prose ("0 Comments", "Leave a comment") sits in the article's
             # header, where the article's own paragraphs follow it.
             header_link = not seen_prose and _is_tail(ln.text)
             run = [] if _EXPANDER_RE.match(ln.text) or header_link else [ln]
             limit = 1 if _READ_ALSO_RE.match(ln.text) else RAIL_MAX_LINES
+            ranked, skipped = bool(run) and bool(_RANKING_RE.match(ln.text)), False
         elif run and ln is not None and ln.prose and len(run) <= limit:
             run.append(ln)
         elif run and ln is not None and ln.kind == "cruft":
             continue
+        elif ranked and len(run) == 1 and ln is not None and ln.kind == "text" and padded[i + 1] is not None \
+                and padded[i + 1].prose:
+            ranked, skipped = False, True
+            continue
         else:
-            if 1 < len(run) <= limit + 1 and (limit == 1 or ln is None or not ln.prose):
+            if 1 + skipped < len(run) <= limit + 1 and (limit == 1 or ln is None or not ln.prose):
                 for teaser in run[1:]:
                     teaser.score, teaser.topical, teaser.prose = -1.0, False, False
             run = []
