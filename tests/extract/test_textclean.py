@@ -821,8 +821,11 @@ def test_a_paragraph_a_page_cut_short_after_a_finished_sentence_stays_the_articl
     ]
     page = "\n".join(["* Home", "* Sport", "Opinion | Is Football Violence a Crime?", *article, "Related stories"])
     assert clean_text(page).text.split() == " ".join(article).split()
-    # Alone, or under a headline (a list's teaser the list cut at a sentence's end), such a line is cruft.
+    # Alone, or under a headline (a list's teaser the list cut at a sentence's end), such a line is cruft;
+    # so is a call to join or click under a paragraph, shorter than one.
     assert classify_line(article[1]) == "cruft"
+    call = "To join the group, click: https://www.example.com/groups/news And click Join...."
+    assert clean_text(page.replace("Related stories", call)).text.split() == " ".join(article).split()
     teasers = ["Cleric takes aim at the prime minister",
                "KARACHI: The cleric fired a fresh salvo at the prime minister, saying his government has its "
                "days numbered....",

@@ -807,10 +807,12 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
 
     _mark_tables(lines)
     # A page that cuts its article short ends the last paragraph it shows with an ellipsis, often after a
-    # finished sentence ("... further discipline...."): right under a paragraph, that line is one too. A
-    # teaser a list cuts at a sentence's end looks the same, but stands under its headline.
+    # finished sentence ("... further discipline...."): right under a paragraph, a line as long as one is
+    # one too. A teaser a list cuts at a sentence's end looks the same, but stands under its headline; a
+    # call to join or click ("... Dan klik Join/Gabung....") is shorter.
     for before, ln in zip(lines, lines[1:]):
-        if before.prose and ln.kind == "cruft" and _FINISHED_THEN_CUT_RE.search(ln.text):
+        if (before.prose and ln.kind == "cruft" and len(ln.words) >= SANDWICHED_PROSE_WORDS
+                and _FINISHED_THEN_CUT_RE.search(ln.text)):
             kind = classify_line(_FINISHED_THEN_CUT_RE.sub(".", ln.text))
             if kind == "text" and _is_prose(ln):
                 ln.kind, ln.prose = kind, True
