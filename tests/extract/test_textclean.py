@@ -109,6 +109,12 @@ def test_seed_000_credit_from_shared_with_partner():
      "books. Hiltzik and colleague Chuck Philips shared the 1999 Pulitzer Prize for articles exposing corruption.",
      "cruft"),
     ("Dallas Robinson is a freelance writer living in Minneapolis", "cruft"),
+    # A call to click, in other languages too: a rail's items each began "Clique na imagem acima e veja ...",
+    # read as prose and outweighed a standings table's short intro on a Brazilian page.
+    ("Clique na imagem acima e veja como está o ranking dos pilotos nesta temporada da F1.", "cruft"),
+    ("Cliquez ici pour recevoir les alertes de la rédaction.", "cruft"),
+    ("Haga clic aquí para ver el calendario completo de la temporada.", "cruft"),
+    ("Clique of insiders ran the party for years, the report said on Monday.", "text"),
     # A blog's author box under a brief, which outweighed it (its lines around a stock table score less).
     ("Pamela Wilson is an online educator, author, keynote speaker, and the founder of BIG Brand System. Learn how "
      "you can build your own online business.", "cruft"),

@@ -181,7 +181,9 @@ _CRUFT = [
         (r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d", None),
         (r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$", None),
         (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
-        (r"^(?:click|tap)\s+(?:here|to)\b", None),
+        # ... and in other languages: "Clique na imagem acima e veja ...", "Cliquez ici", "Haga clic aquí".
+        (r"^(?:click|tap)\s+(?:here|to)\b|^clique\s+(?:aqui|na|no|nas|nos|e|para|em)\b|^cliquez\b|"
+         r"^(?:haga|haz)\s+clic\b|^clicca\b|^klicken\s+sie\b|^klik\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
         (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser (``_read_lines`` keeps an article's last)
         # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
