@@ -875,3 +875,30 @@ def test_a_most_read_box_opening_with_a_headline_that_stands_alone_is_not_the_ar
     # "Trending" and "Related" boxes of one link sit inside articles, whose paragraphs go on below them:
     # under those, a line standing alone still ends the box.
     assert kept("Trending") != " ".join(article).split()
+
+
+def test_markdown_teaser_cards_of_a_bold_headline_and_an_italic_summary_are_not_the_article():
+    # html2text writes a teaser card as a link around its image, a bold headline and an italic summary. In a
+    # row of cards, each summary's closing mark runs into the next card, so it stays: the cleaner read
+    # "Headline _Summary ..._Next headline _Its summary ..." as sentences, which outweighed a brief below.
+    image = "![](https://example.com/images/blank_1x1.gif)"
+    cards = [
+        f"[{image}**Your Weather Today In Detroit for 11/15** _You can leave your umbrella at home through Sunday, "
+        "but light rainfall is in the forecast for Detroit later in the week._](https://example.com/2019/11/15/w/)",
+        f"[{image}**Explore The 3 Top Spots in Detroit's Rivertown Neighborhood** _Visiting Rivertown, or just "
+        "looking to better appreciate what it has to offer? Hoodline crunched the numbers to find the top spots._]"
+        "(https://example.com/2019/11/14/rivertown/)",
+        f"[{image}**Fantasy Football Waiver Wire Week 12: Receivers Emerging As Strong Options** _The waiver wire "
+        "has plenty of receivers on offer this week, and two of them look like starters for the rest of the "
+        "season._](https://example.com/2019/11/18/fantasy/)",
+    ]
+    article = [
+        "With content engagement migrating from desktop to mobile devices, the ad platform is adding mobile "
+        "marketing pioneer Ivan Braiker to its team as Chief Strategy Officer.",
+        "Braiker served as the chief executive of a mobile marketing company from 2004 to 2014, achieving a "
+        "successful exit for the company's investors.",
+    ]
+    # With no width to wrap at, html2text writes a row of cards as one line.
+    page = "\n\n".join(["* [News](https://example.com/news)", "* [Weather](https://example.com/weather)", "".join(cards),
+                        "* Autos", *article, "Images by Getty Images"])
+    assert clean_text(page).text.split() == " ".join(article).split()

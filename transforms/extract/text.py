@@ -426,25 +426,36 @@ GLUED_HEAD_CHARS = 160
 GLUED_SUMMARY_WORDS = 5
 _GLUE_RE = re.compile(r"[a-z?!][A-Z][a-z]{2}")
 _LOWER3_RE = re.compile(r"[a-z]{3}")
+_ITALIC_SUMMARY_RE = re.compile(r"\S( _)[A-Z]")
 
 
 def _glued_headline(text: str) -> bool:
     """Whether a line starts with a headline run into its summary ("... Rivertown NeighborhoodVisiting
-    Rivertown, or ..."): a renderer that writes a teaser card's title and text without a break."""
+    Rivertown, or ..."): a renderer that writes a teaser card's title and text without a break.
+
+    Markdown writes such a card as a headline in bold and its summary in italics, which reads once the
+    bold marks are gone as "... Rivertown Neighborhood _Visiting Rivertown, or ..._": the underscore
+    that opens the summary is the break.
+    """
     # A lowercase word (three letters or more), or a question, run into a capitalised one.
     glue = _GLUE_RE.search(text, 0, GLUED_HEAD_CHARS)
     while glue and not (text[glue.start()] in "?!" or _LOWER3_RE.match(text, glue.start() - 2)):
         glue = _GLUE_RE.search(text, glue.start() + 1, GLUED_HEAD_CHARS)
-    if glue is None:
-        return False
-    at = glue.start() + 1
+    if glue is not None:
+        at = glue.start() + 1
+    else:
+        opened = _ITALIC_SUMMARY_RE.search(text, 0, GLUED_HEAD_CHARS) if " _" in text else None
+        if opened is None:
+            return False
+        at = opened.start(1)
     if len(text[at:at + GLUED_HEAD_CHARS].split()) < GLUED_SUMMARY_WORDS:
         return False
     head = text[:at].split()
     if len(head) > 16 or any(w.endswith(".") for w in head[:-1]):
         return False
-    # Headline case: a brand inside a sentence ("Sony's new PlayStation sold ...") is not one.
-    long_words = [w for w in head if len(w) >= 4]
+    # Headline case: a brand inside a sentence ("Sony's new PlayStation sold ...") is not one. A number
+    # ("for 11/15") has no case.
+    long_words = [w for w in head if len(w) >= 4 and not w[0].isdigit()]
     return len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.9 * len(long_words)
 
 
