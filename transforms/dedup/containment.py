@@ -608,10 +608,11 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     """
     if len(neighbours) < 2:
         return False, []
-    groups, masks, minimum = _groups(anchors, [n[0] for n in neighbours], at_least=2)
+    held = [n[0] for n in neighbours]
+    groups, masks, minimum = _groups(anchors, held, at_least=2)
     if len(groups) < 2:
         # One part: every neighbour meets the text's story, unless that part is a passage other stories print.
-        return False, _passage_strays(anchors, [n[0] for n in neighbours], masks)
+        return False, _passage_strays(anchors, held, masks)
     vectors: dict = {}
 
     def vector(k):
@@ -665,9 +666,7 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
         if others:
             held = neighbours[first]
             beyond = held[~in_sorted(anchors, held)[1]]
-            every = np.concatenate([neighbours[k] for k in others])
-            owner = np.repeat(np.arange(len(others)), [neighbours[k].size for k in others])
-            shared = np.bincount(owner[in_sorted(beyond, every)[1]], minlength=len(others)) if beyond.size else 0
+            shared = covered_masks(beyond, [neighbours[k] for k in others]).sum(axis=1)
             same = shared >= ROUNDUP_MIN_PART_SHARE * np.minimum(rest[others], beyond.size)
         groups.append([first] + [k for k, s in zip(others, same.tolist()) if s])
         apart = [k for k, s in zip(others, same.tolist()) if not s]
