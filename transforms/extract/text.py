@@ -607,7 +607,7 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
     ranked = False  # under a ranking heading, whose first item may be a headline alone
     skipped = False  # such a headline was passed over: the box then needs two items or more
     padded = list(lines) + [None, None]
-    for i, ln in enumerate(padded[:-1]):
+    for ln, after in zip(padded, padded[1:]):
         if ln is not None and ln.kind == "boundary":
             # A comments link above any prose ("0 Comments", "Leave a comment") sits in the article's
             # header, where the article's own paragraphs follow it.
@@ -619,8 +619,7 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
             run.append(ln)
         elif run and ln is not None and ln.kind == "cruft":
             continue
-        elif ranked and len(run) == 1 and ln is not None and ln.kind == "text" and padded[i + 1] is not None \
-                and padded[i + 1].prose:
+        elif ranked and len(run) == 1 and ln is not None and ln.kind == "text" and after is not None and after.prose:
             ranked, skipped = False, True
             continue
         else:
