@@ -448,3 +448,36 @@ def test_a_site_sign_off_in_a_brief_does_not_join_it_to_the_sites_other_story():
             article("story", story + " " + sign_off, 1), article("story-repost", story + " " + sign_off + " Staff.", 2),
             article("brief", brief, 2)]
     run(arts, check_groups=equal_to([("other", "other-repost"), ("brief", "story", "story-repost")]), cfg=MinHashConfig())
+
+
+def test_judge_links_sets_aside_a_part_that_texts_of_several_stories_print():
+    # A 30-anchor brief dump of story S on a template whose 12-anchor standfirst it kept: S's two texts
+    # hold its other 18 anchors; a long text of story X and a brief of story Y on the same template hold
+    # the standfirst, each with its own story beside it. It is no roundup of S and the standfirst.
+    brief = np.arange(0, 30, dtype=np.uint32)
+    quake = pack_terms(event_terms(_QUAKE, language="en"))
+    stadia = pack_terms(event_terms(_STADIA, language="en"))
+    with_rest = lambda part, start, n, terms: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
+    s1, s2 = with_rest(brief[:18], 1000, 90, quake), with_rest(brief[:18], 1000, 80, quake)
+    x, y = with_rest(brief[18:], 3000, 145, stadia), with_rest(brief[18:], 5000, 15, stadia)
+    assert judge_links(brief, [s1, x, s2, y]) == (False, [1, 3])
+    # A roundup's part is one story's: its texts share that story beyond the part ...
+    x2 = with_rest(brief[18:], 3000, 120, stadia)
+    assert judge_links(brief, [s1, x, s2, x2]) == (True, [])
+    # ... and a brief wholly inside the part (its copy of that story's lead) tells of no story.
+    assert judge_links(brief, [s1, x, s2, (brief[18:], stadia)]) == (True, [])
+    # A standfirst printed by one other text cannot be told from a quoted story: the rule needs two.
+    assert judge_links(brief, [s1, x, s2]) == (True, [])
+
+
+def test_briefs_on_one_template_join_their_stories_not_its_standfirst():
+    # Text dumps of one template keep its 48-word standfirst above their articles: three briefs of stories
+    # published elsewhere, and a long story of its own. Each brief was judged a roundup of its story and
+    # the standfirst (which the other briefs print) and joined nothing.
+    standfirst = " ".join(words(91, 48))
+    stories = {name: words(seed, 500) for name, seed in (("quake", 92), ("stadia", 93), ("vote", 95))}
+    arts = [article(name, " ".join(text), 1) for name, text in stories.items()]
+    arts += [article(name + "-brief", standfirst + " " + " ".join(text[:70]), 2) for name, text in stories.items()]
+    arts.append(article("own", standfirst + " " + " ".join(words(94, 600)), 2))
+    run(arts, check_groups=equal_to([("quake", "quake-brief"), ("stadia", "stadia-brief"), ("vote", "vote-brief"),
+                                     ("own",)]), cfg=MinHashConfig())

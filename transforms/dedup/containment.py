@@ -622,18 +622,60 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
 
     # A neighbour the text holds only some of is quoted; one it holds all of may be its source.
     quoted = [np.count_nonzero(masks[i]) < MIN_CONTAINMENT * n[0].size for i, n in enumerate(neighbours)]
-    parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum]
+    passages = _passage_parts(anchors, held, masks, groups, minimum)
+    parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum and k not in passages]
     if any((any(quoted[m] for m in groups[i][1]) or any(quoted[m] for m in groups[j][1]))
            and cosine(vector(i), vector(j)) < ROUNDUP_MAX_COSINE for n, i in enumerate(parts) for j in parts[n + 1:]):
         return True, []
-    main = max(range(len(groups)), key=lambda k: groups[k][2])
-    if groups[main][2] < minimum:
-        return False, []
-    strays = [m for k, (_, members, size) in enumerate(groups)
-              if k != main and 0 < size < minimum and all(quoted[m] for m in members)
-              and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE
-              for m in members]
+    strays = [m for k in passages for m in groups[k][1]]
+    story = [k for k in range(len(groups)) if k not in passages]
+    main = max(story, key=lambda k: groups[k][2]) if story else None
+    if main is None or groups[main][2] < minimum:
+        return False, sorted(strays)
+    strays += [m for k, (_, members, size) in enumerate(groups)
+               if k != main and 0 < size < minimum and all(quoted[m] for m in members)
+               and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE
+               for m in members]
     return False, sorted(strays)
+
+
+def _passage_parts(anchors: np.ndarray, neighbours: list, masks: np.ndarray, groups: list, minimum: float) -> set:
+    """The parts of a text (``_groups``' indexes) that texts of two or more different stories print: the
+    page around its story, not a story it quotes. A roundup's part is one story's, whose texts share
+    that story beyond the part; a template's standfirst that a text-dump cleaner kept above every article
+    on the template is printed by each of them with its own article beside it (on unseen real-page
+    corpora: two briefs on one template each linked to the other and to a third story through it, and
+    were judged roundups of their own story and the standfirst, so joined neither).
+
+    Only neighbours that are mostly other text (as much beyond the part as in it) tell of a story.
+    """
+    part = np.count_nonzero(masks, axis=1)
+    rest = np.array([n.size for n in neighbours]) - part
+    found = set()
+    for k, (_, members, size) in enumerate(groups):
+        telling = sorted((m for m in members if rest[m] >= part[m] > 0), key=lambda m: -part[m])
+        if size >= minimum and len(telling) >= 2 and len(_by_story(anchors, neighbours, telling, rest)) >= 2:
+            found.add(k)
+    return found
+
+
+def _by_story(anchors: np.ndarray, neighbours: list, members: list, rest: np.ndarray) -> list:
+    """``members`` (neighbour indexes) grouped by story, each group led by its first member: two are one
+    story when they share ``ROUNDUP_MIN_PART_SHARE`` of the smaller one's anchors beyond the text
+    (``rest``: each neighbour's anchor count beyond it). Different stories share next to none; one story's
+    edited reposts 57-81%."""
+    groups = []
+    while members:
+        first, others = members[0], members[1:]
+        same = np.zeros(len(others), dtype=bool)
+        if others:
+            held = neighbours[first]
+            beyond = held[~in_sorted(anchors, held)[1]]
+            shared = covered_masks(beyond, [neighbours[k] for k in others]).sum(axis=1)
+            same = shared >= ROUNDUP_MIN_PART_SHARE * np.minimum(rest[others], beyond.size)
+        groups.append([first] + [k for k, s in zip(others, same.tolist()) if s])
+        members = [k for k, s in zip(others, same.tolist()) if not s]
+    return groups
 
 
 def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) -> list:
@@ -647,9 +689,7 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
     a tie, and no other; on a full tie, none.
 
     Only neighbours that are mostly other text (``PASSAGE_REST`` times its part or more) can tell of
-    another story; the text's copies and briefs always stay. Two of them are one story when they share
-    ``ROUNDUP_MIN_PART_SHARE`` of the smaller one's anchors beyond the text (different stories share
-    next to none; one story's edited reposts 57-81%).
+    another story; the text's copies and briefs always stay. They are grouped by story with ``_by_story``.
     """
     if anchors.size > MAX_QUERY_ANCHORS or not anchors.size:
         return []
@@ -659,17 +699,7 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
     if apart.size < 2:
         return []
     apart = apart[np.argsort(-part[apart], kind="stable")].tolist()  # the most of the text first
-    groups = []
-    while apart:
-        first, others = apart[0], apart[1:]
-        same = np.zeros(len(others), dtype=bool)
-        if others:
-            held = neighbours[first]
-            beyond = held[~in_sorted(anchors, held)[1]]
-            shared = covered_masks(beyond, [neighbours[k] for k in others]).sum(axis=1)
-            same = shared >= ROUNDUP_MIN_PART_SHARE * np.minimum(rest[others], beyond.size)
-        groups.append([first] + [k for k, s in zip(others, same.tolist()) if s])
-        apart = [k for k, s in zip(others, same.tolist()) if not s]
+    groups = _by_story(anchors, neighbours, apart, rest)
     if len(groups) < 2:
         return []
     ranked = sorted(((int(np.count_nonzero(masks[g].any(axis=0))), len(g)), n) for n, g in enumerate(groups))
