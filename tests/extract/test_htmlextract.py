@@ -627,3 +627,33 @@ def test_brief_loses_the_template_text_that_trafilatura_reads_with_it():
     result = extract_html(page, None, Limits())
     assert result.text == f"{PARAGRAPHS[0]}\n{PARAGRAPHS[1]}"
     assert "short_article_trimmed:1" in result.notes
+
+
+_REPRINT_NOTICE = ("This copy is for your personal, non-commercial use only. To order presentation-ready copies for "
+                   "distribution to your colleagues, clients or customers visit http://www.djreprints.com.")
+_REPRINT_FOOTER = ("This copy is for your personal, non-commercial use only. Distribution and use of this material are "
+                   "governed by our Subscriber Agreement and by copyright law. For non-personal use or to order "
+                   "multiple copies, please contact Dow Jones Reprints at 1-800-843-0008 or visit www.djreprints.com.")
+
+
+def test_postfilter_drops_a_publishers_reprint_chrome():
+    # A news publisher's article template prints a reprint link and licence notice above and below every
+    # article, and the messages of its share-by-email form.
+    text = "\n".join(["- Order Reprints", _REPRINT_NOTICE, PARAGRAPHS[0], PARAGRAPHS[1],
+                      "An error has occurred, please try again later.", "This article has been sent to",
+                      _REPRINT_FOOTER])
+    assert postfilter(text).splitlines() == PARAGRAPHS[:2]
+    # A sentence about licences or errors in a story stays.
+    story = "The agency said an error has occurred in the count of ballots in three precincts, and it will try again."
+    assert story in postfilter("\n".join([PARAGRAPHS[0], story]))
+
+
+def test_a_brief_on_a_page_whose_notices_are_as_long_as_it_keeps_them_out():
+    # Removing the notices cut more than half of the words trafilatura read, and the arbitration, which
+    # holds the post-filter to keeping half, took trafilatura's unfiltered text with all of them back.
+    brief = PARAGRAPHS[0]
+    page = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<p>{_REPRINT_NOTICE}</p><p>{brief}</p><p>{_REPRINT_FOOTER}</p></article></body></html>")
+    result = extract_html(page, None, Limits())
+    assert brief in result.text and "non-commercial" not in result.text
+    assert result.extractor == "trafilatura"

@@ -608,7 +608,9 @@ _CRUFT_LINE_RE = re.compile(
     share(?:\s+this)?(?:\s+(?:article|story|page))?|copy\s+link(?:\s+copied)?|link\s+copied|print(?:\s+this)?(?:\s+(?:article|page))?|email|
     loading…?|loading\.\.\.|load\s+more(?:\s+\w+)?|show\s+more|view\s+(?:comments|gallery)|image\s+\d+\s+of\s+\d+|\d+\s+of\s+\d+\s*\|?|
     close|menu|search|back\s+to\s+top|scroll\s+to\s+continue(?:\s+with\s+content)?|
-    (?:\d+\s+)?(?:min(?:ute)?s?)\s+read|ad\s+feedback|reply|report|like|\d+\s+likes?|don['’]t\s+miss|see\s+more)\W*$""",
+    (?:\d+\s+)?(?:min(?:ute)?s?)\s+read|ad\s+feedback|reply|report|like|\d+\s+likes?|don['’]t\s+miss|see\s+more|
+    (?:order\s+)?reprints?(?:\s+(?:&|and)\s+permissions)?|this\s+(?:article|story)\s+has\s+been\s+sent\s+to|
+    an\s+error\s+(?:has\s+)?occurred(?:\W+please\s+try\s+again(?:\s+later)?)?)\W*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _TEASER_LINE_RE = re.compile(
@@ -628,7 +630,11 @@ _PROMPT_LINE_RE = re.compile(
 # A newsletter plug anywhere in a short line ("... Sign up for X today to get the free daily
 # newsletter delivered to your inbox"): checked on the normalised line, after a literal pre-check.
 _SIGNUP_RE = re.compile(r"\b(?:sign\s+up|subscrib(?:e|ing))\b")
-_COPYRIGHT_RE = re.compile(r"^\W*(?:©|\(c\)|copyright\b)|\ball\s+rights\s+reserved\b", re.IGNORECASE)
+# ... and a licence notice: "This copy is for your personal, non-commercial use only. To order ... copies".
+_COPYRIGHT_RE = re.compile(
+    r"^\W*(?:©|\(c\)|copyright\b)|\ball\s+rights\s+reserved\b|\bfor\s+(?:your\s+)?personal,?\s+non-?commercial\s+use\b",
+    re.IGNORECASE,
+)
 _STAMP_RE = re.compile(
     r"^\W*(?:(?:last\s+)?(?:updated|published|posted|modified)|first\s+published)\b[\s:]*(?:on\s+|at\s+)?.{0,50}$",
     re.IGNORECASE,
@@ -840,6 +846,17 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
     return "\n".join(_without_empty_headings(kept))
 
 
+def _is_notice(line: str, n: int) -> bool:
+    """A copyright or licence notice of ``n`` words: never article text, whatever else the filter cuts."""
+    return n <= 60 and bool(_COPYRIGHT_RE.search(line))
+
+
+def _without_notices(text: str) -> str:
+    """``text`` without its copyright and licence notices: the text the post-filter is held to keeping half of
+    (a brief on a page whose notices are as long as it is lost them only by tripping that guard)."""
+    return "\n".join(ln for ln in text.splitlines() if not _is_notice(ln, count_words(ln)))
+
+
 def _is_chrome_line(line: str, i: int, n: int, norm: str, title_n: str, byline_n: str) -> bool:
     """Whether line ``i`` (``n`` words, ``norm`` its words joined) is page furniture rather than article text."""
     if title_n and i < 5 and (norm == title_n or (
@@ -858,7 +875,7 @@ def _is_chrome_line(line: str, i: int, n: int, norm: str, title_n: str, byline_n
         or n <= 30 and _TEASER_LINE_RE.match(line) and unpunctuated
         or n <= 40 and (_PROMPT_LINE_RE.match(line)
                         or ("newsletter" in norm or "inbox" in norm) and _SIGNUP_RE.search(norm))
-        or n <= 60 and _COPYRIGHT_RE.search(line)
+        or _is_notice(line, n)
         or n <= 10 and _STAMP_RE.match(line) and not line.rstrip().endswith("."))
 
 
@@ -1279,7 +1296,7 @@ class HtmlExtractor:
         """
         extractor = "trafilatura"
         kept = _distinct_words(text)
-        if self.filter_lines and kept < 0.5 * _distinct_words(raw):
+        if self.filter_lines and kept < 0.5 * _distinct_words(_without_notices(raw)):
             text, extractor, kept = raw, "trafilatura_unfiltered", _distinct_words(raw)
         if self.prepare and pruned > len(text):
             alt = self._unpruned_text(html, url, limits, title, byline)
