@@ -902,3 +902,27 @@ def test_markdown_teaser_cards_of_a_bold_headline_and_an_italic_summary_are_not_
     page = "\n\n".join(["* [News](https://example.com/news)", "* [Weather](https://example.com/weather)", "".join(cards),
                         "* Autos", *article, "Images by Getty Images"])
     assert clean_text(page).text.split() == " ".join(article).split()
+
+
+def test_a_photos_caption_above_its_credit_line_is_not_the_article():
+    # A business site's dump: key points, then the top photo's caption and its credit on a line of its
+    # own, then the story. The caption, 40 words of prose about another day, was kept as the lead.
+    caption = ("Sheikh Mohammed bin Rashid Al Maktoum, United Arab Emirates vice president and prime minister, "
+               "passes a passenger aircraft during the 15th Dubai Air Show in Dubai, United Arab Emirates, on "
+               "Monday, Nov. 13, 2017.")
+    story = ["DUBAI, United Arab Emirates — The carrier finalized a deal to purchase 30 of the jets, executives "
+             "of both companies announced Wednesday at the air show.",
+             "The deal sets up a reduction to a prior commitment of larger jets from the plane-maker, which "
+             "the airline is opting for by employing its substitution rights.",
+             "The order is crucial for the manufacturer, whose sales have been badly hit following two crashes "
+             "of its popular jet in less than five months."]
+    for credit in ("Natalie Naccache | Bloomberg | Getty Images", "Photo: Jon Gambrell, AP",
+                   "Photo by Kamran Jebreili/Getty Images"):
+        page = "\n\n".join(["* Markets", "* Business", caption, credit, *story, "Related Tags"])
+        assert clean_text(page).text.split() == " ".join(story).split(), credit
+    # A caption of its own ("Image: ...") is no credit: the paragraph above it stays.
+    page = "\n\n".join(["* Markets", *story, "Image: Jose Mourinho, left, has replaced Mauricio Pochettino as "
+                        "manager of the club", "Related Tags"])
+    assert clean_text(page).text.split() == " ".join(story).split()
+    assert classify_line("This copy is for your personal, non-commercial use only. To order copies visit "
+                         "www.example.com.") == "cruft"

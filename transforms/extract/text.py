@@ -128,6 +128,15 @@ _READ_ALSO_RE = re.compile(
 # A list item as an HTML-to-text renderer writes it: bullet (inscriptis: * + o per level) or number.
 _ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)])\s+(?=\S)")
 _HAS_WORD_RE = re.compile(r"\w")
+_AGENCY = (r"(?:afp|ap|ap photo|associated press|reuters|getty images|epa|anadolu(?: agency)?|xinhua|efe|dpa|ansa|"
+           r"bloomberg|pool|shutterstock)")
+#: A photo credit that is the whole line: "Photo: Jane Doe, AP", "Photo by Jane Doe/Getty Images", "Jane Doe | Bloomberg".
+_CREDIT_ALONE_RE = re.compile(
+    rf"^\(?(?:(?:photo|image|picture)\s*(?:credit)?\s*(?:by\b|:)[^!?]{{1,80}}|"
+    rf"(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|,]\s*{_AGENCY}(?:\s*[/|]\s*(?:getty images|pool|file|{_AGENCY}))?)"
+    r"\.?\)?$",
+    re.IGNORECASE,
+)
 
 # Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
 # The anchored ones are tried as one alternation at position 0; the others only when one of their
@@ -177,6 +186,7 @@ _CRUFT = [
         (r"(?:'s)?\s+profile\s+picture$", ("profile",)),
         (r"^(?:copyright|©|\(c\))\s", None),
         (r"all rights reserved", ("all rights reserved",)),
+        (r"\bfor (?:your )?personal,? non-?commercial use\b", ("commercial use",)),
         (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago(?:$|\s+(?:at|on)\s.{0,30}$)", None),
         (r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d", None),
         (r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$", None),
@@ -191,8 +201,9 @@ _CRUFT = [
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
         # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
-        (r"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*\s*/\s*(?:afp|ap|reuters|getty images|epa|"
-         r"anadolu(?: agency)?|xinhua|efe|dpa|ansa|bloomberg|pool)(?:\s*/\s*(?:getty images|pool|file))?\.?$", ("/",)),
+        # ... or a credit line of its own, as CNBC prints one: "Jane Doe | Bloomberg | Getty Images".
+        (r"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*\s*[/|]\s*(?:afp|ap|reuters|getty images|epa|"
+         r"anadolu(?: agency)?|xinhua|efe|dpa|ansa|bloomberg|pool)(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
         # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
         (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
          r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
@@ -307,6 +318,7 @@ class _Line:
     indent: int = 0  # leading blanks: a renderer indents what is inside a list item past its bullet
     cells: int = 1  # columns, as a renderer lays a table row out (cells apart by two blanks or more)
     table: bool = False  # a row of a data table (standings, results) inside the article
+    caption: bool = False  # a photo's caption, above its credit
 
 
 def parse_header(text: str) -> tuple:
@@ -828,6 +840,13 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
             kind = classify_line(_FINISHED_THEN_CUT_RE.sub(".", ln.text))
             if kind == "text" and _is_prose(ln):
                 ln.kind, ln.prose = kind, True
+    # A photo's caption stands right above its credit: the line above a credit alone ("Jane Doe | Bloomberg |
+    # Getty Images", "Photo: Jane Doe, AP") describes the picture, however much it reads like the story. It
+    # still counts towards the article's span (captions sit between its paragraphs), but is not kept.
+    for before, ln in zip(lines, lines[1:]):
+        if (before.prose and len(before.words) <= CAPTION_MAX_WORDS and len(ln.words) <= CREDIT_MAX_WORDS
+                and _CREDIT_ALONE_RE.match(ln.text)):
+            before.caption = True
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
@@ -893,6 +912,10 @@ def _columns(raw_lines: Iterable[str]) -> List[str]:
 UNPUNCTUATED_PROSE_WORDS = 15
 #: ... and between two paragraphs (a headline or a video's title beside its summary is shorter).
 SANDWICHED_PROSE_WORDS = 20
+#: A caption is one to three sentences; a line above a photo credit longer than this is the story's.
+CAPTION_MAX_WORDS = 60
+#: A credit names a photographer and an agency; "Image: Jane Doe, left, has replaced ..." is a caption itself.
+CREDIT_MAX_WORDS = 8
 
 
 def _unpunctuated(ln: _Line) -> bool:
@@ -965,7 +988,7 @@ def _keep(span: Sequence[_Line], title: Optional[str]) -> List[_Line]:
             if not (ln.prose and ln.score >= 1.5):
                 continue
             under_rail = False
-        if ln.kind != "text":
+        if ln.kind != "text" or ln.caption:
             continue
         norm = _joined(ln)
         if not norm or norm in seen or norm == title_norm:
