@@ -653,8 +653,10 @@ def _passage_parts(anchors: np.ndarray, neighbours: list, masks: np.ndarray, gro
     rest = np.array([n.size for n in neighbours]) - part
     found = set()
     for k, (_, members, size) in enumerate(groups):
+        if size < minimum or len(members) < 2:
+            continue
         telling = sorted((m for m in members if rest[m] >= part[m] > 0), key=lambda m: -part[m])
-        if size >= minimum and len(telling) >= 2 and len(_by_story(anchors, neighbours, telling, rest)) >= 2:
+        if len(telling) >= 2 and len(_by_story(anchors, neighbours, telling, rest)) >= 2:
             found.add(k)
     return found
 

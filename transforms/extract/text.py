@@ -202,8 +202,8 @@ _CRUFT = [
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
         # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
         # ... or a credit line of its own, as CNBC prints one: "Jane Doe | Bloomberg | Getty Images".
-        (r"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*\s*[/|]\s*(?:afp|ap|reuters|getty images|epa|"
-         r"anadolu(?: agency)?|xinhua|efe|dpa|ansa|bloomberg|pool)(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
+        (rf"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|]\s*{_AGENCY}"
+         r"(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
         # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
         (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
          r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
