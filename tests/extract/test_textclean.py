@@ -926,3 +926,17 @@ def test_a_photos_caption_above_its_credit_line_is_not_the_article():
     assert clean_text(page).text.split() == " ".join(story).split()
     assert classify_line("This copy is for your personal, non-commercial use only. To order copies visit "
                          "www.example.com.") == "cruft"
+
+
+def test_an_author_box_headed_by_the_authors_name_is_not_the_article():
+    # A blog template's author box under every post: "Sobre <name>" (pt), "Über <name>" (de), "About <name>".
+    article = ["Quando você mora num estado tão bonito como o Colorado, é impossível ficar em casa. Mudamos para cá "
+               "há dois anos e ainda estamos encantados com a paisagem.",
+               "Nosso kit de sobrevivência para as trilhas é muito simples: água, um carregador de bebê, barras de "
+               "cereal e uma câmera."]
+    bio = ("Pai de Francesco e Teresa e marido de Bárbara, Carlos Nadalim é também coordenador pedagógico numa "
+           "escola em Londrina, cidade onde mora, e cofundador de um blog sobre educação.")
+    for heading in ("Sobre Carlos Nadalim", "Über Carlos Nadalim", "About Carlos Nadalim"):
+        page = "\n\n".join(["* Início", "* Contato", *article, heading, bio, "* Comente"])
+        assert clean_text(page).text.split() == " ".join(article).split(), heading
+    assert classify_line("About the company") == "text" and classify_line("About Us") == "cruft"

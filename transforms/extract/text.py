@@ -108,6 +108,10 @@ _RAIL_I18N_RE = re.compile(
     r"baca juga|berita terkait|artikel terkait|terpopuler|читайте также|похожие (?:статьи|новости)|"
     r"популярное|самое читаемое)\s*[:.…]*\s*$", re.IGNORECASE)
 
+# An author box's heading, "About Jane Doe" ("Sobre ...", "Über ..."): the author's name alone after the word.
+_ABOUT_NAME_RE = re.compile(r"^(?:about|sobre|über|acerca de|à propos de)\s+(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,2})$",
+                            re.IGNORECASE)
+
 # Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
 _TAIL_RE = re.compile(
     r"^\d+\s+(?:thoughts?|responses?|repl(?:y|ies)|comments?)\s+(?:on|to)\s.{1,200}$|"
@@ -377,7 +381,7 @@ def classify_line(text: str) -> str:
     """One of "boundary", "cruft", "byline" or "text" for a single stripped line."""
     if len(text) > MAX_CRUFT_CHARS:
         return "text"
-    if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text):
+    if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text) or _ABOUT_NAME_RE.match(text):
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
