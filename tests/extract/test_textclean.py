@@ -917,7 +917,7 @@ def test_a_photos_caption_above_its_credit_line_is_not_the_article():
              "The order is crucial for the manufacturer, whose sales have been badly hit following two crashes "
              "of its popular jet in less than five months."]
     for credit in ("Natalie Naccache | Bloomberg | Getty Images", "Photo: Jon Gambrell, AP",
-                   "Photo by Kamran Jebreili/Getty Images"):
+                   "Photo by Kamran Jebreili/Getty Images", "Credit...\n\nKamran Jebreili/The New York Times"):
         page = "\n\n".join(["* Markets", "* Business", caption, credit, *story, "Related Tags"])
         assert clean_text(page).text.split() == " ".join(story).split(), credit
     # A caption of its own ("Image: ...") is no credit: the paragraph above it stays.

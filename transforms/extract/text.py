@@ -134,9 +134,12 @@ _ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)])\s+(?=\S
 _HAS_WORD_RE = re.compile(r"\w")
 _AGENCY = (r"(?:afp|ap|ap photo|associated press|reuters|getty images|epa|anadolu(?: agency)?|xinhua|efe|dpa|ansa|"
            r"bloomberg|pool|shutterstock)")
-#: A photo credit that is the whole line: "Photo: Jane Doe, AP", "Photo by Jane Doe/Getty Images", "Jane Doe | Bloomberg".
+_CREDIT_LABEL = r"credits?\W*"
+_CREDIT_LABEL_RE = re.compile(rf"^{_CREDIT_LABEL}$", re.IGNORECASE)
+#: A photo credit that is the whole line: "Photo: Jane Doe, AP", "Photo by Jane Doe/Getty Images", "Jane Doe | Bloomberg",
+#: or the label of one on the line above it ("Credit...").
 _CREDIT_ALONE_RE = re.compile(
-    rf"^\(?(?:(?:photo|image|picture)\s*(?:credit)?\s*(?:by\b|:)[^!?]{{1,80}}|"
+    rf"^\(?(?:{_CREDIT_LABEL}|(?:photo|image|picture)\s*(?:credit)?\s*(?:by\b|:)[^!?]{{1,80}}|"
     rf"(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|,]\s*{_AGENCY}(?:\s*[/|]\s*(?:getty images|pool|file|{_AGENCY}))?)"
     r"\.?\)?$",
     re.IGNORECASE,
@@ -847,10 +850,12 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     # A photo's caption stands right above its credit: the line above a credit alone ("Jane Doe | Bloomberg |
     # Getty Images", "Photo: Jane Doe, AP") describes the picture, however much it reads like the story. It
     # still counts towards the article's span (captions sit between its paragraphs), but is not kept.
-    for before, ln in zip(lines, lines[1:]):
+    for before, ln, after in zip(lines, lines[1:], lines[2:] + [None]):
         if (before.prose and len(before.words) <= CAPTION_MAX_WORDS and len(ln.words) <= CREDIT_MAX_WORDS
                 and _CREDIT_ALONE_RE.match(ln.text)):
             before.caption = True
+            if after is not None and len(after.words) <= CREDIT_MAX_WORDS and _CREDIT_LABEL_RE.match(ln.text):
+                after.kind, after.prose = "cruft", False  # the credit under its label: "Jane Doe/The Times"
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
