@@ -98,7 +98,7 @@ _BOUNDARY_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-# The same rail headings in the other languages the pages come in (pt, es, fr, it, de, id, ru).
+# The same rail headings in the other languages the pages come in (pt, es, fr, it, de, id, ru), and an author box's.
 _RAIL_I18N_RE = re.compile(
     r"^(?:voc[eê] (?:pode|tamb[eé]m pode) gostar|leia (?:tamb[eé]m|mais)|veja (?:tamb[eé]m|mais)|"
     r"not[ií]cias relacionadas|mat[eé]rias relacionadas|mais lidas|te puede interesar|lee (?:tambi[eé]n|m[aá]s)|"
@@ -106,11 +106,10 @@ _RAIL_I18N_RE = re.compile(
     r"articles li[eé]s|les plus lus|articoli correlati|leggi anche|potrebbe interessarti|i pi[uù] letti|"
     r"das k[oö]nnte sie (?:auch )?interessieren|mehr zum thema|lesen sie auch|[aä]hnliche artikel|meistgelesen|"
     r"baca juga|berita terkait|artikel terkait|terpopuler|читайте также|похожие (?:статьи|новости)|"
-    r"популярное|самое читаемое)\s*[:.…]*\s*$", re.IGNORECASE)
-
-# An author box's heading, "About Jane Doe" ("Sobre ...", "Über ..."): the author's name alone after the word.
-_ABOUT_NAME_RE = re.compile(r"^(?:about|sobre|über|acerca de|à propos de)\s+(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,2})$",
-                            re.IGNORECASE)
+    r"популярное|самое читаемое|"
+    # An author box's heading, "About Jane Doe" ("Sobre ...", "Über ..."): the author's name alone after the word.
+    r"(?:about|sobre|über|acerca de|à propos de)\s+(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,2}))\s*[:.…]*\s*$",
+    re.IGNORECASE)
 
 # Of the boundaries, these end the page's article text for good (what follows is readers' text about it).
 _TAIL_RE = re.compile(
@@ -384,7 +383,7 @@ def classify_line(text: str) -> str:
     """One of "boundary", "cruft", "byline" or "text" for a single stripped line."""
     if len(text) > MAX_CRUFT_CHARS:
         return "text"
-    if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text) or _ABOUT_NAME_RE.match(text):
+    if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text):
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
@@ -837,25 +836,26 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         lines.append(ln)
 
     _mark_tables(lines)
-    # A page that cuts its article short ends the last paragraph it shows with an ellipsis, often after a
-    # finished sentence ("... further discipline...."): right under a paragraph, a line as long as one is
-    # one too. A teaser a list cuts at a sentence's end looks the same, but stands under its headline; a
-    # call to join or click ("... Dan klik Join/Gabung....") is shorter.
-    for before, ln in zip(lines, lines[1:]):
-        if (before.prose and ln.kind == "cruft" and len(ln.words) >= SANDWICHED_PROSE_WORDS
-                and _FINISHED_THEN_CUT_RE.search(ln.text)):
+    # Right under a paragraph, two kinds of line are read again (one pass, most lines being neither):
+    # - A page that cuts its article short ends the last paragraph it shows with an ellipsis, often after a
+    #   finished sentence ("... further discipline...."): a line as long as a paragraph is one too. A teaser a
+    #   list cuts at a sentence's end looks the same, but stands under its headline; a call to join or click
+    #   ("... Dan klik Join/Gabung....") is shorter.
+    # - A photo's caption stands right above its credit: the line above a credit alone ("Jane Doe | Bloomberg |
+    #   Getty Images", "Photo: Jane Doe, AP") describes the picture, however much it reads like the story. It
+    #   still counts towards the article's span (captions sit between its paragraphs), but is not kept.
+    for i, (before, ln) in enumerate(zip(lines, lines[1:])):
+        if not before.prose:
+            continue
+        n = len(ln.words)
+        if ln.kind == "cruft" and n >= SANDWICHED_PROSE_WORDS and _FINISHED_THEN_CUT_RE.search(ln.text):
             kind = classify_line(_FINISHED_THEN_CUT_RE.sub(".", ln.text))
             if kind == "text" and _is_prose(ln):
                 ln.kind, ln.prose = kind, True
-    # A photo's caption stands right above its credit: the line above a credit alone ("Jane Doe | Bloomberg |
-    # Getty Images", "Photo: Jane Doe, AP") describes the picture, however much it reads like the story. It
-    # still counts towards the article's span (captions sit between its paragraphs), but is not kept.
-    for before, ln, after in zip(lines, lines[1:], lines[2:] + [None]):
-        if (before.prose and len(before.words) <= CAPTION_MAX_WORDS and len(ln.words) <= CREDIT_MAX_WORDS
-                and _CREDIT_ALONE_RE.match(ln.text)):
+        elif n <= CREDIT_MAX_WORDS and len(before.words) <= CAPTION_MAX_WORDS and _CREDIT_ALONE_RE.match(ln.text):
             before.caption = True
-            if after is not None and len(after.words) <= CREDIT_MAX_WORDS and _CREDIT_LABEL_RE.match(ln.text):
-                after.kind, after.prose = "cruft", False  # the credit under its label: "Jane Doe/The Times"
+            if i + 2 < len(lines) and len(lines[i + 2].words) <= CREDIT_MAX_WORDS and _CREDIT_LABEL_RE.match(ln.text):
+                lines[i + 2].kind, lines[i + 2].prose = "cruft", False  # under its label: "Jane Doe/The Times"
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
