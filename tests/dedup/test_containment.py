@@ -468,6 +468,14 @@ def test_judge_links_sets_aside_a_part_that_texts_of_several_stories_print():
     assert judge_links(brief, [s1, x, s2, (brief[18:], stadia)]) == (True, [])
     # A standfirst printed by one other text cannot be told from a quoted story: the rule needs two.
     assert judge_links(brief, [s1, x, s2]) == (True, [])
+    # An original whose lead two briefs print, each on a template of its own (as much chrome as lead), and
+    # whose body an edited repost holds: the briefs' other text is no other story's, as their terms say.
+    original = np.arange(0, 100, dtype=np.uint32)
+    b1, b2 = with_rest(original[:20], 3000, 25, quake), with_rest(original[:20], 5000, 25, quake)
+    edited = with_rest(original[40:], 7000, 30, quake)
+    assert judge_links(original, [b1, edited, b2]) == (False, [])
+    assert judge_links(original, [with_rest(original[:20], 3000, 25, stadia), edited,
+                                  with_rest(original[:20], 5000, 25, stadia)]) == (False, [0, 2])
 
 
 def test_briefs_on_one_template_join_their_stories_not_its_standfirst():

@@ -622,8 +622,12 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
 
     # A neighbour the text holds only some of is quoted; one it holds all of may be its source.
     quoted = [np.count_nonzero(masks[i]) < MIN_CONTAINMENT * n[0].size for i, n in enumerate(neighbours)]
-    passages = _passage_parts(anchors, held, masks, groups, minimum)
-    parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum and k not in passages]
+    parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum]
+    # A part several stories print is the page around the text's story, unless its terms are that story's
+    # (briefs of the text's lead, each on a template of its own, print it too).
+    passages = {k for k in _passage_parts(anchors, held, masks, groups, minimum)
+                if all(cosine(vector(k), vector(j)) < ROUNDUP_MAX_COSINE for j in parts if j != k)}
+    parts = [k for k in parts if k not in passages]
     if any((any(quoted[m] for m in groups[i][1]) or any(quoted[m] for m in groups[j][1]))
            and cosine(vector(i), vector(j)) < ROUNDUP_MAX_COSINE for n, i in enumerate(parts) for j in parts[n + 1:]):
         return True, []
