@@ -940,3 +940,23 @@ def test_an_author_box_headed_by_the_authors_name_is_not_the_article():
         page = "\n\n".join(["* Início", "* Contato", *article, heading, bio, "* Comente"])
         assert clean_text(page).text.split() == " ".join(article).split(), heading
     assert classify_line("About the company") == "text" and classify_line("About Us") == "cruft"
+
+
+def test_a_numbered_most_read_box_whose_items_stand_alone_here_and_there_is_not_the_article():
+    # A sports blog's "Most Read" box numbers its items; the first and third are headlines alone, the rest
+    # headline and summary run into one sentence. The last two outweighed a one-paragraph brief above it.
+    brief = ("In case you are living in the capital, chances are you have an app or two to find out the latest "
+             "air quality index in your area. Since the festival, despite the court's ban, the air quality has "
+             "plunged to alarming levels with the monitoring agency announcing an air emergency.")
+    box = ["1. Coach admits club's role in the helmet fight Longtime head coach takes partial responsibility",
+           "2. Daily Chow (11/19/19) More of the latest news and notes from around the web in today's dose of the "
+           "Daily Chow.",
+           "3. Playoff Watch 2.0 – Where does the team stand? Cleveland will need lots of help",
+           "4. Team places its safety on injured reserve First season in Cleveland is done for the veteran safety "
+           "after he suffers an Achilles injury.",
+           "5. Power Rankings: the team is edging closer to its rivals heading into Week 12 Cleveland rises two "
+           "spots while its rivals drop three spots."]
+    page = "\n\n".join(["* Community Guidelines", "Photo by Jane Doe/Getty Images", brief, "More From Our Blog",
+                        "* Daily Chow (11/20/19)", "* Playoff Watch 2.0", "Most Read", *box, "Find Tickets",
+                        "Sun Nov 24", "Miami @ Cleveland"])
+    assert clean_text(page).text.split() == brief.split()

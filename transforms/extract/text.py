@@ -616,8 +616,9 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
 
     A "Most Read" box may open with an item whose headline stands alone, without a sentence's end, above
     items that read as prose: that one line does not end the box (on a real page the box's four items then
-    outweighed a brief above it). Only under a ranking heading: "Related" and "Trending" boxes of one link
-    sit inside articles, whose paragraphs go on below them.
+    outweighed a brief above it), and in a numbered or bulleted box no such item does (on another, the first
+    and third items stood alone and the last two outweighed a brief). Only under a ranking heading: "Related"
+    and "Trending" boxes of one link sit inside articles, whose paragraphs go on below them.
     """
     run: list = []
     limit = RAIL_MAX_LINES
@@ -637,8 +638,10 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
             run.append(ln)
         elif run and ln is not None and ln.kind == "cruft":
             continue
-        elif ranked and len(run) == 1 and ln is not None and ln.kind == "text" and after is not None and after.prose:
-            ranked, skipped = False, True
+        elif ranked and ln is not None and ln.kind == "text" and (
+                ln.item or len(run) == 1 and after is not None and after.prose):
+            # In a ranked list every item may be a headline alone; outside one, only the box's first line.
+            ranked, skipped = ln.item, True
             continue
         else:
             if 1 + skipped < len(run) <= limit + 1 and (limit == 1 or ln is None or not ln.prose):
