@@ -625,6 +625,7 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
     seen_prose = False
     ranked = False  # under a ranking heading, whose first item may be a headline alone
     skipped = False  # such a headline was passed over: the box then needs two items or more
+    listed = False  # the box is a list: a paragraph outside it is not the box's
     padded = list(lines) + [None, None]
     for ln, after in zip(padded, padded[1:]):
         if ln is not None and ln.kind == "boundary":
@@ -633,15 +634,16 @@ def _demote_rail_teasers(lines: Sequence[_Line]) -> None:
             header_link = not seen_prose and _is_tail(ln.text)
             run = [] if _EXPANDER_RE.match(ln.text) or header_link else [ln]
             limit = 1 if _READ_ALSO_RE.match(ln.text) else RAIL_MAX_LINES
-            ranked, skipped = bool(run) and bool(_RANKING_RE.match(ln.text)), False
-        elif run and ln is not None and ln.prose and len(run) <= limit:
+            ranked, skipped, listed = bool(run) and bool(_RANKING_RE.match(ln.text)), False, False
+        elif run and ln is not None and ln.prose and len(run) <= limit and (ln.item or not listed):
             run.append(ln)
         elif run and ln is not None and ln.kind == "cruft":
             continue
         elif ranked and ln is not None and ln.kind == "text" and (
-                ln.item or len(run) == 1 and after is not None and after.prose):
-            # In a ranked list every item may be a headline alone; outside one, only the box's first line.
-            ranked, skipped = ln.item, True
+                ln.item or not listed and len(run) == 1 and after is not None and after.prose):
+            # In a ranked list every item may be a headline alone (and the list ends the box); outside one,
+            # only the box's first line.
+            ranked, skipped, listed = ln.item, True, ln.item
             continue
         else:
             if 1 + skipped < len(run) <= limit + 1 and (limit == 1 or ln is None or not ln.prose):
