@@ -960,3 +960,26 @@ def test_a_numbered_most_read_box_whose_items_stand_alone_here_and_there_is_not_
                         "* Daily Chow (11/20/19)", "* Playoff Watch 2.0", "Most Read", *box, "Find Tickets",
                         "Sun Nov 24", "Miami @ Cleveland"])
     assert clean_text(page).text.split() == brief.split()
+
+
+def test_a_we_recommend_rail_of_videos_is_not_the_article():
+    # A magazine's brief page ends in a "We Recommend" rail of videos, each a summary and a title with its
+    # length; the rail held more prose than the one-paragraph brief above it.
+    brief = ("A man's innocent decision to change his bedding caused him to develop a strange, rare condition that "
+             "left him gasping for air, his doctors say. In a new case study out Monday, they detail how the man "
+             "came down with a rare form of allergy to the bird feathers that filled his new duvet and pillows.")
+    rail = ["The 1930s Were Not a Good Time for the Royal Family (3:05)",
+            "The country was racked by devastating economic hardship in the 1930s and ordinary people began to take "
+            "their anger out on what was seen as the ultimate symbol of entitlement.",
+            "How Fast Can Gibbons Swing Through the Forest? (3:04)",
+            "Operation Desert Rock was the codename for a series of military tests in the 1950s aimed at "
+            "understanding the effects of atomic radiation on ground troops.",
+            "These Atomic Bomb Tests Used Troops as Guinea Pigs (3:29)",
+            "In this exclusive clip from the 1930s, veterans step up to the mic and let out their version of the "
+            "fearsome rallying cry.",
+            "What Did the Rally Cry Sound Like? (4:22)"]
+    page = "\n\n".join(["By Jane Doe", "November 18, 2019", brief, "Like this article?", "Previous Article",
+                        "Next Article", "We Recommend", *rail, "Comment on this Story"])
+    assert clean_text(page).text.split() == brief.split()
+    assert classify_line("We Recommend") == "boundary" and classify_line(rail[0]) == "cruft"
+    assert classify_line("The meeting ran from 9:30 to 11:15, the clerk said.") == "text"

@@ -89,7 +89,7 @@ _BOUNDARY_RE = re.compile(
     ^(?:\d+\s+)?(?:(?:top[\s-]rated|most\s+liked|readers?'?|user|latest|all|show|view)\s+)?(?:comments?|leave\s+a\s+(?:comment|reply)|join\s+the\s+(?:conversation|discussion)|
     popular\s+posts(?:\s+from\s+this\s+blog)?|related(?:\s+(?:articles?|stories|posts|coverage|content|news|links|topics))?|
     more\s+(?:stories|news|from|on|headlines|to\s+explore|in)\b.*|sponsored(?:\s+(?:content|articles?|stories|links|posts))?|
-    recommended(?:\s+(?:for\s+you|stories|reading|articles))?|you\s+(?:may|might)\s+(?:also\s+)?like|
+    (?:we\s+)?recommend(?:ed)?(?:\s+(?:for\s+you|stories|reading|articles))?|you\s+(?:may|might)\s+(?:also\s+)?like|
     (?:read|see)\s+(?:more|also|next)|trending(?:\s+(?:now|stories|news))?|most\s+(?:read|popular|viewed|shared)|
     latest\s+(?:news|stories|headlines|videos?)|top\s+stories|paid\s+(?:content|post|partner\s+content)|
     around\s+the\s+web|from\s+(?:our|the)\s+(?:partners?|web|network)|editor'?s?\s+picks?|what\s+to\s+read\s+next|
@@ -202,6 +202,8 @@ _CRUFT = [
          r"^(?:haga|haz)\s+clic\b|^clicca\b|^klicken\s+sie\b|^klik\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
         (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser (``_read_lines`` keeps an article's last)
+        # A video's title with its length: "What Did the Rebel Yell Sound Like? (4:22)".
+        (r"\(\d{1,2}:\d{2}(?::\d{2})?\)$", (":",)),
         # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
         (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
