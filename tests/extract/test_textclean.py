@@ -926,6 +926,10 @@ def test_a_photos_caption_above_its_credit_line_is_not_the_article():
     assert clean_text(page).text.split() == " ".join(story).split()
     assert classify_line("This copy is for your personal, non-commercial use only. To order copies visit "
                          "www.example.com.") == "cruft"
+    # A caption that closes with its credit, as the Guardian prints one.
+    assert classify_line("‘Excessive force and police brutality have accelerated and magnified these protests.’ "
+                         "Photograph: AFP via Getty") == "cruft"
+    assert classify_line("The photo: a crowd outside the court, the agency said.") == "text"
 
 
 def test_an_author_box_headed_by_the_authors_name_is_not_the_article():

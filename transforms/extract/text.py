@@ -212,6 +212,9 @@ _CRUFT = [
         # ... or a credit line of its own, as CNBC prints one: "Jane Doe | Bloomberg | Getty Images".
         (rf"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|]\s*{_AGENCY}"
          r"(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
+        # ... or a caption's closing credit, as the Guardian prints one: "... movement.’ Photograph: AFP via Getty".
+        (r"(?:[.!?’”]\s+)(?:photograph|photo|picture|image|illustration)\s*:\s*[^.!?]{1,80}$",
+         ("photo", "picture", "image", "illustration")),
         # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
         (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
          r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
