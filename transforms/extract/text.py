@@ -133,13 +133,15 @@ _ITEM_RE = re.compile(r"^(?:[*+•◦▪▸►·‣»›o-]|\d{1,3}[.)])\s+(?=\S
 _HAS_WORD_RE = re.compile(r"\w")
 _AGENCY = (r"(?:afp|ap|ap photo|associated press|reuters|getty images|epa|anadolu(?: agency)?|xinhua|efe|dpa|ansa|"
            r"bloomberg|pool|shutterstock)")
+#: A photographer's name, up to four words, as a credit writes it before the agency.
+_CREDITED_NAME = r"(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*"
 _CREDIT_LABEL = r"credits?\W*"
 _CREDIT_LABEL_RE = re.compile(rf"^{_CREDIT_LABEL}$", re.IGNORECASE)
 #: A photo credit that is the whole line: "Photo: Jane Doe, AP", "Photo by Jane Doe/Getty Images", "Jane Doe | Bloomberg",
 #: or the label of one on the line above it ("Credit...").
 _CREDIT_ALONE_RE = re.compile(
     rf"^\(?(?:{_CREDIT_LABEL}|(?:photo|image|picture)\s*(?:credit)?\s*(?:by\b|:)[^!?]{{1,80}}|"
-    rf"(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|,]\s*{_AGENCY}(?:\s*[/|]\s*(?:getty images|pool|file|{_AGENCY}))?)"
+    rf"{_CREDITED_NAME}\s*[/|,]\s*{_AGENCY}(?:\s*[/|]\s*(?:getty images|pool|file|{_AGENCY}))?)"
     r"\.?\)?$",
     re.IGNORECASE,
 )
@@ -210,7 +212,7 @@ _CRUFT = [
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
         # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
         # ... or a credit line of its own, as CNBC prints one: "Jane Doe | Bloomberg | Getty Images".
-        (rf"(?:^|[.!?]\s+)(?:[^\W\d_][\w.'’-]*\s+){{0,3}}[^\W\d_][\w.'’-]*\s*[/|]\s*{_AGENCY}"
+        (rf"(?:^|[.!?]\s+){_CREDITED_NAME}\s*[/|]\s*{_AGENCY}"
          r"(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
         # ... or a caption's closing credit, as the Guardian prints one: "... movement.’ Photograph: AFP via Getty".
         (r"(?:[.!?’”]\s+)(?:photograph|photo|picture|image|illustration)\s*:\s*[^.!?]{1,80}$",
