@@ -204,19 +204,14 @@ _CRUFT = [
          r"^(?:haga|haz)\s+clic\b|^clicca\b|^klicken\s+sie\b|^klik\b", None),
         (r"^(?:on the site|in this section|navigation|main menu|quick links)\s*:?$", None),
         (r"\.\.\.$|…$", ("...", "…")),  # a truncated caption or teaser (``_read_lines`` keeps an article's last)
-        # A video's title with its length: "What Did the Rebel Yell Sound Like? (4:22)".
-        (r"\(\d{1,2}:\d{2}(?::\d{2})?\)$", (":",)),
         # A gallery's slides: "Photo 3 of 12", or a caption numbered "1 of 4 Rescuers search ...".
         (r"^(?:(?:image|photo|picture|slide)\s+)?\d{1,3} of \d{1,3}\b", None),
         (r"^(?:read more|more|related|see also|also read|read also|watch|listen|recommended)\s*[:|]", None),
         # A caption ending in its photo credit: "... on Monday. (Jane Doe/Getty Images)"
         # ... or unbracketed after the caption's last sentence: "... oppose it. Jane DOE / AFP".
-        # ... or a credit line of its own, as CNBC prints one: "Jane Doe | Bloomberg | Getty Images".
-        (rf"(?:^|[.!?]\s+){_CREDITED_NAME}\s*[/|]\s*{_AGENCY}"
-         r"(?:\s*[/|]\s*(?:getty images|pool|file))?\.?$", ("/", "|")),
+        (rf"(?:^|[.!?]\s+){_CREDITED_NAME}\s*/\s*{_AGENCY}(?:\s*/\s*(?:getty images|pool|file))?\.?$", ("/",)),
         # ... or a caption's closing credit, as the Guardian prints one: "... movement.’ Photograph: AFP via Getty".
-        (r"(?:[.!?’”]\s+)(?:photograph|photo|picture|image|illustration)\s*:\s*[^.!?]{1,80}$",
-         ("photo", "picture", "image", "illustration")),
+        (r"(?:[.!?’”]\s+)photo(?:graph)?:\s*[^.!?]{1,80}$", ("photograph:", "photo:")),
         # ... also a local photographer's, handed on by an agency: "(Jane Doe/The Union via AP)".
         (r"\((?:[^()]{0,80}/)?(?:[^()/]{0,60}\bvia\s+)?\s*(?:getty images|ap photo|ap|reuters|afp|epa|shutterstock|"
          r"bloomberg|alamy|pa images)[^()]{0,40}\)\.?$", ("(",)),
@@ -232,6 +227,8 @@ _CRUFT = [
          ("cookie", "privacy policy", "terms of")),
     )
 ]
+# A video's title with its length: "What Did the Rebel Yell Sound Like? (4:22)" (tried on lines ending in ")").
+_VIDEO_LENGTH_RE = re.compile(r"\(\d{1,2}:\d{2}(?::\d{2})?\)$")
 _CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT if keys is None), re.IGNORECASE)
 _CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT if keys for k in keys}))
 
@@ -394,7 +391,7 @@ def classify_line(text: str) -> str:
         return "boundary"
     if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
-    if _CRUFT_ANCHORED.match(text):
+    if _CRUFT_ANCHORED.match(text) or text.endswith(")") and _VIDEO_LENGTH_RE.search(text):
         return "cruft"
     low = _fold(text)
     if _CRUFT_KEYS_RE.search(low):
@@ -866,6 +863,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
                 ln.kind, ln.prose = kind, True
         elif n <= CREDIT_MAX_WORDS and len(before.words) <= CAPTION_MAX_WORDS and _CREDIT_ALONE_RE.match(ln.text):
             before.caption = True
+            ln.kind, ln.prose = "cruft", False  # as CNBC prints one: "Jane Doe | Bloomberg | Getty Images"
             if i + 2 < len(lines) and len(lines[i + 2].words) <= CREDIT_MAX_WORDS and _CREDIT_LABEL_RE.match(ln.text):
                 lines[i + 2].kind, lines[i + 2].prose = "cruft", False  # under its label: "Jane Doe/The Times"
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
