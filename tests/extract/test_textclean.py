@@ -917,9 +917,13 @@ def test_a_photos_caption_above_its_credit_line_is_not_the_article():
              "The order is crucial for the manufacturer, whose sales have been badly hit following two crashes "
              "of its popular jet in less than five months."]
     for credit in ("Natalie Naccache | Bloomberg | Getty Images", "Photo: Jon Gambrell, AP",
-                   "Photo by Kamran Jebreili/Getty Images", "Credit...\n\nKamran Jebreili/The New York Times"):
+                   "Photo by Kamran Jebreili/Getty Images", "Credit...\n\nKamran Jebreili/The New York Times",
+                   "Credit: Kamran Jebreili/The New York Times"):
         page = "\n\n".join(["* Markets", "* Business", caption, credit, *story, "Related Tags"])
         assert clean_text(page).text.split() == " ".join(story).split(), credit
+    # A "Credit" heading (a personal-finance story's section) is no credit label: the paragraph above it stays.
+    page = "\n\n".join(["* Markets", *story[:2], "Credit", story[2], "Related Tags"])
+    assert clean_text(page).text.split() == " ".join(story[:2] + ["Credit", story[2]]).split()
     # A caption of its own ("Image: ...") is no credit: the paragraph above it stays.
     page = "\n\n".join(["* Markets", *story, "Image: Jose Mourinho, left, has replaced Mauricio Pochettino as "
                         "manager of the club", "Related Tags"])

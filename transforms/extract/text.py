@@ -135,12 +135,12 @@ _AGENCY = (r"(?:afp|ap|ap photo|associated press|reuters|getty images|epa|anadol
            r"bloomberg|pool|shutterstock)")
 #: A photographer's name, up to four words, as a credit writes it before the agency.
 _CREDITED_NAME = r"(?:[^\W\d_][\w.'’-]*\s+){0,3}[^\W\d_][\w.'’-]*"
-_CREDIT_LABEL = r"credits?\W*"
+_CREDIT_LABEL = r"credits?\s*(?:\.{2,}|…|:)\s*"  # "Credit...", "Credit:"; a "Credit" heading is no label
 _CREDIT_LABEL_RE = re.compile(rf"^{_CREDIT_LABEL}$", re.IGNORECASE)
 #: A photo credit that is the whole line: "Photo: Jane Doe, AP", "Photo by Jane Doe/Getty Images", "Jane Doe | Bloomberg",
 #: or the label of one on the line above it ("Credit...").
 _CREDIT_ALONE_RE = re.compile(
-    rf"^\(?(?:{_CREDIT_LABEL}|(?:photo|image|picture)\s*(?:credit)?\s*(?:by\b|:)[^!?]{{1,80}}|"
+    rf"^\(?(?:{_CREDIT_LABEL}|(?:(?:photo|image|picture)\s*(?:credit)?|credit)\s*(?:by\b|:)[^!?]{{1,80}}|"
     rf"{_CREDITED_NAME}\s*[/|,]\s*{_AGENCY}(?:\s*[/|]\s*(?:getty images|pool|file|{_AGENCY}))?)"
     r"\.?\)?$",
     re.IGNORECASE,
