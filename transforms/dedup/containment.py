@@ -621,11 +621,13 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
         return vectors[k]
 
     # A neighbour the text holds only some of is quoted; one it holds all of may be its source.
-    quoted = [np.count_nonzero(masks[i]) < MIN_CONTAINMENT * n[0].size for i, n in enumerate(neighbours)]
+    part = np.count_nonzero(masks, axis=1)
+    sizes = np.array([h.size for h in held])
+    quoted = (part < MIN_CONTAINMENT * sizes).tolist()
     parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum]
     # A part several stories print is the page around the text's story, unless its terms are that story's
     # (briefs of the text's lead, each on a template of its own, print it too).
-    passages = {k for k in _passage_parts(anchors, held, masks, groups, minimum)
+    passages = {k for k in _passage_parts(anchors, held, part, sizes - part, groups, minimum)
                 if all(cosine(vector(k), vector(j)) < ROUNDUP_MAX_COSINE for j in parts if j != k)}
     parts = [k for k in parts if k not in passages]
     if any((any(quoted[m] for m in groups[i][1]) or any(quoted[m] for m in groups[j][1]))
@@ -643,7 +645,8 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     return False, sorted(strays)
 
 
-def _passage_parts(anchors: np.ndarray, neighbours: list, masks: np.ndarray, groups: list, minimum: float) -> set:
+def _passage_parts(anchors: np.ndarray, neighbours: list, part: np.ndarray, rest: np.ndarray, groups: list,
+                   minimum: float) -> set:
     """The parts of a text (``_groups``' indexes) that texts of two or more different stories print: the
     page around its story, not a story it quotes. A roundup's part is one story's, whose texts share
     that story beyond the part; a template's standfirst that a text-dump cleaner kept above every article
@@ -651,10 +654,9 @@ def _passage_parts(anchors: np.ndarray, neighbours: list, masks: np.ndarray, gro
     corpora: two briefs on one template each linked to the other and to a third story through it, and
     were judged roundups of their own story and the standfirst, so joined neither).
 
-    Only neighbours that are mostly other text (as much beyond the part as in it) tell of a story.
+    Only neighbours that are mostly other text (as much beyond the part as in it) tell of a story. ``part``
+    and ``rest``: each neighbour's anchors inside the text and beyond it.
     """
-    part = np.count_nonzero(masks, axis=1)
-    rest = np.array([n.size for n in neighbours]) - part
     found = set()
     for k, (_, members, size) in enumerate(groups):
         if size < minimum or len(members) < 2:

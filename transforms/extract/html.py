@@ -1296,8 +1296,12 @@ class HtmlExtractor:
         """
         extractor = "trafilatura"
         kept = _distinct_words(text)
-        if self.filter_lines and kept < 0.5 * _distinct_words(_without_notices(raw)):
-            text, extractor, kept = raw, "trafilatura_unfiltered", _distinct_words(raw)
+        if self.filter_lines:
+            # Without its notices the text has no more distinct words, so they are read off only when the
+            # filter left less than half of all of them (most pages: it did not).
+            raw_kept = _distinct_words(raw)
+            if kept < 0.5 * raw_kept and kept < 0.5 * _distinct_words(_without_notices(raw)):
+                text, extractor, kept = raw, "trafilatura_unfiltered", raw_kept
         if self.prepare and pruned > len(text):
             alt = self._unpruned_text(html, url, limits, title, byline)
             alt_kept = _distinct_words(alt)
