@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, classify_line, clean_text, find_credit,
+from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, _read_lines, classify_line, clean_text, find_credit,
                                      parse_header)
 
 SEEDS = pathlib.Path(__file__).resolve().parents[2] / "seeds"
@@ -991,3 +991,38 @@ def test_a_we_recommend_rail_of_videos_is_not_the_article():
     assert clean_text(page).text.split() == brief.split()
     assert classify_line("We Recommend") == "boundary" and classify_line(rail[0]) == "cruft"
     assert classify_line("The meeting ran from 9:30 to 11:15, the clerk said.") == "text"
+
+
+def test_a_byline_broken_at_its_link_is_a_byline_not_the_article():
+    # A dump of one text node a line writes "By <a>Ana Swanson</a>" as two lines. Read as two short lines
+    # of text between the standfirst and the story, both were kept with them.
+    story = ["A phase one trade deal between the two countries was supposed to be a limited agreement that "
+             "would let leaders claim an easy victory.",
+             "But it may morph into something bigger if the president agrees to roll back existing tariffs, "
+             "people familiar with the talks say."]
+    page = "\n".join(["World", "Asia", "By", "Ana Swanson", "Nov. 19, 2019", *story, "Related Coverage"])
+    cleaned = clean_text(page)
+    assert cleaned.text.split() == " ".join(story).split()
+    assert cleaned.byline == "Ana Swanson"
+    # A "By" that starts a sentence a renderer broke is no byline: its next line is prose.
+    page = "\n".join(["World", story[0], "By", "the end of the year the talks had stalled again, and both "
+                      "sides blamed the other for the delay.", story[1]])
+    assert "By the end of the year" in " ".join(clean_text(page).text.split())
+
+
+def test_links_to_a_sites_editions_in_other_scripts_are_not_the_article():
+    # A news site's links to its Chinese editions sat between the standfirst and the story: a character is a
+    # word, so they weighed as much as a sentence of it.
+    story = ["Hong Kong (CNN Business) A muddled view of trade talks once again seems to be weighing on "
+             "investors across the region.",
+             "The major Asian market indexes were mixed in early trading Tuesday after reports that the mood "
+             "in Beijing was pessimistic.",
+             "Hong Kong's Hang Seng Index fell 0.2%, while Japan's Nikkei gained 0.1% by the middle of the day."]
+    page = "\n\n".join(["Markets", story[0], "阅读简体中文版", "閱讀繁體中文版", *story[1:], "Русский"])
+    assert clean_text(page).text.split() == " ".join(story).split()
+    # In a dump written in Chinese, its lines in Chinese are the article.
+    chinese = ["美国和中国之间的第一阶段贸易协议本应是一项有限的协议，让两国领导人都能轻松宣布胜利。",
+               "但知情人士说，如果总统同意北京取消现有关税的要求，协议可能会扩大。",
+               "中国商务部本月表示，取消关税是任何协议的重要条件。"]
+    lines = _read_lines([chinese[0], "关税谈判", *chinese[1:]], frozenset())
+    assert [ln.kind for ln in lines] == ["text"] * 4
