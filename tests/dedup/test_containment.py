@@ -489,3 +489,38 @@ def test_briefs_on_one_template_join_their_stories_not_its_standfirst():
     arts.append(article("own", standfirst + " " + " ".join(words(94, 600)), 2))
     run(arts, check_groups=equal_to([("quake", "quake-brief"), ("stadia", "stadia-brief"), ("vote", "vote-brief"),
                                      ("own",)]), cfg=MinHashConfig())
+
+
+def test_judge_links_sets_aside_a_page_that_texts_of_unrelated_stories_print():
+    # A brief dump kept its template's own lead and closing paragraph (43 of its 52 anchors) around its
+    # 9-anchor brief, which none of its neighbours holds: a copy of story X on the template and a text of
+    # story Y on it hold all that, each with its own story beside it. Neither story is the brief's.
+    text = np.arange(0, 52, dtype=np.uint32)
+    quake = pack_terms(event_terms(_QUAKE, language="en"))
+    stadia = pack_terms(event_terms(_STADIA, language="en"))
+    with_rest = lambda part, start, n, terms: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
+    x, y = with_rest(text[:43], 1000, 160, quake), with_rest(text[:43], 3000, 80, stadia)
+    assert judge_links(text, [x, y]) == (False, [0, 1])
+    # Every neighbour goes, also one that is mostly the page itself.
+    assert judge_links(text, [x, (text[:43], quake), y]) == (False, [0, 1, 2])
+    # Not strays: texts of one story, as their terms say (a copy of a story on a template of its own, its
+    # original and another copy each with their own page around it) ...
+    assert judge_links(text, [x, with_rest(text[:43], 3000, 80, quake)]) == (False, [])
+    # ... the neighbours of a text with less than a brief's worth of its own (6 anchors) ...
+    assert judge_links(text[:48], [x, y]) == (False, [])
+    # ... and those of a text only one of the stories holds half of.
+    assert judge_links(text, [x, with_rest(text[:20], 3000, 80, stadia)]) == (False, [])
+
+
+def test_a_brief_kept_inside_its_templates_own_article_joins_neither_story_on_the_template():
+    # A brief put on a press release's template, whose dump kept the release's lead and its company's
+    # closing paragraph (three times the brief), linked to a copy of another story on the template and
+    # to the release itself, and made one cluster of both stories. (The page is less than a fifth of the
+    # copy: as much as a part of it, linked only through a brief holding it, it would make it a roundup.)
+    page = " ".join(words(96, 150))
+    other, release, story = words(97, 700), words(98, 400), words(99, 500)
+    arts = [article("other", " ".join(other), 1), article("other-on-template", page + " " + " ".join(other), 2),
+            article("release", page + " " + " ".join(release), 1), article("story", " ".join(story), 1),
+            article("story-brief", page + " " + " ".join(story[:60]), 2)]
+    run(arts, check_groups=equal_to([("other", "other-on-template"), ("release",), ("story",), ("story-brief",)]),
+        cfg=MinHashConfig())

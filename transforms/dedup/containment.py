@@ -57,7 +57,7 @@ import apache_beam as beam
 import numpy as np
 
 from transforms import counters
-from transforms.dedup.events import cosine, summed_terms
+from transforms.dedup.events import EventConfig, cosine, summed_terms
 # The anchors are made at signing, without Beam (transforms.dedup.features); exported here too.
 from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors
 from transforms.dedup.pairs import NEW, OLD, MeetPairs, stable_shard
@@ -513,20 +513,24 @@ def roundup_parts(anchors: np.ndarray, neighbours: list) -> tuple:
     return parts, [anchors[m] for m in masks]
 
 
+#: Terms' cosine below which two stories that print one part of a text are no coverage of one event (the
+#: event level's join threshold, ``EventConfig.threshold``): that part is then the page around the text.
+PAGE_MAX_COSINE = EventConfig().threshold
+
 #: Neighbours from which ``_parts`` first tries whether all of them are one part: with fewer, the loop is cheaper.
 _ONE_PART_CHECK = 4
 
 
 def _parts(anchors: np.ndarray, neighbours: list) -> tuple:
     """``roundup_parts``' parts, and the neighbours' masks over the text's anchors (``covered_masks``)."""
-    groups, masks, minimum = _groups(anchors, neighbours)
+    groups, masks, _, minimum = _groups(anchors, neighbours)
     return [(anchors[part], members) for part, members, size in groups if size >= minimum], masks
 
 
 def _groups(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
-    """``(groups, masks, minimum)``: the neighbours grouped by the part of the text they cover, each
-    group ``[mask, neighbour indexes, size]``, small ones too; a part is a group of ``minimum`` anchors
-    or more. With ``at_least`` > 1, one part alone gives no groups."""
+    """``(groups, masks, counts, minimum)``: the neighbours grouped by the part of the text they cover, each
+    group ``[mask, neighbour indexes, size]``, small ones too; each neighbour's anchors in the text; a part is
+    a group of ``minimum`` anchors or more. With ``at_least`` > 1, one part alone gives no groups."""
     masks = covered_masks(anchors, neighbours)
     counts = masks.sum(axis=1)
     sizes = counts.tolist()
@@ -543,10 +547,10 @@ def _groups(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
         overlaps = np.count_nonzero(masks & masks[order[0]], axis=1)
         if bool(np.all((counts == 0) | (overlaps >= ROUNDUP_SAME_PART * counts))):
             if at_least > 1:
-                return [], masks, minimum
+                return [], masks, counts, minimum
             joined = [i for i in order if sizes[i]]
             part = masks[joined].any(axis=0)
-            return [[part, joined, int(np.count_nonzero(part))]], masks, minimum
+            return [[part, joined, int(np.count_nonzero(part))]], masks, counts, minimum
     groups: list = []
     for i in order:
         c, size = masks[i], sizes[i]
@@ -559,7 +563,7 @@ def _groups(anchors: np.ndarray, neighbours: list, at_least: int = 0) -> tuple:
                 break
         else:
             groups.append([c, [i], size])
-    return groups, masks, minimum
+    return groups, masks, counts, minimum
 
 
 def covered_masks(anchors: np.ndarray, others: list) -> np.ndarray:
@@ -609,10 +613,12 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     if len(neighbours) < 2:
         return False, []
     held = [n[0] for n in neighbours]
-    groups, masks, minimum = _groups(anchors, held, at_least=2)
+    groups, masks, part, minimum = _groups(anchors, held, at_least=2)
+    rest = np.array([h.size for h in held]) - part
     if len(groups) < 2:
         # One part: every neighbour meets the text's story, unless that part is a passage other stories print.
-        return False, _passage_strays(anchors, held, masks)
+        return False, (_passage_strays(anchors, held, masks, part, rest)
+                       or _page_strays(anchors, neighbours, masks, part, rest))
     vectors: dict = {}
 
     def vector(k):
@@ -621,13 +627,11 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
         return vectors[k]
 
     # A neighbour the text holds only some of is quoted; one it holds all of may be its source.
-    part = np.count_nonzero(masks, axis=1)
-    sizes = np.array([h.size for h in held])
-    quoted = (part < MIN_CONTAINMENT * sizes).tolist()
+    quoted = (part < MIN_CONTAINMENT * (part + rest)).tolist()
     parts = [k for k, (_, _, size) in enumerate(groups) if size >= minimum]
     # A part several stories print is the page around the text's story, unless its terms are that story's
     # (briefs of the text's lead, each on a template of its own, print it too).
-    passages = {k for k in _passage_parts(anchors, held, part, sizes - part, groups, minimum)
+    passages = {k for k in _passage_parts(anchors, held, part, rest, groups, minimum)
                 if all(cosine(vector(k), vector(j)) < ROUNDUP_MAX_COSINE for j in parts if j != k)}
     parts = [k for k in parts if k not in passages]
     if any((any(quoted[m] for m in groups[i][1]) or any(quoted[m] for m in groups[j][1]))
@@ -686,7 +690,8 @@ def _by_story(anchors: np.ndarray, neighbours: list, members: list, rest: np.nda
     return groups
 
 
-def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) -> list:
+def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part: np.ndarray,
+                    rest: np.ndarray) -> list:
     """The neighbours a short text should not link to, among those that hold it as a passage of their own.
 
     A short text held by texts of two or more different stories is a passage they all print: a
@@ -698,11 +703,10 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
 
     Only neighbours that are mostly other text (``PASSAGE_REST`` times its part or more) can tell of
     another story; the text's copies and briefs always stay. They are grouped by story with ``_by_story``.
+    ``part`` and ``rest``: each neighbour's anchors inside the text and beyond it.
     """
     if anchors.size > MAX_QUERY_ANCHORS or not anchors.size:
         return []
-    part = np.count_nonzero(masks, axis=1)
-    rest = np.array([n.size for n in neighbours]) - part
     apart = np.flatnonzero((part > 0) & (rest >= PASSAGE_REST * part))
     if apart.size < 2:
         return []
@@ -713,6 +717,41 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray) ->
     ranked = sorted(((int(np.count_nonzero(masks[g].any(axis=0))), len(g)), n) for n, g in enumerate(groups))
     (top, keep), (second, _) = ranked[-1], ranked[-2]
     return sorted(m for n, g in enumerate(groups) if n != keep or top == second for m in g)
+
+
+def _page_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part: np.ndarray,
+                 rest: np.ndarray) -> list:
+    """Every neighbour of a text whose one linked part is the page around its own story: texts of two or
+    more unrelated stories print that part, and the rest of the text (as much as a brief needs to link,
+    ``ROUNDUP_MIN_PART``) is in none of them.
+
+    On unseen real-page corpora, a brief put on a press release's template kept the release's lead and
+    its company's closing paragraph, three times the brief. A copy of another story on the template, and
+    two other releases of the company, held all that, so the brief joined their stories. Those stories
+    share nothing beyond the text (``_by_story``) and are no coverage of one event (``PAGE_MAX_COSINE``):
+    a story's own texts (an original and a copy on a template of its own) share their terms, so a copy of
+    a story stays with it however little its texts share beyond it. Each text's terms count the page it
+    prints too, so two stories on one page share some (0.3 for a page a third of their leads). Only a neighbour that holds half the part or
+    more, and as much beyond it, tells of a story. ``neighbours``: ``(sorted anchors, packed terms)``;
+    ``part`` and ``rest``: each one's anchors inside the text and beyond it.
+    """
+    beyond = rest >= part
+    if np.count_nonzero(beyond) < 2:
+        return []  # a story's copies, mostly: decided before the text's cover is counted
+    size = int(np.count_nonzero(masks.any(axis=0)))
+    if anchors.size - size < ROUNDUP_MIN_PART:
+        return []
+    telling = np.flatnonzero(beyond & (part >= ROUNDUP_SAME_PART * size))
+    if telling.size < 2:
+        return []
+    telling = telling[np.argsort(-part[telling], kind="stable")].tolist()
+    stories = _by_story(anchors, [n[0] for n in neighbours], telling, rest)
+    if len(stories) < 2:
+        return []
+    vectors = [_summed([neighbours[m][1] for m in story]) for story in stories]
+    if all(cosine(a, b) >= PAGE_MAX_COSINE for k, a in enumerate(vectors) for b in vectors[k + 1:]):
+        return []
+    return list(range(len(neighbours)))
 
 
 def _roundup_entry(member: Member) -> tuple:
