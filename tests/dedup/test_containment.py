@@ -408,20 +408,28 @@ def test_a_batch_holding_one_id_twice_sends_its_last_entry():
         assert len(ids) == len(set(ids))
 
 
+def _packed_terms(text):
+    return pack_terms(event_terms(text, language="en"))
+
+
+def _with_rest(part, start, n, terms):
+    """A neighbour holding ``part`` of a text and ``n`` anchors of its own, with ``terms``."""
+    return np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms
+
+
 def test_judge_links_keeps_a_short_text_out_of_the_other_stories_that_print_it_as_a_passage():
     # A 30-anchor edited brief of story S; its last 12 anchors are its site's sign-off, which every post
     # of the site prints, story L's too. S's two texts hold 27 of its anchors, L's two the sign-off.
     brief = np.arange(0, 30, dtype=np.uint32)
-    terms = pack_terms(event_terms(_QUAKE, language="en"))
-    with_rest = lambda part, start, n: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
-    s1, s2 = with_rest(brief[:27], 1000, 100), with_rest(brief[:27], 1000, 90)
-    l1, l2 = with_rest(brief[18:], 3000, 100), with_rest(brief[18:], 3005, 95)
+    terms = _packed_terms(_QUAKE)
+    s1, s2 = _with_rest(brief[:27], 1000, 100, terms), _with_rest(brief[:27], 1000, 90, terms)
+    l1, l2 = _with_rest(brief[18:], 3000, 100, terms), _with_rest(brief[18:], 3005, 95, terms)
     assert judge_links(brief, [s1, l1, s2, l2]) == (False, [1, 3])
     # A pull quote kept alone, wholly printed by two texts of one story and by one of each of two others:
     # it stays with the story that prints it most.
     quote = np.arange(0, 10, dtype=np.uint32)
-    g1, g2 = with_rest(quote, 1000, 100), with_rest(quote, 1000, 80)
-    x, y = with_rest(quote, 2000, 100), with_rest(quote, 3000, 100)
+    g1, g2 = _with_rest(quote, 1000, 100, terms), _with_rest(quote, 1000, 80, terms)
+    x, y = _with_rest(quote, 2000, 100, terms), _with_rest(quote, 3000, 100, terms)
     assert judge_links(quote, [x, g1, y, g2]) == (False, [0, 2])
     # Printed as wholly by one text of each of two stories: it joins neither.
     assert judge_links(quote, [x, y]) == (False, [0, 1])
@@ -429,12 +437,13 @@ def test_judge_links_keeps_a_short_text_out_of_the_other_stories_that_print_it_a
     edited = (np.concatenate([quote, np.arange(1000, 1100, 3), np.arange(5000, 5050)]).astype(np.uint32), terms)
     assert judge_links(quote, [g1, edited]) == (False, [])
     # ... a copy of the text beside one story that prints it (no second story to set it against) ...
-    copy = with_rest(quote, 500, 4)
+    copy = _with_rest(quote, 500, 4, terms)
     assert judge_links(quote, [copy, x]) == (False, [])
-    assert judge_links(quote, [copy, with_rest(quote, 600, 5)]) == (False, [])
+    assert judge_links(quote, [copy, _with_rest(quote, 600, 5, terms)]) == (False, [])
     # ... and the neighbours of a long text (more than a brief's anchors): the roundup rules judge those.
     long_text = np.arange(0, MAX_QUERY_ANCHORS + 10, dtype=np.uint32)
-    assert judge_links(long_text, [with_rest(long_text, 2000, 200), with_rest(long_text, 3000, 200)]) == (False, [])
+    assert judge_links(long_text, [_with_rest(long_text, 2000, 200, terms),
+                                   _with_rest(long_text, 3000, 200, terms)]) == (False, [])
 
 
 def test_a_site_sign_off_in_a_brief_does_not_join_it_to_the_sites_other_story():
@@ -455,14 +464,12 @@ def test_judge_links_sets_aside_a_part_that_texts_of_several_stories_print():
     # hold its other 18 anchors; a long text of story X and a brief of story Y on the same template hold
     # the standfirst, each with its own story beside it. It is no roundup of S and the standfirst.
     brief = np.arange(0, 30, dtype=np.uint32)
-    quake = pack_terms(event_terms(_QUAKE, language="en"))
-    stadia = pack_terms(event_terms(_STADIA, language="en"))
-    with_rest = lambda part, start, n, terms: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
-    s1, s2 = with_rest(brief[:18], 1000, 90, quake), with_rest(brief[:18], 1000, 80, quake)
-    x, y = with_rest(brief[18:], 3000, 145, stadia), with_rest(brief[18:], 5000, 15, stadia)
+    quake, stadia = _packed_terms(_QUAKE), _packed_terms(_STADIA)
+    s1, s2 = _with_rest(brief[:18], 1000, 90, quake), _with_rest(brief[:18], 1000, 80, quake)
+    x, y = _with_rest(brief[18:], 3000, 145, stadia), _with_rest(brief[18:], 5000, 15, stadia)
     assert judge_links(brief, [s1, x, s2, y]) == (False, [1, 3])
     # A roundup's part is one story's: its texts share that story beyond the part ...
-    x2 = with_rest(brief[18:], 3000, 120, stadia)
+    x2 = _with_rest(brief[18:], 3000, 120, stadia)
     assert judge_links(brief, [s1, x, s2, x2]) == (True, [])
     # ... and a brief wholly inside the part (its copy of that story's lead) tells of no story.
     assert judge_links(brief, [s1, x, s2, (brief[18:], stadia)]) == (True, [])
@@ -471,11 +478,11 @@ def test_judge_links_sets_aside_a_part_that_texts_of_several_stories_print():
     # An original whose lead two briefs print, each on a template of its own (as much chrome as lead), and
     # whose body an edited repost holds: the briefs' other text is no other story's, as their terms say.
     original = np.arange(0, 100, dtype=np.uint32)
-    b1, b2 = with_rest(original[:20], 3000, 25, quake), with_rest(original[:20], 5000, 25, quake)
-    edited = with_rest(original[40:], 7000, 30, quake)
+    b1, b2 = _with_rest(original[:20], 3000, 25, quake), _with_rest(original[:20], 5000, 25, quake)
+    edited = _with_rest(original[40:], 7000, 30, quake)
     assert judge_links(original, [b1, edited, b2]) == (False, [])
-    assert judge_links(original, [with_rest(original[:20], 3000, 25, stadia), edited,
-                                  with_rest(original[:20], 5000, 25, stadia)]) == (False, [0, 2])
+    assert judge_links(original, [_with_rest(original[:20], 3000, 25, stadia), edited,
+                                  _with_rest(original[:20], 5000, 25, stadia)]) == (False, [0, 2])
 
 
 def test_briefs_on_one_template_join_their_stories_not_its_standfirst():
@@ -496,20 +503,18 @@ def test_judge_links_sets_aside_a_page_that_texts_of_unrelated_stories_print():
     # 9-anchor brief, which none of its neighbours holds: a copy of story X on the template and a text of
     # story Y on it hold all that, each with its own story beside it. Neither story is the brief's.
     text = np.arange(0, 52, dtype=np.uint32)
-    quake = pack_terms(event_terms(_QUAKE, language="en"))
-    stadia = pack_terms(event_terms(_STADIA, language="en"))
-    with_rest = lambda part, start, n, terms: (np.concatenate([part, np.arange(start, start + n)]).astype(np.uint32), terms)
-    x, y = with_rest(text[:43], 1000, 160, quake), with_rest(text[:43], 3000, 80, stadia)
+    quake, stadia = _packed_terms(_QUAKE), _packed_terms(_STADIA)
+    x, y = _with_rest(text[:43], 1000, 160, quake), _with_rest(text[:43], 3000, 80, stadia)
     assert judge_links(text, [x, y]) == (False, [0, 1])
     # Every neighbour goes, also one that is mostly the page itself.
     assert judge_links(text, [x, (text[:43], quake), y]) == (False, [0, 1, 2])
     # Not strays: texts of one story, as their terms say (a copy of a story on a template of its own, its
     # original and another copy each with their own page around it) ...
-    assert judge_links(text, [x, with_rest(text[:43], 3000, 80, quake)]) == (False, [])
+    assert judge_links(text, [x, _with_rest(text[:43], 3000, 80, quake)]) == (False, [])
     # ... the neighbours of a text with less than a brief's worth of its own (6 anchors) ...
     assert judge_links(text[:48], [x, y]) == (False, [])
     # ... and those of a text only one of the stories holds half of.
-    assert judge_links(text, [x, with_rest(text[:20], 3000, 80, stadia)]) == (False, [])
+    assert judge_links(text, [x, _with_rest(text[:20], 3000, 80, stadia)]) == (False, [])
 
 
 def test_a_brief_kept_inside_its_templates_own_article_joins_neither_story_on_the_template():
