@@ -725,15 +725,17 @@ def _page_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part:
     more unrelated stories print that part, and the rest of the text (as much as a brief needs to link,
     ``ROUNDUP_MIN_PART``) is in none of them.
 
-    On unseen real-page corpora, a brief put on a press release's template kept the release's lead and
+    On an unseen real-page corpus, a brief put on a press release's template kept the release's lead and
     its company's closing paragraph, three times the brief. A copy of another story on the template, and
     two other releases of the company, held all that, so the brief joined their stories. Those stories
     share nothing beyond the text (``_by_story``) and are no coverage of one event (``PAGE_MAX_COSINE``):
     a story's own texts (an original and a copy on a template of its own) share their terms, so a copy of
     a story stays with it however little its texts share beyond it. Each text's terms count the page it
-    prints too, so two stories on one page share some (0.3 for a page a third of their leads). Only a neighbour that holds half the part or
-    more, and as much beyond it, tells of a story. ``neighbours``: ``(sorted anchors, packed terms)``;
-    ``part`` and ``rest``: each one's anchors inside the text and beyond it.
+    prints too, so two stories on one page share some (0.3 for a page a third of their leads). Only a
+    neighbour that holds half the part or more, and as much beyond it, tells of a story.
+
+    ``neighbours``: ``(sorted anchors, packed terms)``; ``part`` and ``rest``: each one's anchors inside
+    the text and beyond it.
     """
     beyond = rest >= part
     if np.count_nonzero(beyond) < 2:
