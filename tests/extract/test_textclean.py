@@ -1026,3 +1026,6 @@ def test_links_to_a_sites_editions_in_other_scripts_are_not_the_article():
                "中国商务部本月表示，取消关税是任何协议的重要条件。"]
     lines = _read_lines([chinese[0], "关税谈判", *chinese[1:]], frozenset())
     assert [ln.kind for ln in lines] == ["text"] * 4
+    # A short line without letters ("№ 5", "— 12 —") is in no other script.
+    lines = _read_lines([story[0], "№ 5", story[1], "— 12 —"], frozenset())
+    assert [ln.kind for ln in lines] == ["text"] * 4

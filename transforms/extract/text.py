@@ -279,6 +279,8 @@ def _fold(text: str) -> str:
 _FINISHED_THEN_CUT_RE = re.compile(r"(?<=[.!?])\s*(?:\.\.\.|…)$")
 
 _BYLINE_RE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.{3,200})$", re.IGNORECASE)
+#: The letters a byline starts with (no other character folds to them): tried before the pattern.
+_BYLINE_FIRST = "bBwWrR"
 
 # Outlets and wires a copy may credit; normalised to a short canonical name.
 _OUTLETS = {
@@ -389,7 +391,7 @@ def classify_line(text: str) -> str:
         return "text"
     if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text):
         return "boundary"
-    if _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
+    if text[:1] in _BYLINE_FIRST and _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
         return "byline"
     if _CRUFT_ANCHORED.match(text) or text.endswith(")") and _VIDEO_LENGTH_RE.search(text):
         return "cruft"
@@ -828,6 +830,7 @@ def clean_text(
 def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]:
     """Classified lines: blanks and bare bullets dropped, list markers removed, prose marked."""
     lines = []
+    bare_by, other_script = [], []  # the few lines the split-byline and edition-link rules read
     for raw in _columns(raw_lines):
         stripped = " ".join(raw.split())
         if not stripped or not _HAS_WORD_RE.search(stripped):
@@ -842,11 +845,16 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         body = raw.strip()
         ln = _Line(stripped, kind, toks, item=bool(item), indent=raw.find(body[0]), cells=_cell_count(body))
         ln.prose = kind == "text" and _is_prose(ln)
+        # ``isascii`` is a flag of the string: most lines are gone after two cheap tests.
+        if stripped in _BARE_BYLINES:
+            bare_by.append(len(lines))
+        elif not stripped.isascii() and stripped.count(" ") < SCRIPT_LABEL_WORDS:
+            other_script.append(ln)
         lines.append(ln)
 
     _mark_tables(lines)
-    _join_split_bylines(lines)
-    _mark_script_labels(lines)
+    _join_split_bylines(lines, bare_by)
+    _mark_script_labels(lines, other_script)
     # Right under a paragraph, two kinds of line are read again (one pass, most lines being neither):
     # - A page that cuts its article short ends the last paragraph it shows with an ellipsis, often after a
     #   finished sentence ("... further discipline...."): a line as long as a paragraph is one too. A teaser a
@@ -897,25 +905,28 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     return lines
 
 
-#: A byline's first words alone on a line: a renderer that writes each text node on a line of its own
-#: breaks "By <a>Jane Doe</a>" at the link.
-_BYLINE_WORD_RE = re.compile(r"^(?:by|written by|words by|reporting by)$", re.IGNORECASE)
+#: A byline's first words alone on a line, as sites case them: a renderer that writes each text node on a
+#: line of its own breaks "By <a>Jane Doe</a>" at the link. A set: looked up for every line of a dump.
+_BARE_BYLINES = frozenset(case(words) for words in ("by", "written by", "words by", "reporting by")
+                          for case in (str.lower, str.upper, str.capitalize, str.title))
 #: Words of a name line under a bare "By" (names, "and", a title: "Jane Doe and John Roe, Staff Writers").
 SPLIT_BYLINE_WORDS = 10
 
 
-def _join_split_bylines(lines: Sequence[_Line]) -> None:
+def _join_split_bylines(lines: Sequence[_Line], bare: Sequence[int]) -> None:
     """A bare "By" over a name is one byline, not two short lines of text: the name's line becomes the
     byline ("By Jane Doe") and the word alone cruft.
 
     Read as text, the pair sat between a template's standfirst and a brief's first paragraph and was kept
     with them: 91 of the 181 real news pages, dumped one text node a line, break their byline so. On a
     real-page corpus, two briefs on one template shared the standfirst, the name and two language links,
-    40-60% of each, and joined into one cluster of two stories.
+    40-60% of each, and joined into one cluster of two stories. ``bare``: the indexes of the lines that are
+    a byline's first words alone.
     """
-    for by, name in zip(lines, lines[1:]):
-        if (by.kind == "text" and name.kind == "text" and not name.prose and len(name.words) <= SPLIT_BYLINE_WORDS
-                and _BYLINE_WORD_RE.match(by.text)):
+    for i in bare:
+        by, name = lines[i], lines[i + 1] if i + 1 < len(lines) else None
+        if (name is not None and by.kind == "text" and name.kind == "text" and not name.prose
+                and len(name.words) <= SPLIT_BYLINE_WORDS):
             joined = f"{by.text} {name.text}"
             if classify_line(joined) == "byline":
                 by.kind = "cruft"
@@ -923,27 +934,30 @@ def _join_split_bylines(lines: Sequence[_Line]) -> None:
 
 
 _LATIN_LETTER_RE = re.compile(r"[A-Za-z\u00C0-\u024F]")
+#: A letter of another script: a word character that is no digit, underscore or Latin letter.
+_OTHER_LETTER_RE = re.compile(r"[^\W\d_A-Za-z\u00C0-\u024F]")
 #: Words (apart by blanks) a line in another script has at most to be a label: "Русский", "한국 (한국어)".
 SCRIPT_LABEL_WORDS = 2
 #: Share of a dump's words in lines with Latin letters for it to be written in Latin script.
 LATIN_DUMP_SHARE = 0.8
 
 
-def _mark_script_labels(lines: Sequence[_Line]) -> None:
+def _mark_script_labels(lines: Sequence[_Line], short: Sequence[_Line]) -> None:
     """In a dump written in Latin script, a line of a word or two in another script is a link to the site's
     edition in that language ("阅读简体中文版", "Русский", "العربية", "हिंदी"): cruft.
 
     Chinese and Japanese count a word a character, so such a link weighs as much as a sentence. On a
     real-page corpus, two briefs on one template shared its standfirst and two links to its Chinese
     editions, 40-60% of each, and joined into one cluster of two stories. A quotation in another script
-    inside an article is longer (a fragment of one, broken at a line's end, may go).
+    inside an article is longer (a fragment of one, broken at a line's end, may go). ``short``: the lines
+    of at most ``SCRIPT_LABEL_WORDS`` words that are not all ASCII.
     """
-    labels = [ln for ln in lines if ln.kind == "text" and not ln.text.isascii()
-              and len(ln.text.split()) <= SCRIPT_LABEL_WORDS and not _LATIN_LETTER_RE.search(ln.text)]
+    labels = [ln for ln in short if ln.kind == "text" and _OTHER_LETTER_RE.search(ln.text)
+              and not _LATIN_LETTER_RE.search(ln.text)]
     if not labels:
         return
     total = sum(len(ln.words) for ln in lines)
-    latin = sum(len(ln.words) for ln in lines if _LATIN_LETTER_RE.search(ln.text))
+    latin = sum(len(ln.words) for ln in lines if ln.text.isascii() or _LATIN_LETTER_RE.search(ln.text))
     if latin >= LATIN_DUMP_SHARE * total:
         for ln in labels:
             ln.kind, ln.prose = "cruft", False
