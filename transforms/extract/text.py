@@ -391,7 +391,8 @@ def classify_line(text: str) -> str:
         return "text"
     if _BOUNDARY_RE.match(_unbracket(text)) or _RAIL_I18N_RE.match(text):
         return "boundary"
-    if text[:1] in _BYLINE_FIRST and _BYLINE_RE.match(text) and len(text.split()) <= 20 and not text.rstrip().endswith("."):
+    if (text[:1] in _BYLINE_FIRST and _BYLINE_RE.match(text) and len(text.split()) <= 20
+            and not text.rstrip().endswith(".")):
         return "byline"
     if _CRUFT_ANCHORED.match(text) or text.endswith(")") and _VIDEO_LENGTH_RE.search(text):
         return "cruft"
