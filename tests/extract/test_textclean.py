@@ -1029,3 +1029,22 @@ def test_links_to_a_sites_editions_in_other_scripts_are_not_the_article():
     # A short line without letters ("№ 5", "— 12 —") is in no other script.
     lines = _read_lines([story[0], "№ 5", story[1], "— 12 —"], frozenset())
     assert [ln.kind for ln in lines] == ["text"] * 4
+
+
+def test_a_short_article_reaches_its_paragraphs_over_the_labels_between_them():
+    # A fact check of two paragraphs, parted by its labels: alone, the longer paragraph (27 words) was too
+    # short to be an article, and the document was lost.
+    claim = "A former ambassador to Ukraine has a net worth of $17 million, according to posts shared online."
+    origin = ("On Nov. 15, 2019, the former ambassador testified before the House Intelligence Committee in the "
+              "impeachment inquiry against the president.")
+    page = "\n".join(["Home", "World", "Politics", "By", "Jane Doe", "Nov. 18, 2019 7:04 pm ET", "Claim", claim,
+                      "Rating", "Unproven", "About this rating", "Origin", origin, "To Read the Full Story",
+                      "Subscribe Sign In", "Most Popular Videos", "Volker Saw No Harm in Investigating Theories",
+                      "Standoff at a University Following Night of Violence", "Most Popular Articles"])
+    assert clean_text(page).text.split() == " ".join(
+        [claim, "Rating Unproven About this rating Origin", origin]).split()
+    # An article long enough alone does not reach over labels to a teaser's summary.
+    story = [origin, "The committee heard from two more witnesses later that week, and both described the same "
+             "call in detail."]
+    page = "\n".join(["Home", *story, "Rating", "Unproven", "Origin", claim, "Most Popular Articles"])
+    assert clean_text(page).text.split() == " ".join(story).split()

@@ -716,15 +716,19 @@ MAX_GAP_LINES = 6
 #: ... when the text beyond it is on-topic prose worth at least this much score.
 MIN_GLUED_SCORE = 3.0
 MAX_GLUES = 50
+#: ... or this much, when the span alone is too short to be an article.
+SHORT_GLUED_SCORE = 1.0
 MAX_GLUE_SCAN = 5000
 
 
-def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
+def _glue(lines: Sequence[_Line], start: int, end: int, min_score: float = MIN_GLUED_SCORE,
+          glues: int = MAX_GLUES) -> tuple:
     """Extend the span over short gaps of non-prose lines to on-topic prose beyond them.
 
     Kadane stops at an inline box of links inside the article when the part on one side of
     it is short; the article's text on the far side shares its vocabulary, a teaser rail does
-    not. Never across a comments heading.
+    not. Never across a comments heading. ``min_score``: what the prose beyond a gap must be worth;
+    ``glues``: how many gaps it crosses at most.
     """
     def reach(edge: int, step: int) -> Optional[int]:
         j, gap = edge, 0
@@ -743,9 +747,9 @@ def _glue(lines: Sequence[_Line], start: int, end: int) -> tuple:
             if run > best:
                 best, best_k, best_topical = run, k, topical
             k += step
-        return best_k if best >= MIN_GLUED_SCORE and best_topical else None
+        return best_k if best >= min_score and best_topical else None
 
-    for _ in range(MAX_GLUES):  # bounded: a hostile dump of a million tiny segments stays linear
+    for _ in range(glues):  # bounded: a hostile dump of a million tiny segments stays linear
         after = reach(end, 1)
         if after is not None:
             end = after + 1
@@ -817,6 +821,16 @@ def clean_text(
         retry = _keep(lines[start:end], retry_title)
         if _words_in(retry) > _words_in(kept):
             kept, title = retry, retry_title
+    # Still too short to be an article: a short one whose paragraphs labels part ("Claim" / ... / "Rating" /
+    # "Unproven" / "Origin" / ..., a fact check) reaches its other paragraphs over them, however short, one at
+    # a time until it is long enough (each reach adds a paragraph of 8 words or more: a few steps at most).
+    while _words_in(kept) < MIN_ARTICLE_WORDS:
+        wider = _glue(lines, start, end, min_score=SHORT_GLUED_SCORE, glues=1)
+        if wider == (start, end):
+            break
+        start, end = wider
+        title = _pick_title(lines, first_rest, start, end)
+        kept = _keep(lines[start:end], title)
     article = "\n\n".join(ln.text for ln in kept)
     return Extracted(
         text=article,
