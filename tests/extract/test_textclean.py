@@ -1048,3 +1048,25 @@ def test_a_short_article_reaches_its_paragraphs_over_the_labels_between_them():
              "call in detail."]
     page = "\n".join(["Home", *story, "Rating", "Unproven", "Origin", claim, "Most Popular Articles"])
     assert clean_text(page).text.split() == " ".join(story).split()
+
+
+def test_a_sites_edition_picker_written_as_one_line_is_not_the_article():
+    # A news portal writes its editions on one line, each with its language in brackets: read as prose (a
+    # long line), it outweighed a brief under it.
+    picker = "Change language & content: " + " ".join(
+        f"{place} ({language})" for place, language in [
+            ("Afrique francophone", "français"), ("América Latina", "español"), ("Argentina", "español"),
+            ("Australia", "English"), ("België", "Nederlands"), ("Belgique", "français"), ("Brasil", "português"),
+            ("Canada", "English"), ("Canada", "français"), ("Chile", "español"), ("Colombia", "español"),
+            ("Danmark", "Dansk"), ("Deutschland", "Deutsch"), ("España", "español"), ("France", "français"),
+            ("India", "English"), ("Italia", "italiano"), ("Japan", "日本語"), ("Nederland", "Nederlands")])
+    brief = ["(CNN) The president made an unscheduled trip to the hospital on Saturday for a quick exam and "
+             "labs, the White House said.",
+             "Which is not to say that whatever happened on Saturday was not minor or maybe even routine."]
+    page = "\n".join(["Skip To Content", "Sign in", picker, "Feedback", "Help", "Headlines", "US", "World", *brief,
+                      "YOU MAY LIKE"])
+    assert clean_text(page).text.split() == " ".join(brief).split()
+    # A sentence with a few brackets in it is prose.
+    sentence = ("Sen. Jane Doe (R-Texas), Sen. John Roe (D-Calif.) and Rep. Ann Poe (D-N.Y.) said on Tuesday "
+                "(local time) that the vote (the third this year) would go ahead.")
+    assert clean_text("\n".join(["Home", sentence, *brief])).text.split()[:10] == sentence.split()[:10]

@@ -425,11 +425,23 @@ def _shouting(text: str) -> bool:
     return sum(1 for c in text if c.isupper()) >= 0.5 * sum(1 for c in text if not c.isspace())
 
 
+#: A line with this many brackets or more, one every ``LISTED_BRACKET_WORDS`` words, is a list, not prose:
+#: a sentence has a few ("(AP)", "(R-Texas)"); on 181 real pages no line of an article has more.
+LISTED_BRACKETS = 6
+LISTED_BRACKET_WORDS = 6
+
+
 def _is_prose(line: _Line) -> bool:
     n = len(line.words)
     if n < 8 or (line.item and n < 20):
         return False
     if _shouting(line.text):  # promos and section banners, not sentences
+        return False
+    brackets = line.text.count("(")
+    if brackets >= LISTED_BRACKETS and brackets * LISTED_BRACKET_WORDS >= n:
+        # Names each with its language or edition in brackets ("Argentina (español) Australia (English) ..."):
+        # a site's edition picker, written as one line. On an unseen real-page corpus it outweighed a brief
+        # under it, and two briefs on the template kept nothing else, one copy of the other.
         return False
     stop = sum(map(FUNCTION_WORDS.__contains__, line.words)) / n
     terminal = line.text.rstrip().endswith(_PROSE_END) or _ends_in_pictograph(line.text)
