@@ -278,9 +278,11 @@ def _fold(text: str) -> str:
 # A finished sentence, then an ellipsis: where a page cut its text short.
 _FINISHED_THEN_CUT_RE = re.compile(r"(?<=[.!?])\s*(?:\.\.\.|…)$")
 
-_BYLINE_RE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.{3,200})$", re.IGNORECASE)
+#: The words a byline opens with, before its names.
+_BYLINE_WORDS = ("by", "written by", "words by", "reporting by")
+_BYLINE_RE = re.compile(r"^(?:" + "|".join(_BYLINE_WORDS) + r")\s+(.{3,200})$", re.IGNORECASE)
 #: The letters a byline starts with (no other character folds to them): tried before the pattern.
-_BYLINE_FIRST = "bBwWrR"
+_BYLINE_FIRST = "".join(sorted({c for w in _BYLINE_WORDS for c in (w[0], w[0].upper())}))
 
 # Outlets and wires a copy may credit; normalised to a short canonical name.
 _OUTLETS = {
@@ -934,7 +936,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
 
 #: A byline's first words alone on a line, as sites case them: a renderer that writes each text node on a
 #: line of its own breaks "By <a>Jane Doe</a>" at the link. A set: looked up for every line of a dump.
-_BARE_BYLINES = frozenset(case(words) for words in ("by", "written by", "words by", "reporting by")
+_BARE_BYLINES = frozenset(case(words) for words in _BYLINE_WORDS
                           for case in (str.lower, str.upper, str.capitalize, str.title))
 #: Words of a name line under a bare "By" (names, "and", a title: "Jane Doe and John Roe, Staff Writers").
 SPLIT_BYLINE_WORDS = 10
