@@ -618,7 +618,7 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     if len(groups) < 2:
         # One part: every neighbour meets the text's story, unless that part is a passage other stories print.
         return False, (_passage_strays(anchors, held, masks, part, rest)
-                       or _page_strays(anchors, neighbours, masks, part, rest))
+                       or _page_strays(anchors, held, neighbours, masks, part, rest))
     vectors: dict = {}
 
     def vector(k):
@@ -719,7 +719,7 @@ def _passage_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, pa
     return sorted(m for n, g in enumerate(groups) if n != keep or top == second for m in g)
 
 
-def _page_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part: np.ndarray,
+def _page_strays(anchors: np.ndarray, held: list, neighbours: list, masks: np.ndarray, part: np.ndarray,
                  rest: np.ndarray) -> list:
     """Every neighbour of a text whose one linked part is the page around its own story: texts of two or
     more unrelated stories print that part, and the rest of the text (as much as a brief needs to link,
@@ -734,8 +734,8 @@ def _page_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part:
     prints too, so two stories on one page share some (0.3 for a page a third of their leads). Only a
     neighbour that holds half the part or more, and as much beyond it, tells of a story.
 
-    ``neighbours``: ``(sorted anchors, packed terms)``; ``part`` and ``rest``: each one's anchors inside
-    the text and beyond it.
+    ``neighbours``: ``(sorted anchors, packed terms)``, and ``held`` their anchors; ``part`` and ``rest``:
+    each one's anchors inside the text and beyond it.
     """
     beyond = rest >= part
     if np.count_nonzero(beyond) < 2:
@@ -747,7 +747,7 @@ def _page_strays(anchors: np.ndarray, neighbours: list, masks: np.ndarray, part:
     if telling.size < 2:
         return []
     telling = telling[np.argsort(-part[telling], kind="stable")].tolist()
-    stories = _by_story(anchors, [n[0] for n in neighbours], telling, rest)
+    stories = _by_story(anchors, held, telling, rest)
     if len(stories) < 2:
         return []
     vectors = [_summed([neighbours[m][1] for m in story]) for story in stories]
