@@ -75,3 +75,23 @@ def test_nothing_is_dropped_without_a_headline_that_matches_or_below_min_words()
     assert trim_short_article(text, root, None) == (text, 0)
     assert trim_short_article(text, root, "Weather: sunny and warm") == (text, 0)
     assert trim_short_article(text, root, TITLE, min_words=100) == (text, 0)
+
+
+def test_a_rail_sharing_as_many_headline_words_as_the_brief_is_not_taken_for_the_article():
+    # One word of the headline in the brief and one in a rail's teaser: the rail has more text, but its
+    # items are headlines and the brief is sentences. Taken for the article, the rail kept every block.
+    title = "Neighbourhood bakery wins national award"
+    brief = ["A family bakery on Elm Street took first prize at the bread championship on Sunday.",
+             "Its owners beat 300 entrants from across the country with a rye loaf baked for forty years."]
+    teasers = ["Local theatre group picks up regional award for its winter show",
+               "Road works on the ring road to last until the end of next spring",
+               "Two new cycle lanes open in the city centre after months of delays",
+               "School governors vote to keep the swimming pool open for another year",
+               "Police appeal for witnesses after a van hits a lamp post on High Street",
+               "Council sets out plans for a new car park beside the railway station"]
+    rails = "".join("<ul class='rail'>" + "".join(f"<li><a href='#'>{t}</a></li>" for t in half) + "</ul>"
+                    for half in (teasers[:3], teasers[3:]))
+    root = fromstring(f"<html><body><h1>{title}</h1><div class='a'><p>{brief[0]}</p><p>{brief[1]}</p></div>"
+                      f"<div class='side'>{rails}</div></body></html>")
+    trimmed, dropped = trim_short_article("\n".join(brief + teasers), root, title)
+    assert trimmed == "\n".join(brief) and dropped == 1

@@ -112,7 +112,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HTMLParser, fromstring
 
-from transforms.extract.short_article import trim_short_article
+from transforms.extract.short_article import SENTENCE_END, trim_short_article
 from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
@@ -599,7 +599,7 @@ def _remove_keep_tail(elem) -> None:
 
 # -------------------------------------------------------------------- line post-filter
 
-_TERMINAL = tuple('.!?"”’\'»)…:;。！？」』')
+_TERMINAL = SENTENCE_END
 
 _CRUFT_LINE_RE = re.compile(
     r"""^\W*(?:advertisement|advertising|ad|ads|sponsored(?:\s+content)?|paid\s+content|
