@@ -138,13 +138,13 @@ def trim_short_article(text: str, root, title: Optional[str], min_words: int = 0
     if len(containers) < 2 or len(containers) > MAX_CONTAINERS:
         return text, 0
     bags = [content_words("\n".join(lines[i] for i in members)) for _, members in groups]
-    sizes = [sum(count_words(lines[i]) for i in members) for _, members in groups]
+    counts = [count_words(line) for line in lines]
+    sizes = [sum(counts[i] for i in members) for _, members in groups]
     own: list = [set() for _ in containers]
     size_of, prose_of = [0] * len(containers), [0] * len(containers)
     for g, bag in enumerate(bags):
         size_of[container_of[g]] += sizes[g]
-        prose_of[container_of[g]] += sum(count_words(lines[i]) for i in groups[g][1]
-                                         if lines[i].rstrip().endswith(SENTENCE_END))
+        prose_of[container_of[g]] += sum(counts[i] for i in groups[g][1] if lines[i].rstrip().endswith(SENTENCE_END))
         # A group that is the headline again (a heading line kept in the text) is not the article.
         if sum(1 for w in bag if w not in head) >= 0.2 * len(bag):
             own[container_of[g]] |= set(bag)
