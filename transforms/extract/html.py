@@ -599,8 +599,6 @@ def _remove_keep_tail(elem) -> None:
 
 # -------------------------------------------------------------------- line post-filter
 
-_TERMINAL = SENTENCE_END
-
 _CRUFT_LINE_RE = re.compile(
     r"""^\W*(?:advertisement|advertising|ad|ads|sponsored(?:\s+content)?|paid\s+content|
     story\s+continues(?:\s+below(?:\s+(?:this\s+)?advertisement)?)?|continue\s+reading(?:\s+(?:below|the\s+main\s+story))?|
@@ -897,7 +895,7 @@ def _without_empty_headings(lines: list) -> list:
 
 
 def _is_heading_like(line: str) -> bool:
-    return not _is_structured(line) and count_words(line) <= 10 and not line.rstrip().endswith(_TERMINAL)
+    return not _is_structured(line) and count_words(line) <= 10 and not line.rstrip().endswith(SENTENCE_END)
 
 
 # -------------------------------------------------------------------- metadata

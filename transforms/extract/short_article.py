@@ -170,7 +170,7 @@ def trim_short_article(text: str, root, title: Optional[str], min_words: int = 0
     if sum(sizes[first:last + 1]) >= SHORT_WORDS:
         return text, 0
     vocabulary = head | {w for g in range(first, last + 1) for w in bags[g]}
-    kept, dropped = [], 0
+    kept, kept_words, dropped = [], 0, 0
     for g, (_, members) in enumerate(groups):
         bag = bags[g]
         if (not first <= g <= last and bag and sizes[g] < SHORT_WORDS and len(head & set(bag)) <= 1
@@ -178,6 +178,7 @@ def trim_short_article(text: str, root, title: Optional[str], min_words: int = 0
             dropped += 1
             continue
         kept.extend(lines[i] for i in members)
-    if not dropped or sum(count_words(line) for line in kept) < min_words:
+        kept_words += sizes[g]
+    if not dropped or kept_words < min_words:
         return text, 0
     return "\n".join(kept), dropped
