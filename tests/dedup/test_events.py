@@ -56,6 +56,25 @@ def test_one_shared_name_does_not_make_two_stories_one_event():
     assert cosine(terms(QUAKE), terms(QUAKE_REWRITE)) >= EventConfig().threshold
 
 
+def test_a_number_written_in_groups_of_three_digits_is_one_term():
+    # "12,000" was "12" and "000", and "000" became a heavy term of every text with round numbers in it.
+    text = "WeWork will cut 12,000 jobs, 1.200.000 dollars and 12 000 desks in 2019 200 offices."
+    t = dict(terms(text))
+    assert {"12000", "1200000", "2019", "200"} <= set(t)
+    assert not {"000", "12"} & set(t)
+    assert t["12000"] > t["1200000"]
+    # A group's number is a text's own: the next text's lead does not continue the last one's.
+    first, second = (dict(unpack_terms(p)) for p in articles_event_terms(
+        [{"text": "Salaries rose by 12", "language": "en"}, {"text": "000 agents", "language": "en"}]))
+    assert "12" in first and "000" in second and "12000" not in first
+
+
+def test_two_stories_sharing_only_round_numbers_are_not_one_event():
+    a = "Acme will cut 3,000 jobs and close 2,000 stores, Acme said, ending its 40,000 square-foot depot."
+    b = "Globex bought 5,000 trucks and 7,000 vans, Globex said, for a fleet of 90,000 vehicles."
+    assert cosine(terms(a), terms(b)) < 0.1
+
+
 def test_pack_round_trip_and_keys_are_pairs_of_top_terms():
     t = terms(QUAKE)
     assert unpack_terms(pack_terms(t)) == t
