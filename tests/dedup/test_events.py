@@ -60,6 +60,8 @@ def test_a_number_written_in_groups_of_three_digits_is_one_term():
     # "12,000" was "12" and "000", and "000" became a heavy term of every text with round numbers in it.
     text = "WeWork will cut 12,000 jobs, 1.200.000 dollars and 12 000 desks in 2019 200 offices."
     t = dict(terms(text))
+    # ... at the end of a text or title as well.
+    assert {"12000", "3500"} <= dict(event_terms("WeWork cuts 3,500 desks and 12,000", "WeWork cuts 12,000", "en")).keys()
     assert {"12000", "1200000", "2019", "200"} <= set(t)
     assert not {"000", "12"} & set(t)
     assert t["12000"] > t["1200000"]

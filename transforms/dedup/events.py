@@ -275,21 +275,27 @@ class _Lexicon:
         never runs from one document's lead into the next.
         """
         numbers = self.numbers(tokens)
-        groups = np.flatnonzero(self.group[numbers]).tolist()
-        # A number's groups follow a first part of one to three digits; the rest are few per text.
-        end = -1
-        for k in groups:
-            if k <= end:
-                continue
-            start = k - 1
-            if start < 0 or owner[start] != owner[k] or not (tokens[start].isdigit() and len(tokens[start]) <= 3):
-                continue
-            end = k
-            while end + 1 < len(tokens) and self.group[numbers[end + 1]] and owner[end + 1] == owner[k]:
-                end += 1
-            with self._lock:
-                joined = "".join(tokens[start:end + 1])
-                numbers[start] = self._add(joined, _MAX_IDF - _NUMBER_ZIPF)
+        group = self.group[numbers]
+        if not group.any():
+            return numbers
+        # Runs of groups, each in one document: from the first group after a token that is not one to
+        # the token before the next that is not a group of the same document.
+        grouped = group.copy()
+        grouped[1:] &= owner[1:] == owner[:-1]
+        grouped[0] = False
+        firsts = np.flatnonzero(grouped & ~np.r_[False, grouped[:-1]])
+        stops = np.append(np.flatnonzero(~grouped), len(group))
+        ends = stops[np.searchsorted(stops, firsts)] - 1
+        # A number's first part is one to three digits (few in a text: checked one by one).
+        spans, joined = [], []
+        for k, end in zip(firsts.tolist(), ends.tolist()):
+            first = tokens[k - 1]
+            if len(first) <= 3 and first.isdigit():
+                spans.append((k - 1, end))
+                joined.append("".join(tokens[k - 1:end + 1]))
+        # Learnt as the number written without separators is ("12000": a number's term and weight).
+        for (start, end), number in zip(spans, self.numbers(joined).tolist()):
+            numbers[start] = number
             numbers[start + 1:end + 1] = 0
         return numbers
 
