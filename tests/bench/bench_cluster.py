@@ -406,12 +406,15 @@ def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
     from transforms.extract import site_boilerplate as sb
     indexed = [(rec, sb.paragraph_index(rec)) for rec in records]
     groups: Dict[tuple, list] = collections.defaultdict(list)
-    for rec, (keys, own) in indexed:
-        for key, value in sb.paragraph_keys(rec, keys, own):
+    for rec, index in indexed:
+        for key, value in sb.paragraph_keys(rec, *index):
             groups[key].append(value)
     found: Dict[str, set] = collections.defaultdict(set)
     for (site, key), seen in groups.items():
-        if sb.boilerplate_keys(seen, sb.MIN_TITLES):
+        if key.startswith(sb.HEAD):
+            if sb.boilerplate_head(seen, sb.MIN_TITLES):
+                found[site].add(key[len(sb.HEAD):])
+        elif sb.boilerplate_keys(seen, sb.MIN_TITLES):
             found[site].add(key)
     out = []
     for rec, index in indexed:

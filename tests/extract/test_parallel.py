@@ -133,7 +133,7 @@ def test_presigning_workers_give_the_records_signed_in_process(docs, small_batch
     # Each with DropSiteBoilerplate's paragraph index, the one it would make of the text itself ...
     indexes = [a.pop(PARAGRAPH_INDEX) for a in presigned]
     assert indexes == [paragraph_index(a) for a in presigned]
-    assert all(any(keys) for keys, _ in indexes)
+    assert all(any(keys) for keys, _, _ in indexes)
     # ... signed in the workers (marked), and nothing is left for SignArticles to do (no signer given).
     assert all(SIGNED_TEXT in a for a in presigned)
     assert complete_signatures(presigned, None) == sign_articles([o[1] for o in here if o[0] == "ok"], Signer(CFG))

@@ -3,9 +3,10 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.beam_helpers import local_pipeline
-from transforms.extract.paragraphs import PARAGRAPH_INDEX
-from transforms.extract.site_boilerplate import (DropSiteBoilerplate, _indexed, boilerplate_keys, paragraph_index,
-                                                paragraph_keys, strip_article, strip_paragraphs, text_keys)
+from transforms.extract.paragraphs import PARAGRAPH_INDEX, story_words
+from transforms.extract.site_boilerplate import (HEAD, DropSiteBoilerplate, _indexed, boilerplate_head, boilerplate_keys,
+                                                paragraph_index, paragraph_keys, strip_article, strip_paragraphs,
+                                                text_keys)
 from transforms.tokens import content_hash, count_words, words
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
@@ -27,7 +28,7 @@ BODIES = {
 
 def test_paragraph_keys_skip_short_lines_and_fall_back_to_the_folder():
     art = story("a", "acme.com", "Factory", BODIES["a"] + "\nShare this")
-    assert len(paragraph_keys(art)) == 2
+    assert len([k for (_, k), _ in paragraph_keys(art) if not k.startswith(HEAD)]) == 2
     assert {site for (site, _), _ in paragraph_keys({**art, "site": None, "source": "dumps/x/1.txt"})} == {"dumps/x"}
 
 
@@ -158,13 +159,14 @@ def test_a_guessed_title_ties_no_paragraph():
     # A text dump's title is the cleaner's guess (often the template's headline): only the tail is offered.
     art = _page("x", "Indian-origin man pleads guilty to fraud", ["A brief of its own story, with words enough."],
                 extractor="textclean")
-    keys, own = paragraph_index(art)
+    keys, own, below = paragraph_index(art)
     assert not any(own)
-    assert {k for (_, k), _ in paragraph_keys(art, keys, own)} == {k for k in keys[-3:] if k}
+    assert below == story_words(words("\n".join(art["text"].split("\n")[1:])))
+    assert {k for (_, k), _ in paragraph_keys(art, keys, own, below)} == {k for k in keys[-3:] if k} | {HEAD + keys[0]}
     titled = {**art, "extractor": "trafilatura"}
-    keys, own = paragraph_index(titled)
-    assert own == [True, False, False, False]
-    assert {k for (_, k), _ in paragraph_keys(titled, keys, own)} == set(keys[1:])
+    keys, own, below = paragraph_index(titled)
+    assert own == [True, False, False, False] and below is None
+    assert {k for (_, k), _ in paragraph_keys(titled, keys, own, below)} == set(keys[1:])
 
 
 def test_an_index_made_upstream_is_used_and_taken_off_the_record():
@@ -174,10 +176,58 @@ def test_an_index_made_upstream_is_used_and_taken_off_the_record():
     assert paragraph_index(titled, lines) == paragraph_index(titled)
     # An extraction worker's index (here one that calls every paragraph the article's own) is the one
     # DropSiteBoilerplate goes by, and no record leaves it with the index.
-    keys, own = paragraph_index(titled)
-    made = {**titled, PARAGRAPH_INDEX: (keys, [True] * len(own))}
-    assert _indexed(made) == (titled, (keys, [True] * len(own)))
-    assert _indexed(titled) == (titled, (keys, own))
+    keys, own, below = paragraph_index(titled)
+    made = {**titled, PARAGRAPH_INDEX: (keys, [True] * len(own), None)}
+    assert _indexed(made) == (titled, (keys, [True] * len(own), None))
+    assert _indexed(titled) == (titled, (keys, own, below))
     with local_pipeline() as p:
         out = p | beam.Create([made]) | DropSiteBoilerplate()
         assert_that(out, equal_to([titled]))
+
+
+CLAIM = ("“A cause for serious concern is the situation in the south, where armed groups controlled from abroad "
+         "continue to prevent the evacuation of civilians from the camp, and the plan has failed,” the ministry said.")
+STORIES = {
+    "teachers": ["Thousands of teachers converged on the Statehouse on Tuesday to demand higher pay and more respect "
+                 "from lawmakers, forcing half of the state's school districts to cancel classes.",
+                 "Union leaders asked the legislature to spend part of the cash reserve on schools and salaries."],
+    "banking": ["Regulators approved the merger of two regional banks after a review of their lending practices in "
+                "rural counties, clearing the way for the largest deal in the sector this decade.",
+                "The combined lender will keep both headquarters open until the systems are joined next spring."],
+}
+
+
+def _dump(aid, lines):
+    text = "\n".join(lines)
+    return {"article_id": aid, "site": None, "source": f"dumps/{aid}.txt", "title": "The ministries said",
+            "text": text, "n_words": len(text.split()), "content_hash": content_hash(text), "extractor": "textclean"}
+
+
+def test_a_templates_block_above_two_stories_leaves_them():
+    # Two text dumps of one template, each a different story under the template's quoted claim: the claim
+    # opens both, is in neither's tail, and their guessed titles are the template's one headline.
+    arts = [_dump(aid, [CLAIM] + body) for aid, body in STORIES.items()]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"], a["content_hash"] == content_hash(a["text"]))),
+                    equal_to([(aid, "\n".join(body), True) for aid, body in STORIES.items()]))
+
+
+def test_a_lead_shared_by_a_story_its_brief_and_an_edited_repost_stays():
+    lead, rest = STORIES["teachers"][0], STORIES["teachers"][1]
+    edited = rest.replace("asked", "urged").replace("salaries", "wages")
+    texts = {"original": [lead, rest, BODIES["a"]], "brief": [lead, rest], "edited": [lead, edited, BODIES["a"]],
+             "other": [CLAIM] + STORIES["banking"]}
+    arts = [_dump(aid, lines) for aid, lines in texts.items()]
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])),
+                    equal_to([(aid, "\n".join(lines)) for aid, lines in texts.items()]))
+
+
+def test_a_head_is_boilerplate_only_under_different_stories():
+    teachers, banking = (story_words(words(" ".join(STORIES[s]))) for s in ("teachers", "banking"))
+    assert boilerplate_head([teachers, banking], 2)
+    assert not boilerplate_head([teachers, teachers - {"union"}, banking], 2)  # one story holds half of them
+    assert not boilerplate_head([teachers, banking, frozenset({"said"})], 2)  # a text that is the paragraph alone
+    assert not boilerplate_head([teachers], 2)

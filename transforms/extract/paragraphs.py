@@ -5,7 +5,8 @@ when it holds words of the article's page title. The extraction workers of a loc
 this index from the tokens they sign the article with (``transforms.extract.parallel``), so the
 runner's process does not tokenise every paragraph again; this module is what they import of it.
 
-Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``line_words``, ``text_keys``, ``paragraph_index``.
+Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``BELOW_WORDS``, ``line_words``, ``text_keys``,
+``story_words``, ``paragraph_index``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Optional
 from transforms.extract.text import FUNCTION_WORDS, page_title
 from transforms.tokens import words
 
-__all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "line_words", "text_keys", "paragraph_index"]
+__all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "BELOW_WORDS", "line_words", "text_keys", "story_words",
+           "paragraph_index"]
 
 #: A paragraph of fewer words has no key: too short to tell boilerplate from a common phrase.
 MIN_WORDS = 8
@@ -23,6 +25,9 @@ MIN_WORDS = 8
 TITLE_WORDS = 2
 #: The key of an article record that carries its ``paragraph_index``, made where it was extracted.
 PARAGRAPH_INDEX = "paragraph_index"
+#: Words of the text below an article's first paragraph that tell its story (~a brief, or the lead of a
+#: longer text), for ``DropSiteBoilerplate`` to tell the stories under one head apart.
+BELOW_WORDS = 400
 
 
 def _key_of(toks: list) -> str:
@@ -45,8 +50,15 @@ def _title_terms(article: dict) -> frozenset:
                      if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
 
 
+def story_words(tokens: list) -> frozenset:
+    """The words of a text that tell its story from another's: neither short, nor numbers, nor function words."""
+    return frozenset(w for w in tokens if len(w) >= 4 and not w.isdigit() and w not in FUNCTION_WORDS)
+
+
 def paragraph_index(article: dict, lines: Optional[list] = None) -> tuple:
-    """(``text_keys`` of its text, whether each paragraph is the article's own by its title).
+    """(``text_keys`` of its text, whether each paragraph is the article's own by its title, the
+    ``story_words`` of the first ``BELOW_WORDS`` words below its first keyed paragraph when none is
+    its own, else None).
 
     A paragraph is the article's own when it holds ``TITLE_WORDS`` of its title's words; with a title of
     fewer such words, or a guessed one, none is. ``lines``: ``line_words`` of the text, when the caller
@@ -56,6 +68,18 @@ def paragraph_index(article: dict, lines: Optional[list] = None) -> tuple:
     if lines is None:
         lines = line_words(article.get("text") or "")
     keys = [_key_of(toks) for toks in lines]
-    if len(terms) < TITLE_WORDS:
-        return keys, [False] * len(keys)
-    return keys, [len(terms.intersection(toks)) >= TITLE_WORDS for toks in lines]
+    if len(terms) >= TITLE_WORDS:
+        own = [len(terms.intersection(toks)) >= TITLE_WORDS for toks in lines]
+        if any(own):
+            return keys, own, None
+    else:
+        own = [False] * len(keys)
+    head = next((i for i, key in enumerate(keys) if key), None)
+    if head is None:
+        return keys, own, None
+    below: list = []
+    for toks in lines[head + 1:]:
+        below += toks
+        if len(below) >= BELOW_WORDS:
+            break
+    return keys, own, story_words(below[:BELOW_WORDS])

@@ -17,7 +17,11 @@ with its page (not one a text dump's cleaner guessed) also offers every
 paragraph that shares no two words of its title: a rail of teasers or a
 caption above a short article, which the tail never sees; such an article's
 own story is told by the paragraphs that do share them, and those are never
-stripped from it. Articles that share another paragraph are one story
+stripped from it. An article none of whose paragraphs its title ties (a text
+dump's title is the cleaner's guess) offers its first paragraph as well, told
+apart by the words of the text below it (``boilerplate_head``): a template's
+standing block above the article, a fact check's quoted claim over every story
+put on its page, is in no tail. Articles that share another paragraph are one story
 (copies, re-headlined or with a local intro), and no story may hold half of
 the paragraph's articles, so a syndicated story's closing paragraph is never
 taken for boilerplate. The site is the
@@ -54,6 +58,19 @@ MAX_GROUP = 1000
 #: ``DropSiteBoilerplate``'s defaults (its docstring says why).
 MIN_TITLES = 2
 MIN_KEPT = 0.2
+#: Marks the key of an article's first paragraph offered as a head (``paragraph_keys``): judged by
+#: ``boilerplate_head``, not ``boilerplate_keys``. Keys are hex digests, so it is never one's first letter.
+HEAD = "^"
+#: Story words an article needs below a head to be judged by them: with fewer, the head is most of the
+#: article (a brief of a story's lead).
+REST_MIN_WORDS = 5
+#: Share of the smaller of two texts' story words the other must hold for both to be one story. On
+#: the real-page corpora two stories under one template's head shared up to 0.30 of them (the
+#: template's lines below it), and a brief, its template's newsletter lines after it, 0.47 of its
+#: copy's.
+SAME_STORY = 0.4
+#: Articles of one head judged at most (pairwise): a head on more pages than this is boilerplate anyway.
+MAX_HEADS = 200
 
 
 def site_of_article(article: dict) -> str:
@@ -61,7 +78,7 @@ def site_of_article(article: dict) -> str:
     return article.get("site") or posixpath.dirname(article.get("source") or "") or "."
 
 
-def paragraph_keys(article: dict, keys: list = None, own: list = None) -> list:
+def paragraph_keys(article: dict, keys: list = None, own: list = None, below: frozenset = None) -> list:
     """((site, paragraph key), (title, body sample)) for each paragraph of 8+ words that may be boilerplate.
 
     Those are an article's last paragraphs and, when its page's title ties some paragraphs to it
@@ -70,12 +87,14 @@ def paragraph_keys(article: dict, keys: list = None, own: list = None) -> list:
     ones (of its other paragraphs, when it has no more): copies of one story share them, articles that
     only share boilerplate do not. A page's closing block is often several paragraphs (an author's bio,
     then teasers), and read as body they made two stories under it one story; so did a rail above two
-    briefs. ``keys``, ``own``: ``paragraph_index`` of the article, when known.
+    briefs. An article none of whose paragraphs is its own also offers its first one, keyed after
+    ``HEAD`` with the story words below it (``boilerplate_head``). ``keys``, ``own``, ``below``:
+    ``paragraph_index`` of the article, when known.
     """
     site = site_of_article(article)
     title = " ".join(words(article.get("title") or article.get("article_id") or ""))
     if keys is None or own is None:
-        keys, own = paragraph_index(article)
+        keys, own, below = paragraph_index(article)
     mine = sorted({k for k, o in zip(keys, own) if k and o})
     keys = [k for k in keys if k]
     # Boilerplate closes a page (about the company, author bio, disclaimer); a paragraph two stories
@@ -88,7 +107,48 @@ def paragraph_keys(article: dict, keys: list = None, own: list = None) -> list:
     for k in sorted(candidates):
         body = [o for o in mine if o != k] if mine else sorted(above or {o for o in keys if o != k})
         out.append(((site, k), (title, tuple(body[:BODY_SAMPLE]))))
+    if below is not None:
+        # A template's standing block above its article (a fact check's quoted claim, ~100 words, over
+        # every story put on its page) is in no tail, and a text dump's guessed title, the template's
+        # headline, ties nothing to any story: two short texts under it shared more of the claim than
+        # of anything else and were one cluster. The text below tells them apart, by its words rather
+        # than its paragraphs: an edited repost shares its original's lead and changes a word in eight
+        # of the rest, so none of its paragraphs is its original's.
+        out.append(((site, HEAD + keys[0]), below))
     return out
+
+
+def boilerplate_head(seen: Iterable[frozenset], min_titles: int) -> bool:
+    """Whether the first paragraph of these articles (each given by the story words below it,
+    ``paragraph_index``) is boilerplate: they are at least ``min_titles`` different stories and none
+    holds half of them, as ``boilerplate_keys`` judges a paragraph.
+
+    Two articles are one story when the smaller's words are at least ``SAME_STORY`` in the other's
+    (a brief's are all in its original's, an edited repost's most; two stories share a tenth to a
+    third, the most of it their template's lines). An article that is (nearly) the paragraph alone
+    makes it a story's own: a brief of the lead.
+    """
+    rests = []
+    for rest in seen:
+        if len(rest) < REST_MIN_WORDS:
+            return False
+        rests.append(rest)
+        if len(rests) >= MAX_HEADS:
+            break
+    if len(rests) < min_titles:
+        return False
+    uf = lsh.UnionFind()
+    for i, a in enumerate(rests):
+        uf.find(i)
+        for j in range(i):
+            b = rests[j]
+            if len(a & b) >= SAME_STORY * min(len(a), len(b)):
+                uf.union(i, j)
+    sizes: dict = {}
+    for label in uf.components().values():
+        sizes[label] = sizes.get(label, 0) + 1
+    n = len(rests)
+    return len(sizes) >= min_titles and (len(sizes) == n or max(sizes.values()) < 0.5 * n)
 
 
 def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
@@ -155,7 +215,7 @@ def strip_article(article: dict, keys: frozenset, index: tuple, min_kept: float,
 
     ``index``: ``paragraph_index(article)``.
     """
-    own_keys, own = index
+    own_keys, own = index[:2]
     text, n = _stripped(article["text"], keys, min_kept, own_keys, own)
     if n is not None and n >= min_words:
         return {**article, "text": text, "n_words": n, "content_hash": content_hash(text)}
@@ -178,7 +238,11 @@ class _BoilerplateFn(beam.DoFn):
 
     def process(self, element):
         (site, key), seen = element
-        if boilerplate_keys(seen, self._min_titles):
+        if key.startswith(HEAD):
+            key, found = key[len(HEAD):], boilerplate_head(seen, self._min_titles)
+        else:
+            found = boilerplate_keys(seen, self._min_titles)
+        if found:
             self._found.inc()
             yield site, key
 
