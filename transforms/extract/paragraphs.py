@@ -44,15 +44,14 @@ def text_keys(text: str) -> list:
     return [_key_of(toks) for toks in line_words(text)]
 
 
-def _title_terms(article: dict) -> frozenset:
-    """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
-    return frozenset(w for w in words(page_title(article) or "")
-                     if len(w) >= 4 and w not in FUNCTION_WORDS and not w.isdigit())
-
-
 def story_words(tokens: list) -> frozenset:
     """The words of a text that tell its story from another's: neither short, nor numbers, nor function words."""
     return frozenset(w for w in tokens if len(w) >= 4 and not w.isdigit() and w not in FUNCTION_WORDS)
+
+
+def _title_terms(article: dict) -> frozenset:
+    """The words of an article's page title that can tie a paragraph to it; none when the title was guessed."""
+    return story_words(words(page_title(article) or ""))
 
 
 def paragraph_index(article: dict, lines: Optional[list] = None) -> tuple:
