@@ -161,7 +161,7 @@ def test_a_guessed_title_ties_no_paragraph():
                 extractor="textclean")
     keys, own, below = paragraph_index(art)
     assert not any(own)
-    assert below == story_words(words("\n".join(art["text"].split("\n")[1:])))
+    assert below.split() == story_words(words("\n".join(art["text"].split("\n")[1:])))
     assert {k for (_, k), _ in paragraph_keys(art, keys, own, below)} == {k for k in keys[-3:] if k} | {HEAD + keys[0]}
     titled = {**art, "extractor": "trafilatura"}
     keys, own, below = paragraph_index(titled)
@@ -226,8 +226,8 @@ def test_a_lead_shared_by_a_story_its_brief_and_an_edited_repost_stays():
 
 
 def test_a_head_is_boilerplate_only_under_different_stories():
-    teachers, banking = (story_words(words(" ".join(STORIES[s]))) for s in ("teachers", "banking"))
+    teachers, banking = (" ".join(story_words(words(" ".join(STORIES[s])))) for s in ("teachers", "banking"))
     assert boilerplate_head([teachers, banking], 2)
-    assert not boilerplate_head([teachers, teachers - {"union"}, banking], 2)  # one story holds half of them
-    assert not boilerplate_head([teachers, banking, frozenset({"said"})], 2)  # a text that is the paragraph alone
+    assert not boilerplate_head([teachers, teachers.replace("union", ""), banking], 2)  # one story holds half
+    assert not boilerplate_head([teachers, banking, "said"], 2)  # a text that is the paragraph alone
     assert not boilerplate_head([teachers], 2)

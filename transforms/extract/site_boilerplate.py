@@ -78,7 +78,7 @@ def site_of_article(article: dict) -> str:
     return article.get("site") or posixpath.dirname(article.get("source") or "") or "."
 
 
-def paragraph_keys(article: dict, keys: list = None, own: list = None, below: frozenset = None) -> list:
+def paragraph_keys(article: dict, keys: list = None, own: list = None, below: str = None) -> list:
     """((site, paragraph key), (title, body sample)) for each paragraph of 8+ words that may be boilerplate.
 
     Those are an article's last paragraphs and, when its page's title ties some paragraphs to it
@@ -118,7 +118,7 @@ def paragraph_keys(article: dict, keys: list = None, own: list = None, below: fr
     return out
 
 
-def boilerplate_head(seen: Iterable[frozenset], min_titles: int) -> bool:
+def boilerplate_head(seen: Iterable[str], min_titles: int) -> bool:
     """Whether the first paragraph of these articles (each given by the story words below it,
     ``paragraph_index``) is boilerplate: they are at least ``min_titles`` different stories and none
     holds half of them, as ``boilerplate_keys`` judges a paragraph.
@@ -129,7 +129,8 @@ def boilerplate_head(seen: Iterable[frozenset], min_titles: int) -> bool:
     makes it a story's own: a brief of the lead.
     """
     rests = []
-    for rest in seen:
+    for below in seen:
+        rest = frozenset(below.split())
         if len(rest) < REST_MIN_WORDS:
             return False
         rests.append(rest)
