@@ -411,11 +411,9 @@ def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
             groups[key].append(value)
     found: Dict[str, set] = collections.defaultdict(set)
     for (site, key), seen in groups.items():
-        if key.startswith(sb.HEAD):
-            if sb.boilerplate_head(seen, sb.MIN_TITLES):
-                found[site].add(key[len(sb.HEAD):])
-        elif sb.boilerplate_keys(seen, sb.MIN_TITLES):
-            found[site].add(key)
+        paragraph = sb.boilerplate_paragraph(key, seen, sb.MIN_TITLES)
+        if paragraph is not None:
+            found[site].add(paragraph)
     out = []
     for rec, index in indexed:
         boiler = found.get(sb.site_of_article(rec))

@@ -36,8 +36,9 @@ The text dumps' own cleaner does the same per line before extraction
 """
 from __future__ import annotations
 
+import collections
 import posixpath
-from typing import Iterable
+from typing import Iterable, Optional
 
 import apache_beam as beam
 
@@ -46,7 +47,8 @@ from transforms.dedup import lsh
 from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index, text_keys
 from transforms.tokens import content_hash, count_words, words
 
-__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_keys",
+__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_paragraph",
+           "boilerplate_keys", "boilerplate_head",
            "strip_paragraphs", "strip_article"]
 
 #: Only an article's last paragraphs are candidates.
@@ -145,11 +147,7 @@ def boilerplate_head(seen: Iterable[str], min_titles: int) -> bool:
             b = rests[j]
             if len(a & b) >= SAME_STORY * min(len(a), len(b)):
                 uf.union(i, j)
-    sizes: dict = {}
-    for label in uf.components().values():
-        sizes[label] = sizes.get(label, 0) + 1
-    n = len(rests)
-    return len(sizes) >= min_titles and (len(sizes) == n or max(sizes.values()) < 0.5 * n)
+    return _different_stories(list(collections.Counter(uf.components().values()).values()), min_titles)
 
 
 def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
@@ -171,12 +169,24 @@ def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
             break
     if len(titles) < min_titles:
         return False
-    sizes: dict = {}
-    for node, label in uf.components().items():
-        if node[0] == "a":
-            sizes[label] = sizes.get(label, 0) + 1
-    # Every article a story of its own: no story's own closing paragraph to protect (two briefs under one bio).
-    return len(sizes) >= min_titles and (len(sizes) == n or max(sizes.values()) < 0.5 * n)
+    stories = collections.Counter(label for node, label in uf.components().items() if node[0] == "a")
+    return _different_stories(list(stories.values()), min_titles)
+
+
+def _different_stories(sizes: list, min_titles: int) -> bool:
+    """Whether articles holding one paragraph, in stories of these sizes, make it boilerplate: at least
+    ``min_titles`` stories, none holding half of the articles unless every article is a story of its own
+    (no story's own paragraph to protect: two briefs under one bio)."""
+    n = sum(sizes)
+    return len(sizes) >= min_titles and (len(sizes) == n or max(sizes) < 0.5 * n)
+
+
+def boilerplate_paragraph(key: str, seen: Iterable, min_titles: int) -> Optional[str]:
+    """The paragraph key of a group of ``paragraph_keys``' entries when it is boilerplate, else None: a
+    head (``HEAD`` + key) judged by ``boilerplate_head``, any other paragraph by ``boilerplate_keys``."""
+    if key.startswith(HEAD):
+        return key[len(HEAD):] if boilerplate_head(seen, min_titles) else None
+    return key if boilerplate_keys(seen, min_titles) else None
 
 
 def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list = None,
@@ -239,13 +249,10 @@ class _BoilerplateFn(beam.DoFn):
 
     def process(self, element):
         (site, key), seen = element
-        if key.startswith(HEAD):
-            key, found = key[len(HEAD):], boilerplate_head(seen, self._min_titles)
-        else:
-            found = boilerplate_keys(seen, self._min_titles)
-        if found:
+        found = boilerplate_paragraph(key, seen, self._min_titles)
+        if found is not None:
             self._found.inc()
-            yield site, key
+            yield site, found
 
 
 class _StripFn(beam.DoFn):
