@@ -1070,3 +1070,70 @@ def test_a_sites_edition_picker_written_as_one_line_is_not_the_article():
     sentence = ("Sen. Jane Doe (R-Texas), Sen. John Roe (D-Calif.) and Rep. Ann Poe (D-N.Y.) said on Tuesday "
                 "(local time) that the vote (the third this year) would go ahead.")
     assert clean_text("\n".join(["Home", sentence, *brief])).text.split()[:10] == sentence.split()[:10]
+
+
+BOX_SCORE = [
+    "GIRLS BASKETBALL",
+    "Eastview d. Lakeside 61-48",
+    "Lakeside 12 10 14 12 — 48",
+    "Eastview 15 17 13 16 — 61",
+    "Eastview (2-0): Moreno 22 points. Okafor 14 points. Lindqvist 11 points. Patel 8 points. Reyes 6 points.",
+    "Lakeside (0-2): Hart 17 points. Dube 9 points. Yamada 8 points. Cole 4 points. Ames 3 points. Ford 2 points.",
+    "Northgate d. Riverside 55-12",
+    "Northgate (1-1): Castillo 18 points and 4 steals. Brennan 12 points.",
+    "Riverside (0-1): Sato 6 points.",
+]
+
+
+def test_a_brief_of_box_scores_keeps_its_score_lines():
+    # A renderer writes a results table's text nodes one blank apart: the rows read as short lines, the shape
+    # of a menu. Counted as one, a brief of scores kept its one sentence and was lost as too short.
+    dump = "\n".join(["Skip to content", "Home", "Sport", "News", "Money", "Travel", "Puzzles",
+                      "HS Roundup: Eastview stays unbeaten", "Jane Reporter", *BOX_SCORE,
+                      "Topics", "Sport", "Popular Articles", "Celebrity reveals her holiday plans",
+                      "Soap fans stunned by twist", "Privacy Policy"])
+    text = clean_text(dump).text
+    assert "Lakeside 12 10 14 12 — 48" in text and "Riverside (0-1): Sato 6 points." in text
+    assert len(text.split()) >= 30
+    assert "Popular Articles" not in text and "Money" not in text
+
+
+def test_a_box_score_under_a_template_block_reaches_its_rows_across_the_block():
+    # A fact-check template keeps its quoted claim above whatever is put on the page. The claim is the one
+    # long paragraph; the score lines under its labels are the article, and must not be dropped for it.
+    claim = ("“The situation in the southern region remains a serious concern, as armed groups operating in the "
+             "border zone continue to block the evacuation of civilians from the camp, and the promised convoy "
+             "was delayed again after the other side failed to meet its obligations under the plan,” the "
+             "ministry said in its statement on the operation in the south of the country.")
+    dump = "\n".join(["Home", "Economy", "Politics", "About", "Breaking News", "HS Roundup", "November 18, 2019",
+                      "Share", "The ministries", claim, "Source: Defense Ministry, October 25, 2019", "False",
+                      "Information from several sources disputes the claims", *BOX_SCORE,
+                      "Most popular", "Most Viewed", "1", "A headline about something else entirely"])
+    text = clean_text(dump).text
+    assert "Eastview 15 17 13 16 — 61" in text and "Northgate (1-1)" in text
+    assert "Most Viewed" not in text
+
+
+def test_headline_and_summary_teasers_under_a_rail_heading_do_not_make_a_brief_off_topic():
+    # "Top stories" as a dump without bullets writes it: each teaser a headline over one summary paragraph.
+    # They were the page's longest paragraphs, so they made its core vocabulary, the brief above them read
+    # as off topic and the page kept one teaser.
+    brief = ["A HUNTER who killed and ate a wild hare in the north of the country has been hit by a rare plague.",
+             "The 55-year-old is the third resident of the capital to contract the disease this month, officials say.",
+             "Health officials said that 28 people in close contact with the hunter were quarantined as a precaution."]
+    teasers = [
+        ("Parliament votes to recognise the anniversary", "The lower house overwhelmingly voted on Tuesday to "
+         "recognise the anniversary of the founding of the republic as a national day."),
+        ("Veteran actor dies aged 96", "The veteran stage and film actor, best known for his comic roles in the "
+         "sixties, died at the age of 96, a national newspaper reports."),
+        ("Ancient relics unearthed near the border", "Archaeological relics of an ancient kingdom that ruled the "
+         "highlands have recently been found on a mountain near the border town."),
+        ("Ministry announces new equipment deal", "The work will be carried out in two countries and is expected "
+         "to be completed in September next year, the defence ministry announced."),
+    ]
+    dump = "\n".join(["Home", "All news", "World", "Politics", "Society",
+                      "Hunter diagnosed with plague after eating a hare", *brief,
+                      "Related links:", "Health agency: more cases believed to be reported as officials meet",
+                      "Top stories", *(line for pair in teasers for line in pair),
+                      "Partner news", "Loading...", "About us | Advertise with us | Terms of service"])
+    assert clean_text(dump).text == "\n\n".join(brief)

@@ -566,6 +566,29 @@ def _mark_bylined_teasers(lines: Sequence[_Line]) -> None:
             lines[i].teaser, lines[i].prose = True, False
 
 
+def _headed_teasers(lines: Sequence[_Line]) -> List[list]:
+    """The summaries of each box under a rail heading ("Top stories") that is ``TEASER_LIST_MIN`` or more
+    teasers in a row, each a headline line over one paragraph: the shape of ``_mark_teaser_lists``' lists
+    in a dump that kept no bullets or indentation. An article's paragraphs follow one another; a heading
+    inside it has a few of them under it.
+
+    On a real page such a box of four teasers under a 56-word brief held the page's longest paragraphs:
+    they made its core vocabulary, and the brief read as off topic and was lost as too short.
+    """
+    boxes = []
+    for i, heading in enumerate(lines):
+        if heading.kind != "boundary" or _is_tail(heading.text):
+            continue
+        summaries, j = [], i + 1
+        while (j + 1 < len(lines) and lines[j].kind == "text" and not (lines[j].prose or lines[j].table)
+               and lines[j + 1].prose and (j + 2 == len(lines) or not lines[j + 2].prose)):
+            summaries.append(j + 1)
+            j += 2
+        if len(summaries) >= TEASER_LIST_MIN:
+            boxes.append(summaries)
+    return boxes
+
+
 def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
     """Mark the summaries of a teaser list: ``TEASER_LIST_MIN`` or more prose paragraphs in a row,
     each standing alone (no prose right above or below it) inside a list item: indented past the
@@ -598,6 +621,7 @@ def _mark_teaser_lists(lines: Sequence[_Line]) -> None:
         previous, item_indent = i, None
     if len(run) >= TEASER_LIST_MIN:
         lists.append(run)
+    lists += _headed_teasers(lines)
     if not lists:
         return
     # A list inside the article (terms and their explanations) is about what the rest of the page's
@@ -1059,11 +1083,27 @@ TABLE_MIN_CELLS = 3
 TABLE_ROW_SCORE = 0.1
 
 
+#: A results table a renderer flattened, its cells one blank apart ("Palm Bay 18 22 13 17 — 70"): short lines
+#: holding this many numbers or more, ``TABLE_MIN_ROWS`` or more of them in a row.
+NUMBER_ROW_NUMBERS = 2
+NUMBER_ROW_MAX_WORDS = 20
+
+
+def _number_row(ln: _Line) -> bool:
+    return (ln.kind == "text" and not ln.prose and len(ln.words) <= NUMBER_ROW_MAX_WORDS
+            and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS)
+
+
 def _mark_tables(lines: Sequence[_Line]) -> None:
     """Mark data tables: ``TABLE_MIN_ROWS`` or more consecutive text lines laid out in the same number
-    of columns. A standings or results table is the article's own content, but its rows read as
-    short non-prose lines, the shape of a menu; scored as barely positive (``TABLE_ROW_SCORE``), they
-    do not break an article that runs across them, and a table alone is not an article."""
+    of columns, or each holding numbers (``_number_row``). A standings or results table is the article's
+    own content, but its rows read as short non-prose lines, the shape of a menu; scored as barely
+    positive (``TABLE_ROW_SCORE``), they do not break an article that runs across them, and a table
+    alone is not an article.
+
+    A box score's rows ("Rockledge 14 11 6 15 — 44", "Palm Bay d. Rockledge 70-44") come one blank
+    apart when a renderer writes the page's text nodes in a line each: counted as a menu, a brief of
+    scores kept its one sentence and was lost as too short on a real-page corpus."""
     start = 0
     for i in range(len(lines) + 1):
         if (i < len(lines) and lines[i].kind == "text" and not lines[i].prose and lines[i].cells >= TABLE_MIN_CELLS
@@ -1073,6 +1113,14 @@ def _mark_tables(lines: Sequence[_Line]) -> None:
             for ln in lines[start:i]:
                 ln.table = True
         start = i if i < len(lines) and lines[i].cells >= TABLE_MIN_CELLS and lines[i].kind == "text" else i + 1
+    start = 0
+    for i in range(len(lines) + 1):
+        if i < len(lines) and _number_row(lines[i]):
+            continue
+        if i - start >= TABLE_MIN_ROWS:
+            for ln in lines[start:i]:
+                ln.table = True
+        start = i + 1
 
 
 def _cut_tail(lines: List[_Line]) -> List[_Line]:
