@@ -1137,3 +1137,41 @@ def test_headline_and_summary_teasers_under_a_rail_heading_do_not_make_a_brief_o
                       "Top stories", *(line for pair in teasers for line in pair),
                       "Partner news", "Loading...", "About us | Advertise with us | Terms of service"])
     assert clean_text(dump).text == "\n\n".join(brief)
+
+
+def test_the_site_description_between_footer_links_and_the_copyright_is_not_the_article():
+    # A site's footer describes it in one long paragraph; a brief of fewer words under its headline lost to it.
+    brief = ("More than a third of the company's 12,000 employees will likely receive notice this week that they "
+             "no longer have a job, according to people familiar with the plans, as the firm tries to cut costs.")
+    blurb = ("examplebikes.co.uk features the latest bike reviews news events and kit get latest bike launch reports "
+             "as they happen kit reviews events know-how and compelling blogs to enjoy every day you will find a "
+             "mixture of the best photography great videos and the hottest kit news before anyone else.")
+    dump = "\n".join(["Skip to content", "News", "Bike Reviews", "Kit Reviews", "Company to lay off staff this week",
+                      "21/06/2014 Jane Writer All , Books , News", brief, "bookreview", "Post navigation",
+                      "Previous Post: Free scooter training", "Next Post: A new chain cleaner", "BIKES FOR SALE",
+                      "A nod from the editor", "Terms and conditions", "Privacy Policy", "Sitemap", "Advertise",
+                      "Contact editorial", blurb, "Copyright © Example Media Group Ltd, Media Centre",
+                      "Privacy Policy | Terms & Conditions"])
+    assert clean_text(dump).text == brief
+
+
+def test_an_article_above_the_copyright_notice_keeps_its_last_paragraph():
+    # The notice right under the article's own paragraph: no footer menu between them, so it is the article's.
+    paragraph = ("The son of a former president was stabbed to death on Tuesday evening while giving a lecture at "
+                 "a Berlin clinic, police said, and a suspect was arrested at the scene by officers called there.")
+    slogan = ("Example News brings you the latest entertainment stories, interviews and reviews from Korea and around "
+              "the world, every single day of the year.")
+    dump = "\n".join([slogan, "Home", "Culture", "Sport", "Main news", "A teaser about a drama series,..",
+                      "Another teaser about an actor,..",
+                      "A third teaser about a show,..", paragraph, "Copyright (c) Example.co.kr. All rights reserved"])
+    assert clean_text(dump).text == paragraph
+
+
+def test_a_consent_boxs_cookie_categories_are_cruft():
+    assert classify_line("Necessary cookies are absolutely essential for the website to function properly. This "
+                         "category only includes cookies that ensure basic functionalities of the website.") == "cruft"
+    assert classify_line("Any cookies that may not be particularly necessary for the website to function and is used "
+                         "to collect user personal data via analytics are termed as non-necessary cookies.") == "cruft"
+    # A report on cookies is not a consent box.
+    assert classify_line("Regulators said the browser will stop accepting third-party cookies next year, a change "
+                         "advertisers have warned could cut their revenue sharply.") == "text"

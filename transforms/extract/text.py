@@ -150,6 +150,13 @@ _CREDIT_ALONE_RE = re.compile(
 # The anchored ones are tried as one alternation at position 0; the others only when one of their
 # literals is in the line, looked for in the line folded the way IGNORECASE compares (``_fold``), so
 # nothing that would match is skipped: 30 patterns cost about one match and a few ``in`` per line.
+# A link of the site's footer menu.
+_FOOTER_LINK = (
+    r"^(?:accessibility(?:\s+(?:statement|help|policy))?|terms(?:\s+(?:of\s+(?:use|service)|and\s+conditions))?|"
+    r"privacy(?:\s+(?:policy|notice|settings|center|centre))?|cookies?(?:\s+(?:policy|settings|preferences|notice))?|"
+    r"(?:contact|about)\s+us|site\s?map|advertise(?:\s+with\s+us)?|careers|help(?:\s+center)?|faqs?|"
+    r"do not sell my (?:personal )?info(?:rmation)?|manage (?:my )?(?:account|preferences|consent))\s*[:|]?$")
+_FOOTER_LINK_RE = re.compile(_FOOTER_LINK, re.IGNORECASE)
 _CRUFT = [
     (re.compile(p, re.IGNORECASE), keys)
     for p, keys in (
@@ -157,13 +164,13 @@ _CRUFT = [
         (r"\(?opens? in (?:a )?new (?:window|tab)\)?", ("new window", "new tab")),
         (r"^(?:click to |tap to )?(?:share|tweet|pin|email|e-mail|print|post)\b.{0,40}\b(?:facebook|twitter|linkedin|"
          r"reddit|pinterest|whatsapp|telegram|messenger|email|e-mail|friend|flipboard)\b", None),
-        (r"^(?:accessibility(?:\s+(?:statement|help|policy))?|terms(?:\s+(?:of\s+(?:use|service)|and\s+conditions))?|"
-         r"privacy(?:\s+(?:policy|notice|settings|center|centre))?|cookies?(?:\s+(?:policy|settings|preferences|notice))?|"
-         r"(?:contact|about)\s+us|site\s?map|advertise(?:\s+with\s+us)?|careers|help(?:\s+center)?|faqs?|"
-         r"do not sell my (?:personal )?info(?:rmation)?|manage (?:my )?(?:account|preferences|consent))\s*[:|]?$", None),
+        (_FOOTER_LINK, None),
         (r"\b(?:we|this (?:site|website)|our (?:site|website)s?|our partners) (?:and our partners )?(?:use|uses|are using)"
          r" cookies\b", ("cookie",)),
         (r"\b(?:accept|agree to|consent to) (?:the |our )?(?:use of )?cookies\b", ("cookie",)),
+        # A consent box's cookie categories: "Necessary cookies are absolutely essential for the website to function".
+        (r"\bcookies\b.{0,200}\b(?:site|website) to function\b|\b(?:site|website) to function\b.{0,200}\bcookies\b",
+         ("cookie",)),
         (r"\bby (?:continuing|using|browsing)\b.{0,40}\b(?:site|website)\b.{0,60}\b(?:agree|accept|consent|cookies)\b",
          ("by continuing", "by using", "by browsing")),
         (r"\bcomment(?:s|ing|ers?)?\b.{0,200}\b(?:be respectful|guidelines|community (?:standards|rules)|moderated|"
@@ -539,6 +546,7 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
             ln.score = -1.5
     _demote_rail_teasers(lines)
     _demote_after_footer(lines)
+    _demote_footer_blurb(lines)
     _penalise_runs(lines)
 
 
@@ -723,6 +731,33 @@ def _demote_after_footer(lines: Sequence[_Line]) -> None:
             for below in lines[i + 1:]:
                 below.score *= FOOTER_FACTOR
             return
+
+
+#: Lines above a paragraph with no prose among them, for it to stand alone, and how many of them must be
+#: the footer's menu links.
+LONE_LINES = 4
+FOOTER_LINKS = 2
+_COPYRIGHT_RE = re.compile(r"^(?:copyright|©|\(c\))\s", re.IGNORECASE)
+
+
+def _demote_footer_blurb(lines: Sequence[_Line]) -> None:
+    """A paragraph between the footer's menu and the copyright notice (no prose in the ``LONE_LINES`` above it,
+    ``FOOTER_LINKS`` of them links such as "Privacy Policy" or "Sitemap") weighs ``FOOTER_FACTOR`` of its
+    score: it is the site's description ("example.co.uk features the latest ... reviews, news and events
+    ..."). An article's last paragraph above the notice follows the others, or a headline or a rail.
+
+    On one site's pages, as two unseen real-page corpora used them for templates, the description outweighed
+    a brief and a short edited repost by a word or more: the two texts were kept as that one paragraph and
+    made one story.
+    """
+    for i in range(len(lines) - 1):
+        ln, below = lines[i], lines[i + 1]
+        if (ln.prose and below.kind == "cruft" and _COPYRIGHT_RE.match(below.text)
+                and not any(above.prose for above in lines[max(0, i - LONE_LINES):i])
+                and sum(bool(_FOOTER_LINK_RE.match(above.text)) for above in lines[max(0, i - LONE_LINES):i])
+                >= FOOTER_LINKS):
+            ln.score *= FOOTER_FACTOR
+            ln.topical = False
 
 
 def _penalise_runs(lines: Sequence[_Line]) -> None:
