@@ -1175,3 +1175,15 @@ def test_a_consent_boxs_cookie_categories_are_cruft():
     # A report on cookies is not a consent box.
     assert classify_line("Regulators said the browser will stop accepting third-party cookies next year, a change "
                          "advertisers have warned could cut their revenue sharply.") == "text"
+
+
+def test_short_russian_sentences_read_as_prose():
+    # Prose needs a few function words when its sentences are short; with none known for Russian, a brief of
+    # 9-14-word sentences read as a menu and was lost as too short.
+    brief = ["В этом году городской совет решил построить новый мост через реку у старого порта.",
+             "По словам мэра, работы начнутся весной и продлятся не больше двух лет.",
+             "Жители района давно просили о мосте, потому что паром ходит только летом.",
+             "Стоимость проекта оценивается в три миллиарда рублей из городского бюджета."]
+    dump = "\n".join(["Главная", "Новости", "Политика", "Экономика", "Спорт", "Город построит новый мост",
+                      *brief, "Популярное", "Контакты", "Реклама"])
+    assert clean_text(dump).text == "\n\n".join(brief)

@@ -67,7 +67,7 @@ STOPWORDS = frozenset(
     which while who whom why will with would you your yours said says told""".split()
 )
 
-# Function words of other languages the pages come in (pt, es, fr, it, de, nl, id): prose in them has
+# Function words of other languages the pages come in (pt, es, fr, it, de, nl, id, ru): prose in them has
 # few English stopwords, and a short sentence would otherwise not read as prose.
 FUNCTION_WORDS = STOPWORDS | frozenset(
     """o os as um uma de do da dos das em no na nos nas por para com que não se é ou mas como mais ao à pelo pela
@@ -76,7 +76,9 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
     di della dei delle dal nel nella e che non è per alla più ma sono anche der die das den dem des ein eine
     einer und oder nicht ist sind mit von zu im auf für sich als auch wie bei dass het een van op te dat niet
     met voor zijn aan ook yang dan di ke dari ini itu dengan untuk tidak ada adalah dalam akan pada juga atau
-    oleh sebagai""".split()
+    oleh sebagai и в во не на что с со по как а к из у за от о об для же то это все всё так его но он она они мы
+    вы я бы ли только уже или при если до был была были было быть есть нет да ещё еще её ее их чтобы когда где
+    который которые которая которое""".split()
 )
 
 _TERMINAL = tuple('.!?"”’\'»)。！？」』')
