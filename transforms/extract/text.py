@@ -148,10 +148,6 @@ _CREDIT_ALONE_RE = re.compile(
     re.IGNORECASE,
 )
 
-# Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
-# The anchored ones are tried as one alternation at position 0; the others only when one of their
-# literals is in the line, looked for in the line folded the way IGNORECASE compares (``_fold``), so
-# nothing that would match is skipped: 30 patterns cost about one match and a few ``in`` per line.
 # A link of the site's footer menu.
 _FOOTER_LINK = (
     r"^(?:accessibility(?:\s+(?:statement|help|policy))?|terms(?:\s+(?:of\s+(?:use|service)|and\s+conditions))?|"
@@ -159,6 +155,14 @@ _FOOTER_LINK = (
     r"(?:contact|about)\s+us|site\s?map|advertise(?:\s+with\s+us)?|careers|help(?:\s+center)?|faqs?|"
     r"do not sell my (?:personal )?info(?:rmation)?|manage (?:my )?(?:account|preferences|consent))\s*[:|]?$")
 _FOOTER_LINK_RE = re.compile(_FOOTER_LINK, re.IGNORECASE)
+# A copyright notice's opening.
+_COPYRIGHT = r"^(?:copyright|©|\(c\))\s"
+_COPYRIGHT_RE = re.compile(_COPYRIGHT, re.IGNORECASE)
+
+# Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
+# The anchored ones are tried as one alternation at position 0; the others only when one of their
+# literals is in the line, looked for in the line folded the way IGNORECASE compares (``_fold``), so
+# nothing that would match is skipped: 30 patterns cost about one match and a few ``in`` per line.
 _CRUFT = [
     (re.compile(p, re.IGNORECASE), keys)
     for p, keys in (
@@ -201,7 +205,7 @@ _CRUFT = [
         (r"^[(\[][^()\[\]]{0,300}\b(?:via|getty|reuters|ap photo|afp|shutterstock|courtesy|handout|file|photo|images?)\b"
          r"[^()\[\]]{0,300}[)\]]\.?$", None),
         (r"(?:'s)?\s+profile\s+picture$", ("profile",)),
-        (r"^(?:copyright|©|\(c\))\s", None),
+        (_COPYRIGHT, None),
         (r"all rights reserved", ("all rights reserved",)),
         (r"\bfor (?:your )?personal,? non-?commercial use\b", ("commercial use",)),
         (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago(?:$|\s+(?:at|on)\s.{0,30}$)", None),
@@ -739,7 +743,6 @@ def _demote_after_footer(lines: Sequence[_Line]) -> None:
 #: the footer's menu links.
 LONE_LINES = 4
 FOOTER_LINKS = 2
-_COPYRIGHT_RE = re.compile(r"^(?:copyright|©|\(c\))\s", re.IGNORECASE)
 
 
 def _demote_footer_blurb(lines: Sequence[_Line]) -> None:
@@ -754,10 +757,10 @@ def _demote_footer_blurb(lines: Sequence[_Line]) -> None:
     """
     for i in range(len(lines) - 1):
         ln, below = lines[i], lines[i + 1]
-        if (ln.prose and below.kind == "cruft" and _COPYRIGHT_RE.match(below.text)
-                and not any(above.prose for above in lines[max(0, i - LONE_LINES):i])
-                and sum(bool(_FOOTER_LINK_RE.match(above.text)) for above in lines[max(0, i - LONE_LINES):i])
-                >= FOOTER_LINKS):
+        if not (ln.prose and below.kind == "cruft" and _COPYRIGHT_RE.match(below.text)):
+            continue
+        above = lines[max(0, i - LONE_LINES):i]
+        if not any(a.prose for a in above) and sum(bool(_FOOTER_LINK_RE.match(a.text)) for a in above) >= FOOTER_LINKS:
             ln.score *= FOOTER_FACTOR
             ln.topical = False
 
