@@ -1187,3 +1187,38 @@ def test_short_russian_sentences_read_as_prose():
     dump = "\n".join(["Главная", "Новости", "Политика", "Экономика", "Спорт", "Город построит новый мост",
                       *brief, "Популярное", "Контакты", "Реклама"])
     assert clean_text(dump).text == "\n\n".join(brief)
+
+
+RAIL_HEADINGS = [
+    "Related", "Related Articles", "Related stories:", "[ 167 comments ]", "(Comments)", "5 Comments", "12 thoughts on "
+    "“A long post title”", "3 responses to Another title", "Leave a Reply", "Join the conversation", "Popular Posts",
+    "More stories", "More from the author", "Sponsored Content", "We Recommend", "Recommended for you",
+    "You may also like", "You might like", "Read more:", "See also", "Read next", "Trending Now", "Most Read",
+    "Most popular", "Latest News", "Top Stories", "Paid Content", "Around the Web", "From our partners",
+    "Editor's Picks", "What to read next", "Up Next", "Promoted Stories", "Other stories", "In case you missed it",
+    "Newsletter sign-up", "Share this article", "About the author", "Top-rated comments", "Readers' comments",
+    "User comments", "All comments", "Show comments", "View comments", "Most liked comments", "Latest comments",
+    "Você pode gostar", "Voce tambem pode gostar", "Leia também", "Veja mais", "Notícias relacionadas",
+    "Noticias relacionadas", "Matérias relacionadas", "Mais lidas", "Te puede interesar", "Lee también",
+    "Artículos relacionados", "Lo más leído", "Lo mas leido", "À lire aussi", "A lire aussi", "Lire aussi",
+    "Sur le même sujet", "Articles liés", "Les plus lus", "Articoli correlati", "Leggi anche", "Potrebbe interessarti",
+    "I più letti", "Das könnte Sie auch interessieren", "Mehr zum Thema", "Lesen Sie auch", "Ähnliche Artikel",
+    "Ahnliche Artikel", "Meistgelesen", "Baca juga", "Berita terkait", "Artikel terkait", "Terpopuler",
+    "Читайте также", "Похожие новости", "Популярное", "Самое читаемое",
+]
+# An author box's heading: the word, then the name as it is written (capitalised).
+AUTHOR_HEADINGS = ["About Jane Doe", "ABOUT Jane Doe", "Sobre Maria Silva", "Über Hans Müller", "ÜBER Hans Müller",
+                   "Acerca de Ana Pérez", "À propos de Jean Dupont", "à propos de Jean Dupont"]
+
+
+@pytest.mark.parametrize("heading", RAIL_HEADINGS)
+def test_rail_headings_are_boundaries_in_any_case(heading):
+    # The heading patterns are tried only on lines that may begin one (``_HEADING_STARTS``): none is missed,
+    # whatever its case.
+    for text in (heading, heading.upper(), heading.lower(), heading.title()):
+        assert classify_line(text) == "boundary", text
+
+
+@pytest.mark.parametrize("heading", AUTHOR_HEADINGS)
+def test_author_box_headings_are_boundaries(heading):
+    assert classify_line(heading) == "boundary"
