@@ -1222,3 +1222,15 @@ def test_rail_headings_are_boundaries_in_any_case(heading):
 @pytest.mark.parametrize("heading", AUTHOR_HEADINGS)
 def test_author_box_headings_are_boundaries(heading):
     assert classify_line(heading) == "boundary"
+
+
+def test_a_blogs_archive_of_months_is_not_a_results_table():
+    # Numbers alone are no table row: a blog's archive links ("2019年11月"), 78 of them, outweighed a brief as one.
+    brief = ("Ascom, a global solutions provider focused on healthcare ICT and mobile workflow solutions, announced a "
+             "new North American integrated clinical alarm management solution with Dräger, a producer of medical "
+             "and safety technology, to integrate its software with patient monitoring systems.")
+    months = [f"{year}年{month}月" for year in range(2019, 2012, -1) for month in range(12, 0, -1)]
+    dump = "\n".join(["サイトマップ", "プライバシーポリシー", "Home", "›", "ソフトウェア", "2018-08-16",
+                      "Ascom introduces an alarm management solution", "BAAR, SWITZERLAND", brief, "関連記事",
+                      "月別", "月を選択", *months, "運営サイト", "© Copyright 2011-2019"])
+    assert clean_text(dump).text == brief

@@ -1124,14 +1124,17 @@ TABLE_ROW_SCORE = 0.1
 
 
 #: A results table a renderer flattened, its cells one blank apart ("Palm Bay 18 22 13 17 — 70"): short lines
-#: holding this many numbers or more, ``TABLE_MIN_ROWS`` or more of them in a row.
+#: holding this many numbers or more and a name, ``TABLE_MIN_ROWS`` or more of them in a row.
 NUMBER_ROW_NUMBERS = 2
 NUMBER_ROW_MAX_WORDS = 20
 
 
 def _number_row(ln: _Line) -> bool:
+    """A row of a results table: numbers beside a name. Numbers alone are a date ("2019-11-18", a blog's
+    archive of months "2019年11月", whose 78 links outweighed a brief on a real page) or a page list."""
     return (ln.kind == "text" and not ln.prose and len(ln.words) <= NUMBER_ROW_MAX_WORDS
-            and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS)
+            and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS
+            and any(len(w) > 1 and not w.isdigit() for w in ln.words))
 
 
 def _mark_tables(lines: Sequence[_Line]) -> None:
