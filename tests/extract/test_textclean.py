@@ -1234,3 +1234,15 @@ def test_a_blogs_archive_of_months_is_not_a_results_table():
                       "Ascom introduces an alarm management solution", "BAAR, SWITZERLAND", brief, "関連記事",
                       "月別", "月を選択", *months, "運営サイト", "© Copyright 2011-2019"])
     assert clean_text(dump).text == brief
+
+
+def test_teaser_bylines_with_dates_are_not_a_results_table():
+    # A rail's bylines run into their dates and counts ("Jane Doe11/13/19 9:00AM12 ..."): numbers beside names,
+    # as a box score's rows are, but no results.
+    brief = ("The company said on Wednesday that it would close three of its factories in the region by the end of "
+             "next year, cutting about 1,200 jobs, as demand for its older products keeps falling and costs rise.")
+    dump = "\n".join(["Home", "Business", brief,
+                      "Jane Doe11/13/19 9:00AM12338.3KA Brief Explanation of a New Phone Bug",
+                      "John Roe11/12/19 4:40PM Apple Opens a Store",
+                      "Opening Bell 11.18.19 Jane Doe", "Privacy Policy"])
+    assert clean_text(dump).text == brief

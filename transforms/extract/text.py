@@ -1129,12 +1129,17 @@ NUMBER_ROW_NUMBERS = 2
 NUMBER_ROW_MAX_WORDS = 20
 
 
+# A date or a clock time in a line: "11/13/19", "11.18.19", "9:00".
+_DATE_OR_TIME_RE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2}")
+
+
 def _number_row(ln: _Line) -> bool:
     """A row of a results table: numbers beside a name. Numbers alone are a date ("2019-11-18", a blog's
-    archive of months "2019年11月", whose 78 links outweighed a brief on a real page) or a page list."""
+    archive of months "2019年11月", whose 78 links outweighed a brief on a real page) or a page list; and
+    a teaser's byline with its date and time ("Jane Doe 11/13/19 9:00AM") is no result either."""
     return (ln.kind == "text" and not ln.prose and len(ln.words) <= NUMBER_ROW_MAX_WORDS
             and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS
-            and any(len(w) > 1 and not w.isdigit() for w in ln.words))
+            and any(len(w) > 1 and not w.isdigit() for w in ln.words) and not _DATE_OR_TIME_RE.search(ln.text))
 
 
 def _mark_tables(lines: Sequence[_Line]) -> None:
