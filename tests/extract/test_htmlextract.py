@@ -657,3 +657,25 @@ def test_a_brief_on_a_page_whose_notices_are_as_long_as_it_keeps_them_out():
     result = extract_html(page, None, Limits())
     assert brief in result.text and "non-commercial" not in result.text
     assert result.extractor == "trafilatura"
+
+
+def test_a_templates_labels_in_another_script_around_a_latin_article_are_dropped():
+    # A Korean site's section labels, a teaser and its own date stamp above an English story it carries.
+    story = ["The executive in charge of the streaming service says its bumpy debut last week came down to "
+             "unprecedented demand and a software flaw that engineers have since fixed.",
+             "More than 10 million users activated accounts on launch day, straining systems; some subscribers "
+             "were booted off, and others waited over two hours on the phone for help with lost passwords."]
+    text = "\n".join(["칼럼진별", "분야별 뉴스", "Entermedia 주요뉴스", "- 엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유",
+                      "기사입력 :[ 2018-08-25 15:24 ]", *story, "무단전재 및 재배포 금지"])
+    assert postfilter(text) == "\n".join(story)
+
+
+def test_an_article_in_another_script_keeps_its_lines_and_a_latin_one_its_quotes():
+    korean = ["분야별 뉴스", "서울시는 내년부터 모든 버스에 새로운 요금 체계를 도입한다고 밝혔다.",
+              "시민들은 요금이 오를 것을 걱정하고 있다고 관계자가 말했다."]
+    assert postfilter("\n".join(korean)) == "\n".join(korean)
+    # A quotation inside a Latin article stays: only the edges are read.
+    latin = ["The minister opened the speech in Korean before switching to English for the rest of the address.",
+             "“서울은 모두의 도시입니다”",
+             "She then spoke about the budget for public transport, which will grow by a fifth next year."]
+    assert postfilter("\n".join(latin)) == "\n".join(latin)

@@ -113,7 +113,7 @@ from lxml import etree
 from lxml.html import HTMLParser, fromstring
 
 from transforms.extract.short_article import SENTENCE_END, trim_short_article
-from transforms.extract.text import clean_text, find_credit
+from transforms.extract.text import LATIN_DUMP_SHARE, clean_text, find_credit, latin_share
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
 
@@ -841,7 +841,33 @@ def postfilter(text: str, title: Optional[str] = None, byline: Optional[str] = N
         seen_last = norm
         kept.append(line)
 
-    return "\n".join(_without_empty_headings(kept))
+    return "\n".join(_without_empty_headings(_without_other_script_edges(kept)))
+
+
+#: Words a line at the text's edge has at most to be a template's label in another script.
+EDGE_LABEL_WORDS = 25
+
+
+def _without_other_script_edges(lines: list) -> list:
+    """An article written in Latin script (``LATIN_DUMP_SHARE`` of its words or more) without the short lines at
+    its start and end written mostly in another: the template's section labels and its own headline and date
+    ("분야별 뉴스", "기사입력 :[ 2018-08-25 15:24 ]") above a story a site in another language carries. On a real
+    page their rare words were a condensed rewrite's heaviest event terms, and it left its story's event.
+    """
+    if len(lines) < 2:
+        return lines
+    counts = [count_words(ln) for ln in lines]
+    latin = [latin_share(ln) > 0.5 for ln in lines]
+    other = [n <= EDGE_LABEL_WORDS and not is_latin for n, is_latin in zip(counts, latin)]
+    start, end = 0, len(lines)
+    while start < end and other[start]:
+        start += 1
+    while end > start and other[end - 1]:
+        end -= 1
+    if (start, end) == (0, len(lines)) or start == end:
+        return lines
+    in_latin = sum(n for n, is_latin in zip(counts[start:end], latin[start:end]) if is_latin)
+    return lines[start:end] if in_latin >= LATIN_DUMP_SHARE * sum(counts[start:end]) else lines
 
 
 def _is_notice(line: str, n: int) -> bool:

@@ -49,7 +49,8 @@ from transforms.extract.reflow import dump_lines
 from transforms.model import Extracted
 from transforms.tokens import words as words_of
 
-__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "page_title", "STOPWORDS", "FUNCTION_WORDS",
+__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "page_title", "latin_share", "STOPWORDS",
+           "FUNCTION_WORDS", "LATIN_DUMP_SHARE",
            "EXTRACTOR"]
 
 #: ``Extracted.extractor`` of the articles this cleaner extracts (from text dumps, and from an HTML page
@@ -1033,6 +1034,17 @@ _OTHER_LETTER_RE = re.compile(r"[^\W\d_A-Za-z\u00C0-\u024F]")
 SCRIPT_LABEL_WORDS = 2
 #: Share of a dump's words in lines with Latin letters for it to be written in Latin script.
 LATIN_DUMP_SHARE = 0.8
+
+
+def latin_share(text: str) -> float:
+    """The share of ``text``'s words with a letter that are written in Latin script (1.0 when none has one).
+
+    By words, not letters: a Korean or Chinese word is two to four letters where an English one is six.
+    """
+    lettered = [w for w in words_of(text) if not w.isdigit()]
+    latin = sum(1 for w in lettered if _LATIN_LETTER_RE.search(w))
+    other = sum(1 for w in lettered if not _LATIN_LETTER_RE.search(w) and _OTHER_LETTER_RE.search(w))
+    return latin / (latin + other) if latin + other else 1.0
 
 
 def _mark_script_labels(lines: Sequence[_Line], short: Sequence[_Line]) -> None:
