@@ -853,21 +853,25 @@ def _without_other_script_edges(lines: list) -> list:
     its start and end written mostly in another: the template's section labels and its own headline and date
     ("분야별 뉴스", "기사입력 :[ 2018-08-25 15:24 ]") above a story a site in another language carries. On a real
     page their rare words were a condensed rewrite's heaviest event terms, and it left its story's event.
+
+    Only the edge lines are read unless one of them is such a line: most articles have none, and every HTML
+    page passes here.
     """
-    if len(lines) < 2:
-        return lines
-    counts = [count_words(ln) for ln in lines]
-    latin = [latin_share(ln) > 0.5 for ln in lines]
-    other = [n <= EDGE_LABEL_WORDS and not is_latin for n, is_latin in zip(counts, latin)]
     start, end = 0, len(lines)
-    while start < end and other[start]:
+    while start < end and _other_script_label(lines[start]):
         start += 1
-    while end > start and other[end - 1]:
+    while end > start and _other_script_label(lines[end - 1]):
         end -= 1
     if (start, end) == (0, len(lines)) or start == end:
         return lines
-    in_latin = sum(n for n, is_latin in zip(counts[start:end], latin[start:end]) if is_latin)
-    return lines[start:end] if in_latin >= LATIN_DUMP_SHARE * sum(counts[start:end]) else lines
+    body = lines[start:end]
+    counts = [count_words(ln) for ln in body]
+    in_latin = sum(n for ln, n in zip(body, counts) if latin_share(ln) > 0.5)
+    return body if in_latin >= LATIN_DUMP_SHARE * sum(counts) else lines
+
+
+def _other_script_label(line: str) -> bool:
+    return latin_share(line) <= 0.5 and count_words(line) <= EDGE_LABEL_WORDS
 
 
 def _is_notice(line: str, n: int) -> bool:

@@ -1041,6 +1041,8 @@ def latin_share(text: str) -> float:
 
     By words, not letters: a Korean or Chinese word is two to four letters where an English one is six.
     """
+    if text.isascii():
+        return 1.0  # every word with a letter has a Latin one
     lettered = [w for w in words_of(text) if not w.isdigit()]
     latin = sum(1 for w in lettered if _LATIN_LETTER_RE.search(w))
     other = sum(1 for w in lettered if not _LATIN_LETTER_RE.search(w) and _OTHER_LETTER_RE.search(w))
