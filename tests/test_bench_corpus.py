@@ -217,3 +217,21 @@ def test_the_plain_loops_site_boilerplate_stage_strips_what_the_pipeline_strips(
         out = p | beam.Create(records) | DropSiteBoilerplate(min_words=30) | beam.Map(
             lambda r: (r["article_id"], r["text"], r["n_words"], r["content_hash"]))
         assert_that(out, equal_to(rows(looped)))
+
+
+def test_the_plain_loops_roundup_stage_drops_a_digests_links_as_the_pipeline_does():
+    from tests.bench.bench_cluster import stage_roundups
+    from tests.dedup.test_cluster_transform import words as story_words
+    from transforms.dedup.containment import containment_anchors
+    from transforms.dedup.events import event_terms, pack_terms
+    from transforms.dedup.signing import MinHashConfig, Signer
+    signer = Signer(MinHashConfig())
+    story, other = story_words(41, 400), story_words(42, 400)
+    texts = {0: story, 1: story[:300], 2: other, 3: story[:200] + other[:200]}  # 3 quotes half of each
+    anchors = {i: containment_anchors(signer.hashes(" ".join(ws))).tobytes() for i, ws in texts.items()}
+    packed = [pack_terms(event_terms(" ".join(ws), language="en")) for ws in texts.values()]
+    kept, roundups = stage_roundups(anchors, packed, [(0, 1), (0, 3), (2, 3), (1, 3)])
+    assert roundups == [3]
+    assert kept == [(0, 1)]
+    # Without the digest the same links stay.
+    assert stage_roundups(anchors, packed, [(0, 1)]) == ([(0, 1)], [])

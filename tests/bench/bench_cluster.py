@@ -509,16 +509,20 @@ def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
     return edges, details, dict(stats)
 
 
-def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -> list:
+def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
+                      anchors_out: Optional[dict] = None) -> list:
     """Containment edges between unique documents, as ``FindContainedTexts`` finds them, in plain loops.
 
     ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside it).
+    ``anchors_out``: filled with each unique document's packed anchors (``stage_roundups`` reads them).
     """
     if ct is None:
         from transforms.dedup import containment as ct
     from transforms.dedup.records import Member
     # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn).
     packed = {i: ct.containment_anchors(records[i].pop("_distinct_hashes"), distinct=True).tobytes() for i in unique}
+    if anchors_out is not None:
+        anchors_out.update(packed)
     combine = ct.ShortAnchorsFn()
     bits = combine.create_accumulator()
     for i in unique:
@@ -573,6 +577,40 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None) -
         elif shared >= ct.MIN_COARSE and ct.is_contained_text(*ct.shared_share(packed[int(key[1])], packed[int(key[2])])):
             edges.append((int(key[1]), int(key[2])))
     return edges
+
+
+def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequence[tuple], ct=None) -> tuple:
+    """``DropRoundupEdges`` in plain loops: every linked text meets its neighbours' anchors and event terms
+    (made at signing, so not timed here; the anchors packed, as records carry them) and is judged
+    (``judge_links``); returns ``(the edges kept, the
+    roundups)``. An edge goes when a roundup is at one of its ends or one end found the other a stray.
+
+    ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside
+    it, which may only know ``is_roundup``).
+    """
+    import numpy as np
+    if ct is None:
+        from transforms.dedup import containment as ct
+    neighbours: Dict[int, list] = collections.defaultdict(list)
+    for a, b in edges:
+        if a != b and a in anchors and b in anchors:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    roundups, strays = set(), set()
+    for x, ns in neighbours.items():
+        ns = sorted(set(ns), key=str)  # the pipeline meets a text's neighbours in the order of their ids
+        own = np.frombuffer(anchors[x], dtype=np.uint32)
+        values = [(np.frombuffer(anchors[n], dtype=np.uint32), packed[n]) for n in ns]
+        if hasattr(ct, "judge_links"):
+            roundup, stray = ct.judge_links(own, values)
+        else:
+            roundup, stray = ct.is_roundup(own, values), []
+        if roundup:
+            roundups.add(x)
+        strays.update((min(x, ns[i]), max(x, ns[i])) for i in stray)
+    kept = [(a, b) for a, b in edges
+            if a not in roundups and b not in roundups and (min(a, b), max(a, b)) not in strays]
+    return kept, sorted(roundups)
 
 
 def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, published: Optional[Sequence] = None) -> list:
@@ -851,8 +889,14 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config)
     t["sign"] -= terms_s
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
-    contained, t["containment"] = _timed(stage_containment, records, unique)
-    labels, t["cluster"] = _timed(stage_cluster, edges + dup_edges + contained, len(records))
+    anchors: Dict[int, bytes] = {}
+    contained, t["containment"] = _timed(stage_containment, records, unique, None, anchors)
+    # As DropRoundupEdges: a text holding parts of two stories keeps none of its links, nor a stray link
+    # its edges (part of the containment tier: it judges what containment found).
+    (linked, roundups), roundups_s = _timed(stage_roundups, anchors, packed, edges + contained)
+    t["containment"] += roundups_s
+    del anchors
+    labels, t["cluster"] = _timed(stage_cluster, linked + dup_edges, len(records))
     _, t["events"] = _timed(stage_events, packed, labels, None, [r.get("published") for r in records])
     t["events"] += terms_s
     _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)

@@ -338,21 +338,6 @@ def _events_stage(events_module, records: list, tokens: list, labels: list) -> l
     return stage_events(packed, labels, ev, [r.get("published") for r in records])
 
 
-def _roundup_stage(anchors: Dict[int, "np.ndarray"], packed: list, edges: list, ct=None) -> list:
-    """``DropRoundupEdges`` in plain loops: every linked text meets its neighbours' anchors and event
-    terms (made at signing, so not timed here) and is judged; returns the roundups. ``ct``: the
-    containment module (default: the current one)."""
-    if ct is None:
-        from transforms.dedup import containment as ct
-    neighbours: Dict[int, set] = collections.defaultdict(set)
-    for a, b in edges:
-        if a != b:
-            neighbours[a].add(b)
-            neighbours[b].add(a)
-    return [x for x, ns in neighbours.items()
-            if x in anchors and ct.is_roundup(anchors[x], [(anchors[n], packed[n]) for n in ns if n in anchors])]
-
-
 def _warm_languages(events_module, records: list) -> float:
     """Seconds to load the lemma and frequency lists of the records' languages (once per worker)."""
     t0 = time.perf_counter()
@@ -432,7 +417,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         # The signing tokens, kept for the event tier's passes (stage_sign keeps them one batch at a time).
         tokens = [words(r["text"]) for r in records]
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
-        anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True) for i in unique}
+        anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True).tobytes() for i in unique}
         packed = current.articles_event_terms(records, tokens)
         contained = bc.stage_containment(records, unique)
         for _ in range(repeats):
@@ -456,7 +441,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
                 if sorted(found) != sorted(contained):
                     raise AssertionError(f"{tier}: other containment edges than the current code's")
                 passes[tier]["anchors"].append(secs)
-                passes[tier]["roundups"].append(bc._timed(_roundup_stage, anchors, packed, edges + contained, ct)[1])
+                passes[tier]["roundups"].append(bc._timed(bc.stage_roundups, anchors, packed, edges + contained, ct)[1])
                 passes[tier]["events"].append(bc._timed(_events_stage, ev, records, tokens, labels)[1])
         t = {stage: min(secs) for stage, secs in core.items()}
         core_s = t["sign"] + t["lsh"] + t["cluster"]
