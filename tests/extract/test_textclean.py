@@ -599,6 +599,59 @@ def test_rendered_results_table_inside_the_article_is_kept():
     assert "Privacy Policy" not in ext.text
 
 
+def _standings_page(cells):
+    # The site's podcast promo, in its menu, is the page's longest paragraph.
+    return "\n".join(["Home", "Standings", "Podcast", "Our podcast is back for its twelfth season with a long talk "
+                      "about everything that has happened in motor racing this year, seriously and with a laugh!",
+                      "Videos", "Forum", "Columns", "Cup Series standings", "Share this on WhatsApp",
+                      "This page always has the latest standings of the series!",
+                      "Bookmark it and check the standings after every race!",
+                      "Kyle Busch",  # a photo caption between the lead and the table
+                      "Final standings of the 2019 Cup Series after 36 races:", *cells,
+                      "Click the link to see the whole calendar of the series", "Privacy Policy", "Contact us"])
+
+
+def test_a_results_table_written_a_cell_a_line_is_kept():
+    # A renderer that writes each text node on a line writes a table a cell a line: names and numbers alone on
+    # their lines, the shape of a menu. The real page kept its three short sentences alone and was lost as too
+    # short; read as one table, its rows follow the lead in the order the page gives them.
+    cells = ["Pos.", "Driver", "Points", "Wins", "Top 5"]
+    for pos in range(1, 41):
+        cells += [str(pos), f"Driver {chr(65 + pos % 26)}{pos}", str(5040 - 50 * pos), str(pos % 4), str(pos % 9)]
+    ext = clean_text(_standings_page(cells))
+    assert "This page always has the latest standings" in ext.text
+    assert "1 Driver B1 4990 1 1 2 Driver C2 4940 2 2" in ext.text and "40 Driver O40 3040 0 4" in ext.text
+    assert "podcast" not in ext.text and "Privacy Policy" not in ext.text
+
+
+def test_a_share_bars_comments_link_is_no_rail_heading():
+    # "Copied!" is what a share bar's copy button says once pressed: cruft, so the "Comments" link between it and
+    # "Read Later" (cruft: the page repeats it three times) is one of the bar's links. Read as a comments heading, it made the article's paragraphs
+    # under it the rail's teasers, and an edited repost kept its headline alone (13 words, lost as too short).
+    paragraphs = [
+        "You are promised a smooth ride in the fastest performance car available, but it would appear that this is "
+        "not exactly the case for the new streaming service and its biggest launch title.",
+        "Posted on a video by the performance analysts at a games site, the port of the western video game is not "
+        "as smooth as the streaming service promised its first customers.",
+        "Those playing on the recommended streaming stick will be treated to a 30fps experience of the game, while "
+        "the browser version attempts to run at 60fps and fails.",
+    ]
+    dump = "\n".join(["Physics", "Mathematics", "Biology", "All Articles",
+                      "The new streaming service does not run its biggest game at a stable 60fps.",
+                      "Read Later", "Share", "Copied!", "Comments", "Read Later", "Read Later", *paragraphs,
+                      "The Newsletter", "Privacy Policy"])
+    assert clean_text(dump).text == "\n\n".join(paragraphs)
+
+
+def test_a_calendar_written_a_day_a_line_is_no_table():
+    # A sidebar's calendar: weekday names, then the days counted one a line. Numbers beside names, but counting.
+    calendar = ["November 2019", "Mo", "Tu", "We", "Th", "Fr", "Sa", "Su", *map(str, range(1, 31)), "« Oct", "Dec »"]
+    brief = ("The company said on Wednesday that it would close three of its factories in the region by the end of "
+             "next year, cutting about 1,200 jobs, as demand for its older products keeps falling and costs rise.")
+    dump = "\n".join(["Home", "Business", brief, "Archives", *calendar, "Privacy Policy"])
+    assert clean_text(dump).text == brief
+
+
 def test_a_page_with_nothing_but_a_teaser_list_keeps_the_list_rather_than_nothing():
     # A calendar or photo page: no prose of its own. Dropping the list would leave it too short to keep.
     dump = "\n".join(["Politics", "Opinion", "Race calendar 2018", *_rendered_rail(12), "Terms of Use"])

@@ -202,6 +202,8 @@ _CRUFT = [
         (r"^(?:play|watch|replay)\b.{0,40}\bvideo\b", None),
         (r"^(?:video|watch|listen|photos?|gallery|image|advertisement|ad|sponsored|share|tweet|email|print|close|menu|"
          r"search|skip to (?:main )?content|log ?in|sign ?in|sign ?up|subscribe|follow us)\s*:?\s*$", None),
+        # A share bar's copy button and what it says once pressed.
+        (r"^(?:copy (?:the )?link|link copied|copied)\s*!?\s*$", None),
         (r"^\(?(?:photo|image|picture|credit|video)s?\s*(?:credit)?\s*:", None),
         (r"^[(\[][^()\[\]]{0,300}\b(?:via|getty|reuters|ap photo|afp|shutterstock|courtesy|handout|file|photo|images?)\b"
          r"[^()\[\]]{0,300}[)\]]\.?$", None),
@@ -346,6 +348,7 @@ class _Line:
     indent: int = 0  # leading blanks: a renderer indents what is inside a list item past its bullet
     cells: int = 1  # columns, as a renderer lays a table row out (cells apart by two blanks or more)
     table: bool = False  # a row of a data table (standings, results) inside the article
+    rows: int = 1  # the rows a table line stands for (a table written a cell a line is joined into one)
     caption: bool = False  # a photo's caption, above its credit
 
 
@@ -537,7 +540,7 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
         if ln.kind in ("cruft", "byline") or ln.teaser:
             ln.score = -1.0
         elif ln.table:
-            ln.score = TABLE_ROW_SCORE
+            ln.score = TABLE_ROW_SCORE * ln.rows
         elif ln.kind == "boundary":
             ln.score = RAIL_HEADING_SCORE
         elif ln.prose:
@@ -946,6 +949,11 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
             other_script.append(ln)
         lines.append(ln)
 
+    if len(lines) >= CELL_TABLE_MIN_LINES:
+        joined = _join_cell_tables(lines)
+        if len(joined) < len(lines):
+            lines = joined
+            bare_by = [i for i, ln in enumerate(lines) if ln.text in _BARE_BYLINES]
     _mark_tables(lines)
     _join_split_bylines(lines, bare_by)
     _mark_script_labels(lines, other_script)
@@ -1154,6 +1162,61 @@ def _number_row(ln: _Line) -> bool:
     return (ln.kind == "text" and not ln.prose and len(ln.words) <= NUMBER_ROW_MAX_WORDS
             and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS
             and any(len(w) > 1 and not w.isdigit() for w in ln.words) and not _DATE_OR_TIME_RE.search(ln.text))
+
+
+#: A table a renderer wrote a cell a line (a dump of a text node a line): this many short lines in a row or
+#: more, each of at most ``CELL_MAX_WORDS`` words, ``CELL_NUMBER_SHARE`` of them numbers alone and
+#: ``TABLE_MIN_ROWS`` or more of them names.
+CELL_TABLE_MIN_LINES = 12
+CELL_MAX_WORDS = 4
+CELL_NUMBER_SHARE = 0.4
+#: Numbers that each follow the one before (1, 2, 3 ...) are a calendar or a page list, not a table's data.
+CELL_COUNTING_SHARE = 0.6
+_NUMBER_CELL_RE = re.compile(r"[-+\u2212]?\d[\d.,]*%?")
+
+
+def _cell(ln: _Line) -> bool:
+    return ln.kind in ("text", "cruft") and not ln.prose and not ln.item and len(ln.words) <= CELL_MAX_WORDS
+
+
+def _cell_table_rows(run: Sequence[_Line]) -> int:
+    """The rows of a table written a cell a line (a row holds a name, so its names count them), or 0 when
+    the run is no such table."""
+    numbers = [ln.text for ln in run if _NUMBER_CELL_RE.fullmatch(ln.text)]
+    names = sum(1 for ln in run if ln.kind == "text" and any(len(w) > 1 and not w.isdigit() for w in ln.words))
+    if len(numbers) < CELL_NUMBER_SHARE * len(run) or names < TABLE_MIN_ROWS:
+        return 0
+    counted = [int(n) for n in numbers if n.isdigit() and len(n) < 10]
+    counting = sum(1 for a, b in zip(counted, counted[1:]) if b == a + 1)
+    return names if counting < CELL_COUNTING_SHARE * max(1, len(counted) - 1) else 0
+
+
+def _join_cell_tables(lines: List[_Line]) -> List[_Line]:
+    """Each table written a cell a line (``_cell_table_rows``), as one table line of its cells in order.
+
+    A renderer that writes each text node on a line of its own writes a standings table as "1" / "Kyle
+    Busch" / "5040" / "5" / ...: one- and two-word lines, the shape of a menu, and the numbers alone read
+    as counters ("1", "17"). A real page whose article is such a table under three sentences kept the
+    sentences alone, 28 words, and was lost as too short; rendered a row a line, it is read whole. Joined,
+    the cells read in the order the table's own rows give them, as in the page's HTML.
+    """
+    out: List[_Line] = []
+    start = 0
+    for i in range(len(lines) + 1):
+        if i < len(lines) and _cell(lines[i]):
+            continue
+        run = lines[start:i]
+        rows = _cell_table_rows(run) if len(run) >= CELL_TABLE_MIN_LINES else 0
+        if rows:
+            # Scored as the rows it holds, as a renderer that writes a row a line would have it.
+            out.append(_Line(" ".join(ln.text for ln in run), "text", [w for ln in run for w in ln.words],
+                             indent=run[0].indent, table=True, rows=rows))
+        else:
+            out.extend(run)
+        if i < len(lines):
+            out.append(lines[i])
+        start = i + 1
+    return out
 
 
 def _mark_tables(lines: Sequence[_Line]) -> None:
