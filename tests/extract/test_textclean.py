@@ -643,6 +643,24 @@ def test_a_share_bars_comments_link_is_no_rail_heading():
     assert clean_text(dump).text == "\n\n".join(paragraphs)
 
 
+def test_a_paragraph_cut_short_by_a_paywall_is_kept():
+    # A paywall shows an article's first paragraphs and cuts the last mid-sentence; a renderer that runs text
+    # nodes together writes them as one line ending in "...". Taken for a truncated teaser, it was all the
+    # article there was, and the page was lost as too short.
+    cut = ("Gaming used to be so simple. We would buy a game, sit down in front of a console or PC, grind our way "
+           "to the end, then repeat.Now we spend money over and over on virtual perks. We play on phones and "
+           "tablets while socializing with far-flung friends. And there is no end, because developers keep "
+           "updating their biggest hits with new maps, missions and characters.All...")
+    # A teaser's summary is one paragraph, however long: it stays a truncated teaser.
+    teaser = ("The best deals on games this week, from consoles to phones and tablets. Our editors picked the "
+              "offers worth your money for every budget, and we checked every price twice. Some of them end on "
+              "Sunday, so do not wait too long if you want one of the new consoles before the holidays...")
+    dump = "\n".join(["Home", "Tech", "Subscribe", "So Many Ways to Play and Pay", cut, "Deals", teaser,
+                      "Privacy Policy"])
+    assert clean_text(dump).text == cut
+    assert clean_text("\n".join(["Home", "Tech", "Deals", teaser, "Privacy Policy"])).text == ""
+
+
 def test_a_calendar_written_a_day_a_line_is_no_table():
     # A sidebar's calendar: weekday names, then the days counted one a line. Numbers beside names, but counting.
     calendar = ["November 2019", "Mo", "Tu", "We", "Th", "Fr", "Sa", "Su", *map(str, range(1, 31)), "« Oct", "Dec »"]

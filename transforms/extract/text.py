@@ -978,6 +978,19 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
             ln.kind, ln.prose = "cruft", False  # as CNBC prints one: "Jane Doe | Bloomberg | Getty Images"
             if i + 2 < len(lines) and len(lines[i + 2].words) <= CREDIT_MAX_WORDS and _CREDIT_LABEL_RE.match(ln.text):
                 lines[i + 2].kind, lines[i + 2].prose = "cruft", False  # under its label: "Jane Doe/The Times"
+    # Paragraphs a page cut short mid-sentence ("... new maps, missions and characters.All...") that a renderer
+    # ran together into one line (a sentence's end glued to the next paragraph's first word) are no teaser
+    # however they end: a paywall shows an article's first paragraphs so. Read as a truncated teaser, two
+    # such articles kept nothing else and were lost on a real-page corpus. A teaser's summary is one paragraph,
+    # however long (one of 62 words, in a Markdown dump).
+    for ln in lines:
+        if (ln.kind == "cruft" and len(ln.words) >= CUT_PARAGRAPH_WORDS and ln.text.endswith(("...", "…"))
+                and _GLUED_PARAGRAPHS_RE.search(ln.text)
+                and len(_SENTENCE_END_RE.findall(ln.text)) >= CUT_PARAGRAPH_SENTENCES):
+            cut = ln.text.rstrip(".…").rstrip()
+            if classify_line(cut) == "text":
+                ln.kind = "text"
+                ln.prose = _is_prose(ln) or _unpunctuated(ln)
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
@@ -1114,6 +1127,14 @@ def _columns(raw_lines: Iterable[str]) -> List[str]:
 UNPUNCTUATED_PROSE_WORDS = 15
 #: ... and between two paragraphs (a headline or a video's title beside its summary is shorter).
 SANDWICHED_PROSE_WORDS = 20
+#: Paragraphs run together into a line ending in an ellipsis are an article cut short, not a truncated
+#: teaser, from this many words and finished sentences on.
+CUT_PARAGRAPH_WORDS = 50
+CUT_PARAGRAPH_SENTENCES = 2
+# A sentence's end inside a line, before a blank or run into the next sentence's capital ("repeat.Now").
+_SENTENCE_END_RE = re.compile(r"\w[.!?][\"'”’)]*(?=\s+\S|[A-Z])")
+# A paragraph's last word glued to the next one's first: text nodes run together ("repeat.Now we").
+_GLUED_PARAGRAPHS_RE = re.compile(r"[a-z]{2}[.!?][\"”’]?[A-Z][a-z]")
 #: A caption is one to three sentences; a line above a photo credit longer than this is the story's.
 CAPTION_MAX_WORDS = 60
 #: A credit names a photographer and an agency; "Image: Jane Doe, left, has replaced ..." is a caption itself.
