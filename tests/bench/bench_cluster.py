@@ -17,8 +17,10 @@ For each size in ``BENCH_SIZES`` (default ``1000,10000``; add 100000 for the sca
    documents with the project's pure functions: extract (``extract_document``),
    site boilerplate (``stage_site_boilerplate``, as ``DropSiteBoilerplate``),
    sign (``Signer.sign`` in batches, after the exact-duplicate split), LSH
-   (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), cluster
-   (``UnionFind``) and write (``write_parquet``).
+   (``band_keys``, buckets in a dict, ``bucket_pairs``, verification), containment
+   (``stage_containment``, as ``FindContainedTexts``, then ``stage_roundups``, as
+   ``DropRoundupEdges`` judges the links), cluster (``UnionFind``), events and write
+   (``write_parquet``).
    Their sum is the plain loop the end-to-end figures are compared with (with
    ``roles``: role sketches, ``pick_canonical``, copy shares).
 4. A user's datasketch loop runs on the first ``BENCH_USER_DOCS`` raw text dumps:
