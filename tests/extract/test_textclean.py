@@ -626,8 +626,9 @@ def test_a_results_table_written_a_cell_a_line_is_kept():
 
 def test_a_share_bars_comments_link_is_no_rail_heading():
     # "Copied!" is what a share bar's copy button says once pressed: cruft, so the "Comments" link between it and
-    # "Read Later" (cruft: the page repeats it three times) is one of the bar's links. Read as a comments heading, it made the article's paragraphs
-    # under it the rail's teasers, and an edited repost kept its headline alone (13 words, lost as too short).
+    # "Read Later" (cruft: the page repeats it three times) is one of the bar's links. Read as a comments
+    # heading, it made the article's paragraphs under it the rail's teasers, and an edited repost kept its
+    # headline alone (13 words, lost as too short).
     paragraphs = [
         "You are promised a smooth ride in the fastest performance car available, but it would appear that this is "
         "not exactly the case for the new streaming service and its biggest launch title.",
