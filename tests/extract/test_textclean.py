@@ -662,6 +662,27 @@ def test_a_paragraph_cut_short_by_a_paywall_is_kept():
     assert clean_text("\n".join(["Home", "Tech", "Deals", teaser, "Privacy Policy"])).text == ""
 
 
+def test_a_rail_of_cards_each_under_headline_writer_and_date_is_no_article():
+    # A text node a line: each card of an opinion rail is its headline, its writer's name, its date and its
+    # summary. The summaries are longer than the brief above them and about one topic: left as prose they
+    # made the page's core vocabulary, and two of them were kept as the article of every brief on the template.
+    brief = ["COLUMBIA, S.C. (AP) — About a dozen small-business owners were gathered in a shared workspace on "
+             "Tuesday night when the former governor walked in to talk about his late campaign for president.",
+             "When he walked into the back of the room mid-meeting, the women turned around as he apologized for "
+             "being late and asked them what the state's small businesses need from Washington."]
+    cards = []
+    for k in range(12):
+        cards += [f"Impeachment witness number {k} has a legitimate gripe about the inquiry", f"Writer {chr(65 + k)}",
+                  "Tuesday November 19, 2019",
+                  f"After {k + 3} days of congressional hearings on the impeachment inquiry, the witness told the "
+                  "committee about the ambassador, the president and the aid to Ukraine, and the hearings go on "
+                  "with more witnesses from the State Department next week."]
+    dump = "\n".join(["Politics", "Congress", "Opinion", "Former governor takes his campaign to South Carolina",
+                      "by Jane Doe", "| November 18, 2019 12:01 PM", *brief, "Share your thoughts with friends.",
+                      *cards, "Advertise", "Privacy Policy"])
+    assert clean_text(dump).text == "\n\n".join(brief)
+
+
 def test_a_calendar_written_a_day_a_line_is_no_table():
     # A sidebar's calendar: weekday names, then the days counted one a line. Numbers beside names, but counting.
     calendar = ["November 2019", "Mo", "Tu", "We", "Th", "Fr", "Sa", "Su", *map(str, range(1, 31)), "« Oct", "Dec »"]

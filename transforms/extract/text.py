@@ -573,12 +573,43 @@ TEASER_GAP_MAX = 12
 BYLINED_TEASERS_MIN = 3
 
 
+#: A line that is a date alone, perhaps with its weekday and a time: "Tuesday November 19, 2019",
+#: "19 Nov 2019 10:32", "2019-11-19".
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE_RE = re.compile(
+    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?\s*$", re.IGNORECASE)
+#: Words of a name line over a teaser card's date ("Kaylee McGhee", "Anthony, Maya, Nadine, and Caroline Ghosn").
+CARD_NAME_WORDS = 8
+
+
+def _card_summary(lines: Sequence[_Line], i: int) -> bool:
+    """Whether the paragraph at ``i`` is a teaser card's summary, under its headline, its writer's name and
+    its date, each on a line of its own (a dump of a text node a line writes a card so)."""
+    if i < 3:
+        return False
+    date, name, head = lines[i - 1], lines[i - 2], lines[i - 3]
+    return (bool(_DATE_LINE_RE.match(date.text)) and name.kind in ("text", "byline") and not name.prose
+            and len(name.words) <= CARD_NAME_WORDS and head.kind == "text" and not head.prose
+            and len(head.words) > len(name.words))
+
+
 def _mark_bylined_teasers(lines: Sequence[_Line]) -> None:
     """Mark the summaries of a "most popular" box whose items each carry a byline: ``BYLINED_TEASERS_MIN``
-    or more prose paragraphs, each within two lines under a byline. An article has one byline, above its
-    first paragraph; a box of other stories has one per story."""
+    or more prose paragraphs, each within two lines under a byline, or each a card's summary under its
+    headline, writer and date (``_card_summary``). An article has one byline, above its first paragraph; a
+    box of other stories has one per story.
+
+    In a dump of a text node a line, a rail of twelve such cards under a 71-word brief held the page's
+    longest paragraphs: they made its core vocabulary, the brief read as off topic, and two of the cards were
+    kept as the article on every page of that template, which joined their briefs into one cluster.
+    """
     under = [i for i, ln in enumerate(lines)
              if ln.prose and any(lines[j].kind == "byline" for j in range(max(0, i - 2), i))]
+    if len(under) < BYLINED_TEASERS_MIN:
+        under = [i for i, ln in enumerate(lines) if ln.prose and _card_summary(lines, i)]
     if len(under) >= BYLINED_TEASERS_MIN:
         for i in under:
             lines[i].teaser, lines[i].prose = True, False
