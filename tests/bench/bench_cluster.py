@@ -584,8 +584,8 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
 def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequence[tuple], ct=None) -> tuple:
     """``DropRoundupEdges`` in plain loops: every linked text meets its neighbours' anchors and event terms
     (made at signing, so not timed here; the anchors packed, as records carry them) and is judged
-    (``judge_links``); returns ``(the edges kept, the
-    roundups)``. An edge goes when a roundup is at one of its ends or one end found the other a stray.
+    (``judge_links``). Returns ``(the edges kept, the roundups)``: an edge goes when a roundup is at one of
+    its ends or one end found the other a stray.
 
     ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside
     it, which may only know ``is_roundup``).
@@ -895,7 +895,7 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     contained, t["containment"] = _timed(stage_containment, records, unique, None, anchors)
     # As DropRoundupEdges: a text holding parts of two stories keeps none of its links, nor a stray link
     # its edges (part of the containment tier: it judges what containment found).
-    (linked, roundups), roundups_s = _timed(stage_roundups, anchors, packed, edges + contained)
+    (linked, _), roundups_s = _timed(stage_roundups, anchors, packed, edges + contained)
     t["containment"] += roundups_s
     del anchors
     labels, t["cluster"] = _timed(stage_cluster, linked + dup_edges, len(records))
