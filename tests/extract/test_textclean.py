@@ -683,6 +683,20 @@ def test_a_rail_of_cards_each_under_headline_writer_and_date_is_no_article():
     assert clean_text(dump).text == "\n\n".join(brief)
 
 
+def test_a_subscription_pitch_is_cruft():
+    # On a magazine's template the pitch (22 words, topical with itself) outweighed a 33-word brief by 0.04, and
+    # the brief's page was lost as too short.
+    pitch = ("The best in culture from a cultural icon. Subscribe now for more from the authority on music, "
+             "entertainment, politics and pop culture.")
+    assert classify_line(pitch) == "cruft"
+    assert classify_line("Subscribe today and save 50% on your first year of unlimited digital access.") == "cruft"
+    brief = ["Top entertainment and celebrity headlines for Nov. 19 are here. Check out what's clicking today.",
+             "The actor has been eliminated from the dance show after his wife suffered a miscarriage."]
+    dump = "\n".join(["Music", "Politics", pitch, "Subscribe", "The dance show's latest elimination", *brief,
+                      "Privacy Policy"])
+    assert clean_text(dump).text == "\n\n".join(brief)
+
+
 def test_a_calendar_written_a_day_a_line_is_no_table():
     # A sidebar's calendar: weekday names, then the days counted one a line. Numbers beside names, but counting.
     calendar = ["November 2019", "Mo", "Tu", "We", "Th", "Fr", "Sa", "Su", *map(str, range(1, 31)), "« Oct", "Dec »"]

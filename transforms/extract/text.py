@@ -239,6 +239,8 @@ _CRUFT = [
          ("reporter", "writer", "correspondent", "columnist", "editor", "journalist", "contributor", "blog", "producer",
           "author", "founder")),
         (r"^.{0,200}\b(?:sign up|subscribe)\b.{0,120}\b(?:newsletter|inbox|e-?mail)\b.{0,120}$", ("sign up", "subscribe")),
+        # A subscription pitch: "The best in culture from a cultural icon. Subscribe now for more from ...".
+        (r"\bsubscribe (?:now|today)\b", ("subscribe now", "subscribe today")),
         (r"\b(?:cookies?|privacy policy|terms of (?:use|service))\b.{0,60}\b(?:accept|agree|consent|manage)\b",
          ("cookie", "privacy policy", "terms of")),
     )
