@@ -593,9 +593,10 @@ def _card_summary(lines: Sequence[_Line], i: int) -> bool:
     if i < 3:
         return False
     date, name, head = lines[i - 1], lines[i - 2], lines[i - 3]
-    return (bool(_DATE_LINE_RE.match(date.text)) and name.kind in ("text", "byline") and not name.prose
+    # Most paragraphs follow another: the cheap tests first, the date's pattern last.
+    return (not date.prose and name.kind in ("text", "byline") and not name.prose
             and len(name.words) <= CARD_NAME_WORDS and head.kind == "text" and not head.prose
-            and len(head.words) > len(name.words))
+            and len(head.words) > len(name.words) and bool(_DATE_LINE_RE.match(date.text)))
 
 
 def _mark_bylined_teasers(lines: Sequence[_Line]) -> None:
@@ -961,6 +962,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     """Classified lines: blanks and bare bullets dropped, list markers removed, prose marked."""
     lines = []
     bare_by, other_script = [], []  # the few lines the split-byline and edition-link rules read
+    number_led = 0  # lines that may be a number alone: a table written a cell a line needs several
     for raw in _columns(raw_lines):
         stripped = " ".join(raw.split())
         if not stripped or not _HAS_WORD_RE.search(stripped):
@@ -969,6 +971,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
         if item:
             stripped = stripped[item.end():]
         toks = words_of(stripped)
+        number_led += stripped[0] in _NUMBER_FIRST
         kind = "cruft" if boilerplate and " ".join(toks) in boilerplate else classify_line(stripped)
         if item and kind == "boundary":
             kind = "cruft"  # "* Related", "* Comments": a link in a menu or share bar, not a heading
@@ -982,7 +985,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
             other_script.append(ln)
         lines.append(ln)
 
-    if len(lines) >= CELL_TABLE_MIN_LINES:
+    if number_led >= CELL_NUMBER_SHARE * CELL_TABLE_MIN_LINES:
         joined = _join_cell_tables(lines)
         if len(joined) < len(lines):
             lines = joined
@@ -1227,6 +1230,7 @@ CELL_NUMBER_SHARE = 0.4
 #: Numbers that each follow the one before (1, 2, 3 ...) are a calendar or a page list, not a table's data.
 CELL_COUNTING_SHARE = 0.6
 _NUMBER_CELL_RE = re.compile(r"[-+\u2212]?\d[\d.,]*%?")
+_NUMBER_FIRST = frozenset("0123456789-+\u2212")
 
 
 def _cell(ln: _Line) -> bool:
