@@ -160,6 +160,10 @@ _FOOTER_LINK_RE = re.compile(_FOOTER_LINK, re.IGNORECASE)
 _COPYRIGHT = r"^(?:copyright|©|\(c\))\s"
 _COPYRIGHT_RE = re.compile(_COPYRIGHT, re.IGNORECASE)
 
+# A month's name, abbreviated or not ("Nov", "Nov.", "November"), and a date in numbers ("11/13/19", "11.18.19").
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_NUMERIC_DATE = r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
+
 # Cruft patterns, each with the literals it cannot match without (None: anchored at the line start).
 # The anchored ones are tried as one alternation at position 0; the others only when one of their
 # literals is in the line, looked for in the line folded the way IGNORECASE compares (``_fold``), so
@@ -213,8 +217,8 @@ _CRUFT = [
         (r"\bfor (?:your )?personal,? non-?commercial use\b", ("commercial use",)),
         (r"^\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago(?:$|\s+(?:at|on)\s.{0,30}$)", None),
         (r"^(?:updated|published|posted|last updated)\s*:?.{0,40}\d", None),
-        (r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.{0,40}$", None),
-        (r"^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b.{0,40}$", None),
+        (rf"^{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b.{{0,40}}$", None),
+        (rf"^\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b.{{0,40}}$", None),
         # ... and in other languages: "Clique na imagem acima e veja ...", "Cliquez ici", "Haga clic aquí".
         (r"^(?:click|tap)\s+(?:here|to)\b|^clique\s+(?:aqui|na|no|nas|nos|e|para|em)\b|^cliquez\b|"
          r"^(?:haga|haz)\s+clic\b|^clicca\b|^klicken\s+sie\b|^klik\b", None),
@@ -577,11 +581,10 @@ BYLINED_TEASERS_MIN = 3
 
 #: A line that is a date alone, perhaps with its weekday and a time: "Tuesday November 19, 2019",
 #: "19 Nov 2019 10:32", "2019-11-19".
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE_RE = re.compile(
     r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
     rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|"
-    r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})"
+    rf"\d{{4}}-\d{{2}}-\d{{2}}|{_NUMERIC_DATE})"
     r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?\s*$", re.IGNORECASE)
 #: Words of a name line over a teaser card's date ("Kaylee McGhee", "Anthony, Maya, Nadine, and Caroline Ghosn").
 CARD_NAME_WORDS = 8
@@ -1209,7 +1212,12 @@ NUMBER_ROW_MAX_WORDS = 20
 
 
 # A date or a clock time in a line: "11/13/19", "11.18.19", "9:00".
-_DATE_OR_TIME_RE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2}")
+_DATE_OR_TIME_RE = re.compile(_NUMERIC_DATE + r"|\d{1,2}:\d{2}")
+
+
+def _has_name(words: Sequence[str]) -> bool:
+    """Whether a table row's words hold a name beside its numbers: a word of two characters or more, not a number."""
+    return any(len(w) > 1 and not w.isdigit() for w in words)
 
 
 def _number_row(ln: _Line) -> bool:
@@ -1218,7 +1226,7 @@ def _number_row(ln: _Line) -> bool:
     a teaser's byline with its date and time ("Jane Doe 11/13/19 9:00AM") is no result either."""
     return (ln.kind == "text" and not ln.prose and len(ln.words) <= NUMBER_ROW_MAX_WORDS
             and sum(map(str.isdigit, ln.words)) >= NUMBER_ROW_NUMBERS
-            and any(len(w) > 1 and not w.isdigit() for w in ln.words) and not _DATE_OR_TIME_RE.search(ln.text))
+            and _has_name(ln.words) and not _DATE_OR_TIME_RE.search(ln.text))
 
 
 #: A table a renderer wrote a cell a line (a dump of a text node a line): this many short lines in a row or
@@ -1241,7 +1249,7 @@ def _cell_table_rows(run: Sequence[_Line]) -> int:
     """The rows of a table written a cell a line (a row holds a name, so its names count them), or 0 when
     the run is no such table."""
     numbers = [ln.text for ln in run if _NUMBER_CELL_RE.fullmatch(ln.text)]
-    names = sum(1 for ln in run if ln.kind == "text" and any(len(w) > 1 and not w.isdigit() for w in ln.words))
+    names = sum(1 for ln in run if ln.kind == "text" and _has_name(ln.words))
     if len(numbers) < CELL_NUMBER_SHARE * len(run) or names < TABLE_MIN_ROWS:
         return 0
     counted = [int(n) for n in numbers if n.isdigit() and len(n) < 10]
