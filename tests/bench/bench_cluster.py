@@ -413,9 +413,7 @@ def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
             groups[key].append(value)
     found: Dict[str, set] = collections.defaultdict(set)
     for (site, key), seen in groups.items():
-        paragraph = sb.boilerplate_paragraph(key, seen, sb.MIN_TITLES)
-        if paragraph is not None:
-            found[site].add(paragraph)
+        found[site].update(sb.boilerplate_paragraphs(key, seen, sb.MIN_TITLES))
     out = []
     for rec, index in indexed:
         boiler = found.get(sb.site_of_article(rec))

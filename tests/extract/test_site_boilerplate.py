@@ -5,8 +5,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.beam_helpers import local_pipeline
 from transforms.extract.paragraphs import PARAGRAPH_INDEX, story_words
 from transforms.extract.site_boilerplate import (HEAD, DropSiteBoilerplate, _indexed, boilerplate_head, boilerplate_keys,
-                                                paragraph_index, paragraph_keys, strip_article, strip_paragraphs,
-                                                text_keys)
+                                                boilerplate_paragraphs, paragraph_index, paragraph_keys, strip_article,
+                                                strip_paragraphs, text_keys)
 from transforms.tokens import content_hash, count_words, words
 
 ABOUT = ("About Acme: Acme Corporation is a global provider of communication solutions for hospitals, "
@@ -231,3 +231,50 @@ def test_a_head_is_boilerplate_only_under_different_stories():
     assert not boilerplate_head([teachers, teachers.replace("union", ""), banking], 2)  # one story holds half
     assert not boilerplate_head([teachers, banking, "said"], 2)  # a text that is the paragraph alone
     assert not boilerplate_head([teachers], 2)
+
+
+def _ordered(*bodies):
+    """``paragraph_keys``' entries of text dumps: each body's paragraphs in order, each of ``words`` words."""
+    return [(f"title {n}", " ".join(f"{key}.{words}" for key, words in body)) for n, body in enumerate(bodies)]
+
+
+def _paragraphs(spec, words=30):
+    return [(key, words) for key in spec.split()]
+
+
+def test_bodies_in_their_order_tell_stories_from_their_template_block():
+    # Text dumps give their paragraphs above the tail in order; the run both end in is their template's.
+    assert boilerplate_keys(_ordered(_paragraphs("a1 a2 t1 t2"), _paragraphs("b1 b2 t1 t2")), 2)
+    # Copies of one story on two templates (different closing lines) are one story...
+    assert not boilerplate_keys(_ordered(_paragraphs("a1 a2 a3 f1"), _paragraphs("a1 a2 a3 g1")), 2)
+    # ...and so is a brief of a story's lead under the same block as the story...
+    assert not boilerplate_keys(_ordered(_paragraphs("a1 a2 t1 t2"), _paragraphs("a1 a2 a3 a4 t1 t2")), 2)
+    # ...and a copy under a local intro, which ends in all of the story (the story, in its last paragraphs)...
+    assert not boilerplate_keys(_ordered(_paragraphs("i1 a1 a2 a3"), _paragraphs("a1 a2 a3 a4 a5")), 2)
+    # ...and two copies under local intros of a sentence each; two briefs of 40 words or more are two stories.
+    assert not boilerplate_keys(_ordered(_paragraphs("i1 a1 a2 a3", 20), _paragraphs("j1 a1 a2 a3", 20)), 2)
+    assert boilerplate_keys(_ordered(_paragraphs("i1 a1 a2 a3", 45), _paragraphs("j1 a1 a2 a3", 45)), 2)
+    # Edited copies keep a fifth of their paragraphs whole above the block.
+    assert not boilerplate_keys(_ordered(_paragraphs("a1 a2 a3 a4 a5 t1 t2"), _paragraphs("a1 e2 e3 e4 e5 t1 t2")), 2)
+    # A text that is nothing but the block (its own text lost) does not make two stories one.
+    assert boilerplate_keys(_ordered(_paragraphs("a1 a2 t1 t2"), _paragraphs("b1 b2 t1 t2"), _paragraphs("t1 t2")), 2)
+    assert not boilerplate_keys(_ordered(_paragraphs("a1 a2 t1 t2"), _paragraphs("a1 a2 t1 t2"),
+                                         _paragraphs("t1 t2")), 2)
+
+
+QUOTES = [f"Quote number {n} of the site's rail: hope, courage and patience bring the good that waits ahead of us."
+          for n in range(8)]
+
+
+def test_a_closing_block_longer_than_the_tail_leaves_every_story_under_it():
+    # A quotes site's template ends in a rail of eight quotes under whatever it holds. Only the last three
+    # paragraphs are judged one by one; read as body, the other five made the stories under it one story.
+    arts = [{**_dump(aid, lines + QUOTES), "title": aid} for aid, lines in STORIES.items()]
+    last = text_keys(arts[0]["text"])[-1]
+    # The group of the last quote finds it and the five above the three judged one by one.
+    seen = [value for art in arts for (_, key), value in paragraph_keys(art) if key == last]
+    assert set(boilerplate_paragraphs(last, seen, 2)) == set(text_keys("\n".join(QUOTES[-1:] + QUOTES[:-3])))
+    with local_pipeline() as p:
+        out = p | beam.Create(arts) | DropSiteBoilerplate()
+        assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])),
+                    equal_to([(aid, "\n".join(lines)) for aid, lines in STORIES.items()]))

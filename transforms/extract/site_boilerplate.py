@@ -12,7 +12,10 @@ Seen across a run, such a paragraph repeats under different stories of one
 site. ``DropSiteBoilerplate`` keys every paragraph of 8 or more words by (site,
 normalised paragraph) for its last ``TAIL_PARAGRAPHS`` paragraphs (where
 boilerplate sits), and a paragraph found in articles with at least
-``min_titles`` different stories is boilerplate. An article whose title came
+``min_titles`` different stories is boilerplate, and so are the paragraphs above
+it that two of those stories, text dumps, both end in (``_shared_block``): a
+template can close with a block longer than that tail (a rail of a dozen quotes,
+a comment thread). An article whose title came
 with its page (not one a text dump's cleaner guessed) also offers every
 paragraph that shares no two words of its title: a rail of teasers or a
 caption above a short article, which the tail never sees; such an article's
@@ -24,7 +27,8 @@ standing block above the article, a fact check's quoted claim over every story
 put on its page, is in no tail. Articles that share another paragraph are one story
 (copies, re-headlined or with a local intro), and no story may hold half of
 the paragraph's articles, so a syndicated story's closing paragraph is never
-taken for boilerplate. The site is the
+taken for boilerplate (a text dump's paragraphs in their order tell more:
+``_story_relation``). The site is the
 article's site, else the folder its file came from (a folder of dumps is one
 site, as for ``FindRepeatedLines``). It is removed from each article
 that holds it unless that would leave less than ``min_kept`` of the article's
@@ -47,19 +51,22 @@ from transforms.dedup import lsh
 from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index, text_keys
 from transforms.tokens import content_hash, count_words, words
 
-__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_paragraph",
+__all__ = ["DropSiteBoilerplate", "text_keys", "paragraph_index", "paragraph_keys", "boilerplate_paragraphs",
            "boilerplate_keys", "boilerplate_head",
            "strip_paragraphs", "strip_article"]
 
 #: Only an article's last paragraphs are candidates.
 TAIL_PARAGRAPHS = 3
+#: Keys of an article's own paragraphs sampled as its body.
 BODY_SAMPLE = 3
+#: Keys of the paragraphs above its last ones an article without own paragraphs gives as its body.
+BODY_KEYS = 32
 #: Paragraph entries of one site and paragraph held at once: a paragraph on more pages than this is
 #: boilerplate anyway.
 MAX_GROUP = 1000
 #: ``DropSiteBoilerplate``'s defaults (its docstring says why).
 MIN_TITLES = 2
-MIN_KEPT = 0.2
+MIN_KEPT = 0.1
 #: Marks the key of an article's first paragraph offered as a head (``paragraph_keys``): judged by
 #: ``boilerplate_head``, not ``boilerplate_keys``. Keys are hex digests, so it is never one's first letter.
 HEAD = "^"
@@ -71,7 +78,12 @@ REST_MIN_WORDS = 5
 #: template's lines below it), and a brief, its template's newsletter lines after it, 0.47 of its
 #: copy's.
 SAME_STORY = 0.4
-#: Articles of one head judged at most (pairwise): a head on more pages than this is boilerplate anyway.
+#: Share of the fewer paragraphs above such a block two texts must share to be one story (``_story_relation``).
+REST_SHARED = 0.2
+#: Words above such a block that make a story of their own (a brief has 40 or more; a local intro, fewer).
+STORY_WORDS = 40
+#: Articles of one head, or text dumps of one paragraph, judged at most (pairwise): a head or a paragraph
+#: on more pages than this is boilerplate anyway.
 MAX_HEADS = 200
 
 
@@ -81,34 +93,41 @@ def site_of_article(article: dict) -> str:
 
 
 def paragraph_keys(article: dict, keys: list = None, own: list = None, below: str = None) -> list:
-    """((site, paragraph key), (title, body sample)) for each paragraph of 8+ words that may be boilerplate.
+    """((site, paragraph key), (title, body)) for each paragraph of 8+ words that may be boilerplate.
 
     Those are an article's last paragraphs and, when its page's title ties some paragraphs to it
-    (``paragraph_index``), every paragraph that is not its own. The body sample is the smallest
-    ``BODY_SAMPLE`` keys of its own paragraphs when it has any, else of its paragraphs above its last
-    ones (of its other paragraphs, when it has no more): copies of one story share them, articles that
-    only share boilerplate do not. A page's closing block is often several paragraphs (an author's bio,
-    then teasers), and read as body they made two stories under it one story; so did a rail above two
-    briefs. An article none of whose paragraphs is its own also offers its first one, keyed after
-    ``HEAD`` with the story words below it (``boilerplate_head``). ``keys``, ``own``, ``below``:
-    ``paragraph_index`` of the article, when known.
+    (``paragraph_index``), every paragraph that is not its own. The body tells the article's story
+    from others': with own paragraphs, a tuple of the smallest ``BODY_SAMPLE`` keys of them (copies
+    of one story share them, articles that only share boilerplate do not); without, the keys of its
+    paragraphs above its last ones (of its other paragraphs, when it has no more), the last
+    ``BODY_KEYS`` of them in their order, each with its words ("key.words"), as one string
+    (``boilerplate_keys`` reads where two texts stop sharing them). An article none of whose
+    paragraphs is its own also offers its first one, keyed after ``HEAD`` with the story words below
+    it (``boilerplate_head``). ``keys``, ``own``, ``below``: ``paragraph_index`` of the article, when
+    known.
     """
     site = site_of_article(article)
     title = " ".join(words(article.get("title") or article.get("article_id") or ""))
     if keys is None or own is None:
         keys, own, below = paragraph_index(article)
     mine = sorted({k for k, o in zip(keys, own) if k and o})
+    if not mine:
+        # Each paragraph's words, counted by its spaces: a body tells a brief from a local intro by them.
+        sizes = {k: line.count(" ") + 1 for k, line in zip(keys, (article.get("text") or "").split("\n")) if k}
     keys = [k for k in keys if k]
     # Boilerplate closes a page (about the company, author bio, disclaimer); a paragraph two stories
     # share in their middle is quoted text, which clustering must see, unless the page's title says
     # it is not this article's.
-    tail = set(keys[-TAIL_PARAGRAPHS:])
-    candidates = tail | (set(keys) - set(mine) if mine else set())
-    above = set(keys) - tail
+    tail = keys[-TAIL_PARAGRAPHS:]
+    candidates = set(tail) | (set(keys) - set(mine) if mine else set())
+    above = keys[:-TAIL_PARAGRAPHS]
     out = []
     for k in sorted(candidates):
-        body = [o for o in mine if o != k] if mine else sorted(above or {o for o in keys if o != k})
-        out.append(((site, k), (title, tuple(body[:BODY_SAMPLE]))))
+        if mine:
+            body = tuple([o for o in mine if o != k][:BODY_SAMPLE])
+        else:
+            body = " ".join(f"{o}.{sizes[o]}" for o in (above or [o for o in keys if o != k])[-BODY_KEYS:])
+        out.append(((site, k), (title, body)))
     if below is not None:
         # A template's standing block above its article (a fact check's quoted claim, ~100 words, over
         # every story put on its page) is in no tail, and a text dump's guessed title, the template's
@@ -151,26 +170,142 @@ def boilerplate_head(seen: Iterable[str], min_titles: int) -> bool:
 
 
 def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
-    """Whether a paragraph seen in these articles' (title, body sample) is boilerplate.
+    """Whether a paragraph seen in these articles' (title, body) is boilerplate (``paragraph_keys``).
 
     The articles holding it must be at least ``min_titles`` different stories: groups of articles
     linked by a shared body paragraph (copies of one story, with or without a local intro) count
     once, and no group may hold half of the articles unless each is one article. A story's closing
-    paragraph is held by its copies, which share the rest of the story too.
+    paragraph is held by its copies, which share the rest of the story too. Two bodies given in their
+    order are one story as ``_story_relation`` tells.
     """
-    uf, titles, n = lsh.UnionFind(), set(), 0
+    return _judged(seen, min_titles) is not None
+
+
+def _judged(seen: Iterable[tuple], min_titles: int) -> Optional[set]:
+    """``boilerplate_keys``: None when the paragraph is not boilerplate, else the paragraphs of the block
+    it closes (``_shared_block``)."""
+    uf, titles, ordered, sampled, sizes, n = lsh.UnionFind(), set(), [], set(), {}, 0
     for n, (title, body) in enumerate(seen, 1):
         titles.add(title)
         node = ("a", n)
-        uf.find(node)
-        for k in body:
-            uf.union(node, ("p", k))
+        if isinstance(body, str):
+            # Bodies in their order are judged two by two: a group larger than that is judged on its first ones.
+            if len(ordered) >= MAX_HEADS:
+                continue
+            uf.find(node)
+            keys = []
+            for entry in body.split():
+                key, _, size = entry.partition(".")
+                keys.append(key)
+                sizes[key] = int(size or 0)
+            ordered.append((node, keys, frozenset(sorted(set(keys))[:BODY_SAMPLE])))
+        else:
+            uf.find(node)
+            sampled.update(body)
+            for k in body:
+                uf.union(node, ("p", k))
         if n >= MAX_GROUP:
             break
     if len(titles) < min_titles:
-        return False
-    stories = collections.Counter(label for node, label in uf.components().items() if node[0] == "a")
-    return _different_stories(list(stories.values()), min_titles)
+        return None
+    within: dict = collections.defaultdict(list)
+    runs = []
+    for i, (a, body_a, sample_a) in enumerate(ordered):
+        for k in sampled.intersection(body_a):
+            uf.union(a, ("p", k))
+        for b, body_b, sample_b in ordered[:i]:
+            relation, run = _story_relation(body_a, body_b, sample_a, sample_b, sizes)
+            if relation == ONE_STORY:
+                uf.union(a, b)
+                continue
+            if relation == FIRST_WITHIN:
+                within[a].append(b)
+            elif relation == SECOND_WITHIN:
+                within[b].append(a)
+            if run:
+                runs.append((a, b, run))
+    # A text all of whose paragraphs another holds is that story's (a copy, a brief of its lead), unless
+    # it is all in two stories: then it is nothing but their template's lines (its own text lost), and
+    # as either's copy it made them one.
+    for a, holders in within.items():
+        if len({uf.find(b) for b in holders}) == 1:
+            uf.union(a, holders[0])
+    story = uf.components()
+    stories = collections.Counter(label for node, label in story.items() if node[0] == "a")
+    if not _different_stories(list(stories.values()), min_titles):
+        return None
+    return _shared_block(runs, story, min_titles)
+
+
+def _shared_block(runs: list, story: dict, min_titles: int) -> set:
+    """The paragraphs above a boilerplate paragraph that close the bodies of different stories: the run of
+    shared paragraphs two bodies of different stories end in, ``(a, b, the run's keys)`` each, when the
+    bodies ending in a run that holds a paragraph are ``min_titles`` stories or more, none of them half
+    (as a paragraph itself is judged).
+
+    Only a page's last paragraphs are judged one by one, and a template's closing block (a rail of a
+    dozen quotes, teasers with their summaries) can be longer: the stories under it kept the rest of
+    it, shared it, and were one cluster. A run is two bodies' own: edited copies of one story, each
+    a story of its own by its paragraphs, share a few of them, and together they held all of them.
+    """
+    holders: dict = collections.defaultdict(set)
+    for a, b, run in runs:
+        if story[a] != story[b]:
+            for k in run:
+                holders[k].update((a, b))
+    return {k for k, nodes in holders.items()
+            if _different_stories(list(collections.Counter(story[n] for n in nodes).values()), min_titles)}
+
+
+#: ``_story_relation``'s answers.
+OTHER_STORY, ONE_STORY, FIRST_WITHIN, SECOND_WITHIN = range(4)
+
+
+def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, sizes: dict) -> tuple:
+    """How two articles' paragraph keys, in their order, stand to each other's story, and the run of
+    shared paragraphs they both end in: ``(relation, the run's keys)``. ``sample_a``, ``sample_b``:
+    the smallest ``BODY_SAMPLE`` keys of each; ``sizes``: each key's words.
+
+    When both end in shared paragraphs, those may be a template's closing block, and what is above
+    them tells: ``FIRST_WITHIN`` / ``SECOND_WITHIN`` when only that one has nothing above them (a copy,
+    a brief of the lead), ``ONE_STORY`` when neither has or they share ``REST_SHARED`` of the fewer
+    paragraphs there (edited copies keep a fifth of theirs whole), else ``OTHER_STORY``: when both have
+    ``STORY_WORDS`` there. Fewer words above them are a local intro as often as a brief; then, and when
+    they do not both end in shared paragraphs, they are ``ONE_STORY`` when their samples share a key,
+    as articles with own paragraphs are judged, and no run is given.
+
+    Two stories put on one template end in the template's closing block, and it can be longer than the
+    last paragraphs judged (a rail of a dozen quotes under a brief); read as body, its paragraphs made
+    every story under it one story, and the block stayed in all of them.
+    """
+    shared = set(a).intersection(b)
+    if not shared:
+        return OTHER_STORY, ()
+    # The run both end in: the paragraphs of each one's closing run of shared paragraphs that are in the
+    # other's too (a copy under a local intro ends in all of the story; the story, in its last ones).
+    run = set(a[_run_start(a, shared):]).intersection(b[_run_start(b, shared):])
+    if not run:
+        return (OTHER_STORY if sample_a.isdisjoint(sample_b) else ONE_STORY), ()
+    rest_a, rest_b = set(a) - run, set(b) - run
+    if not rest_a:
+        return (ONE_STORY if not rest_b else FIRST_WITHIN), run
+    if not rest_b:
+        return SECOND_WITHIN, run
+    if min(sum(sizes.get(k, 0) for k in rest_a), sum(sizes.get(k, 0) for k in rest_b)) < STORY_WORDS:
+        # So few words above the run are a local intro or a caption as often as a story: the samples judge,
+        # and the run is no block.
+        return (OTHER_STORY if sample_a.isdisjoint(sample_b) else ONE_STORY), ()
+    if len(rest_a.intersection(rest_b)) >= REST_SHARED * min(len(rest_a), len(rest_b)):
+        return ONE_STORY, run
+    return OTHER_STORY, run
+
+
+def _run_start(keys: list, shared: set) -> int:
+    """Where the run of ``shared`` keys that ``keys`` ends in starts."""
+    end = len(keys)
+    while end and keys[end - 1] in shared:
+        end -= 1
+    return end
 
 
 def _different_stories(sizes: list, min_titles: int) -> bool:
@@ -181,12 +316,14 @@ def _different_stories(sizes: list, min_titles: int) -> bool:
     return len(sizes) >= min_titles and (len(sizes) == n or max(sizes) < 0.5 * n)
 
 
-def boilerplate_paragraph(key: str, seen: Iterable, min_titles: int) -> Optional[str]:
-    """The paragraph key of a group of ``paragraph_keys``' entries when it is boilerplate, else None: a
-    head (``HEAD`` + key) judged by ``boilerplate_head``, any other paragraph by ``boilerplate_keys``."""
+def boilerplate_paragraphs(key: str, seen: Iterable, min_titles: int) -> list:
+    """The paragraph keys a group of ``paragraph_keys``' entries finds boilerplate: its own key, or none;
+    a head (``HEAD`` + key) judged by ``boilerplate_head``, any other paragraph by ``boilerplate_keys``,
+    with the rest of the closing block it is part of (``_shared_block``)."""
     if key.startswith(HEAD):
-        return key[len(HEAD):] if boilerplate_head(seen, min_titles) else None
-    return key if boilerplate_keys(seen, min_titles) else None
+        return [key[len(HEAD):]] if boilerplate_head(seen, min_titles) else []
+    block = _judged(seen, min_titles)
+    return [] if block is None else [key, *sorted(block - {key})]
 
 
 def strip_paragraphs(text: str, keys: frozenset, min_kept: float, own_keys: list = None,
@@ -249,10 +386,11 @@ class _BoilerplateFn(beam.DoFn):
 
     def process(self, element):
         (site, key), seen = element
-        found = boilerplate_paragraph(key, seen, self._min_titles)
-        if found is not None:
+        found = boilerplate_paragraphs(key, seen, self._min_titles)
+        if found:
             self._found.inc()
-            yield site, found
+        for paragraph in found:
+            yield site, paragraph
 
 
 class _StripFn(beam.DoFn):
@@ -279,7 +417,8 @@ class DropSiteBoilerplate(beam.PTransform):
             holds a few articles per site, and one author's bio under two briefs of different stories
             made them one story (on the real-page benchmark).
         min_kept: An article keeps at least this share of its words, or is left as it was (a brief
-            in a page's closing block of bio and teasers is a fifth to a third of what was extracted).
+            in a page's closing block of bio and teasers is a fifth to a third of what was extracted; a
+            brief over a rail of a dozen quotes, a seventh).
         min_words: ...and at least this many words.
     """
 
