@@ -82,6 +82,10 @@ SAME_STORY = 0.4
 REST_SHARED = 0.2
 #: Words above such a block that make a story of their own (a brief has 40 or more; a local intro, fewer).
 STORY_WORDS = 40
+#: Texts above such a block whose word counts differ by no more than this are one text, its lines broken
+#: elsewhere (two words glued where a line ended): one story (``_story_relation``). At 2% two different
+#: stories' texts of ~600 words under one template were taken for one.
+SAME_LENGTH = 1
 #: Articles of one head, or text dumps of one paragraph, judged at most (pairwise): a head or a paragraph
 #: on more pages than this is boilerplate anyway.
 MAX_HEADS = 200
@@ -268,11 +272,12 @@ def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, 
 
     When both end in shared paragraphs, those may be a template's closing block, and what is above
     them tells: ``FIRST_WITHIN`` / ``SECOND_WITHIN`` when only that one has nothing above them (a copy,
-    a brief of the lead), ``ONE_STORY`` when neither has or they share ``REST_SHARED`` of the fewer
-    paragraphs there (edited copies keep a fifth of theirs whole), else ``OTHER_STORY``: when both have
-    ``STORY_WORDS`` there. Fewer words above them are a local intro as often as a brief; then, and when
-    they do not both end in shared paragraphs, they are ``ONE_STORY`` when their samples share a key,
-    as articles with own paragraphs are judged, and no run is given.
+    a brief of the lead), ``ONE_STORY`` when neither has, or they share ``REST_SHARED`` of the fewer
+    paragraphs there (edited copies keep a fifth of theirs whole), or their words there are as many
+    (``SAME_LENGTH``: one text whose lines a renderer broke elsewhere shares none of them), else
+    ``OTHER_STORY``: when both have ``STORY_WORDS`` there. Fewer words above them are a local intro as
+    often as a brief; then, and when they do not both end in shared paragraphs, they are ``ONE_STORY``
+    when their samples share a key, as articles with own paragraphs are judged, and no run is given.
 
     Two stories put on one template end in the template's closing block, and it can be longer than the
     last paragraphs judged (a rail of a dozen quotes under a brief); read as body, its paragraphs made
@@ -291,11 +296,13 @@ def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, 
         return (ONE_STORY if not rest_b else FIRST_WITHIN), run
     if not rest_b:
         return SECOND_WITHIN, run
-    if min(sum(sizes.get(k, 0) for k in rest_a), sum(sizes.get(k, 0) for k in rest_b)) < STORY_WORDS:
+    words_a, words_b = sum(sizes.get(k, 0) for k in rest_a), sum(sizes.get(k, 0) for k in rest_b)
+    if min(words_a, words_b) < STORY_WORDS:
         # So few words above the run are a local intro or a caption as often as a story: the samples judge,
         # and the run is no block.
         return (OTHER_STORY if sample_a.isdisjoint(sample_b) else ONE_STORY), ()
-    if len(rest_a.intersection(rest_b)) >= REST_SHARED * min(len(rest_a), len(rest_b)):
+    if (abs(words_a - words_b) <= SAME_LENGTH
+            or len(rest_a.intersection(rest_b)) >= REST_SHARED * min(len(rest_a), len(rest_b))):
         return ONE_STORY, run
     return OTHER_STORY, run
 
