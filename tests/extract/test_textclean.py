@@ -697,6 +697,25 @@ def test_a_subscription_pitch_is_cruft():
     assert clean_text(dump).text == "\n\n".join(brief)
 
 
+def test_a_polls_options_with_their_share_of_the_votes_are_cruft():
+    # A blog's sidebar poll: four short options, each a sentence, outscored a brief written as one line of 91
+    # words by summing them (run-together dumps, 17 of them on one template), and the brief was lost.
+    options = ["I do not have anyone to play with (41%, 1,680 Votes)", "Yes, the game is cool (29%, 1,186 Votes)",
+               "No, but I know that the game is cool (15%, 625 Votes)",
+               "And when will the next chapter of the game come out? (16%, 654 Votes)"]
+    assert [classify_line(o) for o in options] == ["cruft"] * 4
+    assert classify_line("Ja, das Spiel ist toll (29 %, 1.186 Stimmen)") == "cruft"
+    # A sentence that gives a share in brackets is still one.
+    assert classify_line("Turnout rose to 41% in the city (up from 35%), the election office said.") == "text"
+    brief = ("Washington, DC, United States: Getting to the Moon, while not easy, has been done. Staying on the Moon "
+             "and reaching Mars, however, have not, and the agency has asked private companies to bid for the "
+             "landers that will carry its instruments there within the next few years, officials said on Monday.")
+    dump = "\n".join(["Blog", "Leave a comment", brief, "Facebook", "Twitter", "Polls",
+                      "Have you already played the new game? Tell us what you think of it so far", *options,
+                      "Total Voters: 4,145", "Privacy Policy"])
+    assert clean_text(dump).text == brief
+
+
 def test_a_calendar_written_a_day_a_line_is_no_table():
     # A sidebar's calendar: weekday names, then the days counted one a line. Numbers beside names, but counting.
     calendar = ["November 2019", "Mo", "Tu", "We", "Th", "Fr", "Sa", "Su", *map(str, range(1, 31)), "« Oct", "Dec »"]
