@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import collections
 import posixpath
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 
@@ -185,6 +185,25 @@ def boilerplate_keys(seen: Iterable[tuple], min_titles: int) -> bool:
     return _judged(seen, min_titles) is not None
 
 
+class _Body(NamedTuple):
+    """A text dump's body as ``paragraph_keys`` gives it, read once for all the pairs it is judged in."""
+    keys: list
+    key_set: frozenset
+    #: The smallest ``BODY_SAMPLE`` keys.
+    sample: frozenset
+
+
+def _parsed(body: str, sizes: dict) -> _Body:
+    """A body's "key.words" entries as a ``_Body``; each key's words go into ``sizes``."""
+    keys = []
+    for entry in body.split():
+        key, _, size = entry.partition(".")
+        keys.append(key)
+        sizes[key] = int(size or 0)
+    key_set = frozenset(keys)
+    return _Body(keys, key_set, frozenset(sorted(key_set)[:BODY_SAMPLE]))
+
+
 def _judged(seen: Iterable[tuple], min_titles: int) -> Optional[set]:
     """``boilerplate_keys``: None when the paragraph is not boilerplate, else the paragraphs of the block
     it closes (``_shared_block``)."""
@@ -192,19 +211,14 @@ def _judged(seen: Iterable[tuple], min_titles: int) -> Optional[set]:
     for n, (title, body) in enumerate(seen, 1):
         titles.add(title)
         node = ("a", n)
-        if isinstance(body, str):
-            # Bodies in their order are judged two by two: a group larger than that is judged on its first ones.
-            if len(ordered) >= MAX_HEADS:
-                continue
-            uf.find(node)
-            keys = []
-            for entry in body.split():
-                key, _, size = entry.partition(".")
-                keys.append(key)
-                sizes[key] = int(size or 0)
-            ordered.append((node, keys, frozenset(sorted(set(keys))[:BODY_SAMPLE])))
+        ordered_body = isinstance(body, str)
+        # Bodies in their order are judged two by two: a group larger than that is judged on its first ones.
+        if ordered_body and len(ordered) >= MAX_HEADS:
+            continue
+        uf.find(node)
+        if ordered_body:
+            ordered.append((node, _parsed(body, sizes)))
         else:
-            uf.find(node)
             sampled.update(body)
             for k in body:
                 uf.union(node, ("p", k))
@@ -214,11 +228,11 @@ def _judged(seen: Iterable[tuple], min_titles: int) -> Optional[set]:
         return None
     within: dict = collections.defaultdict(list)
     runs = []
-    for i, (a, body_a, sample_a) in enumerate(ordered):
-        for k in sampled.intersection(body_a):
+    for i, (a, body_a) in enumerate(ordered):
+        for k in sampled.intersection(body_a.key_set):
             uf.union(a, ("p", k))
-        for b, body_b, sample_b in ordered[:i]:
-            relation, run = _story_relation(body_a, body_b, sample_a, sample_b, sizes)
+        for b, body_b in ordered[:i]:
+            relation, run = _story_relation(body_a, body_b, sizes)
             if relation == ONE_STORY:
                 uf.union(a, b)
                 continue
@@ -265,10 +279,9 @@ def _shared_block(runs: list, story: dict, min_titles: int) -> set:
 OTHER_STORY, ONE_STORY, FIRST_WITHIN, SECOND_WITHIN = range(4)
 
 
-def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, sizes: dict) -> tuple:
+def _story_relation(a: _Body, b: _Body, sizes: dict) -> tuple:
     """How two articles' paragraph keys, in their order, stand to each other's story, and the run of
-    shared paragraphs they both end in: ``(relation, the run's keys)``. ``sample_a``, ``sample_b``:
-    the smallest ``BODY_SAMPLE`` keys of each; ``sizes``: each key's words.
+    shared paragraphs they both end in: ``(relation, the run's keys)``. ``sizes``: each key's words.
 
     When both end in shared paragraphs, those may be a template's closing block, and what is above
     them tells: ``FIRST_WITHIN`` / ``SECOND_WITHIN`` when only that one has nothing above them (a copy,
@@ -283,15 +296,15 @@ def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, 
     last paragraphs judged (a rail of a dozen quotes under a brief); read as body, its paragraphs made
     every story under it one story, and the block stayed in all of them.
     """
-    shared = set(a).intersection(b)
+    shared = a.key_set & b.key_set
     if not shared:
         return OTHER_STORY, ()
     # The run both end in: the paragraphs of each one's closing run of shared paragraphs that are in the
     # other's too (a copy under a local intro ends in all of the story; the story, in its last ones).
-    run = set(a[_run_start(a, shared):]).intersection(b[_run_start(b, shared):])
+    run = set(a.keys[_run_start(a.keys, shared):]).intersection(b.keys[_run_start(b.keys, shared):])
     if not run:
-        return (OTHER_STORY if sample_a.isdisjoint(sample_b) else ONE_STORY), ()
-    rest_a, rest_b = set(a) - run, set(b) - run
+        return (ONE_STORY if a.sample & b.sample else OTHER_STORY), ()
+    rest_a, rest_b = a.key_set - run, b.key_set - run
     if not rest_a:
         return (ONE_STORY if not rest_b else FIRST_WITHIN), run
     if not rest_b:
@@ -300,9 +313,9 @@ def _story_relation(a: list, b: list, sample_a: frozenset, sample_b: frozenset, 
     if min(words_a, words_b) < STORY_WORDS:
         # So few words above the run are a local intro or a caption as often as a story: the samples judge,
         # and the run is no block.
-        return (OTHER_STORY if sample_a.isdisjoint(sample_b) else ONE_STORY), ()
+        return (ONE_STORY if a.sample & b.sample else OTHER_STORY), ()
     if (abs(words_a - words_b) <= SAME_LENGTH
-            or len(rest_a.intersection(rest_b)) >= REST_SHARED * min(len(rest_a), len(rest_b))):
+            or len(rest_a & rest_b) >= REST_SHARED * min(len(rest_a), len(rest_b))):
         return ONE_STORY, run
     return OTHER_STORY, run
 
