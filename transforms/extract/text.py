@@ -249,11 +249,11 @@ _CRUFT = [
          ("cookie", "privacy policy", "terms of")),
     )
 ]
-# A video's title with its length: "What Did the Rebel Yell Sound Like? (4:22)" (tried on lines ending in ")").
-_VIDEO_LENGTH_RE = re.compile(r"\(\d{1,2}:\d{2}(?::\d{2})?\)$")
-# A poll's option with its share of the votes: "Yes, the game is cool (29%, 1,186 Votes)", "(29 %, 1.186 Stimmen)"
-# (tried on lines ending in ")"). A poll of four such short lines outscored a brief of one 91-word line.
-_POLL_SHARE_RE = re.compile(r"\(\s*\d{1,3}(?:[.,]\d+)?\s?%\s*,\s*\d[\d.,\s]*\s\w+\s*\)$")
+# What a bracket closing a line makes cruft (tried on lines ending in ")"): a video's length, "What Did the Rebel
+# Yell Sound Like? (4:22)"; a poll option's share of the votes, "Yes, the game is cool (29%, 1,186 Votes)",
+# "(29 %, 1.186 Stimmen)" (a poll of four such short lines outscored a brief of one 91-word line).
+_CRUFT_BRACKET_END_RE = re.compile(r"\(\d{1,2}:\d{2}(?::\d{2})?\)$|"
+                                   r"\(\s*\d{1,3}(?:[.,]\d+)?\s?%\s*,\s*\d[\d.,\s]*\s\w+\s*\)$")
 _CRUFT_ANCHORED = re.compile("|".join(f"(?:{p.pattern})" for p, keys in _CRUFT if keys is None), re.IGNORECASE)
 _CRUFT_KEYS = tuple(sorted({k for _, keys in _CRUFT if keys for k in keys}))
 
@@ -422,8 +422,7 @@ def classify_line(text: str) -> str:
     if (text[:1] in _BYLINE_FIRST and _BYLINE_RE.match(text) and len(text.split()) <= 20
             and not text.rstrip().endswith(".")):
         return "byline"
-    if _CRUFT_ANCHORED.match(text) or text.endswith(")") and (_VIDEO_LENGTH_RE.search(text)
-                                                               or _POLL_SHARE_RE.search(text)):
+    if _CRUFT_ANCHORED.match(text) or text.endswith(")") and _CRUFT_BRACKET_END_RE.search(text):
         return "cruft"
     low = _fold(text)
     if _CRUFT_KEYS_RE.search(low):
