@@ -662,6 +662,22 @@ def test_a_paragraph_cut_short_by_a_paywall_is_kept():
     assert clean_text("\n".join(["Home", "Tech", "Deals", teaser, "Privacy Policy"])).text == ""
 
 
+def test_paragraphs_cut_short_under_a_byline_box_are_kept_when_the_page_has_nothing_else():
+    # The same paywall with the paragraphs apart ("... the head. The Pittsburgh ..."): the line reads as a
+    # truncated teaser, and the page kept only its 18-word standfirst and was lost as too short.
+    standfirst = "NFL assaults have led to lawsuits before. But a prosecutor would have difficulty proving a charge."
+    cut = ("It was the shot to the head heard round the world. In the closing seconds of the game, the defensive "
+           "end pulled off the quarterback's helmet. He then swung it at him, hitting him in the head. The "
+           "quarterback did not suffer a concussion. Still, the defensive end has been suspended without pay by "
+           "the league for the rest of the season and may receive further discipline....")
+    box = ["By", "By Randy Maniloff", "Randy Maniloff", "The Wall Street Journal", "Nov. 18, 2019 7:04 pm ET"]
+    page = ["Home", "Opinion", "Commentary", "Is Football Violence a Crime?", standfirst]
+    tail = ["To Read the Full Story", "Subscribe", "Sign In", "Most Popular Videos"]
+    assert clean_text("\n".join(page + box + [cut] + tail)).text == standfirst + "\n\n" + cut
+    # A summary under a headline of its own, below such a span, is another story's teaser: not kept.
+    assert cut not in clean_text("\n".join(page + ["Another story the paper wants you to read now", cut] + tail)).text
+
+
 def test_a_rail_of_cards_each_under_headline_writer_and_date_is_no_article():
     # A text node a line: each card of an opinion rail is its headline, its writer's name, its date and its
     # summary. The summaries are longer than the brief above them and about one topic: left as prose they

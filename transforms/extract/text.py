@@ -931,6 +931,17 @@ def clean_text(
         start, end = _glue(lines, *_best_span(lines))
     title = _pick_title(lines, first_rest, start, end)
     kept = _keep(lines[start:end], title)
+    if kept and _words_in(kept) < MIN_ARTICLE_WORDS:
+        # Too short to be an article: a paywall may show its article's first paragraphs under its standfirst and
+        # byline box, run together into one line that ends in an ellipsis. With the paragraphs apart ("... the
+        # head. The Pittsburgh ...") that line reads as a truncated teaser, and two such pages kept only their
+        # standfirsts and were lost. A teaser would stand under its own headline, so the lines between must all
+        # be short or chrome; and a page with no text of its own above such a line is a teaser's. Only a page
+        # that is lost otherwise is read so.
+        cut = _cut_paragraphs_below(lines, end)
+        if cut is not None:
+            lines[cut].kind = "text"
+            kept = kept + [lines[cut]]
     if _words_in(kept) < MIN_ARTICLE_WORDS and any(_unpunctuated(ln) for ln in lines):
         # Nothing reads as an article: a page whose text carries no sentence punctuation (a standings
         # table flattened into one line, a repost that dropped the full stops) would be lost. Long
@@ -1026,13 +1037,9 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     # such articles kept nothing else and were lost on a real-page corpus. A teaser's summary is one paragraph,
     # however long (one of 62 words, in a Markdown dump).
     for ln in lines:
-        if (ln.kind == "cruft" and len(ln.words) >= CUT_PARAGRAPH_WORDS and ln.text.endswith(("...", "…"))
-                and _GLUED_PARAGRAPHS_RE.search(ln.text)
-                and len(_SENTENCE_END_RE.findall(ln.text)) >= CUT_PARAGRAPH_SENTENCES):
-            cut = ln.text.rstrip(".…").rstrip()
-            if classify_line(cut) == "text":
-                ln.kind = "text"
-                ln.prose = _is_prose(ln) or _unpunctuated(ln)
+        if _GLUED_PARAGRAPHS_RE.search(ln.text) and _cut_paragraphs(ln):
+            ln.kind = "text"
+            ln.prose = _is_prose(ln) or _unpunctuated(ln)
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
     # lost a full stop), not a caption: a caption or subheading is short, or stands beside non-prose.
     for before, ln, after in zip(lines, lines[1:], lines[2:]):
@@ -1177,6 +1184,30 @@ CUT_PARAGRAPH_SENTENCES = 2
 _SENTENCE_END_RE = re.compile(r"\w[.!?][\"'”’)]*(?=\s+\S|[A-Z])")
 # A paragraph's last word glued to the next one's first: text nodes run together ("repeat.Now we").
 _GLUED_PARAGRAPHS_RE = re.compile(r"[a-z]{2}[.!?][\"”’]?[A-Z][a-z]")
+#: Lines a span too short to be an article may stand above its cut paragraphs (a byline box: the writer's
+#: name, "By", the paper, a handle, an address, the date), each shorter than ``CUT_BOX_LINE_WORDS`` words.
+CUT_BOX_LINES = 12
+CUT_BOX_LINE_WORDS = 5
+
+
+def _cut_paragraphs(ln: _Line) -> bool:
+    """Whether a line the truncated-teaser rule made cruft is long enough, with enough finished sentences, to be
+    paragraphs run together and cut short (``CUT_PARAGRAPH_WORDS``, ``CUT_PARAGRAPH_SENTENCES``)."""
+    return (ln.kind == "cruft" and len(ln.words) >= CUT_PARAGRAPH_WORDS and ln.text.endswith(("...", "…"))
+            and len(_SENTENCE_END_RE.findall(ln.text)) >= CUT_PARAGRAPH_SENTENCES
+            and classify_line(ln.text.rstrip(".…").rstrip()) == "text")
+
+
+def _cut_paragraphs_below(lines: Sequence[_Line], end: int) -> Optional[int]:
+    """The line of cut paragraphs (``_cut_paragraphs``) at most ``CUT_BOX_LINES`` lines under a span ending at
+    ``end``, with only short lines or chrome between, or None."""
+    for j in range(end, min(len(lines), end + CUT_BOX_LINES + 1)):
+        ln = lines[j]
+        if _cut_paragraphs(ln):
+            return j
+        if ln.prose or ln.kind == "boundary" or (ln.kind == "text" and len(ln.words) >= CUT_BOX_LINE_WORDS):
+            return None
+    return None
 #: A caption is one to three sentences; a line above a photo credit longer than this is the story's.
 CAPTION_MAX_WORDS = 60
 #: A credit names a photographer and an agency; "Image: Jane Doe, left, has replaced ..." is a caption itself.
