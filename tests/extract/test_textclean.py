@@ -644,6 +644,26 @@ def test_a_share_bars_comments_link_is_no_rail_heading():
     assert clean_text(dump).text == "\n\n".join(paragraphs)
 
 
+def test_a_comments_link_ending_a_share_bar_is_no_comments_heading():
+    # "Tweet" / "Share" / "Comment" under the byline, with a photo's caption under it: the bar's last link stood
+    # before a line that is no link, and read as the comments heading it cut off a 3,600-word article under its
+    # 30-word standfirst (a magazine's page in text-node and run-together dumps: token F1 0.02 -> 1.00).
+    standfirst = ("I wanted to learn why a beloved science fiction writer fell into obscurity after his death. I did "
+                  "not expect that I would help bring his books back to life.")
+    article = ["Three years ago, over breakfast, my friend handed me a novel about a quest that, unknown to both of "
+               "us, would set me off on a quest of my own, through archives, letters and old fan magazines.",
+               "The novel was written by the late science fiction and fantasy author, and it had been out of print "
+               "for years, like almost everything else he wrote in a career of more than two decades.",
+               "His friends remember a writer who made art in the most surprising places, from birthday cards to "
+               "comment threads, and who never explained himself to his editors or his readers."]
+    # The page's description opens the dump: with the standfirst, more prose than a comments heading needs above it.
+    description = "His books are being republished, but how did a beloved writer fall into obscurity after his death?"
+    dump = "\n".join([description, "Books", "Wide Angle", "The Disappearance of a Writer", standfirst, "By",
+                      "By Isaac Butler", "Nov 15, 2019", "Tweet", "Share", "Comment", "The writer in 1987.", *article,
+                      "Privacy Policy"])
+    assert all(p in clean_text(dump).text for p in article)
+
+
 def test_a_paragraph_cut_short_by_a_paywall_is_kept():
     # A paywall shows an article's first paragraphs and cuts the last mid-sentence; a renderer that runs text
     # nodes together writes them as one line ending in "...". Taken for a truncated teaser, it was all the

@@ -1059,8 +1059,11 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     # A heading between two share or menu links ("Twitter" / "Comments" / "Print") is one of the links: a
     # dump of a text node a line has no bullets to tell it by. A link is a word or three; a heading that
     # counts and names ("6 thoughts on ...") is none, whatever an author box above it and a date below.
-    for before, ln, after in zip(lines, lines[1:], lines[2:]):
-        if ln.kind == "boundary" and before.kind == "cruft" and after.kind == "cruft" and len(ln.words) <= 3:
+    # A comments link under two such links is the bar's last ("Tweet" / "Share" / "Comment"), whatever
+    # follows it: over a photo's caption it was taken for the comments heading and cut off a 3,600-word article.
+    for i, (before, ln, after) in enumerate(zip(lines, lines[1:], lines[2:])):
+        if (ln.kind == "boundary" and before.kind == "cruft" and len(ln.words) <= 3
+                and (after.kind == "cruft" or (i > 0 and lines[i - 1].kind == "cruft" and _is_tail(ln.text)))):
             ln.kind = "cruft"
     if not any(ln.prose for ln in lines):
         # Unpunctuated text (transcripts, feeds flattened badly): long lines are the best evidence of prose.
