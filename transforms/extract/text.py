@@ -1037,7 +1037,7 @@ def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]
     # such articles kept nothing else and were lost on a real-page corpus. A teaser's summary is one paragraph,
     # however long (one of 62 words, in a Markdown dump).
     for ln in lines:
-        if _GLUED_PARAGRAPHS_RE.search(ln.text) and _cut_paragraphs(ln):
+        if _cut_paragraphs(ln) and _GLUED_PARAGRAPHS_RE.search(ln.text):
             ln.kind = "text"
             ln.prose = _is_prose(ln) or _unpunctuated(ln)
     # A long line without its closing punctuation between two paragraphs is one of them (a repost that
@@ -1211,6 +1211,8 @@ def _cut_paragraphs_below(lines: Sequence[_Line], end: int) -> Optional[int]:
         if ln.prose or ln.kind == "boundary" or (ln.kind == "text" and len(ln.words) >= CUT_BOX_LINE_WORDS):
             return None
     return None
+
+
 #: A caption is one to three sentences; a line above a photo credit longer than this is the story's.
 CAPTION_MAX_WORDS = 60
 #: A credit names a photographer and an agency; "Image: Jane Doe, left, has replaced ..." is a caption itself.
