@@ -664,6 +664,31 @@ def test_a_comments_link_ending_a_share_bar_is_no_comments_heading():
     assert all(p in clean_text(dump).text for p in article)
 
 
+def test_an_article_run_together_into_one_line_outweighs_teasers_above_it():
+    # A renderer that runs text nodes together writes a whole article as one line, its paragraphs glued at a
+    # sentence's end ("... wait and see.Comments"). Weighed as one paragraph (60 words at most), a 500-word copy
+    # lost the span to three teasers of the template above it, and joined their story's cluster.
+    teasers = ["Hoodline crunched the numbers to find the top cheese shops in the city to venture to next time "
+               "you are in the market for cheese, with prices and opening hours for each shop.",
+               "Hoodline crunched the numbers to find the best affordable dessert spots in the city, ranked by "
+               "reviews, prices and opening hours, for the next time you are in the market for dessert.",
+               "Wondering where to find the best cheese and dessert in the city this weekend?"]
+    paragraphs = ["Crossovers may have become the vehicle of choice for most car buyers, but that does not mean the "
+                  "sedan is no longer relevant, and the carmaker is proving it with its all-new compact sedan.",
+                  "The new car gets a longer, lower and wider body than before, with a floating roof and a grille that "
+                  "the carmaker shares with its crossovers. Inside there is a new dashboard with a larger screen.",
+                  "Power comes from a 2.0-litre engine paired with a continuously variable transmission, and the "
+                  "company says fuel economy is better than before. Safety features come as standard on every trim.",
+                  "The new sedan is set to go on sale in the United States in late January. As to when it will arrive "
+                  "here, we are not entirely sure yet. But will we still call it by its old name? Let us wait and see."]
+    article = "".join(paragraphs)
+    menu = ["Video", "All Videos", "News", "Weather", "Station Info", "Advertise", "Travel", "Autos", "More"]
+    dump = "\n".join(["Local", "Food", *teasers, *menu, article + "Comments",
+                      "You must log in to post a comment.", "Follow Us"])
+    kept = clean_text(dump).text
+    assert all(p[:60] in kept for p in paragraphs) and not any(t in kept for t in teasers)
+
+
 def test_a_paragraph_cut_short_by_a_paywall_is_kept():
     # A paywall shows an article's first paragraphs and cuts the last mid-sentence; a renderer that runs text
     # nodes together writes them as one line ending in "...". Taken for a truncated teaser, it was all the

@@ -528,6 +528,10 @@ def _content_words(words: Iterable[str]) -> set:
     return {w for w in words if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit()}
 
 
+#: A line of paragraphs run together (a sentence's end glued to the next one's first word) with this many
+#: finished sentences weighs as up to ``RUN_TOGETHER_WORDS`` words, not as one paragraph.
+RUN_TOGETHER_SENTENCES = 4
+RUN_TOGETHER_WORDS = 150
 #: Share of a paragraph's content words in the article's core vocabulary for it to be on topic.
 TOPICAL_OVERLAP = 0.25
 
@@ -554,7 +558,14 @@ def _score(lines: Sequence[_Line], teasers: bool = True) -> None:
             ln.score = RAIL_HEADING_SCORE
         elif ln.prose:
             overlap = _overlap(words_of_line[id(ln)], core)
-            weight = min(len(ln.words), 60) / 10.0
+            # A paragraph weighs as 60 words at most: one block of chrome prose (a consent notice, a site's
+            # description) does not outweigh an article's paragraphs. A run-together dump writes a whole article
+            # as one line, though: capped so, a 500-word copy weighed less than three teasers above it.
+            n, cap = len(ln.words), 60
+            if (n > cap and _GLUED_PARAGRAPHS_RE.search(ln.text)
+                    and len(_SENTENCE_END_RE.findall(ln.text)) >= RUN_TOGETHER_SENTENCES):
+                cap = RUN_TOGETHER_WORDS
+            weight = min(n, cap) / 10.0
             # Off-topic prose is still prose: barely positive, so it joins the article only when it
             # sits right beside it (a closing line) and never carries the span across a teaser rail.
             ln.score = weight * (1.0 if overlap >= TOPICAL_OVERLAP else (0.3 if overlap >= 0.1 else 0.05))
