@@ -689,6 +689,23 @@ def test_an_article_run_together_into_one_line_outweighs_teasers_above_it():
     assert all(p[:60] in kept for p in paragraphs) and not any(t in kept for t in teasers)
 
 
+def test_a_blogs_comments_title_glued_inside_a_line_ends_the_article():
+    # Run together with the blog's category links before it and the first comment after it, WordPress's comments
+    # title was no heading: the comments under every brief placed in the blog's template were kept as its
+    # article, and joined the briefs into one cluster.
+    brief = ("Binge eating disorder is considered the most common feeding and eating disorder in the country. It is "
+             "about more than food: it is a recognized psychological condition that needs a treatment plan.")
+    comments = ["Vatsala May 3, 2019 at 10:02 amThank you for this post, it came at the right moment for me and my "
+                "business. I have been blogging for six months and writing posts was easy once I started.",
+                "Pamela Wilson May 3, 2019 at 11:15 amSo glad to hear it, and thank you for reading the blog every "
+                "week. Writing every week is the habit that makes an online business grow over the years."]
+    dump = "\n".join(["Free Courses", "Workshops", "Books", brief,
+                      "VISUAL MARKETING GROWING AN ONLINE BUSINESS 6 thoughts on \u201cHow to Adopt an Online Leader "
+                      "Success Mindset\u201d " + comments[0], comments[1], "Privacy Policy"])
+    kept = clean_text(dump).text
+    assert kept == brief
+
+
 def test_a_paragraph_cut_short_by_a_paywall_is_kept():
     # A paywall shows an article's first paragraphs and cuts the last mid-sentence; a renderer that runs text
     # nodes together writes them as one line ending in "...". Taken for a truncated teaser, it was all the
