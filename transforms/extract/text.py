@@ -1368,7 +1368,7 @@ def _mark_tables(lines: Sequence[_Line]) -> None:
 #: A blog's comments title ("6 thoughts on “Title”", "One Response to “Title”") inside a line: a renderer that
 #: runs text nodes together glues it to the page's text before it and to the first comment after it.
 _GLUED_TAIL_RE = re.compile(
-    r"(?:\d+|one)\s+(?:thoughts?|responses?)\s+(?:on|to)\s+[“\"«][^”\"»]{1,200}[”\"»]", re.IGNORECASE)
+    r"(?:(?<!\d)\d{1,6}|\bone)\s+(?:thoughts?|responses?)\s+(?:on|to)\s+[“\"«][^”\"»]{1,200}[”\"»]", re.IGNORECASE)
 
 
 def _cut_tail(lines: List[_Line]) -> List[_Line]:
