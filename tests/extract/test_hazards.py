@@ -100,6 +100,22 @@ def test_plain_text_line_regex_is_linear():
     assert t_large < 8 * t_small + 0.05, (t_small, t_large)
 
 
+def test_a_comments_title_search_stays_linear_on_a_line_of_digits():
+    # Under an article, a line of digits ending in "thoughts" made the glued comments-title pattern of c5c2da0
+    # retry its count at every digit (quadratic: 40,000 digits took 11 s); its count is now bounded.
+    story = ("The council said on Monday that the bridge would reopen after repairs, and residents welcomed the "
+             "news after months of detours through the industrial district. ") * 3
+
+    def dump(size: int) -> bytes:
+        return f" date 2024-05-07 Bridge reopens\n\n{story}\n\n{'1' * size} thoughts on it\n".encode()
+
+    small, large = dump(8_000), dump(32_000)
+    t_small = _best_of(lambda: _extract(small))
+    t_large = _best_of(lambda: _extract(large))
+    # 4x the input: linear is ~4x, quadratic ~16x.
+    assert t_large < 8 * t_small + 0.05, (t_small, t_large)
+
+
 def test_textclean_fallback_on_the_in_process_fast_path_stays_within_the_timeout(sandbox_factory):
     # A shallow page under ExtractionSandbox.inprocess_max_chars runs in-process, where no
     # timeout applies; text only in a <footer> sends it to the textclean fallback, which hit
