@@ -1365,6 +1365,8 @@ def _mark_tables(lines: Sequence[_Line]) -> None:
         start = i + 1
 
 
+#: Words a line holds at least for a comments title to be glued inside it (the title alone has four or more).
+GLUED_TAIL_WORDS = 6
 #: A blog's comments title ("6 thoughts on “Title”", "One Response to “Title”") inside a line: a renderer that
 #: runs text nodes together glues it to the page's text before it and to the first comment after it.
 _GLUED_TAIL_RE = re.compile(
@@ -1385,8 +1387,10 @@ def _cut_tail(lines: List[_Line]) -> List[_Line]:
             seen_words += len(ln.words)
         elif ln.kind == "boundary" and seen_words >= TAIL_AFTER_WORDS and _is_tail(ln.text):
             return lines[:i]
-        if (seen_words >= TAIL_AFTER_WORDS and ln.kind == "text"
-                and ("hought" in ln.text or "espons" in ln.text)):  # the regex on few lines
+        # A title glued to text around it makes a long line: the substring tests run on few lines, the regex
+        # on fewer (the tests cover the title's lower, capitalised and upper cases, as the regex does).
+        if (len(ln.words) >= GLUED_TAIL_WORDS and seen_words >= TAIL_AFTER_WORDS and ln.kind == "text"
+                and ("hought" in ln.text or "espons" in ln.text or "HOUGHT" in ln.text or "ESPONS" in ln.text)):
             found = _GLUED_TAIL_RE.search(ln.text)
             if found:
                 head = ln.text[:found.start()].rstrip()
