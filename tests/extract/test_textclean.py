@@ -704,6 +704,8 @@ def test_a_blogs_comments_title_glued_inside_a_line_ends_the_article():
                       "Success Mindset\u201d " + comments[0], comments[1], "Privacy Policy"])
     kept = clean_text(dump).text
     assert kept == brief
+    # A theme that writes the title in capitals: the same title.
+    assert clean_text(dump.replace("6 thoughts on", "6 THOUGHTS ON")).text == brief
 
 
 def test_a_paragraph_cut_short_by_a_paywall_is_kept():
