@@ -41,17 +41,15 @@ import math
 import re
 import threading
 import unicodedata
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
-import simplemma
 import wordfreq
 from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
-from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY
 from simplemma.utils import canonicalize_token
-from wordfreq import zipf_frequency
 
 from transforms.dedup.shingles import in_sorted
+from transforms.dedup.wordlists import frequency_table, lemma_dictionary, lemmatize, zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
 
@@ -105,7 +103,7 @@ _LEMMA_LANGS = frozenset(("ar", "bg", "ca", "cs", "cy", "da", "de", "el", "en", 
 
 
 @functools.lru_cache(maxsize=None)
-def _frequencies(lang: str) -> Optional[dict]:
+def _frequencies(lang: str):
     """wordfreq's frequency table for ``lang`` when a plain word can be looked up in it as it is.
 
     ``zipf_frequency`` re-tokenises and normalises every word it is asked about (~40-70 us a
@@ -119,9 +117,8 @@ def _frequencies(lang: str) -> Optional[dict]:
         if (info["tokenizer"] != "regex" or info["remove_marks"] or info["dotless_i"] or info["diacritics_under"]
                 or info["transliteration"] or info["lookup_transliteration"]):
             return None
-        # Spelled as ``zipf_frequency`` asks for it: wordfreq caches the table by its arguments, and
-        # ``get_frequency_dict(lang)`` would load a second copy (~0.2 s and its memory per language).
-        return wordfreq.get_frequency_dict(lang, "best")
+        # Not wordfreq's own dict: it keeps that and the list it was made from for the process's life.
+        return frequency_table(lang, "best")
     except (ImportError, LookupError, ValueError, KeyError):
         return None
 
@@ -183,19 +180,17 @@ def _term(token: str, lang: str) -> Optional[tuple]:
 
 
 @functools.lru_cache(maxsize=None)
-def _lemma_table(lang: str) -> Optional[dict]:
-    """simplemma's loaded dictionary of ``lang`` (bytes -> bytes), when its lookup can be made here.
+def _lemma_table(lang: str) -> Optional[Mapping[str, str]]:
+    """simplemma's dictionary of ``lang`` (``wordlists.lemma_dictionary``), when its lookup can be made here.
 
     ``simplemma.lemmatize`` first looks a word up as it is and then with its first letter's case
     reversed; half of a first pass's new words are found so, and each one costs ~3 us through
     simplemma's strategy chain against ~1 us here. Turkish goes through simplemma (its apostrophe
-    rule comes first). None: the dictionary is not where simplemma 2.0 keeps it (every word then
-    goes through ``simplemma.lemmatize``).
+    rule comes first).
     """
     if lang in APOSTROPHE_BOUNDARY_LANGS:
         return None
-    raw = getattr(DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang), "_dict", None)
-    return raw if isinstance(raw, dict) else None
+    return lemma_dictionary(lang)
 
 
 def _lemma(token: str, lang: str) -> str:
@@ -204,12 +199,12 @@ def _lemma(token: str, lang: str) -> str:
     normal = unicodedata.normalize("NFC", token)
     if table is not None and not normal.isnumeric():
         key = canonicalize_token(normal, lang)
-        found = table.get(key.encode())
+        found = table.get(key)
         if found is None:
-            found = table.get((key.lower() if key[:1].isupper() else key.capitalize()).encode())
+            found = table.get(key.lower() if key[:1].isupper() else key.capitalize())
         if found is not None:
-            return found.decode()
-    return simplemma.lemmatize(token, lang=lang)
+            return found
+    return lemmatize(token, lang)
 
 
 class _Lexicon:
@@ -232,7 +227,7 @@ class _Lexicon:
         # The language's lemma and frequency lists load here, once per worker, rather than with
         # whichever of its first words reaches each of them (about a second per language).
         if lang in _LEMMA_LANGS:
-            simplemma.lemmatize("news", lang=lang)
+            lemmatize("news", lang)
         if _frequencies(lang) is None:
             _zipf("news", lang)
 

@@ -1,0 +1,129 @@
+"""simplemma's lemma dictionaries and wordfreq's frequency lists, held compactly.
+
+Both libraries keep a language's whole list as Python objects once it is used:
+simplemma a ``dict`` of bytes (Russian ~170 MB, German ~140 MB), wordfreq the
+list of words by frequency band and a ``dict`` of them (Russian ~130 MB). Every
+extraction worker of a local run computes event terms (``transforms.dedup.features``)
+and holds a copy of each language it has met, so memory grew with the languages of
+a run times the processes: nine European languages took 1.3 GB a process, and one
+Cyrillic page of ``make soak``'s hazards added 250 MB to a worker.
+
+* Lemmas come from simplemma's own low-memory backend (``StreamDictionaryFactory``:
+  the decompressed front-coded stream and a sparse index, 3-35 MB a language),
+  through the same strategy chain as ``simplemma.lemmatize``.
+* Frequencies are read from wordfreq's file once and kept as two arrays: the
+  sorted 64-bit ``hash`` of every word and its frequency band (10 bytes a word,
+  ~7 MB for Russian's 713,000 words). ``hash`` is the process's own, so a table is
+  never shared between processes. Two different words of one list, or a word and
+  an absent one, share a 64-bit hash with odds of about 1 in 10^7 a language.
+
+``_Lexicon`` (``transforms.dedup.events``) learns each distinct token once per
+process, so lookups here happen once per new word: ~2-8 us each.
+
+``word_frequency`` and ``zipf_frequency`` are wordfreq's, step for step, on these tables (a word
+its tokenizer splits, or one with digits, is looked up as wordfreq would).
+
+Public: ``lemma_dictionary``, ``lemmatize``, ``FrequencyTable``, ``frequency_table``, ``word_frequency``,
+``zipf_frequency``.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Mapping, Optional
+
+import numpy as np
+import simplemma
+import wordfreq
+from simplemma.strategies import DefaultStrategy
+from simplemma.strategies.dictionaries import StreamDictionaryFactory
+from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+from wordfreq import digit_freq, get_language_info, lossy_tokenize, smash_numbers
+
+__all__ = ["lemma_dictionary", "lemmatize", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
+
+
+#: Every language met stays loaded, as with simplemma's default backend here before: its shared low-memory
+#: factory keeps 8, and a run of more languages would read them again for every batch (0.1-0.5 s each).
+_DICTIONARIES = StreamDictionaryFactory(cache_max_size=len(SUPPORTED_LANGUAGES))
+_LEMMATIZER = simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=_DICTIONARIES))
+
+
+def lemma_dictionary(lang: str) -> Mapping[str, str]:
+    """simplemma's dictionary of ``lang`` (str -> str), as its low-memory backend keeps it."""
+    return _DICTIONARIES.get_dictionary(lang)
+
+
+def lemmatize(token: str, lang: str) -> str:
+    """``simplemma.lemmatize(token, lang=lang)``, with the dictionaries held compactly."""
+    return _LEMMATIZER.lemmatize(token, lang)
+
+
+class FrequencyTable:
+    """A wordfreq word list as ``word -> frequency`` (what ``get_frequency_dict`` maps it to)."""
+
+    __slots__ = ("_keys", "_bands")
+
+    def __init__(self, bands: list):
+        """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB."""
+        n = sum(map(len, bands))
+        keys = np.fromiter((hash(w) for band in bands for w in band), dtype=np.int64, count=n)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._bands = np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands])[order]
+
+    def get(self, word: str) -> Optional[float]:
+        key = hash(word)
+        at = int(np.searchsorted(self._keys, key))
+        if at == self._keys.size or self._keys[at] != key:
+            return None
+        return wordfreq.cB_to_freq(-int(self._bands[at]))
+
+    def __len__(self) -> int:
+        return int(self._keys.size)
+
+
+@functools.lru_cache(maxsize=None)
+def frequency_table(lang: str, wordlist: str = "best") -> FrequencyTable:
+    """The frequency table of ``lang``, read as ``wordfreq.get_frequency_list`` finds it (the closest
+    language wordfreq has), without wordfreq's cached copies of it.
+
+    Raises ``LookupError`` when wordfreq has no list near ``lang``.
+    """
+    import langcodes
+    available = wordfreq.available_languages(wordlist)
+    best, _ = langcodes.closest_match(lang, list(available), max_distance=60)
+    if best == "und":
+        raise LookupError(f"No wordlist {wordlist!r} available for language {lang!r}")
+    return FrequencyTable(wordfreq.read_cBpack(available[best]))
+
+
+def word_frequency(word: str, lang: str, wordlist: str = "best", minimum: float = 0.0) -> float:
+    """``wordfreq.word_frequency`` (uncached) on ``frequency_table``: the same tokens, digits and rounding."""
+    tokens = lossy_tokenize(word, lang)
+    if not tokens:
+        return minimum
+    table = frequency_table(lang, wordlist)
+    # A text of several tokens is as rare as 1 / f = 1 / f1 + 1 / f2 + ...; one unknown token makes it unknown.
+    one_over_result = 0.0
+    for token in tokens:
+        smashed = smash_numbers(token)
+        freq = table.get(smashed)
+        if freq is None:
+            return minimum
+        if smashed != token:
+            freq *= digit_freq(token)
+        one_over_result += 1.0 / freq
+    freq = 1.0 / one_over_result
+    if get_language_info(lang)["tokenizer"] == "jieba":
+        freq *= wordfreq.INFERRED_SPACE_FACTOR ** -(len(tokens) - 1)
+    unrounded = max(freq, minimum)
+    if unrounded == 0.0:
+        return 0.0
+    return round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+
+
+def zipf_frequency(word: str, lang: str, wordlist: str = "best", minimum: float = 0.0) -> float:
+    """``wordfreq.zipf_frequency`` on ``frequency_table``."""
+    freq = word_frequency(word, lang, wordlist, wordfreq.zipf_to_freq(minimum))
+    return round(wordfreq.freq_to_zipf(freq), 2)
