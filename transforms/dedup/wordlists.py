@@ -8,27 +8,33 @@ and holds a copy of each language it has met, so memory grew with the languages 
 a run times the processes: nine European languages took 1.3 GB a process, and one
 Cyrillic page of ``make soak``'s hazards added 250 MB to a worker.
 
-* Lemmas come from simplemma's own low-memory backend (``StreamDictionaryFactory``:
-  the decompressed front-coded stream and a sparse index, 3-35 MB a language),
-  through the same strategy chain as ``simplemma.lemmatize``.
+* Lemmas: simplemma's dictionary of a language is read once and kept as the sorted
+  64-bit ``hash`` of each key with the number of its lemma, and the lemmas once each
+  (``LemmaTable``: 12 bytes a word, Russian's 1.36 million words ~19 MB), looked up
+  by the same strategy chain as ``simplemma.lemmatize``. simplemma's own low-memory
+  backend (a front-coded stream decoded on each lookup) was as small, but a word not in
+  the dictionary took 42 us to lemmatise against 7 us before, in Python's searches.
 * Frequencies are read from wordfreq's file once and kept as two arrays: the
   sorted 64-bit ``hash`` of every word and its frequency band (10 bytes a word,
-  ~7 MB for Russian's 713,000 words). ``hash`` is the process's own, so a table is
-  never shared between processes. Two different words of one list, or a word and
-  an absent one, share a 64-bit hash with odds of about 1 in 10^7 a language.
+  ~7 MB for Russian's 713,000 words).
+
+``hash`` is the process's own, so a table is never shared between processes. Two different
+words of one list, or a word and an absent one, share a 64-bit hash with odds of about
+1 in 10^7 a language.
 
 ``_Lexicon`` (``transforms.dedup.events``) learns each distinct token once per
-process, so lookups here happen once per new word: ~2-8 us each.
+process, so lookups here happen once per new word.
 
 ``word_frequency`` and ``zipf_frequency`` are wordfreq's, step for step, on these tables (a word
 its tokenizer splits, or one with digits, is looked up as wordfreq would).
 
-Public: ``lemma_dictionary``, ``lemmatize``, ``FrequencyTable``, ``frequency_table``, ``word_frequency``,
+Public: ``lemma_dictionary``, ``lemmatize``, ``LemmaTable``, ``FrequencyTable``, ``frequency_table``, ``word_frequency``,
 ``zipf_frequency``.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Mapping, Optional
 
@@ -36,21 +42,61 @@ import numpy as np
 import simplemma
 import wordfreq
 from simplemma.strategies import DefaultStrategy
-from simplemma.strategies.dictionaries import StreamDictionaryFactory
-from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+from simplemma.strategies.dictionaries.dictionary_factory import (SUPPORTED_LANGUAGES, CachingDictionaryFactory,
+                                                                 DecodedStrMapping, _load_dictionary_from_disk)
 from wordfreq import digit_freq, get_language_info, lossy_tokenize, smash_numbers
 
-__all__ = ["lemma_dictionary", "lemmatize", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
+__all__ = ["lemma_dictionary", "lemmatize", "LemmaTable", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
 
 
-#: Every language met stays loaded, as with simplemma's default backend here before: its shared low-memory
-#: factory keeps 8, and a run of more languages would read them again for every batch (0.1-0.5 s each).
-_DICTIONARIES = StreamDictionaryFactory(cache_max_size=len(SUPPORTED_LANGUAGES))
+class LemmaTable(DecodedStrMapping):
+    """A simplemma dictionary (bytes -> bytes) as the sorted ``hash`` of each key, the number of its lemma, and
+    the lemmas once each in one buffer. Only ``get`` is needed by simplemma's strategies; the keys are not kept."""
+
+    __slots__ = ("_keys", "_ids", "_lemmas", "_starts")
+
+    def __init__(self, raw: dict):
+        numbers = dict(zip(dict.fromkeys(raw.values()), itertools.count()))
+        ids = np.fromiter(map(numbers.__getitem__, raw.values()), dtype=np.uint32, count=len(raw))
+        keys = np.fromiter(map(hash, raw), dtype=np.int64, count=len(raw))
+        order = np.argsort(keys)
+        self._keys, self._ids = keys[order], ids[order]
+        self._lemmas = b"".join(numbers)
+        self._starts = np.zeros(len(numbers) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)), out=self._starts[1:])
+
+    def _lookup(self, key: str) -> Optional[str]:
+        code = hash(key.encode())
+        at = int(self._keys.searchsorted(code))
+        if at == self._keys.size or self._keys[at] != code:
+            return None
+        n = int(self._ids[at])
+        return self._lemmas[self._starts[n]:self._starts[n + 1]].decode()
+
+    def __iter__(self):
+        raise TypeError("a LemmaTable keeps its keys' hashes, not the keys")
+
+    def __len__(self) -> int:
+        return int(self._keys.size)
+
+
+class _LemmaTables(CachingDictionaryFactory):
+    """simplemma's dictionaries as ``LemmaTable``s, every language met kept (simplemma's factories keep 8, and
+    a run of more languages would read them again for every batch: 0.2-2.7 s each)."""
+
+    def __init__(self):
+        super().__init__(cache_max_size=len(SUPPORTED_LANGUAGES))
+
+    def _get_dictionary_uncached(self, lang: str) -> Mapping[str, str]:
+        return LemmaTable(_load_dictionary_from_disk(lang))
+
+
+_DICTIONARIES = _LemmaTables()
 _LEMMATIZER = simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=_DICTIONARIES))
 
 
 def lemma_dictionary(lang: str) -> Mapping[str, str]:
-    """simplemma's dictionary of ``lang`` (str -> str), as its low-memory backend keeps it."""
+    """simplemma's dictionary of ``lang`` (str -> str), as a ``LemmaTable``."""
     return _DICTIONARIES.get_dictionary(lang)
 
 
@@ -68,7 +114,7 @@ class FrequencyTable:
         """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB."""
         n = sum(map(len, bands))
         keys = np.fromiter((hash(w) for band in bands for w in band), dtype=np.int64, count=n)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)
         self._keys = keys[order]
         self._bands = np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands])[order]
 
