@@ -68,3 +68,11 @@ sys.exit(0 if cached == (0, 0, 0) and grown < 150 else 1)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_lemma_table_answers_as_the_dictionary_it_was_built_from():
+    raw = {"walked".encode(): b"walk", "Häuser".encode(): "Haus".encode(), b"ran": b"run", b"runs": b"run"}
+    table = wordlists.LemmaTable(raw)
+    assert len(table) == 4
+    assert [table.get(k.decode()) for k in raw] == ["walk", "Haus", "run", "run"]
+    assert table.get("walk") is None and table.get("") is None and table.get("Walked") is None
