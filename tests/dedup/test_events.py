@@ -504,3 +504,20 @@ def test_a_titles_tag_and_site_name_are_not_its_headline():
     # The page's labels weigh nothing: a series tag and a site name on the title of a post about the quake.
     tagged = "[Our Croatia Diary] Kutina and Petrinja hit by quake - Zagreb Morning Post Online"
     assert event_terms(QUAKE, tagged, "en") == event_terms(QUAKE, "Kutina and Petrinja hit by quake", "en")
+
+
+def test_a_lexicon_starts_afresh_past_its_cap_with_the_same_terms(monkeypatch):
+    from transforms.dedup import events
+    texts = [f"Officials in Town{i} said reporter Name{i * 7} counted {1000 + i} votes on Tuesday in Region{i % 5}"
+             for i in range(60)]
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    expected = [event_terms(t, language="en") for t in texts]
+    grown = len(events._LEXICONS["en"].number)
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    monkeypatch.setattr(events, "MAX_LEXICON_TOKENS", 40, raising=False)
+    seen = []
+    for t in texts:
+        assert event_terms(t, language="en") == expected[len(seen)]
+        seen.append(len(events._LEXICONS["en"].number))
+    # A streaming job's lexicon grew with every new name and number it met; it now stays near its cap.
+    assert grown > 150 and max(seen) <= 40 + 20 and seen.count(max(seen)) < len(seen)
