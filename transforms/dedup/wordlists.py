@@ -132,7 +132,8 @@ class FrequencyTable:
 @functools.lru_cache(maxsize=None)
 def frequency_table(lang: str, wordlist: str = "best") -> FrequencyTable:
     """The frequency table of ``lang``, read as ``wordfreq.get_frequency_list`` finds it (the closest
-    language wordfreq has), without wordfreq's cached copies of it.
+    language wordfreq has), without wordfreq's cached copies of it. Languages that resolve to one list
+    (Luxembourgish to German, "pt-BR" to "pt") share its table.
 
     Raises ``LookupError`` when wordfreq has no list near ``lang``.
     """
@@ -141,7 +142,12 @@ def frequency_table(lang: str, wordlist: str = "best") -> FrequencyTable:
     best, _ = langcodes.closest_match(lang, list(available), max_distance=60)
     if best == "und":
         raise LookupError(f"No wordlist {wordlist!r} available for language {lang!r}")
-    return FrequencyTable(wordfreq.read_cBpack(available[best]))
+    return _table_of(available[best])
+
+
+@functools.lru_cache(maxsize=None)
+def _table_of(path: str) -> FrequencyTable:
+    return FrequencyTable(wordfreq.read_cBpack(path))
 
 
 def word_frequency(word: str, lang: str, wordlist: str = "best", minimum: float = 0.0) -> float:
