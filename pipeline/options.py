@@ -105,6 +105,8 @@ class StorywireOptions(PipelineOptions):
         g.add_argument("--max_text_chars", type=int, default=_L.max_text_chars, help="Characters of article text kept.")
         g.add_argument("--max_html_depth", type=int, default=_L.max_html_depth,
                        help="HTML nested deeper than this is flattened before extraction.")
+        g.add_argument("--max_html_elements", type=int, default=_L.max_html_elements,
+                       help="HTML opening more elements than this is cut after that many before extraction.")
         g.add_argument("--extract_timeout", type=float, default=_L.extract_timeout_s,
                        help="Seconds of wall time allowed to extract one HTML page.")
         g.add_argument("--extract_memory_mb", type=int, default=_L.extract_memory_mb,
@@ -148,7 +150,8 @@ def match_cutoff(opts, now):
 def limits_from(opts: StorywireOptions) -> Limits:
     return Limits(
         max_bytes=opts.max_bytes, max_field_chars=opts.max_field_chars, max_text_chars=opts.max_text_chars,
-        max_html_depth=opts.max_html_depth, extract_timeout_s=opts.extract_timeout,
+        max_html_depth=opts.max_html_depth, max_html_elements=opts.max_html_elements,
+        extract_timeout_s=opts.extract_timeout,
         extract_memory_mb=opts.extract_memory_mb, min_words=opts.min_words,
         feed_budget_s=opts.feed_budget,
     )

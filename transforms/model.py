@@ -78,6 +78,7 @@ class Limits:
     max_field_chars: int = 2_000        # title/byline/site/description etc.
     max_text_chars: int = 200_000       # article text kept
     max_html_depth: int = 200           # deeper HTML is flattened before trafilatura
+    max_html_elements: int = 30_000     # HTML opening more elements is cut after that many before parsing
     extract_timeout_s: float = 20.0     # wall time per document for HTML extraction
     extract_memory_mb: int = 1024       # address-space cap of the extraction worker process
     min_words: int = 30                 # fewer words -> errors table, reason too_short

@@ -72,6 +72,18 @@ def test_deep_page_through_extract_document_and_the_sandbox(sandbox_factory):
     assert any(n.startswith(("flattened_markup:", "flattened:")) for n in ext.notes)
 
 
+def test_a_live_blog_of_many_thousand_elements_is_cut_before_parsing(sandbox_factory):
+    # 1.2 MB, ~30,000 elements: the article first, then thousands of updates (input-hazards: a 40 MB page).
+    page = huge_page(1_200_000)
+    capped = Limits(max_html_elements=1_500)
+    sb = sandbox_factory(capped)
+    ext = _extract(page, capped, sandbox=sb)
+    assert "elements_capped:1500" in ext.notes and sb.stats["sandboxed"] == 1
+    assert "Update 100:" in ext.text and "Update 1000:" not in ext.text  # the page's start, not its end
+    whole = _extract(page, sandbox=sandbox_factory())
+    assert not any(n.startswith("elements_capped") for n in whole.notes) and "Update 1000:" in whole.text
+
+
 def test_huge_single_line_is_cut_to_the_text_limit():
     limits = Limits(max_text_chars=20_000)
     ext = _extract(huge_line_text(400_000), limits)

@@ -8,8 +8,8 @@ import pytest
 
 from tests.bench.bench_extract import load_html_set, token_prf
 from transforms.extract.charset import charset_from_content_type, decode_bytes
-from transforms.extract.html import (HtmlExtractor, clean_title, extract_html, flatten_markup, looks_like_html,
-                                    postfilter, quick_depth)
+from transforms.extract.html import (HtmlExtractor, cap_elements, clean_title, extract_html, flatten_markup,
+                                    looks_like_html, postfilter, quick_depth)
 from transforms.model import ExtractionError, Limits
 
 PARAGRAPHS = [
@@ -233,6 +233,15 @@ def test_quick_depth_estimate():
     assert quick_depth(article()) < 20
     assert quick_depth("<p>a<p>b<p>c<li>d<li>e" * 500) < 5  # implicitly closed tags do not count
     assert quick_depth("<div>" * 1000, stop_at=200) == 201
+
+
+def test_cap_elements_cuts_before_the_first_element_over_the_limit():
+    page = "<html><body>" + "".join(f"<p>item {i}</p>" for i in range(10)) + "</body></html>"
+    cut, was_cut = cap_elements(page, 5)  # html, body and three paragraphs
+    assert was_cut and cut.endswith("<p>item 2</p>") and "item 3" not in cut
+    assert cap_elements(page, 12) == (page, False)  # exactly 12 opening tags: nothing cut
+    assert cap_elements(page, 0) == (page, False)   # 0: no cap
+    assert cap_elements("a < b and c < d", 1) == ("a < b and c < d", False)  # a "<" that opens no tag
 
 
 def test_flatten_markup_keeps_text():

@@ -117,8 +117,8 @@ from transforms.extract.text import LATIN_DUMP_SHARE, clean_text, find_credit, l
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
 
-__all__ = ["looks_like_html", "extract_html", "HtmlExtractor", "html_depth", "quick_depth", "flatten_markup",
-           "visible_text", "postfilter", "clean_title", "choose_title", "published_from_tree", "language_from_tree"]
+__all__ = ["looks_like_html", "extract_html", "HtmlExtractor", "html_depth", "quick_depth", "cap_elements",
+           "flatten_markup", "visible_text", "postfilter", "clean_title", "choose_title", "published_from_tree", "language_from_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +187,26 @@ def quick_depth(html: str, stop_at: Optional[int] = None) -> int:
                 if stop_at is not None and best > stop_at:
                     return best
     return best
+
+
+_OPEN_TAG_RE = re.compile(r"<[A-Za-z]")
+
+
+def cap_elements(html: str, limit: int) -> tuple:
+    """``html`` cut before its ``limit + 1``-th opening tag, and whether it was cut.
+
+    A live blog of 25,000 updates (75,000 elements, 5 MB) took trafilatura 7.0 s and ~140 MB over the
+    parser's own, for an article the text cap (``max_text_chars``) cuts at 200,000 characters anyway:
+    the first 30,000 elements gave the same text in 2.6 s, with nothing over the page itself. The real
+    pages of the article-extraction benchmark open at most 1,737. A page with fewer ``<`` than
+    ``limit`` is not scanned.
+    """
+    if limit <= 0 or html.count("<") <= limit:
+        return html, False
+    for count, match in enumerate(_OPEN_TAG_RE.finditer(html)):
+        if count == limit:
+            return html[:match.start()], True
+    return html, False
 
 
 def flatten_markup(html: str, limit: int) -> tuple:
@@ -1060,12 +1080,17 @@ def _credit(text: str, byline: Optional[str]) -> Optional[str]:
 # -------------------------------------------------------------------- the extractor
 
 def _tree(html: str, limits: Limits, notes: list):
-    """Parse ``html`` into a tree no deeper than ``limits.max_html_depth`` (see step 1)."""
+    """Parse ``html`` into a tree no deeper than ``limits.max_html_depth`` (see step 1), of at most
+    ``limits.max_html_elements`` elements (``cap_elements``)."""
     scanned = quick_depth(html, stop_at=limits.max_html_depth)
     if scanned > limits.max_html_depth:
         html, removed = flatten_markup(html, limits.max_html_depth)
         if removed:
             notes.append(f"flattened_markup:tags={removed}")
+    # Counted once the wrappers are flattened: 50,000 nested <div>s before an article are no reason to lose it.
+    html, cut = cap_elements(html, limits.max_html_elements)
+    if cut:
+        notes.append(f"elements_capped:{limits.max_html_elements}")
     root = _parse(html)
     if root is None or not isinstance(root.tag, str):
         raise ExtractionError("extract", "unparseable", "lxml could not parse the page")
