@@ -1,6 +1,8 @@
 """``ExtractionPool`` and ``ExtractArticles`` with worker processes: same records, same order, as in-process."""
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import apache_beam as beam
@@ -147,3 +149,24 @@ def test_extract_and_sign_give_the_same_members_with_presigning_workers(docs, sm
         out = (p | "CreateDocuments" >> beam.Create(docs)
                | "ExtractArticles" >> ExtractArticles(LIMITS, processes=2, signing=CFG))
         assert_that((out.articles | "SignArticles" >> SignArticles(CFG)).slim, equal_to(expected))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator: the threshold is Linux's")
+def test_a_worker_gives_large_freed_blocks_back_to_the_system():
+    # glibc raised its mmap threshold to each large block freed, so the next block that size came from the heap
+    # and stayed there: hazard pages left a worker's heap large for the rest of the run.
+    code = """
+import sys
+from transforms.extract.parallel import _start_worker
+from transforms.model import Limits
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+_start_worker(Limits(), False, None)
+block = b"x" * (16 << 20); del block  # mapped on its own; glibc's default then raises the threshold past it
+before = rss_mb()
+block = b"y" * (16 << 20); del block
+print(rss_mb() - before)
+sys.exit(0 if rss_mb() - before < 4 else 1)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
