@@ -8,8 +8,8 @@ import pytest
 
 from tests.bench.bench_extract import load_html_set, token_prf
 from transforms.extract.charset import charset_from_content_type, decode_bytes
-from transforms.extract.html import (HtmlExtractor, cap_elements, clean_title, extract_html, flatten_markup,
-                                    looks_like_html, postfilter, quick_depth)
+from transforms.extract.html import (HtmlExtractor, cap_elements, clean_title, element_start, extract_html,
+                                    flatten_markup, looks_like_html, postfilter, quick_depth)
 from transforms.model import ExtractionError, Limits
 
 PARAGRAPHS = [
@@ -242,6 +242,7 @@ def test_cap_elements_cuts_before_the_first_element_over_the_limit():
     assert cap_elements(page, 12) == (page, False)  # exactly 12 opening tags: nothing cut
     assert cap_elements(page, 0) == (page, False)   # 0: no cap
     assert cap_elements("a < b and c < d", 1) == ("a < b and c < d", False)  # a "<" that opens no tag
+    assert element_start(page, 2) == page.index("<p>") and element_start(page, 12) is None
 
 
 def test_flatten_markup_keeps_text():

@@ -117,8 +117,8 @@ from transforms.extract.text import LATIN_DUMP_SHARE, clean_text, find_credit, l
 from transforms.model import Extracted, ExtractionError, Limits
 from transforms.tokens import count_words, words
 
-__all__ = ["looks_like_html", "extract_html", "HtmlExtractor", "html_depth", "quick_depth", "cap_elements",
-           "flatten_markup", "visible_text", "postfilter", "clean_title", "choose_title", "published_from_tree", "language_from_tree"]
+__all__ = ["looks_like_html", "extract_html", "HtmlExtractor", "html_depth", "quick_depth", "element_start",
+           "cap_elements", "flatten_markup", "visible_text", "postfilter", "clean_title", "choose_title", "published_from_tree", "language_from_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +192,15 @@ def quick_depth(html: str, stop_at: Optional[int] = None) -> int:
 _OPEN_TAG_RE = re.compile(r"<[A-Za-z]")
 
 
+def element_start(html: str, n: int) -> Optional[int]:
+    """Where the ``n + 1``-th opening tag of ``html`` starts, or None when it has no more than ``n``: the tags
+    are counted up to there, no further."""
+    for count, match in enumerate(_OPEN_TAG_RE.finditer(html)):
+        if count == n:
+            return match.start()
+    return None
+
+
 def cap_elements(html: str, limit: int) -> tuple:
     """``html`` cut before its ``limit + 1``-th opening tag, and whether it was cut.
 
@@ -203,10 +212,8 @@ def cap_elements(html: str, limit: int) -> tuple:
     """
     if limit <= 0 or html.count("<") <= limit:
         return html, False
-    for count, match in enumerate(_OPEN_TAG_RE.finditer(html)):
-        if count == limit:
-            return html[:match.start()], True
-    return html, False
+    at = element_start(html, limit)
+    return (html, False) if at is None else (html[:at], True)
 
 
 def flatten_markup(html: str, limit: int) -> tuple:

@@ -54,7 +54,6 @@ import importlib
 import json
 import logging
 import os
-import re
 import select
 import struct
 import subprocess
@@ -64,7 +63,7 @@ import time
 import weakref
 from typing import Optional
 
-from transforms.extract.html import quick_depth
+from transforms.extract.html import element_start, quick_depth
 from transforms.model import Extracted, ExtractionError, Limits
 
 __all__ = ["ExtractionSandbox"]
@@ -77,17 +76,6 @@ _STARTUP_TIMEOUT_S = 60.0
 DEFAULT_FACTORY = "transforms.extract.html:HtmlExtractor"
 #: Elements (opening tags) a page may have for the in-process fast path (see the module docstring).
 INPROCESS_MAX_ELEMENTS = 1_500
-_OPEN_TAG_RE = re.compile(r"<[A-Za-z]")
-
-
-def _count_elements(html: str, stop_at: int) -> int:
-    """Opening tags in ``html``, counting stopped just past ``stop_at``."""
-    count = 0
-    for _ in _OPEN_TAG_RE.finditer(html):
-        count += 1
-        if count > stop_at:
-            break
-    return count
 
 
 # ---------------------------------------------------------------------------- framing
@@ -277,7 +265,7 @@ class ExtractionSandbox:
             return False
         # Size alone does not bound the time: trafilatura's cost grows with the number of
         # elements (199k characters of 190-deep <div>s, 16k elements, took 4 s in-process).
-        if _count_elements(html, stop_at=self.inprocess_max_elements) > self.inprocess_max_elements:
+        if element_start(html, self.inprocess_max_elements) is not None:
             return False
         return quick_depth(html, stop_at=self.limits.max_html_depth) <= self.limits.max_html_depth
 
