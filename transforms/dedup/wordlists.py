@@ -49,6 +49,18 @@ from wordfreq import digit_freq, get_language_info, lossy_tokenize, smash_number
 __all__ = ["lemma_dictionary", "lemmatize", "LemmaTable", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
 
 
+def _sorted_by_hash(hashes: np.ndarray, values: np.ndarray) -> tuple:
+    """``(hashes, values)`` in the order of the hashes, for ``_find``."""
+    order = np.argsort(hashes)
+    return hashes[order], values[order]
+
+
+def _find(hashes: np.ndarray, code: int) -> int:
+    """Where ``code`` is in the sorted ``hashes``, or -1."""
+    at = int(hashes.searchsorted(code))
+    return at if at < hashes.size and hashes[at] == code else -1
+
+
 class LemmaTable(DecodedStrMapping):
     """A simplemma dictionary (bytes -> bytes) as the sorted ``hash`` of each key, the number of its lemma, and
     the lemmas once each in one buffer. Only ``get`` is needed by simplemma's strategies; the keys are not kept."""
@@ -58,17 +70,14 @@ class LemmaTable(DecodedStrMapping):
     def __init__(self, raw: dict):
         numbers = dict(zip(dict.fromkeys(raw.values()), itertools.count()))
         ids = np.fromiter(map(numbers.__getitem__, raw.values()), dtype=np.uint32, count=len(raw))
-        keys = np.fromiter(map(hash, raw), dtype=np.int64, count=len(raw))
-        order = np.argsort(keys)
-        self._keys, self._ids = keys[order], ids[order]
+        self._keys, self._ids = _sorted_by_hash(np.fromiter(map(hash, raw), dtype=np.int64, count=len(raw)), ids)
         self._lemmas = b"".join(numbers)
         self._starts = np.zeros(len(numbers) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)), out=self._starts[1:])
 
     def _lookup(self, key: str) -> Optional[str]:
-        code = hash(key.encode())
-        at = int(self._keys.searchsorted(code))
-        if at == self._keys.size or self._keys[at] != code:
+        at = _find(self._keys, hash(key.encode()))
+        if at < 0:
             return None
         n = int(self._ids[at])
         return self._lemmas[self._starts[n]:self._starts[n + 1]].decode()
@@ -113,17 +122,13 @@ class FrequencyTable:
     def __init__(self, bands: list):
         """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB."""
         n = sum(map(len, bands))
-        keys = np.fromiter((hash(w) for band in bands for w in band), dtype=np.int64, count=n)
-        order = np.argsort(keys)
-        self._keys = keys[order]
-        self._bands = np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands])[order]
+        self._keys, self._bands = _sorted_by_hash(
+            np.fromiter((hash(w) for band in bands for w in band), dtype=np.int64, count=n),
+            np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands]))
 
     def get(self, word: str) -> Optional[float]:
-        key = hash(word)
-        at = int(np.searchsorted(self._keys, key))
-        if at == self._keys.size or self._keys[at] != key:
-            return None
-        return wordfreq.cB_to_freq(-int(self._bands[at]))
+        at = _find(self._keys, hash(word))
+        return None if at < 0 else wordfreq.cB_to_freq(-int(self._bands[at]))
 
     def __len__(self) -> int:
         return int(self._keys.size)
