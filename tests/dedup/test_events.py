@@ -69,6 +69,9 @@ def test_a_number_written_in_groups_of_three_digits_is_one_term():
     first, second = (dict(unpack_terms(p)) for p in articles_event_terms(
         [{"text": "Salaries rose by 12", "language": "en"}, {"text": "000 agents", "language": "en"}]))
     assert "12" in first and "000" in second and "12000" not in first
+    # Only a number of one to three digits starts one: after a word, a group stays itself.
+    t = dict(terms("Gate B 000 sold 4,500 seats, gate B 000 said."))
+    assert {"000", "4500"} <= set(t) and "500" not in set(t)
 
 
 def test_two_stories_sharing_only_round_numbers_are_not_one_event():
