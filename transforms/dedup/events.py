@@ -261,7 +261,7 @@ class _Lexicon:
 
     def joined_numbers(self, tokens: Sequence, owner: np.ndarray) -> np.ndarray:
         """``numbers(tokens)`` with each number written in groups of three digits ("12,000", "1.200.000",
-        "12 000") as one term ("12000") at its first token, its groups counting for nothing.
+        "12 000", "250,000") as one term ("12000") at its first token, its groups counting for nothing.
 
         The tokenizer splits such a number at its separators, and "000" became a heavy term of every
         text with a few round numbers in it (three "12,000"s and a "$47,000" weighed it third of a
@@ -282,14 +282,18 @@ class _Lexicon:
         np.not_equal(at[1:], at[:-1] + 1, out=first[1:])
         ends = at[np.append(first[1:], True)]  # each run's last: the group before the next run's first
         heads = (at[first] - 1).tolist()
-        # A number's first part is one to three digits.
-        is_number = [len(tokens[k]) <= 3 and tokens[k].isdigit() for k in heads]
-        if not any(is_number):
+        runs = np.diff(np.append(np.flatnonzero(first), at.size)).tolist()
+        # A number's first part is one to three digits: the token before the run, or else the run's own first
+        # group when more follow it ("250,000"; one group alone is a number of its own, as in "2019 200").
+        starts = [k if len(tokens[k]) <= 3 and tokens[k].isdigit() else k + 1 if n > 1 else -1
+                  for k, n in zip(heads, runs)]
+        kept = [start >= 0 for start in starts]
+        if not any(kept):
             return numbers
-        spans = [(k, end) for k, end, kept in zip(heads, ends.tolist(), is_number) if kept]
+        spans = [(start, end) for start, end in zip(starts, ends.tolist()) if start >= 0]
         # Learnt as the number written without separators is ("12000": a number's term and weight).
         joined = self.numbers(["".join(tokens[start:end + 1]) for start, end in spans])
-        numbers[at[np.asarray(is_number)[np.cumsum(first) - 1]]] = 0
+        numbers[at[np.asarray(kept)[np.cumsum(first) - 1]]] = 0
         numbers[[start for start, _ in spans]] = joined
         return numbers
 
