@@ -259,7 +259,7 @@ class _Lexicon:
             self.group[n] = len(term) == 3 and term.isdigit()
         return n
 
-    def joined_numbers(self, tokens: Sequence, owner: np.ndarray) -> np.ndarray:
+    def joined_numbers(self, tokens: Sequence, owner: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
         """``numbers(tokens)`` with each number written in groups of three digits ("12,000", "1.200.000",
         "12 000", "250,000") as one term ("12000") at its first token, its groups counting for nothing.
 
@@ -268,6 +268,10 @@ class _Lexicon:
         layoffs story's terms): the shared "000" and "12" put a company's layoffs and an inquiry into
         it at cosine 0.503, over the 0.5 that joins. ``owner``: each token's document, as a number
         never runs from one document's lead into the next.
+
+        A number that starts with a group of three ("250,000") is one only as its document writes it
+        (``texts``: each document's text), with a comma, a point or an apostrophe between its groups:
+        "roughly 400 737 Max jets" are two numbers, and "737" names the plane.
         """
         numbers = self.numbers(tokens)
         # Groups that follow a token of their own document, in runs of consecutive ones (few in a text:
@@ -284,9 +288,12 @@ class _Lexicon:
         heads = (at[first] - 1).tolist()
         runs = np.diff(np.append(np.flatnonzero(first), at.size)).tolist()
         # A number's first part is one to three digits: the token before the run, or else the run's own first
-        # group when more follow it ("250,000"; one group alone is a number of its own, as in "2019 200").
-        starts = [k if len(tokens[k]) <= 3 and tokens[k].isdigit() else k + 1 if n > 1 else -1
-                  for k, n in zip(heads, runs)]
+        # group when more follow it, written with separators ("250,000"; one group alone is a number of its
+        # own, as in "2019 200").
+        owners = owner[heads].tolist() if texts else ()
+        starts = [k if len(tokens[k]) <= 3 and tokens[k].isdigit()
+                  else k + 1 if n > 1 and texts and _written_as_one(tokens[k + 1:k + n + 1], texts[o]) else -1
+                  for k, n, o in itertools.zip_longest(heads, runs, owners)]
         kept = [start >= 0 for start in starts]
         if not any(kept):
             return numbers
@@ -296,6 +303,15 @@ class _Lexicon:
         numbers[at[np.asarray(kept)[np.cumsum(first) - 1]]] = 0
         numbers[[start for start, _ in spans]] = joined
         return numbers
+
+
+#: What separates the groups of three digits of one number ("250,000", "250.000", "250'000").
+_GROUP_SEPARATORS = (",", ".", "'", "\u2019")
+
+
+def _written_as_one(groups: Sequence[str], text: str) -> bool:
+    """Whether ``text`` writes ``groups`` (digit tokens) as one number, with a separator between them."""
+    return any(sep.join(groups) in text for sep in _GROUP_SEPARATORS)
 
 
 _LEXICONS: dict = {}
@@ -322,7 +338,7 @@ def _base_lang(language: Optional[str]) -> str:
 
 
 def _ranked_batch(docs: Sequence[tuple], top: int) -> list:
-    """``[(tokens, title or None, language)]`` -> each document's ``([term, ...], [weight x 10^4, ...])``:
+    """``[(tokens, title or None, language, text)]`` -> each document's ``([term, ...], [weight x 10^4, ...])``:
     ``event_terms`` with the weights as the integers they are rounded to, so ``_packed`` spells each
     from a table rather than formatting a float.
 
@@ -331,7 +347,7 @@ def _ranked_batch(docs: Sequence[tuple], top: int) -> list:
     """
     out: list = [([], [])] * len(docs)
     by_lang: dict = {}
-    for i, (_, _, language) in enumerate(docs):
+    for i, (_, _, language, _) in enumerate(docs):
         by_lang.setdefault(_base_lang(language), []).append(i)
     for lang, idx in by_lang.items():
         for i, ranked in zip(idx, _ranked_in(_lexicon(lang), [docs[i] for i in idx], top)):
@@ -364,12 +380,13 @@ def headline(title: str) -> str:
 
 def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
     """``_ranked_batch`` for documents of one language."""
-    owner = np.repeat(np.arange(len(docs), dtype=np.int64), [min(len(tokens), LEAD_WORDS) for tokens, _, _ in docs])
+    owner = np.repeat(np.arange(len(docs), dtype=np.int64), [min(len(tokens), LEAD_WORDS) for tokens, _, _, _ in docs])
     numbers = lexicon.joined_numbers(list(itertools.chain.from_iterable(
-        itertools.islice(tokens, LEAD_WORDS) for tokens, _, _ in docs)), owner)
-    titled = [(k, words(headline(title))) for k, (_, title, _) in enumerate(docs) if title]
+        itertools.islice(tokens, LEAD_WORDS) for tokens, _, _, _ in docs)), owner, [text for _, _, _, text in docs])
+    headlines = [headline(title) if title else "" for _, title, _, _ in docs]
+    titled = [(k, words(head)) for k, head in enumerate(headlines) if head]
     heading_owner = np.repeat(np.array([k for k, _ in titled], dtype=np.int64), [len(ws) for _, ws in titled])
-    heading = lexicon.joined_numbers([w for _, ws in titled for w in ws], heading_owner)
+    heading = lexicon.joined_numbers([w for _, ws in titled for w in ws], heading_owner, headlines)
     # Every (document, term) as one int64 key, once the lexicon has learnt the batch's words.
     span = len(lexicon.terms)
     keys = np.sort((owner * span + numbers)[numbers > 0])
@@ -447,7 +464,7 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     ``tokens``: ``words(text)`` when the caller has them already (signing tokenises the same text).
     Ties are broken by the term, so the result does not depend on the order documents were seen in.
     """
-    names, scaled = _ranked_batch([(words(text) if tokens is None else tokens, title, language)], top)[0]
+    names, scaled = _ranked_batch([(words(text) if tokens is None else tokens, title, language, text)], top)[0]
     return [(t, k / 1e4) for t, k in zip(names, scaled)]
 
 
@@ -473,7 +490,7 @@ def articles_event_terms(articles: Sequence[dict], tokens: Optional[Sequence[lis
     """
     if tokens is None:
         tokens = [words(a["text"]) for a in articles]
-    docs = [(t, page_title(a), a.get("language")) for a, t in zip(articles, tokens)]
+    docs = [(t, page_title(a), a.get("language"), a.get("text") or "") for a, t in zip(articles, tokens)]
     return [_packed(*ranked) for ranked in _ranked_batch(docs, 40)]
 
 
