@@ -689,3 +689,20 @@ def test_an_article_in_another_script_keeps_its_lines_and_a_latin_one_its_quotes
              "“서울은 모두의 도시입니다”",
              "She then spoke about the budget for public transport, which will grow by a fifth next year."]
     assert postfilter("\n".join(latin)) == "\n".join(latin)
+
+
+def test_a_page_with_forms_extracts_with_every_element_a_plain_html_element():
+    # The parser picks lxml.html's element classes in C: a form, its inputs and labels are plain HtmlElements
+    # (lxml's form classes are not made), and extraction reads the page around them as before.
+    from lxml.html import HtmlElement
+
+    from transforms.extract.html import _parse
+    story = " ".join(f"Sentence {k} of the council's report says the river rose by {k} metres overnight." for k in range(12))
+    page = (f"<html><head><title>River rises</title></head><body><form action='/s'><label>Search</label>"
+            f"<input name='q'><select name='s'><option>All</option></select><textarea>x</textarea></form>"
+            f"<article><h1>River rises</h1><p>{story}</p></article><!-- a comment --></body></html>")
+    root = _parse(page)
+    assert {type(e) for e in root.iter() if isinstance(e.tag, str)} == {HtmlElement}
+    assert root.find(".//form").text_content() == "SearchAllx"
+    text = extract_html(page, None, Limits()).text
+    assert "Sentence 11 of the council's report" in text and "Search" not in text
