@@ -61,6 +61,14 @@ def _find(hashes: np.ndarray, code: int) -> int:
     return at if at < hashes.size and hashes[at] == code else -1
 
 
+def _find_all(hashes: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``_find`` of each of ``codes``, in one search."""
+    if not hashes.size:
+        return np.full(codes.size, -1, dtype=np.int64)
+    at = np.minimum(hashes.searchsorted(codes), hashes.size - 1)
+    return np.where(hashes[at] == codes, at, -1)
+
+
 class LemmaTable(DecodedStrMapping):
     """A simplemma dictionary (bytes -> bytes) as the sorted ``hash`` of each key, the number of its lemma, and
     the lemmas once each in one buffer. Only ``get`` is needed by simplemma's strategies; the keys are not kept."""
@@ -81,6 +89,17 @@ class LemmaTable(DecodedStrMapping):
             return None
         n = int(self._ids[at])
         return self._lemmas[self._starts[n]:self._starts[n + 1]].decode()
+
+    def get_all(self, keys: list) -> list:
+        """``[self.get(key) for key in keys]`` in one search: a worker's new words are learnt in batches."""
+        at = _find_all(self._keys, np.fromiter((hash(k.encode()) for k in keys), dtype=np.int64, count=len(keys)))
+        out: list = [None] * len(keys)
+        hits = np.flatnonzero(at >= 0)
+        ids = self._ids[at[hits]]
+        lemmas = self._lemmas
+        for i, start, end in zip(hits.tolist(), self._starts[ids].tolist(), self._starts[ids + 1].tolist()):
+            out[i] = lemmas[start:end].decode()
+        return out
 
     def __iter__(self):
         raise TypeError("a LemmaTable keeps its keys' hashes, not the keys")
@@ -129,6 +148,12 @@ class FrequencyTable:
     def get(self, word: str) -> Optional[float]:
         at = _find(self._keys, hash(word))
         return None if at < 0 else wordfreq.cB_to_freq(-int(self._bands[at]))
+
+    def get_all(self, words: list) -> list:
+        """``[self.get(word) for word in words]`` in one search."""
+        at = _find_all(self._keys, np.fromiter(map(hash, words), dtype=np.int64, count=len(words)))
+        bands = self._bands[np.maximum(at, 0)].tolist()
+        return [None if k < 0 else wordfreq.cB_to_freq(-band) for k, band in zip(at.tolist(), bands)]
 
     def __len__(self) -> int:
         return int(self._keys.size)
