@@ -82,3 +82,14 @@ def test_languages_resolving_to_one_word_list_share_its_table():
     # wordfreq answers Luxembourgish from its German list; a second table of it cost ~8 MB and 0.15 s.
     assert wordlists.frequency_table("lb") is wordlists.frequency_table("de")
     assert wordlists.zipf_frequency("Haus", "lb") == wordfreq.zipf_frequency("Haus", "lb")
+
+
+def test_words_whose_str_hashes_collide_keep_their_own_frequencies():
+    # Python hashes a str over its internal bytes: "a1" (61 31) and "ㅡ" (U+3161) hash alike, and each took
+    # whichever frequency its table had sorted first. Every wordfreq list holds such pairs (Spanish: these two).
+    assert hash("a1") == hash("\u3161")
+    table = wordlists.FrequencyTable([["a1", "x"], ["\u3161"]])
+    assert (table.get("a1"), table.get("\u3161")) == (wordfreq.cB_to_freq(0), wordfreq.cB_to_freq(-1))
+    assert table.get_all(["\u3161", "a1", "zz"]) == [wordfreq.cB_to_freq(-1), wordfreq.cB_to_freq(0), None]
+    for word in ("a1", "\u3161"):
+        assert wordlists.zipf_frequency(word, "es") == wordfreq.zipf_frequency(word, "es")

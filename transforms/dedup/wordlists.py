@@ -15,7 +15,7 @@ Cyrillic page of ``make soak``'s hazards added 250 MB to a worker.
   backend (a front-coded stream decoded on each lookup) was as small, but a word not in
   the dictionary took 42 us to lemmatise against 7 us before, in Python's searches.
 * Frequencies are read from wordfreq's file once and kept as two arrays: the
-  sorted 64-bit ``hash`` of every word and its frequency band (10 bytes a word,
+  sorted 64-bit ``hash`` of every word's UTF-8 bytes (``_code``) and its frequency band (10 bytes a word,
   ~7 MB for Russian's 713,000 words).
 
 ``hash`` is the process's own, so a table is never shared between processes. Two different
@@ -47,6 +47,16 @@ from simplemma.strategies.dictionaries.dictionary_factory import (SUPPORTED_LANG
 from wordfreq import digit_freq, get_language_info, lossy_tokenize, smash_numbers
 
 __all__ = ["lemma_dictionary", "lemmatize", "LemmaTable", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
+
+
+def _code(word: str) -> int:
+    """A word's 64-bit key: the ``hash`` of its UTF-8 bytes.
+
+    Not ``hash(word)``: Python hashes a str over its internal buffer, one, two or four bytes a character,
+    so "a1" (61 31) and "ㅡ" (U+3161) hash alike. Every wordfreq list has such pairs (English 16, Chinese 462),
+    and a word then took the other's frequency in one process and not in the next.
+    """
+    return hash(word.encode("utf-8", "surrogatepass"))
 
 
 def _sorted_by_hash(hashes: np.ndarray, values: np.ndarray) -> tuple:
@@ -84,7 +94,7 @@ class LemmaTable(DecodedStrMapping):
         np.cumsum(np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)), out=self._starts[1:])
 
     def _lookup(self, key: str) -> Optional[str]:
-        at = _find(self._keys, hash(key.encode()))
+        at = _find(self._keys, _code(key))
         if at < 0:
             return None
         n = int(self._ids[at])
@@ -92,7 +102,7 @@ class LemmaTable(DecodedStrMapping):
 
     def get_all(self, keys: list) -> list:
         """``[self.get(key) for key in keys]`` in one search: a worker's new words are learnt in batches."""
-        at = _find_all(self._keys, np.fromiter((hash(k.encode()) for k in keys), dtype=np.int64, count=len(keys)))
+        at = _find_all(self._keys, np.fromiter(map(_code, keys), dtype=np.int64, count=len(keys)))
         out: list = [None] * len(keys)
         hits = np.flatnonzero(at >= 0)
         ids = self._ids[at[hits]]
@@ -142,16 +152,16 @@ class FrequencyTable:
         """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB."""
         n = sum(map(len, bands))
         self._keys, self._bands = _sorted_by_hash(
-            np.fromiter((hash(w) for band in bands for w in band), dtype=np.int64, count=n),
+            np.fromiter((_code(w) for band in bands for w in band), dtype=np.int64, count=n),
             np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands]))
 
     def get(self, word: str) -> Optional[float]:
-        at = _find(self._keys, hash(word))
+        at = _find(self._keys, _code(word))
         return None if at < 0 else wordfreq.cB_to_freq(-int(self._bands[at]))
 
     def get_all(self, words: list) -> list:
         """``[self.get(word) for word in words]`` in one search."""
-        at = _find_all(self._keys, np.fromiter(map(hash, words), dtype=np.int64, count=len(words)))
+        at = _find_all(self._keys, np.fromiter(map(_code, words), dtype=np.int64, count=len(words)))
         bands = self._bands[np.maximum(at, 0)].tolist()
         return [None if k < 0 else wordfreq.cB_to_freq(-band) for k, band in zip(at.tolist(), bands)]
 
