@@ -480,6 +480,20 @@ def test_lemma_looks_dictionary_words_up_as_simplemma_does():
     assert _lemma_table("en") is not None and _lemma_table("tr") is None  # Turkish: apostrophe rule first
 
 
+def test_a_batch_of_new_words_is_learnt_as_each_word_alone():
+    # A worker learns its new words in batches (one search of each table for all of them): each word's lemma,
+    # rarity and term are what it gets alone, whatever else is in the batch.
+    from transforms.dedup.events import _lemmas, _terms, _zipf, _zipfs
+    batch = ["said", "Said", "earthquakes", "Okafor", "x2", "12", "7", "a", "the", "growing", "Häuser", "COVID",
+             "e\u0301te\u0301", "１２", "qwxzvbnm", "don't", "Wachstums", "İstanbul", "землетрясения"]
+    for lang in ("en", "de", "ru", "tr", "ja"):
+        if lang != "ja":  # no lemmas for Japanese
+            assert _lemmas(batch, lang) == [simplemma.lemmatize(w, lang=lang) for w in batch], lang
+        assert _zipfs(batch, lang) == [_zipf(w, lang) for w in batch], lang
+        assert _terms(batch, lang) == [_terms([w], lang)[0] for w in batch], lang
+        assert _terms(batch[::-1], lang) == _terms(batch, lang)[::-1], lang
+
+
 def test_terms_come_from_the_title_and_the_lead():
     from transforms.dedup.events import LEAD_WORDS
     from transforms.tokens import words
