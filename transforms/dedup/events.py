@@ -218,13 +218,9 @@ def _lemma_table(lang: str) -> Optional[Mapping[str, str]]:
     return lemma_dictionary(lang)
 
 
-def _lemma(token: str, lang: str) -> str:
-    """``simplemma.lemmatize(token, lang=lang)``, with its dictionary hits looked up directly."""
-    return _lemmas([token], lang)[0]
-
-
 def _lemmas(tokens: list, lang: str) -> list:
-    """``[_lemma(token, lang) for token in tokens]``, the dictionary searched for all of them at once."""
+    """``simplemma.lemmatize(token, lang=lang)`` of each token, its dictionary hits looked up directly, for all
+    of them in one search."""
     table = _lemma_table(lang)
     found: list = [None] * len(tokens)
     if table is not None:
