@@ -160,12 +160,12 @@ _NO_FREQUENCIES: set = set()
 def _zipfs(words: list, lang: str) -> list:
     """``[_zipf(word, lang) for word in words]``, the words the frequency table answers looked up in one search."""
     table = _frequencies(lang)
-    out = [0.0] * len(words)
-    direct = [i for i, word in enumerate(words) if word.isalpha()] if table is not None else []
-    for i, frequency in zip(direct, table.get_all([words[i].casefold() for i in direct]) if direct else ()):
+    if table is None:
+        return [_zipf(word, lang) for word in words]
+    out = [_zipf(word, lang) if not word.isalpha() else None for word in words]
+    direct = [i for i, word in enumerate(words) if word.isalpha()]
+    for i, frequency in zip(direct, table.get_all([words[i].casefold() for i in direct])):
         out[i] = _zipf_of(frequency)
-    for i in sorted(set(range(len(words))) - set(direct)):
-        out[i] = _zipf(words[i], lang)
     return out
 
 
@@ -288,7 +288,7 @@ class _Lexicon:
             self.group[n] = len(term) == 3 and term.isdigit()
         return n
 
-    def joined_numbers(self, tokens: Sequence, owner: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
+    def joined_numbers(self, tokens: Sequence, owner: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """``numbers(tokens)`` with each number written in groups of three digits ("12,000", "1.200.000",
         "12 000", "250,000") as one term ("12000") at its first token, its groups counting for nothing.
 
@@ -319,10 +319,9 @@ class _Lexicon:
         # A number's first part is one to three digits: the token before the run, or else the run's own first
         # group when more follow it, written with separators ("250,000"; one group alone is a number of its
         # own, as in "2019 200").
-        owners = owner[heads].tolist() if texts else ()
         starts = [k if len(tokens[k]) <= 3 and tokens[k].isdigit()
-                  else k + 1 if n > 1 and texts and _written_as_one(tokens[k + 1:k + n + 1], texts[o]) else -1
-                  for k, n, o in itertools.zip_longest(heads, runs, owners)]
+                  else k + 1 if n > 1 and _written_as_one(tokens[k + 1:k + n + 1], texts[o]) else -1
+                  for k, n, o in zip(heads, runs, owner[heads].tolist())]
         kept = [start >= 0 for start in starts]
         if not any(kept):
             return numbers
