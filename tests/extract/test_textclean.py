@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, _read_lines, classify_line, clean_text, find_credit,
+from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, _read_line, _read_lines, classify_line, clean_text, find_credit,
                                      parse_header)
 
 SEEDS = pathlib.Path(__file__).resolve().parents[2] / "seeds"
@@ -1452,3 +1452,22 @@ def test_teaser_bylines_with_dates_are_not_a_results_table():
                       "John Roe11/12/19 4:40PM Apple Opens a Store",
                       "Opening Bell 11.18.19 Jane Doe", "Privacy Policy"])
     assert clean_text(dump).text == brief
+
+
+def test_a_line_read_before_is_read_again_for_the_page_it_is_on():
+    """Short lines are remembered once read (``_read_line``): a site prints its menu and footer on every
+    page. What depends on the page, the run's boilerplate and a bullet before the line, is not remembered."""
+    from transforms.extract.text import words_of
+    para = ("Officials confirmed the bridge will close for repairs next month, diverting traffic through the "
+            "town centre for at least six weeks while engineers replace the deck.")
+    promo = "Get the latest local news delivered to your inbox every single morning with our free newsletter."
+    dump = "\n\n".join([para, promo, para.replace("six", "eight")])
+    assert promo not in clean_text(dump, boilerplate=frozenset({" ".join(words_of(promo))})).text
+    assert promo in clean_text(dump).text
+    # A heading alone; after a bullet, a link in a menu.
+    for line, kind in [("Related", "boundary"), ("* Related", "cruft"), ("Related", "boundary")]:
+        assert [ln.kind for ln in _read_lines([line], frozenset())] == [kind]
+    # A sentence of 14 words is prose; after a bullet it is a list item, not prose (items need 20 words).
+    sentence = "The council approved the new budget on Tuesday after a long debate over funding for schools."
+    for item, prose in [(True, False), (False, True), (True, False)]:
+        assert _read_line(sentence, item)[1:] == ("text", prose)
