@@ -199,3 +199,33 @@ def test_clean_text_reads_the_article_from_a_one_line_dump():
     text = clean_text(_one_line_dump()).text
     assert all(p in text for p in _PARISE[1:])
     assert "HomeNews" not in text and "Sports" not in text and "Gophers" not in text
+
+
+def test_demarkdown_reads_a_line_as_every_pattern_would_whatever_it_skips():
+    """``demarkdown`` runs a pattern only on a line holding the characters every match of it holds: on
+    every line here, each with some of the marks (and the marks' look-alikes: a lone "[", "_" in a word),
+    it gives what running every pattern on every line gives."""
+    from transforms.extract import reflow as rf
+
+    def every_pattern(line):
+        if rf._REF_DEF_RE.match(line):
+            return None
+        line = rf._LINK_RE.sub(r"\1", rf._IMAGE_RE.sub("", line))
+        line = rf._REF_LINK_RE.sub(r"\1", line)
+        line = rf._LINK_END_RE.sub("", line)
+        if line.strip() == "[":
+            line = ""
+        line = rf._QUOTE_RE.sub("", line) if line.lstrip().startswith(">") else line
+        heading = rf._HEADING_RE.match(line)
+        if heading:
+            title = line[heading.end():].strip()
+            bare = title.rstrip("#")
+            line = heading.group(1) + (bare.rstrip() if bare != title and (not bare or bare[-1].isspace()) else title)
+        line = rf._EMPHASIS_RE.sub(rf._marked_text, rf._STRONG_RE.sub(rf._marked_text, line))
+        return rf._ESCAPE_RE.sub(r"\1", rf._STRAY_RE.sub("", line))
+
+    parts = ["Plain words.", "[", "]", "[1]: https://e.example/r", " [2]:  x", "![alt](a.png)", "[text](https://e.example)",
+             "[ref][3]", "](/tail/of-a-link)", "## Head ##", "#hashtag", "**strong**", "__under__", "*em*", "_em_",
+             "snake_case", "a __ b", "__by", "\\*", "\\_x\\_", "> quote", "2 * 3", "a\\b"]
+    lines = [a + " " + b for a in parts for b in parts] + parts
+    assert demarkdown(lines) == [out for out in map(every_pattern, lines) if out is not None]

@@ -229,24 +229,34 @@ def demarkdown(lines: Sequence[str]) -> List[str]:
             if not tables[i]:
                 continue  # the rule under a table's header
             line = TABLE_CELL_GAP.join(tables[i])
-        if _REF_DEF_RE.match(line):
-            continue
-        line = _LINK_RE.sub(r"\1", _IMAGE_RE.sub("", line))
-        line = _REF_LINK_RE.sub(r"\1", line)
+        # Each pattern runs only on a line holding the characters every match of it holds: most lines of a
+        # Markdown dump are plain sentences, and nine substitutions a line were most of a dump's cleaning.
+        if "[" in line:
+            if _REF_DEF_RE.match(line):
+                continue
+            if "![" in line:
+                line = _IMAGE_RE.sub("", line)
+            if "](" in line:
+                line = _LINK_RE.sub(r"\1", line)
+            if "][" in line:
+                line = _REF_LINK_RE.sub(r"\1", line)
         if "](" in line:
             line = _LINK_END_RE.sub("", line)
         if line.strip() == "[":
             line = ""
         if line.lstrip().startswith(">"):
             line = _QUOTE_RE.sub("", line)
-        heading = _HEADING_RE.match(line)
+        heading = "#" in line and _HEADING_RE.match(line)
         if heading:
             # "## Title ##": the closing hashes go too, when a blank sets them apart.
             title = line[heading.end():].strip()
             bare = title.rstrip("#")
             line = heading.group(1) + (bare.rstrip() if bare != title and (not bare or bare[-1].isspace()) else title)
-        line = _EMPHASIS_RE.sub(_marked_text, _STRONG_RE.sub(_marked_text, line))
-        out.append(_ESCAPE_RE.sub(r"\1", _STRAY_RE.sub("", line)))
+        if "*" in line or "_" in line:
+            line = _EMPHASIS_RE.sub(_marked_text, _STRONG_RE.sub(_marked_text, line))
+            if "__" in line:
+                line = _STRAY_RE.sub("", line)
+        out.append(_ESCAPE_RE.sub(r"\1", line) if "\\" in line else line)
     return out
 
 
