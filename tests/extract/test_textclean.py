@@ -6,7 +6,7 @@ import re
 import pytest
 
 from transforms.extract.text import (_CRUFT_KEYS, _prefix_tree_pattern, _read_line, _read_lines, classify_line, clean_text, find_credit,
-                                     parse_header)
+                                     forget_read_lines, parse_header)
 
 SEEDS = pathlib.Path(__file__).resolve().parents[2] / "seeds"
 
@@ -1471,3 +1471,7 @@ def test_a_line_read_before_is_read_again_for_the_page_it_is_on():
     sentence = "The council approved the new budget on Tuesday after a long debate over funding for schools."
     for item, prose in [(True, False), (False, True), (True, False)]:
         assert _read_line(sentence, item)[1:] == ("text", prose)
+    # Forgotten (as the cleaner's benchmark does before each pass), a line reads as before.
+    remembered = _read_line(sentence, False)
+    forget_read_lines()
+    assert _read_line(sentence, False) == remembered and _read_line(sentence, False) is not remembered

@@ -43,7 +43,6 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-import sys
 import unicodedata
 from typing import Iterable, List, Optional, Sequence
 
@@ -51,7 +50,7 @@ from transforms.extract.reflow import dump_lines
 from transforms.model import Extracted
 from transforms.tokens import words as words_of
 
-__all__ = ["clean_text", "parse_header", "find_credit", "classify_line", "page_title", "latin_share", "STOPWORDS",
+__all__ = ["clean_text", "forget_read_lines", "parse_header", "find_credit", "classify_line", "page_title", "latin_share", "STOPWORDS",
            "FUNCTION_WORDS", "LATIN_DUMP_SHARE",
            "EXTRACTOR"]
 
@@ -462,23 +461,28 @@ LISTED_BRACKET_WORDS = 6
 
 
 def _is_prose(line: _Line) -> bool:
-    n = len(line.words)
-    if n < 8 or (line.item and n < 20):
+    return _reads_as_prose(line.text, line.words, line.item)
+
+
+def _reads_as_prose(text: str, words: list, item: bool) -> bool:
+    """``_is_prose`` of a line's text, its words and whether it was a list item."""
+    n = len(words)
+    if n < 8 or (item and n < 20):
         return False
-    if _shouting(line.text):  # promos and section banners, not sentences
+    if _shouting(text):  # promos and section banners, not sentences
         return False
-    brackets = line.text.count("(")
+    brackets = text.count("(")
     if brackets >= LISTED_BRACKETS and brackets * LISTED_BRACKET_WORDS >= n:
         # Names each with its language or edition in brackets ("Argentina (español) Australia (English) ..."):
         # a site's edition picker, written as one line. On an unseen real-page corpus it outweighed a brief
         # under it, and two briefs on the template kept nothing else, one copy of the other.
         return False
-    stop = sum(map(FUNCTION_WORDS.__contains__, line.words)) / n
-    terminal = line.text.rstrip().endswith(_PROSE_END) or _ends_in_pictograph(line.text)
+    stop = sum(map(FUNCTION_WORDS.__contains__, words)) / n
+    terminal = text.rstrip().endswith(_PROSE_END) or _ends_in_pictograph(text)
     # Non-English prose has few English stopwords but still ends in sentence punctuation.
     prose = (terminal and (stop >= 0.12 or n >= 15)) or (n >= 30 and stop >= 0.2)
     # A teaser card's headline run into its summary reads as a sentence, but is no paragraph.
-    return prose and not _glued_headline(line.text)
+    return prose and not _glued_headline(text)
 
 
 def _ends_in_pictograph(text: str) -> bool:
@@ -990,7 +994,7 @@ def clean_text(
 
 #: Lines of at most this many characters are remembered once read (``_read_line``) ...
 REMEMBERED_LINE_CHARS = 200
-#: ... this many of them, the most recently read (~10 MB: ~600 bytes a line with its words).
+#: ... this many of them, the most recently read (~14 MB: ~870 bytes a line with its words).
 REMEMBERED_LINES = 16384
 
 
@@ -1007,15 +1011,18 @@ def _read_line(text: str, item: bool) -> tuple:
 def _read_new_line(text: str, item: bool) -> tuple:
     toks = words_of(text)
     kind = classify_line(text)
-    return toks, kind, kind == "text" and _is_prose(_Line(text, kind, toks, item=item))
+    return toks, kind, kind == "text" and _reads_as_prose(text, toks, item)
 
 
-@functools.lru_cache(maxsize=REMEMBERED_LINES)
-def _read_short_line(text: str, item: bool) -> tuple:
-    # Every line read from one text shares its words (nothing changes a line's words in place), and the
-    # remembered lines share each word: interned, a menu's words are held once, not once per line.
-    toks, kind, prose = _read_new_line(text, item)
-    return list(map(sys.intern, toks)), kind, prose
+# Every line read from one text shares its words: nothing changes a line's words in place. (Interning the
+# words held ~30% less, but cost a page of sites not seen before more than the lines it read again saved.)
+_read_short_line = functools.lru_cache(maxsize=REMEMBERED_LINES)(_read_new_line)
+
+
+def forget_read_lines() -> None:
+    """Forget the lines read so far (``_read_line``): a benchmark that reads the same pages again times a
+    first reading, as a run has, not lines remembered from its last pass."""
+    _read_short_line.cache_clear()
 
 
 def _read_lines(raw_lines: Iterable[str], boilerplate: frozenset) -> List[_Line]:
