@@ -50,9 +50,8 @@ from transforms.extract.reflow import dump_lines
 from transforms.model import Extracted
 from transforms.tokens import words as words_of
 
-__all__ = ["clean_text", "forget_read_lines", "parse_header", "find_credit", "classify_line", "page_title", "latin_share", "STOPWORDS",
-           "FUNCTION_WORDS", "LATIN_DUMP_SHARE",
-           "EXTRACTOR"]
+__all__ = ["clean_text", "forget_read_lines", "parse_header", "find_credit", "classify_line", "page_title",
+           "latin_share", "STOPWORDS", "FUNCTION_WORDS", "LATIN_DUMP_SHARE", "EXTRACTOR"]
 
 #: ``Extracted.extractor`` of the articles this cleaner extracts (from text dumps, and from an HTML page
 #: no other reading could use).
