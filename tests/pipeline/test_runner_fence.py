@@ -221,3 +221,40 @@ def test_build_patches_answer_as_beam_does_and_last_as_long_as_building(monkeypa
     monkeypatch.setattr(beam, "__version__", "2.78.0")
     with fence.building():
         assert userstate.get_dofn_specs is stock_specs and PipelineOptions.view_as is stock_view
+
+
+class _TwoArgFn(beam.DoFn):
+    def process(self, element, side=None, *args, scale=2):
+        yield element
+
+
+def test_a_methods_signature_is_beams_own_and_read_once_while_building():
+    """``SIGNATURES_ONCE``: a bound method's signature is remembered by its function, whichever object it is
+    bound to; what is no bound method is asked of Beam every time. Outside ``building``, Beam as shipped."""
+    import inspect
+
+    from apache_beam.transforms import core
+    stock = core.get_signature
+    first, second = _TwoArgFn(), _TwoArgFn()
+    expected = stock(first.process)
+    assert list(expected.parameters) == ["element", "side", "args", "scale"]
+    calls = []
+
+    def counting(func):
+        calls.append(func)
+        return stock(func)
+
+    core.get_signature = counting
+    try:
+        with fence.building():
+            assert core.get_signature is not counting
+            assert core.get_signature(first.process) == expected
+            assert core.get_signature(second.process) is core.get_signature(first.process)
+            assert core.get_function_args_defaults(second.process) == (["element", "side"], [None])
+            # A plain function and a function of the class (not bound) are Beam's every time.
+            assert core.get_signature(_TwoArgFn.process) == inspect.signature(_TwoArgFn.process)
+            assert core.get_signature(_TwoArgFn.process) == inspect.signature(_TwoArgFn.process)
+        assert core.get_signature is counting
+        assert len(calls) == 3  # the bound method once, the class's function twice
+    finally:
+        core.get_signature = stock
