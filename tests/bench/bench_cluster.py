@@ -443,7 +443,7 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     """
     import numpy as np
     from transforms.dedup.events import articles_event_terms
-    from transforms.dedup.signing import Signer, shingle_hashes
+    from transforms.dedup.signing import Signer, hash_words, shingle_hashes
     from transforms.tokens import words
     unique, dup_edges = split_exact_duplicates(records)
     first = set(unique)
@@ -452,15 +452,19 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
     for k in range(0, len(records), batch):
         chunk = range(k, min(k + batch, len(records)))
         tokens = [words(records[i]["text"]) for i in chunk]
+        # As sign_articles: a text's words are hashed once, for its shingles and its event terms. An exact
+        # duplicate is not signed here, so hashing its words is the event tier's work.
+        word_hashes = [hash_words(tk) if i in first else None for i, tk in zip(chunk, tokens)]
         t0 = time.perf_counter()
-        packed.extend(articles_event_terms([records[i] for i in chunk], tokens))
+        word_hashes = [hash_words(tk) if wh is None else wh for tk, wh in zip(tokens, word_hashes)]
+        packed.extend(articles_event_terms([records[i] for i in chunk], tokens, word_hashes))
         terms_s += time.perf_counter() - t0
-        signed = [(i, tk) for i, tk in zip(chunk, tokens) if i in first]
-        hashes = [shingle_hashes(tk, config.shingle_size) for _, tk in signed]
+        signed = [(i, tk, wh) for i, tk, wh in zip(chunk, tokens, word_hashes) if i in first]
+        hashes = [shingle_hashes(tk, config.shingle_size, word_hashes=wh) for _, tk, wh in signed]
         sigs.append(signer.sign_hashes(hashes))
         # As SignBatchFn: one np.unique per text gives the shingle count and the anchors' input.
         distinct = [np.unique(h) for h in hashes]
-        for (i, _), d in zip(signed, distinct):
+        for (i, _, _), d in zip(signed, distinct):
             records[i]["_distinct_hashes"] = d
         counts.append(np.array([len(d) for d in distinct], dtype=np.int64))
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)

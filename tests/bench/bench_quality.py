@@ -54,6 +54,7 @@ import dataclasses
 import functools
 import glob
 import html as htmlmod
+import inspect
 import gc
 import json
 import os
@@ -73,6 +74,7 @@ from tests.bench.bench_extract import token_prf
 # At the top: imported with the worker, never inside a timed first pass (stage_events uses lsh, which
 # imports datasketch, ~0.5 s).
 from transforms.dedup import lsh  # noqa: F401
+from transforms.dedup.shingles import hash_words
 from transforms.tokens import words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -329,15 +331,16 @@ def cleaner_at(ref: str):
                      imports={"transforms.extract.reflow": "reflow_at_ref"})
 
 
-def _events_stage(events_module, records: list, tokens: list, labels: list) -> list:
-    """The event tier as the pipeline runs it: terms from the signing tokens as signing makes them
-    (``articles_event_terms``: a text dump's guessed title left out), then
-    ``GroupEvents``' steps in plain loops (``bench_cluster.stage_events``)."""
+def _events_stage(events_module, records: list, tokens: list, labels: list, word_hashes: Optional[list] = None) -> list:
+    """The event tier as the pipeline runs it: terms from the signing tokens (and their ``hash_words``:
+    ``word_hashes``, for a module that reads them) as signing makes them (``articles_event_terms``: a text
+    dump's guessed title left out), then ``GroupEvents``' steps in plain loops (``bench_cluster.stage_events``)."""
     ev = events_module
     if hasattr(ev, "articles_event_terms"):
+        hashed = word_hashes is not None and "word_hashes" in inspect.signature(ev.articles_event_terms).parameters
         # In batches, as SignArticles makes them (BatchElements, at most 512).
-        packed = [p for k in range(0, len(records), 512) for p in ev.articles_event_terms(records[k:k + 512],
-                                                                                          tokens[k:k + 512])]
+        packed = [p for k in range(0, len(records), 512) for p in ev.articles_event_terms(
+            records[k:k + 512], tokens[k:k + 512], *([word_hashes[k:k + 512]] if hashed else []))]
     else:
         packed = [ev.article_event_terms(r, tokens=t) for r, t in zip(records, tokens)]
     return stage_events(packed, labels, ev, [r.get("published") for r in records])
@@ -357,7 +360,7 @@ def cold_events(state_file: str, ref: Optional[str] = None) -> float:
     frequency libraries keep caches of their own that a second tier in one process would reuse."""
     import pickle
     with open(state_file, "rb") as f:
-        records, tokens, labels = pickle.load(f)
+        records, tokens, word_hashes, labels = pickle.load(f)
     if ref:
         module = module_at(ref, "transforms/dedup/events.py", "events_at_ref")
     else:
@@ -371,7 +374,7 @@ def cold_events(state_file: str, ref: Optional[str] = None) -> float:
     # and not the other's. Collected now, each pass pays for its own garbage only.
     gc.collect()
     t0 = time.perf_counter()
-    _events_stage(module, records, tokens, labels)
+    _events_stage(module, records, tokens, labels, word_hashes)
     return time.perf_counter() - t0
 
 
@@ -423,8 +426,10 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
             (edges, _, _), secs = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)
             core["lsh"].append(secs)
         distinct = {i: records[i]["_distinct_hashes"] for i in unique}
-        # The signing tokens, kept for the event tier's passes (stage_sign keeps them one batch at a time).
+        # The signing tokens and their hashes, kept for the event tier's passes (stage_sign keeps them one
+        # batch at a time).
         tokens = [words(r["text"]) for r in records]
+        word_hashes = [hash_words(t) for t in tokens]
         # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
         anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True).tobytes() for i in unique}
         packed = current.articles_event_terms(records, tokens)
@@ -436,7 +441,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
         try:
             with open(state, "wb") as f:
                 kept = ("text", "title", "language", "extractor")
-                pickle.dump(([{k: r.get(k) for k in kept} for r in records], tokens, labels), f)
+                pickle.dump(([{k: r.get(k) for k in kept} for r in records], tokens, word_hashes, labels), f)
             cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
         finally:
             shutil.rmtree(state.parent, ignore_errors=True)
@@ -451,7 +456,7 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
                     raise AssertionError(f"{tier}: other containment edges than the current code's")
                 passes[tier]["anchors"].append(secs)
                 passes[tier]["roundups"].append(bc._timed(bc.stage_roundups, anchors, packed, edges + contained, ct)[1])
-                passes[tier]["events"].append(bc._timed(_events_stage, ev, records, tokens, labels)[1])
+                passes[tier]["events"].append(bc._timed(_events_stage, ev, records, tokens, labels, word_hashes)[1])
         t = {stage: min(secs) for stage, secs in core.items()}
         core_s = t["sign"] + t["lsh"] + t["cluster"]
         row = {"docs": len(records), "seconds": t, "core_s": core_s, "language_lists_s": loading,

@@ -544,3 +544,40 @@ def test_a_lexicon_starts_afresh_past_its_cap_with_the_same_terms(monkeypatch):
         seen.append(len(events._LEXICONS["en"].number))
     # A streaming job's lexicon grew with every new name and number it met; it now stays near its cap.
     assert grown > 150 and max(seen) <= 40 + 20 and seen.count(max(seen)) < len(seen)
+
+
+def test_terms_looked_up_by_word_hashes_are_those_looked_up_by_words(monkeypatch):
+    # Signing hashes every word (hash_words: the first 16 characters and the length). Words of at most 16
+    # characters are found by their hash; longer ones by themselves, as two of them share a hash when they
+    # share their first 16 characters and their length ("...gericht" and "...richter" here).
+    from transforms.dedup import events
+    from transforms.dedup.shingles import WORD_WIDTH, hash_words
+    from transforms.tokens import words
+    court, judge = "Bundesverfassungsgericht", "Bundesverfassungsrichter"
+    assert len(court) == len(judge) > WORD_WIDTH and hash_words([court])[0] == hash_words([judge])[0]
+    texts = [f"The {court} ruled on Tuesday that the {judge} Name{i} and {1000 + i:,} voters in Region{i % 7} "
+             f"paid 250,000 euros; {judge} {judge} met Town{i * 13} officials" for i in range(700)]
+    texts += [f"{judge} spoke in Town{i * 13} after the {court} heard {i} cases" for i in range(700)]
+    articles = [{"text": t, "language": "en"} for t in texts]
+    tokens = [words(t) for t in texts]
+    hashes = [hash_words(t) for t in tokens]
+
+    def batches(hashed):
+        return [p for k in range(0, len(articles), 100)
+                for p in articles_event_terms(articles[k:k + 100], tokens[k:k + 100],
+                                              hashes[k:k + 100] if hashed else None)]
+
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    expected = batches(hashed=False)
+    # Learnt through the hashed lookups, in a table that grows from 4,096 slots past 2,000 distinct words,
+    # and read again once known; then the same after a lexicon learnt by words alone.
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    assert batches(hashed=True) == expected
+    assert len(events._LEXICONS["en"].number) > 2_100 and events._LEXICONS["en"]._hashed[0].size > 4_096
+    assert batches(hashed=True) == expected
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    batches(hashed=False)
+    assert batches(hashed=True) == expected
+    weights = dict(unpack_terms(expected[0]))
+    assert court.lower() in weights or court in weights
+    assert (judge.lower() in weights or judge in weights) and "250000" in weights

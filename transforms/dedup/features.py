@@ -26,7 +26,7 @@ import numpy as np
 
 from transforms.dedup.events import articles_event_terms
 from transforms.dedup.roles import paragraph_words, role_sketch
-from transforms.dedup.shingles import MinHasher, shingle_hashes
+from transforms.dedup.shingles import MinHasher, hash_words, shingle_hashes
 
 __all__ = ["sign_articles", "presign", "complete_signatures", "containment_anchors", "anchor_mix",
            "SIGNED_TEXT", "SAMPLE_MOD", "MAX_ANCHORS"]
@@ -67,9 +67,11 @@ def sign_articles(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional
     if paragraphs is None:
         paragraphs = [paragraph_words(a["text"]) for a in batch]
     tokens = [[w for p in ps for w in p] for ps in paragraphs]
-    per_doc = [shingle_hashes(t, shingle_size) for t in tokens]
+    # Each text's words are hashed once, for its shingles and for looking its event terms up.
+    word_hashes = [hash_words(t) for t in tokens]
+    per_doc = [shingle_hashes(t, shingle_size, word_hashes=h) for t, h in zip(tokens, word_hashes)]
     sigs = signer.sign_hashes(per_doc)
-    terms = articles_event_terms(batch, tokens)
+    terms = articles_event_terms(batch, tokens, word_hashes)
     out = []
     for article, sig, hashes, packed, ps in zip(batch, sigs, per_doc, terms, paragraphs):
         distinct = np.unique(hashes)

@@ -6,18 +6,19 @@ permutations are ``transforms.dedup.signing``'s, which exports everything here t
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
 from transforms.tokens import words
 
-__all__ = ["MinHasher", "hash_words", "shingle_hashes", "fmix64", "estimate_jaccard", "estimate_containment",
+__all__ = ["MinHasher", "hash_words", "shingle_hashes", "WORD_WIDTH", "fmix64", "estimate_jaccard", "estimate_containment",
            "in_sorted", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
-#: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk.
-_WORD_WIDTH = 16
+#: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk. Two
+#: words of at most this many characters share a hash only if 64-bit hashes collide.
+WORD_WIDTH = 16
 FNV_PRIME = np.uint64(0x100000001B3)
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 #: Changes whenever shingle hashing changes: stored signatures are only comparable within one version.
@@ -36,25 +37,28 @@ def fmix64(h: np.ndarray) -> np.ndarray:
 def hash_words(words: Sequence[str]) -> np.ndarray:
     """Stable 64-bit hashes of words, computed for the whole list at once.
 
-    Each word is its first ``_WORD_WIDTH`` code points (FNV-1a over them) mixed with
+    Each word is its first ``WORD_WIDTH`` code points (FNV-1a over them) mixed with
     its length, so two words collide only when they share both; the same word hashes
     the same in every process and on every machine (unlike ``hash()``).
     """
     n = len(words)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    codes = np.array(words, dtype=f"<U{_WORD_WIDTH}").view("<u4").reshape(n, _WORD_WIDTH).astype(np.uint64)
+    codes = np.array(words, dtype=f"<U{WORD_WIDTH}").view("<u4").reshape(n, WORD_WIDTH).astype(np.uint64)
     lengths = np.fromiter(map(len, words), dtype=np.uint64, count=n)
     with np.errstate(over="ignore"):
         h = np.full(n, FNV_OFFSET, dtype=np.uint64)
-        for c in range(_WORD_WIDTH):
+        for c in range(WORD_WIDTH):
             h = (h ^ codes[:, c]) * FNV_PRIME
         return fmix64(h ^ lengths)
 
 
-def shingle_hashes(words: Sequence[str], k: int) -> np.ndarray:
-    """32-bit hashes of the word k-shingles of ``words`` (a short text is one shingle)."""
-    wh = hash_words(words)
+def shingle_hashes(words: Sequence[str], k: int, word_hashes: Optional[np.ndarray] = None) -> np.ndarray:
+    """32-bit hashes of the word k-shingles of ``words`` (a short text is one shingle).
+
+    ``word_hashes``: ``hash_words(words)``, when the caller keeps them (the event terms look words up by them).
+    """
+    wh = hash_words(words) if word_hashes is None else word_hashes
     if len(wh) == 0:
         return np.zeros(0, dtype=np.uint32)
     if len(wh) < k:
