@@ -266,6 +266,26 @@ def test_pair_counts_meet_per_pair_shard_and_sum_as_counted_per_group():
     assert _summed(batches, shards=3) == dict(expected)
 
 
+def test_an_ids_pair_shard_is_the_same_whatever_ids_travel_beside_it():
+    # A group's ids travel as one fixed-width array: "a" beside "b" is 1 byte wide, beside a 20-character
+    # id 20 bytes. Its pairs from every group must still meet in one pair shard.
+    def shard_of_a(others):
+        ids = ["a"] + others
+        records = shard_pair_counts("c", ids, np.array([10] * len(ids)), np.zeros(len(others), dtype=np.int64),
+                                    np.arange(1, len(ids)), np.ones(len(others), dtype=np.int64), 64)
+        assert len(records) == 1
+        return records[0][0]
+
+    shards = {shard_of_a(others) for others in (["b"], ["b" * 20], ["c" * 9, "d"], ["e" * 33], ["é" * 5])}
+    assert len(shards) == 1
+    assert len({shard_of_a([f"{c}" * 16]) for c in "abcdefghijklmnop"} | shards) == 1
+    # Ids are spread over the shards, not all in one.
+    ids = [f"{i:016x}" for i in range(0, 64_000, 7)]
+    spread = shard_pair_counts("c", ids, np.array([10] * len(ids)), np.arange(len(ids) - 1),
+                               np.arange(1, len(ids)), np.ones(len(ids) - 1, dtype=np.int64), 64)
+    assert len(spread) == 64
+
+
 def test_sum_pair_counts_adds_one_pairs_counts_across_records_of_any_id_width():
     def record(kind, first, second, n_first, shared):
         return shard_pair_counts(kind, sorted(set(first + second)), np.array(

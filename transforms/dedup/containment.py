@@ -60,7 +60,7 @@ from transforms import counters
 from transforms.dedup.events import EventConfig, cosine, summed_terms
 # The anchors are made at signing, without Beam (transforms.dedup.features); exported here too.
 from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors
-from transforms.dedup.pairs import NEW, OLD, MeetPairs, stable_shard
+from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 from transforms.dedup.shingles import fmix64, in_sorted
 
@@ -311,15 +311,13 @@ def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b:
 
     The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
     the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
-    shard (``pairs.stable_shard`` of the first id) is the same in every process, so a pair's counts
-    from every group meet in one ``sum_pair_counts``.
+    shard (of the first id's bytes, hashed as ``sum_pair_counts`` hashes them) is the same in every
+    process, so a pair's counts from every group meet in one ``sum_pair_counts``.
     """
     if not len(a):
         return []
-    names = np.array([i.encode() for i in ids], dtype=np.bytes_)
-    shard_of = np.zeros(len(ids), dtype=np.int64)
-    used = np.unique(a)
-    shard_of[used] = [stable_shard(ids[i], shards) for i in used.tolist()]
+    names = _id_bytes(ids)
+    shard_of = _id_shards(names, shards)
     order = np.argsort(shard_of[a], kind="stable")
     a, b, shared = a[order], b[order], shared[order].astype(np.int64)
     bounds = np.searchsorted(shard_of[a], np.arange(shards + 1)).tolist()
@@ -327,6 +325,29 @@ def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b:
     return [(s, (kind, _packed_ids(first[lo:hi]), _packed_ids(second[lo:hi]), n_first[lo:hi].tobytes(),
                  shared[lo:hi].tobytes()))
             for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])) if lo < hi]
+
+
+def _id_bytes(ids: list) -> np.ndarray:
+    """Article ids as a fixed-width byte string array (UTF-8)."""
+    try:
+        # Converted in C when every id is ASCII, as the pipeline's hex ids are.
+        return np.array(ids, dtype=np.bytes_)
+    except UnicodeEncodeError:
+        return np.array([i.encode() for i in ids], dtype=np.bytes_)
+
+
+def _id_shards(names: np.ndarray, shards: int) -> np.ndarray:
+    """Each id's pair shard, from its bytes (``_id_bytes``), the same whatever the width of the array it is in.
+
+    Hashed for all ids at once: a CRC per id in Python (``pairs.stable_shard``) was a tenth of the tier's
+    pairing. Only ``shard_pair_counts``' records are grouped by these shards, so any function of the id
+    alone meets a pair's counts.
+    """
+    h = np.zeros(len(names), dtype=np.uint64)
+    for column in _words(names):
+        # A zero word is padding (no id holds a zero byte): left out, as a wider array has more of it.
+        h = np.where(column != 0, fmix64(h ^ column), h)
+    return (h % np.uint64(shards)).astype(np.int64)
 
 
 def _packed_ids(names: np.ndarray) -> tuple:
