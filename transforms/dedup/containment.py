@@ -311,8 +311,8 @@ def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b:
 
     The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
     the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
-    shard (of the first id's bytes, hashed as ``sum_pair_counts`` hashes them) is the same in every
-    process, so a pair's counts from every group meet in one ``sum_pair_counts``.
+    shard (a hash of the first id's bytes, ``_id_shards``) is the same in every process, so a pair's
+    counts from every group meet in one ``sum_pair_counts``.
     """
     if not len(a):
         return []
@@ -339,9 +339,9 @@ def _id_bytes(ids: list) -> np.ndarray:
 def _id_shards(names: np.ndarray, shards: int) -> np.ndarray:
     """Each id's pair shard, from its bytes (``_id_bytes``), the same whatever the width of the array it is in.
 
-    Hashed for all ids at once: a CRC per id in Python (``pairs.stable_shard``) was a tenth of the tier's
-    pairing. Only ``shard_pair_counts``' records are grouped by these shards, so any function of the id
-    alone meets a pair's counts.
+    Hashed for all ids at once: a CRC per id in Python (``pairs.stable_shard``) was ~10% of ``PairAnchorsFn``.
+    Only ``shard_pair_counts``' records are grouped by these shards, so any function of the id alone meets
+    a pair's counts.
     """
     h = np.zeros(len(names), dtype=np.uint64)
     for column in _words(names):
