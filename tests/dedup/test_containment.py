@@ -256,6 +256,27 @@ def test_pair_anchors_pairs_briefs_with_all_and_long_texts_with_their_next_neigh
     assert ("c", f"t{NEIGHBOURS + 1:02d}", "old1") in coarse
 
 
+def test_pair_counts_are_the_same_sorted_on_one_packed_key_or_on_three(monkeypatch):
+    # anchor_pair_counts packs (anchor, anchor count, id rank) into one uint64 to sort a group's buckets;
+    # past 2^20 members or 4,095 anchors it sorts on the three keys. Both give the same pairs and counts.
+    rng = np.random.default_rng(3)
+    members = [Member(f"m{i}" * (1 + i % 3), anchors=np.unique(rng.integers(0, 400, int(rng.integers(1, 120))))
+                      .astype(np.uint32).tobytes()) for i in range(80)]
+    batches = [("n", members[:50]), ("o", members[50:])]
+
+    def counted():
+        out = {}
+        for (kind, shard), values in _groups(batches, 4).items():
+            ids, sizes, a, b, shared, capped = anchor_pair_counts(kind, values)
+            out[(kind, shard)] = ([ids[x] for x in a.tolist()], [ids[y] for y in b.tolist()], shared.tolist(), capped)
+        return out
+
+    packed = counted()
+    assert sum(len(v[0]) for v in packed.values()) > 500
+    monkeypatch.setattr(containment, "_RANKS", 0)
+    assert counted() == packed
+
+
 def test_pair_counts_meet_per_pair_shard_and_sum_as_counted_per_group():
     anchors = np.arange(0, 4000, dtype=np.uint32)
     members = [Member(f"m{i:02d}", anchors=anchors[(i * 37) % 200:(i * 37) % 200 + 20 + 13 * i].tobytes())

@@ -45,6 +45,19 @@ def test_anchors_are_a_sorted_content_defined_sample():
     assert 0 < len(anchors) < len(np.unique(hashes))
 
 
+def test_anchors_are_the_hashes_whose_mix_is_0_mod_sample_mod():
+    # containment_anchors reads the mixed value's bits instead of shifting it and taking the remainder.
+    from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 300, 5_000, 40_000):
+        hashes = np.unique(rng.integers(0, 2 ** 32, n, dtype=np.uint64).astype(np.uint32))
+        hashes = np.concatenate([hashes, np.array([0, 2 ** 32 - 1], dtype=np.uint32)]) if n == 7 else hashes
+        hashes = np.unique(hashes)
+        expected = hashes[anchor_mix(hashes) % SAMPLE_MOD == 0][:MAX_ANCHORS]
+        assert np.array_equal(containment_anchors(hashes, distinct=True), expected)
+    assert len(containment_anchors(hashes, distinct=True)) == MAX_ANCHORS
+
+
 def test_presigned_articles_with_unchanged_texts_are_kept_as_signed():
     arts = batch()
     pre = presign(arts, SIGNER)

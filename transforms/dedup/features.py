@@ -39,6 +39,11 @@ _MIX = np.uint32(0x9E3779B1)
 SIGNED_TEXT = "signed_text"
 
 
+#: The bits of ``h * _MIX`` that ``anchor_mix(h) % SAMPLE_MOD`` reads (``SAMPLE_MOD`` is a power of two).
+_SAMPLE_BITS = np.uint32((SAMPLE_MOD - 1) << 12)
+assert SAMPLE_MOD & (SAMPLE_MOD - 1) == 0
+
+
 def anchor_mix(h: np.ndarray) -> np.ndarray:
     """The mixed value of uint32 shingle hashes that anchors (and coarse anchors) are sampled on."""
     # Arrays wrap around silently (numpy warns only for scalars): no ``errstate`` (~1 us a call).
@@ -53,7 +58,9 @@ def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> n
     h = np.asarray(shingle_hashes, dtype=np.uint32)
     if not distinct:
         h = np.unique(h)
-    return h[(anchor_mix(h) % SAMPLE_MOD) == 0][:MAX_ANCHORS]
+    # ``anchor_mix(h) % SAMPLE_MOD == 0``, in one operation fewer: the mixed value's bits that the shift
+    # leaves lowest are zero.
+    return h[((h * _MIX) & _SAMPLE_BITS) == 0][:MAX_ANCHORS]
 
 
 def sign_articles(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional[list] = None) -> List[dict]:
