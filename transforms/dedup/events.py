@@ -581,15 +581,15 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
     return [(t, k / 1e4) for t, k in zip(names, scaled)]
 
 
-#: ``f"{k / 10^4:g}"`` for every weight a term can have (0 to 1 in steps of 10^-4): ``pack_terms``'
-#: spelling, looked up (formatting 40 floats was ~10 us of a document's 80).
-_WEIGHT_TEXT = tuple(f"{k / 1e4:g}" for k in range(10001))
+#: ``f" {k / 10^4:g}"`` for every weight a term can have (0 to 1 in steps of 10^-4): ``pack_terms``'
+#: spelling after a term, looked up (formatting 40 floats was ~10 us of a document's 80).
+_WEIGHT_TEXT = tuple(f" {k / 1e4:g}" for k in range(10001))
 
 
 def _packed(names: list, scaled: list) -> str:
     """``pack_terms``' string for ``_ranked_batch``'s terms and weights."""
     spelled = _WEIGHT_TEXT
-    return "\t".join([f"{t} {spelled[k]}" for t, k in zip(names, scaled)])
+    return "\t".join([t + spelled[k] for t, k in zip(names, scaled)])
 
 
 def articles_event_terms(articles: Sequence[dict], tokens: Optional[Sequence[list]] = None,
@@ -748,6 +748,10 @@ def date_slots(micros: Iterable[int], window_days: float) -> tuple:
     has no slot.
     """
     width = max(1, int(window_days * 86_400_000_000))
+    if isinstance(micros, (list, tuple)) and len(micros) == 1:
+        # A member dated by its own publication: most of them.
+        slot = micros[0] // width
+        return slot, slot + 1
     return tuple(sorted({slot + step for slot in {m // width for m in micros} for step in (0, 1)}))
 
 
@@ -766,7 +770,11 @@ def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int, cluster_of=N
     has a date) may be in an event with anyone, so a key with one is one bucket, as it was without slots.
     """
     def mixed(holders) -> bool:
-        return cluster_of is None or len(set(map(cluster_of.__getitem__, holders))) > 1
+        if cluster_of is None:
+            return True
+        if len(holders) == 2:  # most keys' holders
+            return cluster_of[holders[0]] != cluster_of[holders[1]]
+        return len(set(map(cluster_of.__getitem__, holders))) > 1
 
     for holders in buckets:
         if len(holders) < 3:
