@@ -265,8 +265,9 @@ class _Lexicon:
         if _frequencies(lang) is None:
             _zipf("news", lang)
 
-    def numbers(self, tokens: Sequence) -> np.ndarray:
-        """Term number of each token (0 for a common word)."""
+    def numbers(self, tokens: Sequence, hashes: Optional[np.ndarray] = None) -> np.ndarray:
+        """Term number of each token (0 for a common word). ``hashes``: the tokens' ``hash_words``, when the
+        caller has them (the new ones go into ``hashed_numbers``' table without hashing them again)."""
         number = self.number
         # One lookup per token in C (-1: not learnt yet); on a warm worker nearly every token is known.
         found = np.fromiter(map(number.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
@@ -274,10 +275,12 @@ class _Lexicon:
             return found
         missing = np.flatnonzero(found < 0).tolist()
         with self._lock:
-            new = [token for token in dict.fromkeys(tokens[i] for i in missing) if token not in number]
+            # Each missing token once, in the order met, with a position it is at.
+            at = dict(zip(map(tokens.__getitem__, missing), missing))
+            new = [token for token in at if token not in number]
             for token, term in zip(new, _terms(new, self.lang)):
                 number[token] = 0 if term is None else self._add(*term)
-            self._remember(new)
+            self._remember(new, None if hashes is None else hashes[[at[token] for token in new]])
         found[missing] = [number[tokens[i]] for i in missing]
         return found
 
@@ -286,6 +289,9 @@ class _Lexicon:
         hashes in a few array operations (~10 ns a token, against ~70 for a dict lookup each), and only the
         tokens the table does not hold (new ones, and those longer than ``WORD_WIDTH``) are read.
         """
+        if not self._hashed_count:
+            # Nothing learnt yet (a worker's first batch of a language): every word is new.
+            return self.numbers(tokens, hashes)
         keys, values = self._hashed
         mask = keys.size - 1
         slot = (hashes & np.uint64(mask)).astype(np.intp)
@@ -301,28 +307,34 @@ class _Lexicon:
             hit = held == hashes[probe]
             found[probe[hit]] = values[at[hit]]
             probe = probe[~hit & (held != 0)]
-        missing = np.flatnonzero(found < 0).tolist()
-        if missing:
-            found[missing] = self.numbers([tokens[i] for i in missing])
+        missing = np.flatnonzero(found < 0)
+        if 2 * missing.size > found.size:
+            # Mostly new words (a worker's first batches): read as words, as picking them out costs more.
+            return self.numbers(tokens, hashes)
+        if missing.size:
+            found[missing] = self.numbers([tokens[i] for i in missing.tolist()], hashes[missing])
         return found
 
-    def _remember(self, new: Sequence[str]) -> None:
-        """Newly learnt tokens into the table ``hashed_numbers`` reads (under the lock)."""
-        fits = [token for token in new if len(token) <= WORD_WIDTH]
-        if not fits:
+    def _remember(self, new: Sequence[str], hashes: Optional[np.ndarray] = None) -> None:
+        """Newly learnt tokens (``hashes``: their ``hash_words``, when known) into the table ``hashed_numbers``
+        reads (under the lock). Two of them share a hash only if 64-bit hashes collide: both are placed, and
+        a lookup finds the first."""
+        fits = [len(token) <= WORD_WIDTH for token in new]
+        if not any(fits):
             return
-        hashes, first = np.unique(hash_words(fits), return_index=True)
-        values = np.fromiter(map(self.number.__getitem__, (fits[i] for i in first.tolist())), dtype=np.int64,
-                             count=first.size)
+        fitting = list(itertools.compress(new, fits))
+        hashes = hash_words(fitting) if hashes is None else hashes[np.array(fits)]
+        values = np.fromiter(map(self.number.__getitem__, fitting), dtype=np.int64, count=len(fitting))
         keep = hashes != 0
         hashes, values = hashes[keep], values[keep]
         keys, held = self._hashed
         count = self._hashed_count + hashes.size
         if 2 * count > keys.size:
-            # Grown to at most half full, so a lookup probes ~1.5 slots: a new table, swapped in whole.
+            # Kept at most half full, so a lookup probes ~1.5 slots: a new table, swapped in whole, four times
+            # as large, so a growing lexicon places its words again less often.
             size = keys.size
             while 2 * count > size:
-                size *= 2
+                size *= 4
             taken = np.flatnonzero(keys)
             hashes, values = np.concatenate([keys[taken], hashes]), np.concatenate([held[taken], values])
             keys, held = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
@@ -394,9 +406,9 @@ _GROUP_SEPARATORS = (",", ".", "'", "\u2019")
 
 
 def _place(keys: np.ndarray, values: np.ndarray, hashes: np.ndarray, numbers: np.ndarray) -> None:
-    """Distinct non-zero ``hashes`` (none in the table yet) into the open-addressed table ``keys``/``values``,
-    each in its own slot or the next free one after it. A value is written before its key, so a reader in
-    another thread that finds the key finds its value."""
+    """Non-zero ``hashes`` into the open-addressed table ``keys``/``values``, each in its own slot or the next
+    free one after it. A value is written before its key, so a reader in another thread that finds the key
+    finds its value."""
     mask = keys.size - 1
     slot = (hashes & np.uint64(mask)).astype(np.intp)
     pending = np.arange(hashes.size)
