@@ -165,3 +165,18 @@ def test_derived_pages_carry_their_source_date_not_their_templates(data, corpus)
         assert got is not None and got.strftime("%Y-%m-%d") == want, (doc, template_date)
         checked += 1
     assert checked >= 10
+
+
+def test_the_new_headline_replaces_the_templates_own_not_the_sites_logo(data):
+    # ign's first <h1> is its section name ("Games"); the story's headline is a later one. Given the new
+    # headline in the first, the page kept its own story's headline over the placed article.
+    _, _, every = data
+    template = every["287e4d9f4af3"]
+    old = set(qc.words(template.headline))
+    before = [" ".join(h.text_content().split()) for h in qc._parse(template.html).iter("h1")]
+    assert before[0] == "Games" and any(len(set(qc.words(h)) & old) >= 0.6 * len(old) for h in before[1:])
+    page = qc.place_body(template, "Lunar lander contracts widen to five companies",
+                         "NASA added five companies to its lunar lander program on Monday.\n\nMore follows.")
+    after = [" ".join(h.text_content().split()) for h in qc._parse(page).iter("h1")]
+    assert "Games" in after and "Lunar lander contracts widen to five companies" in after
+    assert not any(len(set(qc.words(h)) & old) >= 0.6 * len(old) for h in after)

@@ -220,7 +220,14 @@ def score(labels: Sequence[qc.QualityDoc], cluster_of: Dict[str, str],
         for d in labels:
             if event_of.get(d.file) is not None:
                 ev_in[event_of[d.file]].add(d.event)
-        out["mixed_events"] = sum(1 for e in ev_in.values() if len(e) > 1)
+        mixed_ev = {e: sorted(labelled) for e, labelled in ev_in.items() if len(labelled) > 1}
+        out["mixed_events"] = len(mixed_ev)
+        # Which labelled events met, and through which files: what a known limit ("Events on one topic")
+        # is checked against.
+        out["mixed_event_examples"] = [
+            {"event_id": e, "events": labelled,
+             "files": sorted(f"{d.file}:{d.kind}" for d in labels if event_of.get(d.file) == e)[:12]}
+            for e, labelled in list(mixed_ev.items())[:10]]
     lost = [d for d in labels if pred[d.file] is None]
     out["lost"] = len(lost)
     out["lost_docs"] = [{"file": d.file, "kind": d.kind, "fmt": d.fmt, "page": d.source_page, "template": d.template,
@@ -555,6 +562,8 @@ def report(res: dict) -> str:
     lines.append(f"  {'lost documents (ended in errors)':<64} {q['lost']:<5} target 0 {_mark(q['lost'] == 0)}")
     for ex in q["mixed_cluster_examples"][:5]:
         lines.append(f"    mixed: {', '.join(ex['events'])}: {', '.join(ex['files'])}")
+    for ex in q.get("mixed_event_examples", [])[:5]:
+        lines.append(f"    mixed event: {', '.join(ex['events'])}: {', '.join(ex['files'])}")
     by_reason = collections.Counter((d["kind"], d["fmt"], d["reason"]) for d in q["lost_docs"])
     for (kind, fmt, reason), n in sorted(by_reason.items()):
         lines.append(f"    lost: {n} {kind} ({fmt}) {reason}: " + ", ".join(
@@ -645,6 +654,15 @@ def _seeds_report(res: dict) -> List[str]:
                      f"{rate('close', 'joined_event'):>5} {rate('condensed', 'joined_event'):>5} "
                      f"{rate('independent', 'joined_event'):>6}   {q['mixed_clusters']:>14} "
                      f"{q.get('mixed_events', '-'):>12} {q['lost']:>4}")
+    # The same labelled events meeting on several seeds are one limit, not several.
+    met = collections.defaultdict(list)
+    for seed, q in rows.items():
+        for kind, examples in (("cluster", q.get("mixed_cluster_examples", [])),
+                               ("event", q.get("mixed_event_examples", []))):
+            for ex in examples:
+                met[(kind, " + ".join(ex["events"]))].append(str(seed))
+    for (kind, events), seeds in sorted(met.items()):
+        lines.append(f"  mixed {kind}: {events} (seed {', '.join(seeds)})")
     return lines
 
 

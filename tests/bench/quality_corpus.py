@@ -267,16 +267,37 @@ def place_body(template: AebPage, headline: str, body: str, published: Optional[
         title = tree.find(".//title")
         if title is not None:
             title.text = headline
-        for h1 in tree.iter("h1"):
-            if not any(anc is slot for anc in h1.iterancestors()):
-                for child in list(h1):
-                    h1.remove(child)
-                h1.text = headline
-                break
+        h1 = _headline_h1(tree, slot, template.headline)
+        if h1 is not None:
+            for child in list(h1):
+                h1.remove(child)
+            h1.text = headline
         for meta in tree.xpath("//meta[@property='og:title' or @name='twitter:title']"):
             meta.set("content", headline)
     _set_utf8(tree)
     return "<!DOCTYPE html>\n" + lxml.html.tostring(tree, encoding="unicode", method="html")
+
+
+def _headline_h1(tree, slot, own_headline: str):
+    """The ``<h1>`` outside the slot that holds the template's own headline (most of its words), else the
+    first ``<h1>`` outside the slot; None when there is none.
+
+    On some templates the first ``<h1>`` is the site's logo or section name (cbsnews, wsj, spokesman.com,
+    ign): given the new headline there, the page kept its own story's headline over the article, a page no
+    site would serve, and extraction read it as the article's first line (on an unseen seed it linked a
+    rewrite placed on the cbsnews page to that page's own story, another event).
+    """
+    outside = [h for h in tree.iter("h1") if not any(anc is slot for anc in h.iterancestors())]
+    own = set(words(own_headline))
+    if own:
+        for h1 in outside:
+            if len(set(words(h1.text_content())) & own) >= HEADLINE_H1_SHARE * len(own):
+                return h1
+    return outside[0] if outside else None
+
+
+#: Share of the template's headline words an ``<h1>`` holds to be taken for the one that shows it.
+HEADLINE_H1_SHARE = 0.6
 
 
 _DATE_WORDS = ("date", "time", "publish", "modified", "created", "updated")
