@@ -35,7 +35,8 @@ ARTICLES_SCHEMA = pa.schema([
     pa.field("role", pa.string()),
     pa.field("similarity", pa.float32()),
     pa.field("event_id", pa.string()),
-    # original | copy | related (a rewrite or an independent report: not told apart offline)
+    # original | copy | rewrite (credits the original's source) | independent (credits another) | related (no
+    # credit on one side: a rewrite or an independent report, not guessed); transforms.dedup.events
     pa.field("event_role", pa.string()),
     pa.field("run_id", pa.string()),
     pa.field("ingested_at", _TS),

@@ -169,7 +169,7 @@ def read_output(out_dir: Path) -> tuple:
             continue
         names = pq.read_schema(f).names
         has_event = has_event or "event_id" in names
-        cols = [c for c in ("source", "cluster_id", "role", "event_id") if c in names]
+        cols = [c for c in ("source", "cluster_id", "role", "event_id", "event_role") if c in names]
         t = pq.read_table(f, columns=cols).to_pylist()
         for row in t:
             articles[os.path.basename(row["source"])] = row
@@ -183,8 +183,10 @@ def read_output(out_dir: Path) -> tuple:
 
 
 def score(labels: Sequence[qc.QualityDoc], cluster_of: Dict[str, str],
-          event_of: Optional[Dict[str, str]] = None, lost_reason: Optional[Dict[str, str]] = None) -> dict:
-    """Per-kind joins, pair scores at cluster level, mixed clusters (and events), lost documents."""
+          event_of: Optional[Dict[str, str]] = None, lost_reason: Optional[Dict[str, str]] = None,
+          event_role_of: Optional[Dict[str, str]] = None) -> dict:
+    """Per-kind joins, pair scores at cluster level, mixed clusters (and events), lost documents, and (with
+    ``event_role_of``) the event roles each kind was given."""
     pred = {d.file: cluster_of.get(d.file) for d in labels}
     out: dict = {"kinds": {}}
     for kind in qc.KINDS:
@@ -203,6 +205,8 @@ def score(labels: Sequence[qc.QualityDoc], cluster_of: Dict[str, str],
                 {"file": d.file, "fmt": d.fmt, "parent": d.parent, "page": d.source_page, "template": d.template,
                  "lost": pred[d.file] is None or pred[d.parent] is None}
                 for d in docs if pred[d.file] is None or pred[d.file] != pred[d.parent]]
+        if event_role_of is not None:
+            row["event_roles"] = dict(collections.Counter(event_role_of.get(d.file) or "-" for d in docs))
         out["kinds"][kind] = row
     syn = [d for d in labels if d.kind in SYNDICATION]
     out["pairs"] = dataclasses.asdict(pair_scores([d.story for d in syn],
@@ -543,6 +547,10 @@ def report(res: dict) -> str:
             naive = _frac(nv["kinds"][kind]["joined_cluster"], n) if nv else "-"
         lines.append(f"  {kind:<12} {n:>4} {k['html']:>3}/{k['txt']:<4}  {joined:>24} {target:<11}  {event:>22} "
                      f"{etarget:<11}  {k['lost']:>4}  {naive:>22}")
+    roles = [(kind, q["kinds"][kind].get("event_roles")) for kind in qc.KINDS]
+    if any(r for _, r in roles):
+        lines.append("  event_role by kind: " + "; ".join(
+            f"{kind} " + " ".join(f"{role}={n}" for role, n in sorted(r.items())) for kind, r in roles if r))
     p = q["pairs"]
     lines.append(f"  {'pair P/R/F1 (cluster level; originals, copies, briefs, edited)':<64} "
                  f"P {p['precision']:.3f} R {p['recall']:.3f} F1 {p['f1']:.3f}   target F1 >= {TARGET_PAIR_F1} "
@@ -630,7 +638,8 @@ def bench_other_seeds(root, aeb, seeds: Sequence[int], work: Path, extra, max_rs
             continue
         articles, errors, has_event = read_output(work / f"seed{s}_out")
         out[s] = score(labels, {f: a["cluster_id"] for f, a in articles.items()},
-                       {f: a.get("event_id") for f, a in articles.items()} if has_event else None, errors)
+                       {f: a.get("event_id") for f, a in articles.items()} if has_event else None, errors,
+                       {f: a.get("event_role") for f, a in articles.items()})
     return out
 
 
@@ -663,6 +672,14 @@ def _seeds_report(res: dict) -> List[str]:
                 met[(kind, " + ".join(ex["events"]))].append(str(seed))
     for (kind, events), seeds in sorted(met.items()):
         lines.append(f"  mixed {kind}: {events} (seed {', '.join(seeds)})")
+    # Roles are told by credited sources: a wrong "rewrite" or "independent" is a guess, "related" says none.
+    totals: dict = collections.defaultdict(collections.Counter)
+    for q in rows.values():
+        for kind in (*qc.REWRITES, "copy"):
+            totals[kind].update(q.get("kinds", {}).get(kind, {}).get("event_roles", {}))
+    if any(totals.values()):
+        lines.append("  event_role over the seeds: " + "; ".join(
+            f"{kind} " + " ".join(f"{role}={n}" for role, n in sorted(c.items())) for kind, c in totals.items() if c))
     return lines
 
 
@@ -712,7 +729,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         res["has_event_id"] = has_event
         res["pipeline_scores"] = score(labels, {f: a["cluster_id"] for f, a in articles.items()},
                                        {f: a.get("event_id") for f, a in articles.items()} if has_event else None,
-                                       errors)
+                                       errors, {f: a.get("event_role") for f, a in articles.items()})
         seeds = [int(x) for x in os.environ.get("QUALITY_SEEDS", "1,2").split(",") if x.strip() and int(x) != seed]
         if seeds:
             res["other_seeds"] = bench_other_seeds(root, aeb, seeds, work, extra, max_rss_mb, render)

@@ -103,6 +103,29 @@ def test_roles_original_is_earliest_cluster_canonical():
     assert event_roles(members) == {"a": "related", "b": "copy", "c": "original"}
 
 
+def test_roles_of_other_clusters_follow_the_sources_they_credit():
+    # The original's cluster credits AP through a copy (its canonical's page dropped the dateline).
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+
+    def member(aid, cid, hours, credit=None, canonical=True):
+        return {"article_id": aid, "cluster_id": cid, "is_canonical": canonical,
+                "published": t0 + dt.timedelta(hours=hours), "credited_source": credit}
+
+    members = [member("o", "c1", 0), member("o2", "c1", 1, "AP", canonical=False),
+               member("r", "c2", 2, "AP"),                               # the wire story in other words
+               member("r2", "c3", 3), member("r3", "c3", 4, "ap", canonical=False),
+               member("i", "c4", 2, "Reuters"),                          # another agency's report
+               member("u", "c5", 2)]                                     # credits nothing: not guessed
+    assert event_roles(members) == {"o": "original", "o2": "copy", "r": "rewrite", "r2": "rewrite", "r3": "copy",
+                                    "i": "independent", "u": "related"}
+    # An original that credits nothing tells nothing about the others.
+    uncredited = [dict(m, credited_source=None) if m["cluster_id"] == "c1" else m for m in members]
+    assert set(event_roles(uncredited).values()) == {"original", "copy", "related"}
+    # A source's name is one name: "AP" is not in "Japan Times".
+    japan = [members[0], members[1], member("j", "c6", 2, "Japan Times")]
+    assert event_roles(japan)["j"] == "independent"
+
+
 def _row(aid, cid, text, published=None, canonical=True):
     return {"article_id": aid, "cluster_id": cid, "is_canonical": canonical, "published": published,
             "event_terms": pack_terms(terms(text))}
@@ -138,6 +161,21 @@ def test_group_events_joins_an_event_of_a_past_run():
                "history": p | "History" >> beam.Create([past])} | GroupEvents(EventConfig())
         assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
                     equal_to([("new", "e-past", "related")]))
+
+
+def test_a_rewrite_crediting_the_past_originals_source_is_a_rewrite():
+    # The index keeps each past article's credit: a later run tells a rewrite of a past wire story.
+    t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    past = {**_row("old", "c9", QUAKE, t0), "event_id": "e-past", "is_canonical": None, "credited_source": "Reuters"}
+    rows = [{**_row("new", "c2", QUAKE_REWRITE, t0 + dt.timedelta(hours=3)), "credited_source": "Reuters"},
+            {**_row("other", "c3", QUAKE_REWRITE + " Rescuers searched the rubble.", t0 + dt.timedelta(hours=4)),
+             "credited_source": "AFP"}]
+    with local_pipeline() as p:
+        out = {"articles": p | "Rows" >> beam.Create(rows),
+               "index": p | "Index" >> beam.Create([]),
+               "history": p | "History" >> beam.Create([past])} | GroupEvents(EventConfig())
+        assert_that(out["articles"] | beam.Map(lambda r: (r["article_id"], r["event_id"], r["event_role"])),
+                    equal_to([("new", "e-past", "rewrite"), ("other", "e-past", "independent")]))
 
 
 def test_terms_do_not_depend_on_the_documents_seen_before():

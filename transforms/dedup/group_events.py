@@ -37,7 +37,8 @@ __all__ = ["GroupEvents", "PairEventGroupFn", "event_key_groups", "EVENT_KEY_SHA
 def _member(row: dict, old: bool) -> dict:
     return {"article_id": row["article_id"], "cluster_id": row["cluster_id"], "published": row.get("published"),
             "is_canonical": row.get("is_canonical"), "event_id": row.get("event_id") if old else None,
-            "event_terms": row.get("event_terms"), "old": old, "roundup": row.get("role") == ROUNDUP}
+            "event_terms": row.get("event_terms"), "old": old, "roundup": row.get("role") == ROUNDUP,
+            "credited_source": row.get("credited_source")}
 
 
 def _emit_keys(member: dict, key_terms: int, window_days: float) -> list:
