@@ -170,3 +170,43 @@ sys.exit(0 if rss_mb() - before < 4 else 1)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process still running (a zombie nobody has reaped yet has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads process states from /proc (Linux)")
+def test_the_workers_of_a_run_killed_outright_exit():
+    # A killed run cleans nothing up: its workers must see it is gone. Before, they waited for work forever.
+    script = (
+        "import sys\n"
+        "from transforms.extract.parallel import ExtractionPool\n"
+        "from transforms.model import Limits, RawDocument\n"
+        "pool = ExtractionPool(2, Limits(), use_sandbox=False, warmup_seconds=0)\n"
+        "doc = RawDocument(source='a.txt', raw=b'A sentence of plain words. ' * 40)\n"
+        "list(pool.submit(doc, frozenset(), 0)); list(pool.drain())\n"
+        "print(' '.join(map(str, pool._executor._processes)), flush=True)\n"
+        "sys.stdin.read()\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.Popen([sys.executable, "-c", script], cwd=root, env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert workers and all(_running(pid) for pid in workers)
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling for the workers' exit, bounded: they check every PARENT_CHECK_SECONDS
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)  # not left behind by a failing test either
+    assert not left

@@ -31,6 +31,8 @@ worker processes and leaves everything else where it was.
   two idle workers (~300 MB each) were half the process tree's memory through
   every stage after extraction (1.2 GB at 30k documents). A later bundle starts
   fresh ones.
+* A worker exits once the process that started it is gone (``_exit_with_parent``):
+  a run killed outright cleans nothing up, and its workers waited for work forever.
 
 * Given a ``signer``, the workers also sign what they extract
   (``transforms.dedup.features.presign``: signature, shingle count, anchors,
@@ -47,6 +49,7 @@ import collections
 import ctypes
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -131,8 +134,30 @@ def _fix_mmap_threshold() -> None:
         pass
 
 
+#: How often a worker looks whether the process that started it is still there (``_exit_with_parent``).
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker's watch, on a thread of its own: once the run that started it is gone, the worker goes too.
+
+    A run killed outright (SIGKILL, the OOM killer, or a scheduler's SIGTERM, on which Python exits without
+    any clean-up) never shuts its pool down, and each worker holds both ends of its task queue, so it never
+    reads an end of file: it waits for work forever. Two workers of a killed run (~200 MB each) were still
+    there half an hour later; a run scheduled every few minutes for months would pile them up. Its sandbox
+    child reads its requests from a pipe only the worker holds, so it ends with it.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _start_worker(limits: Limits, use_sandbox: bool, signer: Optional[MinHasher]) -> None:
     global _worker_limits, _worker_sandbox, _worker_signer
+    # The parent is alive now (it is starting this worker), so its pid is the one to watch for.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="storywire-parent-watch",
+                     daemon=True).start()
     _fix_mmap_threshold()
     _worker_limits = limits
     _worker_sandbox = ExtractionSandbox(limits) if use_sandbox else None
