@@ -986,7 +986,7 @@ def clean_text(
         title=title,
         byline=byline,
         published=published,
-        credited_source=find_credit(article, byline) or find_credit(text, byline),
+        credited_source=find_credit(article, byline),
         extractor=EXTRACTOR,
     )
 
