@@ -54,6 +54,7 @@ import wordfreq
 from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.utils import canonicalize_token
 
+from transforms.dedup.roles import source_slug
 from transforms.dedup.shingles import WORD_WIDTH, hash_words, in_sorted
 from transforms.dedup.wordlists import FrequencyTable, frequency_table, lemma_dictionary, lemmatize, zipf_frequency
 from transforms.extract.text import page_title
@@ -884,7 +885,7 @@ def event_roles(members: list) -> dict:
         p = m.get("published")
         key = (p is None, p.timestamp() if p is not None else 0.0, m["cluster_id"])
         first[m["cluster_id"]] = min(first.get(m["cluster_id"], key), key)
-        credit = _credit_key(m.get("credited_source"))
+        credit = source_slug(m.get("credited_source"))
         if credit:
             credits.setdefault(m["cluster_id"], set()).add(credit)
     origin = min(first.values())[2] if first else None
@@ -899,16 +900,11 @@ def event_roles(members: list) -> dict:
     return roles
 
 
-def _credit_key(source: Optional[str]) -> str:
-    """A credited source as compared. Extraction writes each one under one name ("AP" for "(AP)", "The
-    Associated Press" and "AP" bylines: ``transforms.extract.text.find_credit``), so the names compare
-    whole: a part of one ("AP" in "Japan Times") is no match."""
-    return (source or "").strip().casefold()
-
-
 def _credited_role(mine: Optional[set], original: Optional[set]) -> str:
     """``rewrite``, ``independent`` or ``related`` for a cluster crediting ``mine`` in an event whose
-    original's cluster credits ``original``."""
+    original's cluster credits ``original`` (``source_slug``s). Extraction writes each source under one name
+    (``transforms.extract.text.find_credit``: "AP" for "(AP)" and "The Associated Press"), so the names
+    compare whole: a part of one ("AP" in "Japan Times") is no match."""
     if not mine or not original:
         return "related"
     return "rewrite" if mine & original else "independent"

@@ -38,7 +38,8 @@ from transforms.dedup.shingles import estimate_containment, estimate_jaccard, fm
 from transforms.tokens import words
 
 __all__ = ["pick_canonical", "role_of", "copy_share", "role_sketch", "paragraph_words", "reference_members",
-           "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
+           "source_slug", "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE",
+           "MAX_REFERENCES"]
 
 #: Share of a member's body that must be word-for-word text of an earlier member for it to be a copy.
 #: With word 3-shingles one changed word breaks three shingles, so 0.85 allows about one word in
@@ -59,13 +60,15 @@ _PARAGRAPH_RE = re.compile(r"\n+")
 _CORE_BIT = np.uint32(1)
 
 
-def _slug(value: Optional[str]) -> str:
+def source_slug(value: Optional[str]) -> str:
+    """A credited source or a site as compared: its letters and digits, lower case ("The Associated Press" ->
+    "theassociatedpress"; None -> "")."""
     return re.sub(r"[^a-z0-9]", "", (value or "").lower())
 
 
 def is_own_outlet(member: Member) -> bool:
     """True when a member is published by the outlet it credits (cnn.com crediting CNN)."""
-    credit, site = _slug(member.credited_source), _slug(member.site)
+    credit, site = source_slug(member.credited_source), source_slug(member.site)
     return bool(credit and site and (credit in site or site in credit))
 
 
