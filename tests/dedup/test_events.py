@@ -199,6 +199,18 @@ def test_ties_inside_a_list_are_ordered_by_the_term_in_every_text_of_a_batch():
     assert [[t for t, _ in unpack_terms(p)] for p in packed] == [["11", "12", "13", "14"], ["30", "29", "31"]]
 
 
+def test_tied_terms_that_share_their_first_bytes_or_leave_ascii_are_in_the_order_of_their_strings():
+    # Made-up words weigh alike (the rarest). Ties are ordered by each term's first 8 UTF-8 bytes, then whole
+    # where those are equal ("zorblaxq..."); UTF-8's byte order is the code points' ("ü" after "z").
+    made_up = ["zorblaxqwefin", "zorblaxqwaaaa", "zorblaxq", "zorblax", "ümlautzorb", "ulmzorbax", "ωmegazorb",
+               "quaxzorbtwo", "quaxzorbone"]
+    for order in (made_up, made_up[::-1], sorted(made_up, key=len)):
+        got = [t for t, _ in event_terms(" ".join(order), None, "en")]
+        assert got == sorted(got) and set(got) == set(made_up)
+        weights = {w for _, w in event_terms(" ".join(order), None, "en")}
+        assert len(weights) == 1
+
+
 def test_a_word_whose_lemma_the_word_list_does_not_know_stands_for_itself():
     # simplemma lemmatises "growing" to "growe", which wordfreq has never seen: weighed as the rarest
     # of words it was the heaviest term of any text that says "growing".

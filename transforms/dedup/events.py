@@ -44,6 +44,7 @@ import functools
 import hashlib
 import itertools
 import math
+import operator
 import re
 import threading
 import unicodedata
@@ -259,6 +260,11 @@ class _Lexicon:
         self._term_number = {}               # term -> term number
         self.idf = np.zeros(1024)            # term number -> rarity weight
         self.group = np.zeros(1024, dtype=bool)  # term number -> a three-digit number ("000")
+        # Term number -> the term (as ``terms``), and its first 8 UTF-8 bytes as a big-endian number, which
+        # orders terms as their strings do where it differs: a batch's terms are named and their ties sorted
+        # in a few array operations (``_ranked_in``).
+        self.names = np.array([""] * 1024, dtype=object)
+        self.prefix = np.zeros(1024, dtype=np.uint64)
         # ``hash_words`` of each learnt token of at most ``WORD_WIDTH`` characters -> its term number, open
         # addressed (0: an empty slot): keys and values, swapped together when the table grows.
         self._hashed = (np.zeros(1 << 12, dtype=np.uint64), np.zeros(1 << 12, dtype=np.int64))
@@ -356,8 +362,12 @@ class _Lexicon:
             if n >= len(self.idf):
                 self.idf = np.concatenate([self.idf, np.zeros(len(self.idf))])
                 self.group = np.concatenate([self.group, np.zeros(len(self.group), dtype=bool)])
+                self.names = np.concatenate([self.names, np.array([""] * len(self.names), dtype=object)])
+                self.prefix = np.concatenate([self.prefix, np.zeros(len(self.prefix), dtype=np.uint64)])
             self.idf[n] = idf
             self.group[n] = len(term) == 3 and term.isdigit()
+            self.names[n] = term
+            self.prefix[n] = int.from_bytes(term.encode("utf-8")[:8].ljust(8, b"\0"), "big")
         return n
 
     def joined_numbers(self, tokens: Sequence, owner: np.ndarray, texts: Sequence[str],
@@ -462,21 +472,21 @@ def _base_lang(language: Optional[str]) -> str:
     return (language or "en").split("-")[0].split("_")[0].lower() or "en"
 
 
-def _ranked_batch(docs: Sequence[tuple], top: int) -> list:
+def _ranked_batch(docs: Sequence[tuple], top: int, packed: bool = False) -> list:
     """``[(tokens, title or None, language, text, hash_words(tokens) or None)]`` -> each document's
     ``([term, ...], [weight x 10^4, ...])``:
-    ``event_terms`` with the weights as the integers they are rounded to, so ``_packed`` spells each
-    from a table rather than formatting a float.
+    ``event_terms`` with the weights as the integers they are rounded to, so ``packed`` spells each from a
+    table rather than formatting a float (``packed``: each document's ``pack_terms`` string instead).
 
     A batch is counted, weighed and cut to its top terms in a few array operations for all its
     documents, where one document at a time spent ~25 us a document in the overheads of ~30 small ones.
     """
-    out: list = [([], [])] * len(docs)
+    out: list = ["" if packed else ([], [])] * len(docs)
     by_lang: dict = {}
     for i, (_, _, language, _, _) in enumerate(docs):
         by_lang.setdefault(_base_lang(language), []).append(i)
     for lang, idx in by_lang.items():
-        for i, ranked in zip(idx, _ranked_in(_lexicon(lang), [docs[i] for i in idx], top)):
+        for i, ranked in zip(idx, _ranked_in(_lexicon(lang), [docs[i] for i in idx], top, packed)):
             out[i] = ranked
     return out
 
@@ -504,7 +514,7 @@ def headline(title: str) -> str:
     return head if head.strip() else title
 
 
-def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
+def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) -> list:
     """``_ranked_batch`` for documents of one language."""
     leads = [min(len(tokens), LEAD_WORDS) for tokens, _, _, _, _ in docs]
     owner = np.repeat(np.arange(len(docs), dtype=np.int64), leads)
@@ -521,7 +531,8 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
     heading = lexicon.joined_numbers([w for _, ws in titled for w in ws], heading_owner, headlines)
     # Every (document, term) as one int64 key, once the lexicon has learnt the batch's words.
     span = len(lexicon.terms)
-    keys = np.sort((owner * span + numbers)[numbers > 0])
+    # Stable: timsort takes each document's run at once (the keys come ordered by document).
+    keys = np.sort((owner * span + numbers)[numbers > 0], kind="stable")
     heading_keys = (heading_owner * span + heading)[heading > 0]
     if heading_keys.size and keys.size:
         # The headline names the event: its terms count twice more. A title that shares no term with the
@@ -532,9 +543,9 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
         counted[heading_keys[shares] // span] = True
         extra = heading_keys[counted[heading_keys // span]]
         if extra.size:
-            keys = np.sort(np.concatenate([keys, extra, extra]))
+            keys = np.sort(np.concatenate([keys, extra, extra]), kind="stable")
     if not keys.size:
-        return [([], [])] * len(docs)
+        return ["" if packed else ([], [])] * len(docs)
     # Every token counted by its term number: the tokens of one lemma add up to one term.
     first = np.empty(keys.size, dtype=bool)
     first[0] = True
@@ -558,10 +569,13 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
     # batch at once by weight (a sort of ~40 tuples a document was a fifth of the tier's time), then each
     # run of equal weights by its terms.
     minus = -weights
-    order = np.lexsort((minus, doc))
-    doc, term, minus = doc[order], term[order], minus[order]
-    names = list(map(lexicon.terms.__getitem__, term.tolist()))
-    tied = np.flatnonzero((doc[1:] == doc[:-1]) & (minus[1:] == minus[:-1]))
+    prefix = lexicon.prefix[term]
+    order = np.lexsort((prefix, minus, doc))
+    doc, term, minus, prefix = doc[order], term[order], minus[order], prefix[order]
+    names = lexicon.names[term].tolist()
+    # Terms that tie on weight are in the order of their first 8 bytes already: only those that share
+    # these too are compared whole.
+    tied = np.flatnonzero((doc[1:] == doc[:-1]) & (minus[1:] == minus[:-1]) & (prefix[1:] == prefix[:-1]))
     if tied.size:
         # Runs of ties: each a stretch of consecutive tied neighbours.
         breaks = np.flatnonzero(np.diff(tied) != 1)
@@ -585,7 +599,12 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int) -> list:
     norms[norms == 0] = 1.0
     # ``np.round(x, 4)`` is ``rint(x * 10^4) / 10^4``: the integers are taken before the division.
     scaled = np.rint(-minus / np.repeat(norms, counts) * 1e4).astype(np.int64).tolist()
+    if packed:
+        # ``pack_terms``' spelling, every term of the batch at once, then joined per document.
+        pieces = list(map(operator.add, names, map(_WEIGHT_TEXT.__getitem__, scaled)))
+        return ["\t".join(pieces[lo:hi]) for lo, hi in spans]
     return [(names[lo:hi], scaled[lo:hi]) for lo, hi in spans]
+
 
 
 def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,
@@ -605,12 +624,6 @@ def event_terms(text: str, title: Optional[str] = None, language: Optional[str] 
 _WEIGHT_TEXT = tuple(f" {k / 1e4:g}" for k in range(10001))
 
 
-def _packed(names: list, scaled: list) -> str:
-    """``pack_terms``' string for ``_ranked_batch``'s terms and weights."""
-    spelled = _WEIGHT_TEXT
-    return "\t".join([t + spelled[k] for t, k in zip(names, scaled)])
-
-
 def articles_event_terms(articles: Sequence[dict], tokens: Optional[Sequence[list]] = None,
                          word_hashes: Optional[Sequence[np.ndarray]] = None) -> list:
     """Article records' packed ``event_terms``, each title counted only when its page gave it one, made
@@ -626,7 +639,7 @@ def articles_event_terms(articles: Sequence[dict], tokens: Optional[Sequence[lis
         tokens = [words(a["text"]) for a in articles]
     hashes = itertools.repeat(None) if word_hashes is None else word_hashes
     docs = [(t, page_title(a), a.get("language"), a.get("text") or "", h) for a, t, h in zip(articles, tokens, hashes)]
-    return [_packed(*ranked) for ranked in _ranked_batch(docs, 40)]
+    return _ranked_batch(docs, 40, packed=True)
 
 
 def pack_terms(terms: Iterable) -> str:
