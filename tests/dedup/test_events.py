@@ -633,3 +633,22 @@ def test_terms_looked_up_by_word_hashes_are_those_looked_up_by_words(monkeypatch
     weights = dict(unpack_terms(expected[0]))
     assert court.lower() in weights or court in weights
     assert (judge.lower() in weights or judge in weights) and "250000" in weights
+
+
+def test_terms_learnt_thousands_at_once_weigh_as_when_learnt_few_at_a_time(monkeypatch):
+    # A worker's first batch brings thousands of new terms at once: the lexicon's arrays grow several times
+    # over in one step, and every term keeps its own weight and name (learnt in the other order, one text at
+    # a time, every term has another number).
+    from transforms.dedup import events
+    letters = "bcdfgklmnprstvz"
+    made_up = [f"{a}{b}o{c}{d}ix" for a in letters for b in letters for c in letters[:4] for d in letters[:4]]
+    real = ["senator", "plague", "rabbit", "quarantine", "Tuesday", "officials", "harbour", "council", "vote"]
+    texts = [" ".join(made_up[k:k + 30] + real[i % 5:i % 5 + 4]) + f" in Town{k}"
+             for i, k in enumerate(range(0, 3600, 30))]
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    one_by_one = [event_terms(t, language="en") for t in reversed(texts)][::-1]
+    monkeypatch.setattr(events, "_LEXICONS", {})
+    together = [unpack_terms(p) for p in articles_event_terms([{"text": t, "language": "en"} for t in texts])]
+    assert len(events._LEXICONS["en"].terms) > 3 * 1024
+    assert together == one_by_one and all(len(terms) == 35 for terms in together)
+    assert len({w for terms in together for _, w in terms}) > 3
