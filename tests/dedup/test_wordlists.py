@@ -1,7 +1,10 @@
 """transforms.dedup.wordlists: simplemma's and wordfreq's answers, from lists held compactly."""
+import json
+import os
 import subprocess
 import sys
 
+import numpy as np
 import simplemma
 import wordfreq
 
@@ -93,3 +96,68 @@ def test_words_whose_str_hashes_collide_keep_their_own_frequencies():
     assert table.get_all(["\u3161", "a1", "zz"]) == [wordfreq.cB_to_freq(-1), wordfreq.cB_to_freq(0), None]
     for word in ("a1", "\u3161"):
         assert wordlists.zipf_frequency(word, "es") == wordfreq.zipf_frequency(word, "es")
+
+
+_LOOKUPS = """
+import json, sys, wordfreq
+from transforms.dedup import wordlists
+words = wordfreq.top_n_list("de", 4000)[::7] + ["Häuser", "Straße", "qwxzvbnm", "a1", "\\u3161", "Gelegenheiten"]
+ours = [wordlists.lemma_dictionary("de").get_all(words), wordlists.frequency_table("de").get_all(words),
+        [wordlists.lemmatize(w, "de") for w in words[:300]], [wordlists.zipf_frequency(w, "de") for w in words[:300]]]
+if len(sys.argv) > 1:  # and what the libraries answer
+    import simplemma
+    assert ours[2] == [simplemma.lemmatize(w, lang="de") for w in words[:300]]
+    assert ours[3] == [wordfreq.zipf_frequency(w, "de") for w in words[:300]]
+print(json.dumps(ours))
+"""
+
+
+def _lookups(cache, seed: str, check: bool = False) -> list:
+    env = {**os.environ, "STORYWIRE_CACHE_DIR": str(cache), "PYTHONHASHSEED": seed}
+    out = subprocess.run([sys.executable, "-c", _LOOKUPS] + (["check"] if check else []), env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_word_lists_kept_on_disk_answer_as_the_libraries_in_every_process(tmp_path):
+    # A process's ``hash`` differs from the next one's: the cache keeps words, never their hashes.
+    fresh = _lookups("off", "1")
+    assert not list(tmp_path.iterdir())
+    assert _lookups(tmp_path, "2") == fresh  # built from the libraries' files, and kept
+    kept = sorted(p.name for p in tmp_path.rglob("*.npz"))
+    assert kept == ["frequencies-large_de.msgpack.gz.npz", "lemmas-de.npz"]
+    assert _lookups(tmp_path, "3", check=True) == fresh  # read back in another process, with another hash
+
+
+def test_a_damaged_word_list_file_is_built_again(tmp_path):
+    fresh = _lookups("off", "1")
+    _lookups(tmp_path, "2")
+    lemmas = next(tmp_path.rglob("lemmas-de.npz"))
+    good = lemmas.read_bytes()
+    with np.load(lemmas) as stored:
+        kept = {key: stored[key] for key in stored.files}
+    for damaged in (good[:len(good) // 2], b"not a numpy file", b""):
+        lemmas.write_bytes(damaged)
+        assert _lookups(tmp_path, "4") == fresh
+        with np.load(lemmas) as stored:  # and written whole again
+            assert sorted(stored.files) == sorted(kept)
+            assert all(np.array_equal(stored[key], kept[key]) for key in kept)
+
+
+def test_a_word_list_holding_other_counts_than_it_says_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYWIRE_CACHE_DIR", str(tmp_path))
+    built = wordlists._cached("probe", lambda: {"words": [b"alpha", b"beta"], "bands": np.array([1, 2])})
+    path = next(tmp_path.rglob("probe.npz"))
+    with np.load(path) as stored:
+        parts = dict(stored)
+    np.savez(path, **{**parts, "words.count": np.array(3)})
+    again = wordlists._cached("probe", lambda: {"words": [b"alpha", b"beta"], "bands": np.array([1, 2])})
+    assert again["words"] == built["words"] == [b"alpha", b"beta"]
+    assert wordlists._cached("probe", lambda: 1 / 0)["words"] == [b"alpha", b"beta"]  # rewritten whole
+
+
+def test_word_lists_still_load_where_the_cache_cannot_be_written(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder would be")
+    assert _lookups(blocked, "2") == _lookups("off", "1")

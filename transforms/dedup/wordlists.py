@@ -22,6 +22,14 @@ Cyrillic page of ``make soak``'s hazards added 250 MB to a worker.
 words of one list, or a word and an absent one, share a 64-bit hash with odds of about
 1 in 10^7 a language.
 
+* Both lists are kept decoded on disk (``STORYWIRE_CACHE_DIR``, else ``$XDG_CACHE_HOME/storywire`` or
+  ``~/.cache/storywire``; ``off`` keeps nothing): the words as UTF-8 bytes one after another and their
+  lemma numbers or bands, never their hashes. Decoding simplemma's and wordfreq's files took a process
+  0.3-3 s a language (Russian 2.6 s, German 1.8 s), every run and in every extraction worker, and a run
+  scheduled every few minutes pays it each time; read back, a language takes ~0.1-0.4 s. A file is
+  written whole under another name and renamed, so a reader never sees half of one; one that does not
+  read back is built again from the libraries' files.
+
 ``_Lexicon`` (``transforms.dedup.events``) learns each distinct token once per
 process, so lookups here happen once per new word.
 
@@ -36,7 +44,11 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Mapping, Optional
+import os
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Callable, Dict, Mapping, Optional
 
 import numpy as np
 import simplemma
@@ -79,19 +91,98 @@ def _find_all(hashes: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.where(hashes[at] == codes, at, -1)
 
 
+#: Bumped when what a cached list holds changes: another name, never a misread file.
+_CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Optional[Path]:
+    """Where decoded word lists are kept (None: nowhere), one folder per version of both libraries."""
+    root = os.environ.get("STORYWIRE_CACHE_DIR", "")
+    if root.lower() == "off":
+        return None
+    if not root:
+        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "storywire")
+    return Path(root) / (f"wordlists-{_CACHE_FORMAT}-simplemma-{version('simplemma')}"
+                         f"-wordfreq-{version('wordfreq')}")
+
+
+def _cached(name: str, build: Callable[[], Dict[str, object]]) -> Dict[str, object]:
+    """``build()``'s lists of byte strings (no NUL byte in any) and arrays, read from the cache when it holds
+    them, else built and written there. A list is kept as its strings joined by NUL bytes."""
+    folder = _cache_dir()
+    path = None if folder is None else folder / f"{name}.npz"
+    if path is not None:
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                out: Dict[str, object] = {}
+                for key in stored.files:
+                    if key.endswith(".words"):
+                        blob, count = stored[key].tobytes(), int(stored[key[:-6] + ".count"])
+                        words = blob.split(b"\0") if count else []
+                        if len(words) != count:
+                            raise ValueError(f"{path}: {key} holds {len(words)} words, not {count}")
+                        out[key[:-6]] = words
+                    elif not key.endswith(".count"):
+                        out[key] = stored[key]
+                return out
+        except Exception:  # noqa: BLE001 - absent, cut short, not a zip, other arrays: whatever it is, built again
+            pass
+    built = build()
+    if path is not None:
+        _store(path, built)
+    return built
+
+
+def _store(path: Path, parts: Dict[str, object]) -> None:
+    arrays = {}
+    for key, value in parts.items():
+        if isinstance(value, list):
+            joined = b"\0".join(value)
+            if joined.count(b"\0") != max(len(value) - 1, 0):
+                return  # a word holds a NUL byte: not kept (none of the libraries' lists has one)
+            arrays[key + ".words"] = np.frombuffer(joined, dtype=np.uint8)
+            arrays[key + ".count"] = np.array(len(value))
+        else:
+            arrays[key] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as fh:
+            tmp = fh.name
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full cache: the lists are rebuilt by the next process
+        try:
+            os.unlink(tmp)
+        except (OSError, NameError):
+            pass
+
+
+def _lemma_parts(raw: dict) -> Dict[str, object]:
+    """A simplemma dictionary (bytes -> bytes) as its keys, the number of each key's lemma, and the lemmas one
+    after another with where each starts."""
+    numbers = dict(zip(dict.fromkeys(raw.values()), itertools.count()))
+    ids = np.fromiter(map(numbers.__getitem__, raw.values()), dtype=np.uint32, count=len(raw))
+    starts = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)), out=starts[1:])
+    return {"keys": list(raw), "ids": ids, "lemmas": np.frombuffer(b"".join(numbers), dtype=np.uint8),
+            "starts": starts}
+
+
 class LemmaTable(DecodedStrMapping):
     """A simplemma dictionary (bytes -> bytes) as the sorted ``hash`` of each key, the number of its lemma, and
     the lemmas once each in one buffer. Only ``get`` is needed by simplemma's strategies; the keys are not kept."""
 
     __slots__ = ("_keys", "_ids", "_lemmas", "_starts")
 
-    def __init__(self, raw: dict):
-        numbers = dict(zip(dict.fromkeys(raw.values()), itertools.count()))
-        ids = np.fromiter(map(numbers.__getitem__, raw.values()), dtype=np.uint32, count=len(raw))
-        self._keys, self._ids = _sorted_by_hash(np.fromiter(map(hash, raw), dtype=np.int64, count=len(raw)), ids)
-        self._lemmas = b"".join(numbers)
-        self._starts = np.zeros(len(numbers) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)), out=self._starts[1:])
+    def __init__(self, raw: Optional[dict] = None, parts: Optional[dict] = None):
+        """From a simplemma dictionary ``raw``, or from its ``_lemma_parts``."""
+        parts = _lemma_parts(raw) if parts is None else parts
+        keys = parts["keys"]
+        self._keys, self._ids = _sorted_by_hash(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)),
+                                                np.asarray(parts["ids"], dtype=np.uint32))
+        # The lemmas once each, one after another: lemma n is ``_lemmas[_starts[n]:_starts[n + 1]]``.
+        self._lemmas = np.asarray(parts["lemmas"], dtype=np.uint8).tobytes()
+        self._starts = np.asarray(parts["starts"], dtype=np.int64)
 
     def _lookup(self, key: str) -> Optional[str]:
         at = _find(self._keys, _code(key))
@@ -126,7 +217,7 @@ class _LemmaTables(CachingDictionaryFactory):
         super().__init__(cache_max_size=len(SUPPORTED_LANGUAGES))
 
     def _get_dictionary_uncached(self, lang: str) -> Mapping[str, str]:
-        return LemmaTable(_load_dictionary_from_disk(lang))
+        return LemmaTable(parts=_cached(f"lemmas-{lang}", lambda: _lemma_parts(_load_dictionary_from_disk(lang))))
 
 
 _DICTIONARIES = _LemmaTables()
@@ -148,12 +239,14 @@ class FrequencyTable:
 
     __slots__ = ("_keys", "_bands")
 
-    def __init__(self, bands: list):
-        """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB."""
-        n = sum(map(len, bands))
-        self._keys, self._bands = _sorted_by_hash(
-            np.fromiter((_code(w) for band in bands for w in band), dtype=np.int64, count=n),
-            np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands]))
+    def __init__(self, bands: Optional[list] = None, parts: Optional[dict] = None):
+        """``bands``: wordfreq's list of words by centibel band (``read_cBpack``), band k at -k cB; or their
+        ``_frequency_parts``."""
+        parts = _frequency_parts(bands) if parts is None else parts
+        words = parts["words"]
+        # ``_code`` of each word, its bytes hashed in C.
+        self._keys, self._bands = _sorted_by_hash(np.fromiter(map(hash, words), dtype=np.int64, count=len(words)),
+                                                  np.asarray(parts["bands"], dtype=np.uint16))
 
     def get(self, word: str) -> Optional[float]:
         at = _find(self._keys, _code(word))
@@ -187,7 +280,15 @@ def frequency_table(lang: str, wordlist: str = "best") -> FrequencyTable:
 
 @functools.lru_cache(maxsize=None)
 def _table_of(path: str) -> FrequencyTable:
-    return FrequencyTable(wordfreq.read_cBpack(path))
+    return FrequencyTable(parts=_cached(f"frequencies-{os.path.basename(path)}",
+                                        lambda: _frequency_parts(wordfreq.read_cBpack(path))))
+
+
+def _frequency_parts(bands: list) -> Dict[str, object]:
+    """wordfreq's bands as each word's UTF-8 bytes (as ``_code`` hashes them) and its band."""
+    encode = functools.partial(str.encode, encoding="utf-8", errors="surrogatepass")
+    return {"words": list(map(encode, itertools.chain.from_iterable(bands))),
+            "bands": np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands])}
 
 
 def word_frequency(word: str, lang: str, wordlist: str = "best", minimum: float = 0.0) -> float:
