@@ -357,8 +357,8 @@ class _Lexicon:
     def _learn(self, terms: Sequence[Optional[tuple]]) -> list:
         """The term number of each of ``_terms``' results (0 for None), new terms numbered next (under the
         lock). A new term's weight, name and prefix are in the arrays before the caller maps any token to it,
-        so a thread that finds the token finds them; they are written for all new terms at once (a write
-        per term and array was ~1.5 us of a new word's ~7)."""
+        so a thread that finds the token finds them; they are written for all new terms at once, not a cell per
+        term and array."""
         known = self._term_number
         start = len(self.terms)
         out, added, weights = [], [], []
@@ -632,7 +632,6 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
         pieces = list(map(operator.add, names, map(_WEIGHT_TEXT.__getitem__, scaled)))
         return ["\t".join(pieces[lo:hi]) for lo, hi in spans]
     return [(names[lo:hi], scaled[lo:hi]) for lo, hi in spans]
-
 
 
 def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,

@@ -26,7 +26,7 @@ words of one list, or a word and an absent one, share a 64-bit hash with odds of
   ``~/.cache/storywire``; ``off`` keeps nothing): the words as UTF-8 bytes one after another and their
   lemma numbers or bands, never their hashes. Decoding simplemma's and wordfreq's files took a process
   0.3-3 s a language (Russian 2.6 s, German 1.8 s), every run and in every extraction worker, and a run
-  scheduled every few minutes pays it each time; read back, a language takes ~0.1-0.4 s. A file is
+  scheduled every few minutes pays it each time; read back, a language takes ~0.1-0.6 s. A file is
   written whole under another name and renamed, so a reader never sees half of one; one that does not
   read back is built again from the libraries' files.
 
@@ -41,6 +41,7 @@ Public: ``lemma_dictionary``, ``lemmatize``, ``LemmaTable``, ``FrequencyTable``,
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -144,6 +145,7 @@ def _store(path: Path, parts: Dict[str, object]) -> None:
             arrays[key + ".count"] = np.array(len(value))
         else:
             arrays[key] = value
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as fh:
@@ -151,10 +153,9 @@ def _store(path: Path, parts: Dict[str, object]) -> None:
             np.savez(fh, **arrays)
         os.replace(tmp, path)
     except OSError:  # a read-only or full cache: the lists are rebuilt by the next process
-        try:
-            os.unlink(tmp)
-        except (OSError, NameError):
-            pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _lemma_parts(raw: dict) -> Dict[str, object]:
