@@ -161,3 +161,14 @@ def test_word_lists_still_load_where_the_cache_cannot_be_written(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache folder would be")
     assert _lookups(blocked, "2") == _lookups("off", "1")
+
+
+def test_without_a_home_nothing_is_kept_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("STORYWIRE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert wordlists._cache_dir() is None
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as when no home directory is known
+    assert wordlists._cache_dir() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert wordlists._cache_dir().parent == tmp_path / "storywire"

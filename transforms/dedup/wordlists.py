@@ -102,7 +102,10 @@ def _cache_dir() -> Optional[Path]:
     if root.lower() == "off":
         return None
     if not root:
-        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "storywire")
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        if not os.path.isabs(base):
+            return None  # no home to find (a service account without one): no folder in the working one
+        root = os.path.join(base, "storywire")
     return Path(root) / (f"wordlists-{_CACHE_FORMAT}-simplemma-{version('simplemma')}"
                          f"-wordfreq-{version('wordfreq')}")
 
