@@ -147,14 +147,25 @@ def test_a_damaged_word_list_file_is_built_again(tmp_path):
 
 def test_a_word_list_holding_other_counts_than_it_says_is_not_read(tmp_path, monkeypatch):
     monkeypatch.setenv("STORYWIRE_CACHE_DIR", str(tmp_path))
-    built = wordlists._cached("probe", lambda: {"words": [b"alpha", b"beta"], "bands": np.array([1, 2])})
+    valid = lambda parts: len(parts["words"]) == len(parts["bands"])  # noqa: E731
+    build = lambda: {"words": [b"alpha", b"beta"], "bands": np.array([1, 2])}  # noqa: E731
+    built = wordlists._cached("probe", build, valid)
     path = next(tmp_path.rglob("probe.npz"))
     with np.load(path) as stored:
         parts = dict(stored)
-    np.savez(path, **{**parts, "words.count": np.array(3)})
-    again = wordlists._cached("probe", lambda: {"words": [b"alpha", b"beta"], "bands": np.array([1, 2])})
-    assert again["words"] == built["words"] == [b"alpha", b"beta"]
-    assert wordlists._cached("probe", lambda: 1 / 0)["words"] == [b"alpha", b"beta"]  # rewritten whole
+    for damaged in ({**parts, "words.count": np.array(3)}, {**parts, "bands": np.array([1, 2, 3])}):
+        np.savez(path, **damaged)
+        again = wordlists._cached("probe", build, valid)
+        assert again["words"] == built["words"] == [b"alpha", b"beta"] and list(again["bands"]) == [1, 2]
+        assert wordlists._cached("probe", lambda: 1 / 0, valid)["words"] == [b"alpha", b"beta"]  # rewritten whole
+
+
+def test_lemma_lists_whose_arrays_disagree_are_not_read():
+    parts = wordlists._lemma_parts({b"walked": b"walk", b"ran": b"run", b"runs": b"run"})
+    assert wordlists._lemma_parts_valid(parts)
+    assert not wordlists._lemma_parts_valid({**parts, "ids": parts["ids"][:2]})
+    assert not wordlists._lemma_parts_valid({**parts, "starts": parts["starts"][:2]})
+    assert not wordlists._lemma_parts_valid({**parts, "ids": parts["ids"] + 5})
 
 
 def test_word_lists_still_load_where_the_cache_cannot_be_written(tmp_path):

@@ -110,9 +110,11 @@ def _cache_dir() -> Optional[Path]:
                          f"-wordfreq-{version('wordfreq')}")
 
 
-def _cached(name: str, build: Callable[[], Dict[str, object]]) -> Dict[str, object]:
+def _cached(name: str, build: Callable[[], Dict[str, object]],
+            valid: Callable[[Dict[str, object]], bool]) -> Dict[str, object]:
     """``build()``'s lists of byte strings (no NUL byte in any) and arrays, read from the cache when it holds
-    them, else built and written there. A list is kept as its strings joined by NUL bytes."""
+    them and they are ``valid`` (their lengths agree), else built and written there. A list is kept as its
+    strings joined by NUL bytes."""
     folder = _cache_dir()
     path = None if folder is None else folder / f"{name}.npz"
     if path is not None:
@@ -128,6 +130,7 @@ def _cached(name: str, build: Callable[[], Dict[str, object]]) -> Dict[str, obje
                         out[key[:-6]] = words
                     elif not key.endswith(".count"):
                         out[key] = stored[key]
+            if valid(out):
                 return out
         except Exception:  # noqa: BLE001 - absent, cut short, not a zip, other arrays: whatever it is, built again
             pass
@@ -159,6 +162,12 @@ def _store(path: Path, parts: Dict[str, object]) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _lemma_parts_valid(parts: Dict[str, object]) -> bool:
+    keys, ids, lemmas, starts = parts["keys"], parts["ids"], parts["lemmas"], parts["starts"]
+    return (len(keys) == len(ids) and starts.ndim == 1 and starts.size >= 1 and int(starts[-1]) == lemmas.size
+            and (not ids.size or int(ids.max()) < starts.size - 1))
 
 
 def _lemma_parts(raw: dict) -> Dict[str, object]:
@@ -221,7 +230,8 @@ class _LemmaTables(CachingDictionaryFactory):
         super().__init__(cache_max_size=len(SUPPORTED_LANGUAGES))
 
     def _get_dictionary_uncached(self, lang: str) -> Mapping[str, str]:
-        return LemmaTable(parts=_cached(f"lemmas-{lang}", lambda: _lemma_parts(_load_dictionary_from_disk(lang))))
+        return LemmaTable(parts=_cached(f"lemmas-{lang}", lambda: _lemma_parts(_load_dictionary_from_disk(lang)),
+                                        _lemma_parts_valid))
 
 
 _DICTIONARIES = _LemmaTables()
@@ -285,7 +295,8 @@ def frequency_table(lang: str, wordlist: str = "best") -> FrequencyTable:
 @functools.lru_cache(maxsize=None)
 def _table_of(path: str) -> FrequencyTable:
     return FrequencyTable(parts=_cached(f"frequencies-{os.path.basename(path)}",
-                                        lambda: _frequency_parts(wordfreq.read_cBpack(path))))
+                                        lambda: _frequency_parts(wordfreq.read_cBpack(path)),
+                                        lambda parts: len(parts["words"]) == len(parts["bands"])))
 
 
 def _frequency_parts(bands: list) -> Dict[str, object]:
