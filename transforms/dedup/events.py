@@ -256,14 +256,15 @@ class _Lexicon:
     def __init__(self, lang: str):
         self.lang = lang
         self.number = {}                     # token -> term number
-        self.terms = [""]                    # term number -> term
         self._term_number = {}               # term -> term number
-        self.idf = np.zeros(1024)            # term number -> rarity weight
-        self.group = np.zeros(1024, dtype=bool)  # term number -> a three-digit number ("000")
-        # Term number -> the term (as ``terms``), and its first 8 UTF-8 bytes as a big-endian number, which
-        # orders terms as their strings do where it differs: a batch's terms are named and their ties sorted
-        # in a few array operations (``_ranked_in``).
-        self.names = np.array([""] * 1024, dtype=object)
+        self.term_count = 1                  # terms numbered so far (0: a common word)
+        # Term number -> its rarity weight, whether it is a three-digit number ("000"), the term, and its first
+        # 8 UTF-8 bytes as a big-endian number, which orders terms as their strings do where it differs (a
+        # batch's terms are named and their ties sorted in a few array operations, ``_ranked_in``). Slots from
+        # ``term_count`` on are unused.
+        self.idf = np.zeros(1024)
+        self.group = np.zeros(1024, dtype=bool)
+        self.names = np.zeros(1024, dtype=object)
         self.prefix = np.zeros(1024, dtype=np.uint64)
         # ``hash_words`` of each learnt token of at most ``WORD_WIDTH`` characters -> its term number, open
         # addressed (0: an empty slot): keys and values, swapped together when the table grows.
@@ -360,7 +361,7 @@ class _Lexicon:
         so a thread that finds the token finds them; they are written for all new terms at once, not a cell per
         term and array."""
         known = self._term_number
-        start = len(self.terms)
+        start = self.term_count
         out, added, weights = [], [], []
         for term in terms:
             if term is None:
@@ -378,18 +379,16 @@ class _Lexicon:
                 size = len(self.idf)
                 while end > size:
                     size *= 2
-                grow = size - len(self.idf)
-                self.idf = np.concatenate([self.idf, np.zeros(grow)])
-                self.group = np.concatenate([self.group, np.zeros(grow, dtype=bool)])
-                self.names = np.concatenate([self.names, np.array([""] * grow, dtype=object)])
-                self.prefix = np.concatenate([self.prefix, np.zeros(grow, dtype=np.uint64)])
+                self.idf, self.group, self.names, self.prefix = (
+                    np.concatenate([a, np.zeros(size - len(a), dtype=a.dtype)])
+                    for a in (self.idf, self.group, self.names, self.prefix))
             self.idf[start:end] = weights
             self.group[start:end] = [len(term) == 3 and term.isdigit() for term in added]
             self.names[start:end] = added
             self.prefix[start:end] = np.fromiter(
                 (int.from_bytes(term.encode("utf-8")[:8].ljust(8, b"\0"), "big") for term in added),
                 dtype=np.uint64, count=len(added))
-            self.terms += added
+            self.term_count = end
         return out
 
     def joined_numbers(self, tokens: Sequence, owner: np.ndarray, texts: Sequence[str],
@@ -558,7 +557,7 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
     heading_owner = np.repeat(np.array([k for k, _ in titled], dtype=np.int64), [len(ws) for _, ws in titled])
     heading = lexicon.joined_numbers([w for _, ws in titled for w in ws], heading_owner, headlines)
     # Every (document, term) as one int64 key, once the lexicon has learnt the batch's words.
-    span = len(lexicon.terms)
+    span = lexicon.term_count
     # Stable: timsort takes each document's run at once (the keys come ordered by document).
     keys = np.sort((owner * span + numbers)[numbers > 0], kind="stable")
     heading_keys = (heading_owner * span + heading)[heading > 0]
