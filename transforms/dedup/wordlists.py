@@ -62,6 +62,10 @@ from wordfreq import digit_freq, get_language_info, lossy_tokenize, smash_number
 __all__ = ["lemma_dictionary", "lemmatize", "LemmaTable", "FrequencyTable", "frequency_table", "word_frequency", "zipf_frequency"]
 
 
+#: A word's UTF-8 bytes, as ``_code`` hashes them and the cached frequency lists keep them.
+_utf8 = functools.partial(str.encode, encoding="utf-8", errors="surrogatepass")
+
+
 def _code(word: str) -> int:
     """A word's 64-bit key: the ``hash`` of its UTF-8 bytes.
 
@@ -69,7 +73,7 @@ def _code(word: str) -> int:
     so "a1" (61 31) and "ㅡ" (U+3161) hash alike. Every wordfreq list has such pairs (English 16, Chinese 462),
     and a word then took the other's frequency in one process and not in the next.
     """
-    return hash(word.encode("utf-8", "surrogatepass"))
+    return hash(_utf8(word))
 
 
 def _sorted_by_hash(hashes: np.ndarray, values: np.ndarray) -> tuple:
@@ -123,11 +127,12 @@ def _cached(name: str, build: Callable[[], Dict[str, object]],
                 out: Dict[str, object] = {}
                 for key in stored.files:
                     if key.endswith(".words"):
-                        blob, count = stored[key].tobytes(), int(stored[key[:-6] + ".count"])
+                        name = key.removesuffix(".words")
+                        blob, count = stored[key].tobytes(), int(stored[name + ".count"])
                         words = blob.split(b"\0") if count else []
                         if len(words) != count:
                             raise ValueError(f"{path}: {key} holds {len(words)} words, not {count}")
-                        out[key[:-6]] = words
+                        out[name] = words
                     elif not key.endswith(".count"):
                         out[key] = stored[key]
             if valid(out):
@@ -301,8 +306,7 @@ def _table_of(path: str) -> FrequencyTable:
 
 def _frequency_parts(bands: list) -> Dict[str, object]:
     """wordfreq's bands as each word's UTF-8 bytes (as ``_code`` hashes them) and its band."""
-    encode = functools.partial(str.encode, encoding="utf-8", errors="surrogatepass")
-    return {"words": list(map(encode, itertools.chain.from_iterable(bands))),
+    return {"words": list(map(_utf8, itertools.chain.from_iterable(bands))),
             "bands": np.repeat(np.arange(len(bands), dtype=np.uint16), [len(b) for b in bands])}
 
 
