@@ -586,7 +586,7 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
 def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequence[tuple], ct=None) -> tuple:
     """``DropRoundupEdges`` in plain loops: every linked text meets its neighbours' anchors and event terms
     (made at signing, so not timed here; the anchors packed, as records carry them) and is judged
-    (``judge_links``). Returns ``(the edges kept, the roundups)``: an edge goes when a roundup is at one of
+    (``judge_texts``, a batch at a time). Returns ``(the edges kept, the roundups)``: an edge goes when a roundup is at one of
     its ends or one end found the other a stray.
 
     ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside
@@ -601,14 +601,20 @@ def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequ
             neighbours[a].append(b)
             neighbours[b].append(a)
     roundups, strays = set(), set()
-    for x, ns in neighbours.items():
-        ns = sorted(set(ns), key=str)  # the pipeline meets a text's neighbours in the order of their ids
-        own = np.frombuffer(anchors[x], dtype=np.uint32)
-        values = [(np.frombuffer(anchors[n], dtype=np.uint32), packed[n]) for n in ns]
-        if hasattr(ct, "judge_links"):
-            roundup, stray = ct.judge_links(own, values)
-        else:
-            roundup, stray = ct.is_roundup(own, values), []
+    # The pipeline meets a text's neighbours in the order of their ids.
+    texts = [(x, sorted(set(ns), key=str)) for x, ns in neighbours.items()]
+    if hasattr(ct, "judge_texts"):
+        # As _JudgeRoundupsFn: batches of texts, each with its neighbours' packed anchors and terms.
+        judged = []
+        for k in range(0, len(texts), ct.JUDGE_BATCH):
+            judged += ct.judge_texts([(anchors[x], [(anchors[n], packed[n]) for n in ns])
+                                      for x, ns in texts[k:k + ct.JUDGE_BATCH]])
+    else:
+        # The module at an older ref: a text at a time (only ``is_roundup``, older still).
+        judge = getattr(ct, "judge_links", lambda own, values: (ct.is_roundup(own, values), []))
+        judged = [judge(np.frombuffer(anchors[x], dtype=np.uint32),
+                        [(np.frombuffer(anchors[n], dtype=np.uint32), packed[n]) for n in ns]) for x, ns in texts]
+    for (x, ns), (roundup, stray) in zip(texts, judged):
         if roundup:
             roundups.add(x)
         strays.update((min(x, ns[i]), max(x, ns[i])) for i in stray)

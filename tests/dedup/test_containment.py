@@ -9,7 +9,7 @@ from transforms.dedup import containment
 from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
                                           _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
-                                          is_roundup, judge_links,
+                                          is_roundup, judge_links, judge_texts,
                                           roundup_parts, shard_pair_counts, shared_shares, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
@@ -570,3 +570,63 @@ def test_a_brief_kept_inside_its_templates_own_article_joins_neither_story_on_th
             article("story-brief", page + " " + " ".join(story[:60]), 2)]
     run(arts, check_groups=equal_to([("other", "other-on-template"), ("release",), ("story",), ("story-brief",)]),
         cfg=MinHashConfig())
+
+
+def _linked_texts(rng, n_cases: int) -> list:
+    """Texts with their neighbours, as stories, templates and briefs make them: ``[(anchors, [(anchors,
+    terms)])]``. A text holds all or part of one story or two, and maybe a template's chrome that other
+    stories' texts print too (a standfirst, a sign-off)."""
+    stories = [np.arange(k * 10_000, k * 10_000 + int(rng.integers(15, 200))) for k in range(8)]
+    chrome = [np.arange(100_000 + t * 1_000, 100_000 + t * 1_000 + int(rng.integers(4, 40))) for t in range(3)]
+    terms = [_packed_terms(_QUAKE), _packed_terms(_STADIA)]
+
+    def text(among=None, two=0.2):
+        picked = (rng.choice(len(stories), size=1 + int(rng.random() < two), replace=False) if among is None
+                  else rng.choice(among, size=1))
+        parts = []
+        for s in picked.tolist():
+            story = stories[s]
+            if rng.random() < 0.5:
+                lo = int(rng.integers(0, story.size))
+                parts.append(story[lo:lo + int(rng.integers(1, story.size + 1))])
+            else:
+                parts.append(story[rng.random(story.size) < rng.uniform(0.1, 1.0)])
+        if rng.random() < 0.4:
+            parts.append(chrome[int(rng.integers(0, len(chrome)))])
+        parts.append(200_000 + rng.integers(0, 100_000, int(rng.integers(0, 60))))
+        return np.unique(np.concatenate(parts)).astype(np.uint32), terms[int(picked[0]) % 2], picked
+
+    cases = []
+    for _ in range(n_cases):
+        own, _, picked = text(two=0.4)
+        if rng.random() < 0.3:
+            # A brief or a passage alone: what passages and pages of other stories are judged around.
+            own = own[np.sort(rng.permutation(own.size)[:int(rng.integers(1, MAX_QUERY_ANCHORS + 5))])]
+        # Most neighbours are texts of the text's own stories.
+        neighbours = [text(picked if rng.random() < 0.7 else None)[:2] for _ in range(int(rng.integers(0, 9)))]
+        cases.append((own if rng.random() < 0.95 else own[:0], neighbours))
+    return cases
+
+
+def test_texts_judged_in_a_batch_are_judged_as_one_at_a_time():
+    # Texts with no neighbour, one, or several; one part or several; passages that other stories print;
+    # empty anchor lists: judge_texts decides most of them from counts made for the whole batch.
+    cases = _linked_texts(np.random.default_rng(7), 3_000)
+    expected = [judge_links(own, neighbours) for own, neighbours in cases]
+    # At the counts' edges: two parts overlapping by less than half of the smaller (a roundup whose
+    # neighbours hold only a little beyond it), and a page that one neighbour holds as much beyond as in it.
+    span = lambda *ranges: np.concatenate([np.arange(a, b) for a, b in ranges]).astype(np.uint32)
+    quake, stadia = _packed_terms(_QUAKE), _packed_terms(_STADIA)
+    edges = [(span((0, 50), (100, 150)), [(span((0, 50), (1000, 1030)), quake),
+                                          (span((35, 50), (100, 150), (2000, 2040)), stadia)]),
+             (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 20), (5000, 5025)), stadia)])]
+    assert [judge_links(own, neighbours) for own, neighbours in edges] == [(True, []), (False, [0, 1])]
+    cases += edges
+    expected += [(True, []), (False, [0, 1])]
+    packed = [(own.tobytes(), [(a.tobytes(), t) for a, t in neighbours]) for own, neighbours in cases]
+    assert judge_texts(packed) == expected
+    assert [judge_texts([case]) for case in packed[:200]] == [[e] for e in expected[:200]]
+    # Every outcome is among them: roundups, strays, and plain texts decided by the counts alone.
+    assert sum(roundup for roundup, _ in expected) > 25
+    assert sum(bool(strays) for _, strays in expected) > 150
+    assert containment._plain_texts(packed).sum() > 500

@@ -66,7 +66,7 @@ from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_shares",
-           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links",
+           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links", "judge_texts",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
@@ -691,6 +691,81 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
     return False, sorted(strays)
 
 
+#: Linked texts judged together (``judge_texts``): the batch's arrays stay a few MB.
+JUDGE_BATCH = 512
+
+def judge_texts(texts: list) -> list:
+    """``judge_links`` of each of a batch of texts, ``[(packed anchors, [(packed anchors, packed terms)])]``:
+    anchors as packed sorted uint32 (``Member.anchors``), a text's neighbours in the order it meets them.
+
+    Most linked texts are a story's texts linked to each other: one part of the text, and no neighbour that
+    is mostly other text than it. Their judgment, ``(False, [])``, is read off counts made for the whole
+    batch in a few array operations (``_plain_texts``); only the others are judged one by one. A call of
+    ``judge_links`` per text spent most of its ~45 us in numpy's per-call overheads.
+    """
+    plain = _plain_texts(texts)
+    return [(False, []) if simple else
+            judge_links(np.frombuffer(own, dtype=np.uint32),
+                        [(np.frombuffer(anchors, dtype=np.uint32), terms) for anchors, terms in neighbours])
+            for simple, (own, neighbours) in zip(plain.tolist(), texts)]
+
+
+def _plain_texts(texts: list) -> np.ndarray:
+    """Which texts ``judge_links`` finds no roundup and without strays, from its tests run on the whole batch.
+
+    Such a text has fewer than two neighbours, or all of them are one part of it (``_groups``: every
+    neighbour's anchors in the text overlap the largest one's by ``ROUNDUP_SAME_PART``) and neither
+    ``_page_strays`` nor ``_passage_strays`` has two neighbours to compare. The counts are those the
+    per-text tests make: each neighbour's anchors in the text (``part``) and beyond it (``rest``).
+    """
+    plain = np.fromiter((len(neighbours) < 2 for _, neighbours in texts), dtype=bool, count=len(texts))
+    judged = np.flatnonzero(~plain)
+    if not judged.size:
+        return plain
+    texts = [texts[i] for i in judged.tolist()]
+    n_texts = len(texts)
+    counts = np.fromiter((len(neighbours) for _, neighbours in texts), dtype=np.int64, count=n_texts)
+    own_sizes = np.fromiter((len(own) // 4 for own, _ in texts), dtype=np.int64, count=n_texts)
+    pair_sizes = np.fromiter((len(anchors) // 4 for _, neighbours in texts for anchors, _ in neighbours),
+                             dtype=np.int64, count=int(counts.sum()))
+    # Every anchor keyed by its text, so one search finds each neighbour's anchors in its own text's.
+    text = np.repeat(np.arange(n_texts), counts)
+    own = np.frombuffer(b"".join([own for own, _ in texts]), dtype=np.uint32)
+    held = np.frombuffer(b"".join([anchors for _, neighbours in texts for anchors, _ in neighbours]),
+                         dtype=np.uint32)
+    own_keys = (np.repeat(np.arange(n_texts, dtype=np.uint64), own_sizes) << np.uint64(32)) | own
+    held_keys = (np.repeat(text.astype(np.uint64), pair_sizes) << np.uint64(32)) | held
+    pair_of = np.repeat(np.arange(pair_sizes.size), pair_sizes)
+    if own_keys.size:
+        at, hit = in_sorted(own_keys, held_keys)
+    else:
+        at, hit = np.zeros(held_keys.size, dtype=np.intp), np.zeros(held_keys.size, dtype=bool)
+    at, pair_of = at[hit], pair_of[hit]
+    part = np.bincount(pair_of, minlength=pair_sizes.size)
+    rest = pair_sizes - part
+    # Each text's largest neighbour (the first of the largest, as ``_groups`` orders them), and how much of
+    # it each other neighbour's anchors overlap.
+    order = np.lexsort((np.arange(part.size), -part, text))
+    largest = order[np.cumsum(counts) - counts]
+    marked = np.zeros(own_keys.size, dtype=bool)
+    marked[at[pair_of == largest[text[pair_of]]]] = True
+    overlap = np.bincount(pair_of, weights=marked[at], minlength=part.size)
+    joins = (part == 0) | (overlap >= ROUNDUP_SAME_PART * part)
+    # Below ``_ONE_PART_CHECK`` neighbours ``_groups`` loops, and an empty neighbour is a part of its own.
+    one_part = ((part[largest] > 0) & _all_per_text(joins, text, n_texts)
+                & ((counts >= _ONE_PART_CHECK) | _all_per_text(part > 0, text, n_texts)))
+    # Fewer than two neighbours hold as much beyond the text as in it: ``_page_strays`` compares none, and
+    # ``_passage_strays`` none either (it compares those holding twice as much beyond it).
+    no_page = np.bincount(text, weights=rest >= part, minlength=n_texts) < 2
+    plain[judged] = one_part & no_page
+    return plain
+
+
+def _all_per_text(values: np.ndarray, text: np.ndarray, n_texts: int) -> np.ndarray:
+    """Whether every one of a text's pairs holds ``values`` (true for a text with none)."""
+    return np.bincount(text, weights=~values, minlength=n_texts) == 0
+
+
 def _passage_parts(anchors: np.ndarray, neighbours: list, part: np.ndarray, rest: np.ndarray, groups: list,
                    minimum: float) -> set:
     """The parts of a text (``_groups``' indexes) that texts of two or more different stories print: the
@@ -803,10 +878,11 @@ def _roundup_entry(member: Member) -> tuple:
 
 
 class _JudgeRoundupsFn(beam.DoFn):
-    """(text, {"pairs": [(neighbour, value)], "values": [own value]}) -> its proposals: a text that is
-    not a roundup proposes each edge to a later id, ``(a, b)``; a roundup proposes none, and its id
+    """A batch of (text, {"pairs": [(neighbour, value)], "values": [own value]}) -> their proposals: a text
+    that is not a roundup proposes each edge to a later id, ``(a, b)``; a roundup proposes none, and its id
     goes to ``roundups``; an edge to a stray neighbour (``judge_links``) goes to ``strays`` as ``(a, b)``,
-    a < b (``DropRoundupEdges`` drops every edge with a roundup at an end, and every stray edge)."""
+    a < b (``DropRoundupEdges`` drops every edge with a roundup at an end, and every stray edge). The batch
+    is judged together (``judge_texts``)."""
 
     ROUNDUPS = "roundups"
     STRAYS = "strays"
@@ -815,27 +891,26 @@ class _JudgeRoundupsFn(beam.DoFn):
         self._roundups = counters.counter(counters.ROUNDUPS)
         self._strays = counters.counter(counters.STRAY_LINKS)
 
-    def process(self, element):
-        x, grouped = element
-        own = list(grouped["values"])
-        neighbours = dict(sorted(grouped["pairs"]))  # in a fixed order, whatever the shuffle's
-        if not own or not neighbours:
-            return
-        anchors = np.frombuffer(own[0][0], dtype=np.uint32)
-        roundup, strays = judge_links(anchors, [(np.frombuffer(a, dtype=np.uint32), t)
-                                                for a, t in neighbours.values()])
-        if roundup:
-            self._roundups.inc()
-            yield beam.pvalue.TaggedOutput(self.ROUNDUPS, x)
-            return
-        ids = list(neighbours)
-        stray = {ids[i] for i in strays}
-        for n in sorted(stray):
-            self._strays.inc()
-            yield beam.pvalue.TaggedOutput(self.STRAYS, (x, n) if x < n else (n, x))
-        for n in ids:
-            if x < n and n not in stray:
-                yield x, n
+    def process(self, batch):
+        texts, ids = [], []
+        for x, grouped in batch:
+            own = list(grouped["values"])
+            neighbours = dict(sorted(grouped["pairs"]))  # in a fixed order, whatever the shuffle's
+            if own and neighbours:
+                texts.append((own[0][0], list(neighbours.values())))
+                ids.append((x, list(neighbours)))
+        for (x, linked), (roundup, strays) in zip(ids, judge_texts(texts)):
+            if roundup:
+                self._roundups.inc()
+                yield beam.pvalue.TaggedOutput(self.ROUNDUPS, x)
+                continue
+            stray = {linked[i] for i in strays}
+            for n in sorted(stray):
+                self._strays.inc()
+                yield beam.pvalue.TaggedOutput(self.STRAYS, (x, n) if x < n else (n, x))
+            for n in linked:
+                if x < n and n not in stray:
+                    yield x, n
 
 
 def _vouched(proposal: tuple, roundups: dict, strays: dict) -> list:
@@ -864,6 +939,7 @@ class DropRoundupEdges(beam.PTransform):
         judged = (
             {"pairs": inputs["edges"], "values": values}
             | "MeetNeighbours" >> MeetPairs(both_directions=True)
+            | "BatchTexts" >> beam.BatchElements(min_batch_size=JUDGE_BATCH, max_batch_size=JUDGE_BATCH)
             | "JudgeRoundups" >> beam.ParDo(_JudgeRoundupsFn()).with_output_types(
                 Tuple[str, str]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, _JudgeRoundupsFn.STRAYS, main="proposals")
         )
