@@ -523,8 +523,14 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
     if ct is None:
         from transforms.dedup import containment as ct
     from transforms.dedup.records import Member
-    # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn).
-    packed = {i: ct.containment_anchors(records[i].pop("_distinct_hashes"), distinct=True).tobytes() for i in unique}
+    # The anchors are made at signing, from the distinct shingle hashes it counted (SignBatchFn), a batch at once
+    # (a module at an older ref: text by text).
+    distinct = [records[i].pop("_distinct_hashes") for i in unique]
+    if hasattr(ct, "packed_anchors"):
+        packed = dict(zip(unique, (p for k in range(0, len(distinct), 512)
+                                   for p in ct.packed_anchors(distinct[k:k + 512]))))
+    else:
+        packed = {i: ct.containment_anchors(d, distinct=True).tobytes() for i, d in zip(unique, distinct)}
     if anchors_out is not None:
         anchors_out.update(packed)
     combine = ct.ShortAnchorsFn()

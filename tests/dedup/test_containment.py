@@ -6,10 +6,10 @@ from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup import containment
-from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
+from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_ANCHORS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
                                           _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
-                                          is_roundup, judge_links, judge_texts,
+                                          is_roundup, judge_links, judge_texts, packed_anchors,
                                           roundup_parts, shard_pair_counts, shared_shares, sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
@@ -25,6 +25,17 @@ def test_anchors_are_a_content_defined_sample():
     lead = signer.hashes(" ".join(story.split()[:60]))
     # Every anchor of the lead is an anchor of the story: the sample depends on the shingle only.
     assert set(containment_anchors(lead).tolist()) <= set(anchors.tolist())
+
+
+def test_anchors_sampled_for_a_batch_are_each_texts_own():
+    # Texts of every size: none, a few, and more anchors than MAX_ANCHORS keeps (the first of them).
+    rng = np.random.default_rng(5)
+    texts = [np.unique(rng.integers(0, 2**32, n, dtype=np.uint64)).astype(np.uint32)
+             for n in [0, 1, 30, 400, 0, 5_000, 20_000, 7] + rng.integers(0, 3_000, 60).tolist()]
+    expected = [containment_anchors(t, distinct=True).tobytes() for t in texts]
+    assert any(len(e) // 4 == MAX_ANCHORS for e in expected) and any(0 < len(e) // 4 < MAX_ANCHORS for e in expected)
+    assert packed_anchors(texts) == expected
+    assert packed_anchors(texts[:1]) == expected[:1] and packed_anchors([]) == []
 
 
 def test_containment_rules_need_a_share_and_a_minimum():

@@ -59,12 +59,13 @@ import numpy as np
 from transforms import counters
 from transforms.dedup.events import EventConfig, cosine, summed_terms
 # The anchors are made at signing, without Beam (transforms.dedup.features); exported here too.
-from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors
+from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors, packed_anchors
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
 from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
+           "packed_anchors",
            "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_shares",
            "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links", "judge_texts",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]

@@ -28,7 +28,7 @@ from transforms.dedup.events import articles_event_terms
 from transforms.dedup.roles import paragraph_words, role_sketch
 from transforms.dedup.shingles import MinHasher, hash_words, shingle_hashes
 
-__all__ = ["sign_articles", "presign", "complete_signatures", "containment_anchors", "anchor_mix",
+__all__ = ["sign_articles", "presign", "complete_signatures", "containment_anchors", "packed_anchors", "anchor_mix",
            "SIGNED_TEXT", "SAMPLE_MOD", "MAX_ANCHORS"]
 
 #: A shingle is an anchor when its mixed hash is 0 mod ``SAMPLE_MOD``.
@@ -63,6 +63,25 @@ def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> n
     return h[((h * _MIX) & _SAMPLE_BITS) == 0][:MAX_ANCHORS]
 
 
+def packed_anchors(distinct: Sequence[np.ndarray]) -> List[bytes]:
+    """``containment_anchors(d, distinct=True).tobytes()`` of each of several texts' distinct shingle hashes,
+    sampled for all of them in a few array operations (one call per text: ~5 us, most of it numpy's overheads)."""
+    if not distinct:
+        return []
+    sizes = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    every = np.concatenate(distinct).astype(np.uint32, copy=False)
+    keep = ((every * _MIX) & _SAMPLE_BITS) == 0
+    owner = np.repeat(np.arange(len(distinct)), sizes)[keep]
+    kept = every[keep]
+    # Each text's first MAX_ANCHORS (its hashes are sorted, so its smallest): those ranked below it among its own.
+    counts = np.bincount(owner, minlength=len(distinct))
+    first = np.cumsum(counts) - counts
+    kept = kept[np.arange(kept.size) - first[owner] < MAX_ANCHORS]
+    ends = np.cumsum(np.minimum(counts, MAX_ANCHORS)) * 4
+    raw = kept.tobytes()
+    return [raw[lo:hi] for lo, hi in zip(np.concatenate(([0], ends[:-1])).tolist(), ends.tolist())]
+
+
 def sign_articles(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional[list] = None) -> List[dict]:
     """Each article with ``sig`` (uint32 bytes), ``n_shingles``, ``event_terms``, ``anchors`` and ``role_sketch``.
 
@@ -79,11 +98,11 @@ def sign_articles(batch: Sequence[dict], signer: MinHasher, paragraphs: Optional
     per_doc = [shingle_hashes(t, shingle_size, word_hashes=h) for t, h in zip(tokens, word_hashes)]
     sigs = signer.sign_hashes(per_doc)
     terms = articles_event_terms(batch, tokens, word_hashes)
+    distinct = [np.unique(hashes) for hashes in per_doc]
     out = []
-    for article, sig, hashes, packed, ps in zip(batch, sigs, per_doc, terms, paragraphs):
-        distinct = np.unique(hashes)
-        out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(distinct)),
-                    "anchors": containment_anchors(distinct, distinct=True).tobytes(),
+    for article, sig, hashes, packed, ps, unique, anchors in zip(batch, sigs, per_doc, terms, paragraphs, distinct,
+                                                                 packed_anchors(distinct)):
+        out.append({**article, "sig": sig.tobytes(), "n_shingles": int(len(unique)), "anchors": anchors,
                     "role_sketch": role_sketch(article["text"], shingle_size, paragraphs=ps, hashes=hashes),
                     "event_terms": packed})
     return out
