@@ -592,8 +592,8 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
 def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequence[tuple], ct=None) -> tuple:
     """``DropRoundupEdges`` in plain loops: every linked text meets its neighbours' anchors and event terms
     (made at signing, so not timed here; the anchors packed, as records carry them) and is judged
-    (``judge_texts``, a batch at a time). Returns ``(the edges kept, the roundups)``: an edge goes when a roundup is at one of
-    its ends or one end found the other a stray.
+    (``judge_texts``, a batch at a time). Returns ``(the edges kept, the roundups)``: an edge goes when a
+    roundup is at one of its ends or one end found the other a stray.
 
     ``ct``: the containment module (default: the current one; ``bench_quality`` times an older one beside
     it, which may only know ``is_roundup``).

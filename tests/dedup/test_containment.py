@@ -6,8 +6,8 @@ from apache_beam.testing.util import equal_to
 
 from tests.dedup.test_cluster_transform import article, run, words
 from transforms.dedup import containment
-from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_ANCHORS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP, PairAnchorsFn,
-                                          _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
+from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_ANCHORS, MAX_QUERY_ANCHORS, NEIGHBOURS, ROUNDUP,
+                                          PairAnchorsFn, _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
                                           is_roundup, judge_links, judge_texts, packed_anchors,
                                           roundup_parts, shard_pair_counts, shared_shares, sum_pair_counts)

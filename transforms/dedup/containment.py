@@ -65,9 +65,9 @@ from transforms.dedup.records import Member
 from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
-           "packed_anchors",
-           "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts", "shared_shares",
-           "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup", "judge_links", "judge_texts",
+           "packed_anchors", "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts",
+           "shared_shares", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup",
+           "judge_links", "judge_texts",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
@@ -694,6 +694,7 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
 
 #: Linked texts judged together (``judge_texts``): the batch's arrays stay a few MB.
 JUDGE_BATCH = 512
+
 
 def judge_texts(texts: list) -> list:
     """``judge_links`` of each of a batch of texts, ``[(packed anchors, [(packed anchors, packed terms)])]``:
