@@ -647,8 +647,18 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
     cfg = ev.EventConfig()
     # As GroupEvents (a module without the packed helpers, at an older ref, unpacks).
     keys_of = getattr(ev, "packed_event_keys", lambda p, k: ev.event_keys(ev.unpack_terms(p), k))
-    if hasattr(ev, "term_weights"):
-        # As VerifyEventPairs, which reads the second text of its pairs once: here once per text.
+    if hasattr(ev, "TermSplits"):
+        # As VerifyEventPairs, which reads the second text of its pairs once (here once per text) and keeps
+        # the first's split terms (TermSplits).
+        weights, splits = {}, ev.TermSplits()
+
+        def similarity(a, b, packed_cosine=ev.packed_cosine, term_weights=ev.term_weights):
+            wb = weights.get(b)
+            if wb is None:
+                wb = weights[b] = term_weights(b)
+            return packed_cosine(a, b, wb, splits.get(a, a))
+    elif hasattr(ev, "term_weights"):
+        # The module at an older ref: the second text read once per text, the first at every pair.
         weights = {}
 
         def similarity(a, b, packed_cosine=ev.packed_cosine, term_weights=ev.term_weights):

@@ -7,8 +7,8 @@ import pytest
 import simplemma
 
 from tests.beam_helpers import local_pipeline
-from transforms.dedup.events import (EventConfig, articles_event_terms, cosine, event_id_for, event_keys, event_roles,
-                                     event_terms, date_slots, pack_terms, packed_cosine, packed_event_keys,
+from transforms.dedup.events import (EventConfig, TermSplits, articles_event_terms, cosine, event_id_for, event_keys,
+                                     event_roles, event_terms, date_slots, pack_terms, packed_cosine, packed_event_keys,
                                      split_event, summed_terms, summed_vectors, term_weights, unpack_terms,
                                      window_buckets, within_window)
 from transforms.dedup.group_events import GroupEvents
@@ -494,6 +494,12 @@ def test_packed_helpers_give_what_unpacking_gives():
             # The second list read once for all its pairs: the same sum, in the same order.
             assert packed_cosine(p, q, term_weights(q)) == packed_cosine(p, q)
     assert packed_cosine(packed[0], packed[1]) > 0 and packed_cosine(packed[0], packed[3]) == 0
+    # The first list kept split by its id, in a cache that fills and starts again: the same sums.
+    splits = TermSplits(max_entries=2)
+    for _ in range(3):
+        for i, p in enumerate(packed):
+            for q in packed:
+                assert packed_cosine(p, q, term_weights(q), splits.get(i, p)) == packed_cosine(p, q)
 
 
 def test_a_batch_gets_the_terms_each_of_its_texts_gets_alone():

@@ -26,8 +26,9 @@ import apache_beam as beam
 from transforms import counters
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
-from transforms.dedup.events import (EventConfig, cluster_dates, date_slots, event_id_for, event_roles, packed_cosine,
-                                     packed_event_keys, split_event, term_weights, window_buckets, within_window)
+from transforms.dedup.events import (EventConfig, TermSplits, cluster_dates, date_slots, event_id_for, event_roles,
+                                     packed_cosine, packed_event_keys, split_event, term_weights, window_buckets,
+                                     within_window)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn, shard_by_first
 from transforms.dedup.records import utc_micros
 
@@ -130,6 +131,9 @@ class _VerifyEventPairsFn(beam.DoFn):
         self._candidates = counters.counter("event_candidate_pairs")
         self._verified = counters.counter("event_pairs")
 
+    def setup(self):
+        self._splits = TermSplits()
+
     def process(self, element):
         b, grouped = element
         entries = list(grouped["values"])
@@ -141,7 +145,7 @@ class _VerifyEventPairsFn(beam.DoFn):
             self._candidates.inc()
             if not within_window(dates_a, dates_b, self._config.window_days):
                 continue
-            if packed_cosine(terms_a, terms_b, weights_b) >= self._config.threshold:
+            if packed_cosine(terms_a, terms_b, weights_b, self._splits.get(a, terms_a)) >= self._config.threshold:
                 self._verified.inc()
                 yield a, b
 
