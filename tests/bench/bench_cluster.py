@@ -568,12 +568,22 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
             pairs_of: Dict[int, list] = collections.defaultdict(list)
             for x, y in zip(first[keep].tolist(), second[keep].tolist()):
                 pairs_of[int(y)].append(int(x))
-            for y, xs in pairs_of.items():
-                if hasattr(ct, "shared_shares"):
-                    contained = ct.is_contained_text(*ct.shared_shares(packed[y], [packed[x] for x in xs])).tolist()
-                else:
-                    contained = [ct.is_contained_text(*ct.shared_share(packed[x], packed[y])) for x in xs]
-                edges += [(x, y) for x, kept in zip(xs, contained) if kept]
+            if hasattr(ct, "shared_shares_of"):
+                # As _VerifyContainedFn: batches of second texts, each with its candidates, verified together.
+                texts = list(pairs_of.items())
+                for k in range(0, len(texts), ct.TEXT_BATCH):
+                    batch = texts[k:k + ct.TEXT_BATCH]
+                    contained = iter(ct.is_contained_text(*ct.shared_shares_of(
+                        [(packed[y], [packed[x] for x in xs]) for y, xs in batch])).tolist())
+                    edges += [(x, y) for y, xs in batch for x, kept in zip(xs, contained) if kept]
+            else:
+                # The module at an older ref: a second text at a time.
+                for y, xs in pairs_of.items():
+                    if hasattr(ct, "shared_shares"):
+                        contained = ct.is_contained_text(*ct.shared_shares(packed[y], [packed[x] for x in xs])).tolist()
+                    else:
+                        contained = [ct.is_contained_text(*ct.shared_share(packed[x], packed[y])) for x in xs]
+                    edges += [(x, y) for x, kept in zip(xs, contained) if kept]
         return edges
     # The module at an older ref: pairs counted as Python tuples.
     fn = ct.PairAnchorsFn() if hasattr(ct, "anchor_groups") else ct.PairAnchorsFn("o")
@@ -611,10 +621,10 @@ def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequ
     texts = [(x, sorted(set(ns), key=str)) for x, ns in neighbours.items()]
     if hasattr(ct, "judge_texts"):
         # As _JudgeRoundupsFn: batches of texts, each with its neighbours' packed anchors and terms.
-        judged = []
-        for k in range(0, len(texts), ct.JUDGE_BATCH):
+        judged, batch = [], getattr(ct, "TEXT_BATCH", 512)
+        for k in range(0, len(texts), batch):
             judged += ct.judge_texts([(anchors[x], [(anchors[n], packed[n]) for n in ns])
-                                      for x, ns in texts[k:k + ct.JUDGE_BATCH]])
+                                      for x, ns in texts[k:k + batch]])
     else:
         # The module at an older ref: a text at a time (only ``is_roundup``, older still).
         judge = getattr(ct, "judge_links", lambda own, values: (ct.is_roundup(own, values), []))

@@ -10,7 +10,8 @@ from transforms.dedup.containment import (ANCHOR_SHARDS, MAX_ANCHORS, MAX_QUERY_
                                           PairAnchorsFn, _CandidatesFn, _is_coarse, anchor_groups, anchor_pair_counts,
                                           containment_anchors, covered_masks, is_contained_brief, is_contained_text,
                                           is_roundup, judge_links, judge_texts, packed_anchors,
-                                          roundup_parts, shard_pair_counts, shared_shares, sum_pair_counts)
+                                          roundup_parts, shard_pair_counts, shared_shares, shared_shares_of,
+                                          sum_pair_counts)
 from transforms.dedup.records import Member
 from transforms.dedup.events import event_terms, pack_terms
 from transforms.dedup.signing import MinHashConfig, Signer, estimate_jaccard
@@ -374,6 +375,20 @@ def test_shared_shares_count_the_anchors_each_list_shares_with_one_sorted_list()
         shared, fewer = shared_shares(b.tobytes(), [a.tobytes() for a in others])
         assert shared.tolist() == [len(set(a.tolist()) & set(b.tolist())) for a in others]
         assert fewer.tolist() == [min(a.size, b.size) for a in others]
+
+
+def test_shared_shares_of_a_batch_are_each_texts_own():
+    # Texts with many others, one, or none (an empty anchor list among them), in one batch: the anchors of one
+    # text's others are never counted against another text's.
+    rng = np.random.default_rng(6)
+    lists = lambda n: [np.unique(rng.integers(0, 400, int(rng.integers(0, 90)))).astype(np.uint32).tobytes()
+                       for _ in range(n)]
+    texts = [(lists(1)[0], lists(int(rng.integers(0, 7)))) for _ in range(300)] + [(b"", lists(3))]
+    shared, fewer = shared_shares_of(texts)
+    expected = [shared_shares(b, others) for b, others in texts]
+    assert shared.tolist() == [n for s, _ in expected for n in s.tolist()]
+    assert fewer.tolist() == [n for _, f in expected for n in f.tolist()]
+    assert shared_shares_of([(b"", [])])[0].size == 0 and int(shared.sum()) > 1_000
 
 
 def _random_pair_records(seed: int):

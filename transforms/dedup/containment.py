@@ -66,8 +66,8 @@ from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "packed_anchors", "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts",
-           "shared_shares", "is_contained_brief", "is_contained_text", "roundup_parts", "covered_masks", "is_roundup",
-           "judge_links", "judge_texts",
+           "shared_shares", "shared_shares_of", "is_contained_brief", "is_contained_text", "roundup_parts",
+           "covered_masks", "is_roundup", "judge_links", "judge_texts", "TEXT_BATCH",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
@@ -145,6 +145,34 @@ def shared_shares(b: bytes, others: list) -> Tuple[np.ndarray, np.ndarray]:
     found = np.concatenate(([0], np.cumsum(in_sorted(y, np.frombuffer(b"".join(others), dtype=np.uint32))[1])))
     ends = np.cumsum(sizes)
     return found[ends] - found[ends - sizes], fewer
+
+
+#: Texts whose candidates are verified (``shared_shares_of``) or whose links are judged (``judge_texts``)
+#: together: the batch's arrays stay a few MB.
+TEXT_BATCH = 512
+
+
+def shared_shares_of(texts: list) -> Tuple[np.ndarray, np.ndarray]:
+    """``shared_shares`` of each of several texts, ``[(b, others)]``, for all of them at once: the two arrays
+    over every pair, each text's others one after another.
+
+    Every anchor is keyed by its text, so one search finds each other list's anchors in its own text's. A
+    call per text (~25 us, mostly numpy's per-call overheads) was the largest part of verifying candidates.
+    """
+    n_texts = len(texts)
+    counts = np.fromiter((len(others) for _, others in texts), dtype=np.int64, count=n_texts)
+    own_sizes = np.fromiter((len(b) // 4 for b, _ in texts), dtype=np.int64, count=n_texts)
+    sizes = np.fromiter((len(a) // 4 for _, others in texts for a in others), dtype=np.int64, count=int(counts.sum()))
+    text = np.repeat(np.arange(n_texts), counts)
+    fewer = np.minimum(sizes, own_sizes[text])
+    own = np.frombuffer(b"".join([b for b, _ in texts]), dtype=np.uint32)
+    if not own.size:
+        return np.zeros(sizes.size, dtype=np.int64), fewer
+    held = np.frombuffer(b"".join([a for _, others in texts for a in others]), dtype=np.uint32)
+    own_keys = (np.repeat(np.arange(n_texts, dtype=np.uint64), own_sizes) << np.uint64(32)) | own
+    held_keys = (np.repeat(text.astype(np.uint64), sizes) << np.uint64(32)) | held
+    hit = in_sorted(own_keys, held_keys)[1]
+    return np.bincount(np.repeat(np.arange(sizes.size), sizes)[hit], minlength=sizes.size), fewer
 
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
@@ -485,20 +513,29 @@ def _anchors_entry(member: Member) -> tuple:
 
 
 class _VerifyContainedFn(beam.DoFn):
+    """A batch of (text b, {"pairs": [(a, a's anchors)], "values": [b's anchors]}) -> the edges ``(a, b)``
+    (a < b) of the pairs whose shorter text is contained in the other, all verified together
+    (``shared_shares_of``)."""
+
     def __init__(self):
         self._verified = counters.counter(counters.CONTAINMENT_TEXT_PAIRS)
 
-    def process(self, element):
-        b, grouped = element
-        anchors = list(grouped["values"])
-        pairs = list(grouped["pairs"])
-        if not anchors or not pairs:
+    def process(self, batch):
+        texts, ends = [], []
+        for b, grouped in batch:
+            anchors = list(grouped["values"])
+            pairs = list(grouped["pairs"])
+            if anchors and pairs:
+                texts.append((anchors[0], [anchors_a for _, anchors_a in pairs]))
+                ends.append((b, pairs))
+        if not texts:
             return
-        contained = is_contained_text(*shared_shares(anchors[0], [anchors_a for _, anchors_a in pairs]))
-        for (a, _), kept in zip(pairs, contained.tolist()):
-            if kept:
-                self._verified.inc()
-                yield (a, b) if a < b else (b, a)
+        contained = iter(is_contained_text(*shared_shares_of(texts)).tolist())
+        for b, pairs in ends:
+            for (a, _), kept in zip(pairs, contained):
+                if kept:
+                    self._verified.inc()
+                    yield (a, b) if a < b else (b, a)
 
 
 class FindContainedTexts(beam.PTransform):
@@ -539,6 +576,7 @@ class FindContainedTexts(beam.PTransform):
             # One candidate per pair already: its counts met in one pair shard.
             {"pairs": counted[_CandidatesFn.CANDIDATES], "values": anchors}
             | "MeetAnchors" >> MeetPairs()
+            | "BatchCandidates" >> beam.BatchElements(min_batch_size=TEXT_BATCH, max_batch_size=TEXT_BATCH)
             | "VerifyContainedTexts" >> beam.ParDo(_VerifyContainedFn())
         )
         return (counted.briefs, texts) | "FlattenContainmentEdges" >> beam.Flatten()
@@ -690,10 +728,6 @@ def judge_links(anchors: np.ndarray, neighbours: list) -> tuple:
                and cosine(vector(k), vector(main)) < ROUNDUP_MAX_COSINE
                for m in members]
     return False, sorted(strays)
-
-
-#: Linked texts judged together (``judge_texts``): the batch's arrays stay a few MB.
-JUDGE_BATCH = 512
 
 
 def judge_texts(texts: list) -> list:
@@ -941,7 +975,7 @@ class DropRoundupEdges(beam.PTransform):
         judged = (
             {"pairs": inputs["edges"], "values": values}
             | "MeetNeighbours" >> MeetPairs(both_directions=True)
-            | "BatchTexts" >> beam.BatchElements(min_batch_size=JUDGE_BATCH, max_batch_size=JUDGE_BATCH)
+            | "BatchTexts" >> beam.BatchElements(min_batch_size=TEXT_BATCH, max_batch_size=TEXT_BATCH)
             | "JudgeRoundups" >> beam.ParDo(_JudgeRoundupsFn()).with_output_types(
                 Tuple[str, str]).with_outputs(_JudgeRoundupsFn.ROUNDUPS, _JudgeRoundupsFn.STRAYS, main="proposals")
         )
