@@ -51,7 +51,7 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import NamedTuple, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -131,20 +131,13 @@ def is_contained_text(shared: int, n_shorter: int) -> bool:
 
 def shared_shares(b: bytes, others: list) -> Tuple[np.ndarray, np.ndarray]:
     """(anchors shared with ``b``, anchors of the one with fewer) for each packed anchor list of ``others``:
-    two arrays, from one search.
+    two arrays, from one search (``shared_shares_of`` of the one text).
 
-    Every list of ``others`` is looked up in ``b`` at once: both lists are sorted and hold distinct
-    anchors, so either way round the count is what they share. (A call per pair, ~8 us of numpy's overhead,
-    cost 1.2 s of the tier at 100k documents, for ~3 pairs a text.)
+    Both lists of a pair are sorted and hold distinct anchors, so either way round the count is what they
+    share. (A call per pair, ~8 us of numpy's overhead, cost 1.2 s of the tier at 100k documents, for ~3 pairs
+    a text.)
     """
-    y = np.frombuffer(b, dtype=np.uint32)
-    sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others)) // 4
-    fewer = np.minimum(sizes, y.size)
-    if not y.size:
-        return np.zeros(len(others), dtype=np.int64), fewer
-    found = np.concatenate(([0], np.cumsum(in_sorted(y, np.frombuffer(b"".join(others), dtype=np.uint32))[1])))
-    ends = np.cumsum(sizes)
-    return found[ends] - found[ends - sizes], fewer
+    return shared_shares_of([(b, others)])
 
 
 #: Texts whose candidates are verified (``shared_shares_of``) or whose links are judged (``judge_texts``)
@@ -156,23 +149,43 @@ def shared_shares_of(texts: list) -> Tuple[np.ndarray, np.ndarray]:
     """``shared_shares`` of each of several texts, ``[(b, others)]``, for all of them at once: the two arrays
     over every pair, each text's others one after another.
 
-    Every anchor is keyed by its text, so one search finds each other list's anchors in its own text's. A
-    call per text (~25 us, mostly numpy's per-call overheads) was the largest part of verifying candidates.
+    A call per text (~25 us, mostly numpy's per-call overheads) was the largest part of verifying candidates.
     """
+    found = _found_in_own(texts)
+    return (np.bincount(found.pair, minlength=found.sizes.size),
+            np.minimum(found.sizes, found.own_sizes[found.text]))
+
+
+class _Found(NamedTuple):
+    """``_found_in_own``'s answer. Per text: ``own_sizes``, its anchor count, and ``counts``, its other lists;
+    per other list: ``sizes``, its anchor count, and ``text``, its text; per anchor of another list found in
+    its text: ``pair``, the list it is in, and ``at``, where it is among every text's anchors, one after
+    another."""
+    own_sizes: np.ndarray
+    counts: np.ndarray
+    sizes: np.ndarray
+    text: np.ndarray
+    pair: np.ndarray
+    at: np.ndarray
+
+
+def _found_in_own(texts: list) -> _Found:
+    """Each text's other anchor lists looked up in its own anchors, ``[(packed own, [packed other, ...])]``
+    (packed sorted distinct uint32): every anchor keyed by its text, so one search serves the whole batch."""
     n_texts = len(texts)
     counts = np.fromiter((len(others) for _, others in texts), dtype=np.int64, count=n_texts)
-    own_sizes = np.fromiter((len(b) // 4 for b, _ in texts), dtype=np.int64, count=n_texts)
+    own_sizes = np.fromiter((len(own) // 4 for own, _ in texts), dtype=np.int64, count=n_texts)
     sizes = np.fromiter((len(a) // 4 for _, others in texts for a in others), dtype=np.int64, count=int(counts.sum()))
     text = np.repeat(np.arange(n_texts), counts)
-    fewer = np.minimum(sizes, own_sizes[text])
-    own = np.frombuffer(b"".join([b for b, _ in texts]), dtype=np.uint32)
+    own = np.frombuffer(b"".join([own for own, _ in texts]), dtype=np.uint32)
     if not own.size:
-        return np.zeros(sizes.size, dtype=np.int64), fewer
+        none = np.zeros(0, dtype=np.intp)
+        return _Found(own_sizes, counts, sizes, text, none, none)
     held = np.frombuffer(b"".join([a for _, others in texts for a in others]), dtype=np.uint32)
     own_keys = (np.repeat(np.arange(n_texts, dtype=np.uint64), own_sizes) << np.uint64(32)) | own
     held_keys = (np.repeat(text.astype(np.uint64), sizes) << np.uint64(32)) | held
-    hit = in_sorted(own_keys, held_keys)[1]
-    return np.bincount(np.repeat(np.arange(sizes.size), sizes)[hit], minlength=sizes.size), fewer
+    at, hit = in_sorted(own_keys, held_keys)
+    return _Found(own_sizes, counts, sizes, text, np.repeat(np.arange(sizes.size), sizes)[hit], at[hit])
 
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
@@ -758,34 +771,18 @@ def _plain_texts(texts: list) -> np.ndarray:
     judged = np.flatnonzero(~plain)
     if not judged.size:
         return plain
-    texts = [texts[i] for i in judged.tolist()]
-    n_texts = len(texts)
-    counts = np.fromiter((len(neighbours) for _, neighbours in texts), dtype=np.int64, count=n_texts)
-    own_sizes = np.fromiter((len(own) // 4 for own, _ in texts), dtype=np.int64, count=n_texts)
-    pair_sizes = np.fromiter((len(anchors) // 4 for _, neighbours in texts for anchors, _ in neighbours),
-                             dtype=np.int64, count=int(counts.sum()))
-    # Every anchor keyed by its text, so one search finds each neighbour's anchors in its own text's.
-    text = np.repeat(np.arange(n_texts), counts)
-    own = np.frombuffer(b"".join([own for own, _ in texts]), dtype=np.uint32)
-    held = np.frombuffer(b"".join([anchors for _, neighbours in texts for anchors, _ in neighbours]),
-                         dtype=np.uint32)
-    own_keys = (np.repeat(np.arange(n_texts, dtype=np.uint64), own_sizes) << np.uint64(32)) | own
-    held_keys = (np.repeat(text.astype(np.uint64), pair_sizes) << np.uint64(32)) | held
-    pair_of = np.repeat(np.arange(pair_sizes.size), pair_sizes)
-    if own_keys.size:
-        at, hit = in_sorted(own_keys, held_keys)
-    else:
-        at, hit = np.zeros(held_keys.size, dtype=np.intp), np.zeros(held_keys.size, dtype=bool)
-    at, pair_of = at[hit], pair_of[hit]
-    part = np.bincount(pair_of, minlength=pair_sizes.size)
+    found = _found_in_own([(own, [anchors for anchors, _ in neighbours]) for own, neighbours in
+                           (texts[i] for i in judged.tolist())])
+    n_texts, counts, text, pair_sizes = judged.size, found.counts, found.text, found.sizes
+    part = np.bincount(found.pair, minlength=pair_sizes.size)
     rest = pair_sizes - part
     # Each text's largest neighbour (the first of the largest, as ``_groups`` orders them), and how much of
     # it each other neighbour's anchors overlap.
     order = np.lexsort((np.arange(part.size), -part, text))
     largest = order[np.cumsum(counts) - counts]
-    marked = np.zeros(own_keys.size, dtype=bool)
-    marked[at[pair_of == largest[text[pair_of]]]] = True
-    overlap = np.bincount(pair_of, weights=marked[at], minlength=part.size)
+    marked = np.zeros(int(found.own_sizes.sum()), dtype=bool)
+    marked[found.at[found.pair == largest[text[found.pair]]]] = True
+    overlap = np.bincount(found.pair, weights=marked[found.at], minlength=part.size)
     joins = (part == 0) | (overlap >= ROUNDUP_SAME_PART * part)
     # Below ``_ONE_PART_CHECK`` neighbours ``_groups`` loops, and an empty neighbour is a part of its own.
     one_part = ((part[largest] > 0) & _all_per_text(joins, text, n_texts)
