@@ -127,12 +127,12 @@ def _cached(name: str, build: Callable[[], Dict[str, object]],
                 out: Dict[str, object] = {}
                 for key in stored.files:
                     if key.endswith(".words"):
-                        name = key.removesuffix(".words")
-                        blob, count = stored[key].tobytes(), int(stored[name + ".count"])
+                        part = key.removesuffix(".words")
+                        blob, count = stored[key].tobytes(), int(stored[part + ".count"])
                         words = blob.split(b"\0") if count else []
                         if len(words) != count:
                             raise ValueError(f"{path}: {key} holds {len(words)} words, not {count}")
-                        out[name] = words
+                        out[part] = words
                     elif not key.endswith(".count"):
                         out[key] = stored[key]
             if valid(out):
