@@ -434,12 +434,16 @@ def split_exact_duplicates(records: Sequence[dict]) -> tuple:
     return unique, dup_edges
 
 
-def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
+def stage_sign(records: Sequence[dict], config, batch: int = 512, sketch_seconds: Optional[list] = None) -> tuple:
     """As ``SignBatchFn``, batch by batch: one tokenisation per text serves the signatures of the unique
     texts (exact duplicates split off by content hash) and every record's event terms.
 
     Returns ``(unique, sigs, counts, dup_edges, packed event terms per record, seconds spent on them)``:
     the terms are the event tier's work, so the caller counts their seconds there, not in signing.
+
+    ``sketch_seconds``: when a list, each record's role sketch is made here from the shingle hashes signing
+    made (as ``sign_articles`` does; kept as the record's ``_role_sketch``), and the seconds it took are
+    appended to the list: the roles' work, which the caller counts there, not in signing.
     """
     import numpy as np
     from transforms.dedup.events import articles_event_terms
@@ -467,9 +471,32 @@ def stage_sign(records: Sequence[dict], config, batch: int = 512) -> tuple:
         for (i, _, _), d in zip(signed, distinct):
             records[i]["_distinct_hashes"] = d
         counts.append(np.array([len(d) for d in distinct], dtype=np.int64))
+        if sketch_seconds is not None:
+            t0 = time.perf_counter()
+            _role_sketches([records[i] for i in chunk], tokens, word_hashes,
+                           dict(zip((i for i, _, _ in signed), hashes)), chunk, config.shingle_size)
+            sketch_seconds.append(time.perf_counter() - t0)
     sigs = np.concatenate(sigs) if sigs else np.zeros((0, config.num_perm), dtype=np.uint32)
     counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     return unique, sigs, counts, dup_edges, packed, terms_s
+
+
+def _role_sketches(chunk_records: list, tokens: list, word_hashes: list, hashes_of: dict, chunk, k: int) -> None:
+    """Each record's role sketch (``_role_sketch``), from its paragraphs' words and its shingle hashes.
+
+    ``sign_articles`` tokenises paragraph by paragraph, so its one tokenisation serves the sketch too; here
+    signing tokenised the whole text (``words``, as before the sketch was shared), so the paragraphs are
+    tokenised again, and only the hashing is shared. An exact duplicate is not signed: its shingles are
+    hashed here from the word hashes its event terms used.
+    """
+    from transforms.dedup import roles
+    from transforms.dedup.signing import shingle_hashes
+    for rec, tk, wh, i in zip(chunk_records, tokens, word_hashes, chunk):
+        hashes = hashes_of.get(i)
+        if hashes is None:
+            hashes = shingle_hashes(tk, k, word_hashes=wh)
+        rec["_role_sketch"] = roles.role_sketch(rec["text"], k, paragraphs=roles.paragraph_words(rec["text"]),
+                                                hashes=hashes)
 
 
 def stage_lsh(unique: Sequence[int], sigs, counts, config, cap: int) -> tuple:
@@ -782,9 +809,11 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
                 config) -> Dict[str, int]:
     """Role counts, as ``BuildClustersFn`` picks them: role sketches, the canonical, each member's copy share.
 
-    The sketches are made here from each text (``role_sketch`` tokenises it), where ``sign_articles``
-    makes them from the words it signs with: sharing them here too moved ~50 us a document of paragraph
-    by paragraph tokenising into ``sign``, the core the event and containment tiers are measured against.
+    The sketches are the records' ``_role_sketch`` when ``stage_sign`` made them (timed apart from
+    signing, and counted here), else made here from each text (``role_sketch`` tokenises it again).
+    ``sign_articles`` makes them from the words it signs with; signing here keeps tokenising the whole
+    text: tokenising paragraph by paragraph would add ~50 us a document to ``sign``, the core the event
+    and containment tiers are measured against.
     """
     from transforms.dedup import roles
     from transforms.dedup.records import Member
@@ -796,13 +825,18 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
             article_id=rec["article_id"], published=rec.get("published"), site=rec.get("site"),
             credited_source=rec.get("credited_source"), content_hash=rec["content_hash"],
             sig=sigs[pos].tobytes(), n_shingles=int(counts[pos]),
-            role_sketch=roles.role_sketch(rec["text"], config.shingle_size)))
+            role_sketch=rec.pop("_role_sketch", None) or roles.role_sketch(rec["text"], config.shingle_size)))
     found: Dict[str, int] = collections.Counter()
     for members in members_of.values():
         canonical = roles.pick_canonical(members)
-        for m in members:
-            share = 1.0 if m is canonical else max(
-                roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical))
+        if hasattr(roles, "References"):
+            # As BuildClustersFn: the cluster's members sorted once for every member's references.
+            references = roles.References(members, canonical)
+            shares = (1.0 if m is canonical else roles.best_copy_share(m, references.of(m)) for m in members)
+        else:
+            shares = (1.0 if m is canonical else max(
+                roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical)) for m in members)
+        for m, share in zip(members, shares):
             found[roles.role_of(share, m is canonical)] += 1
     return dict(found)
 
@@ -922,8 +956,10 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     # As SignBatchFn.setup(): the default language's lemma and frequency lists load once per worker
     # (~0.2 s), not per document; the plain loop counts them, the event tier's cost per document does not.
     _, t["setup"] = _timed(load_language, "en")
-    (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config)
-    t["sign"] -= terms_s
+    sketch_s: list = []
+    (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config,
+                                                                         sketch_seconds=sketch_s)
+    t["sign"] -= terms_s + sum(sketch_s)
     (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
     anchors: Dict[int, bytes] = {}
     contained, t["containment"] = _timed(stage_containment, records, unique, None, anchors)
@@ -936,6 +972,7 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     _, t["events"] = _timed(stage_events, packed, labels, None, [r.get("published") for r in records])
     t["events"] += terms_s
     _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
+    t["roles"] += sum(sketch_s)
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
     plain_loop_cpu_s = time.process_time() - cpu_started

@@ -129,6 +129,47 @@ def test_references_are_the_members_not_published_after():
     assert len(refs) == roles.MAX_REFERENCES + 1 and refs[-1] is many[-1]
 
 
+def _naive_references(m, members, canonical, limit=roles.MAX_REFERENCES):
+    """``reference_members`` as first written: each member filters and sorts the cluster itself."""
+    others = [o for o in members if o is not m and o.article_id != m.article_id]
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    earlier = sorted((o for o in others if m.published is None or o.published is None or o.published <= m.published),
+                     key=lambda o: (o.published or far, o.article_id))
+    refs = earlier[:limit]
+    if canonical is not None and canonical is not m and all(r is not canonical for r in refs):
+        refs.append(canonical)
+    return refs or others
+
+
+def test_references_sorted_once_are_each_members_own():
+    rng = random.Random(5)
+    texts = [BASE, BASE[:4], [INTRO] + BASE[2:], story(9)]
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    for trial in range(60):
+        size = rng.randrange(1, 50)
+        members = []
+        for i in range(size):
+            # Few dates and ids, so ties and repeated ids are common; undated members, and the far future.
+            aid = f"a{rng.randrange(size)}"
+            day = rng.choice([None, 1, 2, 3, 5, 8])
+            m = member(aid, rng.choice(texts), day or 1, sketch=rng.random() < 0.8)
+            m = m._replace(published=None if day is None else (far if day == 8 and rng.random() < 0.3 else m.published))
+            members.append(m)
+        rng.shuffle(members)
+        limit = rng.choice([1, 3, roles.MAX_REFERENCES])
+        for canonical in (None, rng.choice(members)):
+            refs = roles.References(members, canonical, limit)
+            for m in members:
+                want = _naive_references(m, members, canonical, limit)
+                got = refs.of(m)
+                assert [id(r) for r in got] == [id(r) for r in want]
+                if got:
+                    assert roles.best_copy_share(m, got) == max(roles.copy_share(m, r) for r in got)
+                else:  # a member alone, or beside its own id only: as max() of nothing
+                    with pytest.raises(ValueError):
+                        roles.best_copy_share(m, got)
+
+
 def test_one_role_rule_on_the_share_of_a_pair():
     assert roles.role_of(0.95, False) == "copy"  # truncated: low Jaccard, contained
     assert roles.role_of(0.7, False) == "rewrite"  # shares much, but a third is its own

@@ -244,9 +244,10 @@ class BuildClustersFn(beam.DoFn):
             self._clusters.inc()
         self._size.update(len(members))
 
+        references = roles.References(members, canonical)
         for m in sorted(new, key=lambda m: m.article_id):
             is_canonical = m is canonical
-            j, share = (1.0, 1.0) if is_canonical else _similarity_and_share(m, members, canonical, old)
+            j, share = (1.0, 1.0) if is_canonical else _similarity_and_share(m, references, canonical, old)
             self._clustered.inc()
             role = ROUNDUP if roundups and m.article_id in roundups else roles.role_of(share, is_canonical)
             yield m.article_row(cluster_id=cluster_id, is_canonical=is_canonical, similarity=round(j, 4), role=role)
@@ -266,8 +267,10 @@ def _with_duplicate_signatures(members: list) -> list:
     return out
 
 
-def _similarity_and_share(member: Member, members: list, canonical, old: list) -> tuple:
-    """(estimated Jaccard to the story, share of the member copied) for a member that is not the canonical."""
+def _similarity_and_share(member: Member, references: roles.References, canonical, old: list) -> tuple:
+    """(estimated Jaccard to the story, share of the member copied) for a member that is not the canonical.
+
+    ``references``: the cluster's members (past ones included), as ``roles.References``."""
     if canonical is not None:
         j, _ = roles.similarity(member, canonical)
     else:
@@ -275,7 +278,7 @@ def _similarity_and_share(member: Member, members: list, canonical, old: list) -
         j = max(roles.similarity(member, o)[0] for o in old)
     # A copy of any earlier member is a copy (a repost of a repost, a story first seen
     # truncated), so the role compares with those rather than with the canonical alone.
-    share = max(roles.copy_share(member, r) for r in roles.reference_members(member, members, canonical))
+    share = roles.best_copy_share(member, references.of(member))
     return j, share
 
 
