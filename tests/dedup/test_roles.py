@@ -185,9 +185,26 @@ def test_canonical_of_a_giant_story_does_not_depend_on_member_order():
     for seed in range(4):
         shuffled = members + [candidate]
         random.Random(seed).shuffle(shuffled)
-        scores.add(round(roles._contains_others(candidate, shuffled), 9))
+        scores.add(round(roles._contains_others([candidate], shuffled)[0], 9))
         picks.add(roles.pick_canonical(shuffled).article_id)
     assert len(scores) == 1 and len(picks) == 1
+
+
+def test_containment_of_the_others_searched_at_once_is_each_pairs_copy_share():
+    rng = random.Random(8)
+    # A long story's sketch is complete up to its largest entry, which its wrapped copy's body holds.
+    long_story = story(4, 40)
+    texts = [BASE, BASE[:3], [INTRO] + BASE[4:], story(9), long_story, [INTRO] + long_story + [TAGLINE],
+             long_story[5:30], ["a few words only"]]
+    for trial in range(25):
+        members = [member(f"m{rng.randrange(90):02d}", rng.choice(texts), sketch=rng.random() < 0.8)
+                   for _ in range(rng.randrange(2, 80))]
+        candidates = rng.sample(members, min(len(members), 5)) + [member("long", long_story)]
+        members.append(candidates[-1])
+        for candidate, got in zip(candidates, roles._contains_others(candidates, members)):
+            others = sorted((o for o in members if o is not candidate),
+                            key=lambda o: o.article_id)[:roles._MAX_CONTAINMENT_MEMBERS]
+            assert got == sum(roles.copy_share(o, candidate) for o in others) / len(others)
 
 
 def test_copy_share_counts_the_body_entries_the_reference_holds():

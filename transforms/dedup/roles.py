@@ -59,13 +59,14 @@ _MAX_CONTAINMENT_MEMBERS = 64
 
 _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 _PARAGRAPH_RE = re.compile(r"\n+")
+_NOT_SLUG_RE = re.compile(r"[^a-z0-9]")
 _CORE_BIT = np.uint32(1)
 
 
 def source_slug(value: Optional[str]) -> str:
     """A credited source or a site as compared: its letters and digits, lower case ("The Associated Press" ->
     "theassociatedpress"; None -> "")."""
-    return re.sub(r"[^a-z0-9]", "", (value or "").lower())
+    return _NOT_SLUG_RE.sub("", (value or "").lower())
 
 
 def is_own_outlet(member: Member) -> bool:
@@ -98,12 +99,39 @@ def _centrality(candidates: Sequence[Member], members: Sequence[Member]) -> list
     return out
 
 
-def _contains_others(candidate: Member, members: Sequence[Member]) -> float:
-    """Mean share of the other members' bodies found word for word in ``candidate``."""
+def _contains_others(candidates: Sequence[Member], members: Sequence[Member]) -> list:
+    """Mean share of the other members' bodies found word for word in each candidate (``copy_share``)."""
     # The same members whatever order the shuffle delivered them in: the cluster id depends on this.
-    others = sorted((o for o in members if o is not candidate),
-                    key=lambda o: o.article_id)[:_MAX_CONTAINMENT_MEMBERS]
-    return sum(copy_share(o, candidate) for o in others) / len(others) if others else 0.0
+    by_id = sorted(members, key=lambda o: o.article_id)[:_MAX_CONTAINMENT_MEMBERS + 1]
+    # The candidates measure the same others: their sketch bodies are read once, into one array searched
+    # once a candidate (a search per pair was ~9 us, ~210,000 of them at 100k documents).
+    bodies = [_sketch_body(o.role_sketch) for o in by_id]
+    sizes = [0 if b is None else len(b) for b in bodies]
+    flat = np.concatenate([b for b in bodies if b is not None] or [np.zeros(0, dtype=np.uint32)])
+    owner = np.repeat(np.arange(len(by_id)), sizes)
+    out = []
+    for candidate in candidates:
+        sketch = _reference_sketch(candidate.role_sketch)
+        if sketch is not None and len(flat):
+            # As ``_share``: a body entry counts up to the largest entry of a complete sketch.
+            kept = flat <= sketch[-1] if len(sketch) >= SKETCH_SIZE else np.ones(len(flat), dtype=bool)
+            n_kept = np.bincount(owner[kept], minlength=len(by_id)).tolist()
+            n_found = np.bincount(owner[in_sorted(sketch, flat)[1]], minlength=len(by_id)).tolist()
+        total, n = 0.0, 0
+        for k, o in enumerate(by_id):
+            if o is candidate:
+                continue
+            if n == _MAX_CONTAINMENT_MEMBERS:
+                break
+            n += 1
+            if o.content_hash and o.content_hash == candidate.content_hash:
+                total += 1.0
+            elif sketch is not None and bodies[k] is not None and n_kept[k]:
+                total += float(n_found[k]) / n_kept[k]
+            else:
+                total += _signature_share(o, candidate)
+        out.append(total / n if n else 0.0)
+    return out
 
 
 def pick_canonical(members: Sequence[Member]) -> Member:
@@ -116,14 +144,18 @@ def pick_canonical(members: Sequence[Member]) -> Member:
     siblings than the original does); then a dated member before an undated one,
     the fuller text, and the id, for determinism.
     """
-    best = min(_rank(m) for m in members)
-    tied = [m for m in members
-            if _rank(m) == best or (m.published is None and _rank(m)[0] == best[0])]
+    if len(members) == 1:
+        return members[0]
+    ranks = [_rank(m) for m in members]
+    best = min(ranks)
+    tied = [m for m, rank in zip(members, ranks)
+            if rank == best or (m.published is None and rank[0] == best[0])]
     if len(tied) == 1:
         return tied[0]
     central = _centrality(tied, members)
     finalists = sorted(range(len(tied)), key=lambda i: -central[i])[:_MAX_CANONICAL_FINALISTS]
-    score = {i: central[i] + _contains_others(tied[i], members) for i in finalists}
+    contained = _contains_others([tied[i] for i in finalists], members)
+    score = {i: central[i] + share for i, share in zip(finalists, contained)}
     best_i = min(finalists, key=lambda i: (-score[i], tied[i].published is None,
                                            -tied[i].n_shingles, tied[i].article_id))
     return tied[best_i]
@@ -210,16 +242,10 @@ def best_copy_share(member: Member, references: Sequence[Member], size: int = SK
     members of a story are copies, whole in their first reference (645,000 ``copy_share`` calls at 100k
     documents, ~14 us each, where a member meets up to ``MAX_REFERENCES`` + 1 references).
     """
-    body = _sketch_body(member.role_sketch) if member.role_sketch else None
+    body = _sketch_body(member.role_sketch)
     best = None
     for reference in references:
-        share = None
-        if member.content_hash and member.content_hash == reference.content_hash:
-            share = 1.0
-        elif body is not None and reference.role_sketch:
-            share = _sketch_share(body, reference.role_sketch, size)
-        if share is None:
-            share = _signature_share(member, reference)
+        share = _share(member, reference, body, _reference_sketch(reference.role_sketch), size)
         best = share if best is None else max(best, share)
         if best >= 1.0:
             break
@@ -228,24 +254,35 @@ def best_copy_share(member: Member, references: Sequence[Member], size: int = SK
     return best
 
 
-def _sketch_body(sketch: bytes) -> np.ndarray:
-    """A role sketch's body entries (all of them when none is marked body), without the body bit."""
+def _share(member: Member, reference: Member, body: Optional[np.ndarray], sketch: Optional[np.ndarray],
+           size: int) -> float:
+    """``copy_share``, the member's sketch body (``_sketch_body``) and the reference's sketch
+    (``_reference_sketch``) read by the caller."""
+    if member.content_hash and member.content_hash == reference.content_hash:
+        return 1.0
+    if body is not None and sketch is not None:
+        if len(sketch) >= size:
+            body = body[body <= sketch[-1]]  # the reference's sketch is complete up to its largest entry
+        if len(body):
+            # Both sketches are sorted (bottom-k): a binary search per entry, where np.isin sorted
+            # both again (73,000 calls at 10k documents).
+            return float(np.count_nonzero(in_sorted(sketch, body)[1])) / len(body)
+    return _signature_share(member, reference)
+
+
+def _sketch_body(sketch: Optional[bytes]) -> Optional[np.ndarray]:
+    """A role sketch's body entries (all of them when none is marked body), without the body bit; None
+    without a sketch."""
+    if not sketch:
+        return None
     x = np.frombuffer(sketch, dtype="<u4")
     body = x[(x & _CORE_BIT) == _CORE_BIT] & ~_CORE_BIT
     return body if len(body) else x & ~_CORE_BIT
 
 
-def _sketch_share(body: np.ndarray, sketch: bytes, size: int) -> Optional[float]:
-    """The share of ``body`` (``_sketch_body``) found in a reference's role sketch; None when none of it
-    lies below the largest entry of a complete sketch."""
-    r = np.frombuffer(sketch, dtype="<u4") & ~_CORE_BIT
-    if len(r) >= size:
-        body = body[body <= r[-1]]  # the reference's sketch is complete up to its largest entry
-    if not len(body):
-        return None
-    # Both sketches are sorted (bottom-k): a binary search per entry, where np.isin sorted
-    # both again (73,000 calls at 10k documents).
-    return float(np.count_nonzero(in_sorted(r, body)[1])) / len(body)
+def _reference_sketch(sketch: Optional[bytes]) -> Optional[np.ndarray]:
+    """A role sketch as a reference reads it: its entries without the body bit; None without a sketch."""
+    return np.frombuffer(sketch, dtype="<u4") & ~_CORE_BIT if sketch else None
 
 
 def _signature_share(member: Member, reference: Member) -> float:
