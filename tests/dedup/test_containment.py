@@ -220,6 +220,7 @@ def _pairs(batches, shards=ANCHOR_SHARDS):
     counted = collections.Counter()
     for (kind, _), values in _groups(batches, shards).items():
         ids, sizes, a, b, shared, _ = anchor_pair_counts(kind, values)
+        ids = [i.decode() for i in ids.tolist()]
         for x, y, n in zip(a.tolist(), b.tolist(), shared.tolist()):
             counted[("f", ids[x], int(sizes[x]), ids[y]) if kind == "f" else ("c", ids[x], ids[y])] += n
     return counted
@@ -473,6 +474,32 @@ def test_a_batch_holding_one_id_twice_sends_its_last_entry():
     assert repr(anchor_groups([first, other, last], "n")) == repr(anchor_groups([last, other], "n"))
     for _, (_, _, _, ids, _) in anchor_groups([first, other, last], "n"):
         assert len(ids) == len(set(ids))
+
+
+def test_ids_repeated_across_a_groups_records_meet_as_one_member_the_later_entry():
+    # _gather keeps one member per id across a group's records: the later record's entry, holding the
+    # anchors of every entry of its id, each once.
+    rng = np.random.default_rng(12)
+    repeats = 0
+    for trial in range(30):
+        records, entries = [], []
+        for _ in range(int(rng.integers(1, 5))):
+            names = list(dict.fromkeys(rng.choice(["a", "b", "cc", "d", "é", "ab", "b2"], int(rng.integers(1, 6)))))
+            anchors = [np.unique(rng.integers(0, 50, int(rng.integers(1, 12)))).astype(np.uint32) for _ in names]
+            owners = np.repeat(np.arange(len(names)), [len(x) for x in anchors]).astype(np.uint32)
+            records.append((np.concatenate(anchors).tobytes(), owners.tobytes(),
+                            np.array([len(x) for x in anchors], dtype=np.uint32).tobytes(), names, bool(trial % 2)))
+            entries += list(zip(names, anchors))
+        anchors, member, sizes, ids, rank, old = containment._gather(records)
+        ids = [i.decode() for i in ids.tolist()]
+        assert ids == [name for name, _ in entries]
+        last = {name: i for i, (name, _) in enumerate(entries)}
+        repeats += len(last) < len(entries)
+        want = {(int(a), last[name]) for name, held in entries for a in held}
+        assert sorted(zip(anchors.tolist(), member.tolist())) == sorted(want)
+        assert rank.tolist() == [sorted(range(len(ids)), key=ids.__getitem__).index(i) for i in range(len(ids))]
+        assert sizes.tolist() == [len(held) for _, held in entries]
+    assert repeats > 10
 
 
 def _packed_terms(text):

@@ -280,21 +280,20 @@ def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: 
 
 def anchor_pair_counts(kind: str, records) -> tuple:
     """A (kind, shard) group's records -> ``(ids, sizes, a, b, shared, capped)``: the pairs its buckets
-    propose, as indexes ``a``, ``b`` into ``ids`` (``sizes``: each one's anchor count), and ``shared``,
-    the number of the group's buckets that propose each pair.
+    propose, as indexes ``a``, ``b`` into ``ids`` (the article ids as a ``np.bytes_`` array, UTF-8;
+    ``sizes``: each one's anchor count), and ``shared``, the number of the group's buckets that propose
+    each pair.
 
     A bucket (the holders of one anchor) proposes, for ``f``, a short text with every other
     member (two short texts once, from the one with fewer anchors, ties by id); for ``c``, each
     member with the next ``NEIGHBOURS`` members by anchor count (ties by id). Two past texts are
     never paired again. Buckets of more than ``BUCKET_CAP`` members are skipped: ``capped`` counts them.
     """
-    anchors, member, sizes, ids, old = _gather(records)
+    anchors, member, sizes, ids, rank, old = _gather(records)
     none = np.zeros(0, dtype=np.int64)
     if len(anchors) < 2:
         return ids, sizes, none, none, none, 0
     # Buckets in order of (anchor, anchor count, id): a bucket's members sorted as the pairing wants.
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
     if len(ids) <= _RANKS and int(sizes.max()) <= _SIZES:
         # The three as one uint64 (anchor, count, id rank: 32 + 12 + 20 bits), each (anchor, member) once, so
         # distinct: one sort where ``np.lexsort`` made three passes.
@@ -334,8 +333,14 @@ _RANKS, _SIZES = (1 << 20) - 1, (1 << 12) - 1
 
 
 def _gather(records) -> tuple:
-    """A group's records -> (anchors, member of each, anchor count of each member, ids, is old of each),
-    one member per article id (a later record's entry wins) and each (anchor, member) once."""
+    """A group's records -> (anchors, member of each, anchor count of each member, ids, each id's rank in
+    id order, is old of each), one member per article id (a later record's entry wins) and each (anchor,
+    member) once. The ids are one ``np.bytes_`` array (``_id_bytes``), as ``shard_pair_counts`` sends them.
+
+    A group holds nearly every member of the run (a text's anchors reach most shards): its ids are
+    converted, ranked and checked for repeats in C, where a dict of them, a sort by key and a second
+    conversion took ~2 s of the tier's ~8 s at 100k documents.
+    """
     anchors, owners, sizes, ids, old = [], [], [], [], []
     for packed, own, size, names, is_old in records:
         anchors.append(np.frombuffer(packed, dtype=np.uint32))
@@ -345,22 +350,34 @@ def _gather(records) -> tuple:
         old.append(np.full(len(names), is_old))
     if not ids:
         none = np.zeros(0, dtype=np.int64)
-        return none.astype(np.uint32), none, none, [], none.astype(bool)
-    # Each record's ids are distinct (``anchor_groups``): only several records can share one.
-    last = {name: i for i, name in enumerate(ids)} if len(old) > 1 else None
+        return none.astype(np.uint32), none, none, _id_bytes([]), none, none.astype(bool)
+    names = _id_bytes(ids)
+    # UTF-8 byte order is code point order: the order of the ids as strings (ties stay in record order).
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
     anchors, member = np.concatenate(anchors), np.concatenate(owners)
     sizes, old = np.concatenate(sizes).astype(np.int64), np.concatenate(old)
-    if last is not None and len(last) < len(ids):
-        canon = np.array([last[name] for name in ids], dtype=np.int64)
-        keys = np.unique(anchors.astype(np.int64) * len(ids) + canon[member])
-        anchors, member = (keys // len(ids)).astype(np.uint32), keys % len(ids)
-    return anchors, member, sizes, ids, old
+    # Each record's ids are distinct (``anchor_groups``): only several records can share one.
+    if len(old) > 1:
+        ranked = names[order]
+        repeated = ranked[1:] == ranked[:-1]
+        if repeated.any():
+            # Each id's entries are one run of the stable sort, the later record's last.
+            starts = np.flatnonzero(np.concatenate(([True], ~repeated)))
+            lengths = np.diff(np.append(starts, len(names)))
+            canon = np.empty(len(names), dtype=np.int64)
+            canon[order] = order[np.repeat(starts + lengths - 1, lengths)]
+            keys = np.unique(anchors.astype(np.int64) * len(names) + canon[member])
+            anchors, member = (keys // len(names)).astype(np.uint32), keys % len(names)
+    return anchors, member, sizes, names, rank, old
 
 
-def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b: np.ndarray, shared: np.ndarray,
+def shard_pair_counts(kind: str, ids, sizes: np.ndarray, a: np.ndarray, b: np.ndarray, shared: np.ndarray,
                       shards: int) -> list:
     """Counted pairs (``anchor_pair_counts``) in one record per shard of their first id:
-    ``[(shard, (kind, first ids, second ids, first's anchor count, shared))]``.
+    ``[(shard, (kind, first ids, second ids, first's anchor count, shared))]``. ``ids``: a list of str,
+    or the ``np.bytes_`` array ``anchor_pair_counts`` returns.
 
     The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
     the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
@@ -369,7 +386,7 @@ def shard_pair_counts(kind: str, ids: list, sizes: np.ndarray, a: np.ndarray, b:
     """
     if not len(a):
         return []
-    names = _id_bytes(ids)
+    names = ids if isinstance(ids, np.ndarray) else _id_bytes(ids)
     shard_of = _id_shards(names, shards)
     order = np.argsort(shard_of[a], kind="stable")
     a, b, shared = a[order], b[order], shared[order].astype(np.int64)
