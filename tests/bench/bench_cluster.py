@@ -582,8 +582,11 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
     if hasattr(ct, "sum_pair_counts"):
         # ... -> pairs counted -> one pair shard here (met and summed in numpy).
         fn = ct.PairAnchorsFn(1)
-        summed = ct.sum_pair_counts([record for key, values in groups.items()
-                                     for _, record in fn.process((key, values))])
+        records = [record for key, values in groups.items() for _, record in fn.process((key, values))]
+        # As _CandidatesFn, which reads only the ids of the pairs that go on (a module at an older ref: all).
+        summed = (ct.sum_pair_counts(records, ct.KEPT_PAIRS) if hasattr(ct, "KEPT_PAIRS")
+                  else ct.sum_pair_counts(records))
+        del records
         if "f" in summed:
             first, second, n_first, shared = summed["f"]
             briefs = ct.is_contained_brief(shared, n_first)

@@ -422,9 +422,20 @@ def test_sum_pair_counts_meets_each_pair_once_whatever_the_widths_of_its_ids():
 
 def test_sum_pair_counts_tells_pairs_apart_when_their_hashes_collide(monkeypatch):
     # Every row hashed alike: the pairs are then met on their words, with the same sums.
-    records, expected = _random_pair_records(11)
     monkeypatch.setattr(containment, "_row_hashes", lambda columns: np.zeros(len(columns[0]), dtype=np.uint64))
+    records, expected = _random_pair_records(11)
+    assert all(not any(r[-1]) for r in records)
     assert _summed_pairs(records) == dict(expected)
+
+
+def test_sum_pair_counts_reads_only_the_kept_pairs_ids():
+    records, expected = _random_pair_records(10)
+    kept = lambda n_first, shared: (shared >= 6) & (n_first % 2 == 0)
+    first, second, n_first, summed = sum_pair_counts(records, {"c": kept})["c"]
+    assert dict(zip(zip(first.tolist(), second.tolist(), n_first.tolist()), summed.tolist())) == {
+        pair: n for pair, n in expected.items() if n >= 6 and pair[2] % 2 == 0}
+    assert 0 < len(first) < len(expected)
+    assert len(sum_pair_counts(records, {"f": kept})["c"][0]) == len(expected)  # another kind's rule
 
 
 def _parts_in_a_loop(anchors, neighbours):

@@ -51,7 +51,7 @@ stories that share almost no terms, quoting at least one of them only in part
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -66,8 +66,8 @@ from transforms.dedup.shingles import fmix64, in_sorted
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "packed_anchors", "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts",
-           "shared_shares", "shared_shares_of", "is_contained_brief", "is_contained_text", "roundup_parts",
-           "covered_masks", "is_roundup", "judge_links", "judge_texts", "TEXT_BATCH",
+           "shared_shares", "shared_shares_of", "KEPT_PAIRS", "is_contained_brief", "is_contained_text",
+           "roundup_parts", "covered_masks", "is_roundup", "judge_links", "judge_texts", "TEXT_BATCH",
            "ROUNDUP", "MAX_ANCHORS", "MAX_QUERY_ANCHORS", "ANCHOR_SHARDS", "ANCHOR_BATCH"]
 
 COARSE_MOD = 4
@@ -376,24 +376,28 @@ def _gather(records) -> tuple:
 def shard_pair_counts(kind: str, ids, sizes: np.ndarray, a: np.ndarray, b: np.ndarray, shared: np.ndarray,
                       shards: int) -> list:
     """Counted pairs (``anchor_pair_counts``) in one record per shard of their first id:
-    ``[(shard, (kind, first ids, second ids, first's anchor count, shared))]``. ``ids``: a list of str,
-    or the ``np.bytes_`` array ``anchor_pair_counts`` returns.
+    ``[(shard, (kind, first ids, second ids, first's anchor count, shared, row hashes))]``. ``ids``: a
+    list of str, or the ``np.bytes_`` array ``anchor_pair_counts`` returns.
 
     The ids travel as one fixed-width byte string array each (``np.bytes_``, packed with its width),
     the numbers as packed int64: a record is a few buffers, whatever its number of pairs, and the
-    shard (a hash of the first id's bytes, ``_id_shards``) is the same in every process, so a pair's
-    counts from every group meet in one ``sum_pair_counts``.
+    shard (a hash of the first id's bytes, ``_id_hashes``) is the same in every process, so a pair's
+    counts from every group meet in one ``sum_pair_counts``. Each row's hash (of its two ids' hashes and
+    the count, ``_row_hashes``) travels with it: made from the group's ids, hashed once each, where
+    ``sum_pair_counts`` hashed every row's words (~0.8 s of the tier at 100k documents).
     """
     if not len(a):
         return []
     names = ids if isinstance(ids, np.ndarray) else _id_bytes(ids)
-    shard_of = _id_shards(names, shards)
+    hashed = _id_hashes(names)
+    shard_of = (hashed % np.uint64(shards)).astype(np.int64)
     order = np.argsort(shard_of[a], kind="stable")
     a, b, shared = a[order], b[order], shared[order].astype(np.int64)
     bounds = np.searchsorted(shard_of[a], np.arange(shards + 1)).tolist()
     first, second, n_first = names[a], names[b], sizes[a].astype(np.int64)
+    rows = _row_hashes([hashed[a], hashed[b], n_first.astype(np.uint64)])
     return [(s, (kind, _packed_ids(first[lo:hi]), _packed_ids(second[lo:hi]), n_first[lo:hi].tobytes(),
-                 shared[lo:hi].tobytes()))
+                 shared[lo:hi].tobytes(), rows[lo:hi].tobytes()))
             for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])) if lo < hi]
 
 
@@ -406,18 +410,17 @@ def _id_bytes(ids: list) -> np.ndarray:
         return np.array([i.encode() for i in ids], dtype=np.bytes_)
 
 
-def _id_shards(names: np.ndarray, shards: int) -> np.ndarray:
-    """Each id's pair shard, from its bytes (``_id_bytes``), the same whatever the width of the array it is in.
+def _id_hashes(names: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each id, from its bytes (``_id_bytes``), the same whatever the width of the array it
+    is in: it shards the counted pairs (``shard_pair_counts``) and keys their rows (``_row_hashes``).
 
     Hashed for all ids at once: a CRC per id in Python (``pairs.stable_shard``) was ~10% of ``PairAnchorsFn``.
-    Only ``shard_pair_counts``' records are grouped by these shards, so any function of the id alone meets
-    a pair's counts.
     """
     h = np.zeros(len(names), dtype=np.uint64)
     for column in _words(names):
         # A zero word is padding (no id holds a zero byte): left out, as a wider array has more of it.
         h = np.where(column != 0, fmix64(h ^ column), h)
-    return (h % np.uint64(shards)).astype(np.int64)
+    return h
 
 
 def _packed_ids(names: np.ndarray) -> tuple:
@@ -433,7 +436,8 @@ def _joined_ids(packed: list, width: int) -> np.ndarray:
     """``_unpacked_ids`` of several packed id arrays, one after another."""
     sizes = {itemsize for itemsize, _ in packed}
     if len(sizes) == 1:
-        return np.frombuffer(b"".join([raw for _, raw in packed]), dtype=f"S{sizes.pop()}").astype(f"S{width}")
+        return np.frombuffer(b"".join([raw for _, raw in packed]), dtype=f"S{sizes.pop()}").astype(f"S{width}",
+                                                                                                  copy=False)
     return np.concatenate([_unpacked_ids(p, width) for p in packed])
 
 
@@ -453,40 +457,47 @@ def _row_hashes(columns: list) -> np.ndarray:
     return h
 
 
-def sum_pair_counts(records) -> dict:
+def sum_pair_counts(records, keep: Optional[dict] = None) -> dict:
     """One pair shard's records (``shard_pair_counts``) -> ``{kind: (first ids, second ids, first's
     anchor count, shared)}``: each distinct pair once, its counts from every group summed (arrays;
-    ids as ``np.bytes_``; in no particular order)."""
+    ids as ``np.bytes_``; in no particular order).
+
+    ``keep``: ``{kind: (first's anchor count, shared) -> mask}``, the pairs of a kind to return (all of them
+    when the kind has none): most pairs share one anchor by chance, and only the kept ones' ids are read.
+    """
     by_kind: dict = {}
-    for kind, first, second, n_first, shared in records:
-        by_kind.setdefault(kind, []).append((first, second, n_first, shared))
+    for kind, *columns in records:
+        by_kind.setdefault(kind, []).append(columns)
     out = {}
     for kind, parts in by_kind.items():
         # Each column's bytes joined first, then read once: a shard holds a record from each group that
         # proposed one of its pairs (~30 on a short run), and an array per record was most of a shard's time.
-        width = max(max(f[0], s[0]) for f, s, _, _ in parts)
-        first = _joined_ids([f for f, _, _, _ in parts], width)
-        second = _joined_ids([s for _, s, _, _ in parts], width)
-        n_first = np.frombuffer(b"".join([n for _, _, n, _ in parts]), dtype=np.int64)
-        shared = np.frombuffer(b"".join([c for _, _, _, c in parts]), dtype=np.int64)
-        # Ids as big-endian 64-bit words, a row's words hashed together and the rows sorted by that one
-        # key: numpy sorts fixed-width strings byte by byte, and a sort on every word of both ids and
-        # the count (5 keys on 16-character ids) took 3.4 s of 11 s of the tier at 100k documents.
-        columns = [*_words(first), *_words(second), n_first.astype(np.uint64)]
-        hashes = _row_hashes(columns)
+        width = max(max(f[0], s[0]) for f, s, *_ in parts)
+        first = _joined_ids([f for f, *_ in parts], width)
+        second = _joined_ids([s for _, s, *_ in parts], width)
+        n_first, shared, hashes = (np.frombuffer(b"".join([p[k] for p in parts]), dtype=dtype)
+                                   for k, dtype in ((2, np.int64), (3, np.int64), (4, np.uint64)))
+        # The rows sorted by their hashes (``shard_pair_counts``): numpy sorts fixed-width strings byte by
+        # byte, and a sort on every word of both ids and the count (5 keys on 16-character ids) took 3.4 s
+        # of 11 s of the tier at 100k documents.
         order = np.argsort(hashes)
         hashes = hashes[order]
         new = np.ones(len(order), dtype=bool)
         new[1:] = hashes[1:] != hashes[:-1]
         same = np.flatnonzero(~new)
-        if len(same) and not all(np.array_equal(c[order[same]], c[order[same - 1]]) for c in columns):
+        if len(same) and not all(np.array_equal(c[order[same]], c[order[same - 1]]) for c in (first, second, n_first)):
             # Two different pairs share a 64-bit hash (a few shards in a million, at 10^7 pairs a shard):
             # sorted on the words themselves.
+            columns = [*_words(first), *_words(second), n_first.astype(np.uint64)]
             order = np.lexsort(columns[::-1])
             new[1:] = np.any([c[order][1:] != c[order][:-1] for c in columns], axis=0)
         starts = np.flatnonzero(new)
-        kept = order[starts]
-        out[kind] = first[kept], second[kept], n_first[kept], np.add.reduceat(shared[order], starts)
+        kept, summed = order[starts], np.add.reduceat(shared[order], starts)
+        n_kept = n_first[kept]
+        if keep is not None and kind in keep:
+            mask = keep[kind](n_kept, summed)
+            kept, n_kept, summed = kept[mask], n_kept[mask], summed[mask]
+        out[kind] = first[kept], second[kept], n_kept, summed
     return out
 
 
@@ -507,6 +518,12 @@ class PairAnchorsFn(beam.DoFn):
         return shard_pair_counts(kind, ids, sizes, a, b, shared, self._pair_shards)
 
 
+#: The counted pairs that go on (``sum_pair_counts``' ``keep``): a short text contained in the other (a brief
+#: edge), and long texts sharing enough coarse anchors to be verified.
+KEPT_PAIRS = {"f": lambda n_short, shared: is_contained_brief(shared, n_short),
+              "c": lambda n_first, shared: shared >= MIN_COARSE}
+
+
 class _CandidatesFn(beam.DoFn):
     """A pair shard's counted proposals -> brief edges (decided on counts), and long-text candidate
     pairs to verify."""
@@ -518,19 +535,17 @@ class _CandidatesFn(beam.DoFn):
 
     def process(self, element):
         _, records = element
-        summed = sum_pair_counts(records)
+        summed = sum_pair_counts(records, KEPT_PAIRS)
         if "f" in summed:
-            short, other, n_short, shared = summed["f"]
-            briefs = is_contained_brief(shared, n_short)
-            if briefs.any():
-                self._briefs.inc(int(briefs.sum()))
-            for s, o in zip(short[briefs].tolist(), other[briefs].tolist()):
+            short, other, _, _ = summed["f"]
+            if len(short):
+                self._briefs.inc(len(short))
+            for s, o in zip(short.tolist(), other.tolist()):
                 s, o = s.decode(), o.decode()
                 yield (s, o) if s < o else (o, s)
         if "c" in summed:
-            a, b, _, shared = summed["c"]
-            keep = shared >= MIN_COARSE
-            for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+            a, b, _, _ = summed["c"]
+            for x, y in zip(a.tolist(), b.tolist()):
                 yield beam.pvalue.TaggedOutput(self.CANDIDATES, (x.decode(), y.decode()))
 
 
