@@ -235,3 +235,26 @@ def test_the_plain_loops_roundup_stage_drops_a_digests_links_as_the_pipeline_doe
     assert kept == [(0, 1)]
     # Without the digest the same links stay.
     assert stage_roundups(anchors, packed, [(0, 1)]) == ([(0, 1)], [])
+
+
+def test_the_plain_loop_runs_every_stage_and_its_roles_read_the_sketches_signing_made(tmp_path):
+    import copy
+    from tests.bench.bench_cluster import (_config, bench_size, stage_cluster, stage_extract, stage_lsh, stage_read,
+                                           stage_roles, stage_sign)
+    # The whole in-process pass of make bench, as it runs there (no pipeline run, no baselines).
+    res = bench_size(120, 3, [], tmp_path, 0, False, 0.0, 1, 0)
+    seconds = res["inprocess"]["seconds"]
+    assert set(seconds) >= {"read", "extract", "sign", "lsh", "containment", "events", "roles", "write"}
+    assert all(v >= 0 for v in seconds.values()) and seconds["roles"] > 0
+    assert res["inprocess_quality"]["all"]["n"] == res["inprocess"]["records"] > 100
+    # Sketches made at signing from its hashes give the roles the text's own sketches give.
+    config, cap = _config([])
+    records, _ = stage_extract(stage_read(tmp_path / "corpus_120" / "docs"))
+    spent: list = []
+    unique, sigs, counts, dups, _, _ = stage_sign(records, config, sketch_seconds=spent)
+    assert spent and all(isinstance(r["_role_sketch"], bytes) for r in records)
+    labels = stage_cluster(stage_lsh(unique, sigs, counts, config, cap)[0] + dups, len(records))
+    plain = [{k: v for k, v in r.items() if k != "_role_sketch"} for r in copy.deepcopy(records)]
+    roles = stage_roles(records, labels, unique, sigs, counts, config)
+    assert roles == stage_roles(plain, labels, unique, sigs, counts, config)
+    assert sum(roles.values()) == len(records) and roles.get("copy", 0) > 0

@@ -374,9 +374,9 @@ def _min_words(extra_args: Sequence[str]) -> int:
     return limits_from(StorywireOptions(list(extra_args)).view_as(StorywireOptions)).min_words
 
 
-def _timed(fn, *args):
+def _timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - t0
 
 
