@@ -40,8 +40,8 @@ from transforms.dedup.shingles import estimate_containment, estimate_jaccard, fm
 from transforms.tokens import words
 
 __all__ = ["pick_canonical", "role_of", "copy_share", "best_copy_share", "References", "role_sketch",
-           "paragraph_words", "reference_members", "source_slug", "cluster_id_for", "similarity", "headline_from_text", "COPY_SHARE", "SKETCH_SIZE",
-           "MAX_REFERENCES"]
+           "paragraph_words", "reference_members", "source_slug", "cluster_id_for", "similarity",
+           "headline_from_text", "COPY_SHARE", "SKETCH_SIZE", "MAX_REFERENCES"]
 
 #: Share of a member's body that must be word-for-word text of an earlier member for it to be a copy.
 #: With word 3-shingles one changed word breaks three shingles, so 0.85 allows about one word in
@@ -320,14 +320,16 @@ class References:
         self._undated = bisect.bisect_left(self._dates, _FAR_FUTURE)
 
     def of(self, member: Member) -> list:
-        published = member.published
+        published, ordered = member.published, self._sorted
         if published is None:
-            earlier = self._sorted
+            earlier = ordered
         else:
-            # Those dated up to ``published``, then the undated ones (whose date sorts as the far future).
+            # Those dated up to ``published``, then the undated ones (whose date sorts as the far future), read
+            # lazily: a member takes the first ``limit`` of them, and slicing them was again linear a member.
             end = bisect.bisect_right(self._dates, published)
-            earlier = itertools.chain(self._sorted[:end], (o for o in self._sorted[max(end, self._undated):]
-                                                           if o.published is None))
+            earlier = itertools.chain(itertools.islice(ordered, end),
+                                      (ordered[i] for i in range(max(end, self._undated), len(ordered))
+                                       if ordered[i].published is None))
         refs = []
         for o in earlier:
             if o is not member and o.article_id != member.article_id:
