@@ -62,8 +62,8 @@ from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "articles_event_terms", "load_language", "pack_terms", "unpack_terms",
            "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
-           "TermSplits", "term_weights", "summed_terms", "summed_vectors", "within_window", "cluster_dates", "date_slots",
-           "window_buckets", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+           "TermSplits", "term_weights", "summed_terms", "summed_vectors", "within_window", "cluster_dates",
+           "date_slots", "window_buckets", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report, not told apart (module docstring).
 EVENT_ROLES = ("original", "copy", "rewrite", "independent", "related")

@@ -50,6 +50,12 @@ def anchor_mix(h: np.ndarray) -> np.ndarray:
     return (h * _MIX) >> np.uint32(12)
 
 
+def _is_anchor(h: np.ndarray) -> np.ndarray:
+    """Which uint32 shingle hashes are anchors: ``anchor_mix(h) % SAMPLE_MOD == 0``, in one operation fewer
+    (the mixed value's bits that the shift leaves lowest are zero)."""
+    return ((h * _MIX) & _SAMPLE_BITS) == 0
+
+
 def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> np.ndarray:
     """The sorted distinct anchors (uint32) of a text's shingle hashes, at most ``MAX_ANCHORS``.
 
@@ -58,9 +64,7 @@ def containment_anchors(shingle_hashes: np.ndarray, distinct: bool = False) -> n
     h = np.asarray(shingle_hashes, dtype=np.uint32)
     if not distinct:
         h = np.unique(h)
-    # ``anchor_mix(h) % SAMPLE_MOD == 0``, in one operation fewer: the mixed value's bits that the shift
-    # leaves lowest are zero.
-    return h[((h * _MIX) & _SAMPLE_BITS) == 0][:MAX_ANCHORS]
+    return h[_is_anchor(h)][:MAX_ANCHORS]
 
 
 def packed_anchors(distinct: Sequence[np.ndarray]) -> List[bytes]:
@@ -70,7 +74,7 @@ def packed_anchors(distinct: Sequence[np.ndarray]) -> List[bytes]:
         return []
     sizes = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     every = np.concatenate(distinct).astype(np.uint32, copy=False)
-    keep = ((every * _MIX) & _SAMPLE_BITS) == 0
+    keep = _is_anchor(every)
     owner = np.repeat(np.arange(len(distinct)), sizes)[keep]
     kept = every[keep]
     # Each text's first MAX_ANCHORS (its hashes are sorted, so its smallest): those ranked below it among its own.
