@@ -583,20 +583,26 @@ def stage_containment(records: Sequence[dict], unique: Sequence[int], ct=None,
         # ... -> pairs counted -> one pair shard here (met and summed in numpy).
         fn = ct.PairAnchorsFn(1)
         records = [record for key, values in groups.items() for _, record in fn.process((key, values))]
-        # As _CandidatesFn, which reads only the ids of the pairs that go on (a module at an older ref: all).
-        summed = (ct.sum_pair_counts(records, ct.KEPT_PAIRS) if hasattr(ct, "KEPT_PAIRS")
-                  else ct.sum_pair_counts(records))
+        # As _CandidatesFn: the pairs that go on, briefs and long pairs to verify (only their ids read; a module
+        # at an older ref reads every pair, and they are kept here by its own rules, as its _CandidatesFn did).
+        if hasattr(ct, "KEPT_PAIRS"):
+            summed = ct.sum_pair_counts(records, ct.KEPT_PAIRS)
+        else:
+            rules = {"f": lambda n_short, shared: ct.is_contained_brief(shared, n_short),
+                     "c": lambda n_first, shared: shared >= ct.MIN_COARSE}
+            summed = {}
+            for kind, columns in ct.sum_pair_counts(records).items():
+                kept = rules[kind](columns[2], columns[3])
+                summed[kind] = tuple(c[kept] for c in columns)
         del records
         if "f" in summed:
-            first, second, n_first, shared = summed["f"]
-            briefs = ct.is_contained_brief(shared, n_first)
-            edges += [(int(x), int(y)) for x, y in zip(first[briefs].tolist(), second[briefs].tolist())]
+            first, second, _, _ = summed["f"]
+            edges += [(int(x), int(y)) for x, y in zip(first.tolist(), second.tolist())]
         if "c" in summed:
-            first, second, _, shared = summed["c"]
-            keep = shared >= ct.MIN_COARSE
+            first, second, _, _ = summed["c"]
             # As FindContainedTexts verifies them: each candidate's second text met by its pairs.
             pairs_of: Dict[int, list] = collections.defaultdict(list)
-            for x, y in zip(first[keep].tolist(), second[keep].tolist()):
+            for x, y in zip(first.tolist(), second.tolist()):
                 pairs_of[int(y)].append(int(x))
             if hasattr(ct, "shared_shares_of"):
                 # As _VerifyContainedFn: batches of second texts, each with its candidates, verified together.
@@ -832,14 +838,10 @@ def stage_roles(records: Sequence[dict], labels: Sequence[int], unique: Sequence
     found: Dict[str, int] = collections.Counter()
     for members in members_of.values():
         canonical = roles.pick_canonical(members)
-        if hasattr(roles, "References"):
-            # As BuildClustersFn: the cluster's members sorted once for every member's references.
-            references = roles.References(members, canonical)
-            shares = (1.0 if m is canonical else roles.best_copy_share(m, references.of(m)) for m in members)
-        else:
-            shares = (1.0 if m is canonical else max(
-                roles.copy_share(m, r) for r in roles.reference_members(m, members, canonical)) for m in members)
-        for m, share in zip(members, shares):
+        # As BuildClustersFn: the cluster's members sorted once for every member's references.
+        references = roles.References(members, canonical)
+        for m in members:
+            share = 1.0 if m is canonical else roles.best_copy_share(m, references.of(m))
             found[roles.role_of(share, m is canonical)] += 1
     return dict(found)
 

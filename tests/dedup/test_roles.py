@@ -129,12 +129,14 @@ def test_references_are_the_members_not_published_after():
     assert len(refs) == roles.MAX_REFERENCES + 1 and refs[-1] is many[-1]
 
 
+FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 def _naive_references(m, members, canonical, limit=roles.MAX_REFERENCES):
     """``reference_members`` as first written: each member filters and sorts the cluster itself."""
     others = [o for o in members if o is not m and o.article_id != m.article_id]
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     earlier = sorted((o for o in others if m.published is None or o.published is None or o.published <= m.published),
-                     key=lambda o: (o.published or far, o.article_id))
+                     key=lambda o: (o.published or FAR, o.article_id))
     refs = earlier[:limit]
     if canonical is not None and canonical is not m and all(r is not canonical for r in refs):
         refs.append(canonical)
@@ -144,16 +146,15 @@ def _naive_references(m, members, canonical, limit=roles.MAX_REFERENCES):
 def test_references_sorted_once_are_each_members_own():
     rng = random.Random(5)
     texts = [BASE, BASE[:4], [INTRO] + BASE[2:], story(9)]
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     for trial in range(60):
         size = rng.randrange(1, 50)
         members = []
-        for i in range(size):
+        for _ in range(size):
             # Few dates and ids, so ties and repeated ids are common; undated members, and the far future.
             aid = f"a{rng.randrange(size)}"
             day = rng.choice([None, 1, 2, 3, 5, 8])
             m = member(aid, rng.choice(texts), day or 1, sketch=rng.random() < 0.8)
-            m = m._replace(published=None if day is None else (far if day == 8 and rng.random() < 0.3 else m.published))
+            m = m._replace(published=None if day is None else (FAR if day == 8 and rng.random() < 0.3 else m.published))
             members.append(m)
         rng.shuffle(members)
         limit = rng.choice([1, 3, roles.MAX_REFERENCES])
