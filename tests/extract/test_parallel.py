@@ -156,12 +156,12 @@ def test_a_worker_gives_large_freed_blocks_back_to_the_system():
     # glibc raised its mmap threshold to each large block freed, so the next block that size came from the heap
     # and stayed there: hazard pages left a worker's heap large for the rest of the run.
     code = """
-import sys
+import os, sys
 from transforms.extract.parallel import _start_worker
 from transforms.model import Limits
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
-_start_worker(Limits(), False, None)
+_start_worker(Limits(), False, None, os.getppid())
 block = b"x" * (16 << 20); del block  # mapped on its own; glibc's default then raises the threshold past it
 before = rss_mb()
 block = b"y" * (16 << 20); del block
@@ -182,15 +182,20 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads process states from /proc (Linux)")
-def test_the_workers_of_a_run_killed_outright_exit():
-    # A killed run cleans nothing up: its workers must see it is gone. Before, they waited for work forever.
+@pytest.mark.parametrize("wait", [True, False], ids=["killed-after-they-answered", "killed-while-they-import"])
+def test_the_workers_of_a_run_killed_outright_exit(wait):
+    # A killed run cleans nothing up: its workers must see it is gone. Before, they waited for work forever;
+    # and workers still importing when the run was killed (a second or so after they are started) then
+    # watched the process that had adopted them, and waited forever too.
     script = (
         "import sys\n"
-        "from transforms.extract.parallel import ExtractionPool\n"
+        "from transforms.extract import parallel\n"
         "from transforms.model import Limits, RawDocument\n"
-        "pool = ExtractionPool(2, Limits(), use_sandbox=False, warmup_seconds=0)\n"
+        "pool = parallel.ExtractionPool(2, Limits(), use_sandbox=False, warmup_seconds=0)\n"
         "doc = RawDocument(source='a.txt', raw=b'A sentence of plain words. ' * 40)\n"
-        "list(pool.submit(doc, frozenset(), 0)); list(pool.drain())\n"
+        # Two batches out (one per worker), well within what the pool sends before it waits for any.
+        "for i in range(2 * parallel.BATCH_DOCS): list(pool.submit(doc, frozenset(), i))\n"
+        + ("list(pool.drain())\n" if wait else "") +
         "print(' '.join(map(str, pool._executor._processes)), flush=True)\n"
         "sys.stdin.read()\n")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

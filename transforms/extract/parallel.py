@@ -153,10 +153,12 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _start_worker(limits: Limits, use_sandbox: bool, signer: Optional[MinHasher]) -> None:
+def _start_worker(limits: Limits, use_sandbox: bool, signer: Optional[MinHasher], parent: int) -> None:
     global _worker_limits, _worker_sandbox, _worker_signer
-    # The parent is alive now (it is starting this worker), so its pid is the one to watch for.
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="storywire-parent-watch",
+    # ``parent``: the pid of the process that started this worker, as it gave it. A run killed while its workers
+    # still import is gone before this runs, and ``os.getppid()`` is then already the process that adopted
+    # them: watching that one, they waited for work forever.
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="storywire-parent-watch",
                      daemon=True).start()
     _fix_mmap_threshold()
     _worker_limits = limits
@@ -265,7 +267,7 @@ class ExtractionPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 self._processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker, initargs=(self._limits, self._use_sandbox, self._signer))
+                initializer=_start_worker, initargs=(self._limits, self._use_sandbox, self._signer, os.getpid()))
         return self._executor
 
     def _send(self) -> None:
