@@ -185,7 +185,7 @@ def _running(pid: int) -> bool:
 @pytest.mark.parametrize("wait", [True, False], ids=["killed-after-they-answered", "killed-while-they-import"])
 def test_the_workers_of_a_run_killed_outright_exit(wait):
     # A killed run cleans nothing up: its workers must see it is gone. Before, they waited for work forever;
-    # and workers still importing when the run was killed (a second or so after they are started) then
+    # and workers still importing when the run was killed (the moments after they are started) then
     # watched the process that had adopted them, and waited forever too.
     script = (
         "import sys\n"
