@@ -93,6 +93,24 @@ def test_pack_round_trip_and_keys_are_pairs_of_top_terms():
     assert set(event_keys(terms(QUAKE), 6)) & set(event_keys(terms(QUAKE_REWRITE), 6))
 
 
+def test_weights_are_read_as_the_floats_they_spell_packed_or_hand_written():
+    # Weights are looked up by their spelling (a table of what packing writes), not parsed: every weight
+    # packing can write, and any other spelling an older or hand-made list holds, reads as float() reads it.
+    import random
+    rng = random.Random(11)
+    written = [k / 1e4 for k in range(10001)] + [rng.random() for _ in range(300)] + [1e-05, 2.5e-07, 1.5, 12.0]
+    for start in range(0, len(written), 40):
+        chunk = written[start:start + 40]
+        packed = "\t".join(f"t{i} {w:g}" if i % 3 else f"t{i} {w!r}" for i, w in enumerate(chunk))
+        expected = [(f"t{i}", float(f"{w:g}" if i % 3 else repr(w))) for i, w in enumerate(chunk)]
+        assert unpack_terms(packed) == expected
+        assert list(term_weights(packed).items()) == expected
+        assert list(summed_vectors([[packed]])[0]) == [w for _, w in expected]
+        assert packed_cosine(packed, packed) == sum(w * w for _, w in expected)
+    with pytest.raises(ValueError):
+        unpack_terms("budget x")
+
+
 def test_roles_original_is_earliest_cluster_canonical():
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
     members = [
