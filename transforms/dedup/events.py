@@ -786,8 +786,9 @@ def summed_vectors(groups: Sequence[Sequence[Optional[str]]]) -> np.ndarray:
     """One row per group of packed term lists: the group's ``summed_terms``, its columns the terms in the
     order they first appear (groups in order, then their lists, then their terms).
 
-    Each cell is summed in the order ``summed_terms`` sums it (``np.add.at`` adds element by element), so
-    the rows are its sums exactly; every list is split in one pass rather than term by term in Python.
+    Each cell is summed in the order ``summed_terms`` sums it (``np.bincount`` adds its weights one by one, in
+    order, from 0), so the rows are its sums exactly; every list is split in one pass rather than term by term
+    in Python.
     """
     names, weights, rows = [], [], []
     for i, group in enumerate(groups):
@@ -797,12 +798,13 @@ def summed_vectors(groups: Sequence[Sequence[Optional[str]]]) -> np.ndarray:
             weights += written
             rows += [i] * len(terms)
     column = {term: j for j, term in enumerate(dict.fromkeys(names))}
-    vectors = np.zeros((len(groups), max(1, len(column))))
-    if names:
-        columns = np.fromiter(map(column.__getitem__, names), dtype=np.int64, count=len(names))
-        np.add.at(vectors, (np.array(rows), columns), np.fromiter(map(_weight_of, weights), dtype=np.float64,
-                                                                    count=len(weights)))
-    return vectors
+    width = max(1, len(column))
+    if not names:
+        return np.zeros((len(groups), width))
+    cells = np.fromiter(map(column.__getitem__, names), dtype=np.int64, count=len(names))
+    cells += np.array(rows, dtype=np.int64) * width
+    return np.bincount(cells, np.fromiter(map(_weight_of, weights), dtype=np.float64, count=len(weights)),
+                       minlength=len(groups) * width).reshape(len(groups), width)
 
 
 def cosine(a: list, b: list) -> float:
