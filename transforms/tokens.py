@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Iterable
 
-__all__ = ["CJK", "words", "count_words", "content_hash"]
+__all__ = ["CJK", "words", "count_words", "content_hash", "tokens_hash"]
 
 #: Scripts written without spaces: kana, CJK ideographs (with extension A) and compatibility ideographs.
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -40,4 +41,11 @@ def count_words(text: str) -> int:
 
 def content_hash(text: str) -> str:
     """Stable 64-bit hash (hex) of the normalised words: exact duplicates share it."""
-    return hashlib.blake2b(" ".join(words(text)).encode(), digest_size=8).hexdigest()
+    return tokens_hash(words(text))
+
+
+def tokens_hash(tokens: Iterable[str]) -> str:
+    """``content_hash`` of a text from its ``words``, when the caller has them: also the words of each of its
+    lines, in order, as a token never spans a line break (neither NFKC nor case folding joins a character
+    to a line break, and the tokenizer stops at one)."""
+    return hashlib.blake2b(" ".join(tokens).encode(), digest_size=8).hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from typing import Optional
+from typing import Iterable, Optional
 from urllib.parse import urlsplit
 
 from transforms.extract.charset import charset_from_content_type, decode_bytes, looks_binary
@@ -17,7 +17,7 @@ from transforms.extract.html import extract_html, looks_like_html
 from transforms.extract.language import text_language
 from transforms.extract.text import clean_text, find_credit
 from transforms.model import Extracted, ExtractionError, Limits, RawDocument
-from transforms.tokens import content_hash, count_words
+from transforms.tokens import content_hash, count_words, tokens_hash
 
 __all__ = ["extract_document", "article_record", "site_of"]
 
@@ -121,9 +121,10 @@ def extract_document(
     return ext
 
 
-def article_record(doc: RawDocument, ext: Extracted) -> dict:
-    """The article row (before clustering fields) for an extracted document."""
-    chash = content_hash(ext.text)
+def article_record(doc: RawDocument, ext: Extracted, tokens: Optional[Iterable[str]] = None) -> dict:
+    """The article row (before clustering fields) for an extracted document. ``tokens``: ``words(ext.text)``
+    (or its lines' words, in order), when the caller has them (``tokens_hash``)."""
+    chash = content_hash(ext.text) if tokens is None else tokens_hash(tokens)
     url = ext.url or doc.url
     identity = url or os.path.basename(doc.source.rstrip("/")) or doc.source
     article_id = hashlib.blake2b(f"{identity}|{chash}".encode(), digest_size=8).hexdigest()
