@@ -142,8 +142,8 @@ def test_presigning_workers_give_the_records_signed_in_process(docs, small_batch
 
 
 def test_extracting_to_presign_tokenises_once_and_gives_the_records_of_extracting_then_presigning(docs):
-    # The content hash is made from the words presigning reads (each line's): the same ids and hashes as
-    # from the text, on the corpus and on a text whose lines start and end in characters NFKC and case folding change.
+    # The content hash is made from the words presigning reads (each line's): the same ids and hashes as from
+    # the text, on the corpus and on a text whose lines start and end in characters NFKC and case folding change.
     odd = RawDocument(source="odd.txt", raw=("İstanbul’s ﬁnal budget vote\n\n\u0301Ａnd then " + "the council met again, "
                                              * 20 + "\nSTRASSE ① ǰ\n").encode())
     items = [(d, frozenset()) for d in docs + [odd]]
@@ -153,7 +153,8 @@ def test_extracting_to_presign_tokenises_once_and_gives_the_records_of_extractin
     assert got == expected
     assert got[-1][0] == "ok" and {o[0] for o in got} == {"ok", "error"}
     # Without a signer nothing is presigned: the records extract_outcome gives.
-    assert parallel.extract_outcomes(items, LIMITS, None, None) == [extract_outcome(d, LIMITS, None, b) for d, b in items]
+    here = [extract_outcome(d, LIMITS, None, b) for d, b in items]
+    assert parallel.extract_outcomes(items, LIMITS, None, None) == here
 
 
 def test_extract_and_sign_give_the_same_members_with_presigning_workers(docs, small_batches):
