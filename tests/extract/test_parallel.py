@@ -144,8 +144,8 @@ def test_presigning_workers_give_the_records_signed_in_process(docs, small_batch
 def test_extracting_to_presign_tokenises_once_and_gives_the_records_of_extracting_then_presigning(docs):
     # The content hash is made from the words presigning reads (each line's): the same ids and hashes as from
     # the text, on the corpus and on a text whose lines start and end in characters NFKC and case folding change.
-    odd = RawDocument(source="odd.txt", raw=("İstanbul’s ﬁnal budget vote\n\n\u0301Ａnd then " + "the council met again, "
-                                             * 20 + "\nSTRASSE ① ǰ\n").encode())
+    text = "İstanbul’s ﬁnal budget vote\n\n\u0301Ａnd then " + "the council met again, " * 20 + "\nSTRASSE ① ǰ\n"
+    odd = RawDocument(source="odd.txt", raw=text.encode())
     items = [(d, frozenset()) for d in docs + [odd]]
     signer = Signer(CFG).hasher()
     expected = parallel.presign_outcomes([extract_outcome(d, LIMITS, None, b) for d, b in items], signer)
