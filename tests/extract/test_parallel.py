@@ -1,4 +1,5 @@
 """``ExtractionPool`` and ``ExtractArticles`` with worker processes: same records, same order, as in-process."""
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -54,6 +55,27 @@ def test_pool_returns_in_process_outcomes_in_submission_order(docs, small_batche
         pool.close()
     assert got == expected
     assert {o[0] for _, o in got} == {"ok", "error"} and pool.recovered_batches == 0
+
+def test_an_in_process_pool_presigns_in_batches_here_and_starts_no_worker(docs, monkeypatch):
+    # A 1-worker run: the articles made as a worker makes them, in submission order, every batch in this process
+    # (with the default warm-up, which it has no use for: it would extract one by one).
+    monkeypatch.setattr(parallel, "BATCH_DOCS", 8)
+    signer = Signer(CFG).hasher()
+    expected = [(i, o) for i, o in enumerate(parallel.extract_outcomes([(d, frozenset()) for d in docs], LIMITS,
+                                                                        None, signer))]
+    pool = ExtractionPool(1, LIMITS, use_sandbox=False, signer=signer, in_process=True)
+    batches = []
+    real = pool._extract_here
+    pool._extract_here = lambda items: batches.append(len(items)) or real(items)
+    try:
+        got = _through(pool, docs)
+        assert pool._executor is None and not multiprocessing.active_children()
+    finally:
+        pool.close()
+    assert got == expected
+    assert all(SIGNED_TEXT in o[1] and PARAGRAPH_INDEX in o[1] for _, o in got if o[0] == "ok")
+    assert sum(batches) == len(docs) and max(batches) == parallel.BATCH_DOCS  # in batches, not one by one
+
 
 def test_batches_of_a_killed_worker_are_extracted_here(docs, small_batches):
     expected = [(i, extract_outcome(d, LIMITS, None, frozenset())) for i, d in enumerate(docs)]
@@ -157,13 +179,17 @@ def test_extracting_to_presign_tokenises_once_and_gives_the_records_of_extractin
     assert parallel.extract_outcomes(items, LIMITS, None, None) == here
 
 
-def test_extract_and_sign_give_the_same_members_with_presigning_workers(docs, small_batches):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_extract_and_sign_give_the_same_members_with_presigning_workers(docs, small_batches, processes):
+    # With one process the articles are presigned too, in the DoFn's own process (they leave it signed).
     signed = sign_articles([o[1] for d in docs for o in [extract_outcome(d, LIMITS, None, frozenset())]
                             if o[0] == "ok"], Signer(CFG))
     expected = [Member.from_article(a, role_sketch=a["role_sketch"]) for a in signed]
     with local_pipeline() as p:
         out = (p | "CreateDocuments" >> beam.Create(docs)
-               | "ExtractArticles" >> ExtractArticles(LIMITS, processes=2, signing=CFG))
+               | "ExtractArticles" >> ExtractArticles(LIMITS, processes=processes, signing=CFG))
+        assert_that(out.articles | "Presigned" >> beam.Map(lambda a: SIGNED_TEXT in a and PARAGRAPH_INDEX in a),
+                    equal_to([True] * len(expected)), label="CheckPresigned")
         assert_that((out.articles | "SignArticles" >> SignArticles(CFG)).slim, equal_to(expected))
 
 

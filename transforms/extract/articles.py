@@ -33,11 +33,13 @@ def _excerpt(raw: bytes) -> str:
 class ExtractFn(beam.DoFn):
     """RawDocument -> article record, or an errors record; in ``processes`` worker processes when above 1.
 
-    With one process every document is extracted where it arrives. With more,
-    documents go to an ``ExtractionPool`` and their records come out in the
-    order they went in (the rest of the bundle's work carries on meanwhile),
-    each in its own document's window. Given ``signing`` (a ``MinHashConfig``),
-    the workers also presign them for ``SignArticles`` (``transforms.dedup.features``).
+    With more than one process, documents go to an ``ExtractionPool`` and their
+    records come out in the order they went in (the rest of the bundle's work
+    carries on meanwhile), each in its own document's window. Given ``signing``
+    (a ``MinHashConfig``), they are also presigned for ``SignArticles``
+    (``transforms.dedup.features``): in the workers, or with one process in
+    batches here (the pool's ``in_process``). With one process and no
+    ``signing``, every document is extracted where it arrives.
     """
 
     def __init__(self, limits: Limits, use_sandbox: bool = True, processes: int = 1, signing=None,
@@ -56,10 +58,11 @@ class ExtractFn(beam.DoFn):
 
     def setup(self):
         load_identifier()
-        if self._processes > 1:
+        if self._processes > 1 or self._signing is not None:
+            # One process presigns too, in batches as a worker does (see ExtractionPool's ``in_process``).
             signer = None if self._signing is None else Signer(self._signing).hasher()
             self._pool = ExtractionPool(self._processes, self._limits, self._use_sandbox, signer,
-                                        self._warmup_seconds)
+                                        self._warmup_seconds, in_process=self._processes == 1)
         elif self._use_sandbox:
             self._sandbox = ExtractionSandbox(self._limits)
 
@@ -127,8 +130,8 @@ class ExtractArticles(beam.PTransform):
         """``boilerplate``: optional side input (``AsSingleton`` of ``FindRepeatedLines``).
 
         ``processes``: worker processes extracting at once (1: in the DoFn's own process).
-        ``signing``: a ``MinHashConfig`` for the worker processes to presign the articles with
-        (``SignArticles`` keeps what they did); ignored with one process.
+        ``signing``: a ``MinHashConfig`` to presign the articles with, in the worker processes or, with one
+        process, in the DoFn's own in batches (``SignArticles`` keeps what they did).
         ``warmup_seconds``: extraction time in the DoFn's own process before the workers start
         (``ExtractionPool``).
         """

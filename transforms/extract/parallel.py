@@ -34,6 +34,11 @@ worker processes and leaves everything else where it was.
 * A worker exits once the process that started it is gone (``_exit_with_parent``):
   a run killed outright cleans nothing up, and its workers waited for work forever.
 
+* With ``in_process``, no worker is started and every batch is extracted (and presigned) in this process:
+  a 1-worker run's articles are then made as the workers make them, each text tokenised once for its
+  content hash, signature and paragraph index, where ``SignArticles`` and ``DropSiteBoilerplate``
+  tokenised it again in their own stages.
+
 * Given a ``signer``, the workers also sign what they extract
   (``transforms.dedup.features.presign``: signature, shingle count, anchors,
   role sketch and event terms), per-document work that otherwise waits for
@@ -53,7 +58,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
@@ -208,13 +213,16 @@ class ExtractionPool:
             computes), in the workers or, for those extracted here, in this process.
         warmup_seconds: Extraction time spent in this process before the workers are started
             (``WARMUP_SECONDS`` when None; 0 starts them with the first batch).
+        in_process: Every batch extracted in this process, in order, and no worker ever started.
     """
 
     def __init__(self, processes: int, limits: Limits, use_sandbox: bool = True,
-                 signer: Optional[MinHasher] = None, warmup_seconds: Optional[float] = None):
+                 signer: Optional[MinHasher] = None, warmup_seconds: Optional[float] = None,
+                 in_process: bool = False):
         if processes < 1:
             raise ValueError(f"processes must be >= 1, not {processes}")
         self._processes = processes
+        self._in_process = in_process
         self._limits = limits
         self._use_sandbox = use_sandbox
         self._signer = signer
@@ -224,7 +232,8 @@ class ExtractionPool:
         self._tags: List[Any] = []
         self._bytes = 0
         self._in_flight: Deque[tuple] = collections.deque()
-        self._warmup_left = WARMUP_SECONDS if warmup_seconds is None else warmup_seconds
+        # In this process a batch costs what its documents do one by one, less the per-call overheads.
+        self._warmup_left = 0 if in_process else WARMUP_SECONDS if warmup_seconds is None else warmup_seconds
         # Guards the executor against the idle timer's thread.
         self._lock = threading.Lock()
         self._idle_timer: Optional[threading.Timer] = None
@@ -298,6 +307,11 @@ class ExtractionPool:
     def _send(self) -> None:
         items, tags = self._items, self._tags
         self._items, self._tags, self._bytes = [], [], 0
+        if self._in_process:
+            done: Future = Future()
+            done.set_result(self._extract_here(items))
+            self._in_flight.append((items, tags, done))
+            return
         try:
             with self._lock:
                 future = self._pool().submit(_extract_batch, items)
