@@ -68,7 +68,10 @@ def test_an_in_process_pool_presigns_in_batches_here_and_starts_no_worker(docs, 
     real = pool._extract_here
     pool._extract_here = lambda items: batches.append(len(items)) or real(items)
     try:
-        got = _through(pool, docs)
+        # A batch extracted here leaves as soon as it is full, not when later ones are.
+        first = [out for i, doc in enumerate(docs[:8]) for out in pool.submit(doc, frozenset(), i)]
+        assert [i for i, _ in first] == list(range(8))
+        got = first + [(i + 8, o) for i, o in _through(pool, docs[8:])]
         assert pool._executor is None and not multiprocessing.active_children()
     finally:
         pool.close()

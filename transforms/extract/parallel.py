@@ -257,7 +257,8 @@ class ExtractionPool:
         self._bytes += len(doc.raw or b"")
         if len(self._items) >= BATCH_DOCS or self._bytes >= BATCH_BYTES:
             self._send()
-        while len(self._in_flight) > self._processes * IN_FLIGHT_PER_PROCESS:
+        # A batch extracted here is done: nothing is gained by holding it.
+        while len(self._in_flight) > (0 if self._in_process else self._processes * IN_FLIGHT_PER_PROCESS):
             yield from self._receive()
 
     def drain(self) -> Iterator[Tuple[Any, Outcome]]:
