@@ -18,7 +18,7 @@ from transforms.dedup.sign import SignArticles
 from transforms.dedup.signing import MinHashConfig, Signer
 from transforms.extract import parallel
 from transforms.extract.articles import ExtractArticles
-from transforms.extract.paragraphs import PARAGRAPH_INDEX, paragraph_index
+from transforms.extract.paragraphs import PARAGRAPH_INDEX, line_words, paragraph_index
 from transforms.extract.parallel import ExtractionPool, extract_outcome
 from transforms.model import Limits, RawDocument
 
@@ -173,7 +173,8 @@ def test_extracting_to_presign_tokenises_once_and_gives_the_records_of_extractin
     odd = RawDocument(source="odd.txt", raw=text.encode())
     items = [(d, frozenset()) for d in docs + [odd]]
     signer = Signer(CFG).hasher()
-    expected = parallel.presign_outcomes([extract_outcome(d, LIMITS, None, b) for d, b in items], signer)
+    outcomes = [extract_outcome(d, LIMITS, None, b) for d, b in items]
+    expected = parallel.presign_outcomes(outcomes, signer, [line_words(o[1]["text"]) for o in outcomes if o[0] == "ok"])
     got = parallel.extract_outcomes(items, LIMITS, None, signer)
     assert got == expected
     assert got[-1][0] == "ok" and {o[0] for o in got} == {"ok", "error"}

@@ -128,13 +128,11 @@ def extract_outcomes(items: List[Tuple[RawDocument, frozenset]], limits: Limits,
                             [lines for outcome, lines in extracted if outcome[0] == "ok"])
 
 
-def presign_outcomes(outcomes: List[Outcome], signer: MinHasher, lines: Optional[List[list]] = None) -> List[Outcome]:
+def presign_outcomes(outcomes: List[Outcome], signer: MinHasher, lines: List[list]) -> List[Outcome]:
     """The outcomes, each article presigned (``transforms.dedup.features.presign``) in one batch and
-    given its ``paragraph_index`` (``PARAGRAPH_INDEX``), both from one tokenisation of its lines.
-    ``lines``: each article's ``line_words``, in order, when the caller has them."""
+    given its ``paragraph_index`` (``PARAGRAPH_INDEX``), both from one tokenisation of its lines:
+    ``lines``, each article's ``line_words`` in order (``extract_outcomes`` hashed it from them too)."""
     articles = [o[1] for o in outcomes if o[0] == "ok"]
-    if lines is None:
-        lines = [line_words(a["text"]) for a in articles]
     signed = presign(articles, signer, [[ws for ws in ls if ws] for ls in lines])
     for article, ls in zip(signed, lines):
         # DropSiteBoilerplate's index of the text as extracted; it tokenised every paragraph again in the
