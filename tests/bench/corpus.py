@@ -33,14 +33,13 @@ import argparse
 import csv
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 import random
 import re
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
-from transforms.tokens import words as tokenize
+from transforms.tokens import tokens_hash, words as tokenize
 
 __all__ = ["KINDS", "TruthRow", "Generated", "generate", "iter_documents", "read_truth", "Story", "Event",
            "make_event", "write_story", "make_copy", "make_rewrite"]
@@ -879,11 +878,6 @@ class TruthRow:
     published: str  # the header's date (YYYY-MM-DD), "" when the dump has no header
 
 
-def _words_hash(words: Sequence[str]) -> str:
-    # transforms.dedup.signing.content_hash without tokenising twice (a unit test holds them equal).
-    return hashlib.blake2b(" ".join(words).encode(), digest_size=8).hexdigest()
-
-
 def _n_copies(r: random.Random) -> int:
     x = r.random()
     if x < 0.45:
@@ -976,7 +970,7 @@ def iter_documents(n_docs: int, seed: int = 0) -> Iterator[Generated]:
                     par_words = par_cache[par] = tokenize(par)
                 words.extend(par_words)
             row = TruthRow(fname, story_id, event.event_id, kind, written.get(parent, "") if parent is not None else "",
-                           len(words), _words_hash(words), edits, story.date.isoformat() if header else "")
+                           len(words), tokens_hash(words), edits, story.date.isoformat() if header else "")
             produced += 1
             yield Generated(fname, page, body, row)
             if kind in ("base", "independent"):

@@ -10,11 +10,10 @@ Public: ``MIN_WORDS``, ``TITLE_WORDS``, ``PARAGRAPH_INDEX``, ``BELOW_WORDS``, ``
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Optional
 
 from transforms.extract.text import FUNCTION_WORDS, page_title
-from transforms.tokens import words
+from transforms.tokens import tokens_hash, words
 
 __all__ = ["MIN_WORDS", "TITLE_WORDS", "PARAGRAPH_INDEX", "BELOW_WORDS", "line_words", "text_keys", "story_words",
            "paragraph_index"]
@@ -31,7 +30,7 @@ BELOW_WORDS = 400
 
 
 def _key_of(toks: list) -> str:
-    return hashlib.blake2b(" ".join(toks).encode(), digest_size=8).hexdigest() if len(toks) >= MIN_WORDS else ""
+    return tokens_hash(toks) if len(toks) >= MIN_WORDS else ""
 
 
 def line_words(text: str) -> list:
