@@ -706,3 +706,103 @@ def test_a_page_with_forms_extracts_with_every_element_a_plain_html_element():
     assert root.find(".//form").text_content() == "SearchAllx"
     text = extract_html(page, None, Limits()).text
     assert "Sentence 11 of the council's report" in text and "Search" not in text
+
+
+def test_page_metadata_reads_what_trafilatura_reads_but_categories_tags_and_licence():
+    # page_metadata repeats extract_metadata's calls less three: on every page of the evaluation set, and on
+    # pages whose metadata comes from JSON-LD, Open Graph or nowhere, the fields it keeps are trafilatura's.
+    from lxml.html import tostring
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import Document
+
+    from transforms.extract.html import _parse
+    from transforms.extract.page_metadata import page_metadata, trimmed
+
+    assert trimmed()  # the pinned trafilatura: the trimmed path is the one tested
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE,
+                     "author": {"@type": "Person", "name": "Hannah Ellis"},
+                     "datePublished": "2024-03-05T10:00:00Z", "publisher": {"name": "riverside post"}})
+    pages = [(decode_bytes(raw, charset_from_content_type(meta.get("content_type")))[0], meta.get("url"))
+             for _, raw, _, meta in load_html_set()]
+    # A blacklisted JSON-LD author gives way to the byline on the page.
+    pages += [(article(head=f"<script type='application/ld+json'>{ld}</script>",
+                       before="<div class='author'>By Maria Okonjo</div>"), None),
+              (article(head="<meta property='og:site_name' content='@riversidepost'>"
+                            "<meta name='author' content='Ellis'>"
+                            "<link rel='canonical' href='https://www.riverside.example/news/pumps'>"), None),
+              (article(), "https://w3.riverside.example/a/b"),
+              ("<html><body><p>Nothing to name.</p></body></html>", None)]
+    options = HtmlExtractor()._options(None)
+    # Every field but the three, and the text's own (empty elements: two are never equal).
+    kept = [name for name in Document.__slots__
+            if name not in ("categories", "tags", "license", "body", "commentsbody")]
+    compared = 0
+    for html, url in pages:
+        for blacklist in (set(), {"Hannah Ellis"}):
+            root = _parse(html)
+            before = tostring(root)
+            ours = page_metadata(root, url, options.date_params, options.fast, blacklist)
+            assert tostring(root) == before  # the tree is left as it was
+            theirs = extract_metadata(_parse(html), url, options.date_params, options.fast, blacklist)
+            assert {n: getattr(ours, n) for n in kept} == {n: getattr(theirs, n) for n in kept}, url
+            compared += 1
+    assert compared == 2 * len(pages) >= 100
+
+
+def test_furniture_is_found_by_class_or_id_alone_as_by_both_joined():
+    # _furniture_elements tests class and id strings apart; the pattern never spans whitespace, so that is
+    # testing them joined by a space, as one string per element did. Random class and id strings built
+    # from the pattern's words and its separators, on every kind of element, agree with the joined test.
+    import random
+
+    from transforms.extract import html as h
+
+    pieces = ["related", "Related", "most", "read", "ad", "slot", "comments", "comment", "x", "story", "hover",
+              "card", "-", "_", " ", "\n", "", "paywall", "body"]
+    r = random.Random(7)
+    attrs = []
+    for k in range(600):
+        klass = "".join(r.choice(pieces) for _ in range(r.randint(0, 4)))
+        ident = "".join(r.choice(pieces) for _ in range(r.randint(0, 3)))
+        tag = r.choice(["div", "section", "aside", "span", "main", "ul"])
+        attrs.append((tag, klass if r.random() < 0.8 else None, ident if r.random() < 0.5 else None))
+    body = "".join(f"<{tag}{'' if c is None else ' class=' + json.dumps(c)}"
+                   f"{'' if i is None else ' id=' + json.dumps(i)}>{k}</{tag}>" for k, (tag, c, i) in enumerate(attrs))
+    root = h._parse(f"<html><body class='comments'><main id='related'>{body}</main></body></html>")
+
+    def joined(elem):
+        text = " ".join(v for v in (elem.get("class"), elem.get("id")) if v)
+        return bool(text) and h._FURNITURE_RE.search(text) is not None
+
+    expected = [e for e in root.iter() if isinstance(e.tag, str) and e.tag not in h._NEVER_PRUNE and joined(e)]
+    assert 50 < len(expected) < 550  # both kinds are well represented
+    assert h._furniture_elements(root) == expected
+
+
+def test_the_furniture_cache_is_emptied_when_full(monkeypatch):
+    from transforms.extract import html as h
+
+    monkeypatch.setattr(h, "_FURNITURE_SEEN_MAX", 5)
+    h._FURNITURE_SEEN.clear()
+    names = [f"widget-{k}" for k in range(12)] + ["most-read"]
+    root = h._parse("<html><body>" + "".join(f"<div class='{n}'>x</div>" for n in names) + "</body></html>")
+    assert [e.get("class") for e in h._furniture_elements(root)] == ["most-read"]
+    assert 0 < len(h._FURNITURE_SEEN) <= 5 and all(type(k) is str for k in h._FURNITURE_SEEN)
+
+
+def test_a_link_block_is_short_by_its_normalised_words_not_its_characters():
+    # An ASCII block has no more words than characters outside whitespace, so a short one is not tokenised.
+    # Outside ASCII NFKC can write one character as several words ("㍻" is "平成", two): thirteen of them are
+    # 26 words, more than a teaser has, and stay.
+    from lxml.html import tostring
+
+    from transforms.extract.html import _parse, _prune_link_blocks
+
+    long_para = "<p>" + " ".join(PARAGRAPHS) + "</p>"
+    page = (f"<html><body><article>{long_para}<ul><li><a href='/a'>Flooding closes schools</a></li>"
+            f"<li><a href='/b'>{'㍻' * 13}</a></li><li><a href='/c'>{'㍻' * 12}</a></li></ul>"
+            "</article></body></html>")
+    root = _parse(page)
+    assert _prune_link_blocks(root) == 2
+    kept = tostring(root, encoding="unicode")
+    assert "Flooding closes" not in kept and "㍻" * 13 in kept and kept.count("㍻") == 13

@@ -50,7 +50,8 @@ The steps, in order:
    ``textclean``).
 8. Metadata: the title by agreement among ``<h1>``, og:title, JSON-LD headline and
    ``<title>`` (``choose_title``); trafilatura's author, sitename, description and
-   canonical URL; the publication time at full precision from the page's own
+   canonical URL (read apart from the text, by ``page_metadata``: trafilatura's
+   reading without the categories, tags and licence it would also look for); the publication time at full precision from the page's own
    fields (article-typed JSON-LD ``datePublished``, ``article:published_time`` and
    similar metas, ``itemprop``), else htmldate's day refined by the first
    ``<time datetime>`` (a January 1 guessed from a bare year is discarded); language
@@ -112,6 +113,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
 
+from transforms.extract.page_metadata import page_metadata
 from transforms.extract.short_article import SENTENCE_END, trim_short_article
 from transforms.extract.text import LATIN_DUMP_SHARE, clean_text, find_credit, latin_share
 from transforms.model import Extracted, ExtractionError, Limits
@@ -444,11 +446,40 @@ _FURNITURE_RE = re.compile(
 _NEVER_PRUNE = frozenset(("html", "body", "main", "head"))
 
 
-@functools.lru_cache(maxsize=8192)
-def _is_furniture(klass: Optional[str], ident: Optional[str]) -> bool:
-    """``_FURNITURE_RE`` on an element's class and id (cached: pages repeat class strings)."""
-    attrs = " ".join(v for v in (klass, ident) if v)
-    return bool(attrs) and _FURNITURE_RE.search(attrs) is not None
+#: Class and id strings already tested against ``_FURNITURE_RE``, and whether they matched. Emptied when full:
+#: pages repeat their class strings, and a long run meets ever new ones (hashed CSS-module names).
+_FURNITURE_SEEN: dict = {}
+_FURNITURE_SEEN_MAX = 16384
+
+
+def _is_furniture(value: str) -> bool:
+    """``_FURNITURE_RE`` on one class or id string.
+
+    An element is furniture when its class or its id is: no alternative of the pattern spans
+    whitespace, so testing the two apart is testing them joined by a space.
+    """
+    seen = _FURNITURE_SEEN.get(value)
+    if seen is None:
+        if len(_FURNITURE_SEEN) >= _FURNITURE_SEEN_MAX:
+            _FURNITURE_SEEN.clear()
+        # A plain ``str`` as the key: an XPath result keeps its element, and with it the whole tree, alive.
+        seen = _FURNITURE_SEEN[str(value)] = _FURNITURE_RE.search(value) is not None
+    return seen
+
+
+def _furniture_elements(root) -> list:
+    """The elements whose class or id names furniture (``_FURNITURE_RE``), in document order.
+
+    The attribute strings are read in one XPath and tested by value; only a match reaches its element.
+    Reading every element with a class or id and its two attributes took ~2.5 us each, ~400 an AEB page.
+    """
+    found: dict = {}
+    for value in root.xpath("//@class | //@id"):
+        if _is_furniture(value):
+            elem = value.getparent()
+            if elem.tag not in _NEVER_PRUNE:
+                found[elem] = None
+    return list(found)
 
 
 def _prune_furniture(root) -> int:
@@ -459,19 +490,12 @@ def _prune_furniture(root) -> int:
     itself in ``class="paywall"`` sections) holds the page's text together, not apart.
     Returns the number of characters of ``<p>`` text removed.
     """
-    sizes = {p: len(p.text_content()) for p in root.iter("p")}
-    total = sum(sizes.values()) or 1
-    candidates = []
-    for elem in root.xpath("//*[@class or @id]"):
-        if elem.tag in _NEVER_PRUNE or not isinstance(elem.tag, str):
-            continue
-        if not _is_furniture(elem.get("class"), elem.get("id")):
-            continue
-        if elem.get("itemprop") == "articleBody" or elem.find(".//h1") is not None:
-            continue
-        candidates.append(elem)
+    candidates = [elem for elem in _furniture_elements(root)
+                  if elem.get("itemprop") != "articleBody" and elem.find(".//h1") is None]
     if not candidates:
         return 0
+    sizes = {p: len(p.text_content()) for p in root.iter("p")}
+    total = sum(sizes.values()) or 1
     own = {}
     by_class: dict = {}
     for elem in candidates:
@@ -583,22 +607,27 @@ def _prune_link_blocks(root, max_words: int = 25, max_share: float = 0.25) -> in
     """
     total = linked_paras = 0
     victims = []
+    # The blocks inside a link, found at once: asking each block for a link among its ancestors walked up
+    # the whole tree, and a page's menus are hundreds of list items.
+    in_link = set(root.xpath("//a//*"))
     for elem in root.iter(*_LINK_BLOCKS):
+        is_p = elem.tag == "p"
+        teaser = elem in in_link  # a teaser card: <a><img><h3>Other story</h3></a>
+        links = () if teaser else list(elem.iter("a"))
+        if not (teaser or links or is_p):
+            continue  # no link, and not counted in the page's paragraph text
         text = elem.text_content()
         size = len("".join(text.split()))
-        if elem.tag == "p":
+        if is_p:
             total += size
-        if not size:
+        if not size or not (teaser or links):
             continue
-        if next(elem.iterancestors("a"), None) is not None:
-            linked = size  # a teaser card: <a><img><h3>Other story</h3></a>
-        elif elem.find(".//a") is None:
-            continue
-        else:
-            linked = sum(len("".join(a.text_content().split())) for a in elem.iter("a"))
-        if linked >= 0.9 * size and count_words(text) <= max_words:
+        linked = size if teaser else sum(len("".join(a.text_content().split())) for a in links)
+        # An ASCII text has no more words than characters outside whitespace (NFKC leaves it as it is):
+        # a menu item needs no tokenising to be short enough.
+        if linked >= 0.9 * size and ((size <= max_words and text.isascii()) or count_words(text) <= max_words):
             victims.append(elem)
-            if elem.tag == "p":
+            if is_p:
                 linked_paras += size
     if not victims or linked_paras > max_share * max(total, 1):
         return 0
@@ -1252,7 +1281,8 @@ class HtmlExtractor:
         self._template_day = None
 
     def _options(self, url: Optional[str], full: bool = False):
-        """Options for one page; ``full``: trafilatura's full mode, without metadata (a second reading)."""
+        """Options for one page; ``full``: trafilatura's full mode (a second reading). Neither reads metadata:
+        ``page_metadata`` does, once a page."""
         from trafilatura.settings import Extractor  # heavy (0.4 s): imported by the first page, not by every command
 
         today = dt.date.today()
@@ -1261,7 +1291,7 @@ class HtmlExtractor:
             self._template = Extractor(
                 output_format="python", fast=self.fast, precision=self.focus == "precision",
                 recall=self.focus == "recall", comments=False, tables=self.tables, dedup=False,
-                with_metadata=True, images=False, links=False, formatting=False,
+                with_metadata=False, images=False, links=False, formatting=False,
             )
             self._full_template = Extractor(
                 output_format="python", fast=False, precision=self.focus == "precision",
@@ -1320,8 +1350,13 @@ class HtmlExtractor:
         """trafilatura's reading of the tree: ``(document, text, whether its full mode was compared)``."""
         import trafilatura  # heavy (0.4 s): imported by the first page, not by `storywire query` or `report`
 
-        doc = trafilatura.bare_extraction(root, options=self._options(url))
+        options = self._options(url)
+        doc = trafilatura.bare_extraction(root, options=options)
         raw = (doc.text or "") if doc else ""
+        if doc is not None:
+            # The metadata apart from the text (the options read none), as bare_extraction would have read it,
+            # without the categories, tags and licence nothing here keeps.
+            doc = page_metadata(root, options.url, options.date_params, options.fast, options.author_blacklist)
         raw_menu = _menu_share(raw) if self.fast else 0.0
         if not (self.fast and (raw_menu > 0.05 or count_words(raw) < 3 * limits.min_words)):
             return doc, raw, False
