@@ -51,9 +51,10 @@ The steps, in order:
 8. Metadata: the title by agreement among ``<h1>``, og:title, JSON-LD headline and
    ``<title>`` (``choose_title``); trafilatura's author, sitename, description and
    canonical URL (read apart from the text, by ``page_metadata``: trafilatura's
-   reading without the categories, tags and licence it would also look for); the publication time at full precision from the page's own
-   fields (article-typed JSON-LD ``datePublished``, ``article:published_time`` and
-   similar metas, ``itemprop``), else htmldate's day refined by the first
+   reading without the categories, tags and licence it would also look for); the
+   publication time at full precision from the page's own fields (article-typed
+   JSON-LD ``datePublished``, ``article:published_time`` and similar metas,
+   ``itemprop``), else htmldate's day refined by the first
    ``<time datetime>`` (a January 1 guessed from a bare year is discarded); language
    from ``<html lang>`` / ``og:locale``; the credited wire via ``textclean.find_credit``.
 
