@@ -806,3 +806,22 @@ def test_a_link_block_is_short_by_its_normalised_words_not_its_characters():
     assert _prune_link_blocks(root) == 2
     kept = tostring(root, encoding="unicode")
     assert "Flooding closes" not in kept and "㍻" * 13 in kept and kept.count("㍻") == 13
+
+
+def test_metadata_that_fails_as_trafilatura_would_catch_drops_its_reading_and_the_fallbacks_read_the_page(
+        monkeypatch):
+    # bare_extraction caught TypeError and ValueError from its metadata and returned no document. Read apart, the
+    # same failure drops trafilatura's reading (text and metadata) and the fallbacks read the page, as before.
+    from transforms.extract import html as h
+
+    def failing(*args, **kwargs):
+        raise ValueError("a date htmldate cannot read")
+
+    page, url = article(), "https://riverside.example/pumps"
+    read = extract_html(page, url, Limits())
+    assert read.extractor == "trafilatura" and read.site is not None
+    monkeypatch.setattr(h, "page_metadata", failing)
+    result = extract_html(page, url, Limits())
+    assert result.extractor != "trafilatura"  # the first reading is gone; another one read the article
+    assert all(p in result.text for p in PARAGRAPHS)
+    assert result.site is None and result.byline is None

@@ -1356,8 +1356,13 @@ class HtmlExtractor:
         raw = (doc.text or "") if doc else ""
         if doc is not None:
             # The metadata apart from the text (the options read none), as bare_extraction would have read it,
-            # without the categories, tags and licence nothing here keeps.
-            doc = page_metadata(root, options.url, options.date_params, options.fast, options.author_blacklist)
+            # without the categories, tags and licence nothing here keeps. What it would have caught there
+            # loses the page's reading, text and metadata alike, as it did.
+            try:
+                doc = page_metadata(root, options.url, options.date_params, options.fast, options.author_blacklist)
+            except (TypeError, ValueError):
+                logger.warning("metadata unreadable, trafilatura's reading dropped as it drops it: %s", url)
+                doc, raw = None, ""
         raw_menu = _menu_share(raw) if self.fast else 0.0
         if not (self.fast and (raw_menu > 0.05 or count_words(raw) < 3 * limits.min_words)):
             return doc, raw, False
