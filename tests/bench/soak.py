@@ -18,7 +18,8 @@ What it does:
    of 50k items, the same scaled under ``--max_bytes``, a 5,000-entry oldest-first
    feed (the newest 1,000 must be the ones kept), 24 slow-drip article pages (bounded
    by ``--feed_budget``), truncated XML, an HTML page served as a feed) from a
-   ``tests.feed_server.FeedServer`` on 127.0.0.1.
+   ``tests.feed_server.FeedServer`` on 127.0.0.1 (the hostile feeds and their pages from another,
+   on 127.0.0.2: another site).
 3. Runs ``python -m pipeline run`` twice as a subprocess, on the same normal
    documents without and with the hazards, polling ``/proc`` every 0.2 s for the
    summed RSS of the whole process tree (the pipeline and its sandbox workers).
@@ -67,6 +68,8 @@ KB = 1024
 MB = 1024 * 1024
 #: --feed_budget of both runs: the slow-drip feed must cost this, not 24 x 6.5 s.
 SLOW_DRIP_BUDGET_S = 20.0
+#: The hostile feeds' site: another loopback address, so another host to the fetcher.
+HOSTILE_HOST = "127.0.0.2"
 
 # Marker sentences planted in hazard pages: finding them in ``articles.text`` proves the content survived.
 DEEP_MARKER = "The harbour commission confirmed the northern breakwater would be rebuilt before the winter storms."
@@ -771,7 +774,10 @@ def main() -> int:
 
     status_lines: List[str] = []
     missed: List[str] = []
-    with FeedServer() as server:
+    # The hostile feeds and their pages are another site (127.0.0.2): a fetch holds a slot of its host, and with
+    # one host for all, the slow-drip pages held every slot long enough that a normal page, waiting for one,
+    # outlived what was left of its feed's --feed_budget and was put off to the next run (once in a few runs).
+    with FeedServer() as server, FeedServer(host=HOSTILE_HOST) as hostile:
         # Normal feed: 10 entries, each a normal HTML page.
         page_urls = []
         for i, page in enumerate(feed_pages[:30]):
@@ -794,22 +800,22 @@ def main() -> int:
                         extra_item=f"<author>{author}</author>"),
                    "parsed fast (author capped); its 5 pages in articles", lambda o: o["where"] == "articles",
                    links=tuple(page_urls[10:15])),
-            Hazard("feed_30mb_50k", "feed", big_feed(big_items, lambda i: server.url(f"/gone/big/{i}")),
+            Hazard("feed_30mb_50k", "feed", big_feed(big_items, lambda i: hostile.url(f"/gone/big/{i}")),
                    "over --max_bytes: errors too_large; under it: parsed, 1000 entries, their 404 pages in errors "
                    "(or budget: next run)",
                    lambda o: o["reason"] == "too_large" or _capped_1000(o),
                    content_type="application/rss+xml", entry_prefix="/gone/big/"),
             Hazard("feed_5mb_under_cap", "feed",
-                   big_feed(int(4.6 * MB) // 600, lambda i: server.url(f"/gone/mid/{i}")),
+                   big_feed(int(4.6 * MB) // 600, lambda i: hostile.url(f"/gone/mid/{i}")),
                    "parsed; 1000 entries kept (entries_capped), their 404 pages in errors (or budget: next run)",
                    _capped_1000, entry_prefix="/gone/mid/"),
             Hazard("feed_5000_oldest_first", "feed",
-                   big_feed(5000, lambda i: server.url(f"/gone/old/{i}"), oldest_first=True),
+                   big_feed(5000, lambda i: hostile.url(f"/gone/old/{i}"), oldest_first=True),
                    "entries_capped (4000 cut); the newest 1000 fetched (their 404 pages in errors)",
                    lambda o: o.get("capped") and o.get("indices") == list(range(4000, 5000)),
                    entry_prefix="/gone/old/"),
             Hazard("feed_slow_drip", "feed",
-                   _rss([(server.trickle_body(f"/drip/{i}", 0.25), f"Drip {i}", "Teaser.") for i in range(24)]),
+                   _rss([(hostile.trickle_body(f"/drip/{i}", 0.25), f"Drip {i}", "Teaser.") for i in range(24)]),
                    f"24 slow-drip pages: errors budget/timeout within --feed_budget ({SLOW_DRIP_BUDGET_S:g}s)",
                    lambda o: o["where"] == "errors" and o["reason"].startswith("24 entries: ") and all(
                        part.split("=")[0] in ("budget", "timeout") for part in o["reason"][12:].split(",")),
@@ -820,7 +826,7 @@ def main() -> int:
                    content_type="text/html; charset=utf-8"),
         ]
         for hz in feed_hazards:
-            hz_url = server.static(f"/feeds/{hz.name}.xml", hz.body, hz.content_type or "application/rss+xml")
+            hz_url = hostile.static(f"/feeds/{hz.name}.xml", hz.body, hz.content_type or "application/rss+xml")
             hz.content_type = hz.content_type or "application/rss+xml"
             hz.url = hz_url
         base_list = work / "feeds_normal.txt"
