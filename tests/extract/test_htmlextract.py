@@ -779,15 +779,22 @@ def test_furniture_is_found_by_class_or_id_alone_as_by_both_joined():
     assert h._furniture_elements(root) == expected
 
 
-def test_the_furniture_cache_is_emptied_when_full(monkeypatch):
+def test_the_furniture_cache_is_bounded_and_keeps_no_page_alive():
+    # Pages repeat their class strings and a long run meets ever new ones: the cache is bounded, and holds
+    # plain strings (an XPath result holds its element, and with it its page's tree).
+    import gc
+    import weakref
+
     from transforms.extract import html as h
 
-    monkeypatch.setattr(h, "_FURNITURE_SEEN_MAX", 5)
-    h._FURNITURE_SEEN.clear()
-    names = [f"widget-{k}" for k in range(12)] + ["most-read"]
-    root = h._parse("<html><body>" + "".join(f"<div class='{n}'>x</div>" for n in names) + "</body></html>")
-    assert [e.get("class") for e in h._furniture_elements(root)] == ["most-read"]
-    assert 0 < len(h._FURNITURE_SEEN) <= 5 and all(type(k) is str for k in h._FURNITURE_SEEN)
+    assert h._is_furniture.cache_info().maxsize is not None
+    root = h._parse("<html><body><div class='most-read-x9'>x</div><div id='gone'>y</div></body></html>")
+    found = h._furniture_elements(root)
+    assert [e.get("class") for e in found] == ["most-read-x9"]
+    page = weakref.ref(found[0])
+    del found, root
+    gc.collect()
+    assert page() is None
 
 
 def test_a_link_block_is_short_by_its_normalised_words_not_its_characters():

@@ -447,25 +447,14 @@ _FURNITURE_RE = re.compile(
 _NEVER_PRUNE = frozenset(("html", "body", "main", "head"))
 
 
-#: Class and id strings already tested against ``_FURNITURE_RE``, and whether they matched. Emptied when full:
-#: pages repeat their class strings, and a long run meets ever new ones (hashed CSS-module names).
-_FURNITURE_SEEN: dict = {}
-_FURNITURE_SEEN_MAX = 16384
-
-
+@functools.lru_cache(maxsize=16384)
 def _is_furniture(value: str) -> bool:
-    """``_FURNITURE_RE`` on one class or id string.
+    """``_FURNITURE_RE`` on one class or id string (cached: pages repeat their class strings).
 
     An element is furniture when its class or its id is: no alternative of the pattern spans
     whitespace, so testing the two apart is testing them joined by a space.
     """
-    seen = _FURNITURE_SEEN.get(value)
-    if seen is None:
-        if len(_FURNITURE_SEEN) >= _FURNITURE_SEEN_MAX:
-            _FURNITURE_SEEN.clear()
-        # A plain ``str`` as the key: an XPath result keeps its element, and with it the whole tree, alive.
-        seen = _FURNITURE_SEEN[str(value)] = _FURNITURE_RE.search(value) is not None
-    return seen
+    return _FURNITURE_RE.search(value) is not None
 
 
 def _furniture_elements(root) -> list:
@@ -476,7 +465,8 @@ def _furniture_elements(root) -> list:
     """
     found: dict = {}
     for value in root.xpath("//@class | //@id"):
-        if _is_furniture(value):
+        # A plain ``str`` for the cache: an XPath result keeps its element, and with it the whole tree, alive.
+        if _is_furniture(str(value)):
             elem = value.getparent()
             if elem.tag not in _NEVER_PRUNE:
                 found[elem] = None
