@@ -258,3 +258,20 @@ def test_the_plain_loop_runs_every_stage_and_its_roles_read_the_sketches_signing
     roles = stage_roles(records, labels, unique, sigs, counts, config)
     assert roles == stage_roles(plain, labels, unique, sigs, counts, config)
     assert sum(roles.values()) == len(records) and roles.get("copy", 0) > 0
+
+
+def test_the_plain_loops_containment_sums_pairs_in_the_pipelines_shards_as_in_one(tmp_path, monkeypatch):
+    from tests.bench.bench_cluster import _config, stage_containment, stage_extract, stage_read, stage_sign
+    from tests.bench.corpus import generate
+    from transforms.dedup import containment
+    generate(tmp_path / "c", 400, 5)
+    config, _ = _config([])
+    records, _ = stage_extract(stage_read(tmp_path / "c" / "docs"))
+    unique = stage_sign(records, config)[0]
+    distinct = {i: records[i]["_distinct_hashes"] for i in unique}  # stage_containment takes them
+    sharded = stage_containment(records, unique)
+    for i, d in distinct.items():
+        records[i]["_distinct_hashes"] = d
+    monkeypatch.setattr(containment, "PAIR_SHARDS", 1)
+    assert len(sharded) > 20  # briefs and edited reposts
+    assert sorted(sharded) == sorted(stage_containment(records, unique))
