@@ -685,12 +685,23 @@ def test_texts_judged_in_a_batch_are_judged_as_one_at_a_time():
                                           (span((35, 50), (100, 150), (2000, 2040)), stadia)]),
              (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 20), (5000, 5025)), stadia)])]
     assert [judge_links(own, neighbours) for own, neighbours in edges] == [(True, []), (False, [0, 1])]
+    # A page's part of a brief that two stories print, where the counts stop deciding: the text's anchors
+    # left uncovered (6, as many as a part, are judged; 5 are not), and a story holding half the covered
+    # anchors (judged; less than half is not).
+    pages = [(span((0, 20), (100, 106)), [(span((0, 20), (3000, 3020)), quake), (span((0, 20), (5000, 5025)), stadia)]),
+             (span((0, 20), (100, 105)), [(span((0, 20), (3000, 3020)), quake), (span((0, 20), (5000, 5025)), stadia)]),
+             (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 10), (5000, 5025)), stadia)]),
+             (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 9), (5000, 5025)), stadia)])]
+    assert [judge_links(own, neighbours) for own, neighbours in pages] == [(False, [0, 1]), (False, [])] * 2
+    edges += pages
     cases += edges
-    expected += [(True, []), (False, [0, 1])]
+    expected += [(True, []), (False, [0, 1])] + [(False, [0, 1]), (False, [])] * 2
     packed = [(own.tobytes(), [(a.tobytes(), t) for a, t in neighbours]) for own, neighbours in cases]
     assert judge_texts(packed) == expected
     assert [judge_texts([case]) for case in packed[:200]] == [[e] for e in expected[:200]]
     # Every outcome is among them: roundups, strays, and plain texts decided by the counts alone.
     assert sum(roundup for roundup, _ in expected) > 25
     assert sum(bool(strays) for _, strays in expected) > 150
-    assert containment._plain_texts(packed).sum() > 500
+    assert containment._plain_texts(packed).sum() > 1_000
+    # The counts decide the pages' cases they can: those with no strays.
+    assert containment._plain_texts(packed[-4:]).tolist() == [False, True, False, True]
