@@ -284,6 +284,15 @@ def test_split_event_keeps_rewrites_together():
         ["q1", "q2", "q3"]]
 
 
+def test_split_event_of_two_clusters_lists_them_in_cluster_order():
+    # Members in cluster id order, each cluster's in the order given, as the merge loop lists them for more.
+    threshold = EventConfig().merge_threshold
+    members = [_member("q2", "c2", QUAKE_REWRITE), _member("q3", "c1", QUAKE), _member("q1", "c1", QUAKE)]
+    assert [[m["article_id"] for m in e] for e in split_event(members, threshold)] == [["q3", "q1", "q2"]]
+    members = [_member("e1", "c2", ELECTION), _member("q3", "c1", QUAKE), _member("q1", "c1", QUAKE)]
+    assert [[m["article_id"] for m in e] for e in split_event(members, threshold)] == [["q3", "q1"], ["e1"]]
+
+
 def test_rarity_matches_wordfreq_for_words_and_capitalised_lemmas():
     from wordfreq import zipf_frequency
 
