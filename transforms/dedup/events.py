@@ -928,19 +928,18 @@ def split_event(members: list, threshold: float, max_clusters: int = 200) -> lis
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)[:, None]
     sims = unit @ unit.T
     np.fill_diagonal(sims, -np.inf)
-    if len(clusters) == 2:
-        # The loop below, for its one pair: merged unless their cosine is under the threshold. Most components
-        # of two or more clusters have two (5,453 of 7,531 on 100,000 generated documents).
-        first, second = (by_cluster[c] for c in clusters)
-        return [first + second] if not sims.flat[int(np.argmax(sims))] < threshold else [list(first), list(second)]
     groups = {i: [i] for i in range(len(clusters))}
     while len(groups) > 1:
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)
         if sims[best] < threshold:
             break
         keep, gone = int(min(best)), int(max(best))
-        vectors[keep] += vectors[gone]
         groups[keep] += groups.pop(gone)
+        if len(groups) == 1:
+            # Nothing left to compare the merged group with. Most components of two or more clusters have two
+            # (5,453 of 7,531 on 100,000 generated documents), and end here on merging.
+            break
+        vectors[keep] += vectors[gone]
         # Only the merged group's similarities change: one row, not the whole matrix.
         unit[keep] = vectors[keep] / max(float(np.linalg.norm(vectors[keep])), 1e-12)
         row = unit @ unit[keep]
