@@ -2,12 +2,13 @@
 import datetime as dt
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.testing.util import assert_that, equal_to
 import pytest
 import simplemma
 
 from tests.beam_helpers import local_pipeline
-from transforms.dedup.events import (EventConfig, TermSplits, articles_event_terms, cosine, event_id_for, event_keys,
+from transforms.dedup.events import (_order_by, EventConfig, TermSplits, articles_event_terms, cosine, event_id_for, event_keys,
                                      event_roles, event_terms, date_slots, pack_terms, packed_cosine, packed_event_keys,
                                      split_event, summed_terms, summed_vectors, term_weights, unpack_terms,
                                      window_buckets, within_window)
@@ -227,6 +228,24 @@ def test_tied_terms_that_share_their_first_bytes_or_leave_ascii_are_in_the_order
         assert got == sorted(got) and set(got) == set(made_up)
         weights = {w for _, w in event_terms(" ".join(order), None, "en")}
         assert len(weights) == 1
+
+
+def test_a_batchs_terms_are_sorted_by_document_weight_and_prefix_as_lexsort_sorts_them():
+    # Many rows tie on one column or two (a document's terms of one weight, terms of one prefix); rows equal
+    # in all three may come in any order (the batch orders those by the whole term).
+    rng = np.random.default_rng(3)
+    doc = np.sort(rng.integers(0, 40, 3_000))
+    minus = -rng.choice([0.5, 1.25, 3.0, 6.5, 6.5000001], 3_000)
+    prefix = rng.choice(np.array([0, 7, 2**63, 2**64 - 1], dtype=np.uint64), 3_000)
+    want = np.lexsort((prefix, minus, doc))
+    for huge in (False, True):
+        # ``huge``: ranks too many for one int64 key, lexsorted instead.
+        first = doc * (2**56) if huge else doc
+        got = _order_by(first, minus, prefix)
+        assert sorted(got.tolist()) == list(range(3_000))
+        for column in (first, minus, prefix):
+            assert np.array_equal(column[got], column[want])
+    assert _order_by(*(np.zeros(0),) * 3).size == 0
 
 
 def test_a_word_whose_lemma_the_word_list_does_not_know_stands_for_itself():

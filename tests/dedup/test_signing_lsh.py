@@ -9,6 +9,7 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 
 from transforms.dedup import lsh
+from transforms.dedup.shingles import shard_order
 from transforms.dedup.signing import MinHashConfig, Signer, affine_permutations, estimate_containment, estimate_jaccard, shingle_hashes, verification_signature
 from transforms.tokens import content_hash, words
 
@@ -220,6 +221,16 @@ def test_band_keys_are_varint_sized_ints_with_their_band():
     assert [lsh.band_of(k) for k in keys] == list(range(cfg.bands))
     # Beam's default coder writes them as varints (type byte + at most 9 bytes), never pickled.
     assert max(len(coders.FastPrimitivesCoder().encode(k)) for k in keys) <= 10
+
+
+def test_shard_order_is_the_stable_order_of_the_shard_numbers():
+    # Shard numbers repeat: only a stable sort orders each shard's entries as they came.
+    rng = np.random.default_rng(7)
+    for shards in (1, 64, 1 << 16, (1 << 16) + 1, 1 << 40):
+        # A few shard numbers, the largest among them, each many times.
+        shard = rng.choice(np.append(rng.integers(0, shards, 40), shards - 1), 5_000)
+        assert np.array_equal(shard_order(shard, shards), np.argsort(shard, kind="stable"))
+    assert shard_order(np.zeros(0, dtype=np.int64), 64).size == 0
 
 
 def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():

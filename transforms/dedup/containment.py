@@ -62,7 +62,7 @@ from transforms.dedup.events import EventConfig, cosine, summed_terms
 from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors, packed_anchors
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
-from transforms.dedup.shingles import fmix64, in_sorted
+from transforms.dedup.shingles import fmix64, in_sorted, shard_order
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "packed_anchors", "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts",
@@ -263,8 +263,7 @@ def anchor_groups(members: list, tag: str, short_anchors: bytes = None, shards: 
     for kind, mask in zip(("f", "c"), _kinds(every, of, sizes, short_anchors)):
         anchors, owners = every[mask], of[mask]
         shard = _shard(anchors, shards)
-        # A stable sort of 16-bit keys is numpy's radix sort: ~3.5x faster than on the uint32 shards.
-        order = np.argsort(shard.astype(np.uint16) if shards <= 1 << 16 else shard, kind="stable")
+        order = shard_order(shard, shards)
         anchors, owners, shard = anchors[order], owners[order], shard[order]
         bounds = np.searchsorted(shard, np.arange(shards + 1)).tolist()
         for g in range(shards):
@@ -391,7 +390,7 @@ def shard_pair_counts(kind: str, ids, sizes: np.ndarray, a: np.ndarray, b: np.nd
     names = ids if isinstance(ids, np.ndarray) else _id_bytes(ids)
     hashed = _id_hashes(names)
     shard_of = (hashed % np.uint64(shards)).astype(np.int64)
-    order = np.argsort(shard_of[a], kind="stable")
+    order = shard_order(shard_of[a], shards)
     a, b, shared = a[order], b[order], shared[order].astype(np.int64)
     bounds = np.searchsorted(shard_of[a], np.arange(shards + 1)).tolist()
     first, second, n_first = names[a], names[b], sizes[a].astype(np.int64)

@@ -557,8 +557,9 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
     heading = lexicon.joined_numbers([w for _, ws in titled for w in ws], heading_owner, headlines)
     # Every (document, term) as one int64 key, once the lexicon has learnt the batch's words.
     span = lexicon.term_count
-    # Stable: timsort takes each document's run at once (the keys come ordered by document).
-    keys = np.sort((owner * span + numbers)[numbers > 0], kind="stable")
+    # Equal integers cannot be told apart, so any sort gives these keys in one order: numpy's default one
+    # (vectorised) took a quarter of the stable one's time on a batch of 512 documents.
+    keys = np.sort((owner * span + numbers)[numbers > 0])
     heading_keys = (heading_owner * span + heading)[heading > 0]
     if heading_keys.size and keys.size:
         # The headline names the event: its terms count twice more. A title that shares no term with the
@@ -569,7 +570,7 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
         counted[heading_keys[shares] // span] = True
         extra = heading_keys[counted[heading_keys // span]]
         if extra.size:
-            keys = np.sort(np.concatenate([keys, extra, extra]), kind="stable")
+            keys = np.sort(np.concatenate([keys, extra, extra]))
     if not keys.size:
         return ["" if packed else ([], [])] * len(docs)
     # Every token counted by its term number: the tokens of one lemma add up to one term.
@@ -596,7 +597,7 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
     # run of equal weights by its terms.
     minus = -weights
     prefix = lexicon.prefix[term]
-    order = np.lexsort((prefix, minus, doc))
+    order = _order_by(doc, minus, prefix)
     doc, term, minus, prefix = doc[order], term[order], minus[order], prefix[order]
     names = lexicon.names[term].tolist()
     # Terms that tie on weight are in the order of their first 8 bytes already: only those that share
@@ -634,6 +635,20 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
         pieces[1::2] = map(_WEIGHT_TEXT.__getitem__, scaled)
         return ["".join(pieces[2 * lo:2 * hi])[:-1] for lo, hi in spans]
     return [(names[lo:hi], scaled[lo:hi]) for lo, hi in spans]
+
+
+def _order_by(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> np.ndarray:
+    """``np.lexsort((third, second, first))`` up to the order of rows equal in all three, for ``first`` of
+    small non-negative integers: ``first`` and the dense ranks of the others as one int64 key, sorted once,
+    where ``lexsort`` made three stable passes (2.7 against 1.0 ms for the ~20,000 terms of 512 documents).
+    Columns whose ranks do not fit one int64 are lexsorted."""
+    if not first.size:
+        return np.zeros(0, dtype=np.intp)
+    ranks = [np.unique(column, return_inverse=True)[1].astype(np.int64).ravel() for column in (second, third)]
+    sizes = [int(first.max()) + 1, *(int(rank.max()) + 1 for rank in ranks)]
+    if sizes[0] * sizes[1] * sizes[2] >= 1 << 62:
+        return np.lexsort((third, second, first))
+    return np.argsort((first.astype(np.int64) * sizes[1] + ranks[0]) * sizes[2] + ranks[1])
 
 
 def event_terms(text: str, title: Optional[str] = None, language: Optional[str] = None,

@@ -12,6 +12,7 @@ from typing import Hashable, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from transforms.dedup.shingles import shard_order
 from transforms.dedup.signing import FNV_OFFSET, FNV_PRIME, fmix64
 
 __all__ = ["band_keys", "band_key_matrix", "band_of", "band_groups", "split_buckets", "bucket_pairs", "UnionFind"]
@@ -70,7 +71,7 @@ def band_groups(keys: np.ndarray, members: Sequence[str], shards: int) -> List[T
     flat = np.ascontiguousarray(keys, dtype=np.uint64).ravel()
     owner = np.repeat(np.arange(n), bands)
     group = ((flat & np.uint64((1 << _DIGEST_BITS) - 1)) % np.uint64(shards)).astype(np.int64)
-    order = np.argsort(group, kind="stable")
+    order = shard_order(group, shards)
     grouped = group[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else np.empty(0, np.int64)
     ends = np.r_[starts[1:], len(order)]

