@@ -8,10 +8,10 @@ import pytest
 import simplemma
 
 from tests.beam_helpers import local_pipeline
-from transforms.dedup.events import (_order_by, EventConfig, TermSplits, articles_event_terms, cosine, event_id_for, event_keys,
-                                     event_roles, event_terms, date_slots, pack_terms, packed_cosine, packed_event_keys,
-                                     split_event, summed_terms, summed_vectors, term_weights, unpack_terms,
-                                     window_buckets, within_window)
+from transforms.dedup.events import (_order_by, EventConfig, TermSplits, articles_event_terms, cosine, event_id_for,
+                                     event_keys, event_roles, event_terms, date_slots, pack_terms, packed_cosine,
+                                     packed_event_keys, split_event, summed_terms, summed_vectors, term_weights,
+                                     unpack_terms, window_buckets, within_window)
 from transforms.dedup.group_events import GroupEvents
 from transforms.dedup.records import utc_micros
 
