@@ -283,16 +283,19 @@ class _SeesTheRunFn(beam.DoFn):
             GlobalWindow()
         finally:
             GlobalWindow._getTimestampFromProto = staticmethod(stock)
-        _SeesTheRunFn.seen.append((gc.get_freeze_count() > 0, bool(rebuilt)))
+        _SeesTheRunFn.seen.append((gc.get_freeze_count() > 0, bool(rebuilt), gc.get_threshold()))
         yield x
 
 
 def test_a_run_freezes_the_collector_and_builds_the_global_window_once_only_while_it_runs():
     _SeesTheRunFn.seen = []
+    thresholds = gc.get_threshold()
+    assert thresholds != local_runner.RUN_GC_THRESHOLDS
     with beam.Pipeline(runner=local_runner.LocalRunner()) as p:
         assert_that(p | beam.Create([1, 2, 3]) | beam.ParDo(_SeesTheRunFn()), equal_to([1, 2, 3]))
-    assert _SeesTheRunFn.seen and all(s == (True, False) for s in _SeesTheRunFn.seen)
-    assert gc.get_freeze_count() == 0
+    assert _SeesTheRunFn.seen
+    assert all(s == (True, False, local_runner.RUN_GC_THRESHOLDS) for s in _SeesTheRunFn.seen)
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     assert GlobalWindow.__init__ is STOCK_GLOBAL_WINDOW_INIT
 
 
