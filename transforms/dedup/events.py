@@ -640,7 +640,7 @@ def _ranked_in(lexicon: _Lexicon, docs: list, top: int, packed: bool = False) ->
 def _order_by(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> np.ndarray:
     """``np.lexsort((third, second, first))`` up to the order of rows equal in all three, for ``first`` of
     small non-negative integers: ``first`` and the dense ranks of the others as one int64 key, sorted once,
-    where ``lexsort`` made three stable passes (2.7 against 1.0 ms for the ~20,000 terms of 512 documents).
+    where ``lexsort`` made three stable passes (1.2 against 2.8 ms for the ~20,000 terms of 512 documents).
     Columns whose ranks do not fit one int64 are lexsorted."""
     if not first.size:
         return np.zeros(0, dtype=np.intp)
