@@ -8,7 +8,9 @@ code holds for the Beam release it was tested on, ``TESTED_BEAM_VERSION``;
 A patch of a Beam name is a ``BeamPatch``: ``FencedFnApiRunner`` applies its
 runner's patches while ``run_stages`` runs and undoes them after, so Beam code
 outside a run (and after it) sees Beam as shipped. Runs that overlap in one
-process share one application: the last to finish restores the original.
+process share one application: the last to finish restores the original. A
+``SharedChange`` is that rule for any change a run makes to its process (a
+``BeamPatch`` is one; the local runner's collector settings another).
 ``building`` applies ``BUILD_PATCHES`` while a local run's graph is built and run
 (Beam's own answers, computed once rather than again and again).
 """
@@ -25,7 +27,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.transforms import core, userstate
 
-__all__ = ["TESTED_BEAM_VERSION", "beam_version", "beam_is_tested", "BeamPatch", "FencedFnApiRunner",
+__all__ = ["TESTED_BEAM_VERSION", "beam_version", "beam_is_tested", "SharedChange", "BeamPatch", "FencedFnApiRunner",
            "EAGER_STAGE_METRICS", "DOFN_SPECS_ONCE", "OPTION_VIEWS_ONCE", "SIGNATURES_ONCE", "BUILD_PATCHES",
            "building"]
 
@@ -44,21 +46,14 @@ def beam_is_tested() -> bool:
     return beam_version() == TESTED_BEAM_VERSION
 
 
-class BeamPatch:
-    """One attribute of a Beam module or class, replaced while at least one run uses it.
+class SharedChange:
+    """A change to the process, made while at least one run uses it: the first user makes it, the last to
+    finish undoes it, so runs that overlap in one process share one application. Subclasses say what
+    ``_apply`` and ``_undo`` do."""
 
-    Args:
-        owner: The module or class that holds the attribute.
-        name: The attribute.
-        make: Builds the replacement from the original.
-    """
-
-    def __init__(self, owner: Any, name: str, make: Callable[[Any], Any]):
-        self.owner, self.name = owner, name
-        self._make = make
+    def __init__(self):
         self._lock = threading.Lock()
         self._users = 0
-        self._own = _MISSING  # what ``owner`` itself held (a class may inherit the attribute)
 
     @property
     def active(self) -> bool:
@@ -69,8 +64,7 @@ class BeamPatch:
     def applied(self):
         with self._lock:
             if self._users == 0:
-                self._own = vars(self.owner).get(self.name, _MISSING)
-                setattr(self.owner, self.name, self._make(getattr(self.owner, self.name)))
+                self._apply()
             self._users += 1
         try:
             yield
@@ -78,11 +72,40 @@ class BeamPatch:
             with self._lock:
                 self._users -= 1
                 if self._users == 0:
-                    if self._own is _MISSING:
-                        delattr(self.owner, self.name)
-                    else:
-                        setattr(self.owner, self.name, self._own)
-                    self._own = _MISSING
+                    self._undo()
+
+    def _apply(self) -> None:
+        raise NotImplementedError
+
+    def _undo(self) -> None:
+        raise NotImplementedError
+
+
+class BeamPatch(SharedChange):
+    """One attribute of a Beam module or class, replaced while at least one run uses it.
+
+    Args:
+        owner: The module or class that holds the attribute.
+        name: The attribute.
+        make: Builds the replacement from the original.
+    """
+
+    def __init__(self, owner: Any, name: str, make: Callable[[Any], Any]):
+        super().__init__()
+        self.owner, self.name = owner, name
+        self._make = make
+        self._own = _MISSING  # what ``owner`` itself held (a class may inherit the attribute)
+
+    def _apply(self) -> None:
+        self._own = vars(self.owner).get(self.name, _MISSING)
+        setattr(self.owner, self.name, self._make(getattr(self.owner, self.name)))
+
+    def _undo(self) -> None:
+        if self._own is _MISSING:
+            delattr(self.owner, self.name)
+        else:
+            setattr(self.owner, self.name, self._own)
+        self._own = _MISSING
 
 
 def _eager(consolidate):

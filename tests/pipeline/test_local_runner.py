@@ -299,6 +299,19 @@ def test_a_run_freezes_the_collector_and_builds_the_global_window_once_only_whil
     assert GlobalWindow.__init__ is STOCK_GLOBAL_WINDOW_INIT
 
 
+def test_runs_that_overlap_share_the_collectors_settings_until_the_last_ends():
+    # Two runs in one process, the first to start ending first: the second still runs with the settings, and
+    # the caller's come back only when it ends (each run restoring what it found left the run's thresholds).
+    thresholds = gc.get_threshold()
+    first, second = local_runner.RUN_COLLECTOR.applied(), local_runner.RUN_COLLECTOR.applied()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == local_runner.RUN_GC_THRESHOLDS and gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0
+
+
 def test_operations_of_a_run_sample_no_sizes_unless_they_check_types():
     class Descriptor:
         pass
