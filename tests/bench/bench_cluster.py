@@ -681,6 +681,10 @@ def stage_roundups(anchors: Dict[int, bytes], packed: Sequence[str], edges: Sequ
     return kept, sorted(roundups)
 
 
+def _first_holder(bucket: list) -> int:
+    return bucket[0]
+
+
 def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, published: Optional[Sequence] = None) -> list:
     """Event label per record from its packed event terms (made at signing), as ``GroupEvents`` computes
     it in plain loops: term-pair keys, buckets (paired within date slots when the module has them), the
@@ -732,18 +736,28 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         if hasattr(ev, "window_buckets"):
             dates = [[utc_micros(d) for d in ds] for ds in dates]
             slots = [ev.date_slots(ds, cfg.window_days) for ds in dates]
-    buckets: Dict[str, list] = collections.defaultdict(list)
-    for i, p in enumerate(packed):
-        for key in keys_of(p, cfg.key_terms):
-            buckets[key].append(i)
+    if hasattr(ev, "event_key_hashes"):
+        # As event_key_groups and PairEventGroupFn: the keys as numbers, each run of one number a bucket.
+        keys, owner = ev.event_key_hashes(packed, cfg.key_terms)
+        buckets = lsh.split_buckets([(keys.tobytes(), owner.tolist())])[1]
+        # In the order of their first holders, as a dict of keys met text by text gives them: a text's pairs
+        # then come together, as TermSplits needs them to keep its split terms.
+        buckets.sort(key=_first_holder)
+    else:
+        # The module at an older ref: a dict of string keys.
+        by_key: Dict[str, list] = collections.defaultdict(list)
+        for i, p in enumerate(packed):
+            for key in keys_of(p, cfg.key_terms):
+                by_key[key].append(i)
+        buckets = list(by_key.values())
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
     # As PairEventGroupFn: the holders of each key (two or more), of each date slot.
     # (a module at an older ref may slot without leaving out a bucket of one cluster).
     one_cluster = ((labels,) if slots and "cluster_of" in inspect.signature(ev.window_buckets).parameters
                    else ())
-    groups = (ev.window_buckets(buckets.values(), slots, cfg.bucket_cap, *one_cluster) if slots
-              else (m for m in buckets.values() if len(m) > 1))
+    groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster) if slots
+              else (m for m in buckets if len(m) > 1))
     for group in groups:
         for a, b in lsh.bucket_pairs(group, cfg.bucket_cap)[0]:
             # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older

@@ -11,7 +11,7 @@ from tests.beam_helpers import local_pipeline
 from transforms.dedup.events import (_order_by, EventConfig, TermSplits, articles_event_terms, cosine, event_id_for,
                                      event_keys, event_roles, event_terms, date_slots, pack_terms, packed_cosine,
                                      packed_event_keys, split_event, summed_terms, summed_vectors, term_weights,
-                                     unpack_terms, window_buckets, within_window)
+                                     unpack_terms, event_key_hashes, window_buckets, within_window)
 from transforms.dedup.group_events import GroupEvents
 from transforms.dedup.records import utc_micros
 
@@ -340,17 +340,38 @@ def test_a_language_without_its_tokenizer_is_tried_once_not_per_word(monkeypatch
 
 
 def test_roundup_member_emits_no_event_keys():
-    from transforms.dedup.group_events import _emit_keys, _member
+    from transforms.dedup.group_events import _member, event_key_groups
     terms = pack_terms(event_terms(QUAKE))
     row = {"article_id": "a", "cluster_id": "c", "event_terms": terms, "role": "roundup"}
-    assert list(_emit_keys({**_member(row, False), "dates": []}, 6, 3.0)) == []
-    assert list(_emit_keys({**_member({**row, "role": "original"}, False), "dates": []}, 6, 3.0))
+    assert event_key_groups([{**_member(row, False), "dates": []}], 6, 3.0) == []
+    assert event_key_groups([{**_member({**row, "role": "original"}, False), "dates": []}], 6, 3.0)
+
+
+@pytest.mark.parametrize("key_terms", [3, 6])
+def test_hashed_event_keys_are_shared_as_the_string_keys_are(key_terms):
+    import random
+    rng = random.Random(3)
+    # Two terms as long as each other and alike in their first 16 characters.
+    vocab = [f"term{i}" for i in range(12)] + ["internationalisation_a", "internationalisation_b"]
+    packed = [pack_terms([(t, 1.0 - k / 10) for k, t in enumerate(rng.sample(vocab, rng.randint(0, 8)))])
+              for _ in range(80)] + [None, "", "solo 1"]
+    keys, owner = event_key_hashes(packed, key_terms)
+    strings = [packed_event_keys(p, key_terms) for p in packed]
+    # In the order of the lists and of each list's keys.
+    assert owner.tolist() == [i for i, ks in enumerate(strings) for _ in ks]
+    flat = [k for ks in strings for k in ks]
+    assert any("_a" in k for k in flat) and any("_b" in k for k in flat)
+    # One number per key, another for every other key.
+    number = {}
+    for key, n in zip(flat, keys.tolist()):
+        assert number.setdefault(key, n) == n
+    assert len(set(number.values())) == len(number) > 30
 
 
 def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     import collections
     import random
-    from transforms.dedup.group_events import PairEventGroupFn, _emit_keys, _member, event_key_groups
+    from transforms.dedup.group_events import PairEventGroupFn, _key_holder, _member, event_key_groups
     from transforms.dedup.pairs import PairBucketFn
     rng = random.Random(5)
     vocab = [f"term{i}" for i in range(14)]
@@ -364,8 +385,8 @@ def test_batched_event_keys_give_the_pairs_of_one_bucket_per_key():
     # One bucket per key, as a GroupByKey on every key would make them (a cap of 5 caps some).
     buckets = collections.defaultdict(list)
     for m in members:
-        for key, (value, _, _) in _emit_keys(m, 6, 3.0):
-            buckets[key].append(value)
+        for key in packed_event_keys(m["event_terms"], 6):
+            buckets[key].append(_key_holder(m, 3.0)[0])
     one = PairBucketFn(5)
     every = {pair for values in buckets.values() for pair in one.bucket_candidates(values)}
     expected = {(a, b) for a, b in every if cluster_of[a] != cluster_of[b]}
@@ -473,7 +494,7 @@ def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():
     # clusters, not both past, that shares a key and the window is a candidate; no candidate is more
     # than two windows apart unless it shares a key with an undated holder.
     import random
-    from transforms.dedup.group_events import _emit_keys, _member
+    from transforms.dedup.group_events import _member
     rng = random.Random(7)
     vocab = [f"term{i}" for i in range(16)]
     t0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
@@ -485,7 +506,7 @@ def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():
         members.append({**m, "dates": [] if i in (7, 50) else
                         _us(*(t0 + dt.timedelta(hours=rng.randrange(24 * 180)) for _ in range(rng.randint(1, 2))))})
     got = _event_candidates(members, cap=1000)
-    keys = {m["article_id"]: {k for k, _ in _emit_keys(m, 6, 3.0)} for m in members}
+    keys = {m["article_id"]: set(packed_event_keys(m["event_terms"], 6)) for m in members}
     undated_keys = keys["a007"] | keys["a050"]
     by_id = {m["article_id"]: m for m in members}
     expected = {(a["article_id"], b["article_id"]) for a in members for b in members

@@ -211,6 +211,19 @@ def test_word_hashes_are_stable_and_length_aware():
     assert int(hash_words(["news"])[0]) == PINNED_NEWS_HASH
 
 
+def test_term_hashes_tell_apart_long_terms_that_start_alike():
+    from transforms.dedup.shingles import WORD_WIDTH, hash_terms, hash_words
+    short = ["news", "storywire", "x" * WORD_WIDTH]
+    assert np.array_equal(hash_terms(short), hash_words(short))
+    # As long and alike in their first 16 characters (hash_words gives each pair one hash), or past 32.
+    long = ["internationalisation_a", "internationalisation_b", "internationalisation_a",
+            "x" * WORD_WIDTH + "y" * WORD_WIDTH + "z", "x" * WORD_WIDTH + "y" * WORD_WIDTH + "w"]
+    assert hash_words(long)[0] == hash_words(long)[1] and hash_words(long)[3] == hash_words(long)[4]
+    h = hash_terms(long)
+    assert h[0] == h[2] and len(set(h.tolist())) == 4
+    assert hash_terms([]).size == 0
+
+
 def test_band_keys_are_varint_sized_ints_with_their_band():
     from apache_beam.coders import coders
     cfg = MinHashConfig()
@@ -253,8 +266,9 @@ def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():
     for batches in groups.values():
         n_single, buckets = lsh.split_buckets(batches)
         singles += n_single
-        got.extend(sorted(b) for b in buckets)
-    shared = [sorted(m) for m in expected.values() if len(m) > 1]
+        got.extend(buckets)
+    # Each bucket's members in the order they were sent (ids in order, batch after batch).
+    shared = [m for m in expected.values() if len(m) > 1]
     assert sorted(got) == sorted(shared) and shared
     assert singles == sum(len(m) == 1 for m in expected.values())
     assert lsh.split_buckets([]) == (0, [])

@@ -55,15 +55,15 @@ from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.utils import canonicalize_token
 
 from transforms.dedup.roles import source_slug
-from transforms.dedup.shingles import WORD_WIDTH, hash_words, in_sorted
+from transforms.dedup.shingles import WORD_WIDTH, fmix64, hash_terms, hash_words, in_sorted
 from transforms.dedup.wordlists import FrequencyTable, frequency_table, lemma_dictionary, lemmatize, zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
 
 __all__ = ["EventConfig", "event_terms", "articles_event_terms", "load_language", "pack_terms", "unpack_terms",
-           "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "cosine", "packed_cosine",
-           "TermSplits", "term_weights", "summed_terms", "summed_vectors", "within_window", "cluster_dates",
-           "date_slots", "window_buckets", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
+           "event_keys", "packed_key_terms", "term_pair_keys", "packed_event_keys", "event_key_hashes", "cosine",
+           "packed_cosine", "TermSplits", "term_weights", "summed_terms", "summed_vectors", "within_window",
+           "cluster_dates", "date_slots", "window_buckets", "split_event", "event_id_for", "EVENT_ROLES", "event_roles"]
 
 #: Values of ``event_role``; ``related`` = a rewrite or an independent report, not told apart (module docstring).
 EVENT_ROLES = ("original", "copy", "rewrite", "independent", "related")
@@ -740,6 +740,37 @@ def term_pair_keys(top: list) -> list:
 def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
     """``event_keys(unpack_terms(packed), key_terms)``, reading only the ``key_terms`` heaviest terms."""
     return term_pair_keys(packed_key_terms(packed, key_terms))
+
+
+#: Mixes the smaller of a pair's term hashes before the larger is added (``event_key_hashes``).
+_PAIR_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def event_key_hashes(packed_terms: Sequence[Optional[str]], key_terms: int = 6) -> tuple:
+    """``packed_event_keys`` of many packed term lists at once, each key a 64-bit number: ``(keys, owner)``,
+    uint64 keys in the order of the lists and of each list's ``packed_event_keys``, and for each the index of
+    its list.
+
+    Two lists share a number exactly when they share the key, up to 64-bit collisions (a colliding pair
+    of keys pairs texts that verification then judges). Sorted and cut where they change
+    (``lsh.split_buckets``), the numbers form the buckets a dict of the strings formed, with no string made.
+    """
+    # Sorted as ``term_pair_keys`` sorts them: the keys then come in the order of its strings.
+    tops = [sorted(packed_key_terms(packed, key_terms)) for packed in packed_terms]
+    counts = np.fromiter(map(len, tops), dtype=np.int64, count=len(tops))
+    # Each list's key terms' hashes in a row of ``key_terms`` cells, the cells past its own terms unused.
+    hashed = np.zeros((len(tops), max(key_terms, 0)), dtype=np.uint64)
+    owner = np.repeat(np.arange(len(tops)), counts)
+    hashed[owner, np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)] = \
+        hash_terms(list(itertools.chain.from_iterable(tops)))
+    # Every pair of cells in ``itertools.combinations``' order; a pair is the list's when both cells are.
+    first, second = np.triu_indices(hashed.shape[1], 1)
+    held = second[None, :] < counts[:, None]
+    low = np.minimum(hashed[:, first], hashed[:, second])
+    high = np.maximum(hashed[:, first], hashed[:, second])
+    with np.errstate(over="ignore"):
+        keys = fmix64(low * _PAIR_MULT ^ high)
+    return keys[held], np.nonzero(held)[0]
 
 
 def packed_cosine(a: Optional[str], b: Optional[str], b_weights: Optional[dict] = None,

@@ -12,8 +12,8 @@ import numpy as np
 
 from transforms.tokens import words
 
-__all__ = ["MinHasher", "hash_words", "shingle_hashes", "WORD_WIDTH", "fmix64", "estimate_jaccard", "estimate_containment",
-           "in_sorted", "shard_order", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
+__all__ = ["MinHasher", "hash_words", "hash_terms", "shingle_hashes", "WORD_WIDTH", "fmix64", "estimate_jaccard",
+           "estimate_containment", "in_sorted", "shard_order", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk. Two
@@ -51,6 +51,21 @@ def hash_words(words: Sequence[str]) -> np.ndarray:
         for c in range(WORD_WIDTH):
             h = (h ^ codes[:, c]) * FNV_PRIME
         return fmix64(h ^ lengths)
+
+
+def hash_terms(terms: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit hashes of whole strings, for the whole list at once: ``hash_words``, with the characters of
+    a string past ``WORD_WIDTH`` mixed in (``WORD_WIDTH`` at a time), so two strings share a hash only if
+    64-bit hashes collide, however long they are (``hash_words`` alone gives two long words that start alike
+    and are as long one hash).
+    """
+    hashes = hash_words(terms)
+    long = [i for i, term in enumerate(terms) if len(term) > WORD_WIDTH]
+    if long:
+        rest = hash_terms([terms[i][WORD_WIDTH:] for i in long])
+        with np.errstate(over="ignore"):
+            hashes[long] = fmix64(hashes[long] * _MULT ^ rest)
+    return hashes
 
 
 def shingle_hashes(words: Sequence[str], k: int, word_hashes: Optional[np.ndarray] = None) -> np.ndarray:
