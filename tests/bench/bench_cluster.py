@@ -404,16 +404,18 @@ def stage_extract(docs: Sequence) -> tuple:
 
 def stage_site_boilerplate(records: Sequence[dict], min_words: int) -> list:
     """The records with site boilerplate paragraphs removed, as ``DropSiteBoilerplate`` removes them:
-    each paragraph keyed once, the keys of a site grouped in a dict, each group judged, each record stripped."""
+    each paragraph keyed once, a batch's keys sent per shard, each shard's paragraphs judged, each record
+    stripped."""
     from transforms.extract import site_boilerplate as sb
     indexed = [(rec, sb.paragraph_index(rec)) for rec in records]
-    groups: Dict[tuple, list] = collections.defaultdict(list)
-    for rec, index in indexed:
-        for key, value in sb.paragraph_keys(rec, *index):
-            groups[key].append(value)
+    shards: Dict[int, list] = collections.defaultdict(list)
+    for k in range(0, len(indexed), sb.PARAGRAPH_BATCH):
+        for shard, batch in sb.paragraph_key_groups(indexed[k:k + sb.PARAGRAPH_BATCH]):
+            shards[shard].append(batch)
     found: Dict[str, set] = collections.defaultdict(set)
-    for (site, key), seen in groups.items():
-        found[site].update(sb.boilerplate_paragraphs(key, seen, sb.MIN_TITLES))
+    for batches in shards.values():
+        for site, paragraphs in sb.group_boilerplate(batches, sb.MIN_TITLES):
+            found[site].update(paragraphs)
     out = []
     for rec, index in indexed:
         boiler = found.get(sb.site_of_article(rec))

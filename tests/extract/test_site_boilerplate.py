@@ -285,3 +285,45 @@ def test_a_closing_block_longer_than_the_tail_leaves_every_story_under_it():
         out = p | beam.Create(arts) | DropSiteBoilerplate()
         assert_that(out | beam.Map(lambda a: (a["article_id"], a["text"])),
                     equal_to([(aid, "\n".join(lines)) for aid, lines in stories.items()]))
+
+
+def test_paragraph_keys_sent_in_shard_batches_find_what_a_group_per_paragraph_finds(monkeypatch):
+    import collections
+    from transforms.extract import site_boilerplate as sb
+    arts = []
+    for s in range(6):
+        about = ABOUT.replace("Acme", f"Site{s}")
+        for i, (k, body) in enumerate(BODIES.items()):
+            # Some stories twice (copies, re-headlined); every site's stories close with its own about line.
+            for copy in range(1 + (s + i) % 2 * (s % 3 == 0)):
+                text = f"{body} Reported for site {s}.\n{about}"
+                arts.append({"article_id": f"{s}{k}{copy}", "site": f"site{s}.com", "title": f"{k} news {copy}",
+                             "text": text, "n_words": count_words(text), "content_hash": content_hash(text)})
+    indexed = [(a, paragraph_index(a)) for a in arts]
+    groups = collections.defaultdict(list)
+    for a, index in indexed:
+        for key, value in paragraph_keys(a, *index):
+            groups[key].append(value)
+    expected = {(site, p) for (site, key), seen in groups.items() for p in boilerplate_paragraphs(key, seen, 2)}
+    assert len({site for site, _ in expected}) >= 3
+
+    def found(max_group=sb.MAX_GROUP):
+        sizes = []
+        judge = sb.boilerplate_paragraphs
+        monkeypatch.setattr(sb, "MAX_GROUP", max_group)
+        monkeypatch.setattr(sb, "boilerplate_paragraphs", lambda *a: sizes.append(len(a[1])) or judge(*a))
+        shards = collections.defaultdict(list)
+        for k in range(0, len(indexed), 5):  # batches of 5 articles, 4 shards
+            for shard, batch in sb.paragraph_key_groups(indexed[k:k + 5], shards=4):
+                shards[shard].append(batch)
+        assert len(shards) > 1
+        got = {(site, p) for batches in shards.values() for site, ps in sb.group_boilerplate(batches, 2) for p in ps}
+        monkeypatch.undo()
+        return got, sizes
+
+    got, sizes = found()
+    assert got == expected
+    # Only a paragraph of two or more articles is judged; at most MAX_GROUP of its entries are kept.
+    assert min(sizes) == 2 and len(sizes) < len(groups)
+    got, sizes = found(max_group=3)
+    assert got and max(sizes) == 3
