@@ -760,6 +760,8 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
                    else ())
     groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster) if slots
               else (m for m in buckets if len(m) > 1))
+    verify = getattr(ev, "verify_event_pairs", None)
+    candidates: Dict[int, list] = collections.defaultdict(list)
     for group in groups:
         for a, b in lsh.bucket_pairs(group, cfg.bucket_cap)[0]:
             # As PairEventGroupFn, which pairs no two members of one story cluster (a module at an older
@@ -768,10 +770,22 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
                 continue
             if (a, b) not in seen:
                 seen.add((a, b))
+                if verify is not None:
+                    candidates[b].append(a)
+                    continue
+                # The module at an older ref: each pair verified as it is found.
                 if dates is not None and not ev.within_window(dates[a], dates[b], cfg.window_days):
                     continue
                 if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
+    if verify is not None:
+        # As MeetTerms and VerifyEventPairs: each text's candidates verified together, with its terms read once.
+        splits = ev.TermSplits()
+        for b, firsts in candidates.items():
+            value = (packed[b], dates[b] if dates is not None else [], labels[b])
+            found, _ = verify(value, [(a, (packed[a], dates[a] if dates is not None else [], labels[a]))
+                                      for a in firsts], cfg, splits)
+            edges += [(a, b) for a in found]
     # Articles are 0..n-1, clusters n + label: the union-find over cluster membership and event edges.
     uf = lsh.UnionFind()
     for a, b in edges:

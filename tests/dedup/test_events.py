@@ -725,3 +725,20 @@ def test_terms_learnt_thousands_at_once_weigh_as_when_learnt_few_at_a_time(monke
     assert events._LEXICONS["en"].term_count > 3 * 1024
     assert together == one_by_one and all(len(terms) == 35 for terms in together)
     assert len({w for terms in together for _, w in terms}) > 3
+
+
+def test_a_candidate_whose_cluster_already_has_an_edge_to_the_text_is_not_verified():
+    from transforms.dedup.events import verify_event_pairs
+    cfg = EventConfig()
+    quake, rewrite, election = (pack_terms(event_terms(t, language="en")) for t in (QUAKE, QUAKE_REWRITE, ELECTION))
+    assert packed_cosine(rewrite, quake) >= cfg.threshold > packed_cosine(election, quake)
+    day = _us(dt.datetime(2024, 1, 1, tzinfo=UTC))
+    later = _us(dt.datetime(2024, 2, 1, tzinfo=UTC))
+    pairs = [("a1", (rewrite, day, "cx")), ("a2", (rewrite, day, "cx")),  # one cluster: its first edge is enough
+             ("a3", (election, day, "cy")), ("a4", (rewrite, day, "cy")),  # a failed cosine joins nothing
+             ("a5", (rewrite, later, "cz")), ("a6", (rewrite, day, "cz")), ("a7", (rewrite, [], "cw"))]
+    edges, unverified = verify_event_pairs((quake, day, "cb"), pairs, cfg, TermSplits())
+    assert edges == ["a1", "a4", "a6", "a7"] and unverified == 1
+    # Every candidate of its own cluster is verified.
+    assert verify_event_pairs((quake, day, "cb"), [(f"a{i}", (rewrite, day, f"c{i}")) for i in range(3)], cfg,
+                              TermSplits())[0] == ["a0", "a1", "a2"]

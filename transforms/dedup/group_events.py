@@ -30,8 +30,7 @@ from transforms.dedup import lsh
 from transforms.dedup.cluster import LinkComponents
 from transforms.dedup.containment import ROUNDUP
 from transforms.dedup.events import (EventConfig, TermSplits, cluster_dates, date_slots, event_id_for, event_key_hashes,
-                                     event_roles, packed_cosine, split_event, term_weights, window_buckets,
-                                     within_window)
+                                     event_roles, split_event, verify_event_pairs, window_buckets)
 from transforms.dedup.pairs import NEW, OLD, DistinctPairs, MeetPairs, PairBucketFn
 from transforms.dedup.records import utc_micros
 
@@ -117,7 +116,7 @@ class PairEventGroupFn(PairBucketFn):
 
 
 def _terms_entry(member: dict) -> tuple:
-    return member["article_id"], (member.get("event_terms"), member["dates"])
+    return member["article_id"], (member.get("event_terms"), member["dates"], member["cluster_id"])
 
 
 def _date_members(element):
@@ -134,10 +133,14 @@ def _date_members(element):
 
 
 class _VerifyEventPairsFn(beam.DoFn):
+    """``(b, {"pairs": [(a, (terms, dates, cluster)), ...], "values": [(terms, dates, cluster)]})`` -> the
+    verified edges ``(a, b)`` (``events.verify_event_pairs``)."""
+
     def __init__(self, config: EventConfig):
         self._config = config
         self._candidates = counters.counter("event_candidate_pairs")
         self._verified = counters.counter("event_pairs")
+        self._linked = counters.counter("event_pairs_linked_already")
 
     def setup(self):
         self._splits = TermSplits()
@@ -147,15 +150,12 @@ class _VerifyEventPairsFn(beam.DoFn):
         entries = list(grouped["values"])
         if not entries:
             return
-        terms_b, dates_b = entries[0]
-        weights_b = term_weights(terms_b)
-        for a, (terms_a, dates_a) in grouped["pairs"]:
-            self._candidates.inc()
-            if not within_window(dates_a, dates_b, self._config.window_days):
-                continue
-            if packed_cosine(terms_a, terms_b, weights_b, self._splits.get(a, terms_a)) >= self._config.threshold:
-                self._verified.inc()
-                yield a, b
+        pairs = list(grouped["pairs"])
+        edges, linked = verify_event_pairs(entries[0], pairs, self._config, self._splits)
+        self._candidates.inc(len(pairs))
+        self._verified.inc(len(edges))
+        self._linked.inc(linked)
+        return [(a, b) for a in edges]
 
 
 class _AssignEventsFn(beam.DoFn):
