@@ -111,8 +111,8 @@ def split_buckets(batches: Iterable[tuple]) -> Tuple[int, List[list]]:
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     sizes = np.diff(np.r_[starts, len(ordered)])
     shared = sizes > 1
-    # The members of the shared keys in key order, in one list, each bucket then a slice of it: a
-    # slice of ``order`` per bucket took most of the time (1.2 against ~0.4 s for 100,000 texts' event keys).
+    # The members of the shared keys in key order, in one list, each bucket then a slice of it, where a slice
+    # of ``order`` per bucket took 0.69 against 0.60 s over the 256 groups of 100,000 texts' event keys.
     in_shared = np.repeat(shared, sizes)
     ordered_members = [members[i] for i in order[in_shared].tolist()]
     ends = np.cumsum(sizes[shared])
