@@ -742,3 +742,12 @@ def test_a_candidate_whose_cluster_already_has_an_edge_to_the_text_is_not_verifi
     # Every candidate of its own cluster is verified.
     assert verify_event_pairs((quake, day, "cb"), [(f"a{i}", (rewrite, day, f"c{i}")) for i in range(3)], cfg,
                               TermSplits())[0] == ["a0", "a1", "a2"]
+
+
+def test_a_token_as_long_as_a_line_is_a_key_term_like_any_other():
+    # A page's line with no space in it (a data blob in a text dump) is one token, and a rare one: a key term.
+    terms = event_terms("A " + "q" * 100_000 + " earthquake struck Petrinja in Croatia on Tuesday, killing seven.",
+                        language="en")
+    assert any(len(term) == 100_000 for term, _ in terms[:6])
+    keys, owner = event_key_hashes([pack_terms(terms), pack_terms(terms)])
+    assert len(keys) == 30 and np.array_equal(keys[:15], keys[15:]) and owner.tolist() == [0] * 15 + [1] * 15

@@ -222,6 +222,10 @@ def test_term_hashes_tell_apart_long_terms_that_start_alike():
     h = hash_terms(long)
     assert h[0] == h[2] and len(set(h.tolist())) == 4
     assert hash_terms([]).size == 0
+    # A whole line with no space in it is one token: hashed in full, without running out of stack.
+    line = "x" * 100_000
+    h = hash_terms([line + "a", line + "b", line + "a"])
+    assert h[0] == h[2] != h[1]
 
 
 def test_band_keys_are_varint_sized_ints_with_their_band():

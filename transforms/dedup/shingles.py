@@ -60,11 +60,15 @@ def hash_terms(terms: Sequence[str]) -> np.ndarray:
     and are as long one hash).
     """
     hashes = hash_words(terms)
-    long = [i for i, term in enumerate(terms) if len(term) > WORD_WIDTH]
-    if long:
-        rest = hash_terms([terms[i][WORD_WIDTH:] for i in long])
+    # A loop, not a recursion: a token can be a whole line of a page with no space in it.
+    offset = WORD_WIDTH
+    long = [i for i, term in enumerate(terms) if len(term) > offset]
+    while long:
+        rest = hash_words([terms[i][offset:] for i in long])
         with np.errstate(over="ignore"):
             hashes[long] = fmix64(hashes[long] * _MULT ^ rest)
+        offset += WORD_WIDTH
+        long = [i for i in long if len(terms[i]) > offset]
     return hashes
 
 
