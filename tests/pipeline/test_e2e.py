@@ -149,6 +149,11 @@ def test_bad_input_never_crashes_and_never_vanishes(tmp_path):
     (src / "good.txt").write_text("\n\n".join(
         "The harbor authority said on Monday that repairs to the northern pier would begin in the spring "
         "and take most of the year to finish. " + _words(random.Random(i), 20) for i in range(4)))
+    # A line with no space in it is one token of 100,000 characters, a rare one: a heavy event term.
+    blob = "".join(random.Random(3).choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(100_000))
+    (src / "one_token_line.txt").write_text(
+        f"The harbor authority in Petrinja published the access key {blob} on Monday after the storm.\n\n"
+        + " ".join(["Repairs to the northern pier would begin in the spring, officials said."] * 6))
     out = tmp_path / "out"
     proc = storywire("run", "--input", src, "--output", out)
     assert "[OK]" in proc.stdout
@@ -158,10 +163,11 @@ def test_bad_input_never_crashes_and_never_vanishes(tmp_path):
     assert reasons["image.png"] == "binary"
     assert reasons["short.txt"] == "too_short"
     names = {pathlib.Path(s).name for s in arts["source"]}
-    assert names == {"latin1.txt", "good.txt"}
+    assert names == {"latin1.txt", "good.txt", "one_token_line.txt"}
     text = arts[arts["source"].str.endswith("latin1.txt")]["text"].iloc[0]
     assert "approuvé" in text and "débat" in text
-    assert len(arts) + len(errs) == 6
+    assert blob in arts[arts["source"].str.endswith("one_token_line.txt")]["text"].iloc[0]
+    assert len(arts) + len(errs) == 7
     assert all(errs["stage"].notna()) and all(errs["excerpt"].notna())
 
 
