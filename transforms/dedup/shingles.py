@@ -6,6 +6,7 @@ permutations are ``transforms.dedup.signing``'s, which exports everything here t
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -54,21 +55,23 @@ def hash_words(words: Sequence[str]) -> np.ndarray:
 
 
 def hash_terms(terms: Sequence[str]) -> np.ndarray:
-    """Stable 64-bit hashes of whole strings, for the whole list at once: ``hash_words``, with the characters of
-    a string past ``WORD_WIDTH`` mixed in (``WORD_WIDTH`` at a time), so two strings share a hash only if
-    64-bit hashes collide, however long they are (``hash_words`` alone gives two long words that start alike
-    and are as long one hash).
+    """Stable 64-bit hashes of whole strings, for the whole list at once: ``hash_words``, with a string longer
+    than ``WORD_WIDTH`` mixed with a digest of all of it, so two strings share a hash only if 64-bit hashes
+    collide, however long they are (``hash_words`` alone gives two long words that start alike and are as
+    long one hash).
+
+    The digest (BLAKE2b) reads a string in one call whatever its length: a token can be a whole line of a
+    page with no space in it (200,000 characters), which a recursion over 16 characters at a time met with
+    a stack overflow.
     """
     hashes = hash_words(terms)
-    # A loop, not a recursion: a token can be a whole line of a page with no space in it.
-    offset = WORD_WIDTH
-    long = [i for i, term in enumerate(terms) if len(term) > offset]
-    while long:
-        rest = hash_words([terms[i][offset:] for i in long])
+    long = [i for i, term in enumerate(terms) if len(term) > WORD_WIDTH]
+    if long:
+        digests = np.fromiter((int.from_bytes(hashlib.blake2b(terms[i].encode("utf-8", "surrogatepass"),
+                                                              digest_size=8).digest(), "little") for i in long),
+                              dtype=np.uint64, count=len(long))
         with np.errstate(over="ignore"):
-            hashes[long] = fmix64(hashes[long] * _MULT ^ rest)
-        offset += WORD_WIDTH
-        long = [i for i in long if len(terms[i]) > offset]
+            hashes[long] = fmix64(hashes[long] * _MULT ^ digests)
     return hashes
 
 
