@@ -333,12 +333,8 @@ class _RunCollector(SharedChange):
     Young cyclic garbage then waits for ~10,000 allocations rather than 700.
     """
 
-    def __init__(self):
-        super().__init__()
-        self._thresholds = gc.get_threshold()
-
     def _apply(self) -> None:
-        self._thresholds = gc.get_threshold()
+        self._thresholds = gc.get_threshold()  # the caller's, for ``_undo``
         gc.freeze()
         gc.set_threshold(*RUN_GC_THRESHOLDS)
 

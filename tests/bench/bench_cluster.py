@@ -779,8 +779,8 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
                 if similarity(packed[a], packed[b]) >= cfg.threshold:
                     edges.append((a, b))
     if verify is not None:
-        # As MeetTerms and VerifyEventPairs: each text's candidates verified together, with its terms read once.
-        splits = ev.TermSplits()
+        # As MeetTerms and VerifyEventPairs: each text's candidates verified together, with its terms read once
+        # (the first texts' split terms kept in ``splits``, made above as VerifyEventPairs' setup makes it).
         for b, firsts in candidates.items():
             value = (packed[b], dates[b] if dates is not None else [], labels[b])
             found, _ = verify(value, [(a, (packed[a], dates[a] if dates is not None else [], labels[a]))
