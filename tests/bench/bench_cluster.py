@@ -988,35 +988,41 @@ def bench_size(n_docs: int, seed: int, extra_args: Sequence[str], work: Path, na
     config, cap = _config(extra_args)
     res["config"] = {**dataclasses.asdict(config), "bucket_cap": cap}
     t: Dict[str, float] = {}
-    cpu_started = time.process_time()
-    docs, t["read"] = _timed(stage_read, docs_dir)
-    (records, refused), t["extract"] = _timed(stage_extract, docs)
-    del docs
-    # As DropSiteBoilerplate, before signing: in the pipeline it is what makes the run wait for every article.
-    records, t["boilerplate"] = _timed(stage_site_boilerplate, records, _min_words(extra_args))
-    # As SignBatchFn.setup(): the default language's lemma and frequency lists load once per worker
-    # (~0.2 s), not per document; the plain loop counts them, the event tier's cost per document does not.
-    _, t["setup"] = _timed(load_language, "en")
-    sketch_s: list = []
-    (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config,
-                                                                         sketch_seconds=sketch_s)
-    t["sign"] -= terms_s + sum(sketch_s)
-    (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
-    anchors: Dict[int, bytes] = {}
-    contained, t["containment"] = _timed(stage_containment, records, unique, None, anchors)
-    # As DropRoundupEdges: a text holding parts of two stories keeps none of its links, nor a stray link
-    # its edges (part of the containment tier: it judges what containment found).
-    (linked, _), roundups_s = _timed(stage_roundups, anchors, packed, edges + contained)
-    t["containment"] += roundups_s
-    del anchors
-    labels, t["cluster"] = _timed(stage_cluster, linked + dup_edges, len(records))
-    _, t["events"] = _timed(stage_events, packed, labels, None, [r.get("published") for r in records])
-    t["events"] += terms_s
-    _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
-    t["roles"] += sum(sketch_s)
-    with tempfile.TemporaryDirectory(dir=work) as tmp:
-        _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
-    plain_loop_cpu_s = time.process_time() - cpu_started
+    # The plain loop runs as a LocalRunner runs its stages, with a run's collector settings (RUN_COLLECTOR), as
+    # it has the pipeline's one BLAS thread. Under Python's defaults a young collection every 700 containers
+    # charged the loop's many small ones to whichever stage made them (at 100k the event stage 6.9 against
+    # 5.1 s), a cost no run pays.
+    from pipeline.runner.local_runner import RUN_COLLECTOR
+    with RUN_COLLECTOR.applied():
+        cpu_started = time.process_time()
+        docs, t["read"] = _timed(stage_read, docs_dir)
+        (records, refused), t["extract"] = _timed(stage_extract, docs)
+        del docs
+        # As DropSiteBoilerplate, before signing: in the pipeline it is what makes the run wait for every article.
+        records, t["boilerplate"] = _timed(stage_site_boilerplate, records, _min_words(extra_args))
+        # As SignBatchFn.setup(): the default language's lemma and frequency lists load once per worker
+        # (~0.2 s), not per document; the plain loop counts them, the event tier's cost per document does not.
+        _, t["setup"] = _timed(load_language, "en")
+        sketch_s: list = []
+        (unique, sigs, counts, dup_edges, packed, terms_s), t["sign"] = _timed(stage_sign, records, config,
+                                                                             sketch_seconds=sketch_s)
+        t["sign"] -= terms_s + sum(sketch_s)
+        (edges, details, lsh_stats), t["lsh"] = _timed(stage_lsh, unique, sigs, counts, config, cap)
+        anchors: Dict[int, bytes] = {}
+        contained, t["containment"] = _timed(stage_containment, records, unique, None, anchors)
+        # As DropRoundupEdges: a text holding parts of two stories keeps none of its links, nor a stray link
+        # its edges (part of the containment tier: it judges what containment found).
+        (linked, _), roundups_s = _timed(stage_roundups, anchors, packed, edges + contained)
+        t["containment"] += roundups_s
+        del anchors
+        labels, t["cluster"] = _timed(stage_cluster, linked + dup_edges, len(records))
+        _, t["events"] = _timed(stage_events, packed, labels, None, [r.get("published") for r in records])
+        t["events"] += terms_s
+        _, t["roles"] = _timed(stage_roles, records, labels, unique, sigs, counts, config)
+        t["roles"] += sum(sketch_s)
+        with tempfile.TemporaryDirectory(dir=work) as tmp:
+            _, t["write"] = _timed(stage_write, records, labels, Path(tmp) / "articles.parquet")
+        plain_loop_cpu_s = time.process_time() - cpu_started
     n_rec = len(records)
     res["inprocess"] = {
         "seconds": t, "records": n_rec, "refused": refused, "unique_texts": len(unique),

@@ -68,6 +68,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from pipeline.runner.local_runner import RUN_COLLECTOR
 from tests.bench import quality_corpus as qc
 from tests.bench.bench_cluster import _available_mb, pair_scores, run_pipeline, stage_events
 from tests.bench.bench_extract import token_prf
@@ -384,9 +385,10 @@ def cold_events(state_file: str, ref: Optional[str] = None) -> float:
     # fall: one of 0.11-0.21 s here, more than a pass of the real corpus (0.18 s), doubled one ref's figure
     # and not the other's. Collected now, each pass pays for its own garbage only.
     gc.collect()
-    t0 = time.perf_counter()
-    _events_stage(module, records, tokens, labels, word_hashes)
-    return time.perf_counter() - t0
+    with RUN_COLLECTOR.applied():  # as a run's stages go, and as the warm passes are timed
+        t0 = time.perf_counter()
+        _events_stage(module, records, tokens, labels, word_hashes)
+        return time.perf_counter() - t0
 
 
 def _cold_in_subprocess(state_file: Path, ref: Optional[str]) -> float:
@@ -413,7 +415,6 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
     tiers of ``transforms/dedup/{containment,events}.py`` at that ref are timed the same way,
     their passes interleaved with the current ones', so a shared machine's load hits both alike.
     """
-    import pickle
     from tests.bench import bench_cluster as bc
     from transforms.dedup import containment as current_ct
     from transforms.dedup import events as current
@@ -424,65 +425,74 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
     out = {}
     for name, docs_dir in corpora.items():
         records, _ = bc.stage_extract(bc.stage_read(docs_dir))
-        # What extraction (and the sections before) left alive is not the tiers' garbage: frozen, so the
-        # collector does not walk it again on every pass the tiers' many small objects set off.
+        # What extraction (and the sections before) left alive is not the tiers' garbage: collected, then frozen
+        # with a run's collector settings (RUN_COLLECTOR, as a LocalRunner runs its stages and ``make bench``'s
+        # plain loop), so the collector does not walk it on every pass the tiers' many small objects set off.
         gc.collect()
-        gc.freeze()
-        # Loading a language's lemma and frequency lists happens once per worker: timed apart.
-        loading = _warm_languages(current, records)
-        core = collections.defaultdict(list)
-        for _ in range(repeats):
-            (unique, sigs, counts, dup_edges, _, terms_s), secs = bc._timed(bc.stage_sign, records, config)
-            core["sign"].append(secs - terms_s)
-            (edges, _, _), secs = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)
-            core["lsh"].append(secs)
-        distinct = {i: records[i]["_distinct_hashes"] for i in unique}
-        # The signing tokens and their hashes, kept for the event tier's passes (stage_sign keeps them one
-        # batch at a time).
-        tokens = [words(r["text"]) for r in records]
-        word_hashes = [hash_words(t) for t in tokens]
-        # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
-        anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True).tobytes() for i in unique}
-        packed = current.articles_event_terms(records, tokens)
-        contained = bc.stage_containment(records, unique)
-        for _ in range(repeats):
-            labels, secs = bc._timed(bc.stage_cluster, edges + dup_edges + contained, len(records))
-            core["cluster"].append(secs)
-        state = Path(tempfile.mkdtemp(prefix="storywire-cost-")) / "state.pkl"
-        try:
-            with open(state, "wb") as f:
-                kept = ("text", "title", "language", "extractor")
-                pickle.dump(([{k: r.get(k) for k in kept} for r in records], tokens, word_hashes, labels), f)
-            cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
-        finally:
-            shutil.rmtree(state.parent, ignore_errors=True)
-        passes = {tier: collections.defaultdict(list) for tier in tiers}
-        for r in range(repeats):
-            for tier in (list(tiers) if r % 2 == 0 else list(reversed(tiers))):
-                ev, ct = tiers[tier]
-                for i in unique:
-                    records[i]["_distinct_hashes"] = distinct[i]  # stage_containment takes them
-                found, secs = bc._timed(bc.stage_containment, records, unique, ct)
-                if sorted(found) != sorted(contained):
-                    raise AssertionError(f"{tier}: other containment edges than the current code's")
-                passes[tier]["anchors"].append(secs)
-                passes[tier]["roundups"].append(bc._timed(bc.stage_roundups, anchors, packed, edges + contained, ct)[1])
-                passes[tier]["events"].append(bc._timed(_events_stage, ev, records, tokens, labels, word_hashes)[1])
-        t = {stage: min(secs) for stage, secs in core.items()}
-        core_s = t["sign"] + t["lsh"] + t["cluster"]
-        row = {"docs": len(records), "seconds": t, "core_s": core_s, "language_lists_s": loading,
-               "core_us_per_doc": core_s / len(records) * 1e6}
-        for tier, secs in passes.items():
-            best = {stage: min(v) for stage, v in secs.items()}
-            containment_s = best["anchors"] + best["roundups"]
-            row[tier] = {"first_pass_s": cold[tier], "warm_s": best["events"], "containment_s": containment_s,
-                         "roundups_s": best["roundups"], "containment_share": containment_s / core_s,
-                         "roundup_share": best["roundups"] / core_s,
-                         "added_first_pass": (containment_s + cold[tier]) / core_s,
-                         "added_warm": (containment_s + best["events"]) / core_s}
-        out[name] = row
-        gc.unfreeze()
+        with RUN_COLLECTOR.applied():
+            out[name] = _cost_passes(records, tiers, config, cap, base_ref, repeats)
     return out
+
+
+def _cost_passes(records: list, tiers: dict, config, cap, base_ref: Optional[str], repeats: int) -> dict:
+    """``bench_cost``'s passes on one corpus's extracted records: its row."""
+    import pickle
+    from tests.bench import bench_cluster as bc
+    from transforms.dedup import containment as current_ct
+    from transforms.dedup import events as current
+    # Loading a language's lemma and frequency lists happens once per worker: timed apart.
+    loading = _warm_languages(current, records)
+    core = collections.defaultdict(list)
+    for _ in range(repeats):
+        (unique, sigs, counts, dup_edges, _, terms_s), secs = bc._timed(bc.stage_sign, records, config)
+        core["sign"].append(secs - terms_s)
+        (edges, _, _), secs = bc._timed(bc.stage_lsh, unique, sigs, counts, config, cap)
+        core["lsh"].append(secs)
+    distinct = {i: records[i]["_distinct_hashes"] for i in unique}
+    # The signing tokens and their hashes, kept for the event tier's passes (stage_sign keeps them one
+    # batch at a time).
+    tokens = [words(r["text"]) for r in records]
+    word_hashes = [hash_words(t) for t in tokens]
+    # Made at signing in the pipeline (anchors with the signature, terms in the event tier's time).
+    anchors = {i: current_ct.containment_anchors(distinct[i], distinct=True).tobytes() for i in unique}
+    packed = current.articles_event_terms(records, tokens)
+    contained = bc.stage_containment(records, unique)
+    for _ in range(repeats):
+        labels, secs = bc._timed(bc.stage_cluster, edges + dup_edges + contained, len(records))
+        core["cluster"].append(secs)
+    state = Path(tempfile.mkdtemp(prefix="storywire-cost-")) / "state.pkl"
+    try:
+        with open(state, "wb") as f:
+            kept = ("text", "title", "language", "extractor")
+            pickle.dump(([{k: r.get(k) for k in kept} for r in records], tokens, word_hashes, labels), f)
+        cold = {tier: _cold_in_subprocess(state, None if tier == "events" else base_ref) for tier in tiers}
+    finally:
+        shutil.rmtree(state.parent, ignore_errors=True)
+    passes = {tier: collections.defaultdict(list) for tier in tiers}
+    for r in range(repeats):
+        for tier in (list(tiers) if r % 2 == 0 else list(reversed(tiers))):
+            ev, ct = tiers[tier]
+            for i in unique:
+                records[i]["_distinct_hashes"] = distinct[i]  # stage_containment takes them
+            found, secs = bc._timed(bc.stage_containment, records, unique, ct)
+            if sorted(found) != sorted(contained):
+                raise AssertionError(f"{tier}: other containment edges than the current code's")
+            passes[tier]["anchors"].append(secs)
+            passes[tier]["roundups"].append(bc._timed(bc.stage_roundups, anchors, packed, edges + contained, ct)[1])
+            passes[tier]["events"].append(bc._timed(_events_stage, ev, records, tokens, labels, word_hashes)[1])
+    t = {stage: min(secs) for stage, secs in core.items()}
+    core_s = t["sign"] + t["lsh"] + t["cluster"]
+    row = {"docs": len(records), "seconds": t, "core_s": core_s, "language_lists_s": loading,
+           "core_us_per_doc": core_s / len(records) * 1e6}
+    for tier, secs in passes.items():
+        best = {stage: min(v) for stage, v in secs.items()}
+        containment_s = best["anchors"] + best["roundups"]
+        row[tier] = {"first_pass_s": cold[tier], "warm_s": best["events"], "containment_s": containment_s,
+                     "roundups_s": best["roundups"], "containment_share": containment_s / core_s,
+                     "roundup_share": best["roundups"] / core_s,
+                     "added_first_pass": (containment_s + cold[tier]) / core_s,
+                     "added_warm": (containment_s + best["events"]) / core_s}
+    return row
 
 
 # ---------------------------------------------------------------------------------------------
