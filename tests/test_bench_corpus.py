@@ -237,11 +237,23 @@ def test_the_plain_loops_roundup_stage_drops_a_digests_links_as_the_pipeline_doe
     assert stage_roundups(anchors, packed, [(0, 1)]) == ([(0, 1)], [])
 
 
-def test_the_plain_loop_runs_every_stage_and_its_roles_read_the_sketches_signing_made(tmp_path):
+def test_the_plain_loop_runs_every_stage_and_its_roles_read_the_sketches_signing_made(tmp_path, monkeypatch):
+    import gc
+    from pipeline.runner.local_runner import RUN_GC_THRESHOLDS
+    from tests.bench import bench_cluster
     from tests.bench.bench_cluster import (_config, bench_size, stage_cluster, stage_extract, stage_lsh, stage_read,
                                            stage_roles, stage_sign)
+    # The plain loop's stages run with the collector settings of a run's stages, and only while it runs.
+    before, seen = gc.get_threshold(), []
+
+    def signing(*args, **kwargs):
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        return stage_sign(*args, **kwargs)
+
+    monkeypatch.setattr(bench_cluster, "stage_sign", signing)
     # The whole in-process pass of make bench, as it runs there (no pipeline run, no baselines).
     res = bench_size(120, 3, [], tmp_path, 0, False, 0.0, 1, 0)
+    assert seen == [(RUN_GC_THRESHOLDS, True)] and gc.get_threshold() == before
     seconds = res["inprocess"]["seconds"]
     assert set(seconds) >= {"read", "extract", "sign", "lsh", "containment", "events", "roles", "write"}
     assert all(v >= 0 for v in seconds.values()) and seconds["roles"] > 0

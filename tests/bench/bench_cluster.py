@@ -697,6 +697,7 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
     ``published``: each record's date or None; an undated record takes its cluster's (``DateMembers``).
     Without it no pair is refused for its dates and keys are not slotted.
     """
+    import numpy as np
     from transforms.dedup import lsh
     from transforms.dedup.events import cluster_dates
     from transforms.dedup.records import utc_micros
@@ -738,10 +739,18 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         if hasattr(ev, "window_buckets"):
             dates = [[utc_micros(d) for d in ds] for ds in dates]
             slots = [ev.date_slots(ds, cfg.window_days) for ds in dates]
+    # As PairEventGroupFn: the holders of each key (two or more), of each date slot, none two of one story cluster
+    # (a module at an older ref may slot without leaving out a bucket of one cluster).
+    one_cluster = ((labels,) if slots and "cluster_of" in inspect.signature(ev.window_buckets).parameters
+                   else ())
     if hasattr(ev, "event_key_hashes"):
         # As event_key_groups and PairEventGroupFn: the keys as numbers, each run of one number a bucket.
         keys, owner = ev.event_key_hashes(packed, cfg.key_terms)
-        buckets = lsh.split_buckets([(keys.tobytes(), owner.tolist())])[1]
+        if one_cluster:
+            buckets = lsh.split_mixed_buckets([(keys.tobytes(), owner.tolist())],
+                                              np.asarray(labels, dtype=np.int64)[owner])[1]
+        else:
+            buckets = lsh.split_buckets([(keys.tobytes(), owner.tolist())])[1]
         # In the order of their first holders, as a dict of keys met text by text gives them: a text's pairs
         # then come together, as TermSplits needs them to keep its split terms.
         buckets.sort(key=_first_holder)
@@ -754,12 +763,9 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         buckets = list(by_key.values())
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
-    # As PairEventGroupFn: the holders of each key (two or more), of each date slot.
-    # (a module at an older ref may slot without leaving out a bucket of one cluster).
-    one_cluster = ((labels,) if slots and "cluster_of" in inspect.signature(ev.window_buckets).parameters
-                   else ())
-    groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster) if slots
-              else (m for m in buckets if len(m) > 1))
+    # (Buckets split by story cluster are all of two or more: only their slots' buckets are checked.)
+    groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster, *([True] if one_cluster else []))
+              if slots else (m for m in buckets if len(m) > 1))
     verify = getattr(ev, "verify_event_pairs", None)
     candidates: Dict[int, list] = collections.defaultdict(list)
     for group in groups:

@@ -487,6 +487,12 @@ def test_window_buckets_leave_out_a_bucket_all_of_one_story_cluster():
     assert of("abgce") == [["c", "e"]]
     assert of("ac", "abc") == [["a", "c"]] and of("abgd", "ae") == [["a", "e"]]
     assert of("abcd") == [list("abcd")]
+    # Buckets split by cluster already (lsh.split_mixed_buckets) are taken as they come; their slots' buckets
+    # are still checked.
+    def of_mixed(*keys):
+        return sorted(map(list, window_buckets([list(k) for k in keys], slots, 20, cluster, mixed_only=True)))
+    assert of_mixed("abgce") == [["c", "e"]] and of_mixed("abcd") == [list("abcd")]
+    assert of_mixed("ab", "abg") == [["a", "b"], ["a", "b", "g"]]
 
 
 def test_key_pairs_are_every_pair_in_the_window_and_none_far_outside_it():

@@ -276,3 +276,21 @@ def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():
     assert sorted(got) == sorted(shared) and shared
     assert singles == sum(len(m) == 1 for m in expected.values())
     assert lsh.split_buckets([]) == (0, [])
+
+
+def test_split_mixed_buckets_leaves_out_the_buckets_of_one_label_only():
+    # Keys 5, 7, 9 and 11 over two records; members are positions, labels their story clusters.
+    keys = [np.array([7, 5, 9, 7, 11], dtype=np.uint64), np.array([5, 7, 9, 5], dtype=np.uint64)]
+    batches = [(keys[0].tobytes(), [0, 1, 2, 3, 4]), (keys[1].tobytes(), [5, 6, 7, 8])]
+    labels = np.array([3, 1, 2, 3, 4, 1, 4, 2, 6])
+    sizes, buckets = lsh.split_mixed_buckets(batches, labels)
+    # Key 5: members 1, 5, 8 (labels 1, 1, 6); key 7: 0, 3, 6 (3, 3, 4); key 9: 2, 7 (2, 2); key 11: 4 alone.
+    assert sizes.tolist() == [3, 3, 2, 1]
+    assert buckets == [[1, 5, 8], [0, 3, 6]]
+    # Every bucket of two or more is there when the labels differ everywhere, in the members' order, as
+    # split_buckets gives them.
+    assert lsh.split_mixed_buckets(batches, np.arange(9))[1] == lsh.split_buckets(batches)[1] == [
+        [1, 5, 8], [0, 3, 6], [2, 7]]
+    assert lsh.split_mixed_buckets(batches, np.zeros(9, dtype=np.int64))[1] == []
+    empty_sizes, empty = lsh.split_mixed_buckets([], np.zeros(0, dtype=np.int64))
+    assert empty == [] and empty_sizes.size == 0

@@ -928,7 +928,8 @@ def date_slots(micros: Iterable[int], window_days: float) -> tuple:
     return tuple(sorted({slot + step for slot in {m // width for m in micros} for step in (0, 1)}))
 
 
-def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int, cluster_of=None) -> Iterator[Sequence]:
+def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int, cluster_of=None,
+                   mixed_only: bool = False) -> Iterator[Sequence]:
     """Event keys' holders (a bucket per key) -> the buckets they are paired in: each key's holders of
     each date slot (``date_slots``; ``slots_of``: holder -> its slots), buckets of one holder left out.
     ``cap``: the bucket cap the caller pairs them with (``lsh.bucket_pairs``). ``cluster_of``: holder ->
@@ -941,6 +942,8 @@ def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int, cluster_of=N
     capped. A key of at most ``cap`` holders that share a slot stays one bucket: the same pairs, each
     found once (overlapping slots would find them twice). An undated holder (neither it nor its cluster
     has a date) may be in an event with anyone, so a key with one is one bucket, as it was without slots.
+    ``mixed_only``: every bucket holds two or more clusters already (``lsh.split_mixed_buckets``), so only
+    the buckets of its slots are checked.
     """
     def mixed(holders) -> bool:
         if cluster_of is None:
@@ -953,12 +956,12 @@ def window_buckets(buckets: Iterable[Sequence], slots_of, cap: int, cluster_of=N
         if len(holders) < 3:
             # One pair, and most keys' holders: the verification's window check costs what slotting
             # would (on 100,000 generated documents, 7% more candidates than slotting every key).
-            if len(holders) == 2 and mixed(holders):
+            if len(holders) == 2 and (mixed_only or mixed(holders)):
                 yield holders
             continue
         # A story's copies share its top terms: on 100,000 generated documents 289,000 of 394,000
         # buckets were all of one cluster, 2.3 million pairs made only to be dropped.
-        if not mixed(holders):
+        if not mixed_only and not mixed(holders):
             continue
         holder_slots = [slots_of[holder] for holder in holders]
         if not all(holder_slots):

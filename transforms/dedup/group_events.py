@@ -21,9 +21,11 @@ is in its event, so one verified rewrite brings the whole cluster along.
 """
 from __future__ import annotations
 
+import itertools
 import operator
 
 import apache_beam as beam
+import numpy as np
 
 from transforms import counters
 from transforms.dedup import lsh
@@ -81,7 +83,8 @@ class PairEventGroupFn(PairBucketFn):
     """``(shard, [(keys, [(member, cluster, date slots), ...]), ...])`` -> the group's distinct candidate pairs,
     in batches ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``.
 
-    The group's keys are cut into buckets as the LSH bands are (``lsh.split_buckets``). The holders of
+    The group's keys are cut into buckets as the LSH bands are (``lsh.split_mixed_buckets``, leaving out a
+    bucket all of one story cluster). The holders of
     one key are paired within each date slot (``events.window_buckets``), each slot's as
     ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``), leaving out two members of one
     story cluster. ``event_bucket_size`` counts a key's holders: what the group holds for it.
@@ -98,17 +101,19 @@ class PairEventGroupFn(PairBucketFn):
         for batch_keys, batch_holders in batches:
             keys.append(batch_keys)
             holders.extend(batch_holders)
-        # Buckets of positions in ``holders``: a bucket all of one story cluster, most of them, is dropped
-        # having read a cluster and slots per key held, not made a member's dict entries.
-        singles, buckets = lsh.split_buckets([(b"".join(keys), range(len(holders)))])
-        for _ in range(singles):
-            self._bucket_size.update(1)
-        for bucket in buckets:
-            self._bucket_size.update(len(bucket))
-        slots_of = list(map(_SLOTS, holders))
         cluster_of = list(map(_CLUSTER, holders))
+        # Each cluster numbered by where it is first met (``setdefault`` keeps a cluster's first number).
+        numbered: dict = {}
+        clusters = np.fromiter(map(numbered.setdefault, cluster_of, itertools.count()), dtype=np.int64,
+                               count=len(cluster_of))
+        # Buckets of positions in ``holders``, those all of one story cluster (most of them) left out for all the
+        # group's keys at once: no list made for them, nor a cluster read per holder.
+        sizes, buckets = lsh.split_mixed_buckets([(b"".join(keys), range(len(holders)))], clusters)
+        for size in sizes.tolist():
+            self._bucket_size.update(size)
+        slots_of = list(map(_SLOTS, holders))
         pairs: set = set()
-        for bucket in window_buckets(buckets, slots_of, self._cap, cluster_of):
+        for bucket in window_buckets(buckets, slots_of, self._cap, cluster_of, mixed_only=True):
             members = [holders[i][0] for i in bucket]
             pairs.update(self._pairs({m[1:]: m[0] for m in members},
                                      {m[1:]: cluster_of[i] for m, i in zip(members, bucket)}))
