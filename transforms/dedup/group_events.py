@@ -83,11 +83,10 @@ class PairEventGroupFn(PairBucketFn):
     """``(shard, [(keys, [(member, cluster, date slots), ...]), ...])`` -> the group's distinct candidate pairs,
     in batches ``(pair shard, [(a, b), ...])`` for ``DistinctPairs``.
 
-    The group's keys are cut into buckets as the LSH bands are (``lsh.split_mixed_buckets``, leaving out a
-    bucket all of one story cluster). The holders of
-    one key are paired within each date slot (``events.window_buckets``), each slot's as
-    ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``), leaving out two members of one
-    story cluster. ``event_bucket_size`` counts a key's holders: what the group holds for it.
+    The group's keys are cut into buckets as the LSH bands are, a bucket all of one story cluster left out
+    (``lsh.split_mixed_buckets``). The holders of one key are paired within each date slot
+    (``events.window_buckets``), each slot's as ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``),
+    leaving out two members of one story cluster. ``event_bucket_size`` counts a key's holders: what the group holds for it.
     """
 
     def __init__(self, bucket_cap: int, pair_shards: int = 64):

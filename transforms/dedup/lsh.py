@@ -113,8 +113,9 @@ def split_mixed_buckets(batches: Iterable[tuple], labels: np.ndarray) -> Tuple[n
 
     The event keys' buckets are paired only across story clusters, and a story's copies share its top terms:
     at 100,000 generated documents ~70% of the buckets of two or more holders are all of one cluster. Told
-    apart here for all buckets at once, they are never made into lists only to be dropped one by one
-    (the plain loop's event stage 4.9 -> 4.2 s there, the same events).
+    apart here for all buckets at once, they are never made into lists only to be dropped one by one (there,
+    the plain loop's event stage, one group of 1.5 million keys, 4.25 -> 3.58 s; ``PairEventGroupFn`` over its
+    256 groups 2.49 -> 2.39 s; the same pairs).
     """
     members, order, sizes = _key_runs(batches)
     if not members:
