@@ -79,6 +79,9 @@ def test_a_number_written_in_groups_of_three_digits_is_one_term():
     assert {"250000", "600000", "2019", "200", "400", "737"} <= set(t)
     assert not {"000", "250", "600", "400737"} & set(t)
     assert "190000" in dict(event_terms("Acme sold them.", "Acme cuts 190,000 jobs", "en"))
+    # Digits of any script, as str.isdigit reads them.
+    t = dict(event_terms("Acme will cut ١٢,٠٠٠ jobs and ٢٥٠,٠٠٠ desks in ٢٠١٩ ٢٠٠ offices", None, "ar"))
+    assert {"١٢٠٠٠", "٢٥٠٠٠٠", "٢٠١٩", "٢٠٠"} <= set(t) and not {"٠٠٠", "١٢", "٢٥٠"} & set(t)
 
 
 def test_two_stories_sharing_only_round_numbers_are_not_one_event():

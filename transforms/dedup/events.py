@@ -420,22 +420,30 @@ class _Lexicon:
         first[0] = True
         np.not_equal(at[1:], at[:-1] + 1, out=first[1:])
         ends = at[np.append(first[1:], True)]  # each run's last: the group before the next run's first
-        heads = (at[first] - 1).tolist()
-        runs = np.diff(np.append(np.flatnonzero(first), at.size)).tolist()
+        heads = at[first] - 1
+        runs = np.diff(np.append(np.flatnonzero(first), at.size))
         # A number's first part is one to three digits: the token before the run, or else the run's own first
         # group when more follow it, written with separators ("250,000"; one group alone is a number of its
-        # own, as in "2019 200").
-        starts = [k if len(tokens[k]) <= 3 and tokens[k].isdigit()
-                  else k + 1 if n > 1 and _written_as_one(tokens[k + 1:k + n + 1], texts[o]) else -1
-                  for k, n, o in zip(heads, runs, owner[heads].tolist())]
-        kept = [start >= 0 for start in starts]
-        if not any(kept):
+        # own, as in "2019 200"). The heads are read in C, only the short ones' digits tested (a lead has a run
+        # per three-digit number; with a Python loop over them, 45.1 against 44.0 us a text at 30,000 generated).
+        head_tokens = list(map(tokens.__getitem__, heads.tolist()))
+        short = np.flatnonzero(np.fromiter(map(len, head_tokens), dtype=np.int64, count=len(head_tokens)) <= 3)
+        digits = np.fromiter(map(str.isdigit, map(head_tokens.__getitem__, short.tolist())), dtype=bool,
+                             count=short.size)
+        starts = np.full(heads.size, -1, dtype=np.int64)
+        starts[short[digits]] = heads[short[digits]]
+        for i in np.flatnonzero((starts < 0) & (runs > 1)).tolist():
+            k, n = int(heads[i]), int(runs[i])
+            if _written_as_one(tokens[k + 1:k + n + 1], texts[owner[k]]):
+                starts[i] = k + 1
+        kept = starts >= 0
+        if not kept.any():
             return numbers
-        spans = [(start, end) for start, end in zip(starts, ends.tolist()) if start >= 0]
+        spans = list(zip(starts[kept].tolist(), ends[kept].tolist()))
         # Learnt as the number written without separators is ("12000": a number's term and weight).
         joined = self.numbers(["".join(tokens[start:end + 1]) for start, end in spans])
-        numbers[at[np.asarray(kept)[np.cumsum(first) - 1]]] = 0
-        numbers[[start for start, _ in spans]] = joined
+        numbers[at[kept[np.cumsum(first) - 1]]] = 0
+        numbers[starts[kept]] = joined
         return numbers
 
 
