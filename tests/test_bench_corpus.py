@@ -287,3 +287,26 @@ def test_the_plain_loops_containment_sums_pairs_in_the_pipelines_shards_as_in_on
     monkeypatch.setattr(containment, "PAIR_SHARDS", 1)
     assert len(sharded) > 20  # briefs and edited reposts
     assert sorted(sharded) == sorted(stage_containment(records, unique))
+
+
+def test_the_plain_loops_event_stage_splits_buckets_by_cluster_as_a_module_without_that_does(tmp_path):
+    # bench-quality times an older ref's events module in the same stage: one whose window_buckets cannot be
+    # told the buckets are split by cluster already (no mixed_only) takes every bucket, as before, to the
+    # same events.
+    import types
+    from tests.bench.bench_cluster import _config, stage_cluster, stage_events, stage_extract, stage_lsh, stage_read
+    from tests.bench.bench_cluster import stage_sign
+    from tests.bench.corpus import generate
+    from transforms.dedup import events
+    generate(tmp_path / "c", 400, 2)
+    config, cap = _config([])
+    records, _ = stage_extract(stage_read(tmp_path / "c" / "docs"))
+    unique, sigs, counts, dups, packed, _ = stage_sign(records, config)
+    labels = stage_cluster(stage_lsh(unique, sigs, counts, config, cap)[0] + dups, len(records))
+    published = [r.get("published") for r in records]
+    older = types.SimpleNamespace(**{k: getattr(events, k) for k in dir(events) if not k.startswith("__")})
+    older.window_buckets = lambda buckets, slots_of, cap, cluster_of=None: events.window_buckets(
+        buckets, slots_of, cap, cluster_of)
+    current = stage_events(packed, labels, None, published)
+    assert len(set(current)) < len(set(labels))  # some clusters joined into events
+    assert stage_events(packed, labels, older, published) == current

@@ -741,12 +741,14 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
             slots = [ev.date_slots(ds, cfg.window_days) for ds in dates]
     # As PairEventGroupFn: the holders of each key (two or more), of each date slot, none two of one story cluster
     # (a module at an older ref may slot without leaving out a bucket of one cluster).
-    one_cluster = ((labels,) if slots and "cluster_of" in inspect.signature(ev.window_buckets).parameters
-                   else ())
+    slotting = inspect.signature(ev.window_buckets).parameters if slots else {}
+    one_cluster = (labels,) if "cluster_of" in slotting else ()
+    # Buckets split by story cluster are all of two or more: only their slots' buckets are checked.
+    mixed_only = {"mixed_only": True} if "mixed_only" in slotting else {}
     if hasattr(ev, "event_key_hashes"):
         # As event_key_groups and PairEventGroupFn: the keys as numbers, each run of one number a bucket.
         keys, owner = ev.event_key_hashes(packed, cfg.key_terms)
-        if one_cluster:
+        if mixed_only:
             buckets = lsh.split_mixed_buckets([(keys.tobytes(), owner.tolist())],
                                               np.asarray(labels, dtype=np.int64)[owner])[1]
         else:
@@ -763,9 +765,8 @@ def stage_events(packed: Sequence[str], labels: Sequence[int], ev=None, publishe
         buckets = list(by_key.values())
     split = getattr(ev, "split_event", None)
     seen, edges = set(), []
-    # (Buckets split by story cluster are all of two or more: only their slots' buckets are checked.)
-    groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster, *([True] if one_cluster else []))
-              if slots else (m for m in buckets if len(m) > 1))
+    groups = (ev.window_buckets(buckets, slots, cfg.bucket_cap, *one_cluster, **mixed_only) if slots
+              else (m for m in buckets if len(m) > 1))
     verify = getattr(ev, "verify_event_pairs", None)
     candidates: Dict[int, list] = collections.defaultdict(list)
     for group in groups:
