@@ -55,7 +55,7 @@ from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.utils import canonicalize_token
 
 from transforms.dedup.roles import source_slug
-from transforms.dedup.shingles import WORD_WIDTH, fmix64, hash_terms, hash_words, in_sorted
+from transforms.dedup.shingles import WORD_WIDTH, hash_terms, hash_words, in_sorted, mix_hashes
 from transforms.dedup.wordlists import FrequencyTable, frequency_table, lemma_dictionary, lemmatize, zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
@@ -751,10 +751,6 @@ def packed_event_keys(packed: Optional[str], key_terms: int = 6) -> list:
     return term_pair_keys(packed_key_terms(packed, key_terms))
 
 
-#: Mixes the smaller of a pair's term hashes before the larger is added (``event_key_hashes``).
-_PAIR_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
 def event_key_hashes(packed_terms: Sequence[Optional[str]], key_terms: int = 6) -> tuple:
     """``packed_event_keys`` of many packed term lists at once, each key a 64-bit number: ``(keys, owner)``,
     uint64 keys in the order of the lists and of each list's ``packed_event_keys``, and for each the index of
@@ -775,10 +771,8 @@ def event_key_hashes(packed_terms: Sequence[Optional[str]], key_terms: int = 6) 
     # Every pair of cells in ``itertools.combinations``' order; a pair is the list's when both cells are.
     first, second = np.triu_indices(hashed.shape[1], 1)
     held = second[None, :] < counts[:, None]
-    low = np.minimum(hashed[:, first], hashed[:, second])
-    high = np.maximum(hashed[:, first], hashed[:, second])
-    with np.errstate(over="ignore"):
-        keys = fmix64(low * _PAIR_MULT ^ high)
+    # The smaller of a pair's term hashes first: a key does not depend on which term is heavier.
+    keys = mix_hashes(np.minimum(hashed[:, first], hashed[:, second]), np.maximum(hashed[:, first], hashed[:, second]))
     return keys[held], np.nonzero(held)[0]
 
 

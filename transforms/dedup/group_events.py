@@ -86,7 +86,8 @@ class PairEventGroupFn(PairBucketFn):
     The group's keys are cut into buckets as the LSH bands are, a bucket all of one story cluster left out
     (``lsh.split_mixed_buckets``). The holders of one key are paired within each date slot
     (``events.window_buckets``), each slot's as ``PairBucketFn`` pairs a bucket (capped past ``bucket_cap``),
-    leaving out two members of one story cluster. ``event_bucket_size`` counts a key's holders: what the group holds for it.
+    leaving out two members of one story cluster. ``event_bucket_size`` counts a key's holders: what the group
+    holds for it.
     """
 
     def __init__(self, bucket_cap: int, pair_shards: int = 64):

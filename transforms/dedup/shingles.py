@@ -13,8 +13,9 @@ import numpy as np
 
 from transforms.tokens import words
 
-__all__ = ["MinHasher", "hash_words", "hash_terms", "shingle_hashes", "WORD_WIDTH", "fmix64", "estimate_jaccard",
-           "estimate_containment", "in_sorted", "shard_order", "HASH_VERSION", "FNV_PRIME", "FNV_OFFSET"]
+__all__ = ["MinHasher", "hash_words", "hash_terms", "mix_hashes", "shingle_hashes", "WORD_WIDTH", "fmix64",
+           "estimate_jaccard", "estimate_containment", "in_sorted", "shard_order", "HASH_VERSION", "FNV_PRIME",
+           "FNV_OFFSET"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for the shingle polynomial
 #: Characters of a word that are hashed (with its length): numpy hashes fixed-width strings in bulk. Two
@@ -70,9 +71,15 @@ def hash_terms(terms: Sequence[str]) -> np.ndarray:
         digests = np.fromiter((int.from_bytes(hashlib.blake2b(terms[i].encode("utf-8", "surrogatepass"),
                                                               digest_size=8).digest(), "little") for i in long),
                               dtype=np.uint64, count=len(long))
-        with np.errstate(over="ignore"):
-            hashes[long] = fmix64(hashes[long] * _MULT ^ digests)
+        hashes[long] = mix_hashes(hashes[long], digests)
     return hashes
+
+
+def mix_hashes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One 64-bit hash of two (uint64 arrays, element by element), ``first`` multiplied before ``second`` is
+    added, so the order counts: a long term's hash with its digest, an event key's two term hashes."""
+    with np.errstate(over="ignore"):
+        return fmix64(first * _MULT ^ second)
 
 
 def shingle_hashes(words: Sequence[str], k: int, word_hashes: Optional[np.ndarray] = None) -> np.ndarray:
