@@ -693,9 +693,22 @@ def test_texts_judged_in_a_batch_are_judged_as_one_at_a_time():
              (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 10), (5000, 5025)), stadia)]),
              (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake), (span((0, 9), (5000, 5025)), stadia)])]
     assert [judge_links(own, neighbours) for own, neighbours in pages] == [(False, [0, 1]), (False, [])] * 2
-    edges += pages
+    # A passage's and a page's neighbours that are one story when the second shares a fifth of the smaller's
+    # anchors beyond the text with the first (the one holding most of it), and two a shared anchor fewer.
+    stories = [(span((0, 20)), [(span((0, 20), (1000, 1100)), quake),
+                                (span((0, 10), (1000, 1010), (5000, 5040)), quake)]),
+               (span((0, 20)), [(span((0, 20), (1000, 1100)), quake),
+                                (span((0, 10), (1000, 1009), (5000, 5041)), quake)]),
+               (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake),
+                                            (span((0, 20), (3000, 3004), (5000, 5016)), stadia)]),
+               (span((0, 20), (100, 130)), [(span((0, 20), (3000, 3020)), quake),
+                                            (span((0, 20), (3000, 3003), (5000, 5017)), stadia)])]
+    assert [judge_links(own, neighbours) for own, neighbours in stories] == [(False, []), (False, [1]),
+                                                                             (False, []), (False, [0, 1])]
+    edges += pages + stories
     cases += edges
-    expected += [(True, []), (False, [0, 1])] + [(False, [0, 1]), (False, [])] * 2
+    expected += ([(True, []), (False, [0, 1])] + [(False, [0, 1]), (False, [])] * 2
+                 + [(False, []), (False, [1]), (False, []), (False, [0, 1])])
     packed = [(own.tobytes(), [(a.tobytes(), t) for a, t in neighbours]) for own, neighbours in cases]
     assert judge_texts(packed) == expected
     assert [judge_texts([case]) for case in packed[:200]] == [[e] for e in expected[:200]]
@@ -703,5 +716,5 @@ def test_texts_judged_in_a_batch_are_judged_as_one_at_a_time():
     assert sum(roundup for roundup, _ in expected) > 25
     assert sum(bool(strays) for _, strays in expected) > 150
     assert containment._plain_texts(packed).sum() > 1_000
-    # The counts decide the pages' cases they can: those with no strays.
-    assert containment._plain_texts(packed[-4:]).tolist() == [False, True, False, True]
+    # The counts decide the pages' and the stories' cases they can: those with no strays.
+    assert containment._plain_texts(packed[-8:]).tolist() == [False, True, False, True, True, False, True, False]
