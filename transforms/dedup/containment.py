@@ -864,19 +864,27 @@ def _one_story(found: _Found, telling: np.ndarray, part: np.ndarray, rest: np.nd
     by_text = told[np.lexsort((told, -part[told], found.text[told]))]
     first = np.ones(by_text.size, dtype=bool)
     first[1:] = found.text[by_text[1:]] != found.text[by_text[:-1]]
-    lead = np.zeros(telling.size, dtype=bool)
-    lead[by_text[first]] = True
+    leads, others = by_text[first], by_text[~first]
     lead_of = np.zeros(n_texts, dtype=np.intp)
-    lead_of[found.text[by_text[first]]] = by_text[first]
-    # Each list's anchors are sorted and keyed by their text, so the leads' anchors beyond their texts are too.
-    beyond = found.keys[lead[found.owner] & ~found.found]
-    other = telling[found.owner] & ~lead[found.owner]
+    lead_of[found.text[leads]] = leads
+    # Only the compared lists' anchors are read. Each list's are sorted and keyed by their text, and the leads are
+    # in the order of their texts, so the leads' anchors beyond their texts are sorted too.
+    starts = np.cumsum(found.sizes) - found.sizes
+    at = _spans(starts[leads], found.sizes[leads])
+    beyond = found.keys[at[~found.found[at]]]
     shared = np.zeros(telling.size, dtype=np.int64)
-    if beyond.size and other.any():
-        _, hit = in_sorted(beyond, found.keys[other])
-        shared = np.bincount(found.owner[other][hit], minlength=telling.size)
+    if beyond.size and others.size:
+        _, hit = in_sorted(beyond, found.keys[_spans(starts[others], found.sizes[others])])
+        shared = np.bincount(np.repeat(others, found.sizes[others])[hit], minlength=telling.size)
     same = shared >= ROUNDUP_MIN_PART_SHARE * np.minimum(rest, rest[lead_of[found.text]])
-    return _all_per_text(same | ~telling | lead, found.text, n_texts)
+    same[leads] = True
+    return _all_per_text(same | ~telling, found.text, n_texts)
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes ``start, ..., start + length - 1`` of each span, one span after another."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(starts - ends + lengths, lengths)
 
 
 def _all_per_text(values: np.ndarray, text: np.ndarray, n_texts: int) -> np.ndarray:
