@@ -717,6 +717,24 @@ def test_terms_looked_up_by_word_hashes_are_those_looked_up_by_words(monkeypatch
     assert (judge.lower() in weights or judge in weights) and "250000" in weights
 
 
+def test_lead_tokens_read_where_they_lie_are_the_leads_one_after_another():
+    # With word hashes, a batch's lead tokens are not copied into one list: new words and a number's parts are
+    # read by their position in it, a number's parts as a slice.
+    from transforms.dedup.events import _Leads
+    docs = [["a", "b", "c"], [], ["d", "e"], ["f", "g", "h", "i"]]
+    leads = [3, 0, 2, 3]  # the last document's lead cut short, as LEAD_WORDS cuts a long text's
+    flat = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    lead = _Leads(docs, leads)
+    assert len(lead) == len(flat) and list(lead) == flat
+    assert [lead[i] for i in range(-len(flat), len(flat))] == flat + flat
+    assert lead[2:6] == flat[2:6] and lead[4:5] == ["e"] and lead[6:100] == ["g", "h"] and lead[5:5] == []
+    assert lead[3:5] == ["d", "e"] and lead[::3] == flat[::3] and lead[-3:] == ["f", "g", "h"]
+    assert lead.take(np.array([7, 0, 3, 2, 5])) == ["h", "a", "d", "c", "f"]
+    for outside in (len(flat), -len(flat) - 1):
+        with pytest.raises(IndexError):
+            lead[outside]
+
+
 def test_terms_learnt_thousands_at_once_weigh_as_when_learnt_few_at_a_time(monkeypatch):
     # A worker's first batch brings thousands of new terms at once: the lexicon's arrays grow several times
     # over in one step, and every term keeps its own weight and name (learnt in the other order, one text at
