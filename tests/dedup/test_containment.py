@@ -428,6 +428,25 @@ def test_sum_pair_counts_tells_pairs_apart_when_their_hashes_collide(monkeypatch
     assert _summed_pairs(records) == dict(expected)
 
 
+def test_sum_pair_counts_keeps_one_pairs_counts_of_each_kind_apart(monkeypatch):
+    # The kinds' rows are met in one sort: the same pair proposed as a brief and as a long text is summed per kind,
+    # also when every row hashes alike (then the kinds are told apart on their words).
+    def record(kind, shared):
+        return shard_pair_counts(kind, ["a", "b"], np.array([9, 9]), np.array([0]), np.array([1]), np.array(shared),
+                                 1)[0][1]
+
+    def summed():
+        out = sum_pair_counts([record("f", [2]), record("c", [5]), record("f", [3]), record("c", [1])])
+        return {kind: [c.tolist() for c in columns] for kind, columns in out.items()}
+
+    expected = {"f": [[b"a"], [b"b"], [9], [5]], "c": [[b"a"], [b"b"], [9], [6]]}
+    assert summed() == expected
+    monkeypatch.setattr(containment, "_row_hashes", lambda columns: np.zeros(len(columns[0]), dtype=np.uint64))
+    monkeypatch.setattr(containment, "_KIND_MIX", 0)
+    assert summed() == expected
+    assert sum_pair_counts([]) == {}
+
+
 def test_sum_pair_counts_reads_only_the_kept_pairs_ids():
     records, expected = _random_pair_records(10)
     kept = lambda n_first, shared: (shared >= 6) & (n_first % 2 == 0)

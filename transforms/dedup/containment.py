@@ -100,6 +100,8 @@ ROUNDUP_MAX_COSINE = 0.1
 _FILTER_BITS = 1 << 23
 _FILTER_MIX = np.uint32(0x85EBCA6B)
 _SHARD_MIX = np.uint32(0x27D4EB2F)
+#: Sets one kind's counted pairs' row hashes apart from another's (``sum_pair_counts``).
+_KIND_MIX = 0x9E3779B97F4A7C15
 #: Anchor keys travel as one record per (kind, shard) and batch of ``ANCHOR_BATCH`` members.
 ANCHOR_SHARDS = 16
 ANCHOR_BATCH = 1024
@@ -463,45 +465,55 @@ def _row_hashes(columns: list) -> np.ndarray:
 
 def sum_pair_counts(records, keep: Optional[dict] = None) -> dict:
     """One pair shard's records (``shard_pair_counts``) -> ``{kind: (first ids, second ids, first's
-    anchor count, shared)}``: each distinct pair once, its counts from every group summed (arrays;
+    anchor count, shared)}``: each distinct pair of a kind once, its counts from every group summed (arrays;
     ids as ``np.bytes_``; in no particular order).
 
     ``keep``: ``{kind: (first's anchor count, shared) -> mask}``, the pairs of a kind to return (all of them
     when the kind has none): most pairs share one anchor by chance, and only the kept ones' ids are read.
     """
-    by_kind: dict = {}
-    for kind, *columns in records:
-        by_kind.setdefault(kind, []).append(columns)
+    records = list(records)
+    if not records:
+        return {}
+    kinds = list(dict.fromkeys(kind for kind, *_ in records))
+    # Every kind's rows met in one sort, each kind's row hashes set apart by a constant of its own: a shard's
+    # records are a few small arrays (~30 on a short run), and a sort per kind doubled numpy's per-call costs,
+    # most of the ~115 us a shard took on the real-page benchmark.
+    code_of = {kind: k for k, kind in enumerate(kinds)}
+    codes = np.fromiter((code_of[r[0]] for r in records), dtype=np.int64, count=len(records))
+    # Each column's bytes joined first, then read once: an array per record was most of a shard's time.
+    width = max(max(r[1][0], r[2][0]) for r in records)
+    first = _joined_ids([r[1] for r in records], width)
+    second = _joined_ids([r[2] for r in records], width)
+    n_first, shared, hashes = (np.frombuffer(b"".join([r[k] for r in records]), dtype=dtype)
+                               for k, dtype in ((3, np.int64), (4, np.int64), (5, np.uint64)))
+    code = np.repeat(codes, [len(r[5]) // 8 for r in records])
+    if len(kinds) > 1:
+        hashes = hashes ^ (code.astype(np.uint64) * np.uint64(_KIND_MIX))
+    # The rows sorted by their hashes (``shard_pair_counts``): numpy sorts fixed-width strings byte by
+    # byte, and a sort on every word of both ids and the count (5 keys on 16-character ids) took 3.4 s
+    # of 11 s of the tier at 100k documents.
+    order = np.argsort(hashes)
+    hashes = hashes[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = hashes[1:] != hashes[:-1]
+    same = np.flatnonzero(~new)
+    if len(same) and not all(np.array_equal(c[order[same]], c[order[same - 1]])
+                             for c in (code, first, second, n_first)):
+        # Two different pairs share a 64-bit hash (a few shards in a million, at 10^7 pairs a shard):
+        # sorted on the words themselves.
+        columns = [code.astype(np.uint64), *_words(first), *_words(second), n_first.astype(np.uint64)]
+        order = np.lexsort(columns[::-1])
+        new[1:] = np.any([c[order][1:] != c[order][:-1] for c in columns], axis=0)
+    starts = np.flatnonzero(new)
+    kept, summed = order[starts], np.add.reduceat(shared[order], starts)
+    n_kept, kept_code = n_first[kept], code[kept]
     out = {}
-    for kind, parts in by_kind.items():
-        # Each column's bytes joined first, then read once: a shard holds a record from each group that
-        # proposed one of its pairs (~30 on a short run), and an array per record was most of a shard's time.
-        width = max(max(f[0], s[0]) for f, s, *_ in parts)
-        first = _joined_ids([f for f, *_ in parts], width)
-        second = _joined_ids([s for _, s, *_ in parts], width)
-        n_first, shared, hashes = (np.frombuffer(b"".join([p[k] for p in parts]), dtype=dtype)
-                                   for k, dtype in ((2, np.int64), (3, np.int64), (4, np.uint64)))
-        # The rows sorted by their hashes (``shard_pair_counts``): numpy sorts fixed-width strings byte by
-        # byte, and a sort on every word of both ids and the count (5 keys on 16-character ids) took 3.4 s
-        # of 11 s of the tier at 100k documents.
-        order = np.argsort(hashes)
-        hashes = hashes[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = hashes[1:] != hashes[:-1]
-        same = np.flatnonzero(~new)
-        if len(same) and not all(np.array_equal(c[order[same]], c[order[same - 1]]) for c in (first, second, n_first)):
-            # Two different pairs share a 64-bit hash (a few shards in a million, at 10^7 pairs a shard):
-            # sorted on the words themselves.
-            columns = [*_words(first), *_words(second), n_first.astype(np.uint64)]
-            order = np.lexsort(columns[::-1])
-            new[1:] = np.any([c[order][1:] != c[order][:-1] for c in columns], axis=0)
-        starts = np.flatnonzero(new)
-        kept, summed = order[starts], np.add.reduceat(shared[order], starts)
-        n_kept = n_first[kept]
+    for k, kind in enumerate(kinds):
+        mask = kept_code == k if len(kinds) > 1 else np.ones(kept.size, dtype=bool)
         if keep is not None and kind in keep:
-            mask = keep[kind](n_kept, summed)
-            kept, n_kept, summed = kept[mask], n_kept[mask], summed[mask]
-        out[kind] = first[kept], second[kept], n_kept, summed
+            mask &= keep[kind](n_kept, summed)
+        rows = kept[mask]
+        out[kind] = first[rows], second[rows], n_kept[mask], summed[mask]
     return out
 
 
