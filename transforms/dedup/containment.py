@@ -796,9 +796,9 @@ def judge_texts(texts: list) -> list:
     anchors as packed sorted uint32 (``Member.anchors``), a text's neighbours in the order it meets them.
 
     Most linked texts are a story's texts linked to each other: one part of the text, and no neighbour that
-    is mostly other text than it. Their judgment, ``(False, [])``, is read off counts made for the whole
-    batch in a few array operations (``_plain_texts``); only the others are judged one by one. A call of
-    ``judge_links`` per text spent most of its ~45 us in numpy's per-call overheads.
+    is mostly other text than it, or only neighbours of one story. Their judgment, ``(False, [])``, is read off
+    counts made for the whole batch in a few array operations (``_plain_texts``); only the others are judged
+    one by one. A call of ``judge_links`` per text spent most of its ~45 us in numpy's per-call overheads.
     """
     plain = _plain_texts(texts)
     return [(False, []) if simple else
@@ -812,9 +812,10 @@ def _plain_texts(texts: list) -> np.ndarray:
 
     Such a text has fewer than two neighbours, or all of them are one part of it (``_groups``: every
     neighbour's anchors in the text overlap the largest one's by ``ROUNDUP_SAME_PART``) and neither
-    ``_page_strays`` nor ``_passage_strays`` goes past its first tests. The counts are those the
-    per-text tests make: each neighbour's anchors in the text (``part``) and beyond it (``rest``), and the
-    text's anchors any neighbour holds (``covered``).
+    ``_page_strays`` nor ``_passage_strays`` goes past its first tests, or past them finds the neighbours it
+    compares all one story (``_one_story``). The counts are those the per-text tests make: each neighbour's
+    anchors in the text (``part``) and beyond it (``rest``), and the text's anchors any neighbour holds
+    (``covered``).
     """
     plain = np.fromiter((len(neighbours) < 2 for _, neighbours in texts), dtype=bool, count=len(texts))
     judged = np.flatnonzero(~plain)
