@@ -730,6 +730,9 @@ def test_lead_tokens_read_where_they_lie_are_the_leads_one_after_another():
     assert lead[2:6] == flat[2:6] and lead[4:5] == ["e"] and lead[6:100] == ["g", "h"] and lead[5:5] == []
     assert lead[3:5] == ["d", "e"] and lead[::3] == flat[::3] and lead[-3:] == ["f", "g", "h"]
     assert lead.take(np.array([7, 0, 3, 2, 5])) == ["h", "a", "d", "c", "f"]
+    # Spans, a number's parts: each within one document read off its list, one across documents token by token.
+    assert lead.spans(np.array([1, 3, 5, 0, 2]), np.array([3, 5, 8, 1, 4])) == [
+        ["b", "c"], ["d", "e"], ["f", "g", "h"], ["a"], ["c", "d"]]
     for outside in (len(flat), -len(flat) - 1):
         with pytest.raises(IndexError):
             lead[outside]

@@ -434,16 +434,16 @@ class _Lexicon:
                              count=short.size)
         starts = np.full(heads.size, -1, dtype=np.int64)
         starts[short[digits]] = heads[short[digits]]
-        for i in np.flatnonzero((starts < 0) & (runs > 1)).tolist():
-            k, n = int(heads[i]), int(runs[i])
-            if _written_as_one(tokens[k + 1:k + n + 1], texts[owner[k]]):
-                starts[i] = k + 1
+        # A run's groups, and a number's parts, are one document's tokens (``at`` follow their own document's).
+        grouped = np.flatnonzero((starts < 0) & (runs > 1))
+        for i, groups in zip(grouped.tolist(), _sliced(tokens, heads[grouped] + 1, heads[grouped] + runs[grouped] + 1)):
+            if _written_as_one(groups, texts[owner[heads[i]]]):
+                starts[i] = heads[i] + 1
         kept = starts >= 0
         if not kept.any():
             return numbers
-        spans = list(zip(starts[kept].tolist(), ends[kept].tolist()))
         # Learnt as the number written without separators is ("12000": a number's term and weight).
-        joined = self.numbers(["".join(tokens[start:end + 1]) for start, end in spans])
+        joined = self.numbers(list(map("".join, _sliced(tokens, starts[kept], ends[kept] + 1))))
         numbers[at[kept[np.cumsum(first) - 1]]] = 0
         numbers[starts[kept]] = joined
         return numbers
@@ -488,6 +488,17 @@ class _Leads(collections.abc.Sequence):
         lists = self._lists
         return [lists[d][k] for d, k in zip(doc.tolist(), (at - starts[doc]).tolist())]
 
+    def spans(self, begins: np.ndarray, ends: np.ndarray) -> list:
+        """``[self[b:e] for b, e in zip(begins, ends)]`` for non-empty spans of valid positions, their documents
+        found for all at once; a span within one document is its own list's slice (a number's parts are)."""
+        starts = np.asarray(self._starts)
+        doc = np.searchsorted(starts, begins, side="right") - 1
+        within = (ends <= starts[np.minimum(doc + 1, starts.size - 1)]).tolist()
+        lists = self._lists
+        return [lists[d][b:e] if one else self[b + s:e + s]
+                for d, s, b, e, one in zip(doc.tolist(), starts[doc].tolist(), (begins - starts[doc]).tolist(),
+                                           (ends - starts[doc]).tolist(), within)]
+
 
 def _listed(tokens: Sequence) -> list:
     return tokens if isinstance(tokens, list) else list(tokens)
@@ -496,6 +507,13 @@ def _listed(tokens: Sequence) -> list:
 def _taken(tokens: Sequence, at: np.ndarray) -> list:
     """``[tokens[i] for i in at]``."""
     return tokens.take(at) if isinstance(tokens, _Leads) else list(map(tokens.__getitem__, at.tolist()))
+
+
+def _sliced(tokens: Sequence, begins: np.ndarray, ends: np.ndarray) -> list:
+    """``[tokens[b:e] for b, e in zip(begins, ends)]`` (non-empty spans)."""
+    if isinstance(tokens, _Leads):
+        return tokens.spans(begins, ends)
+    return [tokens[b:e] for b, e in zip(begins.tolist(), ends.tolist())]
 
 
 #: What separates the groups of three digits of one number ("250,000", "250.000", "250'000").
