@@ -435,11 +435,11 @@ def bench_cost(corpora: Dict[str, Path], base_ref: Optional[str] = None, repeats
 
 
 def _cost_passes(records: list, tiers: dict, config, cap, base_ref: Optional[str], repeats: int) -> dict:
-    """``bench_cost``'s passes on one corpus's extracted records: its row."""
+    """``bench_cost``'s passes on one corpus's extracted records: its row. ``tiers["events"]``: the current
+    (events, containment) modules."""
     import pickle
     from tests.bench import bench_cluster as bc
-    from transforms.dedup import containment as current_ct
-    from transforms.dedup import events as current
+    current, current_ct = tiers["events"]
     # Loading a language's lemma and frequency lists happens once per worker: timed apart.
     loading = _warm_languages(current, records)
     core = collections.defaultdict(list)

@@ -9,7 +9,7 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 
 from transforms.dedup import lsh
-from transforms.dedup.shingles import shard_order
+from transforms.dedup.shingles import shard_order, span_indexes
 from transforms.dedup.signing import MinHashConfig, Signer, affine_permutations, estimate_containment, estimate_jaccard, shingle_hashes, verification_signature
 from transforms.tokens import content_hash, words
 
@@ -248,6 +248,12 @@ def test_shard_order_is_the_stable_order_of_the_shard_numbers():
         shard = rng.choice(np.append(rng.integers(0, shards, 40), shards - 1), 5_000)
         assert np.array_equal(shard_order(shard, shards), np.argsort(shard, kind="stable"))
     assert shard_order(np.zeros(0, dtype=np.int64), 64).size == 0
+
+
+def test_span_indexes_are_each_spans_indexes_one_span_after_another():
+    starts, lengths = np.array([5, 0, 9, 2]), np.array([3, 0, 1, 2])
+    assert span_indexes(starts, lengths).tolist() == [5, 6, 7, 9, 2, 3]
+    assert span_indexes(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).size == 0
 
 
 def test_band_groups_and_split_buckets_form_the_buckets_of_one_key_per_band():

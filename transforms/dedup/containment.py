@@ -62,7 +62,7 @@ from transforms.dedup.events import EventConfig, cosine, summed_terms
 from transforms.dedup.features import MAX_ANCHORS, SAMPLE_MOD, anchor_mix, containment_anchors, packed_anchors
 from transforms.dedup.pairs import NEW, OLD, MeetPairs
 from transforms.dedup.records import Member
-from transforms.dedup.shingles import fmix64, in_sorted, shard_order
+from transforms.dedup.shingles import fmix64, in_sorted, shard_order, span_indexes
 
 __all__ = ["FindContainedTexts", "DropRoundupEdges", "ShortAnchorsFn", "PairAnchorsFn", "containment_anchors",
            "packed_anchors", "anchor_groups", "anchor_pair_counts", "shard_pair_counts", "sum_pair_counts",
@@ -162,15 +162,14 @@ class _Found(NamedTuple):
     """``_found_in_own``'s answer. Per text: ``own_sizes``, its anchor count, and ``counts``, its other lists;
     per other list: ``sizes``, its anchor count, and ``text``, its text; per anchor of another list found in
     its text: ``pair``, the list it is in, and ``at``, where it is among every text's anchors, one after
-    another. Per anchor of every other list, found or not: ``owner``, its list, ``keys``, the anchor keyed
-    by its text (sorted within each list), and ``found``, whether the text holds it."""
+    another. Per anchor of every other list, found or not: ``keys``, the anchor keyed by its text (sorted
+    within each list), and ``found``, whether the text holds it."""
     own_sizes: np.ndarray
     counts: np.ndarray
     sizes: np.ndarray
     text: np.ndarray
     pair: np.ndarray
     at: np.ndarray
-    owner: np.ndarray
     keys: np.ndarray
     found: np.ndarray
 
@@ -185,14 +184,13 @@ def _found_in_own(texts: list) -> _Found:
     text = np.repeat(np.arange(n_texts), counts)
     own = np.frombuffer(b"".join([own for own, _ in texts]), dtype=np.uint32)
     held = np.frombuffer(b"".join([a for _, others in texts for a in others]), dtype=np.uint32)
-    owner = np.repeat(np.arange(sizes.size), sizes)
     held_keys = (np.repeat(text.astype(np.uint64), sizes) << np.uint64(32)) | held
     if not own.size:
         none = np.zeros(0, dtype=np.intp)
-        return _Found(own_sizes, counts, sizes, text, none, none, owner, held_keys, np.zeros(held.size, dtype=bool))
+        return _Found(own_sizes, counts, sizes, text, none, none, held_keys, np.zeros(held.size, dtype=bool))
     own_keys = (np.repeat(np.arange(n_texts, dtype=np.uint64), own_sizes) << np.uint64(32)) | own
     at, hit = in_sorted(own_keys, held_keys)
-    return _Found(own_sizes, counts, sizes, text, owner[hit], at[hit], owner, held_keys, hit)
+    return _Found(own_sizes, counts, sizes, text, np.repeat(np.arange(sizes.size), sizes)[hit], at[hit], held_keys, hit)
 
 
 def _filter_bits(anchors: np.ndarray) -> np.ndarray:
@@ -321,7 +319,7 @@ def anchor_pair_counts(kind: str, records) -> tuple:
         first = position[valid & (sizes[member] <= MAX_QUERY_ANCHORS)]
         counts = end[first] - first - 1
         a = np.repeat(first, counts)
-        b = a + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+        b = span_indexes(first + 1, counts)
     else:
         steps = range(1, min(NEIGHBOURS, len(position) - 1) + 1)
         a = np.concatenate([position[:len(position) - d] for d in steps])
@@ -883,21 +881,15 @@ def _one_story(found: _Found, telling: np.ndarray, part: np.ndarray, rest: np.nd
     # Only the compared lists' anchors are read. Each list's are sorted and keyed by their text, and the leads are
     # in the order of their texts, so the leads' anchors beyond their texts are sorted too.
     starts = np.cumsum(found.sizes) - found.sizes
-    at = _spans(starts[leads], found.sizes[leads])
+    at = span_indexes(starts[leads], found.sizes[leads])
     beyond = found.keys[at[~found.found[at]]]
     shared = np.zeros(telling.size, dtype=np.int64)
     if beyond.size and others.size:
-        _, hit = in_sorted(beyond, found.keys[_spans(starts[others], found.sizes[others])])
+        _, hit = in_sorted(beyond, found.keys[span_indexes(starts[others], found.sizes[others])])
         shared = np.bincount(np.repeat(others, found.sizes[others])[hit], minlength=telling.size)
     same = shared >= ROUNDUP_MIN_PART_SHARE * np.minimum(rest, rest[lead_of[found.text]])
     same[leads] = True
     return _all_per_text(same | ~telling, found.text, n_texts)
-
-
-def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The indexes ``start, ..., start + length - 1`` of each span, one span after another."""
-    ends = np.cumsum(lengths)
-    return np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(starts - ends + lengths, lengths)
 
 
 def _all_per_text(values: np.ndarray, text: np.ndarray, n_texts: int) -> np.ndarray:

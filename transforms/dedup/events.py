@@ -57,7 +57,7 @@ from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.utils import canonicalize_token
 
 from transforms.dedup.roles import source_slug
-from transforms.dedup.shingles import WORD_WIDTH, hash_terms, hash_words, in_sorted, mix_hashes
+from transforms.dedup.shingles import WORD_WIDTH, hash_terms, hash_words, in_sorted, mix_hashes, span_indexes
 from transforms.dedup.wordlists import FrequencyTable, frequency_table, lemma_dictionary, lemmatize, zipf_frequency
 from transforms.extract.text import page_title
 from transforms.tokens import words
@@ -466,14 +466,7 @@ class _Leads(collections.abc.Sequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            if step == 1 and start < stop:
-                doc = bisect.bisect_right(self._starts, start) - 1
-                first = self._starts[doc]
-                if stop <= self._starts[doc + 1]:
-                    # Within one document (a number's parts): its own list's slice.
-                    return self._lists[doc][start - first:stop - first]
-            return [self[k] for k in range(start, stop, step)]
+            return [self[k] for k in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
@@ -481,23 +474,28 @@ class _Leads(collections.abc.Sequence):
         doc = bisect.bisect_right(self._starts, i) - 1
         return self._lists[doc][i - self._starts[doc]]
 
-    def take(self, at: np.ndarray) -> list:
-        """The tokens at positions ``at`` (an array of valid ones), their documents found for all at once."""
+    def _located(self, at: np.ndarray) -> tuple:
+        """``(document, offset in it)`` of each of the valid positions ``at``, found for all at once."""
         starts = np.asarray(self._starts)
         doc = np.searchsorted(starts, at, side="right") - 1
+        return doc, at - starts[doc]
+
+    def take(self, at: np.ndarray) -> list:
+        """The tokens at positions ``at`` (an array of valid ones)."""
+        doc, offset = self._located(at)
         lists = self._lists
-        return [lists[d][k] for d, k in zip(doc.tolist(), (at - starts[doc]).tolist())]
+        return [lists[d][k] for d, k in zip(doc.tolist(), offset.tolist())]
 
     def spans(self, begins: np.ndarray, ends: np.ndarray) -> list:
-        """``[self[b:e] for b, e in zip(begins, ends)]`` for non-empty spans of valid positions, their documents
-        found for all at once; a span within one document is its own list's slice (a number's parts are)."""
-        starts = np.asarray(self._starts)
-        doc = np.searchsorted(starts, begins, side="right") - 1
-        within = (ends <= starts[np.minimum(doc + 1, starts.size - 1)]).tolist()
+        """``[self[b:e] for b, e in zip(begins, ends)]`` for non-empty spans of valid positions: a span within one
+        document (a number's parts are) is its own list's slice."""
+        doc, offset = self._located(begins)
+        stop = offset + (ends - begins)
+        within = (stop <= np.asarray(self._leads)[doc]).tolist()
         lists = self._lists
-        return [lists[d][b:e] if one else self[b + s:e + s]
-                for d, s, b, e, one in zip(doc.tolist(), starts[doc].tolist(), (begins - starts[doc]).tolist(),
-                                           (ends - starts[doc]).tolist(), within)]
+        return [lists[d][b:e] if one else self[a:z]
+                for d, b, e, one, a, z in zip(doc.tolist(), offset.tolist(), stop.tolist(), within,
+                                              begins.tolist(), ends.tolist())]
 
 
 def _listed(tokens: Sequence) -> list:
@@ -837,7 +835,7 @@ def event_key_hashes(packed_terms: Sequence[Optional[str]], key_terms: int = 6) 
     # Each list's key terms' hashes in a row of ``key_terms`` cells, the cells past its own terms unused.
     hashed = np.zeros((len(tops), max(key_terms, 0)), dtype=np.uint64)
     owner = np.repeat(np.arange(len(tops)), counts)
-    hashed[owner, np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)] = \
+    hashed[owner, span_indexes(np.zeros_like(counts), counts)] = \
         hash_terms(list(itertools.chain.from_iterable(tops)))
     # Every pair of cells in ``itertools.combinations``' order; a pair is the list's when both cells are.
     first, second = np.triu_indices(hashed.shape[1], 1)
